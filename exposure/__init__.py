@@ -1,0 +1,43 @@
+"""exposure: how exposed tasks, occupations and job postings are to AI and automation.
+
+>>> import exposure
+>>> model = exposure.ExposureModel(device="cpu")            # doctest: +SKIP
+>>> model.score_tasks(["Draft replies to customer emails."]).to_pandas()  # doctest: +SKIP
+"""
+
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+__version__ = "0.1.0"
+
+# Public name -> module. Imported on first use, so `import exposure` stays cheap and
+# tools that only aggregate stored scores never load torch.
+_EXPORTS = {
+    "Encoder": "encoder",
+    "resolve_device": "encoder",
+    "CapabilitySet": "capabilities",
+    "CapabilitySetError": "capabilities",
+    "ExposureModel": "scoring",
+    "TaskScores": "scoring",
+    "reduce": "kernels",
+    "Reduction": "kernels",
+    "build_info": "kernels",
+}
+
+__all__ = sorted(_EXPORTS) + ["__version__"]
+
+if TYPE_CHECKING:
+    from .capabilities import CapabilitySet, CapabilitySetError
+    from .encoder import Encoder, resolve_device
+    from .kernels import Reduction, build_info, reduce
+    from .scoring import ExposureModel, TaskScores
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module 'exposure' has no attribute {name!r}")
+
+
+def __dir__():
+    return __all__

@@ -1,0 +1,238 @@
+"""ExposureModel: task embeddings -> exposure per technology, with the evidence behind it.
+
+The zero-shot rule, fitted to no labels:
+
+1. ``cap_t``: for each technology t, the similarity of a task to that technology's
+   capability statements, pooled by log-mean-exp at temperature ``T``:
+   ``T * log(mean_j exp(s_j / T))``. It lies between the mean and the max
+   similarity and, unlike a plain log-sum-exp, does not grow with the number of
+   statements, so technologies with more statements are not favoured.
+2. ``human``: the same pooling over the human-bound counter-statements.
+3. ``margin_t = cap_t - human``; the headline margin pools the capabilities of the
+   headline technologies (the capability set's ``headline``) in the same way.
+4. ``score = sigmoid(margin / scale)``: monotone, 0.5 where a task is as close to
+   the human-bound work as to what the technology does.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Optional, Sequence, Union
+
+import numpy as np
+
+from .capabilities import CapabilitySet
+from .encoder import Encoder
+from .kernels import reduce
+
+__all__ = ["ExposureModel", "TaskScores", "EVIDENCE_K"]
+
+EVIDENCE_K = 3
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return (0.5 * (1.0 + np.tanh(0.5 * x))).astype(np.float32)
+
+
+def _log_mean_exp(pooled_lse: np.ndarray, counts: np.ndarray, temperature: float) -> np.ndarray:
+    """Turn ``T*log(sum exp(s/T))`` per group into ``T*log(mean exp(s/T))``."""
+    return pooled_lse - temperature * np.log(np.maximum(counts, 1))
+
+
+@dataclass
+class TaskScores:
+    """Scores of ``n`` tasks: headline exposure, one score per technology, evidence.
+
+    Attributes:
+        texts: the scored texts (``None`` where only embeddings were given).
+        exposure: ``(n,)`` scores in [0, 1] over the model's headline technologies.
+        technology_scores: ``(n, g)`` scores in [0, 1], columns in ``technologies`` order.
+        technologies: technology ids.
+        margin: ``(n,)`` the headline margin before the sigmoid (useful for ranking).
+        evidence_index: ``(n, 3)`` indices of the best-matching capabilities.
+        evidence_similarity: ``(n, 3)`` their cosine similarities.
+        counter_index, counter_similarity: ``(n,)`` the closest human-bound statement.
+        capabilities: the capability set the indices refer to.
+    """
+
+    texts: Optional[list]
+    exposure: np.ndarray
+    technology_scores: np.ndarray
+    technologies: tuple
+    margin: np.ndarray
+    evidence_index: np.ndarray
+    evidence_similarity: np.ndarray
+    counter_index: np.ndarray
+    counter_similarity: np.ndarray
+    capabilities: CapabilitySet = field(repr=False)
+
+    def __len__(self) -> int:
+        return int(self.exposure.shape[0])
+
+    def evidence(self, i: int) -> list[dict]:
+        """The matched capabilities of task ``i``: id, technology, statement, similarity."""
+        rows = []
+        for j, s in zip(self.evidence_index[i], self.evidence_similarity[i]):
+            if j < 0:
+                continue
+            cap = self.capabilities.capabilities[int(j)]
+            rows.append({"id": cap.id, "technology": cap.technology, "statement": cap.statement,
+                         "similarity": float(s)})
+        return rows
+
+    def to_arrow(self):
+        """A ``pyarrow.Table``: one row per task, flat columns (CSV-friendly).
+
+        Columns: ``text``, ``exposure``, ``exposure_<technology>`` for each
+        technology, ``margin``, ``evidence_{1,2,3}_{id,technology,statement,similarity}``,
+        ``counter_{id,statement,similarity}``.
+        """
+        import pyarrow as pa
+
+        caps, counters = self.capabilities.capabilities, self.capabilities.counters
+        cols: dict = {}
+        if self.texts is not None:
+            cols["text"] = pa.array(self.texts, type=pa.string())
+        cols["exposure"] = pa.array(self.exposure, type=pa.float32())
+        for g, tech in enumerate(self.technologies):
+            cols[f"exposure_{tech}"] = pa.array(self.technology_scores[:, g], type=pa.float32())
+        cols["margin"] = pa.array(self.margin, type=pa.float32())
+        for r in range(self.evidence_index.shape[1]):
+            idx = self.evidence_index[:, r]
+            cols[f"evidence_{r + 1}_id"] = pa.array([caps[j].id if j >= 0 else None for j in idx], pa.string())
+            cols[f"evidence_{r + 1}_technology"] = pa.array(
+                [caps[j].technology if j >= 0 else None for j in idx], pa.string())
+            cols[f"evidence_{r + 1}_statement"] = pa.array(
+                [caps[j].statement if j >= 0 else None for j in idx], pa.string())
+            cols[f"evidence_{r + 1}_similarity"] = pa.array(self.evidence_similarity[:, r], type=pa.float32())
+        cidx = self.counter_index
+        cols["counter_id"] = pa.array([counters[j].id if j >= 0 else None for j in cidx], pa.string())
+        cols["counter_statement"] = pa.array([counters[j].statement if j >= 0 else None for j in cidx], pa.string())
+        cols["counter_similarity"] = pa.array(self.counter_similarity, type=pa.float32())
+        return pa.table(cols)
+
+    def to_pandas(self):
+        """The same table as :meth:`to_arrow`, as a ``pandas.DataFrame`` (needs pandas)."""
+        return self.to_arrow().to_pandas()
+
+
+class ExposureModel:
+    """Score task statements for exposure to AI and automation, with evidence.
+
+    Args:
+        encoder: an :class:`Encoder`, or a model name/path for a new one.
+        capabilities: a :class:`CapabilitySet`, ``"default"``, or the path of a set file.
+        technologies: the technologies pooled into the headline ``exposure``; ``None``
+            takes the set's ``headline`` (language models and the software built on
+            them in the default set). Per-technology scores are always returned.
+        temperature: log-mean-exp pooling temperature (cosine units).
+        scale: width of the sigmoid that maps the margin to [0, 1].
+        device, batch_size: passed to a new :class:`Encoder`.
+
+    Example:
+        >>> model = ExposureModel(device="cpu")
+        >>> scores = model.score_tasks(["Draft replies to customer emails.",
+        ...                             "Weld steel beams on a construction site."])
+        >>> bool(scores.exposure[0] > scores.exposure[1])
+        True
+        >>> scores.evidence(0)[0]["technology"] in scores.technologies
+        True
+    """
+
+    def __init__(
+        self,
+        encoder: Union[Encoder, str, os.PathLike] = "default",
+        capabilities: Union[CapabilitySet, str, os.PathLike] = "default",
+        *,
+        technologies: Optional[Sequence[str]] = None,
+        temperature: float = 0.1,
+        scale: float = 0.05,
+        device: str = "auto",
+        batch_size: int = 64,
+    ) -> None:
+        if temperature <= 0 or scale <= 0:
+            raise ValueError(f"temperature and scale must be positive, got {temperature} and {scale}")
+        self.encoder = encoder if isinstance(encoder, Encoder) else Encoder(encoder, device=device,
+                                                                             batch_size=batch_size)
+        self.capabilities = (capabilities if isinstance(capabilities, CapabilitySet)
+                             else CapabilitySet.load(capabilities))
+        techs = self.capabilities.technologies
+        if technologies is None:
+            technologies = self.capabilities.headline_technologies
+        unknown = [t for t in technologies if t not in techs]
+        if unknown or not technologies:
+            raise ValueError(f"unknown technologies {unknown}; this capability set has: {', '.join(techs)}")
+        self.technologies = tuple(techs)
+        self.headline = tuple(t for t in techs if t in technologies)
+        self._headline_mask = np.array([t in technologies for t in techs], dtype=bool)
+        self.temperature = float(temperature)
+        self.scale = float(scale)
+        self._cap_emb: Optional[np.ndarray] = None
+        self._counter_emb: Optional[np.ndarray] = None
+
+    def __repr__(self) -> str:
+        return (f"ExposureModel(encoder={self.encoder!r}, capabilities='{self.capabilities.name}' "
+                f"v{self.capabilities.version} ({len(self.capabilities)} statements))")
+
+    def _reference_embeddings(self) -> tuple[np.ndarray, np.ndarray]:
+        """Capability and counter-statement embeddings, computed once per model."""
+        if self._cap_emb is None:
+            self._cap_emb = self.encoder.encode(self.capabilities.statements)
+            self._counter_emb = self.encoder.encode(self.capabilities.counter_statements).reshape(
+                -1, self._cap_emb.shape[1])
+        return self._cap_emb, self._counter_emb
+
+    def score_tasks(self, texts: Sequence[Optional[str]], show_progress: bool = False) -> TaskScores:
+        """Embed and score task statements; see :meth:`score_embeddings`."""
+        texts = [texts] if isinstance(texts, str) else list(texts)
+        emb = self.encoder.encode(texts, show_progress=show_progress)
+        return self.score_embeddings(emb, texts=texts)
+
+    def score_embeddings(self, embeddings: np.ndarray, texts: Optional[list] = None) -> TaskScores:
+        """Score precomputed task embeddings (float32 ``(n, dim)``, unit rows, from this model's encoder)."""
+        caps, counters = self._reference_embeddings()
+        emb = np.asarray(embeddings)
+        if emb.ndim != 2 or emb.shape[1] != caps.shape[1]:
+            raise ValueError(f"embeddings must have shape (n, {caps.shape[1]}), got {emb.shape}")
+        T = self.temperature
+        groups = self.capabilities.technology_index
+        n_tech = len(self.technologies)
+        counts = np.bincount(groups, minlength=n_tech)
+        # 1. pooled similarity to each technology's capabilities
+        cap_lse = reduce(emb, caps, "logsumexp", temperature=T, groups=groups, num_groups=n_tech).values
+        cap_pool = _log_mean_exp(cap_lse, counts, T)
+        # 2. pooled similarity to human-bound work (0 when the set has none)
+        if counters.shape[0]:
+            counter_lse = reduce(emb, counters, "logsumexp", temperature=T).values
+            human = _log_mean_exp(counter_lse, np.asarray(counters.shape[0]), T)
+            near = reduce(emb, counters, "max")
+            counter_index, counter_sim = near.indices, near.values
+        else:
+            human = np.zeros(emb.shape[0], dtype=np.float32)
+            counter_index = np.full(emb.shape[0], -1, dtype=np.int64)
+            counter_sim = np.full(emb.shape[0], np.nan, dtype=np.float32)
+        # 3. headline: the headline technologies' statements pooled together
+        sel = cap_lse[:, self._headline_mask]
+        head_lse = T * np.logaddexp.reduce(sel / T, axis=1) if sel.shape[0] else sel.sum(axis=1)
+        head_pool = _log_mean_exp(head_lse, counts[self._headline_mask].sum(), T)
+        margin = (head_pool - human).astype(np.float32)
+        # 4. evidence: the best-matching capability statements
+        k = min(EVIDENCE_K, caps.shape[0])
+        top = reduce(emb, caps, "topk", k=k)
+        # Zero rows (empty texts) match nothing: no score, no evidence.
+        blank = ~np.any(emb, axis=1)
+        tech_scores = _sigmoid((cap_pool - human[:, None]) / self.scale)
+        exposure = _sigmoid(margin / self.scale)
+        ev_index, ev_sim = np.array(top.indices), np.array(top.values)
+        if blank.any():
+            for arr in (exposure, margin, tech_scores, ev_sim, counter_sim):
+                arr[blank] = np.nan
+            ev_index[blank] = -1
+            counter_index = np.where(blank, -1, counter_index)
+        return TaskScores(
+            texts=texts, exposure=exposure, technology_scores=tech_scores, technologies=self.technologies,
+            margin=margin, evidence_index=ev_index, evidence_similarity=ev_sim,
+            counter_index=np.asarray(counter_index), counter_similarity=np.asarray(counter_sim, dtype=np.float32),
+            capabilities=self.capabilities,
+        )

@@ -1,0 +1,1 @@
+"""Shipped model assets: capability sets."""

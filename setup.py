@@ -1,0 +1,60 @@
+"""Build the native similarity kernels, ``exposure._core``.
+
+The extension is compiled for a portable baseline (no ``-march=native``); the
+AVX-512 and AVX2 code paths are compiled with per-function target attributes
+and chosen at run time, so one wheel runs fast on every x86-64 machine.
+OpenMP is used when the compiler supports it.
+"""
+
+import os
+import sys
+import tempfile
+
+from pybind11.setup_helpers import Pybind11Extension, build_ext
+from setuptools import setup
+
+
+def _has_flag(compiler, flag: str) -> bool:
+    """True when the compiler accepts ``flag`` and can link an OpenMP program."""
+    with tempfile.TemporaryDirectory() as tmp:
+        src = os.path.join(tmp, "probe.cpp")
+        with open(src, "w") as f:
+            f.write("#include <omp.h>\nint main() { return omp_get_max_threads() > 0 ? 0 : 1; }\n")
+        try:
+            objs = compiler.compile([src], output_dir=tmp, extra_postargs=[flag])
+            compiler.link_executable(objs, os.path.join(tmp, "probe"), extra_postargs=[flag])
+        except Exception:
+            return False
+    return True
+
+
+class BuildExt(build_ext):
+    """Add OpenMP flags when the compiler has them."""
+
+    def build_extensions(self):
+        if sys.platform != "win32" and _has_flag(self.compiler, "-fopenmp"):
+            for ext in self.extensions:
+                ext.extra_compile_args.append("-fopenmp")
+                ext.extra_link_args.append("-fopenmp")
+                ext.define_macros.append(("EXPOSURE_OPENMP", "1"))
+        super().build_extensions()
+
+
+ext_modules = [
+    Pybind11Extension(
+        "exposure._core",
+        ["csrc/bindings.cpp"],
+        include_dirs=["csrc"],
+        cxx_std=17,
+        extra_compile_args=["-O3"] if sys.platform != "win32" else ["/O2"],
+    ),
+]
+
+setup(
+    packages=["exposure", "exposure.models"],
+    package_dir={"exposure": "exposure", "exposure.models": "models"},
+    package_data={"exposure": ["data/*"], "exposure.models": ["*.yaml", "*.json", "*/*"]},
+    ext_modules=ext_modules,
+    cmdclass={"build_ext": BuildExt},
+    zip_safe=False,
+)

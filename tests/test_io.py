@@ -1,0 +1,89 @@
+import json
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from exposure.io import TableWriter, read_batches
+
+ROWS = [{"id": f"{i:05d}", "task": f"Task number {i}, with a comma"} for i in range(10)]
+
+
+def _write(path, rows):
+    fmt = path.suffix
+    if fmt == ".parquet":
+        pq.write_table(pa.Table.from_pylist(rows), path)
+    elif fmt == ".jsonl":
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    else:
+        sep = "\t" if fmt == ".tsv" else ","
+        quote = (lambda s: s) if sep == "\t" else (lambda s: f'"{s}"')
+        path.write_text("id" + sep + "task\n" + "".join(f"{r['id']}{sep}{quote(r['task'])}\n" for r in rows))
+
+
+@pytest.mark.parametrize("ext", [".csv", ".tsv", ".parquet", ".jsonl"])
+def test_round_trip_in_bounded_batches(tmp_path, ext):
+    path = tmp_path / f"in{ext}"
+    _write(path, ROWS)
+    batches = list(read_batches(path, ["id", "task"], batch_size=3))
+    assert [b.num_rows for b in batches] == [3, 3, 3, 1]
+    table = pa.Table.from_batches(batches)
+    assert table.column("task").to_pylist() == [r["task"] for r in ROWS]
+    # ids keep their leading zeros: named columns are read as text
+    assert table.column("id").to_pylist() == [r["id"] for r in ROWS]
+
+
+@pytest.mark.parametrize("ext", [".csv", ".parquet", ".jsonl"])
+def test_missing_column_lists_the_columns(tmp_path, ext):
+    path = tmp_path / f"in{ext}"
+    _write(path, ROWS)
+    with pytest.raises(ValueError, match=r"has no column 'text'; its columns are: id, task"):
+        next(read_batches(path, ["text"]))
+
+
+def test_empty_missing_and_unknown_files(tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    with pytest.raises(ValueError, match="is empty"):
+        next(read_batches(empty))
+    header_only = tmp_path / "header.csv"
+    header_only.write_text("task\n")
+    with pytest.raises(ValueError, match="has no rows"):
+        list(read_batches(header_only, ["task"]))
+    with pytest.raises(ValueError, match="does not exist"):
+        next(read_batches(tmp_path / "nope.csv"))
+    with pytest.raises(ValueError, match="unknown extension '.xlsx'"):
+        next(read_batches(tmp_path / "tasks.xlsx"))
+
+
+def test_bad_json_line_is_named(tmp_path):
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"task": "ok"}\n{"task": broken}\n')
+    with pytest.raises(ValueError, match="line 2 is not valid JSON"):
+        list(read_batches(path, ["task"]))
+
+
+def test_not_parquet_is_a_clear_error(tmp_path):
+    path = tmp_path / "fake.parquet"
+    path.write_text("this is not parquet")
+    with pytest.raises(ValueError, match="cannot read .* as parquet"):
+        list(read_batches(path))
+
+
+@pytest.mark.parametrize("ext", [".csv", ".parquet"])
+def test_writer_appends_batches(tmp_path, ext):
+    table = pa.Table.from_pylist(ROWS)
+    out = tmp_path / f"out{ext}"
+    with TableWriter(out) as w:
+        w.write(table.slice(0, 4))
+        w.write(table.slice(4))
+    assert w.rows == 10
+    back = pa.Table.from_batches(list(read_batches(out, ["id", "task"])))
+    assert back.column("task").to_pylist() == table.column("task").to_pylist()
+
+
+def test_writer_rejects_unknown_extension_and_missing_folder(tmp_path):
+    with pytest.raises(ValueError, match="unknown extension '.xls'"):
+        TableWriter(tmp_path / "out.xls")
+    with pytest.raises(ValueError, match="does not exist"):
+        TableWriter(tmp_path / "no" / "out.csv")

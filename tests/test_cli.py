@@ -1,0 +1,85 @@
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from exposure.cli import main
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "tasks.csv"
+
+
+@pytest.mark.parametrize("args", [["--help"], ["score-tasks", "--help"], ["info", "--help"]])
+def test_help_for_every_command(args):
+    out = subprocess.run([sys.executable, "-m", "exposure", *args], capture_output=True, text=True, check=True)
+    assert "usage: exposure" in out.stdout
+    if "score-tasks" in args:
+        for option in ("--text-column", "--device", "--batch-size", "--capabilities", "--output"):
+            assert option in out.stdout
+
+
+def test_no_command_prints_help(capsys):
+    assert main([]) == 2
+    assert "score-tasks" in capsys.readouterr().out
+
+
+def test_prints_a_readable_table(capsys):
+    assert main(["score-tasks", str(EXAMPLE), "--device", "cpu", "-q",
+                 "--text-column", "task"]) == 0
+    out = capsys.readouterr().out
+    assert "exposure" in out.splitlines()[0] and "best-matching capability" in out.splitlines()[0]
+    assert "Translate technical manuals" in out
+    assert len(out.splitlines()) == 2 + 24
+
+
+@pytest.mark.parametrize("ext", [".parquet", ".csv"])
+def test_writes_every_row_with_input_columns(tmp_path, ext, capsys):
+    out = tmp_path / f"scores{ext}"
+    assert main(["score-tasks", str(EXAMPLE), "-o", str(out), "--device", "cpu", "--chunk-size", "5"]) == 0
+    if ext == ".parquet":
+        table = pq.read_table(out)
+    else:
+        import pyarrow.csv as pcsv
+        table = pcsv.read_csv(out)
+    assert table.num_rows == 24
+    assert {"occupation", "task", "exposure", "exposure_robotics", "evidence_1_statement"} <= set(table.column_names)
+    assert table.column("occupation").to_pylist()[0] == "Customer Service Representatives"
+    err = capsys.readouterr().err
+    assert "scored 24 tasks" in err and "tasks/s" in err
+
+
+def test_jsonl_input(tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id": 1, "text": "Write reports."}\n{"id": 2, "text": null}\n')
+    out = tmp_path / "out.parquet"
+    assert main(["score-tasks", str(src), "-o", str(out), "--text-column", "text", "--device", "cpu", "-q"]) == 0
+    exposure = pq.read_table(out).column("exposure").to_pylist()
+    assert exposure[0] is not None and exposure[1] != exposure[1]  # NaN for the null text
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--text-column", "description"], "has no column 'description'; its columns are: occupation, task"),
+    (["--device", "tpu"], "unknown device 'tpu'"),
+    (["-o", "out.xlsx"], "unknown extension '.xlsx'"),
+    (["--capabilities", "missing.yaml"], "missing.yaml"),
+])
+def test_errors_name_the_problem(args, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["score-tasks", str(EXAMPLE), "--device", "cpu", *args]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_empty_and_missing_files(tmp_path, capsys):
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    assert main(["score-tasks", str(empty)]) == 2
+    assert "is empty" in capsys.readouterr().err
+    assert main(["score-tasks", str(tmp_path / "none.csv")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_info(capsys):
+    assert main(["info"]) == 0
+    out = capsys.readouterr().out
+    assert "kernel isa" in out and "openmp" in out

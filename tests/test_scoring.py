@@ -1,0 +1,139 @@
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from exposure import CapabilitySet, ExposureModel
+
+DATA = Path(os.environ.get("EXPOSURE_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+
+TASKS = [
+    "Answer customer questions about orders, billing, and returns by email.",
+    "Weld steel beams on construction sites using arc welding equipment.",
+    "Prepare monthly financial statements and variance reports.",
+    "Provide bedside care to patients and give them baths.",
+]
+
+
+def _lme(sims, temperature):
+    """log-mean-exp along the last axis, the documented pooling."""
+    m = sims.max(axis=-1, keepdims=True)
+    return m[..., 0] + temperature * np.log(np.exp((sims - m) / temperature).mean(axis=-1))
+
+
+def test_rule_matches_its_definition(model):
+    """Recompute the documented zero-shot rule with plain numpy from the embeddings."""
+    scores = model.score_tasks(TASKS)
+    emb = model.encoder.encode(TASKS).astype(np.float64)
+    caps = model.encoder.encode(model.capabilities.statements).astype(np.float64)
+    counters = model.encoder.encode(model.capabilities.counter_statements).astype(np.float64)
+    T, tech = model.temperature, model.capabilities.technology_index
+    human = _lme(emb @ counters.T, T)
+    head = np.isin(np.array(model.capabilities.technologies)[tech], model.headline)
+    margin = _lme(emb @ caps[head].T, T) - human
+    np.testing.assert_allclose(scores.margin, margin, atol=1e-4)
+    np.testing.assert_allclose(scores.exposure, 1 / (1 + np.exp(-margin / model.scale)), atol=1e-4)
+    for g, name in enumerate(model.technologies):
+        expected = 1 / (1 + np.exp(-(_lme(emb @ caps[tech == g].T, T) - human) / model.scale))
+        np.testing.assert_allclose(scores.technology_scores[:, g], expected, atol=1e-4, err_msg=name)
+    sims = emb @ caps.T
+    np.testing.assert_array_equal(scores.evidence_index, np.argsort(-sims, axis=1, kind="stable")[:, :3])
+    np.testing.assert_allclose(scores.evidence_similarity, np.sort(sims, axis=1)[:, ::-1][:, :3], atol=1e-5)
+    np.testing.assert_array_equal(scores.counter_index, (emb @ counters.T).argmax(axis=1))
+
+
+def test_scores_rank_information_work_above_physical_work(model):
+    s = model.score_tasks(TASKS)
+    assert s.exposure.shape == (4,) and s.technology_scores.shape == (4, len(model.technologies))
+    assert np.all((s.exposure >= 0) & (s.exposure <= 1))
+    assert min(s.exposure[0], s.exposure[2]) > max(s.exposure[1], s.exposure[3])
+
+
+def test_technology_profile_points_at_the_right_technology(model):
+    s = model.score_tasks([
+        "Inspect manufactured parts for surface defects using cameras.",
+        "Drive autonomous forklifts to move pallets in a warehouse.",
+        "Write and debug computer programs.",
+    ])
+    lead = [s.technologies[i] for i in s.technology_scores.argmax(axis=1)]
+    assert lead[0] == "vision" and lead[1] == "vehicles" and lead[2] in ("llm", "software")
+
+
+def test_evidence_and_tables(model):
+    s = model.score_tasks(TASKS[:2])
+    ev = s.evidence(0)
+    assert len(ev) == 3 and ev[0]["similarity"] >= ev[1]["similarity"] >= ev[2]["similarity"]
+    assert ev[0]["id"] in model.capabilities.ids
+    table = s.to_arrow()
+    assert table.num_rows == 2
+    expected = {"text", "exposure", "margin", "evidence_1_id", "evidence_3_similarity", "counter_statement"}
+    expected |= {f"exposure_{t}" for t in model.technologies}
+    assert expected <= set(table.column_names)
+    df = s.to_pandas()
+    assert df.loc[0, "evidence_1_statement"] == ev[0]["statement"]
+
+
+def test_empty_texts_get_no_score(model):
+    s = model.score_tasks(["", None, TASKS[0]])
+    assert np.isnan(s.exposure[:2]).all() and not np.isnan(s.exposure[2])
+    assert (s.evidence_index[:2] == -1).all() and s.evidence(0) == []
+    assert s.to_arrow().column("evidence_1_id").to_pylist()[:2] == [None, None]
+
+
+def test_no_tasks(model):
+    s = model.score_tasks([])
+    assert len(s) == 0 and s.to_arrow().num_rows == 0
+
+
+def _tiny_set(counters=True):
+    data = {
+        "name": "tiny", "version": "0.1.0", "description": "Two technologies.",
+        "technologies": {"text": "Text work.", "arms": "Robot arms."},
+        "capabilities": [
+            {"id": "write", "technology": "text", "statement": "Write reports and letters."},
+            {"id": "answer", "technology": "text", "statement": "Answer questions by email."},
+            {"id": "weld", "technology": "arms", "statement": "Weld car bodies on an assembly line."},
+        ],
+    }
+    if counters:
+        data["counter_statements"] = [{"id": "care", "statement": "Bathe and feed patients."}]
+    return CapabilitySet.from_dict(data)
+
+
+def test_user_capability_set_and_headline_choice(encoder):
+    caps = _tiny_set()
+    m = ExposureModel(encoder, caps)
+    assert m.headline == ("text", "arms")  # no headline in the set: all technologies
+    s = ExposureModel(encoder, caps, technologies=["arms"]).score_tasks(["Weld car frames."])
+    np.testing.assert_allclose(s.exposure, s.technology_scores[:, 1], atol=1e-6)
+
+
+def test_set_without_counter_statements(encoder):
+    s = ExposureModel(encoder, _tiny_set(counters=False)).score_tasks(TASKS[:2])
+    assert np.isfinite(s.exposure).all() and (s.counter_index == -1).all()
+    assert s.to_arrow().column("counter_id").to_pylist() == [None, None]
+
+
+def test_bad_arguments(encoder):
+    with pytest.raises(ValueError, match="unknown technologies \\['lasers'\\]"):
+        ExposureModel(encoder, technologies=["lasers"])
+    with pytest.raises(ValueError, match="must be positive"):
+        ExposureModel(encoder, temperature=0)
+    model = ExposureModel(encoder)
+    with pytest.raises(ValueError, match=r"embeddings must have shape \(n, 384\)"):
+        model.score_embeddings(np.zeros((2, 5), dtype=np.float32))
+
+
+@pytest.mark.skipif(not (DATA / "task_labels_train.tsv").exists(), reason="needs ../shared/data")
+def test_zero_shot_agrees_with_human_labels_on_a_sample(model):
+    """A regression guard for the capability set: 600 labelled tasks, AUC of E1|E2 vs E0."""
+    import pandas as pd
+    from sklearn.metrics import roc_auc_score
+
+    tasks = pd.read_csv(DATA / "onet_tasks.tsv", sep="\t")
+    labels = pd.read_csv(DATA / "task_labels_train.tsv", sep="\t")
+    sample = tasks.merge(labels, on=["soc_code", "task_id"]).sample(600, random_state=0)
+    s = model.score_tasks(sample.task.tolist())
+    auc = roc_auc_score(sample.human_exposure != "E0", s.exposure)
+    assert auc > 0.78, auc

@@ -51,9 +51,10 @@ ext_modules = [
 ]
 
 setup(
-    packages=["exposure", "exposure.models"],
+    # models/ (capability sets, heads) ships inside the package as exposure.models.
+    packages=["exposure", "exposure.models", "exposure.models.capabilities"],
     package_dir={"exposure": "exposure", "exposure.models": "models"},
-    package_data={"exposure": ["data/*"], "exposure.models": ["*.yaml", "*.json", "*/*"]},
+    package_data={"exposure.models.capabilities": ["*.yaml", "*.json"]},
     ext_modules=ext_modules,
     cmdclass={"build_ext": BuildExt},
     zip_safe=False,

@@ -6,6 +6,7 @@ and chosen at run time, so one wheel runs fast on every x86-64 machine.
 OpenMP is used when the compiler supports it.
 """
 
+import glob
 import os
 import sys
 import tempfile
@@ -45,6 +46,8 @@ ext_modules = [
         "exposure._core",
         ["csrc/bindings.cpp"],
         include_dirs=["csrc"],
+        # The arithmetic lives in headers: rebuild when any of them changes.
+        depends=sorted(glob.glob("csrc/*.hpp")),
         cxx_std=17,
         extra_compile_args=["-O3"] if sys.platform != "win32" else ["/O2"],
     ),

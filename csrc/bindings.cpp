@@ -1,0 +1,155 @@
+// @brief exposure._core: checks buffers, releases the GIL and calls the similarity kernel. No arithmetic here.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "similarity.hpp"
+
+namespace py = pybind11;
+using exposure::Op;
+
+namespace {
+
+/// "float64 (1000, 768)": what the user passed, for error messages.
+std::string describe(const py::array& a) {
+    std::string shape = "(";
+    for (py::ssize_t i = 0; i < a.ndim(); ++i) {
+        if (i > 0) shape += ", ";
+        shape += std::to_string(a.shape(i));
+    }
+    if (a.ndim() == 1) shape += ",";
+    return std::string(py::str(a.dtype())) + " " + shape + ")";
+}
+
+bool is_c_contiguous(const py::array& a) { return (a.flags() & py::array::c_style) != 0; }
+
+/// Checks a (rows, d) float32 C-contiguous matrix; never converts (the Python layer does that, once).
+const float* matrix_data(const py::array& a, const char* name) {
+    if (a.ndim() != 2 || !a.dtype().is(py::dtype::of<float>()) || !is_c_contiguous(a))
+        throw std::invalid_argument(std::string(name) + " must be a C-contiguous float32 array of shape (rows, d), got " +
+                                    describe(a) + "; try numpy.ascontiguousarray(x, dtype=numpy.float32)");
+    return static_cast<const float*>(a.data());
+}
+
+Op parse_op(const std::string& op) {
+    if (op == "max") return Op::max;
+    if (op == "topk") return Op::topk;
+    if (op == "logsumexp") return Op::logsumexp;
+    if (op == "matrix") return Op::matrix;
+    throw std::invalid_argument("op must be one of 'max', 'topk', 'logsumexp', 'matrix', got '" + op + "'");
+}
+
+py::tuple reduce(const py::array& queries, const py::array& keys, const std::string& op, std::size_t k,
+                 float temperature, const std::optional<py::array>& groups, std::size_t num_groups,
+                 const std::optional<py::array>& out, int threads, std::size_t block_rows) {
+    exposure::Problem P;
+    exposure::Settings S;
+    S.op = parse_op(op);
+    S.k = k;
+    S.temperature = temperature;
+    S.threads = threads;
+    S.block_rows = block_rows;
+
+    P.queries = matrix_data(queries, "queries");
+    P.keys = matrix_data(keys, "keys");
+    P.n = static_cast<std::size_t>(queries.shape(0));
+    P.m = static_cast<std::size_t>(keys.shape(0));
+    P.d = static_cast<std::size_t>(queries.shape(1));
+    if (static_cast<std::size_t>(keys.shape(1)) != P.d)
+        throw std::invalid_argument("keys must have " + std::to_string(P.d) + " columns like the queries, got " +
+                                    describe(keys));
+
+    if (groups) {
+        const py::array& g = *groups;
+        if (g.ndim() != 1 || !g.dtype().is(py::dtype::of<std::int64_t>()) || !is_c_contiguous(g) ||
+            static_cast<std::size_t>(g.shape(0)) != P.m)
+            throw std::invalid_argument("groups must be a contiguous int64 array with one entry per key (" +
+                                        std::to_string(P.m) + ",), got " + describe(g));
+        P.groups = static_cast<const std::int64_t*>(g.data());
+    }
+    P.num_groups = num_groups;
+
+    // Result shapes: (n,) / (n, k) without groups, (n, G) / (n, G, k) with them, (n, m) for the matrix.
+    std::vector<py::ssize_t> shape{static_cast<py::ssize_t>(P.n)};
+    if (S.op == Op::matrix) {
+        shape.push_back(static_cast<py::ssize_t>(P.m));
+    } else {
+        if (groups) shape.push_back(static_cast<py::ssize_t>(P.num_groups));
+        if (S.op == Op::topk) shape.push_back(static_cast<py::ssize_t>(S.k));
+    }
+
+    py::array_t<float> values;
+    if (out) {
+        if (S.op != Op::matrix) throw std::invalid_argument("out is only supported with op='matrix'");
+        const py::array& o = *out;
+        if (o.ndim() != 2 || !o.dtype().is(py::dtype::of<float>()) || !is_c_contiguous(o) || !o.writeable() ||
+            o.shape(0) != shape[0] || o.shape(1) != shape[1])
+            throw std::invalid_argument("out must be a writeable C-contiguous float32 array of shape (" +
+                                        std::to_string(P.n) + ", " + std::to_string(P.m) + "), got " + describe(o));
+        values = py::reinterpret_borrow<py::array_t<float>>(o);
+    } else {
+        values = py::array_t<float>(shape);
+    }
+    const bool has_indices = S.op == Op::max || S.op == Op::topk;
+    py::array_t<std::int64_t> indices = has_indices ? py::array_t<std::int64_t>(shape) : py::array_t<std::int64_t>(0);
+
+    exposure::Outputs result{values.mutable_data(), has_indices ? indices.mutable_data() : nullptr};
+    {
+        py::gil_scoped_release release;
+        exposure::similarity_reduce(P, S, result);
+    }
+    if (!has_indices) return py::make_tuple(values, py::none());
+    return py::make_tuple(values, indices);
+}
+
+std::string compiler() {
+#if defined(__clang__)
+    return std::string("clang ") + __clang_version__;
+#elif defined(__GNUC__)
+    return std::string("gcc ") + __VERSION__;
+#elif defined(_MSC_VER)
+    return "msvc " + std::to_string(_MSC_VER);
+#else
+    return "unknown";
+#endif
+}
+
+py::dict build_info() {
+    const exposure::Isa active = exposure::active_isa();
+    const exposure::Isa best = exposure::detect_isa();
+    py::list available;
+    for (int i = 0; i <= static_cast<int>(best); ++i) available.append(exposure::isa_name(static_cast<exposure::Isa>(i)));
+    py::dict info;
+    info["isa"] = exposure::isa_name(active);
+    info["isa_detected"] = exposure::isa_name(best);
+    info["isa_available"] = available;
+    info["tile"] = exposure::tile_shape(active);
+#ifdef EXPOSURE_OPENMP
+    info["openmp"] = true;
+#else
+    info["openmp"] = false;
+#endif
+    info["threads"] = exposure::default_threads();
+    info["compiler"] = compiler();
+    return info;
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_core, m) {
+    m.doc() = "Native similarity kernels for exposure (private; use exposure.kernels).";
+    m.def("reduce", &reduce, py::arg("queries"), py::arg("keys"), py::arg("op") = "max", py::arg("k") = 0,
+          py::arg("temperature") = 1.0f, py::arg("groups") = py::none(), py::arg("num_groups") = 1,
+          py::arg("out") = py::none(), py::arg("threads") = 0, py::arg("block_rows") = 0,
+          "Similarities queries @ keys.T reduced per query (and group); returns (values, indices or None).");
+    m.def("build_info", &build_info, "The SIMD path in use, what the CPU supports, OpenMP and the compiler.");
+    m.def(
+        "set_isa", [](const std::string& name) { exposure::set_isa(exposure::parse_isa(name)); }, py::arg("isa"),
+        "Force the SIMD path ('scalar', 'avx2', 'avx512'); refuses one the CPU cannot run.");
+}

@@ -1,0 +1,450 @@
+"""Similarity reductions between query and key embeddings, without the n x m matrix.
+
+One entry point, :func:`reduce`, computes dot products ``queries @ keys.T`` tile by
+tile and reduces them on the fly per query (and per key group): ``"max"``, ``"topk"``,
+``"logsumexp"``, or the full ``"matrix"`` when asked for. Rows are expected to be
+L2-normalised by the caller; nothing here normalises.
+
+* numpy arrays go to the native kernel ``exposure._core`` (SIMD picked at run time,
+  OpenMP over query blocks, the GIL released; see :func:`build_info`);
+* torch tensors (CPU or CUDA) go to a chunked ``torch.mm`` implementation with the same
+  semantics, results on the input's device.
+
+``exposure._reference`` is the numpy definition both are tested against.
+
+>>> import numpy as np
+>>> from exposure.kernels import reduce
+>>> q = np.eye(2, 3, dtype=np.float32)               # 2 queries, d = 3
+>>> keys = np.eye(3, dtype=np.float32)                 # 3 keys
+>>> reduce(q, keys, "topk", k=2).indices.tolist()
+[[0, 1], [1, 0]]
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import sys
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Optional, Tuple, Union
+
+import numpy as np
+
+from . import _core
+
+Op = Literal["max", "topk", "logsumexp", "matrix"]
+OPS: Tuple[str, ...] = ("max", "topk", "logsumexp", "matrix")
+
+if TYPE_CHECKING:
+    import torch
+
+# torch is never imported here: tensors can only arrive if the caller already imported it
+Array = Union[np.ndarray, "torch.Tensor"]
+
+__all__ = ["OPS", "Reduction", "build_info", "logsumexp", "max_sim", "reduce", "similarity_matrix", "topk"]
+
+
+class Reduction(NamedTuple):
+    """Result of :func:`reduce`.
+
+    ``values``: float32 scores, shape ``(n,)`` for max/logsumexp, ``(n, k)`` for topk,
+    ``(n, G)`` / ``(n, G, k)`` with groups, ``(n, m)`` for the matrix.
+    ``indices``: int64 key indices with the same shape as ``values`` for max/topk
+    (``-1`` where a group has no key to offer), ``None`` for logsumexp and matrix.
+    """
+
+    values: Array
+    indices: Optional[Array]
+
+
+def build_info() -> dict:
+    """How the native kernel was built and which SIMD path it uses on this machine.
+
+    Keys: ``isa`` (``"avx512"``, ``"avx2"`` or ``"scalar"``: the path in use),
+    ``isa_detected`` (the best this CPU supports), ``isa_available``, ``tile``
+    (micro-kernel rows x keys), ``openmp``, ``threads`` (OpenMP default), ``compiler``.
+    Set ``EXPOSURE_ISA=scalar|avx2|avx512`` before the first call to force a lower path.
+
+    >>> from exposure.kernels import build_info
+    >>> build_info()["isa"] in ("avx512", "avx2", "scalar")
+    True
+    """
+    return dict(_core.build_info())
+
+
+def reduce(
+    queries: Array,
+    keys: Array,
+    op: Op = "max",
+    *,
+    k: Optional[int] = None,
+    temperature: float = 1.0,
+    groups: Optional[Array] = None,
+    num_groups: Optional[int] = None,
+    out: Optional[Array] = None,
+    threads: Optional[int] = None,
+    chunk_size: Optional[int] = None,
+) -> Reduction:
+    """Reduce the similarities ``queries @ keys.T`` per query, without materialising them.
+
+    Args:
+        queries: ``(n, d)`` float array, unit-norm rows (numpy array or torch tensor).
+        keys: ``(m, d)`` float array of the same kind (both numpy or both torch).
+        op: ``"max"`` (best score and its key index; ties go to the lowest index),
+            ``"topk"`` (the ``k`` best, descending, lower index first on ties),
+            ``"logsumexp"`` (``T * log(sum_j exp(s_ij / T))``, computed stably), or
+            ``"matrix"`` (all ``n x m`` scores; only when you need them).
+        k: number of keys to keep for ``"topk"``; ``0 <= k <= m``.
+        temperature: ``T > 0`` for ``"logsumexp"``.
+        groups: optional integer group id per key (length ``m``, values in
+            ``[0, num_groups)``): results become per (query, group). An empty group
+            yields ``-inf`` and index ``-1``; ``"topk"`` pads groups smaller than ``k``
+            the same way (``k`` may exceed a group's size, but not ``m``).
+        num_groups: number of groups; defaults to ``groups.max() + 1``.
+        out: for ``"matrix"``, a C-contiguous float32 ``(n, m)`` array (or tensor) to
+            write into instead of allocating.
+        threads: threads for this call only (``None``: the OpenMP / torch default).
+            Results are bit-identical whatever the thread count.
+        chunk_size: query rows per work item (native kernel) or per ``torch.mm``
+            (torch); ``None`` picks a cache-friendly size.
+
+    Returns:
+        :class:`Reduction` of ``(values, indices)``: float32 values and int64 indices
+        (``None`` for logsumexp and matrix), numpy for numpy input, torch tensors on
+        the input's device for torch input.
+
+    Inputs are used as they are when they are C-contiguous float32. float64, float16
+    (and bfloat16 tensors) or non-contiguous inputs are converted with exactly one copy;
+    integer, bool, complex and object arrays are rejected. Rows containing NaN or inf
+    raise ``ValueError`` naming the first one. Torch results do not track gradients.
+
+    Example:
+        >>> import numpy as np
+        >>> q = np.array([[1.0, 0.0], [0.6, 0.8]], dtype=np.float32)
+        >>> keys = np.array([[0.0, 1.0], [1.0, 0.0], [0.8, 0.6]], dtype=np.float32)
+        >>> best = reduce(q, keys, "max")
+        >>> best.indices.tolist(), best.values.astype(float).round(2).tolist()
+        ([1, 2], [1.0, 0.96])
+        >>> reduce(q, keys, "max", groups=[0, 1, 1]).indices.tolist()
+        [[0, 1], [0, 2]]
+    """
+    if op not in OPS:
+        raise ValueError(f"op must be one of {', '.join(map(repr, OPS))}, got {op!r}")
+    torch = sys.modules.get("torch")
+    q_is_torch = torch is not None and isinstance(queries, torch.Tensor)
+    k_is_torch = torch is not None and isinstance(keys, torch.Tensor)
+    if q_is_torch != k_is_torch:
+        raise TypeError(
+            "queries and keys must both be numpy arrays or both torch tensors, got "
+            f"{_type_name(queries)} and {_type_name(keys)}"
+        )
+    threads = _optional_positive_int(threads, "threads")
+    chunk_size = _optional_positive_int(chunk_size, "chunk_size")
+    if out is not None and op != "matrix":
+        raise ValueError(f"out is only supported with op='matrix', got op={op!r}")
+
+    if q_is_torch:
+        queries = _as_float32_tensor(queries, "queries")
+        keys = _as_float32_tensor(keys, "keys")
+        if queries.device != keys.device:
+            raise ValueError(
+                f"queries and keys must be on the same device, got {queries.device} and {keys.device}"
+            )
+    else:
+        queries = _as_float32_array(queries, "queries")
+        keys = _as_float32_array(keys, "keys")
+        if out is not None and not isinstance(out, np.ndarray):
+            raise TypeError(f"out must be a numpy array for numpy inputs, got {_type_name(out)}")
+    n, d = queries.shape
+    m = keys.shape[0]
+    if keys.shape[1] != d:
+        raise ValueError(
+            f"keys must have {d} columns like the queries {tuple(queries.shape)}, "
+            f"got {_dtype_name(keys)} {tuple(keys.shape)}"
+        )
+    k = _check_k(op, k, m)
+    if op == "logsumexp":
+        temperature = _check_temperature(temperature)
+    group_ids, num_groups = _check_groups(op, groups, num_groups, m)
+
+    if q_is_torch:
+        return _torch_reduce(queries, keys, op, k, temperature, group_ids, num_groups, out, threads, chunk_size)
+    values, indices = _core.reduce(
+        queries,
+        keys,
+        op,
+        k=k,
+        temperature=temperature,
+        groups=group_ids,
+        num_groups=num_groups,
+        out=out,
+        threads=threads or 0,
+        block_rows=chunk_size or 0,
+    )
+    return Reduction(values, indices)
+
+
+def max_sim(queries: Array, keys: Array, **kwargs: Any) -> Reduction:
+    """Best key per query (or per query and group): ``reduce(queries, keys, "max", **kwargs)``.
+
+    >>> import numpy as np
+    >>> keys = np.eye(3, dtype=np.float32)
+    >>> max_sim(keys[[2, 0]], keys).indices.tolist()
+    [2, 0]
+    """
+    return reduce(queries, keys, "max", **kwargs)
+
+
+def topk(queries: Array, keys: Array, k: int, **kwargs: Any) -> Reduction:
+    """The ``k`` best keys per query, descending: ``reduce(queries, keys, "topk", k=k, **kwargs)``.
+
+    >>> import numpy as np
+    >>> keys = np.array([[1, 0], [0.8, 0.6], [0, 1]], dtype=np.float32)
+    >>> topk(keys[:1], keys, 2).indices.tolist()
+    [[0, 1]]
+    """
+    return reduce(queries, keys, "topk", k=k, **kwargs)
+
+
+def logsumexp(queries: Array, keys: Array, temperature: float = 1.0, **kwargs: Any) -> Array:
+    """Soft maximum ``T * log(sum_j exp(s_ij / T))`` per query (and group); returns the values.
+
+    >>> import numpy as np
+    >>> keys = np.eye(2, dtype=np.float32)
+    >>> float(logsumexp(keys[:1], keys, temperature=0.01)[0]) == 1.0
+    True
+    """
+    return reduce(queries, keys, "logsumexp", temperature=temperature, **kwargs).values
+
+
+def similarity_matrix(queries: Array, keys: Array, *, out: Optional[Array] = None, **kwargs: Any) -> Array:
+    """All ``n x m`` similarities, optionally written into ``out``; returns the matrix.
+
+    >>> import numpy as np
+    >>> keys = np.eye(2, dtype=np.float32)
+    >>> similarity_matrix(keys, keys).tolist()
+    [[1.0, 0.0], [0.0, 1.0]]
+    """
+    return reduce(queries, keys, "matrix", out=out, **kwargs).values
+
+
+# ---------------------------------------------------------------------------
+# Input checks: say what is wrong and what is accepted.
+
+
+def _type_name(x: Any) -> str:
+    t = type(x)
+    return f"{t.__module__}.{t.__qualname__}"
+
+
+def _dtype_name(x: Any) -> str:
+    return str(x.dtype).replace("torch.", "")
+
+
+def _as_float32_array(x: Any, name: str) -> np.ndarray:
+    """C-contiguous float32 view of ``x``, copying at most once (float64/float16/strided)."""
+    arr = np.asarray(x)
+    if arr.dtype.kind != "f":
+        raise TypeError(
+            f"{name} must be a floating-point array (float32, or float64/float16 converted once), "
+            f"got {arr.dtype} {arr.shape}"
+        )
+    if arr.ndim != 2:
+        raise ValueError(f"{name} must be 2-D (rows, d), got {arr.dtype} {arr.shape}")
+    return np.ascontiguousarray(arr, dtype=np.float32)
+
+
+def _as_float32_tensor(x: Any, name: str) -> Any:
+    torch = sys.modules["torch"]
+    if not x.is_floating_point():
+        raise TypeError(
+            f"{name} must be a floating-point tensor (float32, or float64/float16/bfloat16 converted once), "
+            f"got {_dtype_name(x)} {tuple(x.shape)}"
+        )
+    if x.ndim != 2:
+        raise ValueError(f"{name} must be 2-D (rows, d), got {_dtype_name(x)} {tuple(x.shape)}")
+    # one copy at most: .to() with an explicit memory format converts dtype and layout together
+    return x.detach().to(dtype=torch.float32, memory_format=torch.contiguous_format)
+
+
+def _optional_positive_int(value: Any, name: str) -> Optional[int]:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be a positive int or None, got {value!r}")
+    try:
+        value = operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be a positive int or None, got {value!r}") from None
+    if value < 1:
+        raise ValueError(f"{name} must be a positive int or None, got {value}")
+    return value
+
+
+def _check_k(op: str, k: Any, m: int) -> int:
+    if op != "topk":
+        if k is not None:
+            raise ValueError(f"k is only used with op='topk', got op={op!r}")
+        return 0
+    if k is None:
+        raise ValueError("op='topk' needs k, the number of keys to keep per query")
+    if isinstance(k, bool):
+        raise TypeError(f"k must be an int, got {k!r}")
+    try:
+        k = operator.index(k)
+    except TypeError:
+        raise TypeError(f"k must be an int, got {k!r}") from None
+    if k < 0:
+        raise ValueError(f"k must be >= 0, got {k}")
+    if k > m:
+        raise ValueError(f"k={k} is larger than the number of keys m={m}")
+    return k
+
+
+def _check_temperature(temperature: Any) -> float:
+    try:
+        t = float(temperature)
+    except (TypeError, ValueError):
+        raise TypeError(f"temperature must be a positive number, got {temperature!r}") from None
+    if not (t > 0 and math.isfinite(t)):
+        raise ValueError(f"temperature must be a positive finite number, got {temperature!r}")
+    return t
+
+
+def _check_groups(op: str, groups: Any, num_groups: Any, m: int) -> Tuple[Optional[np.ndarray], int]:
+    """int64 group ids (validated on the host) and the group count; (None, 1) without groups."""
+    if groups is None:
+        if num_groups is not None:
+            raise ValueError("num_groups needs groups, the group id of each key")
+        return None, 1
+    if op == "matrix":
+        raise ValueError("groups are not supported with op='matrix'; reduce with 'max', 'topk' or 'logsumexp'")
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(groups, torch.Tensor):
+        groups = groups.detach().cpu().numpy()
+    ids = np.asarray(groups)
+    if ids.dtype.kind not in "iu":
+        raise TypeError(f"groups must be an integer array (one group id per key), got {ids.dtype}")
+    if ids.shape != (m,):
+        raise ValueError(f"groups must have one entry per key, shape ({m},), got {ids.shape}")
+    ids = np.ascontiguousarray(ids, dtype=np.int64)
+    if num_groups is None:
+        num_groups = int(ids.max()) + 1 if m else 0
+    else:
+        num_groups = _optional_positive_int(num_groups, "num_groups")
+    bad = np.flatnonzero((ids < 0) | (ids >= num_groups))
+    if bad.size:
+        j = int(bad[0])
+        raise ValueError(f"groups[{j}] = {int(ids[j])} is outside [0, num_groups={num_groups})")
+    return ids, num_groups
+
+
+# ---------------------------------------------------------------------------
+# torch implementation: the same semantics with chunked torch.mm, for tensors on any device.
+
+
+@contextmanager
+def _torch_threads(torch: Any, device: Any, threads: Optional[int]):
+    """torch's thread count is process-wide: set it for this call and put it back."""
+    if threads is None or device.type != "cpu":
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _check_finite_rows(torch: Any, x: Any, name: str) -> None:
+    # A row sum is non-finite whenever the row holds NaN/inf; confirm on the few flagged rows
+    # because huge finite values could overflow the sum.
+    flagged = torch.nonzero(~torch.isfinite(x.sum(dim=1))).flatten()
+    if flagged.numel():
+        bad = flagged[~torch.isfinite(x[flagged]).all(dim=1)]
+        if bad.numel():
+            raise ValueError(f"{name} row {int(bad[0])} contains NaN or inf")
+
+
+def _torch_topk(torch: Any, s: Any, k: int) -> Tuple[Any, Any]:
+    """torch.topk with the kernel's tie rule: among equal scores, lower key indices first and kept."""
+    values, indices = torch.topk(s, k, dim=1, largest=True, sorted=True)
+    if k == 0:
+        return values, indices
+    # 1. order equal scores by index: sort by index, then stable sort by score
+    indices, by_index = indices.sort(dim=1)
+    values, by_score = values.gather(1, by_index).sort(dim=1, descending=True, stable=True)
+    indices = indices.gather(1, by_score)
+    # 2. rows whose k-th score ties with a key left out may have kept the wrong one: full stable sort
+    kth = values[:, -1:]
+    unsure = torch.nonzero((s == kth).sum(dim=1) > (values == kth).sum(dim=1)).flatten()
+    if unsure.numel():
+        sv, si = torch.sort(s[unsure], dim=1, descending=True, stable=True)
+        values[unsure] = sv[:, :k]
+        indices[unsure] = si[:, :k]
+    return values, indices
+
+
+def _torch_reduce(queries, keys, op, k, temperature, group_ids, num_groups, out, threads, chunk_size) -> Reduction:
+    torch = sys.modules["torch"]
+    device = queries.device
+    n, m = queries.shape[0], keys.shape[0]
+    _check_finite_rows(torch, queries, "queries")
+    _check_finite_rows(torch, keys, "keys")
+    grouped = group_ids is not None
+    if grouped:
+        ids = torch.as_tensor(group_ids, device=device)
+        columns = [torch.nonzero(ids == g).flatten() for g in range(num_groups)]
+    else:
+        columns = [None]
+    g_count = len(columns)
+
+    if op == "matrix":
+        shape: Tuple[int, ...] = (n, m)
+    else:
+        shape = (n, g_count, k) if op == "topk" else (n, g_count)
+    if out is not None:
+        if not (isinstance(out, torch.Tensor) and out.dtype == torch.float32 and out.is_contiguous()
+                and tuple(out.shape) == shape and out.device == device):
+            raise ValueError(
+                f"out must be a contiguous float32 tensor of shape {shape} on {device}, got {_type_name(out)}"
+                + (f" {_dtype_name(out)} {tuple(out.shape)} on {out.device}" if isinstance(out, torch.Tensor) else "")
+            )
+        values = out
+    elif op == "matrix":
+        values = torch.empty(shape, dtype=torch.float32, device=device)
+    else:
+        values = torch.full(shape, -math.inf, dtype=torch.float32, device=device)
+    indices = None
+    if op in ("max", "topk"):
+        indices = torch.full(shape, -1, dtype=torch.int64, device=device)
+
+    if chunk_size is None:  # keep one chunk of scores around 64 MiB
+        chunk_size = max(1, min(4096, (16 << 20) // max(m, 1)))
+    keys_t = keys.t()
+    with torch.no_grad(), _torch_threads(torch, device, threads):
+        for i in range(0, n, chunk_size):
+            j = min(n, i + chunk_size)
+            scores = queries[i:j] @ keys_t
+            if op == "matrix":
+                values[i:j] = scores
+                continue
+            for g, cols in enumerate(columns):
+                sub = scores if cols is None else scores.index_select(1, cols)
+                if sub.shape[1] == 0:
+                    continue  # empty group: the -inf / -1 fill stands
+                if op == "max":
+                    v, idx = sub.max(dim=1)  # first maximal index on ties
+                    values[i:j, g] = v
+                    indices[i:j, g] = idx if cols is None else cols[idx]
+                elif op == "topk":
+                    take = min(k, sub.shape[1])
+                    v, idx = _torch_topk(torch, sub, take)
+                    values[i:j, g, :take] = v
+                    indices[i:j, g, :take] = idx if cols is None else cols[idx]
+                else:
+                    values[i:j, g] = torch.logsumexp(sub / temperature, dim=1) * temperature
+    if op == "matrix" or grouped:
+        return Reduction(values, indices)
+    return Reduction(values[:, 0], None if indices is None else indices[:, 0])

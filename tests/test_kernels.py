@@ -1,0 +1,343 @@
+"""exposure.kernels against the numpy oracle in exposure._reference.
+
+Every native SIMD path this CPU can run, and the torch implementation, are compared
+with the reference on awkward shapes (tile tails everywhere), ties, groups (with an
+empty one), converted inputs and every error path.
+"""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from exposure import _core, _reference
+from exposure.kernels import OPS, build_info, logsumexp, max_sim, reduce, similarity_matrix, topk
+
+ISAS = _core.build_info()["isa_available"]
+BACKENDS = [*ISAS, "torch"]
+SIZES = [0, 1, 7, 33, 130]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request):
+    """A SIMD path forced for the test's duration, or "torch" (inputs become CPU tensors)."""
+    before = _core.build_info()["isa"]
+    if request.param != "torch":
+        _core.set_isa(request.param)
+    yield request.param
+    _core.set_isa(before)
+
+
+def unit_rows(rng, rows, d):
+    x = rng.standard_normal((rows, d))
+    x /= np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    return x.astype(np.float32)
+
+
+def run(backend, queries, keys, op, **kwargs):
+    """reduce() on the backend, results as numpy."""
+    if backend == "torch":
+        queries, keys = torch.from_numpy(queries), torch.from_numpy(keys)
+    values, indices = reduce(queries, keys, op, **kwargs)
+    if backend == "torch":
+        values = values.cpu().numpy()
+        indices = None if indices is None else indices.cpu().numpy()
+    return values, indices
+
+
+def assert_matches(values, indices, queries, keys, op, **kwargs):
+    """Values within 1e-5 of the reference; indices equal, or attaining the reference score where it ties."""
+    ref_values, ref_indices = _reference.reduce(queries, keys, op, **kwargs)
+    assert values.dtype == np.float32
+    assert values.shape == ref_values.shape
+    np.testing.assert_allclose(values, ref_values, rtol=0, atol=1e-5)
+    if ref_indices is None:
+        assert indices is None
+        return
+    assert indices.dtype == np.int64
+    assert indices.shape == ref_indices.shape
+    differ = np.argwhere(indices != ref_indices)
+    if differ.size:
+        sims = _reference.similarities(queries, keys)
+        for pos in map(tuple, differ):
+            assert indices[pos] >= 0, f"missing index at {pos}"
+            assert abs(sims[pos[0], indices[pos]] - ref_values[pos]) <= 1e-6, f"index at {pos} is not a tie"
+    groups = kwargs.get("groups")
+    if groups is not None:  # every index belongs to the group it is reported for
+        group_axis = np.arange(indices.shape[1]).reshape((1, -1) + (1,) * (indices.ndim - 2))
+        valid = indices >= 0
+        assert (np.asarray(groups)[indices[valid]] == np.broadcast_to(group_axis, indices.shape)[valid]).all()
+    if op == "topk" and indices.size:  # no key twice in one list
+        flat = indices.reshape(-1, indices.shape[-1])
+        for row in flat:
+            kept = row[row >= 0]
+            assert len(set(kept.tolist())) == kept.size
+
+
+def op_cases(m):
+    yield "max", {}
+    for k in sorted({0, 1, min(5, m), m}):
+        if k <= m:
+            yield "topk", {"k": k}
+    yield "logsumexp", {"temperature": 1.0}
+    yield "logsumexp", {"temperature": 0.05}
+    yield "matrix", {}
+
+
+# every (n, m) pair for small d; d = 1024 on a few shapes keeps the suite fast
+SHAPES = [(n, m, d) for n in SIZES for m in SIZES for d in (1, 3, 384)] + [
+    (33, 130, 1024), (130, 7, 1024), (1, 1, 1024), (0, 33, 1024)
+]
+
+
+@pytest.mark.parametrize("n, m, d", SHAPES)
+def test_matches_reference(backend, n, m, d):
+    rng = np.random.default_rng([n, m, d])
+    queries, keys = unit_rows(rng, n, d), unit_rows(rng, m, d)
+    for op, kwargs in op_cases(m):
+        values, indices = run(backend, queries, keys, op, **kwargs)
+        assert_matches(values, indices, queries, keys, op, **kwargs)
+
+
+@pytest.mark.parametrize("m", [7, 130])
+def test_grouped_with_an_empty_group(backend, m):
+    rng = np.random.default_rng(m)
+    queries, keys = unit_rows(rng, 33, 384), unit_rows(rng, m, 384)
+    groups = rng.choice([0, 1, 3, 4], size=m)  # group 2 and group 5 stay empty
+    groups[:4] = [0, 1, 3, 4]
+    for op, kwargs in [("max", {}), ("topk", {"k": 1}), ("topk", {"k": 6}), ("topk", {"k": m}),
+                       ("logsumexp", {"temperature": 0.1})]:
+        kwargs.update(groups=groups, num_groups=6)
+        values, indices = run(backend, queries, keys, op, **kwargs)
+        assert_matches(values, indices, queries, keys, op, **kwargs)
+        assert np.all(values[:, 2] == -np.inf) and np.all(values[:, 5] == -np.inf)
+        if indices is not None:
+            assert np.all(indices[:, 2] == -1)
+    # num_groups defaults to groups.max() + 1
+    values, _ = run(backend, queries, keys, "max", groups=groups)
+    assert values.shape == (33, 5)
+
+
+def test_ties_go_to_the_lowest_index(backend):
+    rng = np.random.default_rng(7)
+    base = unit_rows(rng, 3, 384)
+    # copies of one key straddle tile boundaries (8, 16, 32 keys wide)
+    keys = unit_rows(rng, 70, 384)
+    for j in (5, 31, 32, 47, 69):
+        keys[j] = base[0]
+    queries = np.concatenate([base[:1], unit_rows(rng, 6, 384)])
+    values, indices = run(backend, queries, keys, "max")
+    assert indices[0] == 5
+    values, indices = run(backend, queries, keys, "topk", k=5)
+    assert indices[0].tolist() == [5, 31, 32, 47, 69]
+    values, indices = run(backend, queries, keys, "topk", k=3)
+    assert indices[0].tolist() == [5, 31, 32]
+    values, indices = run(backend, queries, keys, "topk", k=70)
+    assert_matches(values, indices, queries, keys, "topk", k=70)
+    groups = np.arange(70) % 2
+    values, indices = run(backend, queries, keys, "topk", k=3, groups=groups)
+    assert indices[0, 0].tolist() == [32] + indices[0, 0, 1:].tolist() and indices[0, 1].tolist() == [5, 31, 47]
+
+
+@pytest.fixture(params=ISAS)
+def isa(request):
+    """A native SIMD path forced for the test's duration."""
+    before = _core.build_info()["isa"]
+    _core.set_isa(request.param)
+    yield request.param
+    _core.set_isa(before)
+
+
+def test_threads_and_chunks_do_not_change_a_bit(isa):
+    # native only: torch makes no such promise (its BLAS blocking depends on the thread count)
+    backend = isa
+    rng = np.random.default_rng(3)
+    queries, keys = unit_rows(rng, 301, 384), unit_rows(rng, 260, 384)
+    groups = rng.integers(0, 3, 260)
+    for op, kwargs in [("max", {}), ("topk", {"k": 5}), ("logsumexp", {"temperature": 0.1}), ("matrix", {}),
+                       ("max", {"groups": groups}), ("topk", {"k": 4, "groups": groups}),
+                       ("logsumexp", {"groups": groups})]:
+        one = run(backend, queries, keys, op, threads=1, **kwargs)
+        for extra in ({"threads": 2}, {"threads": 2, "chunk_size": 8}, {"threads": 3, "chunk_size": 100}):
+            other = run(backend, queries, keys, op, **extra, **kwargs)
+            np.testing.assert_array_equal(one[0], other[0])
+            if one[1] is not None:
+                np.testing.assert_array_equal(one[1], other[1])
+
+
+def test_converted_inputs_match_float32():
+    rng = np.random.default_rng(11)
+    queries, keys = unit_rows(rng, 40, 96), unit_rows(rng, 50, 96)
+    expected = reduce(queries, keys, "topk", k=3)
+    wide = np.asfortranarray(queries.astype(np.float64))
+    strided = np.repeat(keys, 2, axis=0)[::2]
+    assert not strided.flags.c_contiguous
+    for q, kk in [(wide, keys), (queries, strided), (wide, strided)]:
+        got = reduce(q, kk, "topk", k=3)
+        np.testing.assert_array_equal(got.values, expected.values)
+        np.testing.assert_array_equal(got.indices, expected.indices)
+    half = reduce(queries.astype(np.float16), keys, "max")
+    assert_matches(half.values, half.indices, queries.astype(np.float16).astype(np.float32), keys, "max")
+    # torch: float64, float16 and transposed tensors
+    tq, tk = torch.from_numpy(queries), torch.from_numpy(keys)
+    got = reduce(tq.double(), tk.t().contiguous().t(), "topk", k=3)
+    np.testing.assert_allclose(got.values.numpy(), expected.values, atol=1e-6)
+    assert reduce(tq.half(), tk.half(), "max").values.dtype == torch.float32
+
+
+def test_matrix_into_caller_buffer():
+    rng = np.random.default_rng(5)
+    queries, keys = unit_rows(rng, 33, 40), unit_rows(rng, 70, 40)
+    out = np.full((33, 70), np.nan, dtype=np.float32)
+    result = similarity_matrix(queries, keys, out=out)
+    assert result is out or np.shares_memory(result, out)
+    np.testing.assert_allclose(out, _reference.similarities(queries, keys), atol=1e-5)
+    tout = torch.full((33, 70), float("nan"))
+    similarity_matrix(torch.from_numpy(queries), torch.from_numpy(keys), out=tout)
+    np.testing.assert_allclose(tout.numpy(), out, atol=1e-5)
+
+
+def test_empty_inputs_give_empty_or_neutral_results(backend):
+    q, no_keys = np.ones((4, 3), np.float32) / np.sqrt(3), np.zeros((0, 3), np.float32)
+    values, indices = run(backend, q, no_keys, "max")
+    assert values.shape == (4,) and np.all(values == -np.inf) and np.all(indices == -1)
+    values, _ = run(backend, q, no_keys, "logsumexp")
+    assert np.all(values == -np.inf)
+    values, indices = run(backend, q, no_keys, "topk", k=0)
+    assert values.shape == indices.shape == (4, 0)
+    values, indices = run(backend, q[:0], q, "topk", k=2, groups=[0, 1, 1, 0])
+    assert values.shape == indices.shape == (0, 2, 2)
+
+
+def test_wrappers_are_thin():
+    rng = np.random.default_rng(2)
+    queries, keys = unit_rows(rng, 9, 16), unit_rows(rng, 12, 16)
+    np.testing.assert_array_equal(max_sim(queries, keys).indices, reduce(queries, keys).indices)
+    np.testing.assert_array_equal(topk(queries, keys, 3).indices, reduce(queries, keys, "topk", k=3).indices)
+    np.testing.assert_array_equal(logsumexp(queries, keys, 0.5), reduce(queries, keys, "logsumexp", temperature=0.5).values)
+
+
+def test_build_info_and_isa_override():
+    info = build_info()
+    assert info["isa"] in ("avx512", "avx2", "scalar")
+    assert {"isa_detected", "openmp", "threads", "compiler", "tile"} <= set(info)
+    assert info["threads"] >= 1
+    code = "from exposure import kernels; print(kernels.build_info()['isa'])"
+    env = dict(os.environ, EXPOSURE_ISA="scalar")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "scalar"
+    with pytest.raises(ValueError, match="expected one of 'scalar', 'avx2', 'avx512'"):
+        _core.set_isa("sse9")
+
+
+Q = unit_rows(np.random.default_rng(0), 20, 8)
+K = unit_rows(np.random.default_rng(1), 5, 8)
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda: reduce(Q, K[:, :6]), ValueError, r"keys must have 8 columns like the queries \(20, 8\), got float32 \(5, 6\)"),
+        (lambda: reduce(Q[0], K), ValueError, r"queries must be 2-D \(rows, d\), got float32 \(8,\)"),
+        (lambda: reduce(Q.astype(np.int32), K), TypeError, r"queries must be a floating-point array .* got int32"),
+        (lambda: reduce(Q, K > 0), TypeError, r"keys must be a floating-point array .* got bool"),
+        (lambda: reduce(Q, K.astype(object)), TypeError, r"got object"),
+        (lambda: reduce(Q.astype(np.complex64), K), TypeError, r"got complex64"),
+        (lambda: reduce(np.where(np.arange(20)[:, None] == 17, np.nan, Q), K), ValueError,
+         r"queries row 17 contains NaN or inf"),
+        (lambda: reduce(Q, np.where(np.arange(5)[:, None] == 3, np.inf, K)), ValueError,
+         r"keys row 3 contains NaN or inf"),
+        (lambda: reduce(Q, K, "topk", k=6), ValueError, r"k=6 is larger than the number of keys m=5"),
+        (lambda: reduce(Q, K, "topk", k=-1), ValueError, r"k must be >= 0, got -1"),
+        (lambda: reduce(Q, K, "topk"), ValueError, r"op='topk' needs k"),
+        (lambda: reduce(Q, K, "topk", k=1.5), TypeError, r"k must be an int"),
+        (lambda: reduce(Q, K, "max", k=2), ValueError, r"k is only used with op='topk'"),
+        (lambda: reduce(Q, K, "mean"), ValueError, r"op must be one of 'max', 'topk', 'logsumexp', 'matrix', got 'mean'"),
+        (lambda: reduce(Q, K, "logsumexp", temperature=0), ValueError, r"temperature must be a positive finite number, got 0"),
+        (lambda: reduce(Q, K, "logsumexp", temperature=float("nan")), ValueError, r"temperature must be a positive"),
+        (lambda: reduce(Q, K, groups=[0, 1]), ValueError, r"groups must have one entry per key, shape \(5,\), got \(2,\)"),
+        (lambda: reduce(Q, K, groups=[0, 1, 2, 3, -1]), ValueError, r"groups\[4\] = -1 is outside \[0, num_groups=4\)"),
+        (lambda: reduce(Q, K, groups=[0, 1, 2, 3, 3], num_groups=3), ValueError,
+         r"groups\[3\] = 3 is outside \[0, num_groups=3\)"),
+        (lambda: reduce(Q, K, groups=[0.0, 1, 0, 1, 0]), TypeError, r"groups must be an integer array .* got float64"),
+        (lambda: reduce(Q, K, num_groups=2), ValueError, r"num_groups needs groups"),
+        (lambda: reduce(Q, K, "matrix", groups=[0] * 5), ValueError, r"groups are not supported with op='matrix'"),
+        (lambda: reduce(Q, K, "matrix", out=np.empty((20, 4), np.float32)), ValueError,
+         r"out must be a writeable C-contiguous float32 array of shape \(20, 5\), got float32 \(20, 4\)"),
+        (lambda: reduce(Q, K, "matrix", out=np.empty((20, 5))), ValueError, r"got float64 \(20, 5\)"),
+        (lambda: reduce(Q, K, "max", out=np.empty((20, 5), np.float32)), ValueError, r"out is only supported with op='matrix'"),
+        (lambda: reduce(Q, K, "matrix", out=torch.empty(20, 5)), TypeError, r"out must be a numpy array for numpy inputs"),
+        (lambda: reduce(Q, K, threads=0), ValueError, r"threads must be a positive int or None, got 0"),
+        (lambda: reduce(Q, K, chunk_size=-3), ValueError, r"chunk_size must be a positive int or None, got -3"),
+        (lambda: reduce(Q, torch.from_numpy(K)), TypeError,
+         r"queries and keys must both be numpy arrays or both torch tensors, got numpy.ndarray and torch.Tensor"),
+        (lambda: reduce(torch.from_numpy(Q).int(), torch.from_numpy(K)), TypeError,
+         r"queries must be a floating-point tensor .* got int32 \(20, 8\)"),
+        (lambda: reduce(torch.from_numpy(Q), torch.from_numpy(K[:, :3])), ValueError, r"keys must have 8 columns"),
+        (lambda: reduce(torch.from_numpy(np.where(np.arange(20)[:, None] == 17, np.nan, Q)), torch.from_numpy(K)),
+         ValueError, r"queries row 17 contains NaN or inf"),
+        (lambda: reduce(torch.from_numpy(Q), torch.from_numpy(K), "topk", k=9), ValueError,
+         r"k=9 is larger than the number of keys m=5"),
+        (lambda: reduce(torch.from_numpy(Q), torch.from_numpy(K), "matrix", out=torch.empty(3, 3)), ValueError,
+         r"out must be a contiguous float32 tensor of shape \(20, 5\)"),
+        # the native boundary re-checks what the Python layer normally guarantees
+        (lambda: _core.reduce(Q.astype(np.float64), K), ValueError,
+         r"queries must be a C-contiguous float32 array of shape \(rows, d\), got float64 \(20, 8\)"),
+        (lambda: _core.reduce(Q, np.asfortranarray(K)), ValueError, r"keys must be a C-contiguous float32"),
+        (lambda: _core.reduce(Q, K[:, :4].copy()), ValueError, r"keys must have 8 columns like the queries"),
+        (lambda: _core.reduce(Q, K, "topk", k=6), ValueError, r"k=6 is larger than the number of keys m=5"),
+        (lambda: _core.reduce(Q, K, groups=np.array([0, 0, 0, 0, 9]), num_groups=2), ValueError,
+         r"groups\[4\] = 9 is outside \[0, num_groups=2\)"),
+        (lambda: _core.reduce(Q, K, groups=np.zeros(5, np.int32), num_groups=1), ValueError,
+         r"groups must be a contiguous int64 array with one entry per key \(5,\), got int32"),
+        (lambda: _core.reduce(Q, K, "logsumexp", temperature=-1.0), ValueError, r"temperature must be a positive"),
+    ],
+)
+def test_errors_say_what_is_wrong(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    n=st.integers(0, 40),
+    m=st.integers(0, 80),
+    d=st.integers(1, 48),
+    op=st.sampled_from(["max", "topk", "logsumexp"]),
+    k_fraction=st.floats(0, 1),
+    temperature=st.floats(0.02, 5.0),
+    num_groups=st.one_of(st.none(), st.integers(1, 4)),
+    seed=st.integers(0, 2**16),
+    use_torch=st.booleans(),
+)
+def test_property_matches_reference(n, m, d, op, k_fraction, temperature, num_groups, seed, use_torch):
+    rng = np.random.default_rng(seed)
+    queries, keys = unit_rows(rng, n, d), unit_rows(rng, m, d)
+    kwargs = {}
+    if op == "topk":
+        kwargs["k"] = int(round(k_fraction * m))
+    if op == "logsumexp":
+        kwargs["temperature"] = temperature
+    if num_groups is not None:
+        kwargs.update(groups=rng.integers(0, num_groups, m), num_groups=num_groups)
+    values, indices = run("torch" if use_torch else "native", queries, keys, op, **kwargs)
+    assert_matches(values, indices, queries, keys, op, **kwargs)
+
+
+@pytest.mark.gpu
+def test_cuda_matches_reference():
+    rng = np.random.default_rng(9)
+    queries, keys = unit_rows(rng, 130, 384), unit_rows(rng, 70, 384)
+    groups = rng.choice([0, 2], size=70)
+    tq, tk = torch.from_numpy(queries).cuda(), torch.from_numpy(keys).cuda()
+    for op, kwargs in [("max", {}), ("topk", {"k": 5}), ("logsumexp", {"temperature": 0.1}), ("matrix", {}),
+                       ("max", {"groups": groups, "num_groups": 3}), ("topk", {"k": 40, "groups": groups})]:
+        values, indices = reduce(tq, tk, op, **kwargs)
+        assert values.device.type == "cuda"
+        assert_matches(values.cpu().numpy(), None if indices is None else indices.cpu().numpy(),
+                       queries, keys, op, **kwargs)

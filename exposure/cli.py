@@ -3,6 +3,8 @@
     exposure score-tasks examples/tasks.csv                 # print a table
     exposure score-tasks tasks.parquet -o scores.parquet    # write every score and the evidence
     exposure info                                           # kernel build, device, model
+    exposure occupations -o occupations.csv                 # every O*NET occupation, ranked, with evidence
+    exposure compare index.csv --code-column soc --value-column score --code-system soc2018
 """
 
 from __future__ import annotations
@@ -70,21 +72,22 @@ def _chain(first, rest):
 
 
 def _print_table(table, text_column: str, technologies: Sequence[str], total: int) -> None:
-    """A readable preview: exposure, the leading technology, the task and its best evidence."""
+    """A readable preview: headline exposure, the technology with the highest score, the task, its best evidence."""
     rows = table.slice(0, _PREVIEW_ROWS).to_pylist()
-    width = max(60, shutil.get_terminal_size((120, 20)).columns)
-    text_w = max(20, (width - 30) // 2)
-    print(f"{'exposure':>8}  {'leading':<10}  {'task':<{text_w}}  best-matching capability")
-    print("-" * min(width, 8 + 2 + 10 + 2 + text_w + 2 + text_w))
+    width = max(80, shutil.get_terminal_size((140, 20)).columns)
+    text_w = max(20, (width - 34) // 2)
+    print(f"{'exposure':>8}  {'leading technology':<18}  {'task':<{text_w}}  best-matching capability")
+    print("-" * min(width, 8 + 2 + 18 + 2 + text_w + 2 + text_w))
     for r in rows:
         techs = {t: r[f"exposure_{t}"] for t in technologies if r[f"exposure_{t}"] is not None}
-        lead = max(techs, key=techs.get) if techs else "-"
+        lead = max(techs, key=techs.get) if techs else None
+        lead = f"{lead} {techs[lead]:.2f}" if lead else "-"
         score = "-" if r["exposure"] is None else f"{r['exposure']:.2f}"
         text = textwrap.shorten(r[text_column] or "(empty)", text_w, placeholder="...")
         ev = r["evidence_1_statement"]
         ev = "-" if ev is None else textwrap.shorten(f"{ev} ({r['evidence_1_similarity']:.2f})", text_w,
                                                     placeholder="...")
-        print(f"{score:>8}  {lead:<10}  {text:<{text_w}}  {ev}")
+        print(f"{score:>8}  {lead:<18}  {text:<{text_w}}  {ev}")
     if total > len(rows):
         print(f"... {total - len(rows):,} more rows; pass -o FILE to write them all")
 
@@ -99,6 +102,70 @@ def _info(args: argparse.Namespace) -> int:
     for key, value in build_info().items():
         print(f"  kernel {key}: {value}")
     print(f"  torch {torch.__version__}, CUDA available: {torch.cuda.is_available()}")
+    return 0
+
+
+def _occupations(args: argparse.Namespace) -> int:
+    import pyarrow.compute as pc
+
+    from .encoder import resolve_device
+    from .io import TableWriter
+    from .occupations import load_tasks, score_occupations
+    from .scoring import ExposureModel
+
+    # Check what is cheap to check before scoring the catalogue.
+    resolve_device(args.device)
+    n_tasks = load_tasks(args.release).num_rows
+    writer = TableWriter(args.output)
+    model = ExposureModel(capabilities=args.capabilities, device=args.device, batch_size=args.batch_size)
+    print(f"scoring the {n_tasks:,} tasks of O*NET {args.release}", file=sys.stderr)
+    start = time.perf_counter()
+    table = score_occupations(model, args.release, level=args.level, top_tasks=args.top_tasks,
+                              show_progress=not args.quiet)
+    with writer:
+        writer.write(table)
+    print(f"wrote {table.num_rows:,} occupations ({args.level} level) in {time.perf_counter() - start:.1f} s "
+          f"-> {args.output}", file=sys.stderr)
+    top = table.filter(pc.less_equal(table["rank"], 10)).sort_by("rank").to_pylist()
+    print(f"{'rank':>4}  {'exposure':>8}  {'code':<10}  title")
+    for r in top:
+        print(f"{r['rank']:>4}  {r['exposure']:>8.3f}  {r['soc_code']:<10}  {r['title'] or '-'}")
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    import pyarrow as pa
+
+    from .compare import compare_index, read_index
+    from .io import TableWriter, read_batches
+
+    # Read the index and check the output path before any slow scoring.
+    index = read_index(args.index, args.code_column, args.value_column)
+    writer = TableWriter(args.output) if args.output else None
+    if args.scores:
+        ours = pa.Table.from_batches(list(read_batches(args.scores, ["soc_code"])))
+    else:
+        from .encoder import resolve_device
+        from .occupations import load_tasks, score_occupations
+        from .scoring import ExposureModel
+
+        resolve_device(args.device)
+        model = ExposureModel(device=args.device, batch_size=args.batch_size)
+        known = ["exposure", "alpha", "beta", "gamma", "automation"] + [f"exposure_{t}" for t in model.technologies]
+        if args.our_column not in known:
+            raise ValueError(f"--our-column {args.our_column!r} is not a column of the occupation table; "
+                             f"use one of: {', '.join(known)}")
+        print(f"no --scores: scoring the {load_tasks('27').num_rows:,} tasks of O*NET 27 with the default "
+              "model (about 2 minutes on a CPU)", file=sys.stderr)
+        ours = score_occupations(model, "27", show_progress=not args.quiet)
+    result = compare_index(index, ours, "code", "value", args.code_system, our_column=args.our_column,
+                           n_boot=args.n_boot, seed=args.seed)
+    print(f"{args.index} ({args.value_column}) vs our {args.our_column}")
+    print(result.summary(max_unmatched=args.max_unmatched))
+    if writer:
+        with writer:
+            writer.write(result.joined)
+        print(f"wrote {result.n_matched:,} matched occupations -> {args.output}", file=sys.stderr)
     return 0
 
 
@@ -135,6 +202,55 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Show the version, the native kernel's SIMD path, OpenMP and threads, "
                                    "and whether CUDA is available.")
     p.set_defaults(func=_info)
+
+    # Kept in step with exposure.occupations.RELEASES / LEVELS (a test checks), so that
+    # building the parser imports neither numpy nor pyarrow.
+    p = sub.add_parser(
+        "occupations",
+        help="score every O*NET task and write one row per occupation",
+        description="Score every task statement of an O*NET release and aggregate to occupations "
+                    "(Core tasks weigh 2, others 1): exposure, a score per technology, the rank "
+                    "(1 = most exposed) and the most exposed tasks of each occupation as evidence; "
+                    "optionally rolled up to SOC 2018 or SOC 2010 codes.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("-o", "--output", type=Path, required=True, help="output file: .parquet or .csv")
+    p.add_argument("--release", default="27", choices=("27", "29.1"), help="O*NET release")
+    p.add_argument("--level", default="onet", choices=("onet", "soc2018", "soc2010"),
+                   help="occupation codes: O*NET-SOC detail, or rolled up to 6-digit SOC 2018 / SOC 2010")
+    p.add_argument("--top-tasks", type=int, default=3, help="most exposed tasks listed per occupation")
+    p.add_argument("--device", default="auto", help="'auto' (CUDA when present), 'cpu', 'cuda' or 'cuda:N'")
+    p.add_argument("--batch-size", type=int, default=64, help="texts per forward pass of the encoder")
+    p.add_argument("--capabilities", default="default", help="capability set: 'default' or a YAML/JSON file")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_occupations)
+
+    p = sub.add_parser(
+        "compare",
+        help="correlate our occupation scores with a published index",
+        description="Match a published occupation-level index to our occupation scores by code "
+                    "(normalising '11-1011.00', '11-1011', '111011'; rolling our O*NET-level scores up "
+                    "to SOC 2018 or SOC 2010) and report Spearman and Pearson correlations with 95% "
+                    "bootstrap intervals. Without --scores, scores the O*NET 27 catalogue first "
+                    "(about 2 minutes on a CPU).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("index", type=Path, help="index file: .csv, .tsv, .parquet or .jsonl")
+    p.add_argument("--code-column", required=True, help="the index's occupation code column")
+    p.add_argument("--value-column", required=True, help="the index's score column")
+    p.add_argument("--code-system", required=True, choices=("onet", "soc2018", "soc2010"),
+                   help="the index's codes: O*NET-SOC (11-1011.00), SOC 2018 or SOC 2010 (11-1011)")
+    p.add_argument("--scores", type=Path, help="our occupation table (from 'exposure occupations'); "
+                                               "without it, O*NET 27 is scored now")
+    p.add_argument("--our-column", default="exposure", help="our score column to compare")
+    p.add_argument("-o", "--output", type=Path, help="write the matched occupations (.parquet or .csv)")
+    p.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples for the intervals")
+    p.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    p.add_argument("--max-unmatched", type=int, default=20, help="unmatched codes listed before truncating")
+    p.add_argument("--device", default="auto", help="'auto' (CUDA when present), 'cpu', 'cuda' or 'cuda:N'")
+    p.add_argument("--batch-size", type=int, default=64, help="texts per forward pass of the encoder")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_compare)
     return parser
 
 

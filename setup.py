@@ -55,9 +55,10 @@ ext_modules = [
 
 setup(
     # models/ (capability sets, heads) ships inside the package as exposure.models.
-    packages=["exposure", "exposure.models", "exposure.models.capabilities"],
+    packages=["exposure", "exposure.data", "exposure.models", "exposure.models.capabilities"],
     package_dir={"exposure": "exposure", "exposure.models": "models"},
-    package_data={"exposure.models.capabilities": ["*.yaml", "*.json"]},
+    package_data={"exposure.data": ["*.parquet", "*.csv", "*.md"],
+                  "exposure.models.capabilities": ["*.yaml", "*.json"]},
     ext_modules=ext_modules,
     cmdclass={"build_ext": BuildExt},
     zip_safe=False,

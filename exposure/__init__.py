@@ -22,14 +22,26 @@ _EXPORTS = {
     "reduce": "kernels",
     "Reduction": "kernels",
     "build_info": "kernels",
+    "load_tasks": "occupations",
+    "load_occupations": "occupations",
+    "occupation_table": "occupations",
+    "score_occupations": "occupations",
+    "aggregate": "occupations",
+    "to_soc2018": "occupations",
+    "to_soc2010": "occupations",
+    "compare_index": "compare",
+    "ComparisonResult": "compare",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
 
 if TYPE_CHECKING:
     from .capabilities import CapabilitySet, CapabilitySetError
+    from .compare import ComparisonResult, compare_index
     from .encoder import Encoder, resolve_device
     from .kernels import Reduction, build_info, reduce
+    from .occupations import (aggregate, load_occupations, load_tasks, occupation_table, score_occupations,
+                              to_soc2010, to_soc2018)
     from .scoring import ExposureModel, TaskScores
 
 

@@ -1,0 +1,607 @@
+"""Occupations: the O*NET catalogue, task -> occupation aggregation, SOC roll-ups and crosswalks.
+
+Everything here needs numpy and pyarrow only, so stored task scores can be
+re-aggregated without loading a model; :func:`score_occupations` imports the
+model lazily.
+
+The measures of Eloundou et al. (2023) for an occupation, from per-task class
+probabilities ``P(E0), P(E1), P(E2)`` (a one-hot encoding of labels is the
+special case), with Core tasks weighted 2 and the others 1::
+
+    alpha = weighted mean P(E1)                 # direct exposure to a language model
+    beta  = weighted mean P(E1) + 0.5 P(E2)     # the headline measure
+    gamma = weighted mean P(E1) + P(E2)         # including software built on one
+
+>>> from exposure.occupations import load_tasks, aggregate
+>>> tasks = load_tasks("27")
+>>> tasks.num_rows, len(set(tasks["soc_code"].to_pylist()))
+(19265, 923)
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from pathlib import Path
+from typing import Mapping, Optional, Sequence, Union
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+__all__ = [
+    "RELEASES", "LEVELS", "SOC_MAJOR_GROUPS", "EXPOSURE_CLASSES",
+    "load_tasks", "load_occupations", "load_crosswalk",
+    "aggregate", "one_hot", "exposure_measures", "occupation_table", "score_occupations",
+    "to_soc2018", "to_soc2010", "to_level", "normalize_codes", "major_group", "major_groups",
+]
+
+#: O*NET releases shipped in ``exposure/data``.
+RELEASES = ("27", "29.1")
+#: Levels an occupation table can be expressed at: O*NET-SOC detail, SOC 2018, SOC 2010 (6-digit).
+LEVELS = ("onet", "soc2018", "soc2010")
+#: The exposure rubric of Eloundou et al.: no exposure, direct exposure, exposure through software.
+EXPOSURE_CLASSES = ("E0", "E1", "E2")
+
+#: SOC 2018 major groups: the 22 civilian groups and 55, military (O*NET 29.1 lists a few).
+SOC_MAJOR_GROUPS = {
+    "11": "Management",
+    "13": "Business and Financial Operations",
+    "15": "Computer and Mathematical",
+    "17": "Architecture and Engineering",
+    "19": "Life, Physical, and Social Science",
+    "21": "Community and Social Service",
+    "23": "Legal",
+    "25": "Educational Instruction and Library",
+    "27": "Arts, Design, Entertainment, Sports, and Media",
+    "29": "Healthcare Practitioners and Technical",
+    "31": "Healthcare Support",
+    "33": "Protective Service",
+    "35": "Food Preparation and Serving Related",
+    "37": "Building and Grounds Cleaning and Maintenance",
+    "39": "Personal Care and Service",
+    "41": "Sales and Related",
+    "43": "Office and Administrative Support",
+    "45": "Farming, Fishing, and Forestry",
+    "47": "Construction and Extraction",
+    "49": "Installation, Maintenance, and Repair",
+    "51": "Production",
+    "53": "Transportation and Material Moving",
+    "55": "Military Specific",
+}
+
+_DATA = Path(__file__).resolve().parent / "data"
+_TASK_FILES = {"27": "onet27_tasks.parquet", "29.1": "onet29_1_tasks.parquet"}
+_OCCUPATION_FILES = {"29.1": "onet29_1_occupations.parquet"}
+_CROSSWALK_FILE = "soc_2010_to_2018.csv"
+_PROBABILITIES = ("p_e0", "p_e1", "p_e2")
+# Columns with a fixed meaning in an occupation table; every other numeric column is a score.
+_COUNT_COLUMNS = ("n_tasks",)
+_TOP_RE = re.compile(r"^top_task_\d+(_id|_exposure)?$")
+_CODE_RE = re.compile(r"^(\d{2})-?(\d{4})(?:\.(\d{1,2}))?$")
+
+# --------------------------------------------------------------------------- catalogue
+
+def _release(release: Union[str, float, int]) -> str:
+    key = str(release).strip()
+    if key not in RELEASES:
+        raise ValueError(f"unknown O*NET release {release!r}; shipped releases are: {', '.join(RELEASES)}")
+    return key
+
+
+def _decoded(table: pa.Table) -> pa.Table:
+    """Dictionary columns (compact on disk) as plain strings, which every consumer understands."""
+    for i, f in enumerate(table.schema):
+        if pa.types.is_dictionary(f.type):
+            table = table.set_column(i, f.name, pc.cast(table.column(i), f.type.value_type))
+    return table
+
+
+@functools.lru_cache(maxsize=None)
+def _read_parquet(name: str) -> pa.Table:
+    import pyarrow.parquet as pq
+
+    return _decoded(pq.read_table(_DATA / name))
+
+
+def load_tasks(release: str = "27") -> pa.Table:
+    """The O*NET task statements of a release, in the source files' order.
+
+    Columns: ``soc_code`` (O*NET-SOC, ``"11-1011.00"``), ``occupation_title``,
+    ``task_id``, ``task_type`` (Core / Supplemental / Unrated), ``weight``
+    (2 for Core, 1 otherwise, as Eloundou et al. weight them) and ``task``.
+    ``"27"`` is the release Eloundou et al. labelled (19,265 tasks, 923
+    occupations); ``"29.1"`` is November 2024 (18,796 tasks).
+
+    >>> load_tasks("29.1").column_names
+    ['soc_code', 'occupation_title', 'task_id', 'task_type', 'weight', 'task']
+    """
+    return _read_parquet(_TASK_FILES[_release(release)])
+
+
+def load_occupations(release: str = "27") -> pa.Table:
+    """The occupations of a release: ``soc_code``, ``title`` and, for 29.1, ``description``.
+
+    O*NET 29.1 lists 1,016 occupations, 93 of them without task statements;
+    for release 27 the list is the 923 occupations that have tasks.
+
+    >>> load_occupations("29.1").num_rows
+    1016
+    """
+    key = _release(release)
+    if key in _OCCUPATION_FILES:
+        return _read_parquet(_OCCUPATION_FILES[key])
+    tasks = load_tasks(key)
+    codes, first = np.unique(np.asarray(tasks["soc_code"].to_pylist(), dtype=object), return_index=True)
+    return pa.table({"soc_code": pa.array(codes.tolist(), pa.string()),
+                     "title": tasks["occupation_title"].take(pa.array(first))})
+
+
+@functools.lru_cache(maxsize=None)
+def load_crosswalk() -> pa.Table:
+    """The BLS SOC 2010 -> SOC 2018 crosswalk (public domain), one row per pair of codes.
+
+    Columns ``soc_2010_code``, ``soc_2010_title``, ``soc_2018_code``, ``soc_2018_title``;
+    a 2010 code can map to several 2018 codes and the other way round.
+    """
+    import pyarrow.csv as pcsv
+
+    names = ["soc_2010_code", "soc_2010_title", "soc_2018_code", "soc_2018_title"]
+    return pcsv.read_csv(_DATA / _CROSSWALK_FILE,
+                         convert_options=pcsv.ConvertOptions(column_types={n: pa.string() for n in names}))
+
+
+# --------------------------------------------------------------------------- codes
+
+def normalize_codes(codes: Sequence, system: str = "soc2018") -> list[Optional[str]]:
+    """Bring occupation codes to one form: ``"XX-XXXX.YY"`` for ``"onet"``, ``"XX-XXXX"`` for SOC.
+
+    Accepts ``"11-1011.00"``, ``"11-1011"``, ``"111011"``, ``"111011.00"``, numbers
+    (``111011``) and surrounding blanks. An O*NET code without a detail suffix is
+    the ``.00`` occupation; a SOC system drops the suffix. Anything else gives ``None``.
+
+    >>> normalize_codes([" 111011 ", "11-1011.01", "x"], "soc2018")
+    ['11-1011', '11-1011', None]
+    >>> normalize_codes(["11-1011", "15-1252.00"], "onet")
+    ['11-1011.00', '15-1252.00']
+    """
+    if system not in LEVELS:
+        raise ValueError(f"unknown code system {system!r}; use one of: {', '.join(LEVELS)}")
+    out: list[Optional[str]] = []
+    for code in codes:
+        m = None if code is None else _CODE_RE.match(str(code).strip())
+        if m is None:
+            out.append(None)
+        elif system == "onet":
+            out.append(f"{m[1]}-{m[2]}.{(m[3] or '00').ljust(2, '0')}")
+        else:
+            out.append(f"{m[1]}-{m[2]}")
+    return out
+
+
+def major_group(code: str) -> Optional[str]:
+    """The SOC major group of a code (``"15-1252.00"`` -> ``"Computer and Mathematical"``), or ``None``."""
+    return SOC_MAJOR_GROUPS.get(str(code).strip()[:2]) if code is not None else None
+
+
+def major_groups(codes: Sequence) -> list[Optional[str]]:
+    """:func:`major_group` of every code (accepts a list, array or Arrow column)."""
+    if isinstance(codes, (pa.Array, pa.ChunkedArray)):
+        codes = codes.to_pylist()
+    return [major_group(c) for c in codes]
+
+
+# --------------------------------------------------------------------------- aggregation
+
+def _codes(values, name: str = "soc_codes") -> np.ndarray:
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        if values.null_count:
+            raise ValueError(f"{name} has {values.null_count} missing codes")
+        values = values.to_pylist()
+    arr = np.asarray(values, dtype=object)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
+    if any(v is None for v in arr):
+        raise ValueError(f"{name} has missing codes")
+    return arr.astype(str)
+
+
+def _floats(values, name: str, n: int) -> np.ndarray:
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        values = pc.fill_null(pc.cast(values, pa.float64()), np.nan).to_numpy(zero_copy_only=False)
+    arr = np.asarray(values)
+    if arr.dtype.kind not in "fiub":
+        raise TypeError(f"{name} must be numeric, got dtype {arr.dtype}")
+    arr = arr.astype(np.float64, copy=False)
+    if arr.shape != (n,):
+        raise ValueError(f"{name} must have shape ({n},), got {arr.shape}")
+    return arr
+
+
+def aggregate(soc_codes: Sequence[str], weights: Optional[Sequence[float]],
+              columns: Mapping[str, np.ndarray]) -> pa.Table:
+    """Weighted mean of each column per occupation, and the number of tasks behind it.
+
+    A NaN (or null) value is left out together with its weight; an occupation
+    whose values are all missing gets a null. ``weights=None`` weighs every row 1.
+    Rows are sorted by code.
+
+    Returns a table ``soc_code``, ``n_tasks`` (rows per code), then one float64
+    column per entry of ``columns``.
+
+    >>> t = aggregate(["a", "a", "b"], [2, 1, 1], {"x": np.array([1.0, 0.0, np.nan])})
+    >>> t.to_pylist()
+    [{'soc_code': 'a', 'n_tasks': 2, 'x': 0.6666666666666666}, {'soc_code': 'b', 'n_tasks': 1, 'x': None}]
+    """
+    codes = _codes(soc_codes)
+    n = codes.shape[0]
+    w = np.ones(n) if weights is None else _floats(weights, "weights", n)
+    if not np.all(np.isfinite(w)) or np.any(w < 0):
+        raise ValueError("weights must be finite and non-negative")
+    uniq, inv = np.unique(codes, return_inverse=True)
+    inv = inv.reshape(-1)
+    g = uniq.shape[0]
+    out = {"soc_code": pa.array(uniq.tolist(), pa.string()),
+           "n_tasks": pa.array(np.bincount(inv, minlength=g).astype(np.int32))}
+    for name, values in columns.items():
+        if name in out:
+            raise ValueError(f"column name {name!r} is reserved")
+        x = _floats(values, f"column {name!r}", n)
+        ok = ~np.isnan(x)
+        num = np.bincount(inv[ok], weights=w[ok] * x[ok], minlength=g)
+        den = np.bincount(inv[ok], weights=w[ok], minlength=g)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = num / den
+        out[name] = pa.array(np.where(den > 0, mean, np.nan), pa.float64(), from_pandas=True)
+    return pa.table(out)
+
+
+def one_hot(labels: Sequence[Optional[str]], classes: Sequence[str] = EXPOSURE_CLASSES) -> np.ndarray:
+    """Labels as an ``(n, len(classes))`` float64 indicator matrix; a missing label gives a NaN row.
+
+    >>> one_hot(["E0", "E2", None]).tolist()
+    [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [nan, nan, nan]]
+    """
+    if isinstance(labels, (pa.Array, pa.ChunkedArray)):
+        labels = labels.to_pylist()
+    lookup = {c: i for i, c in enumerate(classes)}
+    idx = np.array([-1 if v is None else lookup.get(str(v).strip(), -2) for v in labels], dtype=np.int64)
+    bad = sorted({str(v) for v, i in zip(labels, idx) if i == -2})
+    if bad:
+        raise ValueError(f"unknown labels {', '.join(map(repr, bad[:10]))}; expected one of {', '.join(classes)}")
+    out = np.zeros((idx.shape[0], len(classes)))
+    out[np.flatnonzero(idx >= 0), idx[idx >= 0]] = 1.0
+    out[idx < 0] = np.nan
+    return out
+
+
+def _measures(p: np.ndarray) -> dict[str, np.ndarray]:
+    return {"alpha": p[:, 1], "beta": p[:, 1] + 0.5 * p[:, 2], "gamma": p[:, 1] + p[:, 2]}
+
+
+def exposure_measures(soc_codes: Sequence[str], weights: Optional[Sequence[float]],
+                      probabilities: np.ndarray) -> pa.Table:
+    """The occupation measures alpha, beta, gamma of Eloundou et al. from per-task probabilities.
+
+    ``probabilities`` is ``(n, 3)``: P(E0), P(E1), P(E2) per task (``one_hot(labels)``
+    for labels); weights are 2 for Core tasks and 1 otherwise in the paper.
+
+    >>> round(exposure_measures(["a", "a"], [2, 1], one_hot(["E1", "E2"])).to_pylist()[0]["beta"], 4)
+    0.8333
+    """
+    p = np.asarray(probabilities, dtype=np.float64)
+    if p.ndim != 2 or p.shape[1] != 3:
+        raise ValueError(f"probabilities must have shape (n, 3) for E0, E1, E2, got {p.shape}")
+    return aggregate(soc_codes, weights, _measures(p))
+
+
+def _float_column(table: pa.Table, name: str) -> np.ndarray:
+    return pc.fill_null(pc.cast(table.column(name), pa.float64()), np.nan).to_numpy(zero_copy_only=False)
+
+
+def _rank_desc(x: np.ndarray) -> pa.Array:
+    """1 for the largest value; ties share the best rank; NaN gets null."""
+    ok = ~np.isnan(x)
+    srt = np.sort(x[ok])
+    rank = np.zeros(x.shape[0], dtype=np.int32)
+    rank[ok] = 1 + srt.shape[0] - np.searchsorted(srt, x[ok], side="right")
+    return pa.array(rank, pa.int32(), mask=~ok)
+
+
+def _top_per_group(inv: np.ndarray, n_groups: int, score: np.ndarray, k: int) -> np.ndarray:
+    """``(n_groups, k)`` row indices of the highest scores in each group, best first; -1 pads."""
+    idx = np.flatnonzero(~np.isnan(score))
+    order = idx[np.lexsort((-score[idx], inv[idx]))]  # by group, then score descending; stable on ties
+    g = inv[order]
+    pos = np.arange(order.shape[0]) - np.searchsorted(g, np.arange(n_groups))[g]
+    keep = pos < k
+    out = np.full((n_groups, k), -1, dtype=np.int64)
+    out[g[keep], pos[keep]] = order[keep]
+    return out
+
+
+def _top_columns(top: np.ndarray, ids: pa.Array, texts: pa.Array, scores: np.ndarray) -> dict[str, pa.Array]:
+    cols: dict[str, pa.Array] = {}
+    for r in range(top.shape[1]):
+        sel = top[:, r]
+        take = pa.array(np.where(sel >= 0, sel, 0), pa.int64(), mask=sel < 0)
+        cols[f"top_task_{r + 1}_id"] = pc.take(ids, take)
+        cols[f"top_task_{r + 1}"] = pc.take(texts, take)
+        cols[f"top_task_{r + 1}_exposure"] = pa.array(np.where(sel >= 0, scores[np.maximum(sel, 0)], np.nan),
+                                                     pa.float64(), from_pandas=True)
+    return cols
+
+
+def _complete(tasks: pa.Table, release: str) -> pa.Table:
+    """Fill ``weight`` and ``task`` from the catalogue by ``task_id`` when the table lacks them."""
+    need = [c for c in ("weight", "task") if c not in tasks.column_names]
+    if not need:
+        return tasks
+    if "task_id" not in tasks.column_names:
+        raise ValueError(f"task scores have no column {', '.join(map(repr, need))} and no 'task_id' to look "
+                         f"them up in the O*NET {release} catalogue; columns are: {', '.join(tasks.column_names)}")
+    cat = load_tasks(release)
+    pos = pc.index_in(pc.cast(tasks["task_id"], pa.int32()), value_set=cat["task_id"])
+    if pos.null_count and "weight" in need:
+        raise ValueError(f"{pos.null_count} task_id values are not in the O*NET {release} catalogue; "
+                         "pass a 'weight' column")
+    for c in need:
+        tasks = tasks.append_column(c, pc.take(cat[c], pos))
+    return tasks
+
+
+def occupation_table(task_scores: pa.Table, release: str = "27", top_tasks: int = 3) -> pa.Table:
+    """One row per occupation from task-level scores: scores, rank and the most exposed tasks.
+
+    ``task_scores`` needs ``soc_code`` and ``exposure`` (or the probabilities); ``weight`` and ``task``
+    are looked up by ``task_id`` in the catalogue when absent. Every
+    ``exposure_<technology>`` column, and ``automation`` when present, is
+    averaged with the task weights. With ``p_e0``, ``p_e1``, ``p_e2`` columns
+    (class probabilities of a calibrated head) the table gets ``alpha``,
+    ``beta``, ``gamma`` and ``exposure = beta``; without them ``exposure`` is
+    the weighted mean of the task exposure.
+
+    Columns: ``soc_code``, ``title``, ``n_tasks``, ``exposure``, [``alpha``,
+    ``beta``, ``gamma``], ``exposure_<technology>``..., [``automation``],
+    ``rank`` (1 = most exposed), then for k = 1..``top_tasks``:
+    ``top_task_k_id``, ``top_task_k`` (text), ``top_task_k_exposure`` (the
+    task's contribution to the headline: its exposure, or P(E1) + 0.5 P(E2)).
+    Every occupation of the release is listed; those without scored tasks have
+    ``n_tasks = 0`` and nulls. Rows are sorted by ``soc_code``.
+
+    >>> import pyarrow as pa
+    >>> t = pa.table({"soc_code": ["11-1011.00"] * 2, "task_id": [1, 2], "weight": [2, 1],
+    ...               "task": ["Plan budgets.", "Greet guests."], "exposure": [0.9, 0.3]})
+    >>> row = occupation_table(t).to_pylist()[0]
+    >>> round(row["exposure"], 2), row["top_task_1"], row["rank"]
+    (0.7, 'Plan budgets.', 1)
+    """
+    if not isinstance(task_scores, pa.Table):
+        raise TypeError(f"task_scores must be a pyarrow.Table, got {type(task_scores).__name__}")
+    release = _release(release)
+    if top_tasks < 0:
+        raise ValueError(f"top_tasks must be >= 0, got {top_tasks}")
+    probs = [c for c in _PROBABILITIES if c in task_scores.column_names]
+    if probs and len(probs) < 3:
+        raise ValueError(f"task scores have {', '.join(probs)} but not "
+                         f"{', '.join(c for c in _PROBABILITIES if c not in probs)}; give all three or none")
+    # With class probabilities the headline is beta; without them, the task exposure.
+    needed = ("soc_code",) if probs else ("soc_code", "exposure")
+    missing = [c for c in needed if c not in task_scores.column_names]
+    if missing:
+        raise ValueError(f"task scores have no column {', '.join(map(repr, missing))}; "
+                         f"columns are: {', '.join(task_scores.column_names)}")
+    tasks = _complete(task_scores, release)
+    codes = _codes(tasks["soc_code"], "soc_code")
+    n = codes.shape[0]
+    weights = _float_column(tasks, "weight")
+
+    # 1. the columns to average, in output order
+    techs = [c for c in tasks.column_names if c.startswith("exposure_")]
+    cols: dict[str, np.ndarray] = {}
+    if probs:
+        p = np.stack([_float_column(tasks, c) for c in _PROBABILITIES], axis=1)
+        m = _measures(p)
+        headline = m["beta"]
+        cols["exposure"] = headline
+        cols.update(m)
+    else:
+        headline = _float_column(tasks, "exposure")
+        cols["exposure"] = headline
+    for c in techs:
+        cols[c] = _float_column(tasks, c)
+    if "automation" in tasks.column_names:
+        cols["automation"] = _float_column(tasks, "automation")
+    agg = aggregate(codes, weights, cols)
+
+    # 2. every occupation of the release, plus any code the scores have that it lacks
+    occ = load_occupations(release)
+    catalogue = occ["soc_code"].to_pylist()
+    extra = sorted(set(agg["soc_code"].to_pylist()) - set(catalogue))
+    all_codes = pa.array(sorted(catalogue + extra), pa.string())
+    pos = pc.index_in(all_codes, value_set=agg["soc_code"])
+    out = {"soc_code": all_codes, "title": pc.take(occ["title"], pc.index_in(all_codes, value_set=occ["soc_code"]))}
+    out["n_tasks"] = pc.fill_null(pc.take(agg["n_tasks"], pos), 0)
+    for c in cols:
+        out[c] = pc.take(agg[c], pos)
+    exposure = pc.fill_null(out["exposure"], np.nan).to_numpy(zero_copy_only=False)
+    out["rank"] = _rank_desc(exposure)
+
+    # 3. evidence: the tasks that contribute most to the headline score
+    if top_tasks:
+        inv = np.searchsorted(np.asarray(all_codes.to_pylist(), dtype=str), codes)  # all_codes is sorted
+        top = _top_per_group(inv, len(all_codes), headline, top_tasks)
+        ids = tasks["task_id"].combine_chunks() if "task_id" in tasks.column_names else pa.nulls(n, pa.int32())
+        out.update(_top_columns(top, ids, tasks["task"].combine_chunks(), headline))
+    return pa.table(out)
+
+
+def score_occupations(model=None, release: str = "27", *, level: str = "onet", top_tasks: int = 3,
+                      show_progress: bool = False, embeddings: Optional[np.ndarray] = None) -> pa.Table:
+    """Score every task of an O*NET release and aggregate to occupations (:func:`occupation_table`).
+
+    ``model`` is an :class:`~exposure.ExposureModel` (``None``: the default one,
+    on the best device). ``embeddings`` may hold the task embeddings of
+    ``load_tasks(release)``, row-aligned, by the model's encoder, to skip the
+    encoder (19k tasks take about two minutes on a CPU). ``level`` rolls the
+    table up to ``"soc2018"`` or ``"soc2010"`` (see :func:`to_level`).
+
+    >>> table = score_occupations(ExposureModel(device="cpu"))   # doctest: +SKIP
+    """
+    release = _release(release)
+    if level not in LEVELS:
+        raise ValueError(f"unknown level {level!r}; use one of: {', '.join(LEVELS)}")
+    if model is None:
+        from .scoring import ExposureModel
+
+        model = ExposureModel()
+    tasks = load_tasks(release)
+    texts = tasks["task"].to_pylist()
+    if embeddings is None:
+        scores = model.score_tasks(texts, show_progress=show_progress)
+    else:
+        if len(embeddings) != tasks.num_rows:
+            raise ValueError(f"embeddings have {len(embeddings)} rows; O*NET {release} has {tasks.num_rows} tasks")
+        scores = model.score_embeddings(embeddings, texts=texts)
+    table = scores.to_arrow()
+    table = table.drop_columns([c for c in ("text",) if c in table.column_names])
+    for name in reversed(("soc_code", "task_id", "weight", "task")):
+        if name in table.column_names:
+            table = table.drop_columns([name])
+        table = table.add_column(0, name, tasks[name])
+    return to_level(occupation_table(table, release, top_tasks=top_tasks), level)
+
+
+# --------------------------------------------------------------------------- roll-ups
+
+def _score_columns(table: pa.Table) -> list[str]:
+    """Numeric columns averaged in a roll-up: all but counts, ranks and task evidence."""
+    return [f.name for f in table.schema
+            if (pa.types.is_floating(f.type) or pa.types.is_integer(f.type))
+            and f.name not in _COUNT_COLUMNS and f.name != "rank" and not _TOP_RE.match(f.name)]
+
+
+def _rollup(table: pa.Table, keys: np.ndarray, members: np.ndarray, titles: Mapping[str, str],
+            member_column: str) -> pa.Table:
+    """Equal-weight mean per key of each score column; counts summed; evidence merged; rank redone."""
+    score_cols = _score_columns(table)
+    agg = aggregate(keys, None, {c: _float_column(table, c) for c in score_cols})
+    uniq = np.asarray(agg["soc_code"].to_pylist(), dtype=str)
+    inv = np.searchsorted(uniq, keys)
+    g = uniq.shape[0]
+    out: dict[str, pa.Array] = {"soc_code": agg["soc_code"]}
+    if titles or "title" in table.column_names:
+        first = {}
+        if "title" in table.column_names:
+            for k, t in zip(keys.tolist(), table["title"].to_pylist()):
+                first.setdefault(k, t)
+        out["title"] = pa.array([titles.get(k, first.get(k)) for k in uniq.tolist()], pa.string())
+    # Which source codes each row stands for: "15-1252.00;15-1252.01".
+    order = np.lexsort((members, inv))
+    bounds = np.searchsorted(inv[order], np.arange(g + 1))
+    out[member_column] = pa.array([";".join(dict.fromkeys(members[order[a:b]].tolist()))
+                                   for a, b in zip(bounds[:-1], bounds[1:])], pa.string())
+    for c in _COUNT_COLUMNS:
+        if c in table.column_names:
+            counts = np.nan_to_num(_float_column(table, c))
+            out[c] = pa.array(np.bincount(inv, weights=counts, minlength=g).astype(np.int32))
+    for c in score_cols:
+        out[c] = agg[c]
+    if "exposure" in out:
+        out["rank"] = _rank_desc(pc.fill_null(out["exposure"], np.nan).to_numpy(zero_copy_only=False))
+    # Evidence: the best tasks among all the members' top tasks.
+    k = 0
+    while f"top_task_{k + 1}" in table.column_names:
+        k += 1
+    if k:
+        ids = pa.concat_arrays([table[f"top_task_{r + 1}_id"].combine_chunks() for r in range(k)])
+        texts = pa.concat_arrays([table[f"top_task_{r + 1}"].combine_chunks() for r in range(k)])
+        scores = np.concatenate([_float_column(table, f"top_task_{r + 1}_exposure") for r in range(k)])
+        # Members are distinct occupations with distinct tasks, so no task can appear twice in a group.
+        top = _top_per_group(np.tile(inv, k), g, scores, k)
+        out.update(_top_columns(top, ids, texts, scores))
+    return pa.table(out)
+
+
+def _onet_level(table: pa.Table) -> bool:
+    codes = table["soc_code"].drop_null().to_pylist()
+    return bool(codes) and all("." in c for c in codes)
+
+
+def to_soc2018(table: pa.Table) -> pa.Table:
+    """Roll an O*NET-level occupation table up to 6-digit SOC 2018 codes.
+
+    O*NET-SOC 2019 codes cut to six digits (``"15-1252.00"`` -> ``"15-1252"``)
+    are SOC 2018 codes. Where several O*NET occupations share one SOC code
+    (``29-1229.01`` ... ``29-1229.06``), each score column is the plain mean
+    over the O*NET occupations that have a value: every O*NET occupation
+    weighs the same, however many tasks it lists, as in Felten et al.'s AIOE
+    and the usual O*NET -> SOC practice (O*NET publishes no employment below
+    the SOC level). ``n_tasks`` is summed, ``rank`` recomputed, the top tasks
+    are the best among the members' top tasks, ``onet_codes`` lists the
+    members, and ``title`` is the SOC 2018 title from the BLS crosswalk.
+
+    >>> t = pa.table({"soc_code": ["29-1229.01", "29-1229.02"], "exposure": [0.2, 0.4]})
+    >>> row = to_soc2018(t).to_pylist()[0]
+    >>> row["soc_code"], round(row["exposure"], 2), row["onet_codes"]
+    ('29-1229', 0.3, '29-1229.01;29-1229.02')
+    """
+    _require(table, ["soc_code"])
+    codes = normalize_codes(table["soc_code"].to_pylist(), "onet")
+    bad = [c for c, n in zip(table["soc_code"].to_pylist(), codes) if n is None]
+    if bad:
+        raise ValueError(f"not O*NET-SOC codes: {', '.join(map(repr, bad[:5]))}")
+    members = np.asarray(codes, dtype=str)
+    keys = np.asarray([c[:7] for c in codes], dtype=str)
+    cw = load_crosswalk()
+    titles = dict(zip(cw["soc_2018_code"].to_pylist(), cw["soc_2018_title"].to_pylist()))
+    return _rollup(table, keys, members, titles, "onet_codes")
+
+
+def to_soc2010(table: pa.Table) -> pa.Table:
+    """Express an occupation table (O*NET or SOC 2018 level) in 6-digit SOC 2010 codes.
+
+    O*NET-level tables are first rolled up with :func:`to_soc2018`. The BLS
+    crosswalk is many-to-many: a SOC 2010 code takes the plain mean of every
+    SOC 2018 code it maps to (among those with a value), and a SOC 2018 code
+    that was split from several 2010 codes passes its full value to each of
+    them (so its ``n_tasks`` count in each). ``soc_2018_codes`` lists the
+    sources; ``title`` is the SOC 2010 title. SOC 2018 codes not in the
+    crosswalk are dropped.
+
+    >>> t = pa.table({"soc_code": ["15-1252", "15-1253"], "exposure": [0.8, 0.4]})
+    >>> rows = {r["soc_code"]: r for r in to_soc2010(t).to_pylist()}
+    >>> round(rows["15-1132"]["exposure"], 2), rows["15-1132"]["soc_2018_codes"], rows["15-1199"]["exposure"]
+    (0.6, '15-1252;15-1253', 0.4)
+    """
+    _require(table, ["soc_code"])
+    if _onet_level(table):
+        table = to_soc2018(table)
+    codes = normalize_codes(table["soc_code"].to_pylist(), "soc2018")
+    cw = load_crosswalk()
+    src = pa.array(codes, pa.string())
+    pos = pc.index_in(cw["soc_2018_code"], value_set=src)  # row of each crosswalk pair's 2018 code
+    valid = pc.is_valid(pos)
+    pairs = cw.filter(valid)
+    expanded = table.take(pos.filter(valid))
+    if "title" in expanded.column_names:
+        expanded = expanded.drop_columns(["title"])
+    titles = dict(zip(pairs["soc_2010_code"].to_pylist(), pairs["soc_2010_title"].to_pylist()))
+    return _rollup(expanded, np.asarray(pairs["soc_2010_code"].to_pylist(), dtype=str),
+                   np.asarray(pairs["soc_2018_code"].to_pylist(), dtype=str), titles, "soc_2018_codes")
+
+
+def to_level(table: pa.Table, level: str) -> pa.Table:
+    """An O*NET-level occupation table at ``level``: ``"onet"`` (as is), ``"soc2018"`` or ``"soc2010"``."""
+    if level not in LEVELS:
+        raise ValueError(f"unknown level {level!r}; use one of: {', '.join(LEVELS)}")
+    return {"onet": lambda t: t, "soc2018": to_soc2018, "soc2010": to_soc2010}[level](table)
+
+
+def _require(table: pa.Table, columns: Sequence[str]) -> None:
+    if not isinstance(table, pa.Table):
+        raise TypeError(f"expected a pyarrow.Table, got {type(table).__name__}")
+    missing = [c for c in columns if c not in table.column_names]
+    if missing:
+        raise ValueError(f"table has no column {', '.join(map(repr, missing))}; "
+                         f"its columns are: {', '.join(table.column_names)}")

@@ -1,0 +1,365 @@
+"""exposure.occupations: catalogue, aggregation, the paper's measures, roll-ups and crosswalks."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
+import pytest
+
+from exposure.occupations import (LEVELS, RELEASES, SOC_MAJOR_GROUPS, aggregate, exposure_measures, load_crosswalk,
+                                  load_occupations, load_tasks, major_group, major_groups, normalize_codes,
+                                  occupation_table, one_hot, score_occupations, to_level, to_soc2010, to_soc2018)
+
+DATA = Path(os.environ.get("EXPOSURE_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+PACKAGE_DATA = Path(__file__).resolve().parents[1] / "exposure" / "data"
+needs_data = pytest.mark.skipif(not (DATA / "task_labels_train.tsv").is_file(),
+                                reason=f"shared data not found at {DATA} (set EXPOSURE_DATA)")
+
+
+def _read(path, sep=","):
+    return pcsv.read_csv(path, parse_options=pcsv.ParseOptions(delimiter=sep),
+                         convert_options=pcsv.ConvertOptions(column_types={"soc_code": pa.string()}))
+
+
+# --------------------------------------------------------------------------- catalogue
+
+@pytest.mark.parametrize("release, n_tasks, n_occ", [("27", 19265, 923), ("29.1", 18796, 923)])
+def test_task_catalogue(release, n_tasks, n_occ):
+    t = load_tasks(release)
+    assert t.column_names == ["soc_code", "occupation_title", "task_id", "task_type", "weight", "task"]
+    assert t.num_rows == n_tasks and len(set(t["soc_code"].to_pylist())) == n_occ
+    assert t.schema.field("soc_code").type == pa.string()  # dictionary-decoded for callers
+    core = pc.equal(t["task_type"], "Core")
+    assert pc.all(pc.equal(t["weight"], pc.if_else(core, 2, 1).cast(pa.int8()))).as_py()
+    assert set(t["task_type"].to_pylist()) == {"Core", "Supplemental", "Unrated"}
+    assert t.column("task").null_count == 0 and t.column("occupation_title").null_count == 0
+
+
+def test_occupations_keep_those_without_tasks():
+    occ = load_occupations("29.1")
+    assert occ.num_rows == 1016 and occ.column_names == ["soc_code", "title", "description"]
+    with_tasks = set(load_tasks("29.1")["soc_code"].to_pylist())
+    assert sum(c not in with_tasks for c in occ["soc_code"].to_pylist()) == 93
+    occ27 = load_occupations("27")
+    assert occ27.num_rows == 923 and occ27.column_names == ["soc_code", "title"]
+    assert occ27.slice(0, 1).to_pylist() == [{"soc_code": "11-1011.00", "title": "Chief Executives"}]
+
+
+def test_unknown_release_lists_the_shipped_ones():
+    with pytest.raises(ValueError, match=r"unknown O\*NET release '28'; shipped releases are: 27, 29.1"):
+        load_tasks("28")
+    assert load_occupations(29.1).num_rows == 1016  # a number is accepted
+
+
+def test_shipped_files_are_small_and_labels_are_not_shipped():
+    files = sorted(p.name for p in PACKAGE_DATA.iterdir() if p.suffix in (".parquet", ".csv"))
+    assert files == ["onet27_tasks.parquet", "onet29_1_occupations.parquet", "onet29_1_tasks.parquet",
+                     "soc_2010_to_2018.csv"]
+    assert all((PACKAGE_DATA / f).stat().st_size < 5_000_000 for f in files)
+    readme = (PACKAGE_DATA / "README.md").read_text()
+    for release in ("27", "29.1"):
+        assert (f"This product includes information from the O*NET {release} Database by the U.S.\n"
+                "  Department of Labor") in readme
+    assert "public domain" in readme
+
+
+@needs_data
+def test_catalogue_rebuilds_byte_for_byte(tmp_path):
+    from exposure.data.build import build
+
+    for path in build(DATA, tmp_path):
+        assert path.read_bytes() == (PACKAGE_DATA / path.name).read_bytes(), path.name
+
+
+@needs_data
+def test_tasks_match_the_source_row_for_row():
+    src = pcsv.read_csv(DATA / "onet_tasks.tsv", parse_options=pcsv.ParseOptions(delimiter="\t"),
+                        convert_options=pcsv.ConvertOptions(column_types={"soc_code": pa.string()}))
+    t = load_tasks("27")
+    for c in ("soc_code", "occupation_title", "task_type", "task"):
+        assert t[c].to_pylist() == src[c].to_pylist(), c
+    assert t["task_id"].to_pylist() == src["task_id"].to_pylist()
+    assert 'Conduct "head counts" to help predict the outcome of upcoming votes.' in t["task"].to_pylist()
+
+
+def test_no_torch_at_import():
+    code = "import sys, exposure.occupations, exposure.compare; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+# --------------------------------------------------------------------------- aggregation
+
+def test_aggregate_weighted_mean_ignores_nan_with_its_weight():
+    t = aggregate(["b", "a", "a", "a", "c"], [1, 2, 1, 5, 1],
+                  {"x": np.array([0.5, 1.0, 0.0, np.nan, np.nan]), "y": np.array([1, 1, 1, 1, 0])})
+    rows = {r["soc_code"]: r for r in t.to_pylist()}
+    assert t["soc_code"].to_pylist() == ["a", "b", "c"]
+    assert rows["a"]["n_tasks"] == 3 and rows["a"]["x"] == pytest.approx(2 / 3)
+    assert rows["b"]["x"] == 0.5 and rows["c"]["x"] is None  # all missing -> null
+    assert rows["a"]["y"] == 1.0 and rows["c"]["y"] == 0.0
+
+
+def test_aggregate_matches_a_plain_loop():
+    rng = np.random.default_rng(0)
+    codes = rng.choice([f"{i:02d}-0000.00" for i in range(40)], size=2000)
+    w = rng.integers(1, 3, size=2000).astype(float)
+    x = rng.random(2000)
+    x[rng.random(2000) < 0.1] = np.nan
+    t = aggregate(codes, w, {"x": x})
+    for code, value in zip(t["soc_code"].to_pylist(), t["x"].to_pylist()):
+        sel = (codes == code) & ~np.isnan(x)
+        assert value == pytest.approx(np.sum(w[sel] * x[sel]) / np.sum(w[sel]), rel=1e-12)
+
+
+def test_aggregate_checks_its_input():
+    with pytest.raises(ValueError, match=r"weights must have shape \(2,\)"):
+        aggregate(["a", "b"], [1], {"x": np.zeros(2)})
+    with pytest.raises(ValueError, match="non-negative"):
+        aggregate(["a", "b"], [1, -1], {"x": np.zeros(2)})
+    with pytest.raises(TypeError, match="column 'x' must be numeric"):
+        aggregate(["a", "b"], None, {"x": np.array(["p", "q"])})
+    with pytest.raises(ValueError, match="missing codes"):
+        aggregate(["a", None], None, {"x": np.zeros(2)})
+
+
+def test_one_hot_and_measures():
+    p = one_hot(["E0", "E1", "E2", None])
+    assert p[:3].tolist() == [[1, 0, 0], [0, 1, 0], [0, 0, 1]] and np.isnan(p[3]).all()
+    with pytest.raises(ValueError, match="unknown labels 'E3'; expected one of E0, E1, E2"):
+        one_hot(["E0", "E3"])
+    t = exposure_measures(["a"] * 3, [2, 1, 1], one_hot(["E1", "E2", "E0"])).to_pylist()[0]
+    assert (t["alpha"], t["beta"], t["gamma"]) == pytest.approx((0.5, 0.625, 0.75))
+    soft = exposure_measures(["a"], None, np.array([[0.2, 0.3, 0.5]])).to_pylist()[0]
+    assert (soft["alpha"], soft["beta"], soft["gamma"]) == pytest.approx((0.3, 0.55, 0.8))
+    with pytest.raises(ValueError, match=r"shape \(n, 3\)"):
+        exposure_measures(["a"], None, np.zeros((1, 2)))
+
+
+@needs_data
+@pytest.mark.parametrize("rater", ["human", "gpt4"])
+def test_reproduces_the_published_occupation_ratings_exactly(rater):
+    labels = _read(DATA / "task_labels_train.tsv", "\t")
+    ratings = _read(DATA / "occupation_ratings_train.csv")
+    cat = load_tasks("27")
+    pos = pc.index_in(labels["task_id"].cast(pa.int32()), value_set=cat["task_id"])
+    assert pos.null_count == 0
+    ours = exposure_measures(labels["soc_code"], pc.take(cat["weight"], pos), one_hot(labels[f"{rater}_exposure"]))
+    assert ours["soc_code"].to_pylist() == sorted(ratings["soc_code"].to_pylist())
+    ref = ratings.sort_by("soc_code")
+    for m in ("alpha", "beta", "gamma"):
+        diff = np.abs(ours[m].to_numpy() - ref[f"{rater}_rating_{m}"].to_numpy())
+        assert diff.max() < 1e-12, m
+
+
+# --------------------------------------------------------------------------- occupation table
+
+def _tasks(**extra):
+    cols = {"soc_code": ["11-1011.00", "11-1011.00", "11-1011.00", "15-1252.00", "15-1252.00"],
+            "task_id": [1, 2, 3, 4, 5], "weight": [2, 1, 1, 2, 2],
+            "task": ["plan", "greet", "sign", "code", "test"],
+            "exposure": [0.9, 0.1, 0.5, 0.8, 0.6], "exposure_llm": [1.0, 0.0, 0.0, 1.0, 1.0]}
+    cols.update(extra)
+    return pa.table(cols)
+
+
+def test_occupation_table_without_probabilities():
+    t = occupation_table(_tasks(), top_tasks=2)
+    assert t.num_rows == 923  # every occupation of the release
+    assert t.column_names == ["soc_code", "title", "n_tasks", "exposure", "exposure_llm", "rank",
+                              "top_task_1_id", "top_task_1", "top_task_1_exposure",
+                              "top_task_2_id", "top_task_2", "top_task_2_exposure"]
+    rows = {r["soc_code"]: r for r in t.to_pylist()}
+    ceo, dev = rows["11-1011.00"], rows["15-1252.00"]
+    assert ceo["title"] == "Chief Executives" and ceo["n_tasks"] == 3
+    assert ceo["exposure"] == pytest.approx((2 * 0.9 + 0.1 + 0.5) / 4)
+    assert ceo["exposure_llm"] == pytest.approx(0.5)
+    assert (ceo["top_task_1"], ceo["top_task_1_id"], ceo["top_task_2"]) == ("plan", 1, "sign")
+    assert ceo["top_task_1_exposure"] == pytest.approx(0.9)
+    assert dev["rank"] == 1 and ceo["rank"] == 2
+    empty = rows["53-7121.00"]
+    assert empty["n_tasks"] == 0 and empty["exposure"] is None and empty["rank"] is None
+    assert empty["top_task_1"] is None and empty["top_task_1_exposure"] is None
+
+
+def test_occupation_table_with_probabilities_and_automation():
+    probs = {"p_e0": [0.0, 1.0, 0.5, 0.0, 0.0], "p_e1": [1.0, 0.0, 0.0, 0.0, 0.2],
+             "p_e2": [0.0, 0.0, 0.5, 1.0, 0.8], "automation": [1, 0, 0, 2, 2]}
+    t = occupation_table(_tasks(**probs), top_tasks=1)
+    assert t.column_names[:8] == ["soc_code", "title", "n_tasks", "exposure", "alpha", "beta", "gamma",
+                                  "exposure_llm"]
+    ceo = {r["soc_code"]: r for r in t.to_pylist()}["11-1011.00"]
+    assert ceo["alpha"] == pytest.approx(2 / 4) and ceo["gamma"] == pytest.approx((2 + 0.5) / 4)
+    assert ceo["beta"] == pytest.approx((2 * 1 + 0.5 * 0.5) / 4) and ceo["exposure"] == ceo["beta"]
+    assert ceo["automation"] == pytest.approx(2 / 4)
+    assert ceo["top_task_1"] == "plan" and ceo["top_task_1_exposure"] == pytest.approx(1.0)
+    no_task_exposure = occupation_table(_tasks(**probs).drop_columns(["exposure"]), top_tasks=1)
+    assert no_task_exposure.column("beta").equals(t.column("beta"))
+
+
+def test_occupation_table_errors_and_lookups():
+    with pytest.raises(ValueError, match="no column 'exposure'; columns are: soc_code"):
+        occupation_table(pa.table({"soc_code": ["11-1011.00"]}))
+    with pytest.raises(ValueError, match="p_e0, p_e1 but not p_e2"):
+        occupation_table(_tasks(p_e0=[0.0] * 5, p_e1=[0.0] * 5))
+    with pytest.raises(ValueError, match="no 'task_id'"):
+        occupation_table(_tasks().drop_columns(["weight", "task_id"]))
+    with pytest.raises(ValueError, match="unknown O"):
+        occupation_table(_tasks(), release="30")
+    # weight and text looked up in the catalogue by task id
+    cat = load_tasks("27").slice(0, 4)
+    t = pa.table({"soc_code": cat["soc_code"], "task_id": cat["task_id"], "exposure": [0.1, 0.2, 0.3, 0.4]})
+    row = occupation_table(t).slice(0, 1).to_pylist()[0]
+    w = np.array(cat["weight"].to_pylist(), float)
+    assert row["exposure"] == pytest.approx(np.dot(w, [0.1, 0.2, 0.3, 0.4]) / w.sum())
+    assert row["top_task_1"] == cat["task"][3].as_py()
+
+
+def test_codes_outside_the_catalogue_are_kept():
+    t = occupation_table(_tasks(soc_code=["99-9999.00"] * 5))
+    row = t.filter(pc.equal(t["soc_code"], "99-9999.00")).to_pylist()[0]
+    assert row["title"] is None and row["n_tasks"] == 5 and row["rank"] == 1
+
+
+class _FakeScores:
+    def __init__(self, texts):
+        self.texts = list(texts)
+
+    def to_arrow(self):
+        x = np.array([len(t) % 7 / 7 for t in self.texts])
+        return pa.table({"text": self.texts, "exposure": x, "exposure_llm": 1 - x})
+
+
+class _FakeModel:
+    """Stands in for ExposureModel: a score from the text length, no encoder."""
+
+    def score_tasks(self, texts, show_progress=False):
+        return _FakeScores(texts)
+
+    def score_embeddings(self, embeddings, texts=None):
+        return _FakeScores(texts)
+
+
+@pytest.mark.parametrize("level, n_rows", [("onet", 923), ("soc2018", 798), ("soc2010", 778)])
+def test_score_occupations_plumbing(level, n_rows):
+    t = score_occupations(_FakeModel(), "27", level=level)
+    assert t.num_rows == n_rows and t["exposure"].null_count == 0
+    if level == "onet":
+        tasks = load_tasks("27")
+        first = t.to_pylist()[0]
+        sel = tasks.filter(pc.equal(tasks["soc_code"], first["soc_code"]))
+        x = np.array([len(s) % 7 / 7 for s in sel["task"].to_pylist()])
+        w = sel["weight"].to_numpy().astype(float)
+        assert first["exposure"] == pytest.approx(np.dot(w, x) / w.sum())
+        assert first["n_tasks"] == sel.num_rows
+
+
+def test_score_occupations_with_embeddings_and_errors():
+    n = load_tasks("29.1").num_rows
+    t = score_occupations(_FakeModel(), "29.1", embeddings=np.zeros((n, 4), np.float32))
+    assert t.num_rows == 1016 and t["exposure"].null_count == 93
+    with pytest.raises(ValueError, match="embeddings have 3 rows; O\\*NET 29.1 has 18796 tasks"):
+        score_occupations(_FakeModel(), "29.1", embeddings=np.zeros((3, 4)))
+    with pytest.raises(ValueError, match="unknown level 'naics'; use one of: onet, soc2018, soc2010"):
+        score_occupations(_FakeModel(), level="naics")
+
+
+def test_score_occupations_with_the_real_model(model):
+    """The real TaskScores columns flow through (random embeddings keep it fast)."""
+    tasks = load_tasks("27")
+    rng = np.random.default_rng(0)
+    emb = rng.standard_normal((tasks.num_rows, 384)).astype(np.float32)
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    t = score_occupations(model, embeddings=emb)
+    techs = [f"exposure_{x}" for x in model.technologies]
+    assert t.column_names[:5 + len(techs)] == ["soc_code", "title", "n_tasks", "exposure", *techs, "rank"]
+    assert t["rank"].null_count == 0 and sorted(t["rank"].to_pylist()) == list(range(1, 924))
+
+
+# --------------------------------------------------------------------------- codes and roll-ups
+
+@pytest.mark.parametrize("code, system, expected", [
+    ("11-1011.00", "soc2018", "11-1011"), (" 111011 ", "soc2018", "11-1011"), (111011, "soc2010", "11-1011"),
+    ("11-1011", "onet", "11-1011.00"), ("111011.03", "onet", "11-1011.03"), ("11-1011.1", "onet", "11-1011.10"),
+    ("11-101", "soc2018", None), ("Chief Executives", "onet", None), (None, "onet", None),
+])
+def test_normalize_codes(code, system, expected):
+    assert normalize_codes([code], system) == [expected]
+
+
+def test_normalize_codes_unknown_system():
+    with pytest.raises(ValueError, match="unknown code system 'isco'; use one of: onet, soc2018, soc2010"):
+        normalize_codes(["11-1011"], "isco")
+
+
+def test_major_groups():
+    assert len(SOC_MAJOR_GROUPS) == 23 and "55" in SOC_MAJOR_GROUPS
+    assert major_group("15-1252.00") == "Computer and Mathematical" and major_group("99-0000") is None
+    groups = major_groups(load_occupations("29.1")["soc_code"])
+    assert None not in groups and len(set(groups)) == 23
+    assert len(set(major_groups(load_tasks("27")["soc_code"]))) == 22
+
+
+def test_to_soc2018_weighs_each_onet_occupation_equally():
+    t = pa.table({"soc_code": ["29-1229.01", "29-1229.02", "29-1229.03", "11-1011.00"],
+                  "title": ["a", "b", "c", "Chief Executives"],
+                  "n_tasks": [30, 2, 5, 10], "exposure": [0.2, 0.6, None, 0.9],
+                  "rank": [3, 2, None, 1],
+                  "top_task_1_id": [1, 2, None, 4], "top_task_1": ["t1", "t2", None, "t4"],
+                  "top_task_1_exposure": [0.5, 0.7, None, 0.95]})
+    out = {r["soc_code"]: r for r in to_soc2018(t).to_pylist()}
+    assert list(out) == ["11-1011", "29-1229"]
+    phys = out["29-1229"]
+    assert phys["exposure"] == pytest.approx(0.4)  # not task-weighted (would be 0.225)
+    assert phys["n_tasks"] == 37 and phys["onet_codes"] == "29-1229.01;29-1229.02;29-1229.03"
+    assert phys["title"] == "Physicians, All Other"  # the SOC 2018 title
+    assert (phys["top_task_1"], phys["top_task_1_id"]) == ("t2", 2)
+    assert phys["rank"] == 2 and out["11-1011"]["rank"] == 1
+
+
+def test_to_soc2018_rejects_soc_codes():
+    with pytest.raises(ValueError, match="not O\\*NET-SOC codes: 'x'"):
+        to_soc2018(pa.table({"soc_code": ["x"], "exposure": [1.0]}))
+    with pytest.raises(ValueError, match="no column 'soc_code'"):
+        to_soc2018(pa.table({"code": ["11-1011.00"]}))
+
+
+def test_to_soc2010_many_to_many():
+    t = pa.table({"soc_code": ["11-2032", "11-2033", "15-1252", "15-1253", "13-1082"],
+                  "n_tasks": [1, 2, 3, 4, 5], "exposure": [0.2, 0.6, 0.8, 0.4, 0.1]})
+    out = {r["soc_code"]: r for r in to_soc2010(t).to_pylist()}
+    # one 2010 code split into two 2018 codes: their mean
+    assert out["11-2031"]["exposure"] == pytest.approx(0.4)
+    assert out["11-2031"]["soc_2018_codes"] == "11-2032;11-2033" and out["11-2031"]["n_tasks"] == 3
+    assert out["11-2031"]["title"] == "Public Relations and Fundraising Managers"
+    # two 2010 codes each mapping to the same two 2018 codes: both get the mean
+    assert out["15-1132"]["exposure"] == pytest.approx(0.6) == out["15-1133"]["exposure"]
+    # 15-1199 maps to 13-1082, 15-1243, 15-1253, 15-1255, 15-1299: mean over those we have
+    assert out["15-1199"]["exposure"] == pytest.approx((0.1 + 0.4) / 2)
+    assert out["15-1199"]["soc_2018_codes"] == "13-1082;15-1253"
+    # a 2018 code formed from several 2010 codes passes its value to each of them
+    sources = [r["soc_2010_code"] for r in load_crosswalk().to_pylist() if r["soc_2018_code"] == "13-1082"]
+    assert len(sources) == 3 and "15-1199" in sources
+    assert all(out[c]["exposure"] == pytest.approx(0.1) for c in sources if c != "15-1199")
+    assert set(out) == {r["soc_2010_code"] for r in load_crosswalk().to_pylist()
+                        if r["soc_2018_code"] in set(t["soc_code"].to_pylist())}
+
+
+def test_to_soc2010_from_onet_level_goes_through_soc2018():
+    t = pa.table({"soc_code": ["15-1252.00", "15-1253.00", "15-1253.01"], "exposure": [0.8, 0.2, 0.6]})
+    out = {r["soc_code"]: r["exposure"] for r in to_soc2010(t).to_pylist()}
+    assert out["15-1132"] == pytest.approx((0.8 + 0.4) / 2)
+
+
+def test_to_level():
+    t = occupation_table(_tasks())
+    assert to_level(t, "onet") is t
+    assert to_level(t, "soc2018").num_rows == 798
+    assert LEVELS == ("onet", "soc2018", "soc2010") and RELEASES == ("27", "29.1")
+    with pytest.raises(ValueError, match="use one of: onet, soc2018, soc2010"):
+        to_level(t, "soc2000")

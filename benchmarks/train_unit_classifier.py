@@ -1,0 +1,281 @@
+"""Train the posting unit classifier (models/units) and report grouped cross-validation.
+
+Reads the synthetic labelled postings in tests/data/postings, cuts them with
+``exposure.postings.segment``, embeds every unit with the encoder, and
+
+1. cross-validates, grouped by posting (GroupKFold, 5 folds), the cheap first
+   stage (hashed n-grams + header context) at several drop thresholds and the
+   second stage (embedding + context features), alone and as a pipeline;
+2. fits both stages on all postings and writes ``unit_classifier.npz`` and
+   ``manifest.json`` (version, encoder, command, data checksum, CV metrics);
+3. writes the report (per-class precision/recall/F1, confusion matrix,
+   first-stage savings against DUTY recall).
+
+Deterministic: lbfgs logistic regression, unshuffled GroupKFold.
+
+    python benchmarks/train_unit_classifier.py -o models/units --report benchmarks/results/units.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import platform
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+from sklearn.model_selection import GroupKFold
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from exposure.encoder import Encoder  # noqa: E402
+from exposure.occupations import load_tasks  # noqa: E402
+from exposure.postings import (CONTEXT_FEATURES, LABELS, MANIFEST_FILE, MODEL_FILE, context_features,  # noqa: E402
+                               hashed_features, segment)
+
+VERSION = "1.0.0"
+N_FEATURES = 1 << 18
+THRESHOLDS = (0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.3)
+TARGET_RECALL = 0.99  # the shipped threshold keeps at least this DUTY recall in CV (the bar is 0.98)
+C_MAIN = 1.0
+C_PREFILTER = 3.0
+
+
+def load_data(folder: Path):
+    def jsonl(name):
+        with open(folder / name, encoding="utf-8") as f:
+            return [json.loads(line) for line in f if line.strip()]
+
+    postings = jsonl("postings.jsonl")
+    labels = {d["id"]: d["labels"] for d in jsonl("labels.jsonl")}
+    checksum = hashlib.sha256((folder / "postings.jsonl").read_bytes() + (folder / "labels.jsonl").read_bytes())
+    units, y, groups, soc = [], [], [], []
+    for g, p in enumerate(postings):
+        us = segment(p["text"])
+        missing = [u.text for u in us if u.text not in labels[p["id"]]]
+        if missing:
+            raise SystemExit(f"{p['id']}: units without a label (rerun tests/data/postings/build.py): {missing[:3]}")
+        units.append(us)
+        y += [LABELS.index(labels[p["id"]][u.text]) for u in us]
+        groups += [g] * len(us)
+        soc.append(p["soc_code"])
+    return postings, units, np.array(y), np.array(groups), soc, checksum.hexdigest()
+
+
+def task_verbs(min_count: int = 3) -> list[str]:
+    """Lower-case first words of the O*NET 27 task statements (nearly all are verbs)."""
+    first = Counter(t.split()[0].lower().strip(",.;:") for t in load_tasks("27")["task"].to_pylist() if t.split())
+    return sorted(w for w, c in first.items() if c >= min_count and w.isalpha() and len(w) > 2)
+
+
+def hashed_matrix(units) -> sp.csr_matrix:
+    blocks = []
+    for us in units:
+        idx, off = hashed_features(us, N_FEATURES)
+        blocks.append(sp.csr_matrix((np.ones(len(idx), np.float32), idx, off), shape=(len(us), N_FEATURES)))
+    return sp.vstack(blocks).tocsr()
+
+
+def fit_lr(x, y, c):
+    return LogisticRegression(C=c, max_iter=5000, tol=1e-5).fit(x, y)
+
+
+def per_class(y, pred):
+    p, r, f, s = precision_recall_fscore_support(y, pred, labels=range(len(LABELS)), zero_division=0)
+    return {lab: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(s[i])}
+            for i, lab in enumerate(LABELS)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--data", default=str(ROOT / "tests" / "data" / "postings"))
+    ap.add_argument("--encoder", default="default")
+    ap.add_argument("-o", "--out", default=str(ROOT / "models" / "units"), help="model folder to write")
+    ap.add_argument("--report", default=str(ROOT / "benchmarks" / "results" / "units.md"))
+    ap.add_argument("--folds", type=int, default=5)
+    args = ap.parse_args()
+    command = "python benchmarks/train_unit_classifier.py " + " ".join(sys.argv[1:])
+
+    postings, units, y, groups, soc, checksum = load_data(Path(args.data))
+    verbs = task_verbs()
+    flat = [u for us in units for u in us]
+    enc = Encoder(args.encoder, device="cpu")
+    t0 = time.perf_counter()
+    emb = enc.encode([u.text for u in flat])
+    t_encode = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    ctx = np.vstack([context_features(us, verbs) for us in units])
+    hashed = hashed_matrix(units)
+    t_cheap = time.perf_counter() - t0
+    duty = LABELS.index("DUTY")
+    folds = list(GroupKFold(n_splits=args.folds).split(emb, y, groups))
+
+    # 1. out-of-fold predictions: first stage, second stage variants
+    oof_pre = np.zeros((len(y), len(LABELS)))
+    oof = {name: np.zeros(len(y), dtype=int) for name in ("embedding", "context", "embedding+context")}
+    oof_prob = np.zeros((len(y), len(LABELS)))
+    for train, test in folds:
+        pre = fit_lr(hashed[train], y[train], C_PREFILTER)
+        oof_pre[test] = pre.predict_proba(hashed[test])
+        mu, sd = ctx[train].mean(0), ctx[train].std(0) + 1e-6
+        z = (ctx - mu) / sd
+        for name, x in (("embedding", emb), ("context", z), ("embedding+context", np.hstack([emb, z]))):
+            m = fit_lr(x[train], y[train], C_MAIN)
+            oof[name][test] = m.predict(x[test])
+            if name == "embedding+context":
+                oof_prob[test] = m.predict_proba(x[test])
+
+    # 1b. stress: the same test folds with every header unit deleted (postings without section headers)
+    keep_rows = np.array([not u.header for u in flat])
+    bare_units = [[u for u in us if not u.header] for us in units]
+    bare_ctx = np.vstack([context_features(us, verbs) for us in bare_units])
+    bare_hashed = hashed_matrix(bare_units)
+    bare_emb, bare_y, bare_groups = emb[keep_rows], y[keep_rows], groups[keep_rows]
+    bare_pred = np.zeros(len(bare_y), dtype=int)
+    bare_pre = np.zeros((len(bare_y), len(LABELS)))
+    for train, _ in folds:
+        test_bare = np.flatnonzero(~np.isin(bare_groups, np.unique(groups[train])))
+        pre = fit_lr(hashed[train], y[train], C_PREFILTER)
+        bare_pre[test_bare] = pre.predict_proba(bare_hashed[test_bare])
+        mu, sd = ctx[train].mean(0), ctx[train].std(0) + 1e-6
+        m = fit_lr(np.hstack([emb, (ctx - mu) / sd])[train], y[train], C_MAIN)
+        bare_pred[test_bare] = m.predict(np.hstack([bare_emb, (bare_ctx - mu) / sd])[test_bare])
+
+    # 2. first stage: share of units dropped vs DUTY recall, per threshold
+    is_duty = y == duty
+    rows = []
+    for t in THRESHOLDS:
+        drop = oof_pre[:, duty] < t
+        rows.append({"threshold": t, "dropped": float(drop.mean()), "duty_recall": float(1 - drop[is_duty].mean()),
+                     "duties_lost": int(drop[is_duty].sum()),
+                     "dropped_by_class": {lab: float(drop[y == i].mean()) for i, lab in enumerate(LABELS)}})
+    ok = [r for r in rows if r["duty_recall"] >= TARGET_RECALL]
+    chosen = max(ok, key=lambda r: r["threshold"]) if ok else rows[0]
+    threshold = chosen["threshold"]
+    cheap_label = oof_pre.copy()
+    cheap_label[:, duty] = -1
+    pipeline = np.where(oof_pre[:, duty] < threshold, cheap_label.argmax(1), oof["embedding+context"])
+
+    bare_cheap = bare_pre.copy()
+    bare_cheap[:, duty] = -1
+    bare_pipeline = np.where(bare_pre[:, duty] < threshold, bare_cheap.argmax(1), bare_pred)
+    bare_drop = bare_pre[:, duty] < threshold
+    bare = {"pipeline": per_class(bare_y, bare_pipeline), "dropped": float(bare_drop.mean()),
+            "prefilter_duty_recall": float(1 - bare_drop[bare_y == duty].mean())}
+    metrics = {name: per_class(y, pred) for name, pred in oof.items()}
+    metrics["pipeline"] = per_class(y, pipeline)
+    cm = confusion_matrix(y, pipeline, labels=range(len(LABELS)))
+
+    # 3. fit on everything and save
+    pre = fit_lr(hashed, y, C_PREFILTER)
+    cols = np.flatnonzero(np.asarray(hashed.sum(0)).ravel() > 0)  # columns seen in training; the rest weigh 0
+    mu, sd = ctx.mean(0), ctx.std(0) + 1e-6
+    main_model = fit_lr(np.hstack([emb, (ctx - mu) / sd]), y, C_MAIN)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(
+        out / MODEL_FILE, coef=main_model.coef_.astype(np.float32), intercept=main_model.intercept_.astype(np.float32),
+        context_mean=mu.astype(np.float32), context_scale=sd.astype(np.float32), verbs=np.array(verbs),
+        prefilter_index=cols.astype(np.int64), prefilter_coef=pre.coef_[:, cols].T.astype(np.float32),
+        prefilter_intercept=pre.intercept_.astype(np.float32))
+    train_pre = pre.predict_proba(hashed)[:, duty] >= threshold
+    manifest = {
+        "version": VERSION,
+        "labels": list(LABELS),
+        "encoder": {"name": enc.name, "dim": enc.dim},
+        "context_features": list(CONTEXT_FEATURES),
+        "prefilter": {"n_features": N_FEATURES, "threshold": threshold, "hash": "crc32 of word uni/bigrams + context",
+                      "cv_duty_recall": chosen["duty_recall"], "cv_dropped": chosen["dropped"],
+                      "train_duty_recall": float(train_pre[is_duty].mean())},
+        "model": {"type": "multinomial logistic regression", "C": C_MAIN, "prefilter_C": C_PREFILTER},
+        "training_command": command,
+        "data": {"path": "tests/data/postings", "sha256": checksum, "postings": len(postings), "units": int(len(y)),
+                 "units_per_label": {lab: int((y == i).sum()) for i, lab in enumerate(LABELS)}},
+        "cv": {"scheme": f"GroupKFold({args.folds}) by posting", "pipeline": metrics["pipeline"],
+               "second_stage_only": metrics["embedding+context"],
+               "without_headers": {"DUTY": bare["pipeline"]["DUTY"], "dropped": bare["dropped"],
+                                   "prefilter_duty_recall": bare["prefilter_duty_recall"]}},
+    }
+    with open(out / MANIFEST_FILE, "w", encoding="utf-8") as f:
+        json.dump(manifest, f, indent=2)
+        f.write("\n")
+
+    # 4. report
+    n_groups = len({s[:2] for s in soc})
+    lines = [
+        "# Posting units: duties vs boilerplate",
+        "",
+        f"Command: `{command}`",
+        "",
+        f"Machine: {platform.machine()}, {platform.system()}, Python {platform.python_version()}; "
+        f"encoder {enc!r}.",
+        "",
+        f"Data: {len(postings)} synthetic postings (tests/data/postings, sha256 `{checksum[:12]}`), "
+        f"{n_groups} SOC major groups, {len(y):,} units from `split_units`: "
+        + ", ".join(f"{lab} {int((y == i).sum())}" for i, lab in enumerate(LABELS)) + ".",
+        f"Cross-validation: GroupKFold({args.folds}) by posting; every figure below is out-of-fold. "
+        "The postings are synthetic and written by one author, so expect lower figures on real postings.",
+        "",
+        f"## Shipped pipeline (first stage at threshold {threshold}, then embedding + context)",
+        "",
+        "| label | precision | recall | F1 | units |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for lab, m in metrics["pipeline"].items():
+        lines.append(f"| {lab} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | {m['support']} |")
+    acc = float((pipeline == y).mean())
+    lines += ["", f"Accuracy {acc:.3f}. Confusion matrix (rows: true label, columns: predicted):", "",
+              "| true \\ predicted | " + " | ".join(LABELS) + " |", "| --- |" + " ---: |" * len(LABELS)]
+    for i, lab in enumerate(LABELS):
+        lines.append(f"| {lab} | " + " | ".join(str(v) for v in cm[i]) + " |")
+    bd = bare["pipeline"]["DUTY"]
+    lines += ["", "### Stress: postings without section headers", "",
+              "The same folds with every header unit deleted from the test postings (the models are trained "
+              "with headers), as in postings that run duties, requirements and benefits together: "
+              f"DUTY precision {bd['precision']:.3f}, recall {bd['recall']:.3f}, F1 {bd['f1']:.3f}; "
+              f"the first stage then drops {bare['dropped']:.1%} of the units and keeps "
+              f"{bare['prefilter_duty_recall']:.3f} of the duties. Header context carries much of the accuracy "
+              "above; real postings with weak structure will sit between the two figures.", ""]
+    lines += ["", "## Second stage alone: which features matter (DUTY, out-of-fold, no first stage)", "",
+              "| features | DUTY precision | DUTY recall | DUTY F1 | macro F1 |", "| --- | ---: | ---: | ---: | ---: |"]
+    for name in ("context", "embedding", "embedding+context"):
+        m = metrics[name]
+        macro = np.mean([v["f1"] for v in m.values()])
+        lines.append(f"| {name} | {m['DUTY']['precision']:.3f} | {m['DUTY']['recall']:.3f} | "
+                     f"{m['DUTY']['f1']:.3f} | {macro:.3f} |")
+    lines += ["", "`context`: header the unit sits under, header/bullet flags, position, length, task verb first "
+              "(verbs: first words of O*NET 27 tasks), keyword cues; `embedding`: all-MiniLM-L6-v2 of the unit.",
+              "", "## First stage: encoding saved vs DUTY recall", "",
+              "Hashed word uni/bigrams (2^18 columns, crc32) plus header-context, position and bullet tokens, "
+              "multinomial logistic regression; a unit is dropped (not encoded) when its P(DUTY) is below the "
+              "threshold. Dropped share = encoding saved.", "",
+              "| threshold | units dropped | DUTY recall | duties lost | " +
+              " | ".join(f"{lab} dropped" for lab in LABELS if lab != "DUTY") + " |",
+              "| ---: | ---: | ---: | ---: |" + " ---: |" * (len(LABELS) - 1)]
+    for r in rows:
+        mark = " **(shipped)**" if r["threshold"] == threshold else ""
+        lines.append(f"| {r['threshold']}{mark} | {r['dropped']:.1%} | {r['duty_recall']:.3f} | {r['duties_lost']} | "
+                     + " | ".join(f"{r['dropped_by_class'][lab]:.1%}" for lab in LABELS if lab != "DUTY") + " |")
+    per_unit_encode = t_encode / len(y) * 1e3
+    per_unit_cheap = t_cheap / len(y) * 1e3
+    lines += ["", f"Shipped threshold: the largest with out-of-fold DUTY recall ≥ {TARGET_RECALL} "
+              f"(the bar is 0.98). On the training postings the shipped first stage keeps "
+              f"{manifest['prefilter']['train_duty_recall']:.3f} of the duties.", "",
+              f"Cost per unit on this machine (CPU, float32): encoding {per_unit_encode:.2f} ms, "
+              f"first-stage features (hashing + context) {per_unit_cheap:.3f} ms; dropping "
+              f"{chosen['dropped']:.0%} of the units saves about that share of the encoding time.", ""]
+    Path(args.report).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.report).write_text("\n".join(lines), encoding="utf-8")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

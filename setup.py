@@ -55,10 +55,13 @@ ext_modules = [
 
 setup(
     # models/ (capability sets, heads) ships inside the package as exposure.models.
-    packages=["exposure", "exposure.data", "exposure.models", "exposure.models.capabilities"],
+    packages=["exposure", "exposure.data", "exposure.models", "exposure.models.capabilities",
+              "exposure.models.heads", "exposure.models.units"],
     package_dir={"exposure": "exposure", "exposure.models": "models"},
     package_data={"exposure.data": ["*.parquet", "*.csv", "*.md"],
-                  "exposure.models.capabilities": ["*.yaml", "*.json"]},
+                  "exposure.models.capabilities": ["*.yaml", "*.json"],
+                  "exposure.models.heads": ["*.npz", "*.json"],
+                  "exposure.models.units": ["*.npz", "*.json"]},
     ext_modules=ext_modules,
     cmdclass={"build_ext": BuildExt},
     zip_safe=False,

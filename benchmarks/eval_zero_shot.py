@@ -82,7 +82,7 @@ def main(argv=None) -> int:
     labels = pd.read_csv(args.data / "task_labels_train.tsv", sep="\t")
     ratings = pd.read_csv(args.data / "occupation_ratings_train.csv")
     model = ExposureModel(capabilities=args.capabilities, technologies=args.technologies,
-                          temperature=args.temperature, scale=args.scale, device="cpu")
+                          temperature=args.temperature, scale=args.scale, device="cpu", calibrated=False)
     t0 = time.perf_counter()
     if args.cache and args.cache.exists():
         emb = np.load(args.cache)
@@ -94,7 +94,7 @@ def main(argv=None) -> int:
     elapsed = time.perf_counter() - t0
     # The same rule with every technology in the headline, to show what the choice does.
     everything = ExposureModel(model.encoder, model.capabilities, technologies=model.technologies,
-                               temperature=args.temperature, scale=args.scale)
+                               temperature=args.temperature, scale=args.scale, calibrated=False)
     onet = onet.assign(score=scores.exposure, score_all=everything.score_embeddings(emb).exposure)
     tasks = onet.merge(labels, on=["soc_code", "task_id"], how="inner")
     tasks = tasks.assign(exposed=(tasks.human_exposure != "E0").astype(int), half=tasks.soc_code.map(split_of))

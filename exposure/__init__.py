@@ -19,6 +19,10 @@ _EXPORTS = {
     "CapabilitySetError": "capabilities",
     "ExposureModel": "scoring",
     "TaskScores": "scoring",
+    "Heads": "heads",
+    "HeadMismatchError": "heads",
+    "HeadFileError": "heads",
+    "reproduce_eloundou": "evaluation",
     "reduce": "kernels",
     "Reduction": "kernels",
     "build_info": "kernels",
@@ -42,6 +46,8 @@ if TYPE_CHECKING:
     from .kernels import Reduction, build_info, reduce
     from .occupations import (aggregate, load_occupations, load_tasks, occupation_table, score_occupations,
                               to_soc2010, to_soc2018)
+    from .evaluation import reproduce_eloundou
+    from .heads import HeadFileError, HeadMismatchError, Heads
     from .scoring import ExposureModel, TaskScores
 
 

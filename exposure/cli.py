@@ -5,6 +5,7 @@
     exposure info                                           # kernel build, device, model
     exposure occupations -o occupations.csv                 # every O*NET occupation, ranked, with evidence
     exposure compare index.csv --code-column soc --value-column score --code-system soc2018
+    exposure reproduce eloundou --labels task_labels.tsv --ratings ratings.csv -o results/
 """
 
 from __future__ import annotations
@@ -184,6 +185,24 @@ def _compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _reproduce(args: argparse.Namespace) -> int:
+    from .encoder import resolve_device
+    from .evaluation import reproduce_eloundou
+
+    resolve_device(args.device)
+    if args.folds < 2 or args.bootstrap < 0:
+        raise ValueError(f"--folds must be at least 2 and --bootstrap at least 0, got {args.folds}, {args.bootstrap}")
+    # The command as given, options in a fixed order, for the report.
+    command = f"exposure reproduce {args.study} --labels {args.labels} --ratings {args.ratings}"
+    command += f" --tasks {args.tasks}" if args.tasks else ""
+    command += f" -o {args.output} --device {args.device} --folds {args.folds} --bootstrap {args.bootstrap}"
+    command += f" --embeddings-cache {args.embeddings_cache}" if args.embeddings_cache else ""
+    reproduce_eloundou(args.labels, args.ratings, args.tasks, args.output, device=args.device, folds=args.folds,
+                       n_boot=args.bootstrap, seed=args.seed, embeddings_cache=args.embeddings_cache,
+                       command=command, log=lambda m: print(m, file=sys.stderr))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="exposure",
@@ -261,6 +280,31 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_options(p, capabilities=False)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_compare)
+
+    p = sub.add_parser(
+        "reproduce",
+        help="cross-validate the calibrated head against published labels (Eloundou et al. 2023)",
+        description="Reproduce a published evaluation. 'eloundou': 5-fold cross-validation grouped by "
+                    "occupation of the calibrated heads (retrained within each fold) on a task label file of "
+                    "Eloundou et al. (2023), against the zero-shot rule and GPT-4's labels, with 95%% bootstrap "
+                    "intervals over occupations; prints the table and writes metrics.md, metrics.json and plots.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("study", choices=("eloundou",), help="the evaluation to reproduce")
+    p.add_argument("--labels", type=Path, required=True,
+                   help="task labels (TSV/CSV: soc_code, task_id, human_exposure, gpt4_exposure, gpt4_automation)")
+    p.add_argument("--ratings", type=Path, required=True,
+                   help="occupation ratings (CSV/TSV: soc_code, human_rating_beta)")
+    p.add_argument("--tasks", type=Path, default=None,
+                   help="O*NET task catalogue (soc_code, task_id, task, weight); default: the shipped O*NET 27")
+    p.add_argument("-o", "--output", type=Path, default=Path("eloundou"), help="folder for the table and plots")
+    p.add_argument("--device", default="auto", help="'auto' (CUDA when present), 'cpu', 'cuda' or 'cuda:N'")
+    p.add_argument("--folds", type=int, default=5, help="cross-validation folds (grouped by occupation)")
+    p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples of occupations for the intervals")
+    p.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    p.add_argument("--embeddings-cache", type=Path, default=None,
+                   help="reuse the task embeddings saved here (.npz), or save them there")
+    p.set_defaults(func=_reproduce)
     return parser
 
 

@@ -12,6 +12,12 @@ The zero-shot rule, fitted to no labels:
    headline technologies (the capability set's ``headline``) in the same way.
 4. ``score = sigmoid(margin / scale)``: monotone, 0.5 where a task is as close to
    the human-bound work as to what the technology does.
+
+The calibrated headline: when a head (:mod:`exposure.heads`) trained for the
+model's encoder and capability set is available, ``exposure`` is
+``P(E1) + 0.5 * P(E2)`` from that head, the task-level ``beta`` of Eloundou et
+al. (2023), and the scores carry ``probabilities`` and ``automation``. The
+per-technology scores and the margin stay zero-shot either way.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import numpy as np
 
 from .capabilities import CapabilitySet
 from .encoder import Encoder
+from .heads import HeadMismatchError, Heads, available_heads, capability_features
 from .kernels import reduce
 
 __all__ = ["ExposureModel", "TaskScores", "EVIDENCE_K"]
@@ -46,14 +53,19 @@ class TaskScores:
 
     Attributes:
         texts: the scored texts (``None`` where only embeddings were given).
-        exposure: ``(n,)`` scores in [0, 1] over the model's headline technologies.
-        technology_scores: ``(n, g)`` scores in [0, 1], columns in ``technologies`` order.
+        exposure: ``(n,)`` headline scores in [0, 1]: the calibrated ``P(E1) + 0.5 P(E2)``
+            when ``calibrated``, else the zero-shot score over the headline technologies.
+        technology_scores: ``(n, g)`` zero-shot scores in [0, 1], columns in ``technologies`` order.
         technologies: technology ids.
-        margin: ``(n,)`` the headline margin before the sigmoid (useful for ranking).
+        margin: ``(n,)`` the zero-shot headline margin before the sigmoid (useful for ranking).
         evidence_index: ``(n, 3)`` indices of the best-matching capabilities.
         evidence_similarity: ``(n, 3)`` their cosine similarities.
         counter_index, counter_similarity: ``(n,)`` the closest human-bound statement.
         capabilities: the capability set the indices refer to.
+        probabilities: ``(n, 3)`` P(E0), P(E1), P(E2) from the calibrated head, else ``None``.
+        automation: ``(n,)`` expected degree of automation / 4 in [0, 1] from the head trained on
+            GPT-4's T0-T4 ratings (not human ones), else ``None``.
+        calibrated: whether ``exposure`` comes from the calibrated head.
     """
 
     texts: Optional[list]
@@ -66,6 +78,9 @@ class TaskScores:
     counter_index: np.ndarray
     counter_similarity: np.ndarray
     capabilities: CapabilitySet = field(repr=False)
+    probabilities: Optional[np.ndarray] = None
+    automation: Optional[np.ndarray] = None
+    calibrated: bool = False
 
     def __len__(self) -> int:
         return int(self.exposure.shape[0])
@@ -84,8 +99,9 @@ class TaskScores:
     def to_arrow(self):
         """A ``pyarrow.Table``: one row per task, flat columns (CSV-friendly).
 
-        Columns: ``text``, ``exposure``, ``exposure_<technology>`` for each
-        technology, ``margin``, ``evidence_{1,2,3}_{id,technology,statement,similarity}``,
+        Columns: ``text``, ``exposure``, ``p_e0``, ``p_e1``, ``p_e2`` and ``automation``
+        (calibrated scores only), ``exposure_<technology>`` for each technology, ``margin``,
+        ``evidence_{1,2,3}_{id,technology,statement,similarity}``,
         ``counter_{id,statement,similarity}``.
         """
         import pyarrow as pa
@@ -95,6 +111,11 @@ class TaskScores:
         if self.texts is not None:
             cols["text"] = pa.array(self.texts, type=pa.string())
         cols["exposure"] = pa.array(self.exposure, type=pa.float32())
+        if self.probabilities is not None:
+            for j, name in enumerate(("p_e0", "p_e1", "p_e2")):
+                cols[name] = pa.array(self.probabilities[:, j], type=pa.float32())
+        if self.automation is not None:
+            cols["automation"] = pa.array(self.automation, type=pa.float32())
         for g, tech in enumerate(self.technologies):
             cols[f"exposure_{tech}"] = pa.array(self.technology_scores[:, g], type=pa.float32())
         cols["margin"] = pa.array(self.margin, type=pa.float32())
@@ -129,6 +150,13 @@ class ExposureModel:
         temperature: log-mean-exp pooling temperature (cosine units).
         scale: width of the sigmoid that maps the margin to [0, 1].
         device, batch_size: passed to a new :class:`Encoder`.
+        calibrated: ``None`` (default): the headline ``exposure`` comes from the calibrated
+            head when it belongs to this encoder, capability set and headline, else from the
+            zero-shot rule (``repr`` says which and why). ``True``: the head or a
+            :class:`~exposure.heads.HeadMismatchError` saying what it belongs to. ``False``:
+            the zero-shot rule, e.g. for your own capability set or technologies.
+        head: a shipped head name (``"default"``), the path of a head's ``.json`` manifest,
+            or a loaded :class:`~exposure.heads.Heads`.
 
     Example:
         >>> model = ExposureModel(device="cpu")
@@ -150,6 +178,8 @@ class ExposureModel:
         scale: float = 0.05,
         device: str = "auto",
         batch_size: int = 64,
+        calibrated: Optional[bool] = None,
+        head: Union[str, os.PathLike, Heads] = "default",
     ) -> None:
         if temperature <= 0 or scale <= 0:
             raise ValueError(f"temperature and scale must be positive, got {temperature} and {scale}")
@@ -170,10 +200,45 @@ class ExposureModel:
         self.scale = float(scale)
         self._cap_emb: Optional[np.ndarray] = None
         self._counter_emb: Optional[np.ndarray] = None
+        self.head: Optional[Heads] = None
+        self.head_note = "calibrated=False"
+        if calibrated is not False:
+            self._attach_head(head, required=bool(calibrated))
+
+    def _attach_head(self, head, required: bool) -> None:
+        """Load and check the head; without ``required``, a missing or mismatched head means zero-shot."""
+        if not isinstance(head, Heads) and str(head) == "default" and "default" not in available_heads():
+            if required:
+                raise ValueError("calibrated=True, but no head is shipped with this install; "
+                                 "build one with benchmarks/train_heads.py or use calibrated=False")
+            self.head_note = "no shipped head"
+            return
+        heads = head if isinstance(head, Heads) else Heads.load(head)  # damaged files always raise
+        try:
+            if set(self.headline) != set(self.capabilities.headline_technologies):
+                raise HeadMismatchError(
+                    f"head {heads.source!r} predicts exposure to the capability set's headline technologies "
+                    f"({', '.join(self.capabilities.headline_technologies)}), but the model pools "
+                    f"{', '.join(self.headline)}; use calibrated=False for the zero-shot rule over other technologies")
+            heads.check(self.encoder, self.capabilities)
+        except HeadMismatchError as exc:
+            if required:
+                raise
+            self.head_note = f"no matching head: {exc}"
+            return
+        self.head = heads
+        self.head_note = f"head {heads.source!r}"
+
+    @property
+    def calibrated(self) -> bool:
+        """Whether the headline ``exposure`` comes from a calibrated head."""
+        return self.head is not None
 
     def __repr__(self) -> str:
+        how = (f"calibrated ({self.head_note})" if self.head is not None
+               else f"zero-shot rule ({self.head_note.split(';')[0]})")
         return (f"ExposureModel(encoder={self.encoder!r}, capabilities='{self.capabilities.name}' "
-                f"v{self.capabilities.version} ({len(self.capabilities)} statements))")
+                f"v{self.capabilities.version} ({len(self.capabilities)} statements), exposure={how})")
 
     def _reference_embeddings(self) -> tuple[np.ndarray, np.ndarray]:
         """Capability and counter-statement embeddings, computed once per model."""
@@ -224,9 +289,19 @@ class ExposureModel:
         blank = ~np.any(emb, axis=1)
         tech_scores = _sigmoid((cap_pool - human[:, None]) / self.scale)
         exposure = _sigmoid(margin / self.scale)
+        probabilities = automation = None
+        if self.head is not None:
+            # 5. calibrated headline: the head's P(E1) + 0.5 P(E2)
+            caps_set = self.capabilities
+            features = capability_features(emb, caps, counters, groups,
+                                           np.isin(np.array(self.technologies), caps_set.headline_technologies))
+            probs, auto = self.head.predict(emb, features)
+            probabilities, automation = probs.astype(np.float32), auto.astype(np.float32)
+            exposure = (probabilities[:, 1] + 0.5 * probabilities[:, 2]).astype(np.float32)
         ev_index, ev_sim = np.array(top.indices), np.array(top.values)
         if blank.any():
-            for arr in (exposure, margin, tech_scores, ev_sim, counter_sim):
+            extra = () if probabilities is None else (probabilities, automation)
+            for arr in (exposure, margin, tech_scores, ev_sim, counter_sim) + extra:
                 arr[blank] = np.nan
             ev_index[blank] = -1
             counter_index = np.where(blank, -1, counter_index)
@@ -234,5 +309,6 @@ class ExposureModel:
             texts=texts, exposure=exposure, technology_scores=tech_scores, technologies=self.technologies,
             margin=margin, evidence_index=ev_index, evidence_similarity=ev_sim,
             counter_index=np.asarray(counter_index), counter_similarity=np.asarray(counter_sim, dtype=np.float32),
-            capabilities=self.capabilities,
+            capabilities=self.capabilities, probabilities=probabilities, automation=automation,
+            calibrated=self.head is not None,
         )

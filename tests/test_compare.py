@@ -256,20 +256,17 @@ def test_cli_occupations_checks_before_scoring(tmp_path, capsys):
 
 def test_cli_compare_scores_the_catalogue_without_scores(tmp_path, capsys, monkeypatch):
     """Without --scores the O*NET 27 catalogue is scored (a stand-in model keeps it fast)."""
-    import exposure.scoring
+    import exposure.cli
 
     class Model:
         technologies = ("llm",)
-
-        def __init__(self, **kwargs):
-            pass
 
         def score_tasks(self, texts, show_progress=False):
             x = np.array([len(t) % 11 / 11 for t in texts])
             return type("S", (), {"to_arrow": lambda self: pa.table({"text": texts, "exposure": x,
                                                                       "exposure_llm": x})})()
 
-    monkeypatch.setattr(exposure.scoring, "ExposureModel", Model)
+    monkeypatch.setattr(exposure.cli, "_model", lambda args, technologies=None: Model())
     index = _index_file(tmp_path)
     argv = ["compare", str(index), "--code-column", "SOC Code", "--value-column", "score", "--code-system",
             "soc2018", "--device", "cpu", "-q"]
@@ -282,20 +279,19 @@ def test_cli_compare_scores_the_catalogue_without_scores(tmp_path, capsys, monke
 
 def test_cli_occupations_writes_the_table(tmp_path, capsys, monkeypatch):
     """The command's plumbing, with a stand-in model so the catalogue is not encoded."""
-    import exposure.occupations
-    import exposure.scoring
+    import exposure.cli
 
     calls = {}
 
     class Model:
-        def __init__(self, **kwargs):
-            calls.update(kwargs)
+        def __init__(self, args):
+            calls.update(device=args.device, batch_size=args.batch_size, capabilities=args.capabilities)
 
         def score_tasks(self, texts, show_progress=False):
             x = np.array([len(t) % 11 / 11 for t in texts])
             return type("S", (), {"to_arrow": lambda self: pa.table({"text": texts, "exposure": x})})()
 
-    monkeypatch.setattr(exposure.scoring, "ExposureModel", Model)
+    monkeypatch.setattr(exposure.cli, "_model", lambda args, technologies=None: Model(args))
     out = tmp_path / "occ.csv"
     assert main(["occupations", "-o", str(out), "--release", "29.1", "--level", "soc2018", "--device", "cpu",
                  "--batch-size", "8", "-q"]) == 0

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from exposure import CapabilitySet, ExposureModel
+from exposure.heads import HeadFileError, HeadMismatchError, Heads
 
 DATA = Path(os.environ.get("EXPOSURE_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
@@ -16,14 +17,21 @@ TASKS = [
 ]
 
 
+@pytest.fixture(scope="module")
+def zero_shot(encoder):
+    """The default model with the zero-shot headline (calibrated=False)."""
+    return ExposureModel(encoder, calibrated=False)
+
+
 def _lme(sims, temperature):
     """log-mean-exp along the last axis, the documented pooling."""
     m = sims.max(axis=-1, keepdims=True)
     return m[..., 0] + temperature * np.log(np.exp((sims - m) / temperature).mean(axis=-1))
 
 
-def test_rule_matches_its_definition(model):
+def test_rule_matches_its_definition(zero_shot):
     """Recompute the documented zero-shot rule with plain numpy from the embeddings."""
+    model = zero_shot
     scores = model.score_tasks(TASKS)
     emb = model.encoder.encode(TASKS).astype(np.float64)
     caps = model.encoder.encode(model.capabilities.statements).astype(np.float64)
@@ -126,7 +134,7 @@ def test_bad_arguments(encoder):
 
 
 @pytest.mark.skipif(not (DATA / "task_labels_train.tsv").exists(), reason="needs ../shared/data")
-def test_zero_shot_agrees_with_human_labels_on_a_sample(model):
+def test_zero_shot_agrees_with_human_labels_on_a_sample(zero_shot):
     """A regression guard for the capability set: 600 labelled tasks, AUC of E1|E2 vs E0."""
     import pandas as pd
     from sklearn.metrics import roc_auc_score
@@ -134,6 +142,61 @@ def test_zero_shot_agrees_with_human_labels_on_a_sample(model):
     tasks = pd.read_csv(DATA / "onet_tasks.tsv", sep="\t")
     labels = pd.read_csv(DATA / "task_labels_train.tsv", sep="\t")
     sample = tasks.merge(labels, on=["soc_code", "task_id"]).sample(600, random_state=0)
-    s = model.score_tasks(sample.task.tolist())
+    s = zero_shot.score_tasks(sample.task.tolist())
     auc = roc_auc_score(sample.human_exposure != "E0", s.exposure)
     assert auc > 0.78, auc
+
+
+# ---------------------------------------------------------------- the calibrated head
+
+def test_calibrated_head_is_the_default_when_it_matches(model, zero_shot):
+    assert model.calibrated and not zero_shot.calibrated
+    assert "calibrated (head 'default')" in repr(model) and "zero-shot rule (calibrated=False)" in repr(zero_shot)
+    s = model.score_tasks(TASKS)
+    assert s.calibrated and s.probabilities.shape == (4, 3) and s.automation.shape == (4,)
+    np.testing.assert_allclose(s.probabilities.sum(axis=1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(s.exposure, s.probabilities[:, 1] + 0.5 * s.probabilities[:, 2], atol=1e-6)
+    assert np.all((s.automation >= 0) & (s.automation <= 1))
+    assert min(s.exposure[0], s.exposure[2]) > max(s.exposure[1], s.exposure[3])
+    # The margin and the technology profile stay zero-shot.
+    z = zero_shot.score_tasks(TASKS)
+    np.testing.assert_allclose(s.margin, z.margin, atol=1e-6)
+    np.testing.assert_allclose(s.technology_scores, z.technology_scores, atol=1e-6)
+    assert z.probabilities is None and z.automation is None and not z.calibrated
+    table = s.to_arrow()
+    assert {"p_e0", "p_e1", "p_e2", "automation", "margin", "exposure_llm"} <= set(table.column_names)
+    assert not {"p_e0", "automation"} & set(z.to_arrow().column_names)
+
+
+def test_calibrated_empty_texts_get_no_score(model):
+    s = model.score_tasks(["", TASKS[0], None])
+    assert np.isnan(s.exposure[[0, 2]]).all() and np.isnan(s.probabilities[[0, 2]]).all()
+    assert np.isnan(s.automation[[0, 2]]).all() and np.isfinite(s.probabilities[1]).all()
+    assert len(model.score_tasks([])) == 0
+
+
+def test_mismatched_head(encoder):
+    caps = _tiny_set()
+    own = ExposureModel(encoder, caps)  # calibrated=None: falls back to the zero-shot rule
+    assert not own.calibrated and "no matching head" in repr(own)
+    with pytest.raises(HeadMismatchError, match=r"belongs to the capability set 'default' v1\.1\.0.*'tiny' v0\.1\.0"):
+        ExposureModel(encoder, caps, calibrated=True)
+    with pytest.raises(HeadMismatchError, match="headline technologies .*calibrated=False"):
+        ExposureModel(encoder, technologies=["vision"], calibrated=True)
+    assert not ExposureModel(encoder, technologies=["vision"]).calibrated
+
+
+def test_damaged_head_is_an_error(encoder, tmp_path):
+    import shutil
+
+    from exposure.heads import _shipped_root
+
+    for f in ("default.json", "default.npz"):
+        shutil.copy(str(_shipped_root() / f), tmp_path / f)
+    assert ExposureModel(encoder, head=tmp_path / "default.json").calibrated
+    data = bytearray((tmp_path / "default.npz").read_bytes())
+    data[-100] ^= 1
+    (tmp_path / "default.npz").write_bytes(bytes(data))
+    with pytest.raises(HeadFileError, match="checksum mismatch"):
+        ExposureModel(encoder, head=tmp_path / "default.json")
+    assert isinstance(Heads.load(), Heads)

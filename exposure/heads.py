@@ -1,0 +1,488 @@
+"""Calibrated heads: a task's features -> P(E0), P(E1), P(E2), and a degree of automation.
+
+The zero-shot rule in :mod:`exposure.scoring` ranks tasks but is fitted to no
+labels. A head is a small readout trained on the human exposure labels of
+Eloundou et al. (2023) that turns the same inputs into class probabilities:
+
+- features (see :func:`head_features`): the task embedding; its similarities to
+  the capability set pooled per technology (log-mean-exp at a few temperatures,
+  and the max), to the headline technologies and to the counter-statements; and
+  the labels of its nearest labelled O*NET tasks (softmax-weighted label shares
+  of the 5 and 20 nearest, and the best similarity) in a 32-dimensional PCA
+  projection of the embeddings, shipped as float16.
+- ``exposure``: multinomial logistic regression on the standardised features,
+  L2 strength chosen by grouped cross-validation on the training occupations.
+  ``P(E1) + 0.5 * P(E2)`` is the calibrated headline exposure (the ``beta`` of
+  the paper at task level).
+- ``automation``: the same readout over GPT-4's T0-T4 ratings of the degree of
+  automation; the score is the expected level / 4 in [0, 1]. It is trained on
+  GPT-4's ratings, not on human ones.
+
+While training, the neighbour features of a task never use tasks of its own
+occupation, so the readout learns how much to trust neighbours from other
+occupations. At run time every labelled task is a neighbour: a task that is
+itself among the labelled O*NET tasks largely gets its human label back.
+
+A head is two files in ``models/heads``: ``NAME.npz`` (weights) and
+``NAME.json`` (manifest: encoder and capability set it belongs to, the
+checksum of the weights, the training command and data, CV metrics). Loading
+verifies the checksum; :meth:`Heads.check` refuses a different encoder or
+capability set. Inference is numpy only; training uses torch (full-batch L-BFGS
+in float64 on one thread, so a rebuild reproduces the files byte for byte).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, Mapping, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from .kernels import reduce
+
+__all__ = [
+    "Heads",
+    "LinearHead",
+    "NeighbourIndex",
+    "HeadMismatchError",
+    "HeadFileError",
+    "head_features",
+    "capability_features",
+    "encoder_fingerprint",
+    "fit_softmax",
+    "select_strength",
+    "train_heads",
+    "available_heads",
+    "EXPOSURE_CLASSES",
+    "AUTOMATION_CLASSES",
+    "PROBE_TEXT",
+]
+
+HEADS_FORMAT = 1
+EXPOSURE_CLASSES = ("E0", "E1", "E2")
+AUTOMATION_CLASSES = ("T0", "T1", "T2", "T3", "T4")
+#: Encoded to fingerprint an encoder: a head works only with the encoder it was trained on.
+PROBE_TEXT = "Prepare written reports that summarize the results of data analyses."
+FINGERPRINT_VALUES = 8
+_FINGERPRINT_TOL = 1e-2  # float16 on CUDA moves values by ~1e-3; other encoders by ~1e-1
+POOL_TEMPERATURES = (0.05, 0.1, 0.2)
+KNN_DIM = 32
+KNN_K = (5, 20)
+KNN_TEMPERATURE = 0.05
+#: L2 strengths tried by the inner grouped cross-validation (per-task mean loss + lam/2 |W|^2).
+STRENGTHS = (0.01, 0.03, 0.1, 0.3)
+_CHUNK = 2048
+
+
+class HeadMismatchError(ValueError):
+    """A head was trained for another encoder, capability set or headline."""
+
+
+class HeadFileError(ValueError):
+    """A head's files are missing, unreadable, or do not match their checksum."""
+
+
+# --------------------------------------------------------------------------- features
+
+def capability_features(emb: np.ndarray, cap_emb: np.ndarray, counter_emb: np.ndarray,
+                        technology_index: np.ndarray, headline_mask: np.ndarray) -> np.ndarray:
+    """Pooled similarities of each task to the capability set, float64 ``(n, 3*(g+2) + g+1)``.
+
+    For each temperature in ``POOL_TEMPERATURES``: log-mean-exp of the similarities to
+    each technology's statements, to the headline technologies' statements together,
+    and to the counter-statements; then the max similarity per technology and to the
+    counter-statements. A set without counter-statements gets zeros there.
+    """
+    emb = np.ascontiguousarray(emb, dtype=np.float32)
+    n, g = emb.shape[0], int(np.max(technology_index)) + 1
+    counts = np.bincount(technology_index, minlength=g).astype(np.float64)
+    head_index = np.where(headline_mask[technology_index], 0, 1).astype(np.int32)
+    has_counters = counter_emb.shape[0] > 0
+    cols = []
+    for T in POOL_TEMPERATURES:
+        lse = reduce(emb, cap_emb, "logsumexp", temperature=T, groups=technology_index, num_groups=g).values
+        cols.append(lse.astype(np.float64) - T * np.log(counts))
+        head = reduce(emb, cap_emb, "logsumexp", temperature=T, groups=head_index, num_groups=2).values[:, :1]
+        cols.append(head.astype(np.float64) - T * np.log(counts[headline_mask].sum()))
+        if has_counters:
+            lse = reduce(emb, counter_emb, "logsumexp", temperature=T).values
+            cols.append(lse.astype(np.float64)[:, None] - T * np.log(counter_emb.shape[0]))
+        else:
+            cols.append(np.zeros((n, 1)))
+    cols.append(reduce(emb, cap_emb, "max", groups=technology_index, num_groups=g).values.astype(np.float64))
+    cols.append(reduce(emb, counter_emb, "max").values.astype(np.float64)[:, None] if has_counters
+                else np.zeros((n, 1)))
+    return np.hstack(cols)
+
+
+@dataclass
+class NeighbourIndex:
+    """Labelled tasks in a PCA projection of the embeddings, for neighbour-label features.
+
+    Attributes:
+        mean: ``(d,)`` centre of the projection.
+        components: ``(d, k)`` projection.
+        keys: ``(m, k)`` float16 unit rows, the projected labelled tasks.
+        labels: name -> ``(m,)`` int8 class index per labelled task.
+        n_classes: name -> number of classes.
+    """
+
+    mean: np.ndarray
+    components: np.ndarray
+    keys: np.ndarray
+    labels: Dict[str, np.ndarray]
+    n_classes: Dict[str, int]
+
+    @classmethod
+    def fit(cls, emb: np.ndarray, labels: Mapping[str, np.ndarray], n_classes: Mapping[str, int],
+            dim: int = KNN_DIM) -> "NeighbourIndex":
+        """PCA of the labelled embeddings (eigenvectors of the covariance, signs fixed)."""
+        x = np.asarray(emb, dtype=np.float64)
+        mean = x.mean(axis=0)
+        cov = (x - mean).T @ (x - mean) / max(len(x) - 1, 1)
+        vals, vecs = np.linalg.eigh(cov)
+        comp = vecs[:, np.argsort(-vals, kind="stable")[:dim]]
+        # Eigenvector signs are arbitrary: make the largest entry of each positive.
+        comp *= np.sign(comp[np.abs(comp).argmax(axis=0), np.arange(comp.shape[1])])
+        index = cls(mean.astype(np.float32), comp.astype(np.float32), np.zeros((0, dim), np.float16),
+                    {k: np.asarray(v, dtype=np.int8) for k, v in labels.items()}, dict(n_classes))
+        index.keys = index.project(emb).astype(np.float16)
+        return index
+
+    def project(self, emb: np.ndarray) -> np.ndarray:
+        """float32 unit rows in the projection."""
+        z = (np.asarray(emb, dtype=np.float32) - self.mean) @ self.components
+        return z / np.maximum(np.linalg.norm(z, axis=1, keepdims=True), 1e-12)
+
+    def features(self, emb: np.ndarray, name: str, query_groups: Optional[np.ndarray] = None,
+                 key_groups: Optional[np.ndarray] = None) -> np.ndarray:
+        """Neighbour features for label ``name``: float64 ``(n, 2*c + 1)``.
+
+        The softmax-weighted (temperature ``KNN_TEMPERATURE``) label shares of the
+        nearest ``KNN_K`` labelled tasks, then the best similarity. With groups,
+        keys of the query's own group are left out (used while training).
+        """
+        q = self.project(emb)
+        keys = self.keys.astype(np.float32)
+        y, c = self.labels[name], self.n_classes[name]
+        kmax = min(max(KNN_K), keys.shape[0])
+        out = np.zeros((q.shape[0], len(KNN_K) * c + 1))
+        onehot = np.eye(c)[y]
+        for a in range(0, q.shape[0], _CHUNK):
+            s = q[a:a + _CHUNK] @ keys.T
+            if query_groups is not None:
+                s[query_groups[a:a + _CHUNK, None] == key_groups[None, :]] = -np.inf
+            idx = np.argpartition(-s, kmax - 1, axis=1)[:, :kmax]
+            top = np.take_along_axis(s, idx, 1)
+            order = np.argsort(-top, axis=1, kind="stable")
+            idx, top = np.take_along_axis(idx, order, 1), np.take_along_axis(top, order, 1).astype(np.float64)
+            for j, k in enumerate(KNN_K):
+                w = np.exp((top[:, :k] - top[:, :1]) / KNN_TEMPERATURE)
+                w /= w.sum(axis=1, keepdims=True)
+                out[a:a + _CHUNK, j * c:(j + 1) * c] = np.einsum("nk,nkc->nc", w, onehot[idx[:, :k]])
+            out[a:a + _CHUNK, -1] = top[:, 0]
+        return out
+
+
+def head_features(emb: np.ndarray, cap_features: np.ndarray, index: NeighbourIndex, name: str,
+                  query_groups: Optional[np.ndarray] = None,
+                  key_groups: Optional[np.ndarray] = None) -> np.ndarray:
+    """The full feature matrix of a head: embedding, capability features, neighbour features."""
+    return np.hstack([np.asarray(emb, dtype=np.float64), cap_features,
+                      index.features(emb, name, query_groups, key_groups)])
+
+
+# --------------------------------------------------------------------------- readout
+
+@dataclass
+class LinearHead:
+    """Softmax regression on standardised features: ``softmax(((x - mean) / scale) @ weight + bias)``."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+    weight: np.ndarray
+    bias: np.ndarray
+    strength: float = 0.0
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        """Class probabilities, float64 ``(n, c)``; rows sum to 1."""
+        z = ((np.asarray(x, dtype=np.float64) - self.mean) / self.scale) @ self.weight + self.bias
+        z -= z.max(axis=1, keepdims=True)
+        p = np.exp(z)
+        return p / p.sum(axis=1, keepdims=True)
+
+
+def fit_softmax(x: np.ndarray, y: np.ndarray, n_classes: int, strength: float) -> LinearHead:
+    """Multinomial logistic regression, full-batch L-BFGS in float64 on one thread.
+
+    Minimises mean cross-entropy + ``strength/2 * |W|^2`` over standardised
+    features (the bias is not penalised). Deterministic: same inputs, same bits.
+    """
+    import torch
+
+    x = np.asarray(x, dtype=np.float64)
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0) + 1e-6
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        X = torch.from_numpy((x - mean) / scale)
+        Y = torch.from_numpy(np.asarray(y, dtype=np.int64))
+        W = torch.zeros(x.shape[1], n_classes, dtype=torch.float64, requires_grad=True)
+        b = torch.zeros(n_classes, dtype=torch.float64, requires_grad=True)
+        opt = torch.optim.LBFGS([W, b], lr=1, max_iter=500, history_size=20, tolerance_grad=1e-7,
+                                tolerance_change=1e-10, line_search_fn="strong_wolfe")
+
+        def closure():
+            opt.zero_grad()
+            loss = torch.nn.functional.cross_entropy(X @ W + b, Y) + 0.5 * strength * (W * W).sum()
+            loss.backward()
+            return loss
+
+        opt.step(closure)
+    finally:
+        torch.set_num_threads(threads)
+    return LinearHead(mean, scale, W.detach().numpy().copy(), b.detach().numpy().copy(), float(strength))
+
+
+def _log_loss(p: np.ndarray, y: np.ndarray) -> float:
+    return float(-np.mean(np.log(np.clip(p[np.arange(len(y)), y], 1e-12, None))))
+
+
+def select_strength(x: np.ndarray, y: np.ndarray, n_classes: int, groups: np.ndarray,
+                    strengths: Sequence[float] = STRENGTHS, folds: int = 3) -> Tuple[float, Dict[float, float]]:
+    """The L2 strength with the lowest grouped-CV log loss on these (training) rows.
+
+    Returns the choice and the mean held-out log loss of every candidate.
+    """
+    from .evaluation import grouped_folds
+
+    if len(strengths) == 1:
+        return float(strengths[0]), {}
+    splits = grouped_folds(groups, folds)
+    losses = {}
+    for lam in strengths:
+        losses[float(lam)] = float(np.mean([
+            _log_loss(fit_softmax(x[tr], y[tr], n_classes, lam).predict_proba(x[te]), y[te])
+            for tr, te in splits]))
+    return min(losses, key=losses.get), losses
+
+
+# --------------------------------------------------------------------------- the bundle
+
+def encoder_fingerprint(encoder) -> list:
+    """The first values of the encoder's embedding of :data:`PROBE_TEXT`, rounded to 4 decimals."""
+    vec = encoder.encode([PROBE_TEXT])[0]
+    return [round(float(v), 4) for v in vec[:FINGERPRINT_VALUES]]
+
+
+def _shipped_root():
+    try:
+        from importlib.resources import files
+
+        return files("exposure.models") / "heads"
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parent.parent / "models" / "heads"
+
+
+def available_heads() -> list:
+    """Names of the heads shipped with the package (a ``NAME.json`` beside a ``NAME.npz``)."""
+    root = _shipped_root()
+    if not root.is_dir():
+        return []
+    return sorted(e.name[:-5] for e in root.iterdir() if e.name.endswith(".json"))
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _write_npz(arrays: Mapping[str, np.ndarray]) -> bytes:
+    """An uncompressed ``.npz`` with fixed timestamps, so equal arrays give equal bytes."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as zf:
+        for name in sorted(arrays):
+            arr = io.BytesIO()
+            np.lib.format.write_array(arr, np.ascontiguousarray(arrays[name]), allow_pickle=False)
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, arr.getvalue())
+    return buf.getvalue()
+
+
+@dataclass
+class Heads:
+    """A trained exposure head and automation head, with the neighbour index they share.
+
+    Load the shipped one with ``Heads.load()`` (or a ``.json`` manifest path); call
+    :meth:`check` with the encoder and capability set before :meth:`predict`.
+    """
+
+    exposure: LinearHead
+    automation: LinearHead
+    index: NeighbourIndex
+    manifest: Dict[str, Any] = field(default_factory=dict)
+    source: str = "<memory>"
+
+    # ------------------------------------------------------------- checks
+    def check(self, encoder, capabilities, fingerprint: Optional[Sequence[float]] = None) -> None:
+        """Raise :class:`HeadMismatchError` unless the head belongs to this encoder and capability set.
+
+        ``fingerprint`` saves an encode when the caller has it already.
+        """
+        enc = self.manifest.get("encoder", {})
+        dim = getattr(encoder, "dim", None)
+        given = f"{getattr(encoder, 'name', encoder)!r} (dim {dim})"
+        want = f"{enc.get('name')!r} (dim {enc.get('dim')})"
+        if dim != enc.get("dim"):
+            raise HeadMismatchError(f"head {self.source!r} belongs to the encoder {want}, but the model uses "
+                                    f"{given}; use that encoder, or calibrated=False for the zero-shot rule")
+        fp = np.asarray(fingerprint if fingerprint is not None else encoder_fingerprint(encoder))
+        ref = np.asarray(enc.get("fingerprint", []), dtype=np.float64)
+        if fp.shape != ref.shape or not np.allclose(fp, ref, atol=_FINGERPRINT_TOL):
+            raise HeadMismatchError(
+                f"head {self.source!r} belongs to the encoder {want} with fingerprint {ref.tolist()}, but the "
+                f"model's encoder {given} embeds the probe text as {np.round(fp, 4).tolist()}: a different encoder. "
+                "Use that encoder, or calibrated=False for the zero-shot rule")
+        cs = self.manifest.get("capabilities", {})
+        if capabilities.checksum != cs.get("checksum"):
+            raise HeadMismatchError(
+                f"head {self.source!r} belongs to the capability set {cs.get('name')!r} v{cs.get('version')} "
+                f"(checksum {str(cs.get('checksum'))[:12]}), but the model uses {capabilities.name!r} "
+                f"v{capabilities.version} (checksum {capabilities.checksum[:12]}); use calibrated=False for the "
+                "zero-shot rule with your own capability set")
+
+    # ------------------------------------------------------------- inference
+    def features(self, emb: np.ndarray, cap_features: np.ndarray, name: str) -> np.ndarray:
+        return head_features(emb, cap_features, self.index, name)
+
+    def predict(self, emb: np.ndarray, cap_features: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        """``(P(E0), P(E1), P(E2))`` per task (float64 ``(n, 3)``) and the automation score (``(n,)`` in [0, 1])."""
+        if emb.shape[0] == 0:
+            return np.zeros((0, 3)), np.zeros(0)
+        probs = self.exposure.predict_proba(self.features(emb, cap_features, "exposure"))
+        pa = self.automation.predict_proba(self.features(emb, cap_features, "automation"))
+        levels = np.arange(pa.shape[1]) / (pa.shape[1] - 1)
+        return probs, pa @ levels
+
+    # ------------------------------------------------------------- files
+    def _arrays(self) -> Dict[str, np.ndarray]:
+        out = {"index_mean": self.index.mean, "index_components": self.index.components,
+               "index_keys": self.index.keys}
+        for name, labels in self.index.labels.items():
+            out[f"index_labels_{name}"] = labels
+        for name, head in (("exposure", self.exposure), ("automation", self.automation)):
+            for part in ("mean", "scale", "weight", "bias"):
+                out[f"{name}_{part}"] = getattr(head, part)
+        return out
+
+    def save(self, folder: Union[str, os.PathLike], name: str = "default") -> Path:
+        """Write ``NAME.npz`` and ``NAME.json`` (manifest with the weights' sha256); returns the manifest path."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        data = _write_npz(self._arrays())
+        (folder / f"{name}.npz").write_bytes(data)
+        manifest = dict(self.manifest)
+        manifest["format"] = HEADS_FORMAT
+        manifest["weights"] = {"file": f"{name}.npz", "sha256": _sha256(data), "bytes": len(data)}
+        manifest["heads"] = {
+            "exposure": {"classes": list(EXPOSURE_CLASSES), "strength": self.exposure.strength,
+                         "features": int(self.exposure.weight.shape[0])},
+            "automation": {"classes": list(AUTOMATION_CLASSES), "strength": self.automation.strength,
+                           "features": int(self.automation.weight.shape[0]),
+                           "trained_on": "GPT-4 ratings (gpt4_automation), not human ratings"},
+        }
+        manifest["neighbours"] = {"labelled_tasks": int(self.index.keys.shape[0]), "dim": int(self.index.keys.shape[1]),
+                                  "k": list(KNN_K), "temperature": KNN_TEMPERATURE}
+        path = folder / f"{name}.json"
+        path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        return path
+
+    @classmethod
+    def load(cls, source: Union[str, os.PathLike] = "default") -> "Heads":
+        """Load a shipped head by name or a head by the path of its ``.json`` (or ``.npz``).
+
+        Raises :class:`HeadFileError` when the weights are missing or do not match the manifest's checksum.
+        """
+        if isinstance(source, str) and os.sep not in source and "/" not in source and not source.endswith(
+                (".json", ".npz")):
+            shipped = available_heads()
+            if source not in shipped:
+                raise HeadFileError(f"no shipped head named {source!r}; shipped heads: {', '.join(shipped) or 'none'}. "
+                                 "To load a file, pass the path of its .json manifest")
+            root = _shipped_root()
+            manifest_text = (root / f"{source}.json").read_text(encoding="utf-8")
+            folder, label = root, source
+        else:
+            path = Path(source)
+            path = path.with_suffix(".json") if path.suffix == ".npz" else path
+            if not path.is_file():
+                raise HeadFileError(f"head manifest {str(path)!r} does not exist")
+            manifest_text, folder, label = path.read_text(encoding="utf-8"), path.parent, str(path)
+        try:
+            manifest = json.loads(manifest_text)
+            weights = manifest["weights"]
+        except (ValueError, KeyError) as exc:
+            raise HeadFileError(f"head {label!r}: unreadable manifest ({exc})") from None
+        try:
+            data = (folder / weights["file"]).read_bytes()
+        except OSError as exc:
+            raise HeadFileError(f"head {label!r}: cannot read its weights {weights['file']!r}: {exc}") from None
+        digest = _sha256(data)
+        if digest != weights["sha256"]:
+            raise HeadFileError(f"head {label!r}: checksum mismatch for {weights['file']}: sha256 {digest[:16]}..., "
+                                    f"manifest says {weights['sha256'][:16]}...; the file is damaged or was "
+                                    "replaced, rebuild it with benchmarks/train_heads.py")
+        with np.load(io.BytesIO(data), allow_pickle=False) as z:
+            arr = {k: z[k] for k in z.files}
+        labels = {k[len("index_labels_"):]: v for k, v in arr.items() if k.startswith("index_labels_")}
+        index = NeighbourIndex(arr["index_mean"], arr["index_components"], arr["index_keys"], labels,
+                               {"exposure": len(EXPOSURE_CLASSES), "automation": len(AUTOMATION_CLASSES)})
+        heads = {}
+        for name in ("exposure", "automation"):
+            heads[name] = LinearHead(*(arr[f"{name}_{p}"] for p in ("mean", "scale", "weight", "bias")),
+                                     strength=float(manifest.get("heads", {}).get(name, {}).get("strength", 0.0)))
+        return cls(heads["exposure"], heads["automation"], index, manifest, label)
+
+    def __repr__(self) -> str:
+        enc, cs = self.manifest.get("encoder", {}), self.manifest.get("capabilities", {})
+        return (f"Heads(source={self.source!r}, encoder={enc.get('name')!r}, capabilities="
+                f"'{cs.get('name')}' v{cs.get('version')}, labelled_tasks={self.index.keys.shape[0]})")
+
+
+# --------------------------------------------------------------------------- training
+
+def train_heads(emb: np.ndarray, cap_features: np.ndarray, exposure: np.ndarray, automation: np.ndarray,
+                groups: np.ndarray, strengths: Sequence[float] = STRENGTHS, inner_folds: int = 3,
+                manifest: Optional[Mapping[str, Any]] = None) -> Heads:
+    """Train both heads on labelled tasks.
+
+    Args:
+        emb: ``(n, d)`` task embeddings; cap_features: ``(n, f)`` from :func:`capability_features`.
+        exposure: ``(n,)`` class index 0/1/2 for E0/E1/E2 (human labels).
+        automation: ``(n,)`` class index 0..4 for T0..T4 (GPT-4 labels).
+        groups: ``(n,)`` occupation of each task: neighbour features leave out a task's own
+            occupation, and the L2 strength is chosen by grouped CV over them.
+        strengths: candidate L2 strengths (one value: no inner CV).
+    """
+    groups = np.asarray(groups).astype(str)
+    exposure, automation = np.asarray(exposure, dtype=np.int64), np.asarray(automation, dtype=np.int64)
+    index = NeighbourIndex.fit(emb, {"exposure": exposure, "automation": automation},
+                               {"exposure": len(EXPOSURE_CLASSES), "automation": len(AUTOMATION_CLASSES)})
+    fitted = {}
+    selection = {}
+    for name, y, c in (("exposure", exposure, len(EXPOSURE_CLASSES)),
+                       ("automation", automation, len(AUTOMATION_CLASSES))):
+        x = head_features(emb, cap_features, index, name, groups, groups)
+        lam, losses = select_strength(x, y, c, groups, strengths, inner_folds)
+        fitted[name] = fit_softmax(x, y, c, lam)
+        selection[name] = {"strength": lam, "inner_cv_log_loss": {str(k): round(v, 6) for k, v in losses.items()}}
+    meta = dict(manifest or {})
+    meta.setdefault("selection", selection)
+    return Heads(fitted["exposure"], fitted["automation"], index, meta)

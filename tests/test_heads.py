@@ -1,0 +1,158 @@
+import hashlib
+import json
+import os
+
+import numpy as np
+import pytest
+
+from exposure import CapabilitySet
+from exposure.heads import (
+    AUTOMATION_CLASSES,
+    EXPOSURE_CLASSES,
+    HeadFileError,
+    HeadMismatchError,
+    Heads,
+    available_heads,
+    capability_features,
+    encoder_fingerprint,
+    fit_softmax,
+    train_heads,
+)
+
+
+def _unit(rng, n, d):
+    x = rng.standard_normal((n, d)).astype(np.float32)
+    x[:, :2] *= 4  # the informative directions carry most of the variance, as in real embeddings
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def _synthetic(seed=0, n=600, d=48, groups=30):
+    """Exposure = sign of the first coordinate; automation = a coarse bin of the second."""
+    rng = np.random.default_rng(seed)
+    emb = _unit(rng, n, d)
+    exposure = np.where(emb[:, 0] > 0.2, 1, np.where(emb[:, 0] < -0.2, 0, 2))
+    automation = np.digitize(emb[:, 1], [-0.4, -0.15, 0.15, 0.4])
+    caps = _unit(np.random.default_rng(99), 6, d)  # one capability set for every sample
+    capf = capability_features(emb, caps, caps[:2], np.array([0, 0, 1, 1, 2, 2], np.int32),
+                               np.array([True, False, False]))
+    socs = np.array([f"{i % groups:02d}-0000.00" for i in range(n)])
+    return emb, capf, exposure, automation, socs, caps
+
+
+class FakeEncoder:
+    """Stands in for an Encoder: a name, a width and a fixed embedding of any text."""
+
+    def __init__(self, name, vec):
+        self.name, self._vec = name, np.asarray(vec, dtype=np.float32)
+        self.dim = self._vec.shape[0]
+
+    def encode(self, texts):
+        return np.tile(self._vec, (len(texts), 1))
+
+
+@pytest.fixture(scope="module")
+def synthetic_heads():
+    emb, capf, exposure, automation, socs, _ = _synthetic()
+    heads = train_heads(emb, capf, exposure, automation, socs, strengths=(0.01, 0.1))
+    fp = [round(float(v), 4) for v in np.linspace(-0.1, 0.1, 8)]
+    caps = CapabilitySet.load()
+    heads.manifest.update({"encoder": {"name": "fake", "dim": 48, "fingerprint": fp},
+                           "capabilities": {"name": caps.name, "version": caps.version, "checksum": caps.checksum}})
+    return heads, fp
+
+
+def test_softmax_recovers_a_separable_rule():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((400, 3))
+    y = (x[:, 0] + 0.5 * x[:, 1] > 0).astype(int)
+    head = fit_softmax(x, y, 2, strength=1e-4)
+    p = head.predict_proba(x)
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, atol=1e-12)
+    assert (p.argmax(axis=1) == y).mean() == 1.0
+    w = head.weight[:, 1] - head.weight[:, 0]
+    assert w[0] > 0 and w[1] > 0 and abs(w[2]) < 0.2 * w[0]
+
+
+def test_heads_learn_a_synthetic_rule(synthetic_heads):
+    heads, _ = synthetic_heads
+    emb, capf, exposure, automation, _, _ = _synthetic(seed=7, n=300)
+    probs, auto = heads.predict(emb, capf)
+    assert probs.shape == (300, 3) and auto.shape == (300,)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-9)
+    assert (probs.argmax(axis=1) == exposure).mean() > 0.9
+    assert np.all((auto >= 0) & (auto <= 1))
+    assert np.corrcoef(auto, automation)[0, 1] > 0.8
+    assert set(heads.manifest["selection"]) == {"exposure", "automation"}
+
+
+def test_training_is_deterministic(tmp_path):
+    emb, capf, exposure, automation, socs, _ = _synthetic(n=200, groups=10)
+    digests = []
+    for run in range(2):
+        heads = train_heads(emb, capf, exposure, automation, socs, strengths=(0.03, 0.3))
+        heads.save(tmp_path / str(run))
+        digests.append([hashlib.sha256((tmp_path / str(run) / f).read_bytes()).hexdigest()
+                        for f in ("default.npz", "default.json")])
+    assert digests[0] == digests[1]
+
+
+def test_save_load_round_trip_and_checks(tmp_path, synthetic_heads):
+    heads, fp = synthetic_heads
+    path = heads.save(tmp_path, "syn")
+    loaded = Heads.load(path)
+    emb, capf, *_ = _synthetic(seed=3, n=50)
+    for a, b in zip(heads.predict(emb, capf), loaded.predict(emb, capf)):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+    manifest = json.loads(path.read_text())
+    assert manifest["weights"]["sha256"] == hashlib.sha256((tmp_path / "syn.npz").read_bytes()).hexdigest()
+    assert manifest["heads"]["exposure"]["classes"] == list(EXPOSURE_CLASSES)
+    assert manifest["heads"]["automation"]["classes"] == list(AUTOMATION_CLASSES)
+    caps = CapabilitySet.load()
+    loaded.check(FakeEncoder("fake", list(fp) + [0.0] * 40), caps)  # matches: no error
+    with pytest.raises(HeadMismatchError, match=r"belongs to the encoder 'fake' \(dim 48\).*'other' \(dim 48\)"):
+        loaded.check(FakeEncoder("other", [0.3] * 48), caps)
+    with pytest.raises(HeadMismatchError, match=r"encoder 'fake' \(dim 48\), but the model uses 'wide' \(dim 64\)"):
+        loaded.check(FakeEncoder("wide", [0.0] * 64), caps)
+    tiny = CapabilitySet.from_dict({"name": "tiny", "version": "0.1.0", "description": "x",
+                                    "technologies": {"llm": "x"},
+                                    "capabilities": [{"id": "a", "technology": "llm", "statement": "Write."}]})
+    with pytest.raises(HeadMismatchError, match=r"capability set 'default' v1\.1\.0 .* model uses 'tiny' v0\.1\.0"):
+        loaded.check(FakeEncoder("fake", list(fp) + [0.0] * 40), tiny)
+
+
+def test_damaged_or_missing_files(tmp_path, synthetic_heads):
+    heads, _ = synthetic_heads
+    path = heads.save(tmp_path, "syn")
+    weights = tmp_path / "syn.npz"
+    data = bytearray(weights.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    with pytest.raises(HeadFileError, match="checksum mismatch for syn.npz"):
+        Heads.load(path)
+    weights.unlink()
+    with pytest.raises(HeadFileError, match="cannot read its weights"):
+        Heads.load(path)
+    with pytest.raises(HeadFileError, match="does not exist"):
+        Heads.load(tmp_path / "nothing.json")
+    with pytest.raises(HeadFileError, match="no shipped head named 'nope'"):
+        Heads.load("nope")
+
+
+def test_shipped_head_belongs_to_the_default_encoder_and_set(encoder):
+    assert "default" in available_heads()
+    heads = Heads.load()
+    heads.check(encoder, CapabilitySet.load())
+    manifest = heads.manifest
+    assert manifest["encoder"]["fingerprint"] == pytest.approx(encoder_fingerprint(encoder), abs=1e-3)
+    assert manifest["training"]["command"].startswith("python benchmarks/train_heads.py")
+    assert set(manifest["training"]["data"]) == {"onet_tasks.tsv", "task_labels_train.tsv",
+                                                 "occupation_ratings_train.csv"}
+    assert "GPT-4" in manifest["heads"]["automation"]["trained_on"]
+    for f in ("default.npz", "default.json"):
+        assert os.path.getsize(_shipped(f)) < 2_000_000
+
+
+def _shipped(name):
+    from exposure.heads import _shipped_root
+
+    return str(_shipped_root() / name)

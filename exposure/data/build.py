@@ -4,9 +4,10 @@
     python -m exposure.data.build --source DIR --out exposure/data
 
 Reads ``onet_tasks.tsv`` (O*NET 27, as used by Eloundou et al.),
-``onet29/Task_Statements.txt`` and ``onet29/Occupation_Data.txt`` (O*NET 29.1)
-and ``crosswalks/soc_2010_to_2018.csv`` (BLS), and writes the compact files
-that :mod:`exposure.occupations` loads. The output is deterministic: running it
+``onet29/Task_Statements.txt``, ``onet29/Occupation_Data.txt``,
+``onet29/Alternate_Titles.txt`` and ``onet29/Sample_of_Reported_Titles.txt``
+(O*NET 29.1) and ``crosswalks/soc_2010_to_2018.csv`` (BLS), and writes the compact files
+that :mod:`exposure.occupations` and :mod:`exposure.assign` load. The output is deterministic: running it
 twice gives byte-identical files. Exposure labels and ratings are never copied.
 """
 
@@ -22,7 +23,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
-__all__ = ["build", "TASK_SCHEMA", "OCCUPATION_SCHEMA"]
+__all__ = ["build", "TASK_SCHEMA", "OCCUPATION_SCHEMA", "TITLE_SCHEMA", "TITLE_SOURCES"]
 
 #: Columns of the shipped task tables; titles and task types repeat, so they are dictionary-encoded.
 TASK_SCHEMA = pa.schema([
@@ -34,11 +35,21 @@ TASK_SCHEMA = pa.schema([
     ("task", pa.string()),
 ])
 OCCUPATION_SCHEMA = pa.schema([("soc_code", pa.string()), ("title", pa.string()), ("description", pa.string())])
+#: Where a title of the title table comes from, in the order the table lists them.
+TITLE_SOURCES = ("occupation", "alternate", "short", "reported")
+#: Columns of the shipped title table: every name O*NET 29.1 gives an occupation.
+TITLE_SCHEMA = pa.schema([
+    ("soc_code", pa.dictionary(pa.int16(), pa.string())),
+    ("title", pa.string()),
+    ("source", pa.dictionary(pa.int8(), pa.string())),
+])
 
 _SOURCES = {
     "onet27_tasks": "onet_tasks.tsv",
     "onet29_tasks": "onet29/Task_Statements.txt",
     "onet29_occupations": "onet29/Occupation_Data.txt",
+    "onet29_alternate_titles": "onet29/Alternate_Titles.txt",
+    "onet29_reported_titles": "onet29/Sample_of_Reported_Titles.txt",
     "crosswalk": "crosswalks/soc_2010_to_2018.csv",
 }
 
@@ -73,6 +84,25 @@ def _task_table(soc, title, task_id, task_type, task) -> pa.Table:
     return table.cast(TASK_SCHEMA)
 
 
+def _title_table(source: Path, occ: pa.Table) -> pa.Table:
+    """One row per (occupation, title, source), in source order; O*NET's ``n/a`` short titles are left out."""
+    alt = _read_tsv(source / _SOURCES["onet29_alternate_titles"], quoted=False)
+    rep = _read_tsv(source / _SOURCES["onet29_reported_titles"], quoted=False)
+    short = alt.filter(pc.not_equal(alt["Short Title"], "n/a"))
+    parts = [(occ["soc_code"], occ["title"], "occupation"),
+             (alt["O*NET-SOC Code"], alt["Alternate Title"], "alternate"),
+             (short["O*NET-SOC Code"], short["Short Title"], "short"),
+             (rep["O*NET-SOC Code"], rep["Reported Job Title"], "reported")]
+    tables = [pa.table({"soc_code": codes, "title": pc.utf8_trim_whitespace(titles),
+                        "source": pa.array([name] * len(codes), pa.string())}) for codes, titles, name in parts]
+    table = pa.concat_tables(tables)
+    unknown = pc.invert(pc.is_in(table["soc_code"], value_set=occ["soc_code"]))
+    if pc.any(unknown).as_py():
+        bad = table.filter(unknown)["soc_code"].unique().to_pylist()
+        raise ValueError(f"title files name O*NET-SOC codes missing from Occupation_Data.txt: {bad[:5]}")
+    return table.cast(TITLE_SCHEMA)
+
+
 def build(source: Path, out: Path) -> list[Path]:
     """Write the catalogue files from ``source`` (a folder laid out like ``shared/data``) into ``out``."""
     missing = [rel for rel in _SOURCES.values() if not (source / rel).is_file()]
@@ -104,7 +134,11 @@ def build(source: Path, out: Path) -> list[Path]:
     written.append(out / "onet29_1_tasks.parquet")
     _write_parquet(tasks29, written[-1])
 
-    # 3. The BLS SOC 2010 -> 2018 crosswalk, as CSV (small and readable).
+    # 3. O*NET 29.1 titles: occupation titles, alternate titles (and their short forms), reported titles.
+    written.append(out / "onet29_1_titles.parquet")
+    _write_parquet(_title_table(source, occ), written[-1])
+
+    # 4. The BLS SOC 2010 -> 2018 crosswalk, as CSV (small and readable).
     cw = pcsv.read_csv(source / _SOURCES["crosswalk"],
                        convert_options=pcsv.ConvertOptions(column_types={
                            c: pa.string() for c in ("soc_2010_code", "soc_2010_title", "soc_2018_code",

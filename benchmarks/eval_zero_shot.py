@@ -84,7 +84,8 @@ def main(argv=None) -> int:
     model = ExposureModel(capabilities=args.capabilities, technologies=args.technologies,
                           temperature=args.temperature, scale=args.scale, device="cpu", calibrated=False)
     t0 = time.perf_counter()
-    if args.cache and args.cache.exists():
+    cached = bool(args.cache and args.cache.exists())
+    if cached:
         emb = np.load(args.cache)
     else:
         emb = model.encoder.encode(onet.task.tolist(), show_progress=True)
@@ -119,7 +120,9 @@ def main(argv=None) -> int:
             "",
             f"Model: {model!r}; headline technologies: {heads}; temperature {model.temperature}, "
             f"scale {model.scale}; capability set checksum `{model.capabilities.checksum[:12]}`.",
-            f"Machine: {machine()}; encoding + scoring {len(onet):,} tasks on the CPU took {elapsed:.0f} s.",
+            f"Machine: {machine()}; " + (f"scoring {len(onet):,} tasks (embeddings from a cache) took {elapsed:.0f} s."
+                                         if cached else
+                                         f"encoding + scoring {len(onet):,} tasks on the CPU took {elapsed:.0f} s."),
             "",
             "Nothing is fitted to the labels. AUC: task-level ROC AUC of the score for E1|E2 vs E0. "
             "Spearman: occupation mean score (Core tasks weight 2, others 1) vs `human_rating_beta`. "

@@ -33,6 +33,10 @@ _EXPORTS = {
     "aggregate": "occupations",
     "to_soc2018": "occupations",
     "to_soc2010": "occupations",
+    "PostingScorer": "postings",
+    "PostingScores": "postings",
+    "EmbeddingCache": "postings",
+    "score_postings_file": "batch",
     "compare_index": "compare",
     "ComparisonResult": "compare",
 }
@@ -44,6 +48,8 @@ if TYPE_CHECKING:
     from .compare import ComparisonResult, compare_index
     from .encoder import Encoder, resolve_device
     from .kernels import Reduction, build_info, reduce
+    from .batch import score_postings_file
+    from .postings import EmbeddingCache, PostingScorer, PostingScores
     from .occupations import (aggregate, load_occupations, load_tasks, occupation_table, score_occupations,
                               to_soc2010, to_soc2018)
     from .evaluation import reproduce_eloundou

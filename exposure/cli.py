@@ -2,6 +2,7 @@
 
     exposure score-tasks examples/tasks.csv                 # print a table
     exposure score-tasks tasks.parquet -o scores.parquet    # write every score and the evidence
+    exposure score-postings postings.parquet -o scores.parquet   # job postings, crash-safe (--resume)
     exposure info                                           # kernel build, device, model
     exposure occupations -o occupations.csv                 # every O*NET occupation, ranked, with evidence
     exposure compare index.csv --code-column soc --value-column score --code-system soc2018
@@ -62,6 +63,35 @@ def _score_tasks(args: argparse.Namespace) -> int:
               f"-> {args.output}", file=sys.stderr)
     else:
         _print_table(pa.concat_tables(preview), args.text_column, model.technologies, total)
+    return 0
+
+
+def _score_postings(args: argparse.Namespace) -> int:
+    from .batch import BatchJob
+    from .encoder import resolve_device
+
+    # Check what is cheap to check (formats, columns, an existing output) before loading a model.
+    job = BatchJob(args.input, args.output, id_column=args.id_column, title_column=args.title_column,
+                   text_column=args.text_column, chunk_size=args.chunk_size, resume=args.resume)
+    job.check()
+    resolve_device(args.device)
+    if args.cache_size < 0 or args.max_chars < 1:
+        raise ValueError(f"--cache-size must be >= 0 and --max-chars >= 1, got {args.cache_size}, {args.max_chars}")
+    from .postings import PostingScorer
+
+    model = _model(args)
+    assigner = None
+    if not args.no_assign:
+        from .assign import OccupationAssigner
+
+        print("loading the occupation indexes (built and cached on disk at first use)", file=sys.stderr)
+        assigner = OccupationAssigner(model.encoder)
+        assigner.title_index(), assigner.task_index()
+    scorer = PostingScorer(model, assigner=assigner, cache=args.cache_size, max_chars=args.max_chars)
+    if assigner is not None:
+        # Posting titles repeat; with the indexes built, the assigner encodes them through the unit cache too.
+        assigner.encoder = scorer.encoder
+    job.run(scorer, show_progress=not args.quiet)
     return 0
 
 
@@ -230,6 +260,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_score_tasks)
 
+    p = sub.add_parser(
+        "score-postings",
+        help="score job postings (title + text) in a file, in crash-safe streaming batches",
+        description="Find the duties in each job posting, score them and average them per posting: exposure, a "
+                    "score per technology, the share of duties exposed, the three most exposed duties as evidence, "
+                    "the three likeliest O*NET-SOC occupations with confidences, and a status per row. Reads "
+                    "Parquet, CSV/TSV or JSON Lines in chunks, commits each chunk to OUTPUT.parts/ and combines "
+                    "them into OUTPUT at the end; after a crash, rerun with --resume. Writes OUTPUT.summary.json "
+                    "(counts, cache hit rate, speed) and, when ids repeat or are missing, OUTPUT.rejected.parquet.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("input", type=Path, help="input file: .parquet, .csv, .tsv or .jsonl")
+    p.add_argument("-o", "--output", type=Path, required=True, help="output file (.parquet)")
+    p.add_argument("--id-column", default="id", help="column holding the posting ids (one output row per id)")
+    p.add_argument("--title-column", default="title", help="column holding the posting titles")
+    p.add_argument("--text-column", default="description", help="column holding the posting texts (HTML or plain)")
+    _add_model_options(p)
+    p.add_argument("--chunk-size", type=int, default=1000,
+                   help="postings scored and committed at a time (one part file each)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue an interrupted run (or finish its final combine) from OUTPUT.parts/")
+    p.add_argument("--cache-size", type=int, default=100_000,
+                   help="distinct units whose embeddings are kept (LRU; 100,000 take about 170 MB; 0: none)")
+    p.add_argument("--max-chars", type=int, default=100_000,
+                   help="longer texts are cut to this length and scored (status 'truncated')")
+    p.add_argument("--no-assign", action="store_true",
+                   help="skip the O*NET-SOC occupation assignment (and so the fallback for postings without duties)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_score_postings)
+
     p = sub.add_parser("info", help="show the kernel build (SIMD, OpenMP, threads) and devices",
                        description="Show the version, the native kernel's SIMD path, OpenMP and threads, "
                                    "and whether CUDA is available.")
@@ -286,7 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="cross-validate the calibrated head against published labels (Eloundou et al. 2023)",
         description="Reproduce a published evaluation. 'eloundou': 5-fold cross-validation grouped by "
                     "occupation of the calibrated heads (retrained within each fold) on a task label file of "
-                    "Eloundou et al. (2023), against the zero-shot rule and GPT-4's labels, with 95%% bootstrap "
+                    "Eloundou et al. (2023), against the zero-shot rule and GPT-4's labels, with 95% bootstrap "
                     "intervals over occupations; prints the table and writes metrics.md, metrics.json and plots.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )

@@ -17,11 +17,16 @@ finds the duties, in three steps:
    keywords): ``DUTY``, ``REQUIREMENT``, ``COMPANY``, ``BENEFIT``, ``LEGAL``
    or ``OTHER``.
 
+4. :class:`PostingScorer` scores the duties from the embeddings the classifier
+   already made (nothing is encoded twice; each distinct unit is encoded once
+   per scorer through an :class:`EmbeddingCache`) and aggregates them per
+   posting: the mean duty exposure, per technology too, the share of duties
+   exposed, the most exposed duties as evidence, the assigned occupations and a
+   status; a posting without duties takes its occupation's score.
+
 The model files live in ``models/units`` (``exposure.models.units`` when
 installed); ``benchmarks/train_unit_classifier.py`` trains them on the
-synthetic labelled postings in ``tests/data/postings``. Scoring the duties and
-aggregating them to a posting score builds on :class:`Posting` (its duty
-embeddings are kept, so the duties need not be encoded twice).
+synthetic labelled postings in ``tests/data/postings``.
 
 >>> split_units("<p>About us: we build bridges.</p><h3>Responsibilities</h3>"
 ...             "<ul><li>Inspect welds</li><li>Write daily reports.</li></ul>")
@@ -30,11 +35,13 @@ embeddings are kept, so the duties need not be encoded twice).
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import re
 import unicodedata
 import zlib
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -46,7 +53,8 @@ if TYPE_CHECKING:  # the encoder pulls in torch; segmentation and the cheap stag
     from .encoder import Encoder
 
 __all__ = ["LABELS", "Unit", "normalize", "segment", "split_units", "header_category", "UnitClassifier",
-           "UnitPredictions", "Posting", "read_postings", "find_duties"]
+           "UnitPredictions", "Posting", "read_postings", "find_duties", "PostingScorer", "PostingScores",
+           "EmbeddingCache", "CachedEncoder", "looks_english", "occupation_scores", "posting_schema", "STATUSES"]
 
 LABELS = ("DUTY", "REQUIREMENT", "COMPANY", "BENEFIT", "LEGAL", "OTHER")
 
@@ -691,3 +699,574 @@ def find_duties(text: str, encoder: "Encoder", classifier: Optional[UnitClassifi
         clf._check_encoder(encoder)
         clf.encoder = encoder
     return read_postings([text], clf)[0].duties
+
+
+# --------------------------------------------------------------------------- 5. posting scores
+
+#: Posting statuses. Scored: ``ok``, ``truncated`` (scored on the first ``max_chars``
+#: characters), ``no_duties_occupation_fallback`` (no duty found: the assigned occupation's
+#: score). Not scored (null scores): ``no_duties`` (no duty and no occupation to fall back
+#: on), ``empty`` (null, empty or blank text), ``not_text`` (not a string), ``non_english``,
+#: ``error`` (the posting could not be processed; the batch goes on).
+STATUSES = ("ok", "truncated", "no_duties_occupation_fallback", "no_duties", "empty", "not_text",
+            "non_english", "error")
+SCORED_STATUSES = frozenset(("ok", "truncated", "no_duties_occupation_fallback"))
+#: A duty counts as exposed when its exposure is at least this (``share_exposed``).
+EXPOSED_THRESHOLD = 0.5
+#: Longer texts are cut to this many characters before splitting (status ``truncated``).
+MAX_CHARS = 100_000
+TOP_DUTIES = 3
+# Rows scored per ExposureModel.score_embeddings call: bounds the calibrated head's scratch memory.
+_SCORE_BLOCK = 1024
+
+# Frequent English function words that are rare as words in other languages written in Latin script.
+_ENGLISH_STOP_WORDS = frozenset("the and to of for with you your our we will is are be as or this that on at by "
+                                "from an have has all their who can it not".split())
+_LATIN_WORD_RE = re.compile(r"[^\W\d_]+")
+
+
+def looks_english(text: str, sample: int = 5000) -> bool:
+    """A cheap guess whether ``text`` is English, from its first ``sample`` characters (tags removed).
+
+    Non-English when fewer than 80% of the letters are ASCII (Cyrillic, Greek, CJK,
+    Arabic...), or when a text of at least 25 words has under 4% of them among
+    30 frequent English function words (``the``, ``and``, ``to``, ``of``, ``you``,
+    ``will``...): English postings run at 15-30%, bullet-heavy ones about 8%;
+    Spanish, French or German text is under 2%. Texts with fewer than 20 letters
+    pass: too short to tell.
+
+    >>> looks_english("You will load trucks and keep the dock clean."), looks_english("Sie planen und steuern "
+    ...     "die Produktion, pflegen die Stammdaten im ERP-System und arbeiten eng mit dem Einkauf und der Logistik "
+    ...     "zusammen. Sie optimieren Abläufe, erstellen Auswertungen und unterstützen die Teams vor Ort bei der "
+    ...     "Einführung neuer Prozesse.")
+    (True, False)
+    """
+    head = _TAG_RE.sub(" ", text[:sample])
+    letters = [c for c in head if c.isalpha()]
+    if len(letters) < 20:
+        return True
+    if sum(c < "\x80" for c in letters) < 0.8 * len(letters):
+        return False
+    words = _LATIN_WORD_RE.findall(head.lower())
+    return len(words) < 25 or sum(w in _ENGLISH_STOP_WORDS for w in words) >= 0.04 * len(words)
+
+
+class EmbeddingCache:
+    """A least-recently-used map from text to a float32 row, of at most ``max_entries`` rows.
+
+    Rows live in one preallocated-as-needed ``(capacity, width)`` float32 block (grown by
+    doubling up to ``max_entries``), so the memory is bounded:
+    ``max_entries * width * 4`` bytes plus about 150 bytes per key (100,000 rows of
+    384 dims take about 170 MB). ``max_entries=0`` disables it. ``hits`` and
+    ``misses`` count lookups since creation (or :meth:`reset_stats`).
+
+    >>> c = EmbeddingCache(2, width=3)
+    >>> c.put(["a", "b"], np.ones((2, 3), np.float32)); c.get(["a", "z"])[1].tolist()
+    [True, False]
+    """
+
+    def __init__(self, max_entries: int = 100_000, width: Optional[int] = None) -> None:
+        if max_entries < 0:
+            raise ValueError(f"max_entries must be >= 0, got {max_entries}")
+        self.max_entries = int(max_entries)
+        self.width = width
+        self._slots: "OrderedDict[str, int]" = OrderedDict()
+        self._rows: Optional[np.ndarray] = None
+        self._free: List[int] = []
+        self.hits = 0
+        self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._slots)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._slots
+
+    @property
+    def hit_rate(self) -> float:
+        """Share of lookups served from the cache (NaN before any lookup)."""
+        n = self.hits + self.misses
+        return self.hits / n if n else float("nan")
+
+    def reset_stats(self) -> None:
+        self.hits = self.misses = 0
+
+    def get(self, keys: Sequence[str], count: bool = True) -> tuple:
+        """``(rows, found)``: float32 ``(len(keys), width)`` (zeros where not found) and a boolean mask."""
+        width = self.width or 0
+        out = np.zeros((len(keys), width), dtype=np.float32)
+        found = np.zeros(len(keys), dtype=bool)
+        for i, k in enumerate(keys):
+            slot = self._slots.get(k)
+            if slot is not None:
+                self._slots.move_to_end(k)
+                out[i] = self._rows[slot]
+                found[i] = True
+        if count:
+            self.hits += int(found.sum())
+            self.misses += int((~found).sum())
+        return out, found
+
+    def put(self, keys: Sequence[str], rows: np.ndarray) -> None:
+        """Store rows (the least recently used entries make room)."""
+        if self.max_entries == 0 or not len(keys):
+            return
+        rows = np.asarray(rows, dtype=np.float32)
+        if self.width is None:
+            self.width = rows.shape[1]
+        if rows.shape != (len(keys), self.width):
+            raise ValueError(f"rows must be ({len(keys)}, {self.width}), got {rows.shape}")
+        for k, r in zip(keys, rows):
+            slot = self._slots.get(k)
+            if slot is None:
+                slot = self._take_slot()
+            self._slots[k] = slot
+            self._slots.move_to_end(k)
+            self._rows[slot] = r
+
+    def _take_slot(self) -> int:
+        if self._free:
+            return self._free.pop()
+        size = len(self._slots)
+        cap = 0 if self._rows is None else self._rows.shape[0]
+        if size < cap:
+            return size
+        if cap < self.max_entries:
+            grown = np.empty((min(max(2 * cap, 1024), self.max_entries), self.width), dtype=np.float32)
+            if cap:
+                grown[:cap] = self._rows
+            self._rows = grown
+            return size
+        _, slot = self._slots.popitem(last=False)  # evict the least recently used
+        return slot
+
+
+class CachedEncoder:
+    """An :class:`~exposure.encoder.Encoder` that encodes each distinct text once, through an
+    :class:`EmbeddingCache` keyed by the text (units are already normalised by :func:`segment`).
+
+    Texts repeated within a call, or seen in an earlier call and still cached,
+    are not encoded again; both count as cache hits. Everything else (``name``,
+    ``dim``, ``device``...) is the wrapped encoder's.
+    """
+
+    def __init__(self, encoder: "Encoder", cache: Optional[EmbeddingCache] = None) -> None:
+        self.encoder = encoder
+        self.cache = cache if cache is not None else EmbeddingCache(width=encoder.dim)
+        if self.cache.width is None:
+            self.cache.width = encoder.dim
+
+    def __getattr__(self, name):
+        return getattr(self.__dict__["encoder"], name)
+
+    def __repr__(self) -> str:
+        return f"CachedEncoder({self.encoder!r}, {len(self.cache)}/{self.cache.max_entries} cached)"
+
+    def encode(self, texts, batch_size: Optional[int] = None, show_progress: bool = False) -> np.ndarray:
+        items = [texts] if isinstance(texts, str) else list(texts)
+        keep = [i for i, t in enumerate(items) if isinstance(t, str) and t.strip()]
+        bad = [i for i, t in enumerate(items) if t is not None and not isinstance(t, str)]
+        if bad:
+            raise TypeError(f"texts[{bad[0]}] is {type(items[bad[0]]).__name__}, expected str or None")
+        out = np.zeros((len(items), self.encoder.dim), dtype=np.float32)
+        keys = [items[i] for i in keep]
+        rows, found = self.cache.get(keys, count=False)
+        # Distinct texts not cached: encoded once each; repeats within the call are hits too.
+        missing = list(dict.fromkeys(k for k, f in zip(keys, found) if not f))
+        self.cache.misses += len(missing)
+        self.cache.hits += len(keys) - len(missing)
+        if missing:
+            emb = self.encoder.encode(missing, batch_size=batch_size, show_progress=show_progress)
+            self.cache.put(missing, emb)
+            where = {k: j for j, k in enumerate(missing)}
+            for j, k in enumerate(keys):
+                if not found[j]:
+                    rows[j] = emb[where[k]]
+        out[keep] = rows
+        return out
+
+
+@dataclass
+class PostingScores:
+    """Scores of ``n`` postings, aggregated over their duties.
+
+    Attributes:
+        status: per posting, one of :data:`STATUSES`.
+        exposure: ``(n,)`` mean headline exposure of the posting's duties (NaN when not scored);
+            for ``no_duties_occupation_fallback`` the assigned occupation's exposure.
+        technology_scores: ``(n, g)`` mean per-technology scores, columns in ``technologies`` order.
+        share_exposed: ``(n,)`` share of the duties with exposure >= :data:`EXPOSED_THRESHOLD`
+            (NaN without duties).
+        n_duties, n_units: duty units and all units found; n_chars: length of the text as given.
+        top_duties: per posting up to 3 ``{"text", "exposure", "capability"}`` dicts, most
+            exposed first (``capability``: the duty's best-matching capability statement).
+        occupations: per posting up to 3 ``(soc_code, title, confidence)``, likeliest first
+            (``None`` when no assigner was given); basis: what the assignment rests on.
+        kept_units: units that passed the classifier's cheap first stage (were encoded).
+    """
+
+    status: List[str]
+    exposure: np.ndarray
+    technology_scores: np.ndarray
+    technologies: tuple
+    share_exposed: np.ndarray
+    n_duties: np.ndarray
+    n_units: np.ndarray
+    n_chars: np.ndarray
+    top_duties: List[List[dict]]
+    occupations: Optional[List[List[tuple]]] = None
+    basis: Optional[List[Optional[str]]] = None
+    kept_units: int = 0
+
+    def __len__(self) -> int:
+        return len(self.status)
+
+    def to_arrow(self):
+        """A ``pyarrow.Table``, one row per posting; the columns of :func:`posting_schema`."""
+        import pyarrow as pa
+
+        n = len(self)
+        f32 = lambda x: pa.array(np.asarray(x, dtype=np.float32), pa.float32(),  # noqa: E731
+                                 mask=np.isnan(np.asarray(x, dtype=np.float32)))
+        cols = {"status": pa.array(self.status, pa.string()), "exposure": f32(self.exposure)}
+        for g, tech in enumerate(self.technologies):
+            cols[f"exposure_{tech}"] = f32(self.technology_scores[:, g])
+        cols["share_exposed"] = f32(self.share_exposed)
+        cols["n_duties"] = pa.array(self.n_duties, pa.int32())
+        cols["n_units"] = pa.array(self.n_units, pa.int32())
+        cols["n_chars"] = pa.array(self.n_chars, pa.int64())
+        for r in range(TOP_DUTIES):
+            ev = [d[r] if len(d) > r else None for d in self.top_duties]
+            cols[f"top_duty_{r + 1}"] = pa.array([e and e["text"] for e in ev], pa.string())
+            cols[f"top_duty_{r + 1}_exposure"] = pa.array([e and e["exposure"] for e in ev], pa.float32())
+            cols[f"top_duty_{r + 1}_capability"] = pa.array([e and e["capability"] for e in ev], pa.string())
+        occ = self.occupations if self.occupations is not None else [[] for _ in range(n)]
+        for r in range(TOP_DUTIES):
+            o = [x[r] if len(x) > r else None for x in occ]
+            cols[f"soc_code_{r + 1}"] = pa.array([x and x[0] for x in o], pa.string())
+            cols[f"occupation_{r + 1}"] = pa.array([x and x[1] for x in o], pa.string())
+            cols[f"soc_confidence_{r + 1}"] = pa.array([x and x[2] for x in o], pa.float32())
+        cols["assignment_basis"] = pa.array(self.basis if self.basis is not None else [None] * n, pa.string())
+        return pa.table(cols, schema=posting_schema(self.technologies))
+
+    def to_pandas(self):
+        return self.to_arrow().to_pandas()
+
+
+def posting_schema(technologies: Sequence[str]):
+    """The columns of :meth:`PostingScores.to_arrow`, in order, for these technologies."""
+    import pyarrow as pa
+
+    fields = [("status", pa.string()), ("exposure", pa.float32())]
+    fields += [(f"exposure_{t}", pa.float32()) for t in technologies]
+    fields += [("share_exposed", pa.float32()), ("n_duties", pa.int32()), ("n_units", pa.int32()),
+               ("n_chars", pa.int64())]
+    for r in range(1, TOP_DUTIES + 1):
+        fields += [(f"top_duty_{r}", pa.string()), (f"top_duty_{r}_exposure", pa.float32()),
+                   (f"top_duty_{r}_capability", pa.string())]
+    for r in range(1, TOP_DUTIES + 1):
+        fields += [(f"soc_code_{r}", pa.string()), (f"occupation_{r}", pa.string()),
+                   (f"soc_confidence_{r}", pa.float32())]
+    fields.append(("assignment_basis", pa.string()))
+    return pa.schema(fields)
+
+
+def _model_key(model) -> str:
+    """A checksum of what an occupation score depends on: encoder, dtype, capability set, head, rule."""
+    enc = model.encoder
+    caps = model.capabilities
+    parts = [getattr(enc, "name", "?"), str(getattr(enc, "dim", "?")), str(getattr(enc, "dtype", "")),
+             caps.name, str(caps.version), *caps.statements, *caps.counter_statements, model.head_note,
+             ",".join(model.headline), f"{model.temperature}", f"{model.scale}"]
+    return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:20]
+
+
+def occupation_scores(model, release: str = "29.1", embeddings: Optional[np.ndarray] = None,
+                      cache_dir: Union[str, Path, None, bool] = None):
+    """Occupation-level scores of the shipped O*NET catalogue by ``model``, cached on disk.
+
+    The table of :func:`exposure.occupations.score_occupations` (``soc_code``,
+    ``exposure``, ``exposure_<technology>``...), computed once per model and
+    cached as Parquet in ``cache_dir`` (default: :func:`exposure.assign.resolve_cache_dir`,
+    ``False``: no disk cache) under a key of the encoder, its dtype, the capability set,
+    the head and the rule's parameters. ``embeddings``: the catalogue's task embeddings,
+    row-aligned with ``load_tasks(release)``, to skip the encoder (about two minutes).
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from .occupations import load_tasks, occupation_table
+
+    path = None
+    if cache_dir is not False:
+        from .assign import resolve_cache_dir
+
+        folder = resolve_cache_dir(None if cache_dir in (None, True) else cache_dir)
+        path = folder / f"occupation-scores-{release}-{_model_key(model)}.parquet"
+        if path.is_file():
+            try:
+                return pq.read_table(path)
+            except (OSError, ValueError):
+                pass  # damaged: rebuilt below
+    tasks = load_tasks(release)
+    if embeddings is None:
+        embeddings = model.encoder.encode(tasks["task"].to_pylist())
+    if len(embeddings) != tasks.num_rows:
+        raise ValueError(f"embeddings have {len(embeddings)} rows; O*NET {release} has {tasks.num_rows} tasks")
+    # In blocks: the calibrated head's scratch memory grows with the rows scored at once.
+    scored = pa.concat_tables([model.score_embeddings(embeddings[a:a + _SCORE_BLOCK]).to_arrow()
+                               for a in range(0, len(embeddings), _SCORE_BLOCK)])
+    for name in ("soc_code", "task_id", "weight", "task"):
+        scored = scored.append_column(name, tasks[name])
+    table = occupation_table(scored, release, top_tasks=0)
+    if path is not None:
+        import os
+        import tempfile
+
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+            os.close(fd)
+            try:
+                pq.write_table(table, tmp)
+                os.replace(tmp, path)
+            finally:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+        except OSError:
+            pass  # an unwritable cache only costs the recomputation next time
+    return table
+
+
+class PostingScorer:
+    """Score job postings: find the duties, score them, aggregate, assign occupations.
+
+    For each posting: the units are found and labelled by ``classifier``
+    (:class:`UnitClassifier`, default the shipped one), the units that pass its
+    cheap first stage are encoded once (through an :class:`EmbeddingCache`, so
+    text repeated across postings, such as an employer's boilerplate, is encoded
+    once), and the duty units' embeddings go straight to
+    :meth:`~exposure.scoring.ExposureModel.score_embeddings`: nothing is encoded
+    twice. The posting's ``exposure`` and each ``exposure_<technology>`` are the
+    **mean over its duties** (each duty counts once however long it is);
+    ``share_exposed`` is the share of duties with exposure >= 0.5; the three most
+    exposed duties are the evidence.
+
+    Args:
+        model: the :class:`~exposure.scoring.ExposureModel`.
+        classifier: a :class:`UnitClassifier` for ``model.encoder``; ``None`` loads the shipped one.
+        assigner: ``None`` (no occupations), ``"default"`` (an
+            :class:`~exposure.assign.OccupationAssigner` on the model's encoder) or any object
+            with ``assign(titles, duty_embeddings=..., k=3)`` returning ``codes``, ``titles``,
+            ``confidence`` ``(n, k)`` arrays (and optionally ``basis``), as
+            :class:`~exposure.assign.OccupationAssigner` does.
+        occupation_scores: a table with ``soc_code``, ``exposure`` and ``exposure_<technology>``
+            for the fallback; ``None``: the shipped O*NET 29.1 catalogue scored by ``model``
+            (:func:`occupation_scores`, computed at the first posting without duties, cached on disk).
+        cache: an :class:`EmbeddingCache`, or its size in units (0: no cache).
+        max_chars: longer texts are cut to this length (status ``truncated``).
+        cache_dir: where :func:`occupation_scores` caches (``False``: nowhere).
+
+    A posting without duties gets the score of its likeliest assigned occupation
+    that has one (status ``no_duties_occupation_fallback``), or null scores and
+    status ``no_duties`` when there is no assigner.
+
+    Example:
+        >>> scorer = PostingScorer(ExposureModel(device="cpu"))                 # doctest: +SKIP
+        >>> scorer.score(["Cashier"], ["Duties:\\n- Count cash\\n- Greet guests"]).exposure  # doctest: +SKIP
+    """
+
+    def __init__(self, model, classifier: Optional[UnitClassifier] = None, assigner=None, *,
+                 occupation_scores=None, cache: Union[EmbeddingCache, int, None] = 100_000,
+                 max_chars: int = MAX_CHARS, cache_dir: Union[str, Path, None, bool] = None) -> None:
+        if max_chars < 1:
+            raise ValueError(f"max_chars must be at least 1, got {max_chars}")
+        self.model = model
+        encoder = model.encoder
+        if not isinstance(cache, EmbeddingCache):
+            cache = EmbeddingCache(100_000 if cache is None else int(cache), width=encoder.dim)
+        self.cache = cache
+        self.encoder = CachedEncoder(encoder, cache)
+        base = classifier if classifier is not None else UnitClassifier.load(encoder=encoder)
+        base._check_encoder(encoder)
+        # A copy that encodes through the cache; the caller's classifier is left as it was.
+        self.classifier = copy.copy(base)
+        self.classifier.encoder = self.encoder
+        if isinstance(assigner, str):
+            if assigner != "default":
+                raise ValueError(f"assigner must be None, 'default' or an OccupationAssigner, got {assigner!r}")
+            from .assign import OccupationAssigner
+
+            assigner = OccupationAssigner(encoder)
+        self.assigner = assigner
+        self._occupation_table = occupation_scores
+        self._occupation_lookup: Optional[dict] = None
+        self.cache_dir = cache_dir
+        self.max_chars = int(max_chars)
+        # Scores of duties seen before: exposure, the technology scores, the best capability's index.
+        self._duty_scores = EmbeddingCache(cache.max_entries, width=2 + len(model.technologies))
+
+    def __repr__(self) -> str:
+        return (f"PostingScorer(model={self.model!r}, assigner={type(self.assigner).__name__ if self.assigner else None}, "
+                f"cache={self.cache.max_entries})")
+
+    # ----------------------------------------------------------------- occupations
+    def occupation_lookup(self) -> dict:
+        """``soc_code -> (exposure, technology scores)`` for the fallback; built at first use."""
+        if self._occupation_lookup is None:
+            table = self._occupation_table
+            if table is None:
+                table = occupation_scores(self.model, "29.1", embeddings=self._assigner_task_embeddings(),
+                                          cache_dir=self.cache_dir)
+            if hasattr(table, "to_dict") and not hasattr(table, "column_names"):
+                import pyarrow as pa
+
+                table = pa.Table.from_pandas(table, preserve_index=False)
+            names = ["exposure"] + [f"exposure_{t}" for t in self.model.technologies]
+            missing = [c for c in ["soc_code"] + names if c not in table.column_names]
+            if missing:
+                raise ValueError(f"occupation_scores has no column {', '.join(map(repr, missing))}; "
+                                 f"its columns are: {', '.join(table.column_names)}")
+            values = np.stack([np.asarray(table[c].to_numpy(zero_copy_only=False), dtype=np.float64)
+                               for c in names], axis=1)
+            self._occupation_lookup = {c: v for c, v in zip(table["soc_code"].to_pylist(), values)
+                                       if c is not None and np.isfinite(v[0])}
+        return self._occupation_lookup
+
+    def _assigner_task_embeddings(self) -> Optional[np.ndarray]:
+        """The O*NET 29.1 task embeddings an OccupationAssigner already built, in catalogue order."""
+        get = getattr(self.assigner, "task_index", None)
+        if get is None or getattr(getattr(self.assigner, "encoder", None), "name", None) != self.model.encoder.name:
+            return None
+        try:
+            from .occupations import load_tasks
+
+            catalogue = load_tasks("29.1")
+            tasks = getattr(self.assigner, "_tasks_table", None)
+            if tasks is None or tasks.num_rows != catalogue.num_rows or \
+                    tasks["task"].to_pylist() != catalogue["task"].to_pylist():
+                return None
+            idx = get()
+            emb = np.empty_like(idx["emb"])
+            emb[idx["rows"]] = idx["emb"]
+            return emb
+        except Exception:  # an assigner of another shape: score the catalogue instead
+            return None
+
+    # ----------------------------------------------------------------- score
+    def score(self, titles: Optional[Sequence[Optional[str]]], texts: Sequence) -> PostingScores:
+        """Score postings given their titles (``None`` or a list with ``None`` where unknown) and texts.
+
+        Any text is accepted: ``None``, non-strings, empty, overlong or
+        non-English texts get a status (:data:`STATUSES`) instead of an error.
+        """
+        texts = [texts] if isinstance(texts, str) else list(texts)
+        n = len(texts)
+        titles = [None] * n if titles is None else ([titles] if isinstance(titles, str) else list(titles))
+        if len(titles) != n:
+            raise ValueError(f"got {len(titles)} titles for {n} texts")
+        titles = [t if isinstance(t, str) else None for t in titles]
+        techs = self.model.technologies
+        g = len(techs)
+        status = ["ok"] * n
+        n_chars = np.array([len(t) if isinstance(t, str) else 0 for t in texts], dtype=np.int64)
+        units: List[List[Unit]] = [[] for _ in range(n)]
+        for i, t in enumerate(texts):
+            if t is None:
+                status[i] = "empty"
+            elif not isinstance(t, str):
+                status[i] = "not_text"
+            elif not t.strip():
+                status[i] = "empty"
+            elif not looks_english(t):
+                status[i] = "non_english"
+            else:
+                if len(t) > self.max_chars:
+                    t, status[i] = t[: self.max_chars], "truncated"
+                try:
+                    units[i] = segment(t)
+                except Exception:  # a pathological text must not stop the others
+                    status[i] = "error"
+        # 1. label the units; the first stage's survivors are encoded once, through the cache
+        live = [i for i in range(n) if status[i] in ("ok", "truncated")]
+        preds = self.classifier.predict_many([units[i] for i in live])
+        duties: List[List[str]] = [[] for _ in range(n)]
+        duty_emb: List[np.ndarray] = [np.zeros((0, self.model.encoder.dim), np.float32) for _ in range(n)]
+        kept = 0
+        for i, p in zip(live, preds):
+            duties[i], duty_emb[i] = p.duties, p.duty_embeddings
+            kept += int(p.encoded.sum())
+        # 2. score each distinct duty once: cached scores, the rest from their embeddings
+        flat = [d for ds in duties for d in ds]
+        rows = self._score_duties(flat, np.vstack(duty_emb) if flat else None)
+        # 3. aggregate per posting
+        exposure = np.full(n, np.nan, dtype=np.float32)
+        tech = np.full((n, g), np.nan, dtype=np.float32)
+        share = np.full(n, np.nan, dtype=np.float32)
+        n_duties = np.array([len(d) for d in duties], dtype=np.int32)
+        top: List[List[dict]] = [[] for _ in range(n)]
+        caps = self.model.capabilities.capabilities
+        start = 0
+        for i in range(n):
+            k = n_duties[i]
+            if not k:
+                continue
+            r = rows[start:start + k]
+            start += k
+            exposure[i] = r[:, 0].mean()
+            tech[i] = r[:, 1:1 + g].mean(axis=0)
+            share[i] = (r[:, 0] >= EXPOSED_THRESHOLD).mean()
+            order = np.argsort(-r[:, 0], kind="stable")[:TOP_DUTIES]
+            top[i] = [{"text": duties[i][j], "exposure": float(r[j, 0]),
+                       "capability": caps[int(r[j, -1])].statement if r[j, -1] >= 0 else None} for j in order]
+        # 4. occupations, and the fallback for postings without duties
+        occupations = basis = None
+        if self.assigner is not None:
+            occupations, basis = self._assign(titles, duty_emb)
+        for i in range(n):
+            if status[i] in ("ok", "truncated") and not n_duties[i]:
+                status[i] = "no_duties"
+                if occupations is not None and occupations[i]:
+                    lookup = self.occupation_lookup()
+                    for code, _, _ in occupations[i]:
+                        if code in lookup:
+                            exposure[i], tech[i] = lookup[code][0], lookup[code][1:]
+                            status[i] = "no_duties_occupation_fallback"
+                            break
+        return PostingScores(status=status, exposure=exposure, technology_scores=tech, technologies=techs,
+                             share_exposed=share, n_duties=n_duties,
+                             n_units=np.array([len(u) for u in units], dtype=np.int32), n_chars=n_chars,
+                             top_duties=top, occupations=occupations, basis=basis, kept_units=kept)
+
+    def _score_duties(self, texts: List[str], emb: Optional[np.ndarray]) -> np.ndarray:
+        """Per duty: exposure, technology scores, best capability index; each distinct text scored once."""
+        width = self._duty_scores.width
+        if not texts:
+            return np.zeros((0, width), dtype=np.float32)
+        rows, found = self._duty_scores.get(texts, count=False)
+        todo = {}
+        for j, (t, f) in enumerate(zip(texts, found)):
+            if not f:
+                todo.setdefault(t, j)
+        if todo:
+            first = np.fromiter(todo.values(), dtype=np.int64, count=len(todo))
+            blocks = []
+            for a in range(0, len(first), _SCORE_BLOCK):
+                s = self.model.score_embeddings(emb[first[a:a + _SCORE_BLOCK]])
+                ev = s.evidence_index[:, 0] if s.evidence_index.shape[1] else -np.ones(len(s))
+                blocks.append(np.column_stack([s.exposure, s.technology_scores, ev]).astype(np.float32))
+            new = np.vstack(blocks)
+            self._duty_scores.put(list(todo), new)
+            where = {t: k for k, t in enumerate(todo)}
+            for j, (t, f) in enumerate(zip(texts, found)):
+                if not f:
+                    rows[j] = new[where[t]]
+        return rows
+
+    def _assign(self, titles, duty_emb):
+        res = self.assigner.assign(titles, duty_embeddings=duty_emb, k=TOP_DUTIES)
+        codes, names, conf = np.asarray(res.codes), np.asarray(res.titles), np.asarray(res.confidence)
+        occ = [[(str(c), str(t), float(p)) for c, t, p in zip(codes[i], names[i], conf[i]) if c]
+               for i in range(len(titles))]
+        basis = list(getattr(res, "basis", [None] * len(titles)))
+        return occ, basis

@@ -254,6 +254,16 @@ class ExposureModel:
         emb = self.encoder.encode(texts, show_progress=show_progress)
         return self.score_embeddings(emb, texts=texts)
 
+    def score_postings(self, titles: Optional[Sequence[Optional[str]]], texts: Sequence, *, classifier=None,
+                       assigner=None, **options):
+        """Score job postings: duties found, scored and averaged per posting (see
+        :class:`~exposure.postings.PostingScorer`, which takes the same ``classifier``, ``assigner`` and
+        options; build one to keep its caches across calls). Returns
+        :class:`~exposure.postings.PostingScores`."""
+        from .postings import PostingScorer
+
+        return PostingScorer(self, classifier, assigner, **options).score(titles, texts)
+
     def score_embeddings(self, embeddings: np.ndarray, texts: Optional[list] = None) -> TaskScores:
         """Score precomputed task embeddings (float32 ``(n, dim)``, unit rows, from this model's encoder)."""
         caps, counters = self._reference_embeddings()

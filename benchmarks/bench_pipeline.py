@@ -1,0 +1,114 @@
+"""End-to-end speed of posting scoring: postings/s with a cold and a warm unit cache, and peak memory.
+
+    EXPOSURE_CACHE_DIR=... python -m pytest benchmarks/bench_pipeline.py --benchmark-only -s
+    EXPOSURE_BENCH_POSTINGS=10000 (default) sets the number of generated postings.
+
+* ``test_pipeline_cold``: a fresh :class:`~exposure.postings.PostingScorer` (empty unit
+  cache) with the O*NET assigner scores the generated postings in chunks of 1,000,
+  as ``exposure score-postings`` does.
+* ``test_pipeline_warm``: the same scorer over the same postings again: every unit
+  and title is in the cache, so only splitting, the cheap stage, the classifier,
+  the assigner's searches and the aggregation remain.
+* ``test_cli_peak_memory``: ``exposure score-postings`` in a subprocess; its peak RSS
+  (``resource.getrusage(RUSAGE_CHILDREN).ru_maxrss``) and wall time.
+
+The assigner's title and task embeddings are read from the disk cache
+(``EXPOSURE_CACHE_DIR``), built at first use when absent (minutes), outside the timings.
+Each test prints one line and stores its figures in ``benchmark.extra_info``.
+"""
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+N = int(os.environ.get("EXPOSURE_BENCH_POSTINGS", "10000"))
+CHUNK = 1000
+_state = {}
+
+
+@pytest.fixture(scope="module")
+def postings(tmp_path_factory):
+    path = tmp_path_factory.mktemp("pipeline") / f"postings_{N}.parquet"
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "generate_postings.py"), str(N), "-o", str(path),
+                    "--seed", "0"], check=True, capture_output=True)
+    return path
+
+
+@pytest.fixture(scope="module")
+def scorer():
+    from exposure import Encoder, ExposureModel
+    from exposure.assign import OccupationAssigner
+    from exposure.postings import PostingScorer
+
+    model = ExposureModel(Encoder(device="cpu"))
+    assigner = OccupationAssigner(model.encoder)
+    assigner.title_index(), assigner.task_index()  # from the disk cache; built once otherwise
+    s = PostingScorer(model, assigner=assigner)
+    assigner.encoder = s.encoder  # titles through the unit cache, as the CLI does
+    s.occupation_lookup()  # the fallback's occupation scores: once per model, outside the timings
+    return s
+
+
+def _score_all(scorer, path):
+    units = kept = 0
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=CHUNK, columns=["title", "description"]):
+        r = scorer.score(batch.column("title").to_pylist(), batch.column("description").to_pylist())
+        units += int(r.n_units.sum())
+        kept += r.kept_units
+    return units, kept
+
+
+def _run(benchmark, scorer, postings, label):
+    scorer.cache.reset_stats()
+    t0 = time.perf_counter()
+    units, kept = benchmark.pedantic(_score_all, args=(scorer, postings), rounds=1, iterations=1)
+    elapsed = time.perf_counter() - t0
+    info = {"postings": N, "seconds": round(elapsed, 1), "postings_per_s": round(N / elapsed, 1),
+            "cache_hit_rate": round(scorer.cache.hit_rate, 4), "units": units, "prefilter_kept_share":
+            round(kept / units, 4), "peak_rss_mb_this_process": round(
+                resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+    benchmark.extra_info.update(info)
+    print(f"\n{label}: {json.dumps(info)}")
+    return info
+
+
+def test_pipeline_cold(benchmark, scorer, postings):
+    _state["cold"] = _run(benchmark, scorer, postings, "cold cache")
+
+
+def test_pipeline_warm(benchmark, scorer, postings):
+    if "cold" not in _state:
+        _score_all(scorer, postings)  # fill the cache when run alone
+    _state["warm"] = _run(benchmark, scorer, postings, "warm cache")
+
+
+def test_cli_peak_memory(benchmark, postings, tmp_path):
+    out = tmp_path / "scores.parquet"
+    cmd = [sys.executable, "-m", "exposure", "score-postings", str(postings), "-o", str(out), "--id-column", "id",
+           "--title-column", "title", "--text-column", "description", "--chunk-size", str(CHUNK), "-q"]
+
+    def run():
+        t0 = time.perf_counter()
+        subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True)
+        return time.perf_counter() - t0
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    wall = benchmark.pedantic(run, rounds=1, iterations=1)
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    summary = json.loads(out.with_name("scores.summary.json").read_text())
+    # ru_maxrss of the children is that of the largest one waited for; the run's own figure is in its summary.
+    info = {"postings": N, "wall_s": round(wall, 1), "peak_rss_mb": round(max(peak, before) / 1024, 1),
+            "peak_rss_mb_summary": summary["this_run"]["peak_rss_mb"],
+            "rows_written": summary["rows_written"], "cache_hit_rate": summary["this_run"]["cache"]["hit_rate"],
+            "prefilter_kept_share": summary["this_run"]["prefilter_kept_share"]}
+    benchmark.extra_info.update(info)
+    print(f"\nCLI: {json.dumps(info)}")
+    assert summary["rows_written"] == N and info["peak_rss_mb"] < 2048

@@ -1,0 +1,199 @@
+"""exposure.batch and `exposure score-postings`: formats, bad rows, duplicate ids, resume after kill -9."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pcsv
+import pyarrow.parquet as pq
+import pytest
+
+from exposure import batch as batch_module
+from exposure.batch import REJECTED_STATUSES, score_postings_file
+from exposure.cli import main
+from exposure.postings import PostingScorer, UnitClassifier
+
+from test_posting_scores import GERMAN, occupation_table, small_assigner
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "tests" / "data" / "postings"
+
+
+def _postings(n):
+    with open(DATA / "postings.jsonl", encoding="utf-8") as f:
+        rows = [json.loads(line) for line in f if line.strip()]
+    return [{"id": r["id"], "title": r["title"], "description": r["text"]} for r in rows[:n]]
+
+
+@pytest.fixture(scope="module")
+def scorer(model):
+    return PostingScorer(model, UnitClassifier.load(encoder=model.encoder), small_assigner(model.encoder),
+                         occupation_scores=occupation_table(model.technologies))
+
+
+def _write(rows, path):
+    table = pa.Table.from_pylist(rows)
+    if path.suffix == ".parquet":
+        pq.write_table(table, path)
+    elif path.suffix == ".csv":
+        pcsv.write_csv(table, path)
+    else:
+        with open(path, "w", encoding="utf-8") as f:
+            for r in rows:
+                f.write(json.dumps(r) + "\n")
+
+
+def test_parquet_csv_and_jsonl_inputs_give_the_same_rows(tmp_path, scorer):
+    rows = _postings(6)
+    out = {}
+    for ext in (".parquet", ".csv", ".jsonl"):
+        _write(rows, tmp_path / f"in{ext}")
+        summary = score_postings_file(tmp_path / f"in{ext}", tmp_path / f"out{ext[1:]}.parquet", scorer, chunk_size=4)
+        assert summary["rows"] == summary["rows_written"] == 6 and summary["status"]["ok"] == 6
+        assert not (tmp_path / f"out{ext[1:]}.parquet.parts").exists()
+        out[ext] = pq.read_table(tmp_path / f"out{ext[1:]}.parquet")
+    ref = out[".parquet"]
+    assert ref["id"].to_pylist() == [r["id"] for r in rows] and ref["row"].to_pylist() == list(range(6))
+    assert ref.column_names[:4] == ["id", "row", "title", "status"] and ref["soc_code_1"].null_count == 0
+    for t in out.values():
+        assert t["id"].to_pylist() == ref["id"].to_pylist()
+        np.testing.assert_allclose(t["exposure"].to_numpy(), ref["exposure"].to_numpy(), atol=1e-5)
+    summary = json.loads((tmp_path / "outjsonl.summary.json").read_text())
+    assert summary["this_run"]["cache"]["hit_rate"] > 0  # the scorer's cache was warm from the first file
+    assert 0 < summary["this_run"]["prefilter_kept_share"] < 1
+
+
+def test_bad_rows_and_duplicate_ids_never_stop_the_batch(tmp_path, scorer):
+    good = _postings(3)
+    lines = [json.dumps(r) for r in good]
+    lines += [
+        json.dumps({"id": good[0]["id"], "title": "again", "description": good[1]["description"]}),  # repeat
+        json.dumps({"id": None, "title": "no id", "description": good[2]["description"]}),
+        "{not json",
+        json.dumps({"id": 7, "title": "number as text", "description": 12345}),
+        json.dumps({"id": "7", "title": "same id as a string", "description": "x"}),
+        json.dumps({"id": "e", "title": "Empty", "description": ""}),
+        json.dumps({"id": "n", "title": None, "description": None}),
+        json.dumps({"id": "de", "title": "Planer", "description": GERMAN}),
+        json.dumps({"id": "eeo", "title": "Registered Nurse", "description": "We are an equal opportunity employer."}),
+        json.dumps({"id": "big", "title": "Nurse", "description": good[0]["description"] + " filler." * 20_000}),
+    ]
+    src = tmp_path / "bad.jsonl"
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    summary = score_postings_file(src, tmp_path / "bad.parquet", scorer, chunk_size=5)
+    out = pq.read_table(tmp_path / "bad.parquet").to_pylist()
+    ids = [r["id"] for r in out]
+    assert len(ids) == len(set(ids)) == 9  # one row per distinct id
+    status = {r["id"]: r["status"] for r in out}
+    assert status["7"] == "not_text" and status["e"] == "empty" and status["n"] == "empty"
+    assert status["de"] == "non_english" and status["eeo"] == "no_duties_occupation_fallback"
+    assert status["big"] == "truncated" and status[good[0]["id"]] == "ok"
+    by_id = {r["id"]: r for r in out}
+    assert by_id["big"]["n_chars"] > 100_000 and by_id["7"]["exposure"] is None
+    assert by_id[good[0]["id"]]["title"] == good[0]["title"]  # the first occurrence wins
+    rejected = pq.read_table(tmp_path / "bad.rejected.parquet").to_pylist()
+    assert sorted(r["status"] for r in rejected) == ["duplicate_id", "duplicate_id", "invalid_json", "missing_id"]
+    assert {r["row"] for r in rejected} == {3, 4, 5, 7}
+    assert summary["rows"] == 13 and summary["rows_written"] == 9
+    assert summary["rejected"] == {"duplicate_id": 2, "missing_id": 1, "invalid_json": 1}
+
+
+def test_a_crash_during_the_final_combine_is_resumed(tmp_path, scorer, monkeypatch):
+    rows = _postings(5)
+    rows.append(dict(rows[0]))  # a duplicate id
+    _write(rows, tmp_path / "in.parquet")
+    out = tmp_path / "out.parquet"
+    real = os.replace
+
+    def crash(src, dst):
+        if Path(dst) == out:
+            raise KeyboardInterrupt("killed while combining")
+        return real(src, dst)
+
+    monkeypatch.setattr(batch_module.os, "replace", crash)
+    with pytest.raises(KeyboardInterrupt):
+        score_postings_file(tmp_path / "in.parquet", out, scorer, chunk_size=2)
+    monkeypatch.setattr(batch_module.os, "replace", real)
+    assert not out.exists() and len(list((tmp_path / "out.parquet.parts").glob("part-*.parquet"))) == 3
+    with pytest.raises(ValueError, match="--resume"):
+        score_postings_file(tmp_path / "in.parquet", out, scorer, chunk_size=2)
+    summary = score_postings_file(tmp_path / "in.parquet", out, scorer, chunk_size=2, resume=True)
+    t = pq.read_table(out)
+    assert sorted(t["id"].to_pylist()) == sorted({r["id"] for r in rows}) and summary["rows"] == 6
+    assert summary["this_run"]["postings_scored"] == 0 and summary["rejected"]["duplicate_id"] == 1
+    assert not (tmp_path / "out.parquet.parts").exists()
+    # Resuming a finished run does nothing.
+    assert score_postings_file(tmp_path / "in.parquet", out, scorer, resume=True)["rows_written"] == 5
+
+
+def test_cli_errors_name_what_is_wrong(tmp_path, capsys):
+    _write(_postings(2), tmp_path / "in.jsonl")
+    _write(_postings(2), tmp_path / "in.csv")
+    for src in ("in.jsonl", "in.csv"):
+        assert main(["score-postings", str(tmp_path / src), "-o", str(tmp_path / "o.parquet"),
+                     "--text-column", "body", "--id-column", "key"]) == 2
+        err = capsys.readouterr().err
+        assert "'key', 'body'" in err and "id, title, description" in err
+    assert main(["score-postings", str(tmp_path / "in.csv"), "-o", str(tmp_path / "o.csv")]) == 2
+    assert "writes Parquet" in capsys.readouterr().err
+    (tmp_path / "o.parquet").write_bytes(b"old")
+    assert main(["score-postings", str(tmp_path / "in.csv"), "-o", str(tmp_path / "o.parquet")]) == 2
+    assert "pass --resume" in capsys.readouterr().err
+
+
+def test_help_lists_every_option(capsys):
+    with pytest.raises(SystemExit):
+        main(["score-postings", "--help"])
+    text = capsys.readouterr().out
+    for opt in ("--output", "--id-column", "--title-column", "--text-column", "--device", "--dtype", "--batch-size",
+                "--chunk-size", "--resume", "--cache-size", "--max-chars", "--no-assign", "--capabilities", "--quiet"):
+        assert opt in text, opt
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "score-postings" in capsys.readouterr().out
+
+
+def test_kill_9_then_resume_gives_one_row_per_id(tmp_path, model):
+    # 300 generated postings: 6 distinct texts under 300 ids, so that a run takes seconds, not minutes.
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "generate_postings.py"), "6", "-o",
+                    str(tmp_path / "gen.parquet"), "--seed", "5"], check=True, capture_output=True)
+    gen = pq.read_table(tmp_path / "gen.parquet").to_pylist()
+    rows = [{"id": f"job-{i:04d}", "title": gen[i % 6]["title"], "description": gen[i % 6]["description"]}
+            for i in range(300)]
+    _write(rows, tmp_path / "in.parquet")
+    out = tmp_path / "out.parquet"
+    cmd = [sys.executable, "-m", "exposure", "score-postings", str(tmp_path / "in.parquet"), "-o", str(out),
+           "--chunk-size", "10", "--no-assign", "--device", "cpu", "-q"]
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    log = open(tmp_path / "killed.log", "wb")
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=log)
+    first = out.with_name("out.parquet.parts") / "part-00000.parquet"
+    deadline = time.time() + 120
+    while not first.exists() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    assert proc.poll() is None, (tmp_path / "killed.log").read_text()[-2000:]
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    log.close()
+    assert not out.exists()
+    done = subprocess.run(cmd + ["--resume"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    summary = json.loads((tmp_path / "out.summary.json").read_text())
+    assert summary["this_run"]["resumed_from_row"] >= 10 and summary["rows"] == 300
+    t = pq.read_table(out)
+    assert sorted(t["id"].to_pylist()) == [r["id"] for r in rows] and t["row"].to_pylist() == list(range(300))
+    # The same scores as an uninterrupted run (here in-process, on the same model).
+    ref = PostingScorer(model, UnitClassifier.load(encoder=model.encoder)).score(
+        [r["title"] for r in rows[:6]], [r["description"] for r in rows[:6]])
+    got = t.to_pylist()
+    for i, r in enumerate(got):
+        assert r["status"] == ref.status[i % 6] == "ok"
+        assert r["exposure"] == pytest.approx(float(ref.exposure[i % 6]), abs=1e-5)
+        assert r["top_duty_1"] == ref.top_duties[i % 6][0]["text"]
+    assert not set(REJECTED_STATUSES) & set(t["status"].to_pylist())

@@ -1,0 +1,179 @@
+"""exposure.postings, posting level: duty scores aggregated per posting, evidence, fallback, statuses, the unit cache."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+from exposure.postings import (EXPOSED_THRESHOLD, STATUSES, CachedEncoder, EmbeddingCache, PostingScorer,
+                               UnitClassifier, looks_english, posting_schema, read_postings)
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "tests" / "data" / "postings"
+
+CODES = ["43-4051.00", "53-3032.00", "29-1141.00", "15-1252.00", "47-2111.00", "35-2014.00"]
+NAMES = ["Customer Service Representatives", "Heavy and Tractor-Trailer Truck Drivers", "Registered Nurses",
+         "Software Developers", "Electricians", "Cooks, Restaurant"]
+GERMAN = ("Sie planen und steuern die Produktion, pflegen die Stammdaten im ERP-System und arbeiten eng mit dem "
+          "Einkauf und der Logistik zusammen. Sie optimieren Abläufe, erstellen Auswertungen und unterstützen die "
+          "Teams vor Ort bei der Einführung neuer Prozesse.")
+BOILERPLATE = "We are an equal opportunity employer. Apply today on our careers page."
+
+
+def _postings(n):
+    with open(DATA / "postings.jsonl", encoding="utf-8") as f:
+        rows = [json.loads(line) for line in f if line.strip()]
+    return rows[:n]
+
+
+def small_assigner(encoder):
+    """An OccupationAssigner over six occupations (their O*NET 29.1 tasks), built in seconds."""
+    from exposure.assign import OccupationAssigner
+    from exposure.occupations import load_tasks
+
+    tasks = load_tasks("29.1")
+    tasks = tasks.filter(pc.is_in(tasks["soc_code"], pa.array(CODES)))
+    titles = pa.table({"soc_code": CODES, "title": NAMES})
+    return OccupationAssigner(encoder, titles=titles, tasks=tasks.select(["soc_code", "task"]),
+                              occupations=titles, cache_dir=False)
+
+
+def occupation_table(technologies):
+    values = np.linspace(0.1, 0.6, len(CODES))
+    cols = {"soc_code": CODES, "exposure": values}
+    for k, t in enumerate(technologies):
+        cols[f"exposure_{t}"] = values / (k + 2)
+    return pa.table(cols)
+
+
+@pytest.fixture(scope="module")
+def classifier(encoder):
+    return UnitClassifier.load(encoder=encoder)
+
+
+@pytest.fixture(scope="module")
+def assigner(encoder):
+    return small_assigner(encoder)
+
+
+@pytest.fixture(scope="module")
+def scorer(model, classifier, assigner):
+    return PostingScorer(model, classifier, assigner, occupation_scores=occupation_table(model.technologies))
+
+
+def test_aggregate_matches_a_hand_computation_from_task_scores(model, classifier, scorer):
+    rows = _postings(2)
+    texts = [r["text"] for r in rows]
+    got = scorer.score([r["title"] for r in rows], texts)
+    for i, p in enumerate(read_postings(texts, classifier)):
+        duties = p.duties
+        assert duties and got.n_duties[i] == len(duties) and got.n_units[i] == len(p.units)
+        ts = model.score_tasks(duties)  # encoded again here, on purpose: the reference
+        np.testing.assert_allclose(got.exposure[i], ts.exposure.mean(), atol=1e-5)
+        np.testing.assert_allclose(got.technology_scores[i], ts.technology_scores.mean(axis=0), atol=1e-5)
+        assert got.share_exposed[i] == pytest.approx((ts.exposure >= EXPOSED_THRESHOLD).mean())
+        order = np.argsort(-ts.exposure, kind="stable")[:3]
+        assert [d["text"] for d in got.top_duties[i]] == [duties[j] for j in order]
+        np.testing.assert_allclose([d["exposure"] for d in got.top_duties[i]], ts.exposure[order], atol=1e-5)
+        assert got.top_duties[i][0]["capability"] == ts.evidence(int(order[0]))[0]["statement"]
+        assert got.status[i] == "ok"
+    table = got.to_arrow()
+    assert table.schema == posting_schema(model.technologies)
+    assert table["soc_code_1"].null_count == 0 and table["assignment_basis"].to_pylist() == ["title+duties"] * 2
+
+
+def test_evidence_is_sorted_and_confidences_descend(scorer):
+    rows = _postings(8)
+    got = scorer.score([r["title"] for r in rows], [r["text"] for r in rows]).to_arrow().to_pylist()
+    for r in got:
+        ev = [r[f"top_duty_{k}_exposure"] for k in (1, 2, 3) if r[f"top_duty_{k}"] is not None]
+        assert ev == sorted(ev, reverse=True) and len(ev) == min(3, r["n_duties"])
+        conf = [r[f"soc_confidence_{k}"] for k in (1, 2, 3)]
+        assert conf == sorted(conf, reverse=True) and 0 < conf[0] <= 1
+        assert r["soc_code_1"] in CODES
+
+
+def test_the_model_method_delegates(model, classifier, assigner, scorer):
+    rows = _postings(2)
+    titles, texts = [r["title"] for r in rows], [r["text"] for r in rows]
+    a = model.score_postings(titles, texts, classifier=classifier, assigner=assigner,
+                             occupation_scores=occupation_table(model.technologies))
+    b = scorer.score(titles, texts)
+    np.testing.assert_allclose(a.exposure, b.exposure, atol=1e-5)
+    assert a.occupations == b.occupations and a.status == b.status
+
+
+def test_posting_without_duties_falls_back_to_its_occupation(model, classifier, scorer):
+    got = scorer.score(["Heavy Truck Driver"], [BOILERPLATE])
+    assert got.n_duties[0] == 0 and got.status[0] == "no_duties_occupation_fallback"
+    code = got.occupations[0][0][0]
+    table = occupation_table(model.technologies).to_pylist()
+    row = next(r for r in table if r["soc_code"] == code)
+    assert got.exposure[0] == pytest.approx(row["exposure"])
+    assert got.technology_scores[0, 0] == pytest.approx(row[f"exposure_{model.technologies[0]}"])
+    assert np.isnan(got.share_exposed[0]) and got.top_duties[0] == []
+    # Without an assigner there is no occupation to fall back on.
+    alone = PostingScorer(model, classifier).score(["Heavy Truck Driver"], [BOILERPLATE])
+    assert alone.status == ["no_duties"] and np.isnan(alone.exposure[0]) and alone.occupations is None
+
+
+def test_bad_rows_get_a_status_and_no_score(model, classifier, assigner):
+    rows = _postings(1)
+    small = PostingScorer(model, classifier, assigner, occupation_scores=occupation_table(model.technologies),
+                          max_chars=3000)
+    long_text = rows[0]["text"] + "\n" + "Filler paragraph about nothing in particular. " * 200
+    texts = [None, 17, "", "   \n ", GERMAN, long_text, ["a list"]]
+    got = small.score(["Nurse"] * len(texts), texts)
+    assert got.status == ["empty", "not_text", "empty", "empty", "non_english", "truncated", "not_text"]
+    assert set(got.status) <= set(STATUSES)
+    unscored = [i for i, s in enumerate(got.status) if s != "truncated"]
+    assert np.isnan(got.exposure[unscored]).all() and np.isnan(got.technology_scores[unscored]).all()
+    assert np.isfinite(got.exposure[5]) and got.n_chars[5] == len(long_text) and got.n_duties[5] > 0
+    assert got.to_arrow().num_rows == len(texts)
+
+
+def test_english_heuristic():
+    assert looks_english(_postings(1)[0]["text"])
+    assert not looks_english(GERMAN)
+    assert not looks_english("负责设备的日常维护和保养工作，编写维修报告并协助生产部门解决技术问题")
+    assert looks_english("Ops mgr")  # too short to tell: passes
+
+
+def test_cache_hits_on_shared_boilerplate_and_changes_nothing(model, classifier):
+    rows = _postings(3)
+    # Three postings of one employer: the same house duties, blurb and legal text in each.
+    shared = ("Responsibilities:\n- Follow all company safety procedures and report hazards to your supervisor.\n"
+              "- Keep the work area clean and organized.\n")
+    texts = [f"{r['text']}\n{shared}{BOILERPLATE}\nAbout Acme: we have built bridges since 1950." for r in rows]
+    titles = [r["title"] for r in rows]
+    cached = PostingScorer(model, classifier, cache=1000)
+    uncached = PostingScorer(model, classifier, cache=0)
+    a, b = cached.score(titles, texts), uncached.score(titles, texts)
+    assert cached.cache.hits > 0 and cached.cache.hit_rate > 0 and len(uncached.cache) == 0
+    np.testing.assert_allclose(a.exposure, b.exposure, atol=1e-6)
+    assert a.top_duties == b.top_duties or all(
+        [d["text"] for d in x] == [d["text"] for d in y] for x, y in zip(a.top_duties, b.top_duties))
+    # A second pass is served from the cache entirely.
+    before = cached.cache.misses
+    again = cached.score(titles, texts)
+    assert cached.cache.misses == before and np.array_equal(again.exposure, a.exposure)
+    # The embeddings themselves: through the cache (repeats included) as the encoder gives them.
+    units = [d["text"] for p in a.top_duties for d in p] + [BOILERPLATE] * 2
+    enc = CachedEncoder(model.encoder, EmbeddingCache(100))
+    np.testing.assert_allclose(enc.encode(units), model.encoder.encode(units), atol=1e-6)
+    np.testing.assert_array_equal(enc.encode(units), enc.encode(units))
+
+
+def test_lru_cache_evicts_the_least_recently_used():
+    c = EmbeddingCache(2, width=2)
+    c.put(["a", "b"], np.array([[1, 1], [2, 2]], np.float32))
+    c.get(["a"])
+    c.put(["c"], np.array([[3, 3]], np.float32))
+    rows, found = c.get(["a", "b", "c"])
+    assert found.tolist() == [True, False, True] and rows[2].tolist() == [3, 3]
+    assert len(c) == 2 and c.hits == 3 and c.misses == 1
+    with pytest.raises(ValueError, match="max_entries"):
+        EmbeddingCache(-1)

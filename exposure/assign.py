@@ -53,6 +53,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .io import require_columns
 from .kernels import reduce
 from .occupations import load_crosswalk, load_occupations, load_tasks
 
@@ -574,10 +575,7 @@ def _require(table, columns: Sequence[str], name: str) -> pa.Table:
         table = pa.Table.from_pandas(table, preserve_index=False)
     if not isinstance(table, pa.Table):
         raise TypeError(f"{name} must be a pyarrow.Table or pandas.DataFrame, got {type(table).__name__}")
-    missing = [c for c in columns if c not in table.column_names]
-    if missing:
-        raise ValueError(f"{name} has no column {', '.join(map(repr, missing))}; "
-                         f"its columns are: {', '.join(table.column_names)}")
+    require_columns(table.column_names, columns, name)
     out = {}
     for c in columns:
         col = pc.cast(table[c], pa.string()) if not pa.types.is_string(table[c].type) else table[c]

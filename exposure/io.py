@@ -14,7 +14,7 @@ from typing import Iterator, Optional, Sequence, Union
 
 import pyarrow as pa
 
-__all__ = ["read_batches", "TableWriter", "input_format", "READ_FORMATS", "WRITE_FORMATS"]
+__all__ = ["read_batches", "TableWriter", "input_format", "require_columns", "READ_FORMATS", "WRITE_FORMATS"]
 
 READ_FORMATS = {".csv": "csv", ".tsv": "tsv", ".txt": "tsv", ".parquet": "parquet", ".pq": "parquet",
                 ".jsonl": "jsonl", ".ndjson": "jsonl"}
@@ -32,11 +32,21 @@ def input_format(path: PathLike) -> str:
     return fmt
 
 
-def _check_columns(schema: pa.Schema, columns: Optional[Sequence[str]], path: PathLike) -> None:
-    missing = [c for c in columns or () if c not in schema.names]
+def require_columns(names: Sequence[str], columns: Optional[Sequence[str]], what: str) -> None:
+    """Raise ``ValueError`` naming the ``columns`` missing from ``names`` and listing those there are.
+
+    >>> require_columns(["id", "task"], ["text"], "'tasks.csv'")
+    Traceback (most recent call last):
+    ValueError: 'tasks.csv' has no column 'text'; its columns are: id, task
+    """
+    missing = [c for c in columns or () if c not in names]
     if missing:
-        raise ValueError(f"{str(path)!r} has no column {', '.join(repr(c) for c in missing)}; "
-                         f"its columns are: {', '.join(schema.names) or '(none)'}")
+        raise ValueError(f"{what} has no column {', '.join(repr(c) for c in missing)}; "
+                         f"its columns are: {', '.join(names) or '(none)'}")
+
+
+def _check_columns(schema: pa.Schema, columns: Optional[Sequence[str]], path: PathLike) -> None:
+    require_columns(schema.names, columns, repr(str(path)))
 
 
 def _jsonl_batches(path: PathLike, batch_size: int) -> Iterator[pa.RecordBatch]:

@@ -29,6 +29,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .io import require_columns
+
 __all__ = [
     "RELEASES", "LEVELS", "SOC_MAJOR_GROUPS", "EXPOSURE_CLASSES",
     "load_tasks", "load_occupations", "load_crosswalk",
@@ -601,7 +603,4 @@ def to_level(table: pa.Table, level: str) -> pa.Table:
 def _require(table: pa.Table, columns: Sequence[str]) -> None:
     if not isinstance(table, pa.Table):
         raise TypeError(f"expected a pyarrow.Table, got {type(table).__name__}")
-    missing = [c for c in columns if c not in table.column_names]
-    if missing:
-        raise ValueError(f"table has no column {', '.join(map(repr, missing))}; "
-                         f"its columns are: {', '.join(table.column_names)}")
+    require_columns(table.column_names, columns, "table")

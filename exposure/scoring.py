@@ -47,6 +47,14 @@ def _log_mean_exp(pooled_lse: np.ndarray, counts: np.ndarray, temperature: float
     return pooled_lse - temperature * np.log(np.maximum(counts, 1))
 
 
+def _lookup(values: list, index: np.ndarray):
+    """``values[index]`` as a pyarrow string array, null where ``index`` is -1 (one vectorised take)."""
+    import pyarrow as pa
+
+    index = np.asarray(index, dtype=np.int64)
+    return pa.array(values, type=pa.string()).take(pa.array(index, mask=index < 0))
+
+
 @dataclass
 class TaskScores:
     """Scores of ``n`` tasks: headline exposure, one score per technology, evidence.
@@ -121,15 +129,11 @@ class TaskScores:
         cols["margin"] = pa.array(self.margin, type=pa.float32())
         for r in range(self.evidence_index.shape[1]):
             idx = self.evidence_index[:, r]
-            cols[f"evidence_{r + 1}_id"] = pa.array([caps[j].id if j >= 0 else None for j in idx], pa.string())
-            cols[f"evidence_{r + 1}_technology"] = pa.array(
-                [caps[j].technology if j >= 0 else None for j in idx], pa.string())
-            cols[f"evidence_{r + 1}_statement"] = pa.array(
-                [caps[j].statement if j >= 0 else None for j in idx], pa.string())
+            for field_name in ("id", "technology", "statement"):
+                cols[f"evidence_{r + 1}_{field_name}"] = _lookup([getattr(c, field_name) for c in caps], idx)
             cols[f"evidence_{r + 1}_similarity"] = pa.array(self.evidence_similarity[:, r], type=pa.float32())
-        cidx = self.counter_index
-        cols["counter_id"] = pa.array([counters[j].id if j >= 0 else None for j in cidx], pa.string())
-        cols["counter_statement"] = pa.array([counters[j].statement if j >= 0 else None for j in cidx], pa.string())
+        cols["counter_id"] = _lookup([c.id for c in counters], self.counter_index)
+        cols["counter_statement"] = _lookup([c.statement for c in counters], self.counter_index)
         cols["counter_similarity"] = pa.array(self.counter_similarity, type=pa.float32())
         return pa.table(cols)
 

@@ -267,15 +267,20 @@ def _as_float32_tensor(x: Any, name: str) -> Any:
     return x.detach().to(dtype=torch.float32, memory_format=torch.contiguous_format)
 
 
+def _as_int(value: Any, expected: str) -> int:
+    """``value`` as a Python int (numpy integers too; bools refused), else a TypeError naming ``expected``."""
+    if isinstance(value, bool):
+        raise TypeError(f"{expected}, got {value!r}")
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise TypeError(f"{expected}, got {value!r}") from None
+
+
 def _optional_positive_int(value: Any, name: str) -> Optional[int]:
     if value is None:
         return None
-    if isinstance(value, bool):
-        raise TypeError(f"{name} must be a positive int or None, got {value!r}")
-    try:
-        value = operator.index(value)
-    except TypeError:
-        raise TypeError(f"{name} must be a positive int or None, got {value!r}") from None
+    value = _as_int(value, f"{name} must be a positive int or None")
     if value < 1:
         raise ValueError(f"{name} must be a positive int or None, got {value}")
     return value
@@ -288,12 +293,7 @@ def _check_k(op: str, k: Any, m: int) -> int:
         return 0
     if k is None:
         raise ValueError("op='topk' needs k, the number of keys to keep per query")
-    if isinstance(k, bool):
-        raise TypeError(f"k must be an int, got {k!r}")
-    try:
-        k = operator.index(k)
-    except TypeError:
-        raise TypeError(f"k must be an int, got {k!r}") from None
+    k = _as_int(k, "k must be an int")
     if k < 0:
         raise ValueError(f"k must be >= 0, got {k}")
     if k > m:

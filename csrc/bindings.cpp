@@ -45,12 +45,21 @@ Op parse_op(const std::string& op) {
     throw std::invalid_argument("op must be one of 'max', 'topk', 'logsumexp', 'matrix', got '" + op + "'");
 }
 
+exposure::Precision parse_precision(const std::string& precision) {
+    if (precision == "fp32") return exposure::Precision::fp32;
+    if (precision == "int8") return exposure::Precision::int8;
+    throw std::invalid_argument("precision must be 'fp32' or 'int8', got '" + precision + "'");
+}
+
 py::tuple reduce(const py::array& queries, const py::array& keys, const std::string& op, std::size_t k,
                  float temperature, const std::optional<py::array>& groups, std::size_t num_groups,
-                 const std::optional<py::array>& out, int threads, std::size_t block_rows) {
+                 const std::optional<py::array>& out, int threads, std::size_t block_rows,
+                 const std::string& precision, std::size_t candidates) {
     exposure::Problem P;
     exposure::Settings S;
     S.op = parse_op(op);
+    S.precision = parse_precision(precision);
+    S.candidates = candidates;
     S.k = k;
     S.temperature = temperature;
     S.threads = threads;
@@ -130,6 +139,7 @@ py::dict build_info() {
     info["isa_detected"] = exposure::isa_name(best);
     info["isa_available"] = available;
     info["tile"] = exposure::tile_shape(active);
+    info["int8"] = exposure::int8_path();
 #ifdef EXPOSURE_OPENMP
     info["openmp"] = true;
 #else
@@ -147,6 +157,7 @@ PYBIND11_MODULE(_core, m) {
     m.def("reduce", &reduce, py::arg("queries"), py::arg("keys"), py::arg("op") = "max", py::arg("k") = 0,
           py::arg("temperature") = 1.0f, py::arg("groups") = py::none(), py::arg("num_groups") = 1,
           py::arg("out") = py::none(), py::arg("threads") = 0, py::arg("block_rows") = 0,
+          py::arg("precision") = "fp32", py::arg("candidates") = 0,
           "Similarities queries @ keys.T reduced per query (and group); returns (values, indices or None).");
     m.def("build_info", &build_info, "The SIMD path in use, what the CPU supports, OpenMP and the compiler.");
     m.def(

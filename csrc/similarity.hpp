@@ -1,11 +1,13 @@
 // @brief Tiled driver: packs keys once, walks query blocks in parallel, feeds each dot tile to a reduction.
 //
 // Loop nest (per thread, per query block of ~L2 size):
-//   for each key panel (NR keys, d x NR floats, reused from L1/L2 by every micro-panel)
-//     for each MR-row micro-panel of the query block (rows read in place)
+//   for each key panel (NR keys, d x NR values, reused from L1/L2 by every micro-panel)
+//     for each MR-row micro-panel of the query block
 //       MR x NR dot tile in registers -> L1 tile buffer -> reduction per (row, group segment)
-// Keys are packed once per call, stably sorted by group, so a group is a contiguous
-// run of packed keys and the reductions see segments instead of per-key group lookups.
+// Keys are packed once per call (panels.hpp), stably sorted by group, so a group is a
+// contiguous run of packed keys and the reductions see segments instead of per-key
+// group lookups. Precision::int8 runs the same loop on int8 panels (int8_tile.hpp);
+// its max and top-k keep a few extra candidates and re-rank them exactly (rescore.hpp).
 #pragma once
 
 #include <algorithm>
@@ -25,7 +27,10 @@
 #endif
 
 #include "dot_tile.hpp"
+#include "int8_tile.hpp"
+#include "panels.hpp"
 #include "reductions.hpp"
+#include "rescore.hpp"
 #include "row_ops.hpp"
 #include "simd_dispatch.hpp"
 
@@ -33,16 +38,7 @@ namespace exposure {
 
 enum class Op { max, topk, logsumexp, matrix };
 
-/// @brief Inputs: row-major float32 queries (n, d) and keys (m, d); optional group id per key.
-struct Problem {
-    const float* queries = nullptr;
-    std::size_t n = 0;
-    const float* keys = nullptr;
-    std::size_t m = 0;
-    std::size_t d = 0;
-    const std::int64_t* groups = nullptr;  // m ids in [0, num_groups), or nullptr for a single group
-    std::size_t num_groups = 1;
-};
+enum class Precision { fp32, int8 };
 
 struct Settings {
     Op op = Op::max;
@@ -50,6 +46,8 @@ struct Settings {
     float temperature = 1.0f;
     int threads = 0;             // 0: the OpenMP default
     std::size_t block_rows = 0;  // query rows per parallel work item; 0: sized to L2
+    Precision precision = Precision::fp32;
+    std::size_t candidates = 0;  // int8 max/top-k: keys re-ranked exactly per (query, group); 0: k + 4
 };
 
 /// @brief Caller-allocated results. values: (n, G) max/lse, (n, G, k) topk, (n, m) matrix; indices likewise or null.
@@ -76,94 +74,6 @@ inline int thread_id() {
 #endif
 }
 
-struct AlignedFree {
-    void operator()(void* p) const { std::free(p); }
-};
-template <class T>
-using AlignedArray = std::unique_ptr<T[], AlignedFree>;
-
-/// @brief 64-byte aligned so the micro-kernels can use aligned loads on every panel.
-template <class T>
-AlignedArray<T> aligned_array(std::size_t count) {
-    std::size_t bytes = (count * sizeof(T) + 63) / 64 * 64;
-    if (bytes == 0) bytes = 64;
-    void* p = std::aligned_alloc(64, bytes);
-    if (p == nullptr) throw std::bad_alloc();
-    return AlignedArray<T>(static_cast<T*>(p));
-}
-
-/// @brief True when every element is finite (exponent bits not all ones); integer ops so it vectorises.
-inline bool row_is_finite(const float* row, std::size_t d) {
-    std::uint32_t non_finite = 0;
-    for (std::size_t t = 0; t < d; ++t) {
-        std::uint32_t bits;
-        std::memcpy(&bits, row + t, sizeof bits);
-        non_finite |= static_cast<std::uint32_t>((bits & 0x7f800000u) == 0x7f800000u);
-    }
-    return non_finite == 0;
-}
-
-/// @brief Keys packed into NR-wide transposed panels, in group order, with each panel's group segments.
-template <int NR>
-struct PackedKeys {
-    std::vector<std::int64_t> order;  // packed position -> original key index
-    AlignedArray<float> panels;       // panel p at p * d * NR: element t of its key c at t * NR + c
-    std::vector<std::size_t> first_segment;  // panel p's segments: [first_segment[p], first_segment[p + 1])
-    std::vector<Segment> segments;
-    std::size_t count = 0;
-};
-
-template <int NR>
-PackedKeys<NR> pack_keys(const Problem& P, int threads) {
-    PackedKeys<NR> K;
-    K.count = (P.m + NR - 1) / NR;
-    // 1. stable counting sort by group: within a group, keys stay in index order (tie rule)
-    std::vector<std::size_t> start(P.num_groups + 1, 0);
-    K.order.resize(P.m);
-    if (P.groups == nullptr) {
-        for (std::size_t j = 0; j < P.m; ++j) K.order[j] = static_cast<std::int64_t>(j);
-        start[1] = P.m;
-    } else {
-        for (std::size_t j = 0; j < P.m; ++j) ++start[static_cast<std::size_t>(P.groups[j]) + 1];
-        for (std::size_t g = 0; g < P.num_groups; ++g) start[g + 1] += start[g];
-        std::vector<std::size_t> next(start.begin(), start.end() - 1);
-        for (std::size_t j = 0; j < P.m; ++j)
-            K.order[next[static_cast<std::size_t>(P.groups[j])]++] = static_cast<std::int64_t>(j);
-    }
-    // 2. per panel, the runs of columns that share a group
-    K.first_segment.assign(1, 0);
-    for (std::size_t p = 0; p < K.count; ++p) {
-        const std::size_t lo = p * NR, hi = std::min(P.m, lo + NR);
-        for (std::size_t g = 0; g < P.num_groups; ++g) {
-            const std::size_t a = std::max(lo, start[g]), b = std::min(hi, start[g + 1]);
-            if (a < b) K.segments.push_back({g, static_cast<int>(a - lo), static_cast<int>(b - lo)});
-        }
-        K.first_segment.push_back(K.segments.size());
-    }
-    // 3. transpose into panels, zero-padding the last one; remember the first non-finite key
-    K.panels = aligned_array<float>(K.count * P.d * NR);
-    float* panels = K.panels.get();
-    std::size_t bad = P.m;
-    const std::ptrdiff_t count = static_cast<std::ptrdiff_t>(K.count);
-#pragma omp parallel for num_threads(threads) schedule(static) reduction(min : bad)
-    for (std::ptrdiff_t p = 0; p < count; ++p) {
-        float* dst = panels + static_cast<std::size_t>(p) * P.d * NR;
-        for (int c = 0; c < NR; ++c) {
-            const std::size_t j = static_cast<std::size_t>(p) * NR + c;
-            if (j < P.m) {
-                const std::size_t key = static_cast<std::size_t>(K.order[j]);
-                const float* src = P.keys + key * P.d;
-                for (std::size_t t = 0; t < P.d; ++t) dst[t * NR + c] = src[t];
-                if (!row_is_finite(src, P.d)) bad = std::min(bad, key);
-            } else {
-                for (std::size_t t = 0; t < P.d; ++t) dst[t * NR + c] = 0.0f;
-            }
-        }
-    }
-    if (bad < P.m) throw std::invalid_argument("keys row " + std::to_string(bad) + " contains NaN or inf");
-    return K;
-}
-
 /// @brief First row in [i0, i0 + rows) holding NaN or inf, or n.
 inline std::size_t first_bad_query(const Problem& P, std::size_t i0, std::size_t rows) {
     for (std::size_t r = 0; r < rows; ++r)
@@ -184,23 +94,26 @@ std::size_t pick_block_rows(const Problem& P, const Settings& S, int threads) {
     return (rows + MR - 1) / MR * MR;
 }
 
-/// @brief The parallel loop over query blocks for one ISA path and one reduction.
-template <class Tile, class Reduction, class MakeReduction>
-void run_blocks(const Problem& P, const PackedKeys<Tile::nr>& K, std::size_t block_rows, int threads,
-                std::size_t scratch_per_row, MakeReduction make) {
-    constexpr int MR = Tile::mr, NR = Tile::nr;
+/// @brief The parallel loop over query blocks for one panel type (ISA and precision) and one reduction.
+template <class Panels, class Reduction, class MakeReduction>
+void run_blocks(const Problem& P, const Panels& K, std::size_t block_rows, int threads,
+                std::size_t scratch_bytes_per_row, MakeReduction make) {
+    constexpr int MR = Panels::mr, NR = Panels::nr;
+    const KeyLayout& L = K.layout;
     const std::size_t blocks = (P.n + block_rows - 1) / block_rows;
     const std::size_t micro_per_block = block_rows / MR;
 
     // Allocated before the parallel region: nothing inside it may throw.
     struct Workspace {
         AlignedArray<float> tile;
-        AlignedArray<double> scratch;
+        AlignedArray<unsigned char> scratch;
+        typename Panels::Local local;
     };
     std::vector<Workspace> spaces(static_cast<std::size_t>(threads));
     for (Workspace& w : spaces) {
         w.tile = aligned_array<float>(MR * NR);
-        w.scratch = aligned_array<double>(block_rows * scratch_per_row);
+        w.scratch = aligned_array<unsigned char>(block_rows * scratch_bytes_per_row);
+        w.local = K.local(block_rows);
     }
 
     std::size_t bad = P.n;  // first query row with NaN or inf
@@ -214,25 +127,24 @@ void run_blocks(const Problem& P, const PackedKeys<Tile::nr>& K, std::size_t blo
             const std::size_t i0 = static_cast<std::size_t>(b) * block_rows;
             const std::size_t rows = std::min(block_rows, P.n - i0);
             const std::size_t micro = std::min(micro_per_block, (rows + MR - 1) / MR);
-            // 1. note the first non-finite row (this also pulls the block into cache)
+            // 1. note the first non-finite row (this also pulls the block into cache), prepare the block
             bad = std::min(bad, first_bad_query(P, i0, rows));
+            K.load(w.local, i0, rows);
             // 2. reset every row's running state
             for (std::size_t r = 0; r < rows; ++r) red.begin(i0 + r, r);
             // 3. dot tiles, each reduced while it is in L1
-            for (std::size_t p = 0; p < K.count; ++p) {
-                const float* panel = K.panels.get() + p * P.d * NR;
-                const std::int64_t* ids = K.order.data() + p * NR;
+            for (std::size_t p = 0; p < L.count; ++p) {
+                const std::int64_t* ids = L.order.data() + p * NR;
                 for (std::size_t mp = 0; mp < micro; ++mp) {
                     // a short last micro-panel repeats its last row; those scores are never reduced
                     const std::size_t r_end = std::min<std::size_t>(MR, rows - mp * MR);
-                    const float* q[MR];
-                    for (std::size_t r = 0; r < MR; ++r)
-                        q[r] = P.queries + (i0 + mp * MR + std::min(r, r_end - 1)) * P.d;
-                    Tile::tile(q, panel, P.d, w.tile.get());
-                    for (std::size_t s = K.first_segment[p]; s < K.first_segment[p + 1]; ++s)
+                    std::size_t local_rows[MR];
+                    for (std::size_t r = 0; r < MR; ++r) local_rows[r] = mp * MR + std::min(r, r_end - 1);
+                    K.tile(w.local, i0, local_rows, p, w.tile.get());
+                    for (std::size_t s = L.first_segment[p]; s < L.first_segment[p + 1]; ++s)
                         for (std::size_t r = 0; r < r_end; ++r) {
                             const std::size_t local = mp * MR + r;
-                            red.add(i0 + local, local, K.segments[s], w.tile.get() + r * NR, ids);
+                            red.add(i0 + local, local, L.segments[s], w.tile.get() + r * NR, ids);
                         }
                 }
             }
@@ -243,39 +155,66 @@ void run_blocks(const Problem& P, const PackedKeys<Tile::nr>& K, std::size_t blo
     if (bad < P.n) throw std::invalid_argument("queries row " + std::to_string(bad) + " contains NaN or inf");
 }
 
-template <class Tile, class Rows>
-void run_path(const Problem& P, const Settings& S, const Outputs& out) {
-    constexpr int NR = Tile::nr;
-    const int threads = S.threads > 0 ? S.threads : default_threads();
-    const std::size_t block_rows = pick_block_rows<Tile::mr>(P, S, threads);
-    const PackedKeys<NR> K = pack_keys<NR>(P, threads);
+/// @brief int8 max / top-k: the `candidates` best by int8 score per (query, group), re-ranked in float32.
+template <class Panels, class Rows, class Dot>
+void run_rescored(const Problem& P, const Settings& S, const Outputs& out, const Panels& K, std::size_t block_rows,
+                  int threads) {
+    constexpr int NR = Panels::nr;
+    using R = RescoredTopk<Rows, NR, Dot>;
     const std::size_t G = P.num_groups;
+    const std::size_t k = S.op == Op::max ? 1 : S.k;
+    const std::size_t kc = std::min(P.m, std::max(k, S.candidates > 0 ? S.candidates : k + 4));
+    const std::size_t per_row = G * kc;  // candidates per block row: float values, then int64 indices
+    run_blocks<Panels, R>(P, K, block_rows, threads, per_row * (sizeof(float) + sizeof(std::int64_t)),
+                          [&](unsigned char* scratch) {
+                              auto* ids = reinterpret_cast<std::int64_t*>(scratch);
+                              auto* vals = reinterpret_cast<float*>(scratch + block_rows * per_row * sizeof(std::int64_t));
+                              return R{TopkReduction<Rows, NR>{vals, ids, G, kc}, P.queries, P.keys, P.d,
+                                       out.values, out.indices, k};
+                          });
+}
+
+template <class Panels, class Rows, class Dot = ScalarDot>
+void run_path(const Problem& P, const Settings& S, const Outputs& out) {
+    constexpr int NR = Panels::nr;
+    const int threads = S.threads > 0 ? S.threads : default_threads();
+    const std::size_t block_rows = pick_block_rows<Panels::mr>(P, S, threads);
+    const Panels K(P, threads);
+    const std::size_t G = P.num_groups;
+    const bool rescore = S.precision == Precision::int8 && (S.op == Op::max || S.op == Op::topk);
+    if (rescore && !(S.op == Op::topk && S.k == 0)) {
+        run_rescored<Panels, Rows, Dot>(P, S, out, K, block_rows, threads);
+        return;
+    }
     switch (S.op) {
         case Op::max: {
             using R = MaxReduction<Rows, NR>;
-            run_blocks<Tile, R>(P, K, block_rows, threads, 0, [&](double*) { return R{out.values, out.indices, G}; });
+            run_blocks<Panels, R>(P, K, block_rows, threads, 0, [&](unsigned char*) { return R{out.values, out.indices, G}; });
             break;
         }
         case Op::topk: {
             using R = TopkReduction<Rows, NR>;
             // k = 0 keeps nothing: skip the dot products but still check the queries
-            PackedKeys<NR> none;
-            none.first_segment.assign(1, 0);
-            run_blocks<Tile, R>(P, S.k == 0 ? none : K, block_rows, threads, 0,
-                                [&](double*) { return R{out.values, out.indices, G, S.k}; });
+            Problem no_keys = P;
+            no_keys.m = 0;
+            no_keys.groups = nullptr;
+            no_keys.num_groups = 1;
+            const Panels none(no_keys, threads);
+            run_blocks<Panels, R>(P, S.k == 0 ? none : K, block_rows, threads, 0,
+                                  [&](unsigned char*) { return R{out.values, out.indices, G, S.k}; });
             break;
         }
         case Op::logsumexp: {
             using R = LogsumexpReduction<Rows, NR>;
             const float inv_t = 1.0f / S.temperature;
-            run_blocks<Tile, R>(P, K, block_rows, threads, G, [&](double* scratch) {
-                return R{out.values, scratch, G, S.temperature, inv_t};
+            run_blocks<Panels, R>(P, K, block_rows, threads, G * sizeof(double), [&](unsigned char* scratch) {
+                return R{out.values, reinterpret_cast<double*>(scratch), G, S.temperature, inv_t};
             });
             break;
         }
         case Op::matrix: {
             using R = MatrixReduction<Rows, NR>;
-            run_blocks<Tile, R>(P, K, block_rows, threads, 0, [&](double*) { return R{out.values, P.m}; });
+            run_blocks<Panels, R>(P, K, block_rows, threads, 0, [&](unsigned char*) { return R{out.values, P.m}; });
             break;
         }
     }
@@ -290,6 +229,9 @@ inline void validate(const Problem& P, const Settings& S) {
                                     std::to_string(S.temperature));
     if (S.threads < 0)
         throw std::invalid_argument("threads must be positive, got " + std::to_string(S.threads));
+    if (S.precision == Precision::int8 && P.d > int8_max_d)
+        throw std::invalid_argument("precision='int8' supports d up to " + std::to_string(int8_max_d) + ", got d=" +
+                                    std::to_string(P.d));
     if (P.groups == nullptr) {
         if (P.num_groups != 1) throw std::invalid_argument("num_groups needs a groups array");
         return;
@@ -305,15 +247,41 @@ inline void validate(const Problem& P, const Settings& S) {
 
 }  // namespace detail
 
+/// @brief True when the CPU has AVX-512 VNNI (vpdpbusd) with BW/DQ/VL, which the fast int8 path needs.
+inline bool has_vnni() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+#else
+    return false;
+#endif
+}
+
+/// @brief The int8 micro-kernel in use: "avx512_vnni" on the AVX-512 path of a VNNI CPU, else "scalar".
+inline const char* int8_path() { return active_isa() == Isa::avx512 && has_vnni() ? "avx512_vnni" : "scalar"; }
+
 /// @brief Similarities Q·K^T reduced on the fly (see Op), on the active SIMD path; throws std::invalid_argument.
 inline void similarity_reduce(const Problem& P, const Settings& S, const Outputs& out) {
     detail::validate(P, S);
+    if (S.precision == Precision::int8) {
+        using detail::Int8Panels;
+#ifdef EXPOSURE_X86
+        if (std::string(int8_path()) == "avx512_vnni") {
+            detail::run_path<Int8Panels<Vnni512Tile>, Avx512Rows, Avx512Dot>(P, S, out);
+            return;
+        }
+#endif
+        detail::run_path<Int8Panels<ScalarInt8Tile>, ScalarRows<ScalarInt8Tile::nr>>(P, S, out);
+        return;
+    }
+    using detail::F32Panels;
     switch (active_isa()) {
 #ifdef EXPOSURE_X86
-        case Isa::avx512: detail::run_path<Avx512Tile, Avx512Rows>(P, S, out); break;
-        case Isa::avx2: detail::run_path<Avx2Tile, Avx2Rows>(P, S, out); break;
+        case Isa::avx512: detail::run_path<F32Panels<Avx512Tile>, Avx512Rows, Avx512Dot>(P, S, out); break;
+        case Isa::avx2: detail::run_path<F32Panels<Avx2Tile>, Avx2Rows>(P, S, out); break;
 #endif
-        default: detail::run_path<ScalarTile, ScalarRows<ScalarTile::nr>>(P, S, out); break;
+        default: detail::run_path<F32Panels<ScalarTile>, ScalarRows<ScalarTile::nr>>(P, S, out); break;
     }
 }
 

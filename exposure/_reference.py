@@ -11,6 +11,10 @@ Rules it pins down:
 * with ``groups``, results are per (query, group); an empty group gives ``-inf``
   scores and ``-1`` indices; ``topk`` pads groups smaller than ``k`` the same way;
 * ``logsumexp`` is ``T * log(sum_j exp(s_ij / T))``, ``-inf`` over no keys.
+
+:func:`int8_similarities` defines what ``precision="int8"`` computes before any
+re-ranking: row-wise int8 codes, exact integer dot products, then the scales, in the
+kernel's float32 order (so the native result matches it bit for bit).
 """
 
 from __future__ import annotations
@@ -25,6 +29,28 @@ OPS = ("max", "topk", "logsumexp", "matrix")
 def similarities(queries: np.ndarray, keys: np.ndarray) -> np.ndarray:
     """Full (n, m) matrix of dot products, in float64."""
     return np.asarray(queries, dtype=np.float64) @ np.asarray(keys, dtype=np.float64).T
+
+
+def quantize_int8(x: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """Row-wise symmetric int8 codes and float32 scales: ``x ~ codes * scale[:, None]``.
+
+    ``scale = max|x| / 127`` per row (0 for an all-zero row); codes are
+    ``x * (127 / max|x|)`` in float32, clipped to [-127, 127], rounded half to even.
+    """
+    x = np.asarray(x, dtype=np.float32)
+    top = np.abs(x).max(axis=1) if x.shape[1] else np.zeros(x.shape[0], np.float32)
+    safe = np.where(top > 0, top, np.float32(1))
+    inv = np.where(top > 0, np.float32(127) / safe, np.float32(0)).astype(np.float32)
+    codes = np.rint(np.clip(x * inv[:, None], -127, 127)).astype(np.int8)
+    return codes, (top / np.float32(127)).astype(np.float32)
+
+
+def int8_similarities(queries: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """(n, m) float32 scores of ``precision="int8"``: ``float(cq . ck) * scale_k * scale_q``."""
+    cq, sq = quantize_int8(queries)
+    ck, sk = quantize_int8(keys)
+    dots = (cq.astype(np.int64) @ ck.astype(np.int64).T).astype(np.float32)
+    return (dots * sk[None, :]) * sq[:, None]
 
 
 def _group_columns(m: int, groups: Optional[np.ndarray], num_groups: Optional[int]) -> list:

@@ -10,6 +10,12 @@ L2-normalised by the caller; nothing here normalises.
 * torch tensors (CPU or CUDA) go to a chunked ``torch.mm`` implementation with the same
   semantics, results on the input's device.
 
+``precision`` trades exactness for speed on large jobs: ``"int8"`` (numpy input) runs
+the native kernel on int8 codes with one scale per row (AVX-512 VNNI where the CPU has
+it), and re-ranks the best candidates of ``max`` / ``topk`` with exact float32 dot
+products; ``"fp16"`` / ``"bf16"`` (torch input) multiply in half precision. The
+accuracy each costs is measured in ``benchmarks/results/kernels.md``.
+
 ``exposure._reference`` is the numpy definition both are tested against.
 
 >>> import numpy as np
@@ -34,6 +40,10 @@ from . import _core
 
 Op = Literal["max", "topk", "logsumexp", "matrix"]
 OPS: Tuple[str, ...] = ("max", "topk", "logsumexp", "matrix")
+Precision = Literal["fp32", "int8", "fp16", "bf16"]
+#: precisions per input kind: numpy arrays go to the native kernel, tensors to torch
+NUMPY_PRECISIONS: Tuple[str, ...] = ("fp32", "int8")
+TORCH_PRECISIONS: Tuple[str, ...] = ("fp32", "fp16", "bf16")
 
 if TYPE_CHECKING:
     import torch
@@ -41,7 +51,7 @@ if TYPE_CHECKING:
 # torch is never imported here: tensors can only arrive if the caller already imported it
 Array = Union[np.ndarray, "torch.Tensor"]
 
-__all__ = ["OPS", "Reduction", "build_info", "logsumexp", "max_sim", "reduce", "similarity_matrix", "topk"]
+__all__ = ["NUMPY_PRECISIONS", "OPS", "TORCH_PRECISIONS", "Reduction", "build_info", "logsumexp", "max_sim", "reduce", "similarity_matrix", "topk"]
 
 
 class Reduction(NamedTuple):
@@ -62,7 +72,9 @@ def build_info() -> dict:
 
     Keys: ``isa`` (``"avx512"``, ``"avx2"`` or ``"scalar"``: the path in use),
     ``isa_detected`` (the best this CPU supports), ``isa_available``, ``tile``
-    (micro-kernel rows x keys), ``openmp``, ``threads`` (OpenMP default), ``compiler``.
+    (micro-kernel rows x keys), ``int8`` (the ``precision="int8"`` micro-kernel:
+    ``"avx512_vnni"``, or ``"scalar"``, exact but slow, on CPUs without VNNI or under
+    a forced lower path), ``openmp``, ``threads`` (OpenMP default), ``compiler``.
     Set ``EXPOSURE_ISA=scalar|avx2|avx512`` before the first call to force a lower path.
 
     >>> from exposure.kernels import build_info
@@ -84,6 +96,8 @@ def reduce(
     out: Optional[Array] = None,
     threads: Optional[int] = None,
     chunk_size: Optional[int] = None,
+    precision: Precision = "fp32",
+    candidates: Optional[int] = None,
 ) -> Reduction:
     """Reduce the similarities ``queries @ keys.T`` per query, without materialising them.
 
@@ -107,6 +121,19 @@ def reduce(
             Results are bit-identical whatever the thread count.
         chunk_size: query rows per work item (native kernel) or per ``torch.mm``
             (torch); ``None`` picks a cache-friendly size.
+        precision: ``"fp32"`` (default, exact float32). For numpy input, ``"int8"``:
+            queries and keys quantised to int8 with one scale per row
+            (``round(127 x / max|x|)``), dot products in int32. ``"max"`` and
+            ``"topk"`` then keep ``candidates`` keys per (query, group) by int8
+            score and return the best by exact float32 dot products of the inputs,
+            so values are exact and only a key that int8 error pushes out of the
+            candidates is missed; ``"logsumexp"`` and ``"matrix"`` return the
+            int8 scores (absolute error about 0.003 on unit vectors of d = 384).
+            For torch input, ``"fp16"`` or ``"bf16"``: the matrix products run in
+            that dtype (scores rounded to it), reductions in float32.
+        candidates: keys re-ranked exactly per (query, group) with
+            ``precision="int8"`` (``max``/``topk``); default ``k + 4`` (5 for
+            ``max``), at least ``k``. More candidates: higher recall, slower.
 
     Returns:
         :class:`Reduction` of ``(values, indices)``: float32 values and int64 indices
@@ -140,6 +167,8 @@ def reduce(
         )
     threads = _optional_positive_int(threads, "threads")
     chunk_size = _optional_positive_int(chunk_size, "chunk_size")
+    _check_precision(precision, candidates, op, q_is_torch)
+    candidates = _optional_positive_int(candidates, "candidates")
     if out is not None and op != "matrix":
         raise ValueError(f"out is only supported with op='matrix', got op={op!r}")
 
@@ -168,7 +197,8 @@ def reduce(
     group_ids, num_groups = _check_groups(op, groups, num_groups, m)
 
     if q_is_torch:
-        return _torch_reduce(queries, keys, op, k, temperature, group_ids, num_groups, out, threads, chunk_size)
+        return _torch_reduce(queries, keys, op, k, temperature, group_ids, num_groups, out, threads, chunk_size,
+                             precision)
     values, indices = _core.reduce(
         queries,
         keys,
@@ -180,6 +210,8 @@ def reduce(
         out=out,
         threads=threads or 0,
         block_rows=chunk_size or 0,
+        precision=precision,
+        candidates=candidates or 0,
     )
     return Reduction(values, indices)
 
@@ -286,6 +318,21 @@ def _optional_positive_int(value: Any, name: str) -> Optional[int]:
     return value
 
 
+def _check_precision(precision: Any, candidates: Any, op: str, torch_input: bool) -> None:
+    allowed = TORCH_PRECISIONS if torch_input else NUMPY_PRECISIONS
+    if precision not in allowed:
+        kind = "torch tensors" if torch_input else "numpy arrays"
+        other = NUMPY_PRECISIONS if torch_input else TORCH_PRECISIONS
+        hint = ""
+        if precision in other:
+            hint = (" ('int8' runs in the native kernel: pass numpy arrays)" if torch_input
+                    else f" ({precision!r} runs in torch: pass torch tensors)")
+        raise ValueError(f"precision for {kind} must be one of {', '.join(map(repr, allowed))}, got {precision!r}{hint}")
+    if candidates is not None and not (precision == "int8" and op in ("max", "topk")):
+        raise ValueError(f"candidates is only used with precision='int8' and op 'max' or 'topk', "
+                         f"got precision={precision!r}, op={op!r}")
+
+
 def _check_k(op: str, k: Any, m: int) -> int:
     if op != "topk":
         if k is not None:
@@ -386,7 +433,8 @@ def _torch_topk(torch: Any, s: Any, k: int) -> Tuple[Any, Any]:
     return values, indices
 
 
-def _torch_reduce(queries, keys, op, k, temperature, group_ids, num_groups, out, threads, chunk_size) -> Reduction:
+def _torch_reduce(queries, keys, op, k, temperature, group_ids, num_groups, out, threads, chunk_size,
+                  precision="fp32") -> Reduction:
     torch = sys.modules["torch"]
     device = queries.device
     n, m = queries.shape[0], keys.shape[0]
@@ -422,11 +470,14 @@ def _torch_reduce(queries, keys, op, k, temperature, group_ids, num_groups, out,
 
     if chunk_size is None:  # keep one chunk of scores around 64 MiB
         chunk_size = max(1, min(4096, (16 << 20) // max(m, 1)))
+    low = {"fp16": torch.float16, "bf16": torch.bfloat16}.get(precision)
+    if low is not None:  # one conversion up front; each chunk's scores come back as float32
+        queries, keys = queries.to(low), keys.to(low)
     keys_t = keys.t()
     with torch.no_grad(), _torch_threads(torch, device, threads):
         for i in range(0, n, chunk_size):
             j = min(n, i + chunk_size)
-            scores = queries[i:j] @ keys_t
+            scores = (queries[i:j] @ keys_t).float()
             if op == "matrix":
                 values[i:j] = scores
                 continue

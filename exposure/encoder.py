@@ -179,10 +179,12 @@ class Encoder:
     ) -> np.ndarray:
         """Embed ``texts``; returns float32 ``(n, dim)`` rows of unit length, in input order.
 
-        Texts are processed in length-sorted batches (little padding) under
-        ``torch.inference_mode``. ``None``, empty and whitespace-only texts get a
-        zero row: they carry no meaning and so match nothing. A single string is
-        treated as a list of one.
+        Each distinct text is encoded once (repeats copy its row), in length-sorted
+        batches (little padding) under ``torch.inference_mode``. On CUDA, batches
+        go through pinned memory and results stay on the GPU until the end of a
+        window of texts, so tokenising the next batch overlaps the current forward
+        pass. ``None``, empty and whitespace-only texts get a zero row: they carry
+        no meaning and so match nothing. A single string is treated as a list of one.
 
         >>> Encoder(device="cpu").encode(["Sort mail.", None]).shape
         (2, 384)
@@ -192,36 +194,45 @@ class Encoder:
             if t is not None and not isinstance(t, str):
                 raise TypeError(f"texts[{i}] is {type(t).__name__}, expected str or None")
         out = np.zeros((len(items), self.dim), dtype=np.float32)
-        keep = [i for i, t in enumerate(items) if t is not None and t.strip()]
         batch = int(batch_size or self.batch_size)
         if batch < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch}")
+        # distinct non-blank texts, in first-seen order; row[i] says which one items[i] is
+        distinct: dict = {}
+        keep = [i for i, t in enumerate(items) if t is not None and t.strip()]
+        which = np.fromiter((distinct.setdefault(items[i], len(distinct)) for i in keep), dtype=np.int64,
+                            count=len(keep))
+        unique = list(distinct)
+        embedded = np.zeros((len(unique), self.dim), dtype=np.float32)
         truncated = 0
-        bar = tqdm(total=len(keep), unit="text", desc="encoding", disable=not show_progress)
+        bar = tqdm(total=len(unique), unit="text", desc="encoding", disable=not show_progress)
         with torch.inference_mode():
-            for w in range(0, len(keep), _SORT_WINDOW):
-                window = keep[w : w + _SORT_WINDOW]
-                ids = self.tokenizer([items[i] for i in window], add_special_tokens=True, truncation=False,
-                                     verbose=False)["input_ids"]
+            for w in range(0, len(unique), _SORT_WINDOW):
+                window = unique[w : w + _SORT_WINDOW]
+                ids = self.tokenizer(window, add_special_tokens=True, truncation=False, verbose=False)["input_ids"]
                 lengths = np.fromiter((len(x) for x in ids), dtype=np.int64, count=len(ids))
-                truncated += int((lengths > self.max_length).sum())
+                truncated += int(np.count_nonzero(lengths > self.max_length))
                 order = np.argsort(-lengths, kind="stable")
+                pooled = []
                 for b in range(0, len(order), batch):
-                    rows = [window[j] for j in order[b : b + batch]]
-                    out[rows] = self._embed([items[i] for i in rows])
-                    bar.update(len(rows))
+                    pooled.append(self._embed([window[j] for j in order[b : b + batch]]))
+                    bar.update(len(pooled[-1]))
+                if pooled:  # one device -> host copy per window
+                    embedded[w + order] = torch.cat(pooled).cpu().numpy()
+        out[keep] = embedded[which]
         bar.close()
         if truncated:
             warnings.warn(
-                f"{truncated} of {len(items)} texts were longer than {self.max_length} tokens and were truncated",
+                f"{truncated} of {len(unique)} distinct texts were longer than {self.max_length} tokens and were truncated",
                 stacklevel=2,
             )
         return out
 
-    def _embed(self, texts: list[str]) -> np.ndarray:
-        """One forward pass: tokens -> pooled, normalised float32 rows on the CPU."""
+    def _embed(self, texts: list[str]) -> torch.Tensor:
+        """One forward pass: tokens -> pooled, normalised float32 rows, left on the model's device."""
         enc = self.tokenizer(texts, padding=True, truncation=True, max_length=self.max_length, return_tensors="pt")
-        enc = {k: v.to(self.device, non_blocking=True) for k, v in enc.items()}
+        if self.device.type == "cuda":  # pinned host memory: the copy runs asynchronously
+            enc = {k: v.pin_memory().to(self.device, non_blocking=True) for k, v in enc.items()}
         hidden = self.model(**enc).last_hidden_state.float()
         mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
         if self.pooling == "cls":
@@ -230,5 +241,4 @@ class Encoder:
             pooled = hidden.masked_fill(mask == 0, -1e9).max(dim=1).values
         else:
             pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
-        pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
-        return pooled.cpu().numpy()
+        return torch.nn.functional.normalize(pooled, p=2, dim=1)

@@ -67,9 +67,23 @@ def test_non_string_rejected(encoder):
 
 def test_truncation_is_counted_in_a_warning():
     enc = Encoder(device="cpu", max_length=8)
-    with pytest.warns(UserWarning, match=r"1 of 2 texts were longer than 8 tokens"):
-        emb = enc.encode(["short text", "a much longer text that goes well past eight tokens for sure"])
-    assert emb.shape == (2, 384)
+    long = "a much longer text that goes well past eight tokens for sure"
+    with pytest.warns(UserWarning, match=r"1 of 2 distinct texts were longer than 8 tokens"):
+        emb = enc.encode(["short text", long, long])
+    assert emb.shape == (3, 384)
+
+
+def test_repeated_texts_are_encoded_once(encoder, monkeypatch):
+    texts = ["Sort mail.", "Repair brakes.", "Sort mail.", None, "Repair brakes.", "Sort mail."]
+    seen = []
+    embed = encoder._embed
+    monkeypatch.setattr(encoder, "_embed", lambda batch: seen.extend(batch) or embed(batch))
+    emb = encoder.encode(texts, batch_size=1)
+    assert sorted(seen) == ["Repair brakes.", "Sort mail."]
+    np.testing.assert_array_equal(emb[[0, 2, 5]], np.repeat(emb[:1], 3, axis=0))
+    np.testing.assert_array_equal(emb[4], emb[1])
+    assert not emb[3].any()
+    np.testing.assert_allclose(emb[:2], encoder.encode(["Sort mail.", "Repair brakes."]), atol=1e-6)
 
 
 def test_local_path_model_loads_like_default(encoder):

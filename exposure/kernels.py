@@ -31,6 +31,7 @@ from __future__ import annotations
 import math
 import operator
 import sys
+import warnings
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Optional, Tuple, Union
 
@@ -199,6 +200,10 @@ def reduce(
     if q_is_torch:
         return _torch_reduce(queries, keys, op, k, temperature, group_ids, num_groups, out, threads, chunk_size,
                              precision)
+    if precision == "int8" and _core.build_info()["int8"] != "avx512_vnni":
+        warnings.warn("precision='int8' has no fast kernel on this CPU or SIMD path (it needs AVX-512 VNNI): "
+                      "a portable int8 kernel runs instead, slower than precision='fp32'", RuntimeWarning,
+                      stacklevel=2)
     values, indices = _core.reduce(
         queries,
         keys,

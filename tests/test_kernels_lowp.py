@@ -16,6 +16,9 @@ from exposure.kernels import build_info, reduce
 
 from test_kernels import ISAS, assert_matches, unit_rows
 
+# the forced lower paths run the portable int8 kernel, which warns that it is slow
+pytestmark = pytest.mark.filterwarnings("ignore:precision='int8' has no fast kernel:RuntimeWarning")
+
 
 @pytest.fixture(params=ISAS)
 def isa(request):
@@ -119,6 +122,16 @@ def test_int8_threads_and_chunks_do_not_change_a_bit(isa):
         np.testing.assert_array_equal(one.values, other.values)
         if one.indices is not None:
             np.testing.assert_array_equal(one.indices, other.indices)
+
+
+@pytest.mark.filterwarnings("error")
+def test_int8_warns_only_without_the_fast_kernel(isa):
+    q = np.eye(2, 8, dtype=np.float32)
+    if build_info()["int8"] == "avx512_vnni":
+        reduce(q, q, "max", precision="int8")  # no warning
+    else:
+        with pytest.warns(RuntimeWarning, match="needs AVX-512 VNNI"):
+            reduce(q, q, "max", precision="int8")
 
 
 def test_int8_edge_cases():

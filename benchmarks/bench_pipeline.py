@@ -1,7 +1,9 @@
 """End-to-end speed of posting scoring: postings/s with a cold and a warm unit cache, and peak memory.
 
     EXPOSURE_CACHE_DIR=... python -m pytest benchmarks/bench_pipeline.py --benchmark-only -s
-    EXPOSURE_BENCH_POSTINGS=10000 (default) sets the number of generated postings.
+    EXPOSURE_BENCH_POSTINGS=10000 (default) sets the number of generated postings;
+    EXPOSURE_BENCH_DEVICE (default cpu) and EXPOSURE_BENCH_DTYPE (default: the
+    encoder's, float32 on the CPU, float16 on CUDA) pick where and how units are encoded.
 
 * ``test_pipeline_cold``: a fresh :class:`~exposure.postings.PostingScorer` (empty unit
   cache) with the O*NET assigner scores the generated postings in chunks of 1,000,
@@ -30,6 +32,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 N = int(os.environ.get("EXPOSURE_BENCH_POSTINGS", "10000"))
+DEVICE = os.environ.get("EXPOSURE_BENCH_DEVICE", "cpu")
+DTYPE = os.environ.get("EXPOSURE_BENCH_DTYPE") or None
 CHUNK = 1000
 _state = {}
 
@@ -48,7 +52,7 @@ def scorer():
     from exposure.assign import OccupationAssigner
     from exposure.postings import PostingScorer
 
-    model = ExposureModel(Encoder(device="cpu"))
+    model = ExposureModel(Encoder(device=DEVICE, dtype=DTYPE))
     assigner = OccupationAssigner(model.encoder)
     assigner.title_index(), assigner.task_index()  # from the disk cache; built once otherwise
     s = PostingScorer(model, assigner=assigner)
@@ -71,7 +75,8 @@ def _run(benchmark, scorer, postings, label):
     t0 = time.perf_counter()
     units, kept = benchmark.pedantic(_score_all, args=(scorer, postings), rounds=1, iterations=1)
     elapsed = time.perf_counter() - t0
-    info = {"postings": N, "seconds": round(elapsed, 1), "postings_per_s": round(N / elapsed, 1),
+    info = {"postings": N, "device": DEVICE, "dtype": str(scorer.model.encoder.dtype).replace("torch.", ""),
+            "seconds": round(elapsed, 1), "postings_per_s": round(N / elapsed, 1),
             "cache_hit_rate": round(scorer.cache.hit_rate, 4), "units": units, "prefilter_kept_share":
             round(kept / units, 4), "peak_rss_mb_this_process": round(
                 resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}

@@ -145,18 +145,23 @@ def test_int8_edge_cases():
     assert build_info()["int8"] in ("avx512_vnni", "scalar")
 
 
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=pytest.mark.gpu)])
 @pytest.mark.parametrize("precision, atol", [("fp16", 2e-3), ("bf16", 1.6e-2)])
-def test_torch_half_precision_scores_are_close(precision, atol):
+def test_torch_half_precision_scores_are_close(device, precision, atol):
     rng = np.random.default_rng(6)
     queries, keys = unit_rows(rng, 64, 384), unit_rows(rng, 90, 384)
-    tq, tk = torch.from_numpy(queries), torch.from_numpy(keys)
+    tq, tk = torch.from_numpy(queries).to(device), torch.from_numpy(keys).to(device)
     got = reduce(tq, tk, "matrix", precision=precision).values
-    assert got.dtype == torch.float32
-    np.testing.assert_allclose(got.numpy(), _reference.similarities(queries, keys), rtol=0, atol=atol)
+    assert got.dtype == torch.float32 and got.device.type == device
+    np.testing.assert_allclose(got.cpu().numpy(), _reference.similarities(queries, keys), rtol=0, atol=atol)
     best = reduce(tq, tk, "topk", k=5, precision=precision)
     ref_values, ref_indices = _reference.reduce(queries, keys, "topk", k=5)
-    np.testing.assert_allclose(best.values.numpy(), ref_values, rtol=0, atol=atol)
-    assert recall(best.indices.numpy(), ref_indices) >= 0.9
+    assert best.values.dtype == torch.float32
+    np.testing.assert_allclose(best.values.cpu().numpy(), ref_values, rtol=0, atol=atol)
+    assert recall(best.indices.cpu().numpy(), ref_indices) >= 0.9
+    lse = reduce(tq, tk, "logsumexp", temperature=0.1, precision=precision).values
+    np.testing.assert_allclose(lse.cpu().numpy(), _reference.reduce(queries, keys, "logsumexp", temperature=0.1)[0],
+                               rtol=0, atol=atol)
 
 
 Q = unit_rows(np.random.default_rng(0), 20, 8)

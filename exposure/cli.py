@@ -158,7 +158,8 @@ def _model(args: argparse.Namespace, technologies=None):
     from .scoring import ExposureModel
 
     encoder = Encoder(device=args.device, dtype=args.dtype, batch_size=args.batch_size)
-    return ExposureModel(encoder, getattr(args, "capabilities", "default"), technologies=technologies)
+    return ExposureModel(encoder, getattr(args, "capabilities", "default"), technologies=technologies,
+                         calibrated=False if args.zero_shot else None)
 
 
 def _add_model_options(p: argparse.ArgumentParser, capabilities: bool = True) -> None:
@@ -167,6 +168,10 @@ def _add_model_options(p: argparse.ArgumentParser, capabilities: bool = True) ->
                    help="encoder precision; default float16 on CUDA, float32 on the CPU (bfloat16 on a CPU with "
                         "AVX-512 BF16 is about 2x faster, embeddings at cosine >= 0.9999 to float32)")
     p.add_argument("--batch-size", type=int, default=64, help="texts per forward pass of the encoder")
+    p.add_argument("--zero-shot", action="store_true",
+                   help="headline exposure from the zero-shot rule (capability similarities only) instead of the "
+                        "calibrated head; the head was fitted on the human labels of 715 O*NET occupations, so "
+                        "only the zero-shot rule is independent evidence on those occupations")
     if capabilities:
         p.add_argument("--capabilities", default="default", help="capability set: 'default' or a YAML/JSON file")
 

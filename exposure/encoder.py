@@ -107,7 +107,8 @@ class Encoder:
         device: ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"`` or ``"cuda:i"``.
         dtype: ``"float32"``, ``"float16"`` or ``"bfloat16"``; ``None`` means float16
             on CUDA and float32 on the CPU. Pooling and normalisation run in float32.
-        batch_size: texts per forward pass.
+        batch_size: texts per forward pass; ``None``: 64 on the CPU (larger batches
+            measured no faster there), 256 on CUDA (fewer, larger launches).
         max_length: tokens per text; longer texts are truncated (and counted in a
             warning). ``None`` takes the model's sentence-transformers setting, else 512.
 
@@ -123,16 +124,16 @@ class Encoder:
         model: Union[str, os.PathLike] = DEFAULT_MODEL,
         device: Union[str, torch.device, None] = "auto",
         dtype: Union[str, torch.dtype, None] = None,
-        batch_size: int = 64,
+        batch_size: Optional[int] = None,
         max_length: Optional[int] = None,
     ) -> None:
         from transformers import AutoModel, AutoTokenizer
 
-        if batch_size < 1:
+        if batch_size is not None and batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         self.device = resolve_device(device)
         self.dtype = self._resolve_dtype(dtype)
-        self.batch_size = int(batch_size)
+        self.batch_size = int(batch_size or (256 if self.device.type == "cuda" else 64))
         self.name = "all-MiniLM-L6-v2" if str(model) == DEFAULT_MODEL else str(model)
         path = _default_model_path() if str(model) == DEFAULT_MODEL else str(model)
         self.pooling, st_max_len = _sentence_transformers_config(path)

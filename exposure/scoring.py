@@ -181,7 +181,7 @@ class ExposureModel:
         temperature: float = 0.1,
         scale: float = 0.05,
         device: str = "auto",
-        batch_size: int = 64,
+        batch_size: Optional[int] = None,
         calibrated: Optional[bool] = None,
         head: Union[str, os.PathLike, Heads] = "default",
     ) -> None:

@@ -15,7 +15,7 @@
    fitting) and on pseudo-postings made of five held-out O*NET tasks of an
    occupation; the test titles are never used for fitting or choices.
 3. The 50 synthetic postings of tests/data/postings: title + duties found by
-   ``exposure.postings.read_postings``, against their ``soc_code``.
+   ``exposure.units.read_postings``, against their ``soc_code``.
 
 Intervals are percentile bootstrap 95% intervals over queries (2,000 resamples).
 """
@@ -264,7 +264,7 @@ def main(argv=None) -> int:
     td_both = evald.assign(dq, duty_embeddings=list(dd_emb), k=3, level="soc2018", clean_titles=False)
 
     # 6. The 50 synthetic postings.
-    from exposure.postings import UnitClassifier, read_postings
+    from exposure.units import UnitClassifier, read_postings
 
     postings = [json.loads(line) for line in open(POSTINGS, encoding="utf-8") if line.strip()]
     ptruth = [{p["soc_code"]} for p in postings]

@@ -17,7 +17,8 @@ import pytest
 from exposure import batch as batch_module
 from exposure.batch import REJECTED_STATUSES, score_postings_file
 from exposure.cli import main
-from exposure.postings import PostingScorer, UnitClassifier
+from exposure.postings import PostingScorer
+from exposure.units import UnitClassifier
 
 from test_posting_scores import GERMAN, occupation_table, small_assigner
 

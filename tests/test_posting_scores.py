@@ -9,7 +9,8 @@ import pyarrow.compute as pc
 import pytest
 
 from exposure.postings import (EXPOSED_THRESHOLD, STATUSES, CachedEncoder, EmbeddingCache, PostingScorer,
-                               UnitClassifier, looks_english, posting_schema, read_postings)
+                               posting_schema)
+from exposure.units import UnitClassifier, looks_english, read_postings
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data" / "postings"

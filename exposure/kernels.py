@@ -52,7 +52,8 @@ if TYPE_CHECKING:
 # torch is never imported here: tensors can only arrive if the caller already imported it
 Array = Union[np.ndarray, "torch.Tensor"]
 
-__all__ = ["NUMPY_PRECISIONS", "OPS", "TORCH_PRECISIONS", "Reduction", "build_info", "logsumexp", "max_sim", "reduce", "similarity_matrix", "topk"]
+__all__ = ["NUMPY_PRECISIONS", "OPS", "TORCH_PRECISIONS", "Reduction", "build_info", "logsumexp", "max_sim", "reduce",
+           "similarity_matrix", "topk"]
 
 
 class Reduction(NamedTuple):
@@ -130,8 +131,9 @@ def reduce(
             so values are exact and only a key that int8 error pushes out of the
             candidates is missed; ``"logsumexp"`` and ``"matrix"`` return the
             int8 scores (absolute error about 0.003 on unit vectors of d = 384).
-            For torch input, ``"fp16"`` or ``"bf16"``: the matrix products run in
-            that dtype (scores rounded to it), reductions in float32.
+            For torch input, ``"fp16"`` or ``"bf16"``: the matrix products, max and
+            top-k run in that dtype (scores rounded to it; values returned as
+            float32), logsumexp in float32.
         candidates: keys re-ranked exactly per (query, group) with
             ``precision="int8"`` (``max``/``topk``); default ``k + 4`` (5 for
             ``max``), at least ``k``. More candidates: higher recall, slower.
@@ -477,7 +479,7 @@ def _torch_reduce(queries, keys, op, k, temperature, group_ids, num_groups, out,
         budget, most = ((64 << 20), 65536) if device.type == "cuda" else ((16 << 20), 4096)
         chunk_size = max(1, min(most, budget // max(m, 1)))
     low = {"fp16": torch.float16, "bf16": torch.bfloat16}.get(precision)
-    if low is not None:  # one conversion up front; each chunk's scores come back as float32
+    if low is not None:  # one conversion up front; max / top-k values are widened when stored
         queries, keys = queries.to(low), keys.to(low)
     keys_t = keys.t()
     with torch.no_grad(), _torch_threads(torch, device, threads):

@@ -6,8 +6,8 @@
     encoder's, float32 on the CPU, float16 on CUDA) pick where and how units are encoded.
 
 * ``test_pipeline_cold``: a fresh :class:`~exposure.postings.PostingScorer` (empty unit
-  cache) with the O*NET assigner scores the generated postings in chunks of 1,000,
-  as ``exposure score-postings`` does.
+  cache), the one ``exposure score-postings --device DEVICE --dtype DTYPE`` builds (with
+  the O*NET assigner), scores the generated postings in chunks of 1,000, as the CLI does.
 * ``test_pipeline_warm``: the same scorer over the same postings again: every unit
   and title is in the cache, so only splitting, the cheap stage, the classifier,
   the assigner's searches and the aggregation remain.
@@ -48,15 +48,12 @@ def postings(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def scorer():
-    from exposure import Encoder, ExposureModel
-    from exposure.assign import OccupationAssigner
-    from exposure.postings import PostingScorer
+    """The scorer that ``score-postings --device DEVICE [--dtype DTYPE]`` builds, so the two cannot drift apart."""
+    from exposure.cli import _posting_scorer, build_parser
 
-    model = ExposureModel(Encoder(device=DEVICE, dtype=DTYPE))
-    assigner = OccupationAssigner(model.encoder)
-    assigner.title_index(), assigner.task_index()  # from the disk cache; built once otherwise
-    s = PostingScorer(model, assigner=assigner)
-    assigner.encoder = s.encoder  # titles through the unit cache, as the CLI does
+    options = ["--device", DEVICE] + (["--dtype", DTYPE] if DTYPE else [])
+    s = _posting_scorer(build_parser().parse_args(["score-postings", "unused.parquet", "-o", "unused.parquet",
+                                                   *options]))
     s.occupation_lookup()  # the fallback's occupation scores: once per model, outside the timings
     return s
 

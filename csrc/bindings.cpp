@@ -159,6 +159,7 @@ PYBIND11_MODULE(_core, m) {
           py::arg("out") = py::none(), py::arg("threads") = 0, py::arg("block_rows") = 0,
           py::arg("precision") = "fp32", py::arg("candidates") = 0,
           "Similarities queries @ keys.T reduced per query (and group); returns (values, indices or None).");
+    m.def("int8_path", &exposure::int8_path, "The precision='int8' micro-kernel in use: 'avx512_vnni' or 'scalar'.");
     m.def("build_info", &build_info, "The SIMD path in use, what the CPU supports, OpenMP and the compiler.");
     m.def(
         "set_isa", [](const std::string& name) { exposure::set_isa(exposure::parse_isa(name)); }, py::arg("isa"),

@@ -12,10 +12,7 @@
 
 #include <cstddef>
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define EXPOSURE_X86 1
-#endif
+#include "simd_dispatch.hpp"
 
 namespace exposure {
 

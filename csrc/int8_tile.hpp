@@ -19,9 +19,7 @@
 #include <cstdint>
 #include <cstring>
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#endif
+#include "simd_dispatch.hpp"
 
 namespace exposure {
 
@@ -74,7 +72,7 @@ struct ScalarInt8Tile {
     }
 };
 
-#if defined(__x86_64__) || defined(__i386__)
+#ifdef EXPOSURE_X86
 
 /// @brief AVX-512 VNNI: 8 x 32 tile, 16 zmm int32 accumulators; one vpdpbusd does 64 multiply-adds.
 struct Vnni512Tile {

@@ -131,6 +131,7 @@ template <class Tile>
 struct F32Panels {
     static constexpr int mr = Tile::mr;
     static constexpr int nr = Tile::nr;
+    static constexpr bool approximate = false;  // exact scores: every op reduces them directly
     struct Local {};
 
     const Problem& P;
@@ -162,6 +163,7 @@ template <class Tile>
 struct Int8Panels {
     static constexpr int mr = Tile::mr;
     static constexpr int nr = Tile::nr;
+    static constexpr bool approximate = true;  // int8 scores: max / top-k re-rank candidates (rescore.hpp)
     struct Local {
         AlignedArray<std::uint8_t> codes;  // (block rows, padded d), offset by 128
         AlignedArray<float> scales;        // (block rows,)

@@ -25,6 +25,15 @@ struct Segment {
     int c1;
 };
 
+/// @brief Largest score of a segment: the vector scan for a full tile row, a plain loop for a cut one.
+template <class Rows, int NR>
+float segment_max(const Segment& s, const float* v) {
+    if (s.c0 == 0 && s.c1 == NR) return Rows::max(v);
+    float top = neg_inf;
+    for (int c = s.c0; c < s.c1; ++c) top = v[c] > top ? v[c] : top;
+    return top;
+}
+
 /// @brief Per (query, group): best score and the global index of the first key that reaches it.
 template <class Rows, int NR>
 struct MaxReduction {
@@ -41,13 +50,7 @@ struct MaxReduction {
 
     void add(std::size_t row, std::size_t, const Segment& s, const float* v, const std::int64_t* ids) const {
         float& best = values[row * groups + s.group];
-        float top;
-        if (s.c0 == 0 && s.c1 == NR) {
-            top = Rows::max(v);
-        } else {
-            top = neg_inf;
-            for (int c = s.c0; c < s.c1; ++c) top = v[c] > top ? v[c] : top;
-        }
+        const float top = segment_max<Rows, NR>(s, v);
         if (!(top > best)) return;
         int c = s.c0;
         while (v[c] != top) ++c;
@@ -135,13 +138,7 @@ struct LogsumexpReduction {
         double& sum = scratch[local * groups + s.group];
         const bool full = s.c0 == 0 && s.c1 == NR;
         // 1. rescale the sum when this segment raises the max
-        float top;
-        if (full) {
-            top = Rows::max(v);
-        } else {
-            top = neg_inf;
-            for (int c = s.c0; c < s.c1; ++c) top = v[c] > top ? v[c] : top;
-        }
+        const float top = segment_max<Rows, NR>(s, v);
         if (top > running_max) {
             sum = running_max == neg_inf ? 0.0 : sum * std::exp(static_cast<double>(running_max - top) * inv_t);
             running_max = top;

@@ -13,9 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#endif
+#include "simd_dispatch.hpp"
 
 #include "reductions.hpp"
 
@@ -35,7 +33,7 @@ struct ScalarDot {
     }
 };
 
-#if defined(__x86_64__) || defined(__i386__)
+#ifdef EXPOSURE_X86
 struct Avx512Dot {
     __attribute__((target("avx512f,fma"))) static float dot(const float* a, const float* b, std::size_t d) {
         __m512 part[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};

@@ -12,9 +12,7 @@
 #include <cstdint>
 #include <limits>
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#endif
+#include "simd_dispatch.hpp"
 
 namespace exposure {
 
@@ -38,7 +36,7 @@ struct ScalarRows {
     }
 };
 
-#if defined(__x86_64__) || defined(__i386__)
+#ifdef EXPOSURE_X86
 
 // Cephes expf: round x / ln2 to n, reduce r = x - n ln2 (split in two constants so r
 // stays exact), a degree-6 polynomial for exp(r), then scale by 2^n. Relative error

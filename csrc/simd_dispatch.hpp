@@ -12,6 +12,11 @@
 #include <stdexcept>
 #include <string>
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define EXPOSURE_X86 1
+#endif
+
 namespace exposure {
 
 enum class Isa : int { scalar = 0, avx2 = 1, avx512 = 2 };
@@ -26,12 +31,23 @@ inline const char* isa_name(Isa isa) {
 
 /// @brief The best path the hardware supports, ignoring any override.
 inline Isa detect_isa() {
-#if defined(__x86_64__) || defined(__i386__)
+#ifdef EXPOSURE_X86
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma")) return Isa::avx512;
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Isa::avx2;
 #endif
     return Isa::scalar;
+}
+
+/// @brief True when the CPU has AVX-512 VNNI (vpdpbusd) with BW/DQ/VL, which the fast int8 kernel needs.
+inline bool detect_vnni() {
+#ifdef EXPOSURE_X86
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+#else
+    return false;
+#endif
 }
 
 /// @brief Parses "scalar" / "avx2" / "avx512"; throws std::invalid_argument listing the valid names.
@@ -79,5 +95,12 @@ inline Isa active_isa() {
     detail::active_isa_slot().compare_exchange_strong(expected, static_cast<int>(chosen));
     return static_cast<Isa>(detail::active_isa_slot().load());
 }
+
+}  // namespace exposure
+
+namespace exposure {
+
+/// @brief True when precision='int8' runs the VNNI kernel: the AVX-512 path is active and the CPU has VNNI.
+inline bool use_vnni() { return active_isa() == Isa::avx512 && detect_vnni(); }
 
 }  // namespace exposure

@@ -14,10 +14,6 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
-#include <cstring>
-#include <memory>
-#include <new>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -72,6 +68,13 @@ inline int thread_id() {
 #else
     return 0;
 #endif
+}
+
+/// @brief Throws naming the first of `rows` rows (of width d) that holds NaN or inf.
+inline void check_finite(const float* x, std::size_t rows, std::size_t d, const char* name) {
+    for (std::size_t r = 0; r < rows; ++r)
+        if (!row_is_finite(x + r * d, d))
+            throw std::invalid_argument(std::string(name) + " row " + std::to_string(r) + " contains NaN or inf");
 }
 
 /// @brief First row in [i0, i0 + rows) holding NaN or inf, or n.
@@ -164,7 +167,7 @@ void run_rescored(const Problem& P, const Settings& S, const Outputs& out, const
     const std::size_t G = P.num_groups;
     const std::size_t k = S.op == Op::max ? 1 : S.k;
     const std::size_t kc = std::min(P.m, std::max(k, S.candidates > 0 ? S.candidates : k + 4));
-    const std::size_t per_row = G * kc;  // candidates per block row: float values, then int64 indices
+    const std::size_t per_row = G * kc;  // candidates per block row; the block's int64 indices, then its floats
     run_blocks<Panels, R>(P, K, block_rows, threads, per_row * (sizeof(float) + sizeof(std::int64_t)),
                           [&](unsigned char* scratch) {
                               auto* ids = reinterpret_cast<std::int64_t*>(scratch);
@@ -181,10 +184,11 @@ void run_path(const Problem& P, const Settings& S, const Outputs& out) {
     const std::size_t block_rows = pick_block_rows<Panels::mr>(P, S, threads);
     const Panels K(P, threads);
     const std::size_t G = P.num_groups;
-    const bool rescore = S.precision == Precision::int8 && (S.op == Op::max || S.op == Op::topk);
-    if (rescore && !(S.op == Op::topk && S.k == 0)) {
-        run_rescored<Panels, Rows, Dot>(P, S, out, K, block_rows, threads);
-        return;
+    if constexpr (Panels::approximate) {
+        if (S.op == Op::max || S.op == Op::topk) {
+            run_rescored<Panels, Rows, Dot>(P, S, out, K, block_rows, threads);
+            return;
+        }
     }
     switch (S.op) {
         case Op::max: {
@@ -194,13 +198,7 @@ void run_path(const Problem& P, const Settings& S, const Outputs& out) {
         }
         case Op::topk: {
             using R = TopkReduction<Rows, NR>;
-            // k = 0 keeps nothing: skip the dot products but still check the queries
-            Problem no_keys = P;
-            no_keys.m = 0;
-            no_keys.groups = nullptr;
-            no_keys.num_groups = 1;
-            const Panels none(no_keys, threads);
-            run_blocks<Panels, R>(P, S.k == 0 ? none : K, block_rows, threads, 0,
+            run_blocks<Panels, R>(P, K, block_rows, threads, 0,
                                   [&](unsigned char*) { return R{out.values, out.indices, G, S.k}; });
             break;
         }
@@ -247,27 +245,21 @@ inline void validate(const Problem& P, const Settings& S) {
 
 }  // namespace detail
 
-/// @brief True when the CPU has AVX-512 VNNI (vpdpbusd) with BW/DQ/VL, which the fast int8 path needs.
-inline bool has_vnni() {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw") &&
-           __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
-#else
-    return false;
-#endif
-}
-
 /// @brief The int8 micro-kernel in use: "avx512_vnni" on the AVX-512 path of a VNNI CPU, else "scalar".
-inline const char* int8_path() { return active_isa() == Isa::avx512 && has_vnni() ? "avx512_vnni" : "scalar"; }
+inline const char* int8_path() { return use_vnni() ? "avx512_vnni" : "scalar"; }
 
 /// @brief Similarities Q·K^T reduced on the fly (see Op), on the active SIMD path; throws std::invalid_argument.
 inline void similarity_reduce(const Problem& P, const Settings& S, const Outputs& out) {
     detail::validate(P, S);
+    if (S.op == Op::topk && S.k == 0) {  // nothing to keep: no dot products, but the inputs are still checked
+        detail::check_finite(P.keys, P.m, P.d, "keys");
+        detail::check_finite(P.queries, P.n, P.d, "queries");
+        return;
+    }
     if (S.precision == Precision::int8) {
         using detail::Int8Panels;
 #ifdef EXPOSURE_X86
-        if (std::string(int8_path()) == "avx512_vnni") {
+        if (use_vnni()) {
             detail::run_path<Int8Panels<Vnni512Tile>, Avx512Rows, Avx512Dot>(P, S, out);
             return;
         }
@@ -278,7 +270,7 @@ inline void similarity_reduce(const Problem& P, const Settings& S, const Outputs
     using detail::F32Panels;
     switch (active_isa()) {
 #ifdef EXPOSURE_X86
-        case Isa::avx512: detail::run_path<F32Panels<Avx512Tile>, Avx512Rows, Avx512Dot>(P, S, out); break;
+        case Isa::avx512: detail::run_path<F32Panels<Avx512Tile>, Avx512Rows>(P, S, out); break;
         case Isa::avx2: detail::run_path<F32Panels<Avx2Tile>, Avx2Rows>(P, S, out); break;
 #endif
         default: detail::run_path<F32Panels<ScalarTile>, ScalarRows<ScalarTile::nr>>(P, S, out); break;

@@ -45,6 +45,7 @@ Precision = Literal["fp32", "int8", "fp16", "bf16"]
 #: precisions per input kind: numpy arrays go to the native kernel, tensors to torch
 NUMPY_PRECISIONS: Tuple[str, ...] = ("fp32", "int8")
 TORCH_PRECISIONS: Tuple[str, ...] = ("fp32", "fp16", "bf16")
+_TORCH_DTYPES = {"fp32": "float32", "fp16": "float16", "bf16": "bfloat16"}
 
 if TYPE_CHECKING:
     import torch
@@ -176,8 +177,10 @@ def reduce(
         raise ValueError(f"out is only supported with op='matrix', got op={op!r}")
 
     if q_is_torch:
-        queries = _as_float32_tensor(queries, "queries")
-        keys = _as_float32_tensor(keys, "keys")
+        # the matmul's dtype: float32, or fp16/bf16 straight from the input (one conversion at most)
+        dtype = getattr(torch, _TORCH_DTYPES[precision])
+        queries = _as_tensor(queries, "queries", dtype)
+        keys = _as_tensor(keys, "keys", dtype)
         if queries.device != keys.device:
             raise ValueError(
                 f"queries and keys must be on the same device, got {queries.device} and {keys.device}"
@@ -200,9 +203,8 @@ def reduce(
     group_ids, num_groups = _check_groups(op, groups, num_groups, m)
 
     if q_is_torch:
-        return _torch_reduce(queries, keys, op, k, temperature, group_ids, num_groups, out, threads, chunk_size,
-                             precision)
-    if precision == "int8" and _core.build_info()["int8"] != "avx512_vnni":
+        return _torch_reduce(queries, keys, op, k, temperature, group_ids, num_groups, out, threads, chunk_size)
+    if precision == "int8" and _core.int8_path() != "avx512_vnni":
         warnings.warn("precision='int8' has no fast kernel on this CPU or SIMD path (it needs AVX-512 VNNI): "
                       "a portable int8 kernel runs instead, slower than precision='fp32'", RuntimeWarning,
                       stacklevel=2)
@@ -293,7 +295,8 @@ def _as_float32_array(x: Any, name: str) -> np.ndarray:
     return np.ascontiguousarray(arr, dtype=np.float32)
 
 
-def _as_float32_tensor(x: Any, name: str) -> Any:
+def _as_tensor(x: Any, name: str, dtype: Any) -> Any:
+    """``x`` detached, C-contiguous and of ``dtype``, copying at most once."""
     torch = sys.modules["torch"]
     if not x.is_floating_point():
         raise TypeError(
@@ -303,7 +306,7 @@ def _as_float32_tensor(x: Any, name: str) -> Any:
     if x.ndim != 2:
         raise ValueError(f"{name} must be 2-D (rows, d), got {_dtype_name(x)} {tuple(x.shape)}")
     # one copy at most: .to() with an explicit memory format converts dtype and layout together
-    return x.detach().to(dtype=torch.float32, memory_format=torch.contiguous_format)
+    return x.detach().to(dtype=dtype, memory_format=torch.contiguous_format)
 
 
 def _as_int(value: Any, expected: str) -> int:
@@ -440,8 +443,7 @@ def _torch_topk(torch: Any, s: Any, k: int) -> Tuple[Any, Any]:
     return values, indices
 
 
-def _torch_reduce(queries, keys, op, k, temperature, group_ids, num_groups, out, threads, chunk_size,
-                  precision="fp32") -> Reduction:
+def _torch_reduce(queries, keys, op, k, temperature, group_ids, num_groups, out, threads, chunk_size) -> Reduction:
     torch = sys.modules["torch"]
     device = queries.device
     n, m = queries.shape[0], keys.shape[0]
@@ -478,9 +480,6 @@ def _torch_reduce(queries, keys, op, k, temperature, group_ids, num_groups, out,
     if chunk_size is None:  # one chunk of scores: about 64 MiB on the CPU, 256 MiB on a GPU (fewer launches)
         budget, most = ((64 << 20), 65536) if device.type == "cuda" else ((16 << 20), 4096)
         chunk_size = max(1, min(most, budget // max(m, 1)))
-    low = {"fp16": torch.float16, "bf16": torch.bfloat16}.get(precision)
-    if low is not None:  # one conversion up front; max / top-k values are widened when stored
-        queries, keys = queries.to(low), keys.to(low)
     keys_t = keys.t()
     with torch.no_grad(), _torch_threads(torch, device, threads):
         for i in range(0, n, chunk_size):

@@ -3,6 +3,8 @@
 import pytest
 import torch
 
+from exposure import _core
+
 
 def pytest_collection_modifyitems(config, items):
     if torch.cuda.is_available():
@@ -27,3 +29,13 @@ def model(encoder):
     from exposure import ExposureModel
 
     return ExposureModel(encoder)
+
+
+@pytest.fixture(params=_core.build_info()["isa_available"])
+def isa(request):
+    """Each native SIMD path this CPU runs, forced for the test's duration (avx512 runs int8 on VNNI where the
+    CPU has it)."""
+    before = _core.build_info()["isa"]
+    _core.set_isa(request.param)
+    yield request.param
+    _core.set_isa(before)

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from exposure import _core, _reference
-from exposure.kernels import OPS, build_info, logsumexp, max_sim, reduce, similarity_matrix, topk
+from exposure.kernels import build_info, logsumexp, max_sim, reduce, similarity_matrix, topk
 
 ISAS = _core.build_info()["isa_available"]
 BACKENDS = [*ISAS, "torch"]
@@ -142,15 +142,6 @@ def test_ties_go_to_the_lowest_index(backend):
     groups = np.arange(70) % 2
     values, indices = run(backend, queries, keys, "topk", k=3, groups=groups)
     assert indices[0, 0].tolist() == [32] + indices[0, 0, 1:].tolist() and indices[0, 1].tolist() == [5, 31, 47]
-
-
-@pytest.fixture(params=ISAS)
-def isa(request):
-    """A native SIMD path forced for the test's duration."""
-    before = _core.build_info()["isa"]
-    _core.set_isa(request.param)
-    yield request.param
-    _core.set_isa(before)
 
 
 def test_threads_and_chunks_do_not_change_a_bit(isa):

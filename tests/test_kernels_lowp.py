@@ -14,19 +14,10 @@ from hypothesis import strategies as st
 from exposure import _core, _reference
 from exposure.kernels import build_info, reduce
 
-from test_kernels import ISAS, K, Q, assert_matches, unit_rows
+from test_kernels import K, Q, assert_matches, unit_rows
 
 # the forced lower paths run the portable int8 kernel, which warns that it is slow
 pytestmark = pytest.mark.filterwarnings("ignore:precision='int8' has no fast kernel:RuntimeWarning")
-
-
-@pytest.fixture(params=ISAS)
-def isa(request):
-    """A native SIMD path forced for the test's duration (avx512 runs VNNI where the CPU has it)."""
-    before = _core.build_info()["isa"]
-    _core.set_isa(request.param)
-    yield request.param
-    _core.set_isa(before)
 
 
 def recall(found, expected):

@@ -17,14 +17,13 @@ these figures. Every case runs on EXPOSURE_BENCH_THREADS torch threads (default
 embeddings and exposure's float32 ones (which match sentence-transformers to 1e-5).
 """
 
-import importlib.util
 import os
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
+from _common import generator
 from exposure import Encoder
 from exposure.occupations import load_tasks
 from exposure.units import split_units
@@ -36,12 +35,8 @@ BASELINE = "sentence-transformers float32"
 
 
 def _posting_units(n: int) -> list:
-    path = Path(__file__).with_name("generate_postings.py")
-    spec = importlib.util.spec_from_file_location("generate_postings", path)
-    gen = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(gen)
     units: dict = {}
-    for batch in gen.generate(max(50, n // 5), seed=1):
+    for batch in generator().generate(max(50, n // 5), seed=1):
         for text in batch.column("description").to_pylist():
             units.update(dict.fromkeys(split_units(text)))
     return list(units)[:n]

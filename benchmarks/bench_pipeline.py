@@ -1,7 +1,9 @@
 """End-to-end speed of posting scoring: postings/s with a cold and a warm unit cache, and peak memory.
 
     EXPOSURE_CACHE_DIR=... python -m pytest benchmarks/bench_pipeline.py --benchmark-only -s
-    EXPOSURE_BENCH_POSTINGS=10000 (default) sets the number of generated postings;
+    EXPOSURE_BENCH_POSTINGS=10000 (default) sets the number of postings generated (seed 0);
+    EXPOSURE_BENCH_POSTINGS_FILE=postings.parquet scores that file (id, title, description)
+    instead, e.g. one made once by ``generate_postings.py`` for several runs;
     EXPOSURE_BENCH_DEVICE (default cpu) and EXPOSURE_BENCH_DTYPE (default: the
     encoder's, float32 on the CPU, float16 on CUDA) pick where and how units are encoded.
 
@@ -30,8 +32,11 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from _common import generator
+
 ROOT = Path(__file__).resolve().parents[1]
 N = int(os.environ.get("EXPOSURE_BENCH_POSTINGS", "10000"))
+POSTINGS_FILE = os.environ.get("EXPOSURE_BENCH_POSTINGS_FILE") or None
 DEVICE = os.environ.get("EXPOSURE_BENCH_DEVICE", "cpu")
 DTYPE = os.environ.get("EXPOSURE_BENCH_DTYPE") or None
 CHUNK = 1000
@@ -40,10 +45,20 @@ _state = {}
 
 @pytest.fixture(scope="module")
 def postings(tmp_path_factory):
+    """EXPOSURE_BENCH_POSTINGS_FILE when set, else N postings generated in this process (seed 0)."""
+    if POSTINGS_FILE:
+        path = Path(POSTINGS_FILE)
+        if path.suffix.lower() not in (".parquet", ".pq") or not path.is_file():
+            raise ValueError(f"EXPOSURE_BENCH_POSTINGS_FILE must be an existing Parquet file, got {path}; "
+                             "make one with benchmarks/generate_postings.py N -o postings.parquet")
+        return path
     path = tmp_path_factory.mktemp("pipeline") / f"postings_{N}.parquet"
-    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "generate_postings.py"), str(N), "-o", str(path),
-                    "--seed", "0"], check=True, capture_output=True)
+    generator().write(N, str(path), seed=0)
     return path
+
+
+def _rows(path):
+    return pq.ParquetFile(path).metadata.num_rows
 
 
 @pytest.fixture(scope="module")
@@ -71,9 +86,9 @@ def _run(benchmark, scorer, postings, label):
     scorer.cache.reset_stats()
     t0 = time.perf_counter()
     units, kept = benchmark.pedantic(_score_all, args=(scorer, postings), rounds=1, iterations=1)
-    elapsed = time.perf_counter() - t0
-    info = {"postings": N, "device": DEVICE, "dtype": str(scorer.model.encoder.dtype).replace("torch.", ""),
-            "seconds": round(elapsed, 1), "postings_per_s": round(N / elapsed, 1),
+    elapsed, n = time.perf_counter() - t0, _rows(postings)
+    info = {"postings": n, "device": DEVICE, "dtype": str(scorer.model.encoder.dtype).replace("torch.", ""),
+            "seconds": round(elapsed, 1), "postings_per_s": round(n / elapsed, 1),
             "cache_hit_rate": round(scorer.cache.hit_rate, 4), "units": units, "prefilter_kept_share":
             round(kept / units, 4), "peak_rss_mb_this_process": round(
                 resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
@@ -107,10 +122,10 @@ def test_cli_peak_memory(benchmark, postings, tmp_path):
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     summary = json.loads(out.with_name("scores.summary.json").read_text())
     # ru_maxrss of the children is that of the largest one waited for; the run's own figure is in its summary.
-    info = {"postings": N, "wall_s": round(wall, 1), "peak_rss_mb": round(max(peak, before) / 1024, 1),
+    info = {"postings": _rows(postings), "wall_s": round(wall, 1), "peak_rss_mb": round(max(peak, before) / 1024, 1),
             "peak_rss_mb_summary": summary["this_run"]["peak_rss_mb"],
             "rows_written": summary["rows_written"], "cache_hit_rate": summary["this_run"]["cache"]["hit_rate"],
             "prefilter_kept_share": summary["this_run"]["prefilter_kept_share"]}
     benchmark.extra_info.update(info)
     print(f"\nCLI: {json.dumps(info)}")
-    assert summary["rows_written"] == N and info["peak_rss_mb"] < 2048
+    assert summary["rows_written"] == info["postings"] and info["peak_rss_mb"] < 2048

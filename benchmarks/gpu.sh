@@ -24,9 +24,13 @@ if grep -q "skipped" "$dest/tests.txt"; then echo "CUDA tests were skipped" >&2;
 # 2. kernels (torch path) and encoder on the card
 python -m pytest -q -p no:cacheprovider benchmarks/bench_gpu.py --benchmark-json="$dest/gpu.json"
 
-# 3. end to end: generated postings through PostingScorer on the card, cold and warm unit cache
+# 3. end to end: generated postings through PostingScorer on the card, cold and warm unit cache;
+#    the postings are generated once, outside the results, for both precisions
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+python benchmarks/generate_postings.py "$postings" -o "$work/postings.parquet" --seed 0
 for dtype in float16 float32; do
-    EXPOSURE_BENCH_DEVICE=cuda EXPOSURE_BENCH_DTYPE=$dtype EXPOSURE_BENCH_POSTINGS=$postings \
+    EXPOSURE_BENCH_DEVICE=cuda EXPOSURE_BENCH_DTYPE=$dtype EXPOSURE_BENCH_POSTINGS_FILE="$work/postings.parquet" \
         EXPOSURE_CACHE_DIR="${EXPOSURE_CACHE_DIR:-$dest/cache}" \
         python -m pytest -q -p no:cacheprovider -s benchmarks/bench_pipeline.py -k "cold or warm" \
         --benchmark-json="$dest/pipeline_$dtype.json"

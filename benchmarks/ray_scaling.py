@@ -18,7 +18,6 @@ import argparse
 import functools
 import os
 import shlex
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -26,6 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _common import generator  # noqa: E402
 from exposure.cli import _posting_scorer, build_parser  # noqa: E402
 from exposure.distributed import require_ray, score_postings_ray  # noqa: E402
 from report import machine  # noqa: E402
@@ -90,8 +90,7 @@ def main(argv=None) -> None:
     command = shlex.join(["python", "benchmarks/ray_scaling.py", *(sys.argv[1:] if argv is None else argv)])
     with tempfile.TemporaryDirectory() as tmp:
         postings = Path(tmp) / "postings.parquet"
-        subprocess.run([sys.executable, str(ROOT / "benchmarks" / "generate_postings.py"), str(args.n), "-o",
-                        str(postings), "--seed", "0"], check=True, capture_output=True)
+        generator().write(args.n, str(postings), seed=0)
         summaries = _run_all(postings, Path(tmp), args.chunk_size)
     args.output.write_text(_report(summaries, args.n, args.chunk_size, command), encoding="utf-8")
     print(f"wrote {args.output}", file=sys.stderr)

@@ -1,5 +1,6 @@
 """exposure.batch and `exposure score-postings`: formats, bad rows, duplicate ids, resume after kill -9."""
 
+import importlib.util
 import json
 import os
 import signal
@@ -24,6 +25,14 @@ from test_posting_scores import GERMAN, occupation_table, small_assigner
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data" / "postings"
+
+
+def _generated_postings(n: int, seed: int) -> list:
+    """``n`` postings (id, title, description) from benchmarks/generate_postings.py, generated in this process."""
+    spec = importlib.util.spec_from_file_location("generate_postings", ROOT / "benchmarks" / "generate_postings.py")
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    return pa.Table.from_batches(list(gen.generate(n, seed=seed)), schema=gen.SCHEMA).to_pylist()
 
 
 def _postings(n):
@@ -162,9 +171,7 @@ def test_help_lists_every_option(capsys):
 
 def test_kill_9_then_resume_gives_one_row_per_id(tmp_path, model):
     # 300 generated postings: 6 distinct texts under 300 ids, so that a run takes seconds, not minutes.
-    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "generate_postings.py"), "6", "-o",
-                    str(tmp_path / "gen.parquet"), "--seed", "5"], check=True, capture_output=True)
-    gen = pq.read_table(tmp_path / "gen.parquet").to_pylist()
+    gen = _generated_postings(6, seed=5)
     rows = [{"id": f"job-{i:04d}", "title": gen[i % 6]["title"], "description": gen[i % 6]["description"]}
             for i in range(300)]
     _write(rows, tmp_path / "in.parquet")

@@ -1,10 +1,10 @@
 """exposure.distributed and `exposure score-postings --engine ray`: the local engine's rows from a Ray cluster,
 a worker killed mid-run, bad rows and duplicate ids across batches, the CLI's cluster options."""
 
+import importlib.util
 import json
 import os
 import signal
-import subprocess
 import sys
 from pathlib import Path
 
@@ -28,6 +28,14 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:ray.*")
 CLI_ARGS = ["--no-assign", "--device", "cpu", "-q"]
 
 
+def _generated_postings(n: int, seed: int) -> list:
+    """``n`` postings (id, title, description) from benchmarks/generate_postings.py, generated in this process."""
+    spec = importlib.util.spec_from_file_location("generate_postings", ROOT / "benchmarks" / "generate_postings.py")
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    return pa.Table.from_batches(list(gen.generate(n, seed=seed)), schema=gen.SCHEMA).to_pylist()
+
+
 @pytest.fixture(scope="module")
 def ray_cluster(tmp_path_factory):
     """A local Ray instance for this module: 3 logical CPUs, two for two 1-CPU workers and one for Ray Data's
@@ -46,9 +54,7 @@ def ray_cluster(tmp_path_factory):
 def postings(tmp_path_factory):
     """2,000 postings with distinct ids over 40 generated texts, so that a run takes seconds, not minutes."""
     folder = tmp_path_factory.mktemp("postings")
-    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "generate_postings.py"), str(N_DISTINCT), "-o",
-                    str(folder / "gen.parquet"), "--seed", "11"], check=True, capture_output=True)
-    gen = pq.read_table(folder / "gen.parquet").to_pylist()
+    gen = _generated_postings(N_DISTINCT, seed=11)
     rows = [{"id": f"job-{i:05d}", "title": gen[i % N_DISTINCT]["title"],
              "description": gen[i % N_DISTINCT]["description"]} for i in range(N_ROWS)]
     pq.write_table(pa.Table.from_pylist(rows), folder / "in.parquet")

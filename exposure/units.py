@@ -385,35 +385,64 @@ def _is_verb(word: str, verbs: frozenset) -> bool:
             or (word.endswith("ing") and (word[:-3] in verbs or word[:-3] + "e" in verbs)))
 
 
-def context_features(units: Sequence[Union[str, Unit]], verbs: Iterable[str] = ()) -> np.ndarray:
+def _row_index(rows, n: int) -> np.ndarray:
+    """``rows`` (a boolean mask over the ``n`` units, or unit indices) as checked int64 unit indices."""
+    arr = np.asarray(rows)
+    if arr.dtype == bool:
+        if arr.shape != (n,):
+            raise ValueError(f"rows as a mask must have one entry per unit ({n}), got shape {arr.shape}")
+        return np.flatnonzero(arr)
+    if arr.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    if arr.ndim != 1 or arr.dtype.kind not in "iu":
+        raise TypeError(f"rows must be a boolean mask or a 1-d list of unit indices, got {arr.dtype} {arr.shape}")
+    if arr.min() < 0 or arr.max() >= n:
+        raise ValueError(f"rows must index the {n} units (0 to {n - 1}), got {int(arr.min())} to {int(arr.max())}")
+    return arr.astype(np.int64)
+
+
+def context_features(units: Sequence[Union[str, Unit]], verbs: Iterable[str] = (),
+                     rows: Union[Sequence[int], np.ndarray, None] = None) -> np.ndarray:
     """Cheap per-unit features of one posting's units, in order: float32 ``(n, len(CONTEXT_FEATURES))``.
 
     The header each unit sits under, header/bullet flags, position, length,
     whether it opens with a task verb (``verbs``: lower-case base forms), and
     keyword cues. Needs the whole posting, in order: context is positional.
+    ``rows`` (a boolean mask or unit indices) gives only those units' rows,
+    equal to ``context_features(units, verbs)[rows]``: the text features of
+    the other units are not computed.
 
     >>> f = context_features(["Duties:", "Drive routes"], verbs={"drive"})
     >>> row = dict(zip(CONTEXT_FEATURES, f[1].tolist()))
     >>> row["under_duty"], row["verb_first"]
     (1.0, 1.0)
+    >>> bool((context_features(["Duties:", "Drive routes"], {"drive"}, rows=[1]) == f[1:]).all())
+    True
     """
     units = _as_units(units)
     verbs = verbs if isinstance(verbs, frozenset) else frozenset(verbs)
     n = len(units)
-    out = np.zeros((n, len(CONTEXT_FEATURES)), dtype=np.float32)
+    pick = range(n) if rows is None else _row_index(rows, n).tolist()
+    out = np.zeros((len(pick), len(CONTEXT_FEATURES)), dtype=np.float32)
     ctx_index = {c: i for i, c in enumerate(_CONTEXTS)}
     base = len(_CONTEXTS)
-    since = 0
-    for i, (u, ctx) in enumerate(zip(units, _contexts(units))):
+    # 1. positional: the header above and the units since it need every unit before the picked ones.
+    contexts = _contexts(units)
+    since, count = [], 0
+    for u in units:
+        count = 0 if u.header else count + 1
+        since.append(count)
+    # 2. text features (word split, verb checks, keyword regexes) only for the picked units.
+    for r, i in enumerate(pick):
+        u = units[i]
         text = u.text.strip()
         words = _WORD_RE.findall(text.lower())
-        since = 0 if u.header else since + 1
         will = _YOU_WILL_RE.match(text)
-        row = out[i]
-        row[ctx_index[ctx]] = 1.0
+        row = out[r]
+        row[ctx_index[contexts[i]]] = 1.0
         row[base:base + 13] = (
             u.header, u.bullet, i / max(n - 1, 1), i == 0, i >= 0.9 * n, np.log1p(len(text)) / 5.0,
-            min(len(words), 60) / 30.0, min(since, 20) / 10.0,
+            min(len(words), 60) / 30.0, min(since[i], 20) / 10.0,
             bool(words) and _is_verb(words[0], verbs), bool(will) and _is_verb(will.group(1).lower(), verbs),
             text.endswith(":"), text[-1:] in ".!?", any(c.isdigit() for c in text),
         )
@@ -653,7 +682,7 @@ class UnitClassifier:
         for units, c, m, e in zip(unit_lists, cheap, masks, embs):
             probs = c.copy()
             if m.any():
-                ctx = (context_features(units, self.verbs)[m] - self.mean) / self.scale
+                ctx = (context_features(units, self.verbs, rows=m) - self.mean) / self.scale
                 x = np.hstack([e, ctx]).astype(np.float32)
                 probs[m] = _softmax(x @ self.coef.T + self.intercept)
             # A dropped unit takes its likeliest label other than DUTY: the first stage said it is none.

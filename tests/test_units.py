@@ -114,6 +114,29 @@ def test_context_features_follow_headers():
         hashed_features(["x"], 1000)
 
 
+def test_context_features_of_some_rows_equal_those_rows_of_all():
+    # predict_many computes only the rows the first stage keeps; positional features still see every unit.
+    clf = UnitClassifier.load()
+    rng = np.random.default_rng(0)
+    for p in _postings():
+        units = segment(p["text"])
+        full = context_features(units, clf.verbs)
+        keep = clf.keep(units)
+        assert np.array_equal(context_features(units, clf.verbs, rows=keep), full[keep])
+        idx = rng.permutation(len(units))[: len(units) // 3]
+        assert np.array_equal(context_features(units, clf.verbs, rows=idx), full[idx])
+        assert np.array_equal(context_features(units, clf.verbs, rows=idx.tolist()), full[idx])
+    units = ["Duties:", "Load trucks", "Count stock"]
+    assert context_features(units, rows=[]).shape == (0, len(CONTEXT_FEATURES))
+    assert context_features(units, rows=np.zeros(3, bool)).shape == (0, len(CONTEXT_FEATURES))
+    with pytest.raises(ValueError, match="one entry per unit"):
+        context_features(units, rows=[True, False])
+    with pytest.raises(ValueError, match="must index the 3 units"):
+        context_features(units, rows=[0, 3])
+    with pytest.raises(TypeError, match="boolean mask or a 1-d list"):
+        context_features(units, rows=[0.5])
+
+
 def test_manifest_records_training():
     manifest = json.loads((ROOT / "models" / "units" / "manifest.json").read_text())
     assert manifest["encoder"] == {"name": "all-MiniLM-L6-v2", "dim": 384}

@@ -55,7 +55,7 @@ import pyarrow.compute as pc
 
 from .io import require_columns
 from .kernels import reduce
-from .occupations import load_crosswalk, load_occupations, load_tasks
+from .occupations import _read_parquet, load_crosswalk, load_occupations, load_tasks
 
 if TYPE_CHECKING:  # the encoder pulls in torch
     from .encoder import Encoder
@@ -69,7 +69,7 @@ TITLE_SOURCES = ("occupation", "alternate", "short", "reported")
 #: Levels the assignment can be given at.
 LEVELS = ("onet", "soc2018")
 
-_DATA = Path(__file__).resolve().parent / "data"
+# In exposure/data, beside the O*NET tables that exposure.occupations reads.
 _TITLE_FILE = "onet29_1_titles.parquet"
 # Bump when the cached files' layout or the text preparation changes: old files are then ignored.
 _CACHE_VERSION = "1"
@@ -120,17 +120,6 @@ def clean_posting_title(text: Optional[str]) -> str:
     return text.strip(" -–—|,:;/")
 
 
-@functools.lru_cache(maxsize=None)
-def _read_titles() -> pa.Table:
-    import pyarrow.parquet as pq
-
-    table = pq.read_table(_DATA / _TITLE_FILE)
-    for i, f in enumerate(table.schema):
-        if pa.types.is_dictionary(f.type):
-            table = table.set_column(i, f.name, pc.cast(table.column(i), f.type.value_type))
-    return table
-
-
 def load_titles(sources: Sequence[str] = TITLE_SOURCES) -> pa.Table:
     """The O*NET 29.1 titles shipped in ``exposure/data``: ``soc_code``, ``title``, ``source``.
 
@@ -143,7 +132,7 @@ def load_titles(sources: Sequence[str] = TITLE_SOURCES) -> pa.Table:
     bad = [s for s in sources if s not in TITLE_SOURCES]
     if bad:
         raise ValueError(f"unknown title sources {bad}; use any of: {', '.join(TITLE_SOURCES)}")
-    table = _read_titles()
+    table = _read_parquet(_TITLE_FILE)  # read once, dictionary columns decoded
     if tuple(sources) == TITLE_SOURCES:
         return table
     return table.filter(pc.is_in(table["source"], value_set=pa.array(list(sources), pa.string())))

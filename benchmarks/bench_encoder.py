@@ -62,7 +62,6 @@ def measure(benchmark, fn, case, name):
     benchmark.group = f"{len(texts)} {label}, {THREADS} threads"
     benchmark.extra_info.update(case=case, items=len(texts), unit="sentences/s", threads=THREADS, baseline=BASELINE)
     emb = benchmark.pedantic(lambda: fn(texts), rounds=3, iterations=1, warmup_rounds=1)
-    benchmark.extra_info["rate"] = round(len(texts) / benchmark.stats.stats.min, 1)
     cos = (np.asarray(emb, dtype=np.float32) * _reference(name)).sum(axis=1)
     benchmark.extra_info["min_cosine"] = round(float(cos.min()), 6)
 

@@ -16,8 +16,9 @@ posting benchmark on the card. Cases (``EXPOSURE_BENCH_N`` queries, default
   ``SentenceTransformer.encode`` in float32 and float16 on the same card, over the
   first EXPOSURE_BENCH_TEXTS (default 20,000) O*NET task statements, batch 256.
 
-Every timed function ends with ``torch.cuda.synchronize()``. ``gflops`` is
-2·n·m·d / best time; ``recall@5`` compares a case's top-5 with the float32 one.
+Every timed function ends with ``torch.cuda.synchronize()``. ``report.py --gpu`` turns
+the median time into GFLOP/s (2·n·m·d / time); ``recall@5`` compares a case's top-5 with
+the float32 one.
 """
 
 import os
@@ -26,6 +27,7 @@ import numpy as np
 import pytest
 import torch
 
+from _common import recall_at_k, torch_chunks
 from exposure import Encoder, kernels
 from exposure.occupations import load_tasks
 
@@ -67,22 +69,12 @@ def measure(benchmark, fn, m, case, exact=None):
         return out
 
     out = benchmark.pedantic(timed, rounds=5, iterations=1, warmup_rounds=1)
-    benchmark.extra_info["gflops"] = round(2 * N * m * D / benchmark.stats.stats.min / 1e9, 1)
     if exact is not None and out is not None:
-        found = out.cpu().numpy()
-        ref = exact.cpu().numpy()
-        benchmark.extra_info["recall@5"] = round(float(np.mean([len(set(a) & set(b)) / K_TOP
-                                                                for a, b in zip(found, ref)])), 5)
+        benchmark.extra_info["recall@5"] = round(recall_at_k(out.cpu().numpy(), exact.cpu().numpy()), 5)
 
 
 def _device_name():
     return torch.cuda.get_device_name() if DEVICE.startswith("cuda") else "cpu"
-
-
-def torch_chunks(q, k, reduce_chunk):
-    kt = k.t()
-    out = [reduce_chunk(q[i : i + CHUNK] @ kt) for i in range(0, q.shape[0], CHUNK)]
-    return out
 
 
 @pytest.mark.parametrize("m", [1000, 4000])
@@ -92,7 +84,7 @@ def test_mm_alone(benchmark, m, precision):
     q, k = q.to(DTYPES[precision]), k.to(DTYPES[precision])
 
     def mm_only():
-        torch_chunks(q, k, lambda s: None)
+        torch_chunks(q, k, lambda s: None, CHUNK)
 
     measure(benchmark, mm_only, m, f"mm {precision}")
 
@@ -102,7 +94,7 @@ def test_mm_alone(benchmark, m, precision):
 def test_torch_topk(benchmark, m, precision):
     q, k, exact = data(m)
     q, k = q.to(DTYPES[precision]), k.to(DTYPES[precision])
-    measure(benchmark, lambda: torch.cat(torch_chunks(q, k, lambda s: s.topk(K_TOP, dim=1).indices)), m,
+    measure(benchmark, lambda: torch.cat(torch_chunks(q, k, lambda s: s.topk(K_TOP, dim=1).indices, CHUNK)), m,
             f"torch {precision} top5", exact)
 
 

@@ -32,9 +32,10 @@ starting Python). Cases, per m:
   ``/proc/self/clear_refs``; the input-building temporaries would otherwise hide or
   absorb a smaller peak.
 
-``extra_info["gflops"]`` is 2 * n * m * d / best time: the matmul work, whatever the
-reduction or precision (for int8 an equivalent rate). Approximate cases (int8, bf16)
-also record, outside the timing, their accuracy against the float32 ``core`` result on
+``report.py`` turns each case's median time into GFLOP/s, 2 * n * m * d / time: the
+matmul work, whatever the reduction or precision (for int8 an equivalent rate); the
+stored n, m, d and the timings are its only inputs. Approximate cases (int8, bf16)
+record, outside the timing, their accuracy against the float32 ``core`` result on
 the same data: ``recall@1`` (max) or ``recall@5`` (top5), the mean share of the
 reference's indices found, and ``max_abs_err`` of the values.
 """
@@ -50,6 +51,7 @@ import numpy as np
 import pytest
 import torch
 
+from _common import recall_at_k, torch_chunks
 from exposure import kernels
 
 N = int(os.environ.get("EXPOSURE_BENCH_N", "100000"))
@@ -59,6 +61,7 @@ K_TOP = 5
 CHUNK = 4096  # query rows per numpy / torch matmul
 TEMPERATURE = 0.05
 ROOT = Path(__file__).resolve().parents[1]
+HERE = Path(__file__).resolve().parent
 
 try:
     from threadpoolctl import threadpool_limits
@@ -116,9 +119,7 @@ def measure(benchmark, fn, m, impl, op, threads=THREADS):
     benchmark.group = f"n={N} m={m} d={D}"
     benchmark.extra_info.update(n=N, m=m, d=D, threads=threads, isa=kernels.build_info()["isa"],
                                 case=case, impl=impl, op=op)
-    result = benchmark.pedantic(fn, rounds=3, iterations=1, warmup_rounds=1)
-    benchmark.extra_info["gflops"] = round(2 * N * m * D / benchmark.stats.stats.min / 1e9, 1)
-    return result
+    return benchmark.pedantic(fn, rounds=3, iterations=1, warmup_rounds=1)
 
 
 def record_accuracy(benchmark, m, op, values, indices=None):
@@ -127,9 +128,8 @@ def record_accuracy(benchmark, m, op, values, indices=None):
     err = np.abs(np.asarray(values, dtype=np.float32) - ref.values).max()
     benchmark.extra_info["max_abs_err"] = float(f"{err:.3g}")
     if indices is not None:
-        want = ref.indices.reshape(N, -1)
-        found = (want[:, :, None] == np.asarray(indices).reshape(N, 1, -1)).any(axis=2)
-        benchmark.extra_info[f"recall@{want.shape[1]}"] = round(float(found.mean()), 6)
+        k = ref.indices.reshape(N, -1).shape[1]
+        benchmark.extra_info[f"recall@{k}"] = round(recall_at_k(indices, ref.indices), 6)
 
 
 # ---------------------------------------------------------------------------
@@ -197,15 +197,7 @@ def numpy_logsumexp(queries, keys):
 
 
 # ---------------------------------------------------------------------------
-# torch CPU: chunked torch.mm, then torch's own reductions
-
-
-def torch_chunks(queries, keys, reduce_chunk):
-    keys_t = keys.t()
-    out = []
-    for i in range(0, queries.shape[0], CHUNK):
-        out.append(reduce_chunk(queries[i : i + CHUNK] @ keys_t))
-    return out
+# torch CPU: chunked torch.mm (_common.torch_chunks), then torch's own reductions
 
 
 TORCH_REDUCTIONS = {
@@ -306,7 +298,7 @@ def test_torch_cpu(benchmark, m, op, dtype):
         queries, keys = queries.bfloat16(), keys.bfloat16()
     impl = "torch" if dtype == "fp32" else f"torch-{dtype}"
     with _torch_threads():
-        chunks = measure(benchmark, lambda: torch_chunks(queries, keys, TORCH_REDUCTIONS[op]), m, impl, op)
+        chunks = measure(benchmark, lambda: torch_chunks(queries, keys, TORCH_REDUCTIONS[op], CHUNK), m, impl, op)
     if dtype != "fp32":
         record_accuracy(benchmark, m, op, *_cat_chunks(chunks))
 
@@ -338,7 +330,9 @@ def test_sentence_transformers_top5(benchmark, m):
 def test_peak_memory(benchmark, m, case):
     if not os.access("/proc/self/clear_refs", os.W_OK):
         pytest.skip("peak memory needs Linux's /proc/self/clear_refs to reset the peak RSS")
-    code = f"from benchmarks import bench_kernels as b; print(b.peak_rss_increase_mib({case!r}, {m}))"
+    # This folder on the path, as pytest puts it, for bench_kernels' own imports (_common).
+    code = (f"import sys; sys.path.insert(0, {str(HERE)!r}); import bench_kernels as b; "
+            f"print(b.peak_rss_increase_mib({case!r}, {m}))")
 
     def run():
         proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)

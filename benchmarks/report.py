@@ -48,9 +48,8 @@ OP_ORDER = {"max": 0, "top5": 1, "logsumexp": 2, "sgemm": 3}
 
 
 def _impl_op(extra: dict) -> tuple:
-    """(implementation, reduction) of a case; parsed from the name for files that predate the fields."""
-    case = extra["case"]
-    return extra.get("impl") or case.rsplit(" ", 1)[0], extra.get("op") or case.split()[-1]
+    """(implementation, reduction) of a bench_kernels.py case."""
+    return extra["impl"], extra["op"]
 
 
 def _ours(impl: str) -> bool:
@@ -185,7 +184,7 @@ def render_rates(data: dict, title: str) -> str:
 def render_gpu(runs: list, title: str = "") -> str:
     """benchmarks/gpu.sh: bench_gpu.py's kernel and encoder rows, then bench_pipeline.py's postings/s."""
     lines = ["# " + (title or "CUDA: similarity reductions, encoder and posting scoring")]
-    kernel = dict(runs[0], benchmarks=[b for b in runs[0]["benchmarks"] if "gflops" in b["extra_info"]])
+    kernel = dict(runs[0], benchmarks=[b for b in runs[0]["benchmarks"] if "items" not in b["extra_info"]])
     encoder = dict(runs[0], benchmarks=[b for b in runs[0]["benchmarks"] if "items" in b["extra_info"]])
     if kernel["benchmarks"]:
         first = kernel["benchmarks"][0]["extra_info"]

@@ -22,7 +22,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .occupations import LEVELS, normalize_codes, to_soc2010, to_soc2018
+from .io import require_columns
+from .occupations import LEVELS, _onet_level, normalize_codes, to_soc2010, to_soc2018
 
 __all__ = ["ComparisonResult", "compare_index", "read_index", "CODE_SYSTEMS"]
 
@@ -139,10 +140,7 @@ def read_index(index: Union[pa.Table, str, os.PathLike], code_column: str, value
 
         table = pa.Table.from_batches(list(read_batches(index, [code_column], batch_size=1 << 16)))
         where = repr(str(index))
-    missing = [c for c in (code_column, value_column) if c not in table.column_names]
-    if missing:
-        raise ValueError(f"{where} has no column {', '.join(map(repr, missing))}; "
-                         f"its columns are: {', '.join(table.column_names)}")
+    require_columns(table.column_names, (code_column, value_column), where)
     values = table[value_column]
     if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
         values = pc.utf8_trim_whitespace(values)
@@ -159,12 +157,15 @@ def read_index(index: Union[pa.Table, str, os.PathLike], code_column: str, value
 
 def _ours_at(ours: pa.Table, system: str, our_column: str) -> pa.Table:
     """Our table expressed in ``system``: rolled up from O*NET detail where needed."""
+    # Not io.require_columns: that says "has ... its columns", and "our scores" is plural.
     missing = [c for c in ("soc_code", our_column) if c not in ours.column_names]
     if missing:
         raise ValueError(f"our scores have no column {', '.join(map(repr, missing))}; "
                          f"their columns are: {', '.join(ours.column_names)}")
-    codes = [c for c in ours["soc_code"].to_pylist() if c is not None]
-    onet_level = bool(codes) and all("." in str(c) for c in codes)
+    codes = ours["soc_code"]
+    if not pa.types.is_string(codes.type):  # numbers from a JSON Lines or Parquet file: judged by their text
+        codes = pa.array([None if c is None else str(c) for c in codes.to_pylist()], pa.string())
+    onet_level = _onet_level(pa.table({"soc_code": codes}))
     soc2010_level = "soc_2018_codes" in ours.column_names  # made by to_soc2010
     keep = ["soc_code", our_column] + (["title"] if "title" in ours.column_names else [])
     ours = ours.select(keep)

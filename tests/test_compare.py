@@ -132,6 +132,16 @@ def test_errors_say_what_is_wrong():
         compare_index(pa.table({"code": ["11-1011"], "v": ["high"]}), OURS, "code", "v", "soc2018")
 
 
+def test_our_codes_as_numbers_are_judged_by_their_text():
+    # A JSON Lines or Parquet score file can hold codes as numbers: 111011 is a SOC code, no O*NET detail.
+    index = pa.table({"code": ["11-1011", "15-1252", "47-2061"], "v": [1.0, 3.0, 2.0]})
+    ours = pa.table({"soc_code": [111011, 151252, 472061], "exposure": [0.5, 0.9, 0.1]})
+    r = compare_index(index, ours, "code", "v", "soc2018", n_boot=0)
+    assert r.n_matched == 3 and r.joined["our_value"].to_pylist() == [0.5, 0.9, 0.1]
+    with pytest.raises(ValueError, match="our scores are at SOC level"):
+        compare_index(pa.table({"code": ["11-1011.00"], "v": [1.0]}), ours, "code", "v", "onet")
+
+
 def test_read_index_from_files(tmp_path):
     path = tmp_path / "index.csv"
     path.write_text("soc,score\n111011,0.5\n15-1252, \n")

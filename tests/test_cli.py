@@ -49,7 +49,7 @@ def test_writes_every_row_with_input_columns(tmp_path, ext, capsys):
     assert "scored 24 tasks" in err and "tasks/s" in err
 
 
-def test_zero_shot_switch_uses_the_zero_shot_rule(tmp_path):
+def test_zero_shot_switch_uses_the_zero_shot_rule(tmp_path, encoder, model):
     from exposure import ExposureModel
 
     out = {}
@@ -58,8 +58,9 @@ def test_zero_shot_switch_uses_the_zero_shot_rule(tmp_path):
         assert main(["score-tasks", str(EXAMPLE), "-o", str(path), "--device", "cpu", "-q", *flag]) == 0
         out[bool(flag)] = pq.read_table(path)
     texts = out[True].column("task").to_pylist()
-    rule = ExposureModel(device="cpu", calibrated=False).score_tasks(texts).exposure
-    head = ExposureModel(device="cpu").score_tasks(texts).exposure
+    # The session's CPU encoder and default model (conftest.py), the ones --device cpu builds.
+    rule = ExposureModel(encoder, calibrated=False).score_tasks(texts).exposure
+    head = model.score_tasks(texts).exposure
     assert not (rule == head).all()  # the two predictors differ, so the check below can fail
     assert out[True].column("exposure").to_numpy() == pytest.approx(rule, abs=1e-6)
     assert out[False].column("exposure").to_numpy() == pytest.approx(head, abs=1e-6)

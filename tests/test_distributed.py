@@ -144,11 +144,13 @@ def test_a_worker_killed_mid_run_loses_and_repeats_no_row(ray_cluster, postings,
     assert summary["rows"] == summary["rows_written"] == n and summary["this_run"]["postings_scored"] == n
 
 
-def _small_scorer() -> PostingScorer:
-    """A scorer with an assigner over six occupations and a fixed fallback table: seconds to build."""
-    from exposure import Encoder, ExposureModel
+def _small_scorer(model=None) -> PostingScorer:
+    """A scorer with an assigner over six occupations and a fixed fallback table: seconds to build. Local runs
+    pass the session's CPU model (conftest.py); a Ray worker calls it without one and loads its own, once."""
+    if model is None:
+        from exposure import Encoder, ExposureModel
 
-    model = ExposureModel(Encoder(device="cpu"))
+        model = ExposureModel(Encoder(device="cpu"))
     return PostingScorer(model, assigner=small_assigner(model.encoder),
                          occupation_scores=occupation_table(model.technologies))
 
@@ -178,12 +180,12 @@ def _bad_postings_jsonl(path: Path) -> None:
     path.write_text("\n".join(lines) + "\n\n", encoding="utf-8")
 
 
-def test_bad_rows_and_duplicate_ids_across_batches_match_the_local_engine(ray_cluster, tmp_path):
+def test_bad_rows_and_duplicate_ids_across_batches_match_the_local_engine(ray_cluster, model, tmp_path):
     from exposure.distributed import score_postings_ray
 
     src = tmp_path / "bad.jsonl"
     _bad_postings_jsonl(src)
-    local = score_postings_file(src, tmp_path / "local.parquet", _small_scorer(), chunk_size=3)
+    local = score_postings_file(src, tmp_path / "local.parquet", _small_scorer(model), chunk_size=3)
     remote = score_postings_ray(src, tmp_path / "ray.parquet", _small_scorer, chunk_size=3, num_workers=2)
     _assert_same_rows(pq.read_table(tmp_path / "ray.parquet"), pq.read_table(tmp_path / "local.parquet"))
     assert pq.read_table(tmp_path / "ray.rejected.parquet").equals(pq.read_table(tmp_path / "local.rejected.parquet"))
@@ -195,7 +197,7 @@ def test_bad_rows_and_duplicate_ids_across_batches_match_the_local_engine(ray_cl
     assert remote["this_run"]["duplicates_scored"] >= 1
 
 
-def test_csv_ids_stay_text_and_match_the_local_engine(ray_cluster, tmp_path):
+def test_csv_ids_stay_text_and_match_the_local_engine(ray_cluster, model, tmp_path):
     import pyarrow.csv as pcsv
 
     from exposure.distributed import score_postings_ray
@@ -206,7 +208,7 @@ def test_csv_ids_stay_text_and_match_the_local_engine(ray_cluster, tmp_path):
     texts = [good[0]["text"], good[1]["text"], good[2]["text"], good[2]["text"], "Duties:\n- Sort, label and file mail"]
     pcsv.write_csv(pa.table({"id": pa.array(ids, pa.string()), "title": ["Clerk"] * 5, "description": texts}),
                    tmp_path / "in.csv")
-    local = score_postings_file(tmp_path / "in.csv", tmp_path / "local.parquet", _small_scorer(), chunk_size=2)
+    local = score_postings_file(tmp_path / "in.csv", tmp_path / "local.parquet", _small_scorer(model), chunk_size=2)
     remote = score_postings_ray(tmp_path / "in.csv", tmp_path / "ray.parquet", _small_scorer, chunk_size=2,
                                 num_workers=2)
     got = pq.read_table(tmp_path / "ray.parquet")

@@ -306,6 +306,7 @@ class OccupationAssigner:
             raise ValueError("occupations lists a soc_code more than once")
         self._title_index = None
         self._task_index = None
+        self._soc2018 = None
         self.loaded_from_cache = {"titles": None, "tasks": None}
 
     def __repr__(self) -> str:
@@ -466,7 +467,7 @@ class OccupationAssigner:
         for i, t in enumerate(titles):
             if t is not None and not isinstance(t, str):
                 raise TypeError(f"titles[{i}] is {type(t).__name__}, expected str or None")
-        duty_emb, owners = self._duties(duties, duty_embeddings, n)
+        duty_emb, owners = self._duties(duties, duty_embeddings, n)  # owners ascending: a block's duties are a slice
         query = [clean_posting_title(t) if clean_titles else (t or "").strip() for t in titles]
         has_title = np.array([bool(normalize_title(q)) for q in query], dtype=bool)
         has_duties = np.bincount(owners, minlength=n) > 0
@@ -484,9 +485,8 @@ class OccupationAssigner:
                 ts = self.title_scores(emb)
                 logits[rt] = ts / np.where(rd[rt], both_title, t_title)[:, None]
             if rd.any():
-                sel = np.isin(owners, rows[rd])
-                local = np.searchsorted(rows, owners[sel])
-                ds = self.duty_scores(duty_emb[sel], local, rows.size)[rd]
+                lo, hi = np.searchsorted(owners, [rows[0], rows[-1] + 1])
+                ds = self.duty_scores(duty_emb[lo:hi], owners[lo:hi] - rows[0], rows.size)[rd]
                 logits[rd] += ds / np.where(rt[rd], both_duty, t_duty)[:, None]
             some = rt | rd
             probs[rows[some]] = _softmax_rows(logits[some])
@@ -541,16 +541,20 @@ class OccupationAssigner:
         return emb, np.asarray(owners, dtype=np.int64)
 
     def _to_soc2018(self, probs: np.ndarray):
-        six = np.asarray([str(c)[:7] for c in self.codes], dtype=object)
-        uniq, inv = np.unique(six.astype(str), return_inverse=True)
-        order = np.argsort(inv, kind="stable")  # the occupations of one SOC code side by side
-        starts = np.searchsorted(inv[order], np.arange(uniq.shape[0]))
-        agg = np.add.reduceat(probs[:, order], starts, axis=1)
-        names = _soc2018_titles()
-        first = {}
-        for c, t in zip(six.tolist(), self.occupation_titles.tolist()):
-            first.setdefault(c, t)
-        return agg, uniq, np.asarray([names.get(c, first[c]) for c in uniq.tolist()], dtype=object)
+        """Probabilities summed per 6-digit SOC code, with the codes and their titles."""
+        if self._soc2018 is None:  # the occupations are fixed: group them once
+            six = np.asarray([str(c)[:7] for c in self.codes], dtype=object)
+            uniq, inv = np.unique(six.astype(str), return_inverse=True)
+            order = np.argsort(inv, kind="stable")  # the occupations of one SOC code side by side
+            starts = np.searchsorted(inv[order], np.arange(uniq.shape[0]))
+            names = _soc2018_titles()
+            first = {}
+            for c, t in zip(six.tolist(), self.occupation_titles.tolist()):
+                first.setdefault(c, t)
+            titles = np.asarray([names.get(c, first[c]) for c in uniq.tolist()], dtype=object)
+            self._soc2018 = (order, starts, uniq, titles)
+        order, starts, uniq, titles = self._soc2018
+        return np.add.reduceat(probs[:, order], starts, axis=1), uniq, titles
 
 
 @functools.lru_cache(maxsize=1)

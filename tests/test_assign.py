@@ -131,6 +131,19 @@ def test_duty_embeddings_can_be_passed(assigner, encoder):
     np.testing.assert_allclose(a.confidence, b.confidence, atol=1e-5)
 
 
+def test_blocks_take_their_own_duties(assigner, encoder, monkeypatch):
+    # Postings go through in blocks; each block must score exactly its postings' duties.
+    titles = ["Wireman", None, "Line Cook", "", "RN", None, "Operator"]
+    duties = [["Pull wire"], ["Grill burgers", "Prep salads"], [], None, ["Chart vitals"], [], ["Drive a forklift"]]
+    emb = [encoder.encode(d) if d else np.zeros((0, encoder.dim), np.float32) for d in duties]
+    whole = {lvl: assigner.assign(titles, duty_embeddings=emb, k=4, level=lvl) for lvl in ("onet", "soc2018")}
+    monkeypatch.setattr("exposure.assign._BLOCK", 2)
+    for lvl, w in whole.items():
+        out = assigner.assign(titles, duty_embeddings=emb, k=4, level=lvl)
+        assert out.codes.tolist() == w.codes.tolist() and out.basis == w.basis
+        np.testing.assert_allclose(out.confidence, w.confidence, atol=1e-6)
+
+
 def test_cache_is_reused_and_keyed_by_encoder(encoder, tmp_path):
     first = CountingEncoder(encoder)
     a = OccupationAssigner(first, titles=TITLES, tasks=TASKS, cache_dir=tmp_path)

@@ -53,6 +53,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .data.build import TITLE_SOURCES  # where a title comes from, in the title table's order
 from .io import require_columns
 from .kernels import reduce
 from .occupations import _read_parquet, load_crosswalk, load_occupations, load_tasks
@@ -63,9 +64,6 @@ if TYPE_CHECKING:  # the encoder pulls in torch
 __all__ = ["OccupationAssigner", "Assignments", "load_titles", "normalize_title", "clean_posting_title",
            "resolve_cache_dir", "TITLE_SOURCES", "LEVELS"]
 
-#: Where a title comes from: the occupation's own title, O*NET alternate titles, their short
-#: forms, titles reported by incumbents.
-TITLE_SOURCES = ("occupation", "alternate", "short", "reported")
 #: Levels the assignment can be given at.
 LEVELS = ("onet", "soc2018")
 

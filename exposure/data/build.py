@@ -13,15 +13,15 @@ twice gives byte-identical files. Exposure labels and ratings are never copied.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pcsv
-import pyarrow.parquet as pq
+
+# pyarrow.csv, pyarrow.parquet and argparse are imported where used: exposure.assign imports
+# TITLE_SOURCES from here, so importing this module must stay cheap and free of side effects.
 
 __all__ = ["build", "TASK_SCHEMA", "OCCUPATION_SCHEMA", "TITLE_SCHEMA", "TITLE_SOURCES"]
 
@@ -35,7 +35,8 @@ TASK_SCHEMA = pa.schema([
     ("task", pa.string()),
 ])
 OCCUPATION_SCHEMA = pa.schema([("soc_code", pa.string()), ("title", pa.string()), ("description", pa.string())])
-#: Where a title of the title table comes from, in the order the table lists them.
+#: Where a title of the title table comes from, in the order the table lists them: the occupation's
+#: own title, O*NET alternate titles, their short forms, titles reported by incumbents.
 TITLE_SOURCES = ("occupation", "alternate", "short", "reported")
 #: Columns of the shipped title table: every name O*NET 29.1 gives an occupation.
 TITLE_SCHEMA = pa.schema([
@@ -60,6 +61,8 @@ def _read_tsv(path: Path, quoted: bool) -> pa.Table:
     ``onet_tasks.tsv`` quotes fields CSV-style (``"Conduct ""head counts"" ..."``);
     the O*NET text files are plain tab-separated and hold bare quotes.
     """
+    import pyarrow.csv as pcsv
+
     with open(path, encoding="utf-8") as f:
         names = f.readline().rstrip("\n").split("\t")
     return pcsv.read_csv(
@@ -69,6 +72,8 @@ def _read_tsv(path: Path, quoted: bool) -> pa.Table:
 
 
 def _write_parquet(table: pa.Table, path: Path) -> None:
+    import pyarrow.parquet as pq
+
     pq.write_table(table, path, compression="zstd", compression_level=19, use_dictionary=True,
                    write_statistics=False, store_schema=True)
 
@@ -89,12 +94,12 @@ def _title_table(source: Path, occ: pa.Table) -> pa.Table:
     alt = _read_tsv(source / _SOURCES["onet29_alternate_titles"], quoted=False)
     rep = _read_tsv(source / _SOURCES["onet29_reported_titles"], quoted=False)
     short = alt.filter(pc.not_equal(alt["Short Title"], "n/a"))
-    parts = [(occ["soc_code"], occ["title"], "occupation"),
-             (alt["O*NET-SOC Code"], alt["Alternate Title"], "alternate"),
-             (short["O*NET-SOC Code"], short["Short Title"], "short"),
-             (rep["O*NET-SOC Code"], rep["Reported Job Title"], "reported")]
-    tables = [pa.table({"soc_code": codes, "title": pc.utf8_trim_whitespace(titles),
-                        "source": pa.array([name] * len(codes), pa.string())}) for codes, titles, name in parts]
+    parts = {"occupation": (occ["soc_code"], occ["title"]),
+             "alternate": (alt["O*NET-SOC Code"], alt["Alternate Title"]),
+             "short": (short["O*NET-SOC Code"], short["Short Title"]),
+             "reported": (rep["O*NET-SOC Code"], rep["Reported Job Title"])}
+    tables = [pa.table({"soc_code": parts[name][0], "title": pc.utf8_trim_whitespace(parts[name][1]),
+                        "source": pa.array([name] * len(parts[name][0]), pa.string())}) for name in TITLE_SOURCES]
     table = pa.concat_tables(tables)
     unknown = pc.invert(pc.is_in(table["soc_code"], value_set=occ["soc_code"]))
     if pc.any(unknown).as_py():
@@ -105,6 +110,8 @@ def _title_table(source: Path, occ: pa.Table) -> pa.Table:
 
 def build(source: Path, out: Path) -> list[Path]:
     """Write the catalogue files from ``source`` (a folder laid out like ``shared/data``) into ``out``."""
+    import pyarrow.csv as pcsv
+
     missing = [rel for rel in _SOURCES.values() if not (source / rel).is_file()]
     if missing:
         raise FileNotFoundError(f"{source} lacks {', '.join(missing)}")
@@ -151,6 +158,8 @@ def build(source: Path, out: Path) -> list[Path]:
 
 
 def main(argv=None) -> int:
+    import argparse
+
     default = Path(os.environ.get("EXPOSURE_DATA", Path(__file__).resolve().parents[3] / "shared" / "data"))
     parser = argparse.ArgumentParser(prog="python -m exposure.data.build", description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)

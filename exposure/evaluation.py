@@ -196,8 +196,7 @@ def cross_validate_heads(emb: np.ndarray, cap_features: np.ndarray, exposure: np
         t0 = time.perf_counter()
         heads = train_heads(emb[tr], cap_features[tr], exposure[tr], automation[tr], groups[tr],
                             strengths=STRENGTHS if strengths is None else strengths)
-        probs[te] = heads.exposure.predict_proba(heads.features(emb[te], cap_features[te], "exposure"))
-        auto_p[te] = heads.automation.predict_proba(heads.features(emb[te], cap_features[te], "automation"))
+        probs[te], auto_p[te] = heads.predict_proba(emb[te], cap_features[te])
         fold[te] = f
         chosen.append({k: v["strength"] for k, v in heads.manifest["selection"].items()})
         if progress:

@@ -40,7 +40,7 @@ import os
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -138,6 +138,7 @@ class NeighbourIndex:
     keys: np.ndarray
     labels: Dict[str, np.ndarray]
     n_classes: Dict[str, int]
+    _keys32: Optional[Tuple[np.ndarray, np.ndarray]] = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def fit(cls, emb: np.ndarray, labels: Mapping[str, np.ndarray], n_classes: Mapping[str, int],
@@ -160,21 +161,31 @@ class NeighbourIndex:
         z = (np.asarray(emb, dtype=np.float32) - self.mean) @ self.components
         return z / np.maximum(np.linalg.norm(z, axis=1, keepdims=True), 1e-12)
 
-    def features(self, emb: np.ndarray, name: str, query_groups: Optional[np.ndarray] = None,
-                 key_groups: Optional[np.ndarray] = None) -> np.ndarray:
+    def _float_keys(self) -> np.ndarray:
+        """``keys`` as float32 (they are stored as float16), converted once."""
+        if self._keys32 is None or self._keys32[0] is not self.keys:
+            self._keys32 = (self.keys, self.keys.astype(np.float32))
+        return self._keys32[1]
+
+    def features(self, emb: np.ndarray, name: Union[str, Sequence[str]], query_groups: Optional[np.ndarray] = None,
+                 key_groups: Optional[np.ndarray] = None) -> Union[np.ndarray, List[np.ndarray]]:
         """Neighbour features for label ``name``: float64 ``(n, 2*c + 1)``.
 
         The softmax-weighted (temperature ``KNN_TEMPERATURE``) label shares of the
         nearest ``KNN_K`` labelled tasks, then the best similarity. With groups,
         keys of the query's own group are left out (used while training).
+        ``name`` may be several label names: one neighbour search serves them
+        all, and the result is a list with one block per name.
         """
+        names = [name] if isinstance(name, str) else list(name)
         q = self.project(emb)
-        keys = self.keys.astype(np.float32)
-        y, c = self.labels[name], self.n_classes[name]
+        keys = self._float_keys()
         kmax = min(max(KNN_K), keys.shape[0])
-        out = np.zeros((q.shape[0], len(KNN_K) * c + 1))
-        onehot = np.eye(c)[y]
+        sizes = [self.n_classes[nm] for nm in names]
+        onehots = [np.eye(c)[self.labels[nm]] for nm, c in zip(names, sizes)]
+        outs = [np.zeros((q.shape[0], len(KNN_K) * c + 1)) for c in sizes]
         for a in range(0, q.shape[0], _CHUNK):
+            # 1. the nearest kmax keys, best first
             s = q[a:a + _CHUNK] @ keys.T
             if query_groups is not None:
                 s[query_groups[a:a + _CHUNK, None] == key_groups[None, :]] = -np.inf
@@ -182,20 +193,29 @@ class NeighbourIndex:
             top = np.take_along_axis(s, idx, 1)
             order = np.argsort(-top, axis=1, kind="stable")
             idx, top = np.take_along_axis(idx, order, 1), np.take_along_axis(top, order, 1).astype(np.float64)
+            # 2. their softmax-weighted label shares, for every label set
             for j, k in enumerate(KNN_K):
                 w = np.exp((top[:, :k] - top[:, :1]) / KNN_TEMPERATURE)
                 w /= w.sum(axis=1, keepdims=True)
-                out[a:a + _CHUNK, j * c:(j + 1) * c] = np.einsum("nk,nkc->nc", w, onehot[idx[:, :k]])
-            out[a:a + _CHUNK, -1] = top[:, 0]
-        return out
+                for out, onehot, c in zip(outs, onehots, sizes):
+                    out[a:a + _CHUNK, j * c:(j + 1) * c] = np.einsum("nk,nkc->nc", w, onehot[idx[:, :k]])
+            for out in outs:
+                out[a:a + _CHUNK, -1] = top[:, 0]
+        return outs[0] if isinstance(name, str) else outs
 
 
-def head_features(emb: np.ndarray, cap_features: np.ndarray, index: NeighbourIndex, name: str,
+def head_features(emb: np.ndarray, cap_features: np.ndarray, index: NeighbourIndex, name: Union[str, Sequence[str]],
                   query_groups: Optional[np.ndarray] = None,
-                  key_groups: Optional[np.ndarray] = None) -> np.ndarray:
-    """The full feature matrix of a head: embedding, capability features, neighbour features."""
-    return np.hstack([np.asarray(emb, dtype=np.float64), cap_features,
-                      index.features(emb, name, query_groups, key_groups)])
+                  key_groups: Optional[np.ndarray] = None) -> Union[np.ndarray, List[np.ndarray]]:
+    """The full feature matrix of a head: embedding, capability features, neighbour features.
+
+    Several label names give a list of matrices, one per name, from one neighbour search.
+    """
+    base = np.hstack([np.asarray(emb, dtype=np.float64), cap_features])
+    knn = index.features(emb, name, query_groups, key_groups)
+    if isinstance(name, str):
+        return np.hstack([base, knn])
+    return [np.hstack([base, block]) for block in knn]
 
 
 # --------------------------------------------------------------------------- readout
@@ -362,12 +382,19 @@ class Heads:
     def features(self, emb: np.ndarray, cap_features: np.ndarray, name: str) -> np.ndarray:
         return head_features(emb, cap_features, self.index, name)
 
+    def predict_proba(self, emb: np.ndarray, cap_features: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        """Class probabilities of both heads: exposure ``(n, 3)`` and automation ``(n, 5)``, float64.
+
+        One neighbour search serves both heads.
+        """
+        x_exp, x_auto = head_features(emb, cap_features, self.index, ("exposure", "automation"))
+        return self.exposure.predict_proba(x_exp), self.automation.predict_proba(x_auto)
+
     def predict(self, emb: np.ndarray, cap_features: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         """``(P(E0), P(E1), P(E2))`` per task (float64 ``(n, 3)``) and the automation score (``(n,)`` in [0, 1])."""
         if emb.shape[0] == 0:
             return np.zeros((0, 3)), np.zeros(0)
-        probs = self.exposure.predict_proba(self.features(emb, cap_features, "exposure"))
-        pa = self.automation.predict_proba(self.features(emb, cap_features, "automation"))
+        probs, pa = self.predict_proba(emb, cap_features)
         levels = np.arange(pa.shape[1]) / (pa.shape[1] - 1)
         return probs, pa @ levels
 
@@ -477,9 +504,9 @@ def train_heads(emb: np.ndarray, cap_features: np.ndarray, exposure: np.ndarray,
                                {"exposure": len(EXPOSURE_CLASSES), "automation": len(AUTOMATION_CLASSES)})
     fitted = {}
     selection = {}
-    for name, y, c in (("exposure", exposure, len(EXPOSURE_CLASSES)),
-                       ("automation", automation, len(AUTOMATION_CLASSES))):
-        x = head_features(emb, cap_features, index, name, groups, groups)
+    xs = head_features(emb, cap_features, index, ("exposure", "automation"), groups, groups)
+    for (name, y, c), x in zip((("exposure", exposure, len(EXPOSURE_CLASSES)),
+                                ("automation", automation, len(AUTOMATION_CLASSES))), xs):
         lam, losses = select_strength(x, y, c, groups, strengths, inner_folds)
         fitted[name] = fit_softmax(x, y, c, lam)
         selection[name] = {"strength": lam, "inner_cv_log_loss": {str(k): round(v, 6) for k, v in losses.items()}}

@@ -85,6 +85,23 @@ def test_heads_learn_a_synthetic_rule(synthetic_heads):
     assert set(heads.manifest["selection"]) == {"exposure", "automation"}
 
 
+def test_one_neighbour_search_serves_both_label_sets(synthetic_heads):
+    heads, _ = synthetic_heads
+    emb, capf, _, _, socs, _ = _synthetic(seed=3, n=250)
+    index, key_socs = heads.index, _synthetic()[4]  # the keys are the training rows
+    for groups in ((None, None), (socs, key_socs)):  # inference, and leave-own-occupation-out training
+        both = index.features(emb, ("exposure", "automation"), *groups)
+        assert len(both) == 2
+        for name, block in zip(("exposure", "automation"), both):
+            np.testing.assert_array_equal(block, index.features(emb, name, *groups))
+    p_exp, p_auto = heads.predict_proba(emb, capf)
+    np.testing.assert_array_equal(p_exp, heads.exposure.predict_proba(heads.features(emb, capf, "exposure")))
+    np.testing.assert_array_equal(p_auto, heads.automation.predict_proba(heads.features(emb, capf, "automation")))
+    probs, auto = heads.predict(emb, capf)
+    np.testing.assert_array_equal(probs, p_exp)
+    np.testing.assert_allclose(auto, p_auto @ (np.arange(5) / 4), atol=1e-15)
+
+
 def test_training_is_deterministic(tmp_path):
     emb, capf, exposure, automation, socs, _ = _synthetic(n=200, groups=10)
     digests = []

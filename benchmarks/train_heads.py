@@ -21,11 +21,9 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from exposure import ExposureModel, __version__
 from exposure.evaluation import _embed, _join, _read_inputs
-from exposure.heads import STRENGTHS, capability_features, encoder_fingerprint, train_heads
+from exposure.heads import STRENGTHS, encoder_fingerprint, train_heads
 
 DATA_FILES = ("onet_tasks.tsv", "task_labels_train.tsv", "occupation_ratings_train.csv")
 
@@ -52,9 +50,7 @@ def main(argv=None) -> int:
     model = ExposureModel(device="cpu", calibrated=False)
     emb = _embed(model, d["text"], args.embeddings_cache, lambda m: print(m, file=sys.stderr))
     caps = model.capabilities
-    cap_emb, counter_emb = model._reference_embeddings()
-    headline = np.isin(np.array(caps.technologies), caps.headline_technologies)
-    capf = capability_features(emb, cap_emb, counter_emb, caps.technology_index, headline)
+    capf = model.capability_features(emb)
 
     cv = None
     if args.metrics and args.metrics.is_file():

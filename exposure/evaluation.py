@@ -464,7 +464,6 @@ def reproduce_eloundou(labels: Union[str, Path], ratings: Union[str, Path], task
     Writes ``metrics.md``, ``metrics.json``, ``occupations_beta.png`` and
     ``reliability.png`` (with matplotlib) to ``output``; returns the metrics.
     """
-    from .heads import capability_features
     from .scoring import ExposureModel
 
     t_start = time.perf_counter()
@@ -478,9 +477,7 @@ def reproduce_eloundou(labels: Union[str, Path], ratings: Union[str, Path], task
     emb = _embed(model, d["text"], Path(embeddings_cache) if embeddings_cache else None, log)
     zero = model.score_embeddings(emb)
     caps = model.capabilities
-    cap_emb, counter_emb = model._reference_embeddings()
-    capf = capability_features(emb, cap_emb, counter_emb, caps.technology_index,
-                               np.isin(np.array(caps.technologies), caps.headline_technologies))
+    capf = model.capability_features(emb)
     t0 = time.perf_counter()
     cv = cross_validate_heads(emb, capf, d["human"], d["automation"], d["soc"], folds, strengths, progress=log)
     train_s = time.perf_counter() - t0

@@ -252,6 +252,28 @@ class ExposureModel:
                 -1, self._cap_emb.shape[1])
         return self._cap_emb, self._counter_emb
 
+    def capability_features(self, embeddings: np.ndarray) -> np.ndarray:
+        """The capability features a head reads (:func:`exposure.heads.capability_features`), float64 ``(n, f)``.
+
+        Pooled similarities of each embedding to every technology's statements, to the capability
+        set's headline technologies together, and to the counter-statements. ``embeddings``: float32
+        ``(n, dim)`` unit rows from this model's encoder.
+        """
+        caps, counters = self._reference_embeddings()
+        emb = self._check_embeddings(embeddings, caps.shape[1])
+        headline = self.capabilities.headline_technologies
+        # A head pools the capability set's headline; it is the model's own unless other technologies were chosen.
+        mask = (self._headline_mask if set(self.headline) == set(headline)
+                else np.isin(np.array(self.technologies), headline))
+        return capability_features(emb, caps, counters, self.capabilities.technology_index, mask)
+
+    @staticmethod
+    def _check_embeddings(embeddings: np.ndarray, dim: int) -> np.ndarray:
+        emb = np.asarray(embeddings)
+        if emb.ndim != 2 or emb.shape[1] != dim:
+            raise ValueError(f"embeddings must have shape (n, {dim}), got {emb.shape}")
+        return emb
+
     def score_tasks(self, texts: Sequence[Optional[str]], show_progress: bool = False) -> TaskScores:
         """Embed and score task statements; see :meth:`score_embeddings`."""
         texts = [texts] if isinstance(texts, str) else list(texts)
@@ -271,9 +293,7 @@ class ExposureModel:
     def score_embeddings(self, embeddings: np.ndarray, texts: Optional[list] = None) -> TaskScores:
         """Score precomputed task embeddings (float32 ``(n, dim)``, unit rows, from this model's encoder)."""
         caps, counters = self._reference_embeddings()
-        emb = np.asarray(embeddings)
-        if emb.ndim != 2 or emb.shape[1] != caps.shape[1]:
-            raise ValueError(f"embeddings must have shape (n, {caps.shape[1]}), got {emb.shape}")
+        emb = self._check_embeddings(embeddings, caps.shape[1])
         T = self.temperature
         groups = self.capabilities.technology_index
         n_tech = len(self.technologies)
@@ -306,10 +326,7 @@ class ExposureModel:
         probabilities = automation = None
         if self.head is not None:
             # 5. calibrated headline: the head's P(E1) + 0.5 P(E2)
-            caps_set = self.capabilities
-            features = capability_features(emb, caps, counters, groups,
-                                           np.isin(np.array(self.technologies), caps_set.headline_technologies))
-            probs, auto = self.head.predict(emb, features)
+            probs, auto = self.head.predict(emb, self.capability_features(emb))
             probabilities, automation = probs.astype(np.float32), auto.astype(np.float32)
             exposure = (probabilities[:, 1] + 0.5 * probabilities[:, 2]).astype(np.float32)
         ev_index, ev_sim = np.array(top.indices), np.array(top.values)

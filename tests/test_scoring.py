@@ -200,3 +200,19 @@ def test_damaged_head_is_an_error(encoder, tmp_path):
     with pytest.raises(HeadFileError, match="checksum mismatch"):
         ExposureModel(encoder, head=tmp_path / "default.json")
     assert isinstance(Heads.load(), Heads)
+
+
+def test_capability_features_are_the_heads_recipe(model, encoder):
+    from exposure.heads import capability_features
+
+    emb = encoder.encode(TASKS)
+    caps = model.capabilities
+    cap_emb, counter_emb = encoder.encode(caps.statements), encoder.encode(caps.counter_statements)
+    expected = capability_features(emb, cap_emb, counter_emb, caps.technology_index,
+                                   np.isin(np.array(caps.technologies), caps.headline_technologies))
+    np.testing.assert_allclose(model.capability_features(emb), expected, atol=1e-6)
+    # A model pooling other technologies still gives the features the head reads (the set's headline).
+    other = ExposureModel(encoder, technologies=["vision"], calibrated=False)
+    np.testing.assert_allclose(other.capability_features(emb), expected, atol=1e-6)
+    with pytest.raises(ValueError, match=r"embeddings must have shape \(n, 384\)"):
+        model.capability_features(np.zeros((2, 5), dtype=np.float32))

@@ -78,6 +78,9 @@ KNN_TEMPERATURE = 0.05
 #: L2 strengths tried by the inner grouped cross-validation (per-task mean loss + lam/2 |W|^2).
 STRENGTHS = (0.01, 0.03, 0.1, 0.3)
 _CHUNK = 2048
+#: Rows per block in :meth:`Heads.predict_proba`: the features and the neighbour search's scratch
+#: (a block x labelled-tasks similarity matrix and its argpartition) grow with the rows scored at once.
+PREDICT_BLOCK = 1024
 
 
 class HeadMismatchError(ValueError):
@@ -385,10 +388,17 @@ class Heads:
     def predict_proba(self, emb: np.ndarray, cap_features: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         """Class probabilities of both heads: exposure ``(n, 3)`` and automation ``(n, 5)``, float64.
 
-        One neighbour search serves both heads.
+        One neighbour search serves both heads; rows go through in blocks of :data:`PREDICT_BLOCK`,
+        so the scratch memory does not grow with ``n``.
         """
-        x_exp, x_auto = head_features(emb, cap_features, self.index, ("exposure", "automation"))
-        return self.exposure.predict_proba(x_exp), self.automation.predict_proba(x_auto)
+        n = emb.shape[0]
+        probs = np.zeros((n, len(EXPOSURE_CLASSES)))
+        auto = np.zeros((n, len(AUTOMATION_CLASSES)))
+        for a in range(0, n, PREDICT_BLOCK):
+            rows = slice(a, a + PREDICT_BLOCK)
+            x_exp, x_auto = head_features(emb[rows], cap_features[rows], self.index, ("exposure", "automation"))
+            probs[rows], auto[rows] = self.exposure.predict_proba(x_exp), self.automation.predict_proba(x_auto)
+        return probs, auto
 
     def predict(self, emb: np.ndarray, cap_features: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         """``(P(E0), P(E1), P(E2))`` per task (float64 ``(n, 3)``) and the automation score (``(n,)`` in [0, 1])."""

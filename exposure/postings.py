@@ -55,8 +55,6 @@ EXPOSED_THRESHOLD = 0.5
 #: Longer texts are cut to this many characters before splitting (status ``truncated``).
 MAX_CHARS = 100_000
 TOP_DUTIES = 3
-# Rows scored per ExposureModel.score_embeddings call: bounds the calibrated head's scratch memory.
-_SCORE_BLOCK = 1024
 
 
 class EmbeddingCache:
@@ -293,17 +291,16 @@ def occupation_scores(model, release: str = "29.1", embeddings: Optional[np.ndar
                       cache_dir: Union[str, Path, None, bool] = None):
     """Occupation-level scores of the shipped O*NET catalogue by ``model``, cached on disk.
 
-    The table of :func:`exposure.occupations.score_occupations` (``soc_code``,
+    The table of :func:`exposure.occupations.score_occupations` without top tasks (``soc_code``,
     ``exposure``, ``exposure_<technology>``...), computed once per model and
     cached as Parquet in ``cache_dir`` (default: :func:`exposure.assign.resolve_cache_dir`,
     ``False``: no disk cache) under a key of the encoder, its dtype, the capability set,
     the head and the rule's parameters. ``embeddings``: the catalogue's task embeddings,
     row-aligned with ``load_tasks(release)``, to skip the encoder (about two minutes).
     """
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from .occupations import load_tasks, occupation_table
+    from .occupations import score_occupations
 
     path = None
     if cache_dir is not False:
@@ -316,17 +313,7 @@ def occupation_scores(model, release: str = "29.1", embeddings: Optional[np.ndar
                 return pq.read_table(path)
             except (OSError, ValueError):
                 pass  # damaged: rebuilt below
-    tasks = load_tasks(release)
-    if embeddings is None:
-        embeddings = model.encoder.encode(tasks["task"].to_pylist())
-    if len(embeddings) != tasks.num_rows:
-        raise ValueError(f"embeddings have {len(embeddings)} rows; O*NET {release} has {tasks.num_rows} tasks")
-    # In blocks: the calibrated head's scratch memory grows with the rows scored at once.
-    scored = pa.concat_tables([model.score_embeddings(embeddings[a:a + _SCORE_BLOCK]).to_arrow()
-                               for a in range(0, len(embeddings), _SCORE_BLOCK)])
-    for name in ("soc_code", "task_id", "weight", "task"):
-        scored = scored.append_column(name, tasks[name])
-    table = occupation_table(scored, release, top_tasks=0)
+    table = score_occupations(model, release, top_tasks=0, embeddings=embeddings)
     if path is not None:
         import os
         import tempfile
@@ -558,12 +545,9 @@ class PostingScorer:
                 todo.setdefault(t, j)
         if todo:
             first = np.fromiter(todo.values(), dtype=np.int64, count=len(todo))
-            blocks = []
-            for a in range(0, len(first), _SCORE_BLOCK):
-                s = self.model.score_embeddings(emb[first[a:a + _SCORE_BLOCK]])
-                ev = s.evidence_index[:, 0] if s.evidence_index.shape[1] else -np.ones(len(s))
-                blocks.append(np.column_stack([s.exposure, s.technology_scores, ev]).astype(np.float32))
-            new = np.vstack(blocks)
+            s = self.model.score_embeddings(emb[first])
+            ev = s.evidence_index[:, 0] if s.evidence_index.shape[1] else -np.ones(len(s))
+            new = np.column_stack([s.exposure, s.technology_scores, ev]).astype(np.float32)
             self._duty_scores.put(list(todo), new)
             where = {t: k for k, t in enumerate(todo)}
             for j, (t, f) in enumerate(zip(texts, found)):

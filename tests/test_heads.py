@@ -173,3 +173,17 @@ def _shipped(name):
     from exposure.heads import _shipped_root
 
     return str(_shipped_root() / name)
+
+
+def test_predict_goes_through_in_blocks(synthetic_heads, monkeypatch):
+    import exposure.heads as heads_module
+
+    heads, _ = synthetic_heads
+    emb, capf, _, _, _, _ = _synthetic(seed=5, n=50)
+    whole = heads.predict(emb, capf)
+    monkeypatch.setattr(heads_module, "PREDICT_BLOCK", 7)
+    blocks = heads.predict(emb, capf)
+    for a, b in zip(whole, blocks):  # float32 products may round differently for other row counts
+        np.testing.assert_allclose(a, b, atol=1e-5)
+    probs, auto = heads.predict(emb[:0], capf[:0])
+    assert probs.shape == (0, 3) and auto.shape == (0,)

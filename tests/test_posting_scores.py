@@ -178,3 +178,18 @@ def test_lru_cache_evicts_the_least_recently_used():
     assert len(c) == 2 and c.hits == 3 and c.misses == 1
     with pytest.raises(ValueError, match="max_entries"):
         EmbeddingCache(-1)
+
+
+def test_occupation_scores_are_score_occupations_cached(model, tmp_path):
+    from exposure.occupations import load_tasks, score_occupations
+    from exposure.postings import occupation_scores
+
+    rng = np.random.default_rng(0)
+    emb = rng.standard_normal((load_tasks("29.1").num_rows, model.encoder.dim)).astype(np.float32)
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    got = occupation_scores(model, "29.1", embeddings=emb, cache_dir=tmp_path)
+    assert got.equals(score_occupations(model, "29.1", top_tasks=0, embeddings=emb))
+    assert len(list(tmp_path.glob("occupation-scores-29.1-*.parquet"))) == 1
+    assert occupation_scores(model, "29.1", embeddings=emb[:5], cache_dir=tmp_path).equals(got)  # from the cache
+    with pytest.raises(ValueError, match="embeddings have 5 rows"):
+        occupation_scores(model, "29.1", embeddings=emb[:5], cache_dir=False)

@@ -300,8 +300,10 @@ class BatchJob:
             "input": {"path": str(self.input.resolve()), "size": self.input.stat().st_size,
                       "head_sha256": _head_digest(self.input)},
             "columns": dict(zip(("id", "title", "text"), self.columns)),
-            "model": {"encoder": getattr(enc, "name", None), "dtype": str(getattr(enc, "dtype", "")),
-                      "capabilities": f"{m.capabilities.name} {m.capabilities.version}", "headline": m.head_note,
+            # The fingerprint tells two heads (or capability sets) apart; the rest is for people reading it.
+            "model": {"fingerprint": m.fingerprint(), "encoder": getattr(enc, "name", None),
+                      "dtype": str(getattr(enc, "dtype", "")), "calibrated": m.calibrated,
+                      "capabilities": f"{m.capabilities.name} {m.capabilities.version}",
                       "technologies": list(m.technologies), "assigner": type(scorer.assigner).__name__
                       if scorer.assigner is not None else None, "max_chars": scorer.max_chars},
         }

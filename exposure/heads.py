@@ -381,6 +381,14 @@ class Heads:
                 f"v{capabilities.version} (checksum {capabilities.checksum[:12]}); use calibrated=False for the "
                 "zero-shot rule with your own capability set")
 
+    @property
+    def checksum(self) -> str:
+        """sha256 of the weights as :meth:`save` writes them (for a shipped head, the manifest's).
+
+        Computed from the arrays (a few milliseconds), so a head trained or changed in memory has its own.
+        """
+        return _sha256(_write_npz(self._arrays()))
+
     # ------------------------------------------------------------- inference
     def features(self, emb: np.ndarray, cap_features: np.ndarray, name: str) -> np.ndarray:
         return head_features(emb, cap_features, self.index, name)

@@ -17,7 +17,6 @@ The public names of :mod:`exposure.units` are importable from here too.
 from __future__ import annotations
 
 import copy
-import hashlib
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -277,16 +276,6 @@ def posting_schema(technologies: Sequence[str]):
     return pa.schema(fields)
 
 
-def _model_key(model) -> str:
-    """A checksum of what an occupation score depends on: encoder, dtype, capability set, head, rule."""
-    enc = model.encoder
-    caps = model.capabilities
-    parts = [getattr(enc, "name", "?"), str(getattr(enc, "dim", "?")), str(getattr(enc, "dtype", "")),
-             caps.name, str(caps.version), *caps.statements, *caps.counter_statements, model.head_note,
-             ",".join(model.headline), f"{model.temperature}", f"{model.scale}"]
-    return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:20]
-
-
 def occupation_scores(model, release: str = "29.1", embeddings: Optional[np.ndarray] = None,
                       cache_dir: Union[str, Path, None, bool] = None):
     """Occupation-level scores of the shipped O*NET catalogue by ``model``, cached on disk.
@@ -294,9 +283,10 @@ def occupation_scores(model, release: str = "29.1", embeddings: Optional[np.ndar
     The table of :func:`exposure.occupations.score_occupations` without top tasks (``soc_code``,
     ``exposure``, ``exposure_<technology>``...), computed once per model and
     cached as Parquet in ``cache_dir`` (default: :func:`exposure.assign.resolve_cache_dir`,
-    ``False``: no disk cache) under a key of the encoder, its dtype, the capability set,
-    the head and the rule's parameters. ``embeddings``: the catalogue's task embeddings,
-    row-aligned with ``load_tasks(release)``, to skip the encoder (about two minutes).
+    ``False``: no disk cache) under the model's :meth:`~exposure.scoring.ExposureModel.fingerprint`
+    (encoder, dtype, capability set, head weights, the rule's parameters). ``embeddings``: the
+    catalogue's task embeddings, row-aligned with ``load_tasks(release)``, to skip the encoder
+    (about two minutes).
     """
     import pyarrow.parquet as pq
 
@@ -307,7 +297,7 @@ def occupation_scores(model, release: str = "29.1", embeddings: Optional[np.ndar
         from .assign import resolve_cache_dir
 
         folder = resolve_cache_dir(None if cache_dir in (None, True) else cache_dir)
-        path = folder / f"occupation-scores-{release}-{_model_key(model)}.parquet"
+        path = folder / f"occupation-scores-{release}-{model.fingerprint()[:20]}.parquet"
         if path.is_file():
             try:
                 return pq.read_table(path)

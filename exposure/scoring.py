@@ -22,6 +22,8 @@ per-technology scores and the margin stay zero-shot either way.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from dataclasses import dataclass, field
 from typing import Optional, Sequence, Union
@@ -243,6 +245,18 @@ class ExposureModel:
                else f"zero-shot rule ({self.head_note.split(';')[0]})")
         return (f"ExposureModel(encoder={self.encoder!r}, capabilities='{self.capabilities.name}' "
                 f"v{self.capabilities.version} ({len(self.capabilities)} statements), exposure={how})")
+
+    def fingerprint(self) -> str:
+        """sha256 hex digest of what the scores depend on: the encoder (name, width, dtype), the capability
+        set's checksum, the head's weights (``None`` without a head), the headline technologies, the
+        temperature and the scale. Scores made under different fingerprints are not interchangeable."""
+        enc = self.encoder
+        parts = {"encoder": {"name": str(getattr(enc, "name", enc)), "dim": getattr(enc, "dim", None),
+                             "dtype": str(getattr(enc, "dtype", ""))},
+                 "capabilities": self.capabilities.checksum,
+                 "head": None if self.head is None else self.head.checksum,
+                 "headline": list(self.headline), "temperature": self.temperature, "scale": self.scale}
+        return hashlib.sha256(json.dumps(parts, sort_keys=True).encode("utf-8")).hexdigest()
 
     def _reference_embeddings(self) -> tuple[np.ndarray, np.ndarray]:
         """Capability and counter-statement embeddings, computed once per model."""

@@ -216,3 +216,19 @@ def test_capability_features_are_the_heads_recipe(model, encoder):
     np.testing.assert_allclose(other.capability_features(emb), expected, atol=1e-6)
     with pytest.raises(ValueError, match=r"embeddings must have shape \(n, 384\)"):
         model.capability_features(np.zeros((2, 5), dtype=np.float32))
+
+
+def test_fingerprint_tells_models_apart(model, zero_shot, encoder, tmp_path):
+    import copy
+
+    assert model.fingerprint() == ExposureModel(encoder).fingerprint()  # same settings, same fingerprint
+    assert model.head.checksum == model.head.manifest["weights"]["sha256"]
+    assert zero_shot.fingerprint() != model.fingerprint()  # calibrated=False
+    assert ExposureModel(encoder, calibrated=False, scale=0.06).fingerprint() != zero_shot.fingerprint()
+    # Another head under the same name and manifest: only its weights differ.
+    other = copy.deepcopy(model.head)
+    other.exposure.bias = other.exposure.bias + 0.01
+    retrained = ExposureModel(encoder, head=other.save(tmp_path, "default"))
+    assert retrained.calibrated and retrained.head_note == f"head {str(tmp_path / 'default.json')!r}"
+    assert retrained.fingerprint() != model.fingerprint()
+    assert ExposureModel(encoder, head=other).fingerprint() == retrained.fingerprint()  # in memory: the same weights

@@ -138,18 +138,10 @@ def _posting_scorer(args: argparse.Namespace):
     from .postings import PostingScorer
 
     model = _model(args)
-    assigner = None
     if not args.no_assign:
-        from .assign import OccupationAssigner
-
         print("loading the occupation indexes (built and cached on disk at first use)", file=sys.stderr)
-        assigner = OccupationAssigner(model.encoder)
-        assigner.title_index(), assigner.task_index()
-    scorer = PostingScorer(model, assigner=assigner, cache=args.cache_size, max_chars=args.max_chars)
-    if assigner is not None:
-        # Posting titles repeat; with the indexes built, the assigner encodes them through the unit cache too.
-        assigner.encoder = scorer.encoder
-    return scorer
+    return PostingScorer(model, assigner=None if args.no_assign else "default", cache=args.cache_size,
+                         max_chars=args.max_chars)
 
 
 def _model(args: argparse.Namespace, technologies=None):

@@ -344,7 +344,9 @@ class PostingScorer:
             :class:`~exposure.assign.OccupationAssigner` on the model's encoder) or any object
             with ``assign(titles, duty_embeddings=..., k=3)`` returning ``codes``, ``titles``,
             ``confidence`` ``(n, k)`` arrays (and optionally ``basis``), as
-            :class:`~exposure.assign.OccupationAssigner` does.
+            :class:`~exposure.assign.OccupationAssigner` does. An ``OccupationAssigner`` on the
+            model's encoder has its indexes built (or loaded from the disk cache) here, and a copy
+            of it encodes the posting titles through the unit cache.
         occupation_scores: a table with ``soc_code``, ``exposure`` and ``exposure_<technology>``
             for the fallback; ``None``: the shipped O*NET 29.1 catalogue scored by ``model``
             (:func:`occupation_scores`, computed at the first posting without duties, cached on disk).
@@ -383,13 +385,29 @@ class PostingScorer:
             from .assign import OccupationAssigner
 
             assigner = OccupationAssigner(encoder)
-        self.assigner = assigner
+        self.assigner = self._titles_through_cache(assigner, encoder)
         self._occupation_table = occupation_scores
         self._occupation_lookup: Optional[dict] = None
         self.cache_dir = cache_dir
         self.max_chars = int(max_chars)
         # Scores of duties seen before: exposure, the technology scores, the best capability's index.
         self._duty_scores = EmbeddingCache(cache.max_entries, width=2 + len(model.technologies))
+
+    def _titles_through_cache(self, assigner, encoder):
+        """An assigner on the model's encoder as a copy that encodes posting titles through the unit cache.
+
+        Posting titles repeat, like boilerplate. The indexes are built (or loaded from the disk cache)
+        first, with the plain encoder, and shared with the caller's assigner: pushing the catalogue's
+        tens of thousands of texts through the cache would only evict the units. The caller's
+        assigner keeps its own encoder. Other assigners are used as they are.
+        """
+        if getattr(assigner, "encoder", None) is not encoder or not all(
+                callable(getattr(assigner, name, None)) for name in ("title_index", "task_index")):
+            return assigner
+        assigner.title_index(), assigner.task_index()
+        assigner = copy.copy(assigner)
+        assigner.encoder = self.encoder
+        return assigner
 
     def __repr__(self) -> str:
         return (f"PostingScorer(model={self.model!r}, assigner={type(self.assigner).__name__ if self.assigner else None}, "

@@ -193,3 +193,24 @@ def test_occupation_scores_are_score_occupations_cached(model, tmp_path):
     assert occupation_scores(model, "29.1", embeddings=emb[:5], cache_dir=tmp_path).equals(got)  # from the cache
     with pytest.raises(ValueError, match="embeddings have 5 rows"):
         occupation_scores(model, "29.1", embeddings=emb[:5], cache_dir=False)
+
+
+def test_titles_are_encoded_through_the_unit_cache(model, classifier, assigner):
+    from exposure.assign import clean_posting_title
+    from exposure.occupations import load_tasks
+
+    scorer = PostingScorer(model, classifier, assigner, occupation_scores=occupation_table(model.technologies))
+    # A copy on the cached encoder, sharing the indexes; the caller's assigner keeps its encoder.
+    assert scorer.assigner is not assigner and assigner.encoder is model.encoder
+    assert scorer.assigner.encoder is scorer.encoder
+    assert scorer.assigner.title_index() is assigner.title_index()
+    assert scorer.assigner.task_index() is assigner.task_index()
+    rows = _postings(2)
+    titles = [r["title"] for r in rows]
+    scorer.score(titles, [r["text"] for r in rows])
+    assert all(clean_posting_title(t) in scorer.cache for t in titles)
+    catalogue = set(load_tasks("29.1")["task"].to_pylist())
+    assert not any(t in scorer.cache for t in catalogue)  # the indexes were built with the plain encoder
+    # An assigner on another encoder is used as it is.
+    other = small_assigner(CachedEncoder(model.encoder))
+    assert PostingScorer(model, classifier, other).assigner is other

@@ -234,10 +234,8 @@ def _read_inputs(labels_path: Path, ratings_path: Path, tasks_path: Optional[Pat
         catalogue = read(tasks_path, delim(tasks_path))
         source = str(tasks_path)
     else:
-        try:
-            from .occupations import load_tasks
-        except ImportError:
-            raise ValueError("no O*NET catalogue shipped with this install: pass --tasks onet_tasks.tsv") from None
+        from .occupations import load_tasks
+
         catalogue, source = load_tasks("27"), "O*NET 27 (exposure.occupations.load_tasks)"
     if missing := {"soc_code", "task_id", "task", "weight"} - set(catalogue.column_names):
         raise ValueError(f"{source}: missing columns {sorted(missing)}")
@@ -266,7 +264,8 @@ def _join(labels, ratings, catalogue, source: str) -> dict:
             raise ValueError(f"column {column!r} has unknown labels {bad[:5]}; expected {', '.join(names)}")
         return np.array([pos[v] for v in values], dtype=np.int64)
 
-    from .heads import AUTOMATION_CLASSES, EXPOSURE_CLASSES
+    from .heads import AUTOMATION_CLASSES
+    from .occupations import EXPOSURE_CLASSES
 
     return {
         "soc": np.array(lab["soc_code"], dtype=str),
@@ -310,7 +309,7 @@ def _metrics(d: dict, preds: dict, auto: np.ndarray, n_boot: int, seed: int) -> 
     level = d["automation"] / 4.0
     occ_auto = np.bincount(inv, weights=w * auto, minlength=len(uniq)) / wsum
     occ_level = np.bincount(inv, weights=w * level, minlength=len(uniq)) / wsum
-    auto_class = None if auto is None else np.rint(auto * 4)
+    auto_class = np.rint(auto * 4)
 
     def occ_rows(rows):
         return np.unique(inv[rows], return_counts=True)
@@ -382,10 +381,8 @@ def _plots(out_dir: Path, metrics: dict, probs: np.ndarray, exposed: np.ndarray,
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    try:
-        from .occupations import SOC_MAJOR_GROUPS
-    except ImportError:
-        SOC_MAJOR_GROUPS = {}
+    from .occupations import SOC_MAJOR_GROUPS
+
     occ = metrics["_occupations"]
     codes = [c[:2] for c in occ["soc_code"]]
     majors = sorted(set(codes))

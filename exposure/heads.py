@@ -45,6 +45,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from .kernels import reduce
+from .occupations import EXPOSURE_CLASSES  # the rubric's classes, E0 E1 E2; defined with the aggregation
 
 __all__ = [
     "Heads",
@@ -65,7 +66,6 @@ __all__ = [
 ]
 
 HEADS_FORMAT = 1
-EXPOSURE_CLASSES = ("E0", "E1", "E2")
 AUTOMATION_CLASSES = ("T0", "T1", "T2", "T3", "T4")
 #: Encoded to fingerprint an encoder: a head works only with the encoder it was trained on.
 PROBE_TEXT = "Prepare written reports that summarize the results of data analyses."

@@ -187,3 +187,9 @@ def test_predict_goes_through_in_blocks(synthetic_heads, monkeypatch):
         np.testing.assert_allclose(a, b, atol=1e-5)
     probs, auto = heads.predict(emb[:0], capf[:0])
     assert probs.shape == (0, 3) and auto.shape == (0,)
+
+
+def test_exposure_classes_are_the_rubrics():
+    from exposure import occupations
+
+    assert EXPOSURE_CLASSES is occupations.EXPOSURE_CLASSES == ("E0", "E1", "E2")

@@ -214,3 +214,20 @@ def test_titles_are_encoded_through_the_unit_cache(model, classifier, assigner):
     # An assigner on another encoder is used as it is.
     other = small_assigner(CachedEncoder(model.encoder))
     assert PostingScorer(model, classifier, other).assigner is other
+
+
+def test_the_model_keeps_its_posting_scorer(model, classifier, assigner):
+    rows = _postings(2)
+    titles, texts = [r["title"] for r in rows], [r["text"] for r in rows]
+    table = occupation_table(model.technologies)
+    first = model.score_postings(titles, texts, classifier=classifier, assigner=assigner, occupation_scores=table,
+                                 cache=5000)
+    kept = model._posting_scorer[1]
+    hits, misses = kept.cache.hits, kept.cache.misses
+    again = model.score_postings(titles, texts, classifier=classifier, assigner=assigner, occupation_scores=table,
+                                 cache=5000)
+    assert model._posting_scorer[1] is kept  # the same scorer, its caches warm: nothing encoded again
+    assert kept.cache.hits > hits and kept.cache.misses == misses
+    np.testing.assert_array_equal(first.exposure, again.exposure)
+    model.score_postings(titles, texts, classifier=classifier, assigner=assigner, occupation_scores=table, cache=0)
+    assert model._posting_scorer[1] is not kept  # other arguments: another scorer

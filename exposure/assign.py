@@ -40,9 +40,11 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
+import logging
 import os
 import re
-import tempfile
+import time
 import unicodedata
 import warnings
 from dataclasses import dataclass
@@ -53,6 +55,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ._assets import cache_dir, encoder_identity, write_atomic
 from .data.build import TITLE_SOURCES  # where a title comes from, in the title table's order
 from .io import require_columns
 from .kernels import reduce
@@ -60,6 +63,8 @@ from .occupations import _read_parquet, load_crosswalk, load_occupations, load_t
 
 if TYPE_CHECKING:  # the encoder pulls in torch
     from .encoder import Encoder
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["OccupationAssigner", "Assignments", "load_titles", "normalize_title", "clean_posting_title",
            "resolve_cache_dir", "TITLE_SOURCES", "LEVELS"]
@@ -140,23 +145,41 @@ def load_titles(sources: Sequence[str] = TITLE_SOURCES) -> pa.Table:
 
 def resolve_cache_dir(path: Union[str, os.PathLike, None] = None) -> Path:
     """The folder for cached embeddings: ``path``, else ``$EXPOSURE_CACHE_DIR``, else
-    ``$XDG_CACHE_HOME/exposure``, else ``~/.cache/exposure``."""
-    if path is not None:
-        return Path(path)
-    if os.environ.get("EXPOSURE_CACHE_DIR"):
-        return Path(os.environ["EXPOSURE_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "exposure"
+    ``$XDG_CACHE_HOME/exposure``, else ``~/.cache/exposure`` (:func:`exposure._assets.cache_dir`)."""
+    return cache_dir(path)
 
 
 def _cache_name(kind: str, encoder: "Encoder", texts: Sequence[str]) -> str:
-    """``{kind}-{encoder}-{dim}-{checksum}.npy``: another encoder, width or text list is another file."""
-    digest = hashlib.sha256(f"v{_CACHE_VERSION}\n{encoder.name}\n{encoder.dim}\n".encode())
+    """``{kind}-{encoder}-{dim}-{checksum}.npy``; the checksum covers the encoder's identity (name, width,
+    dtype: an index built in float16 on a GPU is not reused by a float32 run) and the texts."""
+    identity = json.dumps(encoder_identity(encoder), sort_keys=True)
+    digest = hashlib.sha256(f"v{_CACHE_VERSION}\n{identity}\n".encode())
     for t in texts:
         digest.update(t.encode("utf-8"))
         digest.update(b"\n")
     slug = re.sub(r"[^A-Za-z0-9.]+", "_", str(encoder.name)).strip("_")[-60:]
     return f"{kind}-{slug}-{encoder.dim}-{digest.hexdigest()[:20]}.npy"
+
+
+# Texts encoded first to time the encoder, so that the time a build will take can be told.
+_PROBE = 256
+
+
+def _encode_timed(encoder: "Encoder", texts: List[str], kind: str, show_progress: bool) -> np.ndarray:
+    """Encode ``texts`` (an index being built); a large build first logs how long it will take."""
+    if len(texts) <= 4 * _PROBE:
+        return encoder.encode(texts, show_progress=False)
+    t0 = time.perf_counter()
+    head = encoder.encode(texts[:_PROBE])
+    rate = _PROBE / max(time.perf_counter() - t0, 1e-9)
+    logger.info("building the %s index of %s: %s texts to encode, about %s on this machine (once per "
+                "encoder and dtype; cached in the cache folder afterwards)", kind, encoder.name,
+                f"{len(texts):,}", _duration(len(texts) / rate))
+    return np.concatenate([head, encoder.encode(texts[_PROBE:], show_progress=show_progress)])
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
 
 
 def _embed_cached(encoder: "Encoder", texts: Sequence[str], kind: str, folder: Optional[Path],
@@ -173,19 +196,11 @@ def _embed_cached(encoder: "Encoder", texts: Sequence[str], kind: str, folder: O
                 return emb.astype(np.float32), True
         except (OSError, ValueError):
             pass  # a damaged file is rebuilt below
-    emb = encoder.encode(list(texts), show_progress=show_progress)
+    emb = _encode_timed(encoder, list(texts), kind, show_progress)
     if path is not None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    np.save(f, emb.astype(np.float16), allow_pickle=False)
-                os.chmod(tmp, 0o644)  # mkstemp makes it private; the cache is as readable as any other
-                os.replace(tmp, path)  # atomic: readers see the old file or the whole new one
-            finally:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
+            write_atomic(path, lambda f: np.save(f, emb.astype(np.float16), allow_pickle=False))
         except OSError as exc:
             warnings.warn(f"could not cache {kind} embeddings in {str(path.parent)!r} ({exc}); "
                           "they will be rebuilt next time. Set EXPOSURE_CACHE_DIR to a writable folder.",
@@ -269,6 +284,8 @@ class OccupationAssigner:
         title_k: distinct titles that vote per query title.
         temperatures: override :data:`TEMPERATURES` (keys ``"title"``, ``"duty"``,
             ``"title+duty"``).
+        show_progress: a progress bar (and an estimate of the time it takes) when an index
+            is built rather than read from the cache; the estimate is also logged.
 
     Example:
         >>> from exposure import Encoder
@@ -280,7 +297,7 @@ class OccupationAssigner:
     def __init__(self, encoder: Optional["Encoder"] = None, *, titles: Optional[pa.Table] = None,
                  tasks: Optional[pa.Table] = None, occupations: Optional[pa.Table] = None,
                  cache_dir: Union[str, os.PathLike, None, bool] = None, title_k: int = 128,
-                 temperatures: Optional[dict] = None) -> None:
+                 temperatures: Optional[dict] = None, show_progress: bool = True) -> None:
         if encoder is None:
             from .encoder import Encoder
 
@@ -291,6 +308,7 @@ class OccupationAssigner:
             raise ValueError(f"title_k must be at least 1, got {title_k}")
         self.temperatures = dict(TEMPERATURES, **(temperatures or {}))
         self._cache = None if cache_dir is False else resolve_cache_dir(None if cache_dir is True else cache_dir)
+        self.show_progress = bool(show_progress)
         shipped = titles is None and tasks is None
         self._titles_table = _require(load_titles() if titles is None else titles, ["soc_code", "title"], "titles")
         self._tasks_table = _require(load_tasks("29.1") if tasks is None else tasks, ["soc_code", "task"], "tasks")
@@ -310,6 +328,23 @@ class OccupationAssigner:
     def __repr__(self) -> str:
         return (f"OccupationAssigner(encoder={self.encoder.name!r}, occupations={len(self.codes)}, "
                 f"titles={self._titles_table.num_rows}, tasks={self._tasks_table.num_rows})")
+
+    @property
+    def cache_dir(self) -> Optional[Path]:
+        """The folder of the cached index embeddings (``None``: kept in memory only)."""
+        return self._cache
+
+    def catalogue_task_embeddings(self, release: str = "29.1") -> Optional[np.ndarray]:
+        """The task embeddings of the index in the row order of ``load_tasks(release)``, or ``None``
+        when the task table is not that catalogue. Scoring the catalogue with them skips the encoder."""
+        catalogue = load_tasks(release)
+        tasks = self._tasks_table
+        if tasks.num_rows != catalogue.num_rows or tasks["task"].to_pylist() != catalogue["task"].to_pylist():
+            return None
+        idx = self.task_index()
+        emb = np.empty_like(idx["emb"])
+        emb[idx["rows"]] = idx["emb"]
+        return emb
 
     def _occupations_from_tables(self) -> pa.Table:
         first = {}
@@ -348,7 +383,7 @@ class OccupationAssigner:
             occ_ids = np.fromiter((o for k in keys for o in sorted(pairs[k])), dtype=np.int64, count=int(ptr[-1]))
             # The encoder sees the O*NET spelling of each title (case is folded by the tokenizer anyway).
             emb, cached = _embed_cached(self.encoder, [display[k] for k in keys], "titles", self._cache,
-                                        show_progress=len(keys) > 5000)
+                                        show_progress=self.show_progress)
             self.loaded_from_cache["titles"] = cached
             self._title_index = {"keys": keys, "ptr": ptr, "occ": occ_ids, "emb": emb}
         return self._title_index
@@ -360,7 +395,7 @@ class OccupationAssigner:
             occ = self._codes_to_ids(self._tasks_table["soc_code"].to_pylist(), "tasks")
             order = np.lexsort((np.asarray(texts, dtype=object), occ))  # row order does not change the key
             texts = [texts[i] for i in order]
-            emb, cached = _embed_cached(self.encoder, texts, "tasks", self._cache, show_progress=len(texts) > 5000)
+            emb, cached = _embed_cached(self.encoder, texts, "tasks", self._cache, show_progress=self.show_progress)
             self.loaded_from_cache["tasks"] = cached
             self._task_index = {"emb": emb, "occ": occ[order], "rows": order,
                                 "has_tasks": np.bincount(occ, minlength=len(self.codes)) > 0}

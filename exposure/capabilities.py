@@ -32,6 +32,8 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 import numpy as np
 import yaml
 
+from ._assets import shipped
+
 __all__ = [
     "Capability",
     "CounterStatement",
@@ -288,19 +290,8 @@ def _is_bare_name(source: str) -> bool:
     return bool(source) and os.sep not in source and "/" not in source and not source.lower().endswith(_SUFFIXES)
 
 
-def _shipped_root():
-    """The shipped ``capabilities`` folder: ``exposure.models`` when installed, ``models/`` in a checkout."""
-    try:
-        from importlib.resources import files
-
-        return files("exposure.models") / "capabilities"
-    except ModuleNotFoundError:
-        # Running from a source checkout without installing: models/ sits beside exposure/.
-        return Path(__file__).resolve().parent.parent / "models" / "capabilities"
-
-
 def _shipped_sets() -> Dict[str, Any]:
-    root = _shipped_root()
+    root = shipped("capabilities")
     if not root.is_dir():
         return {}
     found = {}

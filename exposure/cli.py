@@ -8,11 +8,18 @@
     exposure occupations -o occupations.csv                 # every O*NET occupation, ranked, with evidence
     exposure compare index.csv --code-column soc --value-column score --code-system soc2018
     exposure reproduce eloundou --labels task_labels.tsv --ratings ratings.csv -o results/
+    exposure prepare                                        # build the occupation indexes ahead of a batch job
+
+Messages go to standard error through :mod:`logging` (the ``exposure`` logger; ``-q``
+keeps only warnings and errors); results go to standard output or the output files.
+Exit status: 0 done, 1 an operating-system error (disk full, permission denied, another
+run on the same output), 2 bad input or options, 130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import shutil
 import sys
 import textwrap
@@ -23,6 +30,23 @@ from typing import Optional, Sequence
 __all__ = ["main"]
 
 _PREVIEW_ROWS = 25
+#: Row statuses of score-tasks: only "ok" rows are scored.
+TASK_STATUSES = ("ok", "empty", "not_text", "non_english")
+
+logger = logging.getLogger("exposure")
+
+
+def _task_status(values: list) -> list:
+    """Per value: ``ok``, ``empty`` (missing or blank), ``not_text`` (a number, say) or ``non_english``."""
+    from .language import is_english
+
+    status = ["empty" if v is None or (isinstance(v, str) and not v.strip()) else
+              "not_text" if not isinstance(v, str) else "ok" for v in values]
+    texts = [i for i, s in enumerate(status) if s == "ok"]
+    for i, english in zip(texts, is_english([values[i] for i in texts])):
+        if not english:
+            status[i] = "non_english"
+    return status
 
 
 def _score_tasks(args: argparse.Namespace) -> int:
@@ -35,33 +59,47 @@ def _score_tasks(args: argparse.Namespace) -> int:
     # Check what is cheap to check before loading a model.
     input_format(args.input)
     resolve_device(args.device)
-    writer = TableWriter(args.output) if args.output else None
-    batches = read_batches(args.input, [args.text_column], batch_size=args.chunk_size)
+    batches = read_batches(args.input, [args.text_column], batch_size=args.chunk_size, encoding=args.encoding)
     first = next(batches)  # raises on a missing column or an empty file
-    model = _model(args, technologies=args.technologies)
-    preview: list[pa.Table] = []
-    start = time.perf_counter()
-    bar = tqdm(unit="task", desc="scoring", disable=args.quiet or None, file=sys.stderr)
-    total = 0
-    for batch in _chain(first, batches):
-        texts = [t if isinstance(t, str) else None for t in batch.column(args.text_column).to_pylist()]
-        scores = model.score_tasks(texts).to_arrow().drop_columns(["text"])
-        table = pa.Table.from_batches([batch])
-        for name in scores.column_names:
-            table = table.append_column(name if name not in table.column_names else f"score_{name}",
-                                        scores.column(name))
+    writer = TableWriter(args.output) if args.output else None  # an unwritable folder fails here, not later
+    try:
+        model = _model(args, technologies=args.technologies)
+        preview: list[pa.Table] = []
+        start = time.perf_counter()
+        bar = tqdm(unit="task", desc="scoring", disable=args.quiet or None, file=sys.stderr)
+        total = 0
+        counts: dict = {}
+        for batch in _chain(first, batches):
+            values = batch.column(args.text_column).to_pylist()
+            status = _task_status(values)
+            scores = model.score_tasks([v if s == "ok" else None for v, s in zip(values, status)])
+            scores = scores.to_arrow().drop_columns(["text"])
+            table = pa.Table.from_batches([batch])
+            for name in ["status", *scores.column_names]:
+                column = pa.array(status, pa.string()) if name == "status" else scores.column(name)
+                table = table.append_column(name if name not in table.column_names else f"score_{name}", column)
+            if writer:
+                writer.write(table)
+            elif total < _PREVIEW_ROWS:
+                preview.append(table)
+            total += table.num_rows
+            for s in status:
+                counts[s] = counts.get(s, 0) + 1
+            bar.update(table.num_rows)
+        bar.close()
         if writer:
-            writer.write(table)
-        elif total < _PREVIEW_ROWS:
-            preview.append(table)
-        total += table.num_rows
-        bar.update(table.num_rows)
-    bar.close()
+            writer.close()
+    except BaseException:
+        if writer:
+            writer.abort()
+        raise
     elapsed = time.perf_counter() - start
+    skipped = {s: n for s, n in counts.items() if s != "ok"}
+    if skipped:
+        logger.warning("not scored (status column): %s", ", ".join(f"{n:,} {s}" for s, n in skipped.items()))
     if writer:
-        writer.close()
-        print(f"scored {total:,} tasks in {elapsed:.1f} s ({total / max(elapsed, 1e-9):,.0f} tasks/s) "
-              f"-> {args.output}", file=sys.stderr)
+        logger.info(f"scored {total:,} tasks in {elapsed:.1f} s ({total / max(elapsed, 1e-9):,.0f} tasks/s) "
+                    f"-> {args.output}")
     else:
         _print_table(pa.concat_tables(preview), args.text_column, model.technologies, total)
     return 0
@@ -88,14 +126,17 @@ def _score_postings(args: argparse.Namespace) -> int:
         # Each worker builds its own scorer from these options (the model is loaded once per worker).
         score_postings_ray(args.input, args.output, functools.partial(_posting_scorer, args),
                            id_column=args.id_column, title_column=args.title_column, text_column=args.text_column,
-                           chunk_size=args.chunk_size, show_progress=not args.quiet, **cluster)
+                           chunk_size=args.chunk_size, show_progress=not args.quiet, encoding=args.encoding,
+                           **cluster)
         return 0
-    # Check what is cheap to check (formats, columns, an existing output) before loading a model.
-    job = BatchJob(args.input, args.output, id_column=args.id_column, title_column=args.title_column,
-                   text_column=args.text_column, chunk_size=args.chunk_size, resume=args.resume)
-    job.check()
-    resolve_device(args.device)
-    job.run(_posting_scorer(args), show_progress=not args.quiet)
+    # Check what is cheap to check (formats, columns, an existing output, what --resume would continue)
+    # before loading a model; the job holds OUTPUT's lock from here to its end.
+    with BatchJob(args.input, args.output, id_column=args.id_column, title_column=args.title_column,
+                  text_column=args.text_column, chunk_size=args.chunk_size, resume=args.resume,
+                  encoding=args.encoding) as job:
+        job.check({"assign": not args.no_assign, "max_chars": args.max_chars, "encoding": args.encoding})
+        resolve_device(args.device)
+        job.run(_posting_scorer(args), show_progress=not args.quiet)
     return 0
 
 
@@ -138,10 +179,14 @@ def _posting_scorer(args: argparse.Namespace):
     from .postings import PostingScorer
 
     model = _model(args)
+    assigner = None
     if not args.no_assign:
-        print("loading the occupation indexes (built and cached on disk at first use)", file=sys.stderr)
-    return PostingScorer(model, assigner=None if args.no_assign else "default", cache=args.cache_size,
-                         max_chars=args.max_chars)
+        from .assign import OccupationAssigner
+
+        logger.info("loading the occupation indexes (built at first use and cached; 'exposure prepare' builds "
+                    "them ahead)")
+        assigner = OccupationAssigner(model.encoder, show_progress=not args.quiet)
+    return PostingScorer(model, assigner=assigner, cache=args.cache_size, max_chars=args.max_chars)
 
 
 def _model(args: argparse.Namespace, technologies=None):
@@ -167,6 +212,16 @@ def _add_model_options(p: argparse.ArgumentParser, capabilities: bool = True) ->
                         "only the zero-shot rule is independent evidence on those occupations")
     if capabilities:
         p.add_argument("--capabilities", default="default", help="capability set: 'default' or a YAML/JSON file")
+
+
+def _add_quiet(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars or messages, only warnings and errors")
+
+
+def _add_encoding(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--encoding", default="utf-8",
+                   help="text encoding of a CSV/TSV/JSON Lines input (a Python codec name: latin-1, cp1252...); a "
+                        "byte that is not valid in it is an error naming its line")
 
 
 def _chain(first, rest):
@@ -220,14 +275,14 @@ def _occupations(args: argparse.Namespace) -> int:
     n_tasks = load_tasks(args.release).num_rows
     writer = TableWriter(args.output)
     model = _model(args)
-    print(f"scoring the {n_tasks:,} tasks of O*NET {args.release}", file=sys.stderr)
+    logger.info(f"scoring the {n_tasks:,} tasks of O*NET {args.release}")
     start = time.perf_counter()
     table = score_occupations(model, args.release, level=args.level, top_tasks=args.top_tasks,
                               show_progress=not args.quiet)
     with writer:
         writer.write(table)
-    print(f"wrote {table.num_rows:,} occupations ({args.level} level) in {time.perf_counter() - start:.1f} s "
-          f"-> {args.output}", file=sys.stderr)
+    logger.info(f"wrote {table.num_rows:,} occupations ({args.level} level) in {time.perf_counter() - start:.1f} s "
+                f"-> {args.output}")
     top = table.filter(pc.less_equal(table["rank"], 10)).sort_by("rank").to_pylist()
     print(f"{'rank':>4}  {'exposure':>8}  {'code':<10}  title")
     for r in top:
@@ -256,8 +311,8 @@ def _compare(args: argparse.Namespace) -> int:
         if args.our_column not in known:
             raise ValueError(f"--our-column {args.our_column!r} is not a column of the occupation table; "
                              f"use one of: {', '.join(known)}")
-        print(f"no --scores: scoring the {load_tasks('27').num_rows:,} tasks of O*NET 27 with the default "
-              "model (about 2 minutes on a CPU)", file=sys.stderr)
+        logger.info(f"no --scores: scoring the {load_tasks('27').num_rows:,} tasks of O*NET 27 with the default "
+                    "model (about 2 minutes on a CPU)")
         ours = score_occupations(model, "27", show_progress=not args.quiet)
     result = compare_index(index, ours, "code", "value", args.code_system, our_column=args.our_column,
                            n_boot=args.n_boot, seed=args.seed)
@@ -266,7 +321,7 @@ def _compare(args: argparse.Namespace) -> int:
     if writer:
         with writer:
             writer.write(result.joined)
-        print(f"wrote {result.n_matched:,} matched occupations -> {args.output}", file=sys.stderr)
+        logger.info(f"wrote {result.n_matched:,} matched occupations -> {args.output}")
     return 0
 
 
@@ -282,9 +337,32 @@ def _reproduce(args: argparse.Namespace) -> int:
     command += f" --tasks {args.tasks}" if args.tasks else ""
     command += f" -o {args.output} --device {args.device} --folds {args.folds} --bootstrap {args.bootstrap}"
     command += f" --embeddings-cache {args.embeddings_cache}" if args.embeddings_cache else ""
-    reproduce_eloundou(args.labels, args.ratings, args.tasks, args.output, device=args.device, folds=args.folds,
-                       n_boot=args.bootstrap, seed=args.seed, embeddings_cache=args.embeddings_cache,
-                       command=command, log=lambda m: print(m, file=sys.stderr))
+    report = reproduce_eloundou(args.labels, args.ratings, args.tasks, args.output, device=args.device,
+                                folds=args.folds, n_boot=args.bootstrap, seed=args.seed,
+                                embeddings_cache=args.embeddings_cache, command=command, log=logger.info,
+                                show_progress=not args.quiet)
+    print(report["table"])
+    return 0
+
+
+def _prepare(args: argparse.Namespace) -> int:
+    from .assign import OccupationAssigner
+    from .encoder import resolve_device
+    from .postings import occupation_scores
+
+    resolve_device(args.device)
+    start = time.perf_counter()
+    model = _model(args)
+    assigner = OccupationAssigner(model.encoder, cache_dir=args.cache_dir, show_progress=not args.quiet)
+    logger.info(f"occupation indexes for {model.encoder.name} ({model.encoder.dtype}) in {assigner.cache_dir}")
+    assigner.title_index()
+    assigner.task_index()
+    built = [k for k, cached in assigner.loaded_from_cache.items() if cached is False]
+    logger.info("occupation scores for the fallback of postings without duties (O*NET 29.1)")
+    occupation_scores(model, "29.1", embeddings=assigner.catalogue_task_embeddings(), cache_dir=args.cache_dir)
+    print(f"ready in {time.perf_counter() - start:.1f} s: " + (f"built the {' and '.join(built)} index" if built
+                                                             else "the indexes were cached already")
+          + f", cached in {assigner.cache_dir}")
     return 0
 
 
@@ -302,17 +380,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="score task statements in a file (CSV, TSV, Parquet, JSON Lines)",
         description="Score each task statement for exposure to AI and automation: a headline score in [0, 1], "
                     "a score per technology, and the three best-matching capability statements as evidence. "
+                    "A status column says why a row has no score (empty, not_text, non_english). "
                     "Without -o, prints a table of the first rows.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    p.add_argument("input", type=Path, help="input file: .csv, .tsv, .parquet or .jsonl")
+    p.add_argument("input", type=Path, help="input file: .csv, .tsv, .parquet or .jsonl (text formats may end in .gz)")
     p.add_argument("-o", "--output", type=Path, help="output file: .parquet or .csv (input columns + scores)")
     p.add_argument("--text-column", default="task", help="column holding the task statements")
+    _add_encoding(p)
     _add_model_options(p)
     p.add_argument("--chunk-size", type=int, default=2048, help="rows read and scored at a time")
     p.add_argument("--technologies", nargs="+", default=None,
                    help="technologies pooled into the headline score (default: the capability set's headline)")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    _add_quiet(p)
     p.set_defaults(func=_score_tasks)
 
     p = sub.add_parser(
@@ -326,11 +406,13 @@ def build_parser() -> argparse.ArgumentParser:
                     "(counts, cache hit rate, speed) and, when ids repeat or are missing, OUTPUT.rejected.parquet.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    p.add_argument("input", type=Path, help="input file: .parquet, .csv, .tsv or .jsonl")
+    p.add_argument("input", type=Path, help="input file: .parquet, .csv, .tsv or .jsonl (text formats may end in .gz)")
     p.add_argument("-o", "--output", type=Path, required=True, help="output file (.parquet)")
-    p.add_argument("--id-column", default="id", help="column holding the posting ids (one output row per id)")
+    p.add_argument("--id-column", default="id",
+                   help="column holding the posting ids (one output row per id; the output keeps its name)")
     p.add_argument("--title-column", default="title", help="column holding the posting titles")
     p.add_argument("--text-column", default="description", help="column holding the posting texts (HTML or plain)")
+    _add_encoding(p)
     _add_model_options(p)
     p.add_argument("--chunk-size", type=int, default=1000,
                    help="postings scored and committed at a time (one part file each)")
@@ -342,7 +424,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="longer texts are cut to this length and scored (status 'truncated')")
     p.add_argument("--no-assign", action="store_true",
                    help="skip the O*NET-SOC occupation assignment (and so the fallback for postings without duties)")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    _add_quiet(p)
     g = p.add_argument_group(
         "cluster", "--engine ray scores on a Ray cluster (pip install 'exposure[ray]'): Ray Data reads the input, a "
                    "pool of workers that each load the model once scores it, and this process writes the same "
@@ -368,7 +450,25 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("info", help="show the kernel build (SIMD, OpenMP, threads) and devices",
                        description="Show the version, the native kernel's SIMD path, OpenMP and threads, "
                                    "and whether CUDA is available.")
+    _add_quiet(p)
     p.set_defaults(func=_info)
+
+    p = sub.add_parser(
+        "prepare",
+        help="build and cache the occupation indexes for a model, ahead of a batch job",
+        description="Encode the O*NET 29.1 titles and tasks that score-postings assigns occupations with, and "
+                    "score the occupations used for postings without duties, for the model the options "
+                    "describe, and cache them on disk (several minutes on a CPU, once per encoder and dtype). "
+                    "score-postings does this at first use; running it ahead keeps a batch job's first run from "
+                    "spending those minutes.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    _add_model_options(p)
+    p.add_argument("--cache-dir", type=Path, default=None,
+                   help="cache folder (default: $EXPOSURE_CACHE_DIR, else $XDG_CACHE_HOME/exposure, else "
+                        "~/.cache/exposure)")
+    _add_quiet(p)
+    p.set_defaults(func=_prepare)
 
     # Kept in step with exposure.occupations.RELEASES / LEVELS (a test checks), so that
     # building the parser imports neither numpy nor pyarrow.
@@ -387,7 +487,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="occupation codes: O*NET-SOC detail, or rolled up to 6-digit SOC 2018 / SOC 2010")
     p.add_argument("--top-tasks", type=int, default=3, help="most exposed tasks listed per occupation")
     _add_model_options(p)
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    _add_quiet(p)
     p.set_defaults(func=_occupations)
 
     p = sub.add_parser(
@@ -413,7 +513,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed")
     p.add_argument("--max-unmatched", type=int, default=20, help="unmatched codes listed before truncating")
     _add_model_options(p, capabilities=False)
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    _add_quiet(p)
     p.set_defaults(func=_compare)
 
     p = sub.add_parser(
@@ -439,12 +539,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed")
     p.add_argument("--embeddings-cache", type=Path, default=None,
                    help="reuse the task embeddings saved here (.npz), or save them there")
+    _add_quiet(p)
     p.set_defaults(func=_reproduce)
     return parser
 
 
+def _configure_logging(quiet: bool) -> None:
+    """The library's messages (the ``exposure`` logger) to standard error; ``-q`` keeps warnings and errors."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.set_name("exposure-cli")
+    for old in [h for h in logger.handlers if h.get_name() == "exposure-cli"]:
+        logger.removeHandler(old)
+    logger.addHandler(handler)
+    logger.setLevel(logging.WARNING if quiet else logging.INFO)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point of the ``exposure`` command; returns the exit status."""
+    from .io import os_error_message
+
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -453,13 +567,20 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     batch_size = getattr(args, "batch_size", None)
     if (batch_size is not None and batch_size < 1) or getattr(args, "chunk_size", 1) < 1:
         parser.error("--batch-size and --chunk-size must be at least 1")
+    _configure_logging(getattr(args, "quiet", False))
     try:
         return args.func(args)
     except ValueError as exc:
         print(f"exposure {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        print(f"exposure {args.command}: error: {os_error_message(exc, getattr(args, 'output', None))}",
+              file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        resume = (f"; the parts committed so far are kept in {args.output}.parts: rerun with --resume to go on"
+                  if args.command == "score-postings" and getattr(args, "engine", "local") == "local" else "")
+        print(f"exposure {args.command}: interrupted{resume}", file=sys.stderr)
         return 130
 
 

@@ -55,8 +55,11 @@ Example:
 
 from __future__ import annotations
 
+import functools
+import gzip
 import io
 import itertools
+import logging
 import json
 import math
 import sys
@@ -70,6 +73,8 @@ from .batch import (REJECTED_STATUSES, BatchJob, PathLike, _arrow_rows, _count_r
                     _peak_rss_mb, _run_stats, output_schema)
 from .io import csv_options
 from .postings import PostingScorer
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["score_postings_ray", "require_ray"]
 
@@ -93,11 +98,12 @@ def require_ray():
 class _ScoreBatches:
     """A Ray Data actor: builds its scorer once, then scores batches, one output row per input row."""
 
-    def __init__(self, make_scorer: Callable[[], PostingScorer], columns: Tuple[str, str, str], jsonl: bool) -> None:
+    def __init__(self, make_scorer: Callable[[], PostingScorer], columns: Tuple[str, str, str], jsonl: bool,
+                 id_name: str = "id") -> None:
         self.scorer = make_scorer()
         self.columns = columns
         self.jsonl = jsonl
-        self.schema = output_schema(self.scorer.model.technologies)
+        self.schema = output_schema(self.scorer.model.technologies, id_name)
         self._hits = self._misses = 0
 
     def __call__(self, batch: pa.Table) -> pa.Table:
@@ -120,10 +126,22 @@ class _ScoreBatches:
         return table.append_column(_STATS, pa.array([json.dumps(stats)] + [None] * (n - 1) if n else [], pa.string()))
 
 
-def _jsonl_lines(file: dict) -> List[dict]:
-    """The non-blank lines of a JSON Lines file, decoded and split as the local reader does."""
-    with io.TextIOWrapper(io.BytesIO(file["bytes"]), encoding="utf-8", errors="replace") as f:
-        return [{"line": line} for line in f if line.strip()]
+def _jsonl_lines(file: dict, encoding: str = "utf-8") -> List[dict]:
+    """The non-blank lines of a JSON Lines file (gzip-compressed or not), decoded and split as the local
+    reader does: a byte that is not valid in ``encoding`` is an error naming its line."""
+    data = file["bytes"]
+    if data[:2] == b"\x1f\x8b":
+        data = gzip.decompress(data)
+    rows = []
+    for lineno, raw in enumerate(io.BytesIO(data), 1):
+        try:
+            line = raw.decode(encoding)
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"{file.get('path', 'the input')!r} line {lineno} is not valid {encoding} text "
+                             f"(byte 0x{raw[exc.start]:02x}): re-encode it as UTF-8 or give its encoding") from None
+        if line.strip():
+            rows.append({"line": line})
+    return rows
 
 
 def _read(ray, job: BatchJob):
@@ -133,8 +151,11 @@ def _read(ray, job: BatchJob):
     if job.format == "parquet":
         return ray.data.read_parquet(path, file_extensions=None).select_columns(columns)
     if job.format in ("csv", "tsv"):
-        return ray.data.read_csv(path, file_extensions=None, **csv_options(job.format, columns))
-    return ray.data.read_binary_files(path, file_extensions=None).flat_map(_jsonl_lines)
+        return ray.data.read_csv(path, file_extensions=None, **csv_options(job.format, columns, job.encoding),
+                                 **({"arrow_open_stream_args": {"compression": "gzip"}}
+                                    if path.lower().endswith(".gz") else {}))
+    return ray.data.read_binary_files(path, file_extensions=None).flat_map(
+        functools.partial(_jsonl_lines, encoding=job.encoding))
 
 
 def _pool_size(ray, num_workers: Optional[int], cpus_per_worker: float,
@@ -160,8 +181,8 @@ def score_postings_ray(input: PathLike, output: PathLike, make_scorer: Callable[
                        id_column: str = "id", title_column: str = "title", text_column: str = "description",
                        chunk_size: int = 1000, address: Optional[str] = None, num_workers: Optional[int] = None,
                        cpus_per_worker: float = 1.0, gpus_per_worker: Optional[float] = None,
-                       show_progress: bool = False,
-                       log: Callable[[str], None] = lambda m: print(m, file=sys.stderr)) -> dict:
+                       show_progress: bool = False, encoding: str = "utf-8",
+                       log: Callable[[str], None] = logger.info) -> dict:
     """Score a postings file into ``output`` (Parquet) on a Ray cluster; returns the run summary.
 
     The output, its ``.rejected.parquet`` and ``.summary.json`` files are those of
@@ -186,7 +207,8 @@ def score_postings_ray(input: PathLike, output: PathLike, make_scorer: Callable[
         gpus_per_worker: GPUs per actor (fractions share a GPU); ``None``: 1 when the cluster
             has a GPU, else 0.
         show_progress: a progress bar over the rows received.
-        log: where the closing lines go.
+        encoding: the text encoding of a CSV/TSV/JSONL input.
+        log: where the closing lines go (default: this module's logger).
 
     Raises:
         ImportError: Ray Data is not installed.
@@ -198,12 +220,21 @@ def score_postings_ray(input: PathLike, output: PathLike, make_scorer: Callable[
         raise ValueError(f"chunk_size and num_workers must be >= 1, cpus_per_worker > 0 and gpus_per_worker >= 0; "
                          f"got {chunk_size}, {num_workers}, {cpus_per_worker}, {gpus_per_worker}")
     job = BatchJob(input, output, id_column=id_column, title_column=title_column, text_column=text_column,
-                   chunk_size=chunk_size)
+                   chunk_size=chunk_size, encoding=encoding)
     there = job.leftovers()
     if there:
         raise ValueError(f"{' and '.join(map(repr, there))} already exist(s): remove them to score again (the ray "
                          "engine does not resume; finish a local run's parts with --engine local --resume)")
-    job.check()
+    with job:  # holds OUTPUT's lock for the whole run
+        job.check()
+        return _run_on_ray(ray, job, make_scorer, address, num_workers, cpus_per_worker, gpus_per_worker,
+                           show_progress, log)
+
+
+def _run_on_ray(ray, job: BatchJob, make_scorer: Callable[[], PostingScorer], address: Optional[str],
+                num_workers: Optional[int], cpus_per_worker: float, gpus_per_worker: Optional[float],
+                show_progress: bool, log: Callable[[str], None]) -> dict:
+    chunk_size = job.chunk_size
     started = not ray.is_initialized()
     if started:
         ray.init(address=address)
@@ -211,14 +242,14 @@ def score_postings_ray(input: PathLike, output: PathLike, make_scorer: Callable[
     saved = ctx.execution_options.preserve_order, ctx.enable_progress_bars
     try:
         workers, gpus = _pool_size(ray, num_workers, cpus_per_worker, gpus_per_worker)
-        total = _count_rows(job.input, job.format, job.columns[0])
+        total = _count_rows(job.input, job.format, job.columns[0], job.encoding)
         if total is not None:
             workers = min(workers, max(1, math.ceil(total / chunk_size)))  # no worker without a batch
         ctx.execution_options.preserve_order = True  # rows reach the driver in input order, retried batches too
         ctx.enable_progress_bars = False  # ours counts postings
         # Blocks of chunk_size rows: a read block is one task for one worker, however many batches it holds.
         ds = _read(ray, job).repartition(target_num_rows_per_block=chunk_size).map_batches(
-            _ScoreBatches, fn_constructor_args=(make_scorer, job.columns, job.format == "jsonl"),
+            _ScoreBatches, fn_constructor_args=(make_scorer, job.columns, job.format == "jsonl", job.id_name),
             batch_size=chunk_size, batch_format="pyarrow", compute=ray.data.ActorPoolStrategy(size=workers),
             num_cpus=cpus_per_worker, num_gpus=gpus)
         return _collect(ds, job, total, log, show_progress, engine={
@@ -255,7 +286,7 @@ def _collect(ds, job: BatchJob, total: Optional[int], log: Callable[[str], None]
                     totals[k] += v
             status = block.column("status").to_pylist()
             # Ids seen in an earlier batch: the later rows are duplicates, as in the local engine.
-            final = BatchJob._id_status(block.column("id").to_pylist(),
+            final = BatchJob._id_status(block.column(job.id_name).to_pylist(),
                                         [s if s in REJECTED_STATUSES else None for s in status], seen)
             totals["duplicates_scored"] += sum(f is not None and s not in REJECTED_STATUSES
                                                for f, s in zip(final, status))

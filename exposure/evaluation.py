@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import logging
 import platform
 import sys
 import time
@@ -36,6 +37,8 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "grouped_folds",
@@ -279,7 +282,8 @@ def _join(labels, ratings, catalogue, source: str) -> dict:
     }
 
 
-def _embed(model, texts: List[str], cache: Optional[Path], log: Callable[[str], None]) -> np.ndarray:
+def _embed(model, texts: List[str], cache: Optional[Path], log: Callable[[str], None],
+           show_progress: bool = True) -> np.ndarray:
     digest = hashlib.sha256(("\n".join(texts) + "|" + repr(model.encoder)).encode()).hexdigest()
     if cache is not None and Path(cache).is_file():
         with np.load(cache, allow_pickle=False) as z:
@@ -288,7 +292,7 @@ def _embed(model, texts: List[str], cache: Optional[Path], log: Callable[[str], 
                 return z["embeddings"]
         log(f"embeddings: {cache} is for other texts or another encoder; encoding again")
     t0 = time.perf_counter()
-    emb = model.encoder.encode(texts, show_progress=sys.stderr.isatty())
+    emb = model.encoder.encode(texts, show_progress=show_progress)
     log(f"encoded {len(texts):,} tasks in {time.perf_counter() - t0:.0f} s")
     if cache is not None:
         Path(cache).parent.mkdir(parents=True, exist_ok=True)
@@ -455,11 +459,16 @@ def reproduce_eloundou(labels: Union[str, Path], ratings: Union[str, Path], task
                        output: Union[str, Path] = "eloundou", device: str = "auto", folds: int = 5,
                        n_boot: int = 1000, seed: int = 0, embeddings_cache: Optional[Union[str, Path]] = None,
                        strengths: Optional[Sequence[float]] = None, command: Optional[str] = None,
-                       log: Callable[[str], None] = print) -> Dict[str, dict]:
+                       log: Callable[[str], None] = logger.info, show_progress: bool = True) -> Dict[str, dict]:
     """Cross-validate the heads on a label file of the Eloundou et al. format and write the report.
 
     Writes ``metrics.md``, ``metrics.json``, ``occupations_beta.png`` and
-    ``reliability.png`` (with matplotlib) to ``output``; returns the metrics.
+    ``reliability.png`` (with matplotlib) to ``output``; returns the report (its ``table`` is
+    the printable table of metrics). Steps are reported through ``log``; ``show_progress``
+    shows a progress bar while the tasks are encoded.
+
+    >>> report = reproduce_eloundou("task_labels.tsv", "ratings.csv", output="eloundou")  # doctest: +SKIP
+    >>> print(report["table"])                                                          # doctest: +SKIP
     """
     from .scoring import ExposureModel
 
@@ -471,7 +480,7 @@ def reproduce_eloundou(labels: Union[str, Path], ratings: Union[str, Path], task
     d = _join(*_read_inputs(Path(labels), Path(ratings), Path(tasks) if tasks else None))
     log(f"{len(d['soc']):,} labelled tasks of {len(d['occupations'])} occupations")
     model = ExposureModel(device=device, calibrated=False)
-    emb = _embed(model, d["text"], Path(embeddings_cache) if embeddings_cache else None, log)
+    emb = _embed(model, d["text"], Path(embeddings_cache) if embeddings_cache else None, log, show_progress)
     zero = model.score_embeddings(emb)
     caps = model.capabilities
     capf = model.capability_features(emb)
@@ -503,7 +512,6 @@ def reproduce_eloundou(labels: Union[str, Path], ratings: Union[str, Path], task
     }
     log(f"bootstrap ({n_boot} resamples of occupations): {time.perf_counter() - t0:.0f} s")
     table = format_table(metrics)
-    print(table)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = _plots(out_dir, metrics, probs, d["human"] > 0, d["human"]) if plots else []
     import torch
@@ -556,4 +564,4 @@ def reproduce_eloundou(labels: Union[str, Path], ratings: Union[str, Path], task
            "statements by USDOL/ETA (CC BY 4.0)."]
     (out_dir / "metrics.md").write_text("\n".join(md) + "\n", encoding="utf-8")
     log(f"wrote {out_dir / 'metrics.md'}, metrics.json" + "".join(f", {p.name}" for p in written))
-    return report
+    return {**report, "table": table}

@@ -44,6 +44,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from ._assets import shipped
 from .kernels import reduce
 from .occupations import EXPOSURE_CLASSES  # the rubric's classes, E0 E1 E2; defined with the aggregation
 
@@ -305,18 +306,9 @@ def encoder_fingerprint(encoder) -> list:
     return [round(float(v), 4) for v in vec[:FINGERPRINT_VALUES]]
 
 
-def _shipped_root():
-    try:
-        from importlib.resources import files
-
-        return files("exposure.models") / "heads"
-    except ModuleNotFoundError:
-        return Path(__file__).resolve().parent.parent / "models" / "heads"
-
-
 def available_heads() -> list:
     """Names of the heads shipped with the package (a ``NAME.json`` beside a ``NAME.npz``)."""
-    root = _shipped_root()
+    root = shipped("heads")
     if not root.is_dir():
         return []
     return sorted(e.name[:-5] for e in root.iterdir() if e.name.endswith(".json"))
@@ -457,11 +449,11 @@ class Heads:
         """
         if isinstance(source, str) and os.sep not in source and "/" not in source and not source.endswith(
                 (".json", ".npz")):
-            shipped = available_heads()
-            if source not in shipped:
-                raise HeadFileError(f"no shipped head named {source!r}; shipped heads: {', '.join(shipped) or 'none'}. "
+            names = available_heads()
+            if source not in names:
+                raise HeadFileError(f"no shipped head named {source!r}; shipped heads: {', '.join(names) or 'none'}. "
                                  "To load a file, pass the path of its .json manifest")
-            root = _shipped_root()
+            root = shipped("heads")
             manifest_text = (root / f"{source}.json").read_text(encoding="utf-8")
             folder, label = root, source
         else:

@@ -1,36 +1,84 @@
 """Streaming table readers and writers: CSV, TSV, Parquet and JSON Lines, in bounded batches.
 
 Readers yield ``pyarrow.RecordBatch`` objects of at most ``batch_size`` rows, so
-a file of any size is read with bounded memory; writers pick the format from the
-output file's extension.
+a file of any size is read with bounded memory. CSV, TSV and JSON Lines may be
+gzip-compressed (``.csv.gz``, ``.tsv.gz``, ``.jsonl.gz``) and in any text
+encoding (``encoding=``, UTF-8 by default); a byte that is not valid in the
+encoding is an error naming its line. Writers pick the format from the output
+file's extension and write under a temporary name that becomes the output only
+when the writer is closed without error.
 """
 
 from __future__ import annotations
 
+import errno
+import gzip
 import json
 import os
+import re
+import tempfile
 from pathlib import Path
-from typing import Iterator, Optional, Sequence, Union
+from typing import Iterator, Optional, Sequence, Tuple, Union
 
 import pyarrow as pa
 
-__all__ = ["read_batches", "TableWriter", "input_format", "require_columns", "csv_options", "READ_FORMATS",
-           "WRITE_FORMATS"]
+__all__ = ["read_batches", "TableWriter", "input_format", "require_columns", "csv_options", "open_lines",
+           "os_error_message", "WriteError", "READ_FORMATS", "WRITE_FORMATS", "COMPRESSED_FORMATS"]
 
 READ_FORMATS = {".csv": "csv", ".tsv": "tsv", ".txt": "tsv", ".parquet": "parquet", ".pq": "parquet",
                 ".jsonl": "jsonl", ".ndjson": "jsonl"}
 WRITE_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
+#: Formats that may be gzip-compressed (a ``.gz`` after their extension).
+COMPRESSED_FORMATS = ("csv", "tsv", "jsonl")
 
 PathLike = Union[str, os.PathLike]
 
 
 def input_format(path: PathLike) -> str:
-    """The reader for ``path`` by its extension; a ``ValueError`` lists the known ones."""
-    fmt = READ_FORMATS.get(Path(path).suffix.lower())
-    if fmt is None:
-        raise ValueError(f"cannot read {str(path)!r}: unknown extension {Path(path).suffix!r}; "
-                         f"use one of {', '.join(sorted(READ_FORMATS))}")
+    """The reader for ``path`` by its extension (``.gz`` after a text format's); a ``ValueError`` lists the known ones.
+
+    >>> input_format("postings.jsonl.gz")
+    'jsonl'
+    """
+    p = Path(path)
+    gz = p.suffix.lower() == ".gz"
+    fmt = READ_FORMATS.get(Path(p.stem).suffix.lower() if gz else p.suffix.lower())
+    if fmt is None or (gz and fmt not in COMPRESSED_FORMATS):
+        known = sorted(READ_FORMATS) + sorted(f"{e}.gz" for e, f in READ_FORMATS.items() if f in COMPRESSED_FORMATS)
+        raise ValueError(f"cannot read {str(path)!r}: unknown extension {''.join(p.suffixes[-2:] if gz else p.suffixes[-1:])!r}; "
+                         f"use one of {', '.join(known)}")
     return fmt
+
+
+def open_lines(path: PathLike, encoding: str = "utf-8") -> Iterator[Tuple[int, str]]:
+    """``(line number, text)`` for every line of a text file (gzip-compressed if it ends in ``.gz``).
+
+    Each line is decoded on its own, so a byte that is not valid in ``encoding`` is a
+    ``ValueError`` naming its line and saying how to fix it.
+    """
+    opener = gzip.open if str(path).lower().endswith(".gz") else open
+    with opener(path, "rb") as f:
+        for lineno, raw in enumerate(f, 1):
+            try:
+                yield lineno, raw.decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise ValueError(_decode_message(path, lineno, raw, exc, encoding)) from None
+
+
+def _decode_message(path: PathLike, lineno: int, raw: bytes, exc: UnicodeDecodeError, encoding: str) -> str:
+    return (f"{str(path)!r} line {lineno} is not valid {encoding} text (byte 0x{raw[exc.start]:02x} at column "
+            f"{exc.start + 1}): re-encode the file as UTF-8 (for example iconv -f latin1 -t utf-8 IN > OUT) or give "
+            "its encoding (--encoding latin-1 on the command line, encoding= in Python)")
+
+
+def _first_bad_line(path: PathLike, encoding: str) -> Optional[str]:
+    """The message for the first line of ``path`` that ``encoding`` cannot decode, or ``None``."""
+    try:
+        for _ in open_lines(path, encoding):
+            pass
+    except ValueError as exc:
+        return str(exc)
+    return None
 
 
 def require_columns(names: Sequence[str], columns: Optional[Sequence[str]], what: str) -> None:
@@ -50,7 +98,7 @@ def _check_columns(schema: pa.Schema, columns: Optional[Sequence[str]], path: Pa
     require_columns(schema.names, columns, repr(str(path)))
 
 
-def csv_options(fmt: str, columns: Optional[Sequence[str]] = None) -> dict:
+def csv_options(fmt: str, columns: Optional[Sequence[str]] = None, encoding: str = "utf-8") -> dict:
     """The ``pyarrow.csv`` reader options for ``fmt`` (``"csv"`` or ``"tsv"``): ``read_options``,
     ``parse_options`` and ``convert_options``, with ``columns`` read as text.
 
@@ -59,35 +107,36 @@ def csv_options(fmt: str, columns: Optional[Sequence[str]] = None) -> dict:
     """
     import pyarrow.csv as pcsv
 
-    return {"read_options": pcsv.ReadOptions(block_size=1 << 22),
+    return {"read_options": pcsv.ReadOptions(block_size=1 << 22, encoding=encoding),
             "parse_options": pcsv.ParseOptions(delimiter="\t" if fmt == "tsv" else ",", newlines_in_values=True),
             # Text stays text: ids like "00123" or SOC codes must not become numbers.
             "convert_options": pcsv.ConvertOptions(column_types={c: pa.string() for c in columns or ()})}
 
 
-def _jsonl_batches(path: PathLike, batch_size: int) -> Iterator[pa.RecordBatch]:
+def _jsonl_batches(path: PathLike, batch_size: int, encoding: str) -> Iterator[pa.RecordBatch]:
     rows: list = []
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{str(path)!r} line {lineno} is not valid JSON: {exc.msg}") from None
-            if len(rows) == batch_size:
-                yield pa.RecordBatch.from_pylist(rows)
-                rows = []
+    for lineno, line in open_lines(path, encoding):
+        if not line.strip():
+            continue
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{str(path)!r} line {lineno} is not valid JSON: {exc.msg}") from None
+        if len(rows) == batch_size:
+            yield pa.RecordBatch.from_pylist(rows)
+            rows = []
     if rows:
         yield pa.RecordBatch.from_pylist(rows)
 
 
 def read_batches(path: PathLike, columns: Optional[Sequence[str]] = None,
-                 batch_size: int = 4096) -> Iterator[pa.RecordBatch]:
-    """Yield record batches of at most ``batch_size`` rows from a CSV/TSV/Parquet/JSONL file.
+                 batch_size: int = 4096, encoding: str = "utf-8") -> Iterator[pa.RecordBatch]:
+    """Yield record batches of at most ``batch_size`` rows from a CSV/TSV/Parquet/JSONL file
+    (text formats optionally ``.gz``, in ``encoding``).
 
     ``columns`` must exist in the file (a ``ValueError`` lists those that do);
-    every column is returned. An empty or unreadable file raises ``ValueError``.
+    every column is returned. An empty or unreadable file, or one with a byte that is not
+    valid in ``encoding``, raises ``ValueError``.
 
     >>> for batch in read_batches("examples/tasks.csv", ["task"]):   # doctest: +SKIP
     ...     print(batch.num_rows)
@@ -107,9 +156,10 @@ def read_batches(path: PathLike, columns: Optional[Sequence[str]] = None,
             _check_columns(pf.schema_arrow, columns, path)
             batches = pf.iter_batches(batch_size=batch_size)
         elif fmt == "jsonl":
-            batches = _jsonl_batches(path, batch_size)
+            batches = _jsonl_batches(path, batch_size, encoding)
         else:
-            reader = pcsv.open_csv(path, **csv_options(fmt, columns))
+            # A path ending in .gz is decompressed by pyarrow.
+            reader = pcsv.open_csv(str(path), **csv_options(fmt, columns, encoding))
             _check_columns(reader.schema, columns, path)
             batches = (b for b in reader)
         for batch in batches:
@@ -120,13 +170,18 @@ def read_batches(path: PathLike, columns: Optional[Sequence[str]] = None,
                 rows += part.num_rows
                 yield part
     except (pa.ArrowInvalid, OSError, UnicodeDecodeError) as exc:
-        raise ValueError(f"cannot read {str(path)!r} as {fmt}: {exc}") from None
+        bad = _first_bad_line(path, encoding) if fmt != "parquet" and "UTF8" in str(exc) else None
+        raise ValueError(bad or f"cannot read {str(path)!r} as {fmt}: {exc}") from None
     if rows == 0:
         raise ValueError(f"input file {str(path)!r} has no rows")
 
 
 class TableWriter:
     """Write record batches to Parquet or CSV, chosen by the file extension.
+
+    Rows go to a temporary file in the output's folder (created at once, so an unwritable
+    folder fails before any work is done); :meth:`close` renames it to ``path``. Leaving the
+    ``with`` block on an error, or :meth:`abort`, removes it: ``path`` is never half written.
 
     >>> with TableWriter("scores.parquet") as w:     # doctest: +SKIP
     ...     w.write(table)
@@ -140,6 +195,12 @@ class TableWriter:
                              f"use one of {', '.join(sorted(WRITE_FORMATS))}")
         if not self.path.parent.exists():
             raise ValueError(f"output folder {str(self.path.parent)!r} does not exist")
+        try:
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
+        except OSError as exc:
+            raise WriteError(os_error_message(exc, self.path)) from exc
+        os.close(fd)
+        self._tmp: Optional[Path] = Path(tmp)
         self._writer = None
         self.rows = 0
 
@@ -148,21 +209,83 @@ class TableWriter:
         import pyarrow.csv as pcsv
         import pyarrow.parquet as pq
 
+        if self._tmp is None:
+            raise ValueError(f"the writer of {str(self.path)!r} is closed")
         if self._writer is None:
             if self.format == "parquet":
-                self._writer = pq.ParquetWriter(self.path, table.schema)
+                self._writer = pq.ParquetWriter(self._tmp, table.schema)
             else:
-                self._writer = pcsv.CSVWriter(self.path, table.schema)
+                self._writer = pcsv.CSVWriter(self._tmp, table.schema)
         self._writer.write(table)
         self.rows += table.num_rows
 
     def close(self) -> None:
+        """Finish the file and rename it to ``path`` (nothing is written if no rows were)."""
+        if self._tmp is None:
+            return
+        try:
+            if self._writer is not None:
+                self._writer.close()
+                self._writer = None
+                os.chmod(self._tmp, 0o644)
+                os.replace(self._tmp, self.path)
+                self._tmp = None
+        finally:
+            self.abort()
+
+    def abort(self) -> None:
+        """Drop what was written; ``path`` is left as it was."""
         if self._writer is not None:
-            self._writer.close()
+            try:
+                self._writer.close()
+            except OSError:
+                pass
             self._writer = None
+        if self._tmp is not None:
+            try:
+                os.unlink(self._tmp)
+            except OSError:
+                pass
+            self._tmp = None
 
     def __enter__(self) -> "TableWriter":
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def __exit__(self, exc_type, *exc) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+class WriteError(OSError):
+    """An operating-system error while writing an output, with a message that says what to do."""
+
+
+_ERRNO_TEXT = re.compile(r"\[errno (\d+)\]", re.IGNORECASE)
+
+
+def os_error_message(exc: OSError, path: Optional[PathLike] = None, hint: Optional[str] = None) -> str:
+    """One line for an ``OSError`` met while writing ``path``: what happened, where, and what to do.
+
+    >>> os_error_message(OSError(28, "No space left on device"), "out.parquet")
+    'disk full writing out.parquet: free space and run again'
+    """
+    if isinstance(exc, WriteError):
+        return str(exc)
+    code = exc.errno
+    if code is None:  # pyarrow's IO errors carry the errno in their text only
+        m = _ERRNO_TEXT.search(str(exc))
+        code = int(m.group(1)) if m else None
+    where = str(path if path is not None else (exc.filename or "the output"))
+    if code == errno.ENOSPC:
+        what, fix = f"disk full writing {where}", "free space and run again"
+    elif code == errno.EDQUOT:
+        what, fix = f"disk quota exceeded writing {where}", "free space and run again"
+    elif code == errno.EROFS:
+        what, fix = f"cannot write {where}: the file system is read-only", "write the output to another folder"
+    elif code in (errno.EACCES, errno.EPERM):
+        what, fix = f"cannot write {where}: permission denied", "make the folder writable or write elsewhere"
+    else:
+        what, fix = f"cannot write {where}: {exc.strerror or exc}", "check the folder and run again"
+    return f"{what}: {hint or fix}"

@@ -17,12 +17,15 @@ The public names of :mod:`exposure.units` are importable from here too.
 from __future__ import annotations
 
 import copy
+import logging
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, List, Optional, Sequence, Union
 
 import numpy as np
+
+from . import _assets
 
 # The reading side of the API (exposure.units), importable from here too: one import for users.
 from .units import (BULLET, CONTEXT_FEATURES, LABELS, MANIFEST_FILE, MODEL_FILE, Posting, Unit, UnitClassifier,
@@ -31,6 +34,8 @@ from .units import (BULLET, CONTEXT_FEATURES, LABELS, MANIFEST_FILE, MODEL_FILE,
 
 if TYPE_CHECKING:  # the encoder pulls in torch
     from .encoder import Encoder
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["PostingScorer", "PostingScores", "EmbeddingCache", "CachedEncoder", "occupation_scores",
            "posting_schema", "STATUSES",
@@ -282,7 +287,7 @@ def occupation_scores(model, release: str = "29.1", embeddings: Optional[np.ndar
 
     The table of :func:`exposure.occupations.score_occupations` without top tasks (``soc_code``,
     ``exposure``, ``exposure_<technology>``...), computed once per model and
-    cached as Parquet in ``cache_dir`` (default: :func:`exposure.assign.resolve_cache_dir`,
+    cached as Parquet in ``cache_dir`` (default: :func:`exposure._assets.cache_dir`,
     ``False``: no disk cache) under the model's :meth:`~exposure.scoring.ExposureModel.fingerprint`
     (encoder, dtype, capability set, head weights, the rule's parameters). ``embeddings``: the
     catalogue's task embeddings, row-aligned with ``load_tasks(release)``, to skip the encoder
@@ -294,9 +299,7 @@ def occupation_scores(model, release: str = "29.1", embeddings: Optional[np.ndar
 
     path = None
     if cache_dir is not False:
-        from .assign import resolve_cache_dir
-
-        folder = resolve_cache_dir(None if cache_dir in (None, True) else cache_dir)
+        folder = _assets.cache_dir(None if cache_dir in (None, True) else cache_dir)
         path = folder / f"occupation-scores-{release}-{model.fingerprint()[:20]}.parquet"
         if path.is_file():
             try:
@@ -305,21 +308,12 @@ def occupation_scores(model, release: str = "29.1", embeddings: Optional[np.ndar
                 pass  # damaged: rebuilt below
     table = score_occupations(model, release, top_tasks=0, embeddings=embeddings)
     if path is not None:
-        import os
-        import tempfile
-
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-            os.close(fd)
-            try:
-                pq.write_table(table, tmp)
-                os.replace(tmp, path)
-            finally:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
-        except OSError:
-            pass  # an unwritable cache only costs the recomputation next time
+            _assets.write_atomic(path, lambda f: pq.write_table(table, f))
+        except OSError as exc:
+            logger.warning("could not cache the occupation scores in %s (%s); they will be computed again "
+                           "next time. Set EXPOSURE_CACHE_DIR to a writable folder.", path.parent, exc)
     return table
 
 
@@ -437,24 +431,11 @@ class PostingScorer:
         return self._occupation_lookup
 
     def _assigner_task_embeddings(self) -> Optional[np.ndarray]:
-        """The O*NET 29.1 task embeddings an OccupationAssigner already built, in catalogue order."""
-        get = getattr(self.assigner, "task_index", None)
+        """The O*NET 29.1 task embeddings an OccupationAssigner on this model's encoder already built."""
+        get = getattr(self.assigner, "catalogue_task_embeddings", None)
         if get is None or getattr(getattr(self.assigner, "encoder", None), "name", None) != self.model.encoder.name:
             return None
-        try:
-            from .occupations import load_tasks
-
-            catalogue = load_tasks("29.1")
-            tasks = getattr(self.assigner, "_tasks_table", None)
-            if tasks is None or tasks.num_rows != catalogue.num_rows or \
-                    tasks["task"].to_pylist() != catalogue["task"].to_pylist():
-                return None
-            idx = get()
-            emb = np.empty_like(idx["emb"])
-            emb[idx["rows"]] = idx["emb"]
-            return emb
-        except Exception:  # an assigner of another shape: score the catalogue instead
-            return None
+        return get("29.1")
 
     # ----------------------------------------------------------------- score
     def score(self, titles: Optional[Sequence[Optional[str]]], texts: Sequence) -> PostingScores:

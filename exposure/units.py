@@ -42,6 +42,8 @@ from typing import TYPE_CHECKING, Iterable, List, Optional, Sequence, Union
 
 import numpy as np
 
+from ._assets import shipped
+
 if TYPE_CHECKING:  # the encoder pulls in torch; segmentation and the cheap stage must not
     from .encoder import Encoder
 
@@ -496,20 +498,6 @@ MODEL_FILE = "unit_classifier.npz"
 MANIFEST_FILE = "manifest.json"
 
 
-def _shipped_root() -> Path:
-    """The shipped ``units`` folder: ``exposure.models`` when installed, ``models/`` in a checkout."""
-    try:
-        from importlib.resources import files
-
-        root = Path(str(files("exposure.models") / "units"))
-    except ModuleNotFoundError:
-        root = None
-    if root is None or not (root / MANIFEST_FILE).is_file():
-        # Running from a source checkout without installing: models/ sits beside exposure/.
-        root = Path(__file__).resolve().parent.parent / "models" / "units"
-    return root
-
-
 @dataclass
 class UnitPredictions:
     """Labels of one posting's units.
@@ -594,7 +582,7 @@ class UnitClassifier:
         ``encoder`` must be the encoder the model was trained on (same name
         and width), else ``ValueError`` names the right one.
         """
-        root = _shipped_root() if path is None else Path(path)
+        root = shipped("units") if path is None else Path(path)
         manifest_path, weights_path = root / MANIFEST_FILE, root / MODEL_FILE
         if not manifest_path.is_file() or not weights_path.is_file():
             raise ValueError(f"no unit classifier in {str(root)!r}: expected {MANIFEST_FILE} and {MODEL_FILE}; "

@@ -1,0 +1,115 @@
+"""Where files live and how they are written: shipped model folders, the cache folder, atomic writes.
+
+One copy of each, for every module that reads a shipped asset or writes a file
+that another process (or a later run) may read:
+
+- :func:`shipped` finds a folder of ``models/`` (``exposure.models`` when
+  installed, ``models/`` beside ``exposure/`` in a source checkout).
+- :func:`cache_dir` is the folder for derived files (embedding indexes,
+  occupation scores): ``$EXPOSURE_CACHE_DIR``, else ``$XDG_CACHE_HOME/exposure``,
+  else ``~/.cache/exposure``.
+- :func:`write_atomic` writes a file so that readers see either no file or the
+  whole file, even after ``kill -9``; the file is readable by everyone (0644), a
+  temporary file is never left behind.
+
+>>> from exposure._assets import write_atomic
+>>> write_atomic("/tmp/hello.txt", lambda f: f.write(b"hello"))   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import BinaryIO, Callable, Union
+
+__all__ = ["shipped", "cache_dir", "encoder_identity", "write_atomic", "fsync_dir"]
+
+PathLike = Union[str, os.PathLike]
+
+_CHECKOUT_MODELS = Path(__file__).resolve().parent.parent / "models"
+
+
+def shipped(folder: str) -> Path:
+    """The shipped ``models/<folder>``: ``exposure.models`` when installed, ``models/`` in a checkout.
+
+    >>> shipped("capabilities").name
+    'capabilities'
+    """
+    try:
+        from importlib.resources import files
+
+        root = Path(str(files("exposure.models") / folder))
+        if root.is_dir():
+            return root
+    except ModuleNotFoundError:
+        pass
+    # Running from a source checkout without installing: models/ sits beside exposure/.
+    return _CHECKOUT_MODELS / folder
+
+
+def cache_dir(path: Union[PathLike, None] = None) -> Path:
+    """The folder for cached files: ``path``, else ``$EXPOSURE_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/exposure``, else ``~/.cache/exposure``.
+
+    >>> cache_dir("/tmp/my-cache")
+    PosixPath('/tmp/my-cache')
+    """
+    if path is not None:
+        return Path(path)
+    if os.environ.get("EXPOSURE_CACHE_DIR"):
+        return Path(os.environ["EXPOSURE_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "exposure"
+
+
+def encoder_identity(encoder) -> dict:
+    """What an embedding depends on: the encoder's name, width and dtype. Every cache of embeddings, or of
+    scores made from them, is keyed by it, so that a float16 index is never read by a float32 run.
+
+    >>> from types import SimpleNamespace
+    >>> encoder_identity(SimpleNamespace(name="m", dim=384, dtype="torch.float32"))
+    {'name': 'm', 'dim': 384, 'dtype': 'torch.float32'}
+    """
+    return {"name": str(getattr(encoder, "name", encoder)), "dim": getattr(encoder, "dim", None),
+            "dtype": str(getattr(encoder, "dtype", ""))}
+
+
+def fsync_dir(path: PathLike) -> None:
+    """Flush a folder's entries (a rename in it) to disk; a no-op where folders cannot be opened."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_atomic(path: PathLike, write: Callable[[BinaryIO], object], mode: int = 0o644) -> None:
+    """Write ``path`` through ``write(binary_file)``: under a temporary name in the same folder,
+    flushed to disk, then renamed over ``path`` (atomic on POSIX).
+
+    Readers see the old file or the whole new one. On any error (disk full, ``Ctrl-C``) the
+    temporary file is removed and the error is raised; ``path`` is untouched. The file gets
+    ``mode`` (readable by everyone by default, unlike :func:`tempfile.mkstemp`'s 0600).
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    fsync_dir(path.parent)

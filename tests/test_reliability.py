@@ -1,0 +1,363 @@
+"""Reliability of the batch job and the command line: one writer per output, what --resume checks,
+OS errors as one line with nothing committed lost, caches keyed by the model, inputs read honestly."""
+
+import ast
+import errno
+import gzip
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from exposure import _assets
+from exposure import batch as batch_module
+from exposure import cli
+from exposure.batch import BatchJob, OutputInUseError, score_postings_file
+from exposure.io import WriteError, read_batches
+from exposure.postings import PostingScorer
+from exposure.units import UnitClassifier
+
+from test_batch import _generated_postings, _postings, _write
+from test_posting_scores import occupation_table, small_assigner
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "tasks.csv"
+
+
+@pytest.fixture(scope="module")
+def scorer(model):
+    return PostingScorer(model, UnitClassifier.load(encoder=model.encoder), small_assigner(model.encoder),
+                         occupation_scores=occupation_table(model.technologies))
+
+
+@pytest.fixture
+def cli_scorer(scorer, model, monkeypatch):
+    """`exposure` commands in this process use the session's model and scorer instead of loading new ones."""
+    monkeypatch.setattr(cli, "_posting_scorer", lambda args: scorer)
+    monkeypatch.setattr(cli, "_model", lambda args, technologies=None: model)
+    return scorer
+
+
+# --------------------------------------------------------------------------- one writer
+
+def test_a_second_job_on_the_same_output_is_refused_while_the_first_holds_it(tmp_path):
+    _write(_postings(3), tmp_path / "in.parquet")
+    out = tmp_path / "out.parquet"
+    with BatchJob(tmp_path / "in.parquet", out) as first:
+        first.check()
+        with pytest.raises(OutputInUseError, match=rf"pid {os.getpid()} on .*started"):
+            BatchJob(tmp_path / "in.parquet", out).check()
+        with pytest.raises(OutputInUseError, match="another run"):
+            BatchJob(tmp_path / "in.parquet", out, resume=True).check()
+    # Released: the next run takes it, and no lock file is left behind.
+    assert not out.with_name("out.parquet.lock").exists()
+    with BatchJob(tmp_path / "in.parquet", out) as again:
+        again.check()
+
+
+def test_two_processes_on_one_output_write_every_id_once(tmp_path):
+    gen = _generated_postings(4, seed=3)
+    rows = [{"id": f"job-{i:03d}", "title": gen[i % 4]["title"], "description": gen[i % 4]["description"]}
+            for i in range(120)]
+    _write(rows, tmp_path / "in.parquet")
+    out = tmp_path / "out.parquet"
+    cmd = [sys.executable, "-m", "exposure", "score-postings", str(tmp_path / "in.parquet"), "-o", str(out),
+           "--no-assign", "--device", "cpu", "-q"]
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    first = subprocess.Popen(cmd + ["--chunk-size", "20"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    lock = out.with_name("out.parquet.lock")
+    deadline = time.time() + 60
+    while not (lock.exists() and lock.read_text()) and first.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    assert first.poll() is None, first.communicate()[1][-2000:]
+    second = subprocess.run(cmd + ["--chunk-size", "30"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert second.returncode == 1
+    lines = second.stderr.strip().splitlines()
+    assert len(lines) == 1 and "being written by another run" in lines[0] and f"pid {first.pid}" in lines[0]
+    assert "Traceback" not in second.stderr
+    _, err = first.communicate(timeout=300)
+    assert first.returncode == 0, err[-2000:]
+    t = pq.read_table(out)
+    assert t["id"].to_pylist() == [r["id"] for r in rows] and t["row"].to_pylist() == list(range(120))
+    assert json.loads((tmp_path / "out.summary.json").read_text())["rows"] == 120
+
+
+# --------------------------------------------------------------------------- what --resume checks
+
+def test_resume_of_a_finished_output_checks_input_and_options(tmp_path, scorer):
+    _write(_postings(4), tmp_path / "in.jsonl")
+    out = tmp_path / "out.parquet"
+    score_postings_file(tmp_path / "in.jsonl", out, scorer, chunk_size=2)
+    # Same input and options: nothing to do.
+    assert score_postings_file(tmp_path / "in.jsonl", out, scorer, resume=True)["rows_written"] == 4
+    # Another input under the same name: refused, one line per difference, before any scoring.
+    _write(_postings(7), tmp_path / "in.jsonl")
+    with pytest.raises(ValueError) as info:
+        score_postings_file(tmp_path / "in.jsonl", out, scorer, resume=True)
+    message = str(info.value)
+    assert "cannot resume" in message and "\n  input size:" in message and "{" not in message
+    assert pq.read_table(out).num_rows == 4  # the finished output is kept
+    # The options are compared before the model or the indexes load.
+    _write(_postings(4), tmp_path / "in.jsonl")
+    os.utime(tmp_path / "in.jsonl", ns=(0, json.loads((tmp_path / "out.summary.json").read_text())
+                                           ["run"]["input"]["mtime_ns"]))
+    with BatchJob(tmp_path / "in.jsonl", out, resume=True) as job:
+        with pytest.raises(ValueError, match=r"occupation assignment \(--no-assign\): on in the earlier run, off now"):
+            job.check({"assign": False})
+    with BatchJob(tmp_path / "in.jsonl", out, resume=True) as job:
+        job.check({"assign": True, "max_chars": scorer.max_chars})
+
+
+def test_an_edit_past_the_first_64_kb_is_seen_by_its_modification_time(tmp_path, scorer):
+    rows = _postings(2)
+    rows[0]["description"] += "\n" + "x" * 70_000
+    path = tmp_path / "in.jsonl"
+    _write(rows, path)
+    out = tmp_path / "out.parquet"
+    score_postings_file(path, out, scorer, chunk_size=1)
+    data = path.read_bytes()
+    i = data.rindex(rows[1]["title"].encode())
+    path.write_bytes(data[:i] + b"Z" + data[i + 1:])  # same size, same first 64 KB
+    with pytest.raises(ValueError, match="input modification time \\(the file was changed since\\)"):
+        score_postings_file(path, out, scorer, resume=True)
+
+
+def test_a_crashed_run_resumes_only_with_its_own_options(tmp_path, scorer, monkeypatch):
+    _write(_postings(4), tmp_path / "in.parquet")
+    out = tmp_path / "out.parquet"
+    real = batch_module._write_atomic
+    calls = []
+
+    def crash_on_second(table, path):
+        calls.append(path)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(table, path)
+
+    monkeypatch.setattr(batch_module, "_write_atomic", crash_on_second)
+    with pytest.raises(KeyboardInterrupt):
+        score_postings_file(tmp_path / "in.parquet", out, scorer, chunk_size=2)
+    monkeypatch.setattr(batch_module, "_write_atomic", real)
+    with pytest.raises(ValueError, match="--max-chars: 100,000 in the earlier run, 500 now"):
+        score_postings_file(tmp_path / "in.parquet", out, PostingScorer(
+            scorer.model, scorer.classifier, scorer.assigner, occupation_scores=occupation_table(
+                scorer.model.technologies), max_chars=500), resume=True)
+    assert score_postings_file(tmp_path / "in.parquet", out, scorer, resume=True)["rows_written"] == 4
+
+
+# --------------------------------------------------------------------------- OS errors
+
+def _disk_full(*args, **kwargs):
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_disk_full_writing_a_part_keeps_the_committed_ones(tmp_path, scorer, monkeypatch):
+    _write(_postings(6), tmp_path / "in.parquet")
+    out = tmp_path / "out.parquet"
+    real = pq.write_table
+    calls = []
+
+    def write_then_fill(table, where, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            where.write(b"PAR1 half a part")  # the disk fills up in the middle of the file
+            _disk_full()
+        return real(table, where, *args, **kwargs)
+
+    monkeypatch.setattr(batch_module.pq, "write_table", write_then_fill)
+    with pytest.raises(WriteError, match=r"disk full writing .*part-00001.parquet: .*rerun with --resume"):
+        score_postings_file(tmp_path / "in.parquet", out, scorer, chunk_size=2)
+    parts = tmp_path / "out.parquet.parts"
+    assert sorted(p.name for p in parts.iterdir()) == ["manifest.json", "part-00000.parquet"]  # no .tmp left
+    assert not out.with_name("out.parquet.lock").exists()
+    monkeypatch.setattr(batch_module.pq, "write_table", real)
+    summary = score_postings_file(tmp_path / "in.parquet", out, scorer, chunk_size=2, resume=True)
+    assert summary["this_run"]["resumed_from_row"] == 2 and pq.read_table(out).num_rows == 6
+
+
+def test_disk_full_in_the_final_combine_is_one_line_and_leaves_no_tmp(tmp_path, cli_scorer, monkeypatch, capsys):
+    _write(_postings(4), tmp_path / "in.parquet")
+    out = tmp_path / "out.parquet"
+
+    class FullWriter(pq.ParquetWriter):
+        def write_table(self, *args, **kwargs):
+            _disk_full()
+
+    monkeypatch.setattr(batch_module.pq, "ParquetWriter", FullWriter)
+    args = ["score-postings", str(tmp_path / "in.parquet"), "-o", str(out), "--chunk-size", "2", "-q"]
+    assert cli.main(args) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "disk full writing" in err[0] and str(out) in err[0] and "--resume" in err[0]
+    assert not list(tmp_path.glob(".*.tmp")) and not out.exists()
+    assert len(list((tmp_path / "out.parquet.parts").glob("part-*.parquet"))) == 2  # nothing committed is lost
+    monkeypatch.undo()
+    monkeypatch.setattr(cli, "_posting_scorer", lambda a: cli_scorer)
+    assert cli.main(args + ["--resume"]) == 0 and pq.read_table(out).num_rows == 4
+
+
+def test_score_tasks_to_an_unwritable_folder_fails_before_the_model_loads(tmp_path, monkeypatch, capsys):
+    import tempfile
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(tempfile, "mkstemp", read_only)
+    monkeypatch.setattr(cli, "_model", lambda *a, **k: pytest.fail("the model was loaded"))
+    assert cli.main(["score-tasks", str(EXAMPLE), "-o", str(tmp_path / "s.parquet"), "-q"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "read-only" in err[0] and "Traceback" not in err[0]
+
+
+def test_score_tasks_leaves_no_half_written_output(tmp_path, cli_scorer, monkeypatch, capsys):
+    out = tmp_path / "s.parquet"
+    model = cli_scorer.model
+    real = model.score_tasks
+    calls = []
+
+    def fail_second(texts, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(texts, **kwargs)
+
+    monkeypatch.setattr(model, "score_tasks", fail_second)
+    assert cli.main(["score-tasks", str(EXAMPLE), "-o", str(out), "--chunk-size", "5", "-q"]) == 1
+    assert "disk full" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_ctrl_c_says_how_to_go_on(tmp_path, monkeypatch, capsys):
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_score_postings", interrupted)  # build_parser binds the name at each call
+    assert cli.main(["score-postings", "in.parquet", "-o", str(tmp_path / "o.parquet")]) == 130
+    assert "rerun with --resume" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- caches
+
+def test_embedding_caches_are_keyed_by_dtype(tmp_path):
+    from exposure.assign import _cache_name
+
+    fp32 = SimpleNamespace(name="all-MiniLM-L6-v2", dim=384, dtype="torch.float32")
+    fp16 = SimpleNamespace(name="all-MiniLM-L6-v2", dim=384, dtype="torch.float16")
+    assert _cache_name("tasks", fp32, ["a", "b"]) != _cache_name("tasks", fp16, ["a", "b"])
+    assert _cache_name("tasks", fp32, ["a", "b"]) == _cache_name("tasks", SimpleNamespace(**vars(fp32)), ["a", "b"])
+
+
+def test_caches_are_readable_by_everyone(tmp_path, model, monkeypatch):
+    from exposure import occupations
+    from exposure.postings import occupation_scores
+
+    table = occupation_table(model.technologies)
+    monkeypatch.setattr(occupations, "score_occupations", lambda *a, **k: table)
+    monkeypatch.setattr(os, "umask", os.umask)  # restored below whatever happens
+    old = os.umask(0o022)
+    try:
+        occupation_scores(model, "29.1", cache_dir=tmp_path)
+    finally:
+        os.umask(old)
+    (path,) = tmp_path.glob("occupation-scores-29.1-*.parquet")
+    assert model.fingerprint()[:20] in path.name and (path.stat().st_mode & 0o777) == 0o644
+    _assets.write_atomic(tmp_path / "x.npy", lambda f: np.save(f, np.zeros(3)))
+    assert (tmp_path / "x.npy").stat().st_mode & 0o777 == 0o644 and len(list(tmp_path.iterdir())) == 2
+
+
+# --------------------------------------------------------------------------- inputs read honestly
+
+@pytest.mark.parametrize("content", [b"", b"\n  \n\n"])
+def test_an_empty_or_blank_jsonl_is_an_error_like_an_empty_csv(tmp_path, content):
+    (tmp_path / "in.jsonl").write_bytes(content)
+    (tmp_path / "in.csv").write_bytes(content)
+    for name in ("in.jsonl", "in.csv"):
+        with BatchJob(tmp_path / name, tmp_path / "out.parquet") as job:
+            with pytest.raises(ValueError, match="is empty|has no rows|has no column"):
+                job.check()
+
+
+def test_a_nan_id_is_a_missing_id(tmp_path, scorer):
+    rows = _postings(3)
+    table = pa.table({"id": pa.array([1.0, float("nan"), 3.0]), "title": [r["title"] for r in rows],
+                      "description": [r["description"] for r in rows]})
+    pq.write_table(table, tmp_path / "in.parquet")
+    summary = score_postings_file(tmp_path / "in.parquet", tmp_path / "out.parquet", scorer)
+    assert summary["rejected"]["missing_id"] == 1
+    assert pq.read_table(tmp_path / "out.parquet")["id"].to_pylist() == ["1", "3"]
+
+
+def test_latin1_input_is_one_error_naming_the_line_for_csv_and_jsonl(tmp_path, scorer):
+    rows = [{"id": str(i), "title": t, "description": "Duties:\n- Serve guests\n- Count cash at closing"}
+            for i, t in enumerate(["Barista", "Caf\u00e9 manager", "Cashier"])]
+    for ext in (".csv", ".jsonl"):
+        _write(rows, tmp_path / f"utf8{ext}")
+        data = (tmp_path / f"utf8{ext}").read_text(encoding="utf-8").replace("\\u00e9", "\u00e9")  # JSON escapes
+        (tmp_path / f"in{ext}").write_bytes(data.encode("latin-1"))
+        line = 1 + data.splitlines().index(next(x for x in data.splitlines() if "Caf" in x))
+        with pytest.raises(ValueError, match=rf"line {line} is not valid utf-8 text .*--encoding latin-1"):
+            score_postings_file(tmp_path / f"in{ext}", tmp_path / f"out{ext[1:]}.parquet", scorer)
+        summary = score_postings_file(tmp_path / f"in{ext}", tmp_path / f"out{ext[1:]}.parquet", scorer,
+                                      encoding="latin-1")
+        assert summary["rows_written"] == 3
+        assert pq.read_table(tmp_path / f"out{ext[1:]}.parquet")["title"][1].as_py() == "Caf\u00e9 manager"
+
+
+def test_the_output_keeps_the_id_column_name(tmp_path, scorer):
+    rows = [{"job_id": r["id"], "title": r["title"], "description": r["description"]} for r in _postings(3)]
+    rows.append(dict(rows[0]))
+    _write(rows, tmp_path / "in.parquet")
+    score_postings_file(tmp_path / "in.parquet", tmp_path / "out.parquet", scorer, id_column="job_id")
+    assert pq.read_table(tmp_path / "out.parquet").column_names[:2] == ["job_id", "row"]
+    assert pq.read_table(tmp_path / "out.rejected.parquet").column_names == ["job_id", "row", "status"]
+
+
+def test_gzip_compressed_inputs(tmp_path, scorer):
+    rows = _postings(3)
+    for ext in (".csv", ".jsonl"):
+        _write(rows, tmp_path / f"in{ext}")
+        (tmp_path / f"in{ext}.gz").write_bytes(gzip.compress((tmp_path / f"in{ext}").read_bytes()))
+        summary = score_postings_file(tmp_path / f"in{ext}.gz", tmp_path / f"out{ext[1:]}.parquet", scorer)
+        assert summary["rows_written"] == 3
+    (tmp_path / "t.tsv.gz").write_bytes(gzip.compress(b"task\nWeld beams.\nFile claims.\n"))
+    assert sum(b.num_rows for b in read_batches(tmp_path / "t.tsv.gz", ["task"])) == 2
+
+
+def test_score_tasks_says_why_a_row_has_no_score(tmp_path, cli_scorer, capsys):
+    path = tmp_path / "tasks.parquet"
+    pq.write_table(pa.table({"task": ["Inspect finished parts for surface defects.",
+                                      "Soldar vigas de acero en obras de construcción.",
+                                      "回答客户关于订单和退货的问题。", "", None]}), path)
+    pq.write_table(pa.table({"task": pa.array([1, 2], pa.int64())}), tmp_path / "ints.parquet")
+    assert cli.main(["score-tasks", str(path), "-o", str(tmp_path / "s.parquet")]) == 0
+    t = pq.read_table(tmp_path / "s.parquet")
+    assert t["status"].to_pylist() == ["ok", "non_english", "non_english", "empty", "empty"]
+    exposure = t["exposure"].to_pylist()
+    assert exposure[0] is not None and all(e is None or np.isnan(e) for e in exposure[1:])
+    assert "1 non_english" not in capsys.readouterr().err  # counted together: 2 non_english
+    assert cli.main(["score-tasks", str(tmp_path / "ints.parquet"), "-o", str(tmp_path / "i.parquet"), "-q"]) == 0
+    assert pq.read_table(tmp_path / "i.parquet")["status"].to_pylist() == ["not_text", "not_text"]
+
+
+def test_every_command_has_quiet_and_help(capsys):
+    parser = cli.build_parser()
+    for name, sub in parser._subparsers._group_actions[0].choices.items():
+        options = {o for a in sub._actions for o in a.option_strings}
+        assert {"-q", "--quiet", "-h"} <= options, name
+
+
+def test_the_library_logs_instead_of_printing():
+    for path in (ROOT / "exposure").rglob("*.py"):
+        if path.name in ("cli.py", "__main__.py") or path.parent.name == "data":  # commands; data/ build script
+            continue
+        calls = [n for n in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+                 if isinstance(n, ast.Call) and getattr(n.func, "id", None) == "print"]
+        assert not calls, f"{path.name} line {calls[0].lineno} prints"

@@ -361,3 +361,29 @@ def test_the_library_logs_instead_of_printing():
         calls = [n for n in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
                  if isinstance(n, ast.Call) and getattr(n.func, "id", None) == "print"]
         assert not calls, f"{path.name} line {calls[0].lineno} prints"
+
+
+def test_prepare_builds_the_indexes_once_and_says_where(tmp_path, cli_scorer, monkeypatch, capsys):
+    import pyarrow.compute as pc
+
+    from exposure import assign, occupations
+    from test_posting_scores import CODES, NAMES
+
+    # The shipped catalogue cut to six occupations, so that the indexes build in seconds.
+    tasks = occupations.load_tasks("29.1")
+    tasks = tasks.filter(pc.is_in(tasks["soc_code"], pa.array(CODES)))
+    titles = pa.table({"soc_code": CODES, "title": NAMES})
+    monkeypatch.setattr(assign, "load_titles", lambda: titles)
+    monkeypatch.setattr(assign, "load_tasks", lambda release: tasks)
+    monkeypatch.setattr(assign, "load_occupations", lambda release: titles)
+    scored = []
+    monkeypatch.setattr(occupations, "score_occupations",
+                        lambda model, release, embeddings=None, **k: scored.append(embeddings) or
+                        occupation_table(model.technologies))
+    assert cli.main(["prepare", "--cache-dir", str(tmp_path), "-q"]) == 0
+    assert "built the titles and tasks index" in capsys.readouterr().out
+    names = sorted(p.name.split("-")[0] for p in tmp_path.iterdir())
+    assert names == ["occupation", "tasks", "titles"]
+    assert scored[0].shape == (tasks.num_rows, cli_scorer.model.encoder.dim)  # the index's embeddings, reused
+    assert cli.main(["prepare", "--cache-dir", str(tmp_path), "-q"]) == 0
+    assert "cached already" in capsys.readouterr().out and len(scored) == 1

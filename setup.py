@@ -58,7 +58,9 @@ setup(
     packages=["exposure", "exposure.data", "exposure.models", "exposure.models.capabilities",
               "exposure.models.heads", "exposure.models.units"],
     package_dir={"exposure": "exposure", "exposure.models": "models"},
-    package_data={"exposure.data": ["*.parquet", "*.csv", "*.md"],
+    # py.typed: the package ships inline type hints (PEP 561).
+    package_data={"exposure": ["py.typed"],
+                  "exposure.data": ["*.parquet", "*.csv", "*.md"],
                   "exposure.models.capabilities": ["*.yaml", "*.json"],
                   "exposure.models.heads": ["*.npz", "*.json"],
                   "exposure.models.units": ["*.npz", "*.json"]},

@@ -11,13 +11,16 @@ coincidental.
 
     python benchmarks/generate_postings.py 200000 -o postings.parquet --seed 0
 
-Deterministic given the seed and N (the first rows do not depend on N); rows
-are written in chunks, so memory stays bounded. Formats: .parquet, .csv, .jsonl.
+Deterministic given the seed, and the first rows do not depend on N: a run of
+N postings starts with the rows of any run with fewer (every random draw for a
+row is made in row order). Rows are written in chunks, so memory stays bounded.
+Formats: .parquet, .csv, .jsonl.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import random
 import sys
@@ -214,12 +217,14 @@ def generate(n: int, seed: int = 0) -> Iterator[pa.RecordBatch]:
     occupations = [by_occ[c] for c in sorted(by_occ) if len(by_occ[c][1]) >= 5]
     employers = [_employer(rng, i) for i in range(N_EMPLOYERS)]
     # A few employers post most of the jobs, as on real job boards.
-    weights = [1.0 / (i + 1) ** 0.8 for i in range(N_EMPLOYERS)]
+    cum_weights = list(itertools.accumulate(1.0 / (i + 1) ** 0.8 for i in range(N_EMPLOYERS)))
     for start in range(0, n, CHUNK):
         size = min(CHUNK, n - start)
-        picks = rng.choices(employers, weights=weights, k=size)
         ids, titles, texts = [], [], []
-        for k, emp in enumerate(picks):
+        for k in range(size):
+            # Every draw for a row is made in row order (employer, occupation, posting), never
+            # ahead for a whole chunk: row i consumes the same random numbers whatever n is.
+            emp = rng.choices(employers, cum_weights=cum_weights)[0]
             title, text = _posting(rng, emp, rng.choice(occupations))
             ids.append(f"posting-{start + k:09d}")
             titles.append(title)

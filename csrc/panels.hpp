@@ -78,25 +78,31 @@ inline KeyLayout key_layout(const Problem& P, std::size_t nr) {
     KeyLayout L;
     L.count = (P.m + nr - 1) / nr;
     // 1. stable counting sort by group: within a group, keys stay in index order (tie rule)
-    std::vector<std::size_t> start(P.num_groups + 1, 0);
     L.order.resize(P.m);
     if (P.groups == nullptr) {
         for (std::size_t j = 0; j < P.m; ++j) L.order[j] = static_cast<std::int64_t>(j);
-        start[1] = P.m;
     } else {
+        std::vector<std::size_t> start(P.num_groups + 1, 0);
         for (std::size_t j = 0; j < P.m; ++j) ++start[static_cast<std::size_t>(P.groups[j]) + 1];
         for (std::size_t g = 0; g < P.num_groups; ++g) start[g + 1] += start[g];
         std::vector<std::size_t> next(start.begin(), start.end() - 1);
         for (std::size_t j = 0; j < P.m; ++j)
             L.order[next[static_cast<std::size_t>(P.groups[j])]++] = static_cast<std::int64_t>(j);
     }
-    // 2. per panel, the runs of columns that share a group
+    // 2. per panel, the runs of columns that share a group (walking the keys, not the groups:
+    //    O(m) however many groups are empty)
+    const auto group_of = [&](std::size_t j) {
+        return P.groups == nullptr ? std::size_t{0} : static_cast<std::size_t>(P.groups[L.order[j]]);
+    };
     L.first_segment.assign(1, 0);
     for (std::size_t p = 0; p < L.count; ++p) {
         const std::size_t lo = p * nr, hi = std::min(P.m, lo + nr);
-        for (std::size_t g = 0; g < P.num_groups; ++g) {
-            const std::size_t a = std::max(lo, start[g]), b = std::min(hi, start[g + 1]);
-            if (a < b) L.segments.push_back({g, static_cast<int>(a - lo), static_cast<int>(b - lo)});
+        for (std::size_t a = lo; a < hi;) {
+            const std::size_t g = group_of(a);
+            std::size_t b = a + 1;
+            while (b < hi && group_of(b) == g) ++b;
+            L.segments.push_back({g, static_cast<int>(a - lo), static_cast<int>(b - lo)});
+            a = b;
         }
         L.first_segment.push_back(L.segments.size());
     }

@@ -30,14 +30,15 @@ from __future__ import annotations
 
 import math
 import operator
+import os
 import sys
 import warnings
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Optional, Tuple, Union
 
 import numpy as np
 
-from . import _core
+from . import _core, _processes
 
 Op = Literal["max", "topk", "logsumexp", "matrix"]
 OPS: Tuple[str, ...] = ("max", "topk", "logsumexp", "matrix")
@@ -121,7 +122,11 @@ def reduce(
         out: for ``"matrix"``, a C-contiguous float32 ``(n, m)`` array (or tensor) to
             write into instead of allocating.
         threads: threads for this call only (``None``: the OpenMP / torch default).
-            Results are bit-identical whatever the thread count.
+            Results are bit-identical whatever the thread count. In a process forked
+            after OpenMP threads ran in its parent (``os.fork``, multiprocessing's
+            ``'fork'`` start method) the call runs on one thread and logs a warning once,
+            because more would hang: start workers with
+            :func:`exposure._processes.worker_context` (``'spawn'``) instead.
         chunk_size: query rows per work item (native kernel) or per ``torch.mm``
             (torch); ``None`` picks a cache-friendly size.
         precision: ``"fp32"`` (default, exact float32). For numpy input, ``"int8"``:
@@ -148,6 +153,9 @@ def reduce(
     (and bfloat16 tensors) or non-contiguous inputs are converted with exactly one copy;
     integer, bool, complex and object arrays are rejected. Rows containing NaN or inf
     raise ``ValueError`` naming the first one. Torch results do not track gradients.
+    A call whose results and scratch would not fit in the machine's memory (the GPU's
+    for CUDA tensors), e.g. a ``num_groups`` far above the number of groups used,
+    raises ``ValueError`` before allocating anything, saying what it would cost.
 
     Example:
         >>> import numpy as np
@@ -176,6 +184,21 @@ def reduce(
     if out is not None and op != "matrix":
         raise ValueError(f"out is only supported with op='matrix', got op={op!r}")
 
+    on_cpu = not q_is_torch or queries.device.type == "cpu"
+    if on_cpu:  # forked after OpenMP threads ran: one thread, or the child hangs (see exposure._processes)
+        threads = _processes.fork_safe_threads(threads)
+        if threads != 1:
+            _processes.note_threads()
+    # torch's thread count is set around the conversions and checks too: they may run in parallel
+    with _torch_threads(torch, queries.device, threads) if q_is_torch else nullcontext():
+        return _reduce(queries, keys, op, k, temperature, groups, num_groups, out, threads, chunk_size, precision,
+                       candidates, q_is_torch)
+
+
+def _reduce(queries, keys, op, k, temperature, groups, num_groups, out, threads, chunk_size, precision, candidates,
+            q_is_torch) -> Reduction:
+    """reduce() once the arguments are checked and the thread count settled."""
+    torch = sys.modules.get("torch")
     if q_is_torch:
         # the matmul's dtype: float32, or fp16/bf16 straight from the input (one conversion at most)
         dtype = getattr(torch, _TORCH_DTYPES[precision])
@@ -201,13 +224,15 @@ def reduce(
     if op == "logsumexp":
         temperature = _check_temperature(temperature)
     group_ids, num_groups = _check_groups(op, groups, num_groups, m)
+    _check_affordable(op, n, m, d, k, group_ids is not None, num_groups, out is not None, precision, candidates,
+                      threads, chunk_size, queries.device if q_is_torch else None)
 
     if q_is_torch:
-        return _torch_reduce(queries, keys, op, k, temperature, group_ids, num_groups, out, threads, chunk_size)
+        return _torch_reduce(queries, keys, op, k, temperature, group_ids, num_groups, out, chunk_size)
     if precision == "int8" and _core.int8_path() != "avx512_vnni":
         warnings.warn("precision='int8' has no fast kernel on this CPU or SIMD path (it needs AVX-512 VNNI): "
                       "a portable int8 kernel runs instead, slower than precision='fp32'", RuntimeWarning,
-                      stacklevel=2)
+                      stacklevel=3)  # the caller of reduce()
     values, indices = _core.reduce(
         queries,
         keys,
@@ -396,6 +421,89 @@ def _check_groups(op: str, groups: Any, num_groups: Any, m: int) -> Tuple[Option
     return ids, num_groups
 
 
+def _memory_limit(device: Any = None) -> Optional[int]:
+    """Bytes a call may allocate at most: the GPU's memory for a CUDA device, else physical memory (None: unknown)."""
+    if device is not None and device.type == "cuda":
+        return int(sys.modules["torch"].cuda.get_device_properties(device).total_memory)
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # no sysconf (Windows) or no such name
+        return None
+
+
+def _gib(nbytes: int) -> str:
+    return f"{nbytes / 2**30:,.1f} GiB"
+
+
+def _check_affordable(op: str, n: int, m: int, d: int, k: int, grouped: bool, num_groups: int, has_out: bool,
+                      precision: str, candidates: Optional[int], threads: Optional[int], chunk_size: Optional[int],
+                      device: Any) -> None:
+    """Refuse, before allocating, a call whose results and scratch would not fit in memory.
+
+    Results: float32 values (+ int64 indices for max/topk) of shape (n, m), (n, G) or
+    (n, G, k). Native scratch: the group layout (two size_t per group), and per thread
+    and block row a float64 sum per group (logsumexp) or the int8 candidates per group.
+    """
+    G = num_groups if grouped else 1
+    if op == "matrix":
+        shape: Tuple[int, ...] = (n, m)
+    else:
+        shape = (n, G, k) if op == "topk" else (n, G)
+        if not grouped:
+            shape = shape[:1] + shape[2:]
+    cells = math.prod(shape)
+    result = 0 if has_out else 4 * cells
+    if op in ("max", "topk"):
+        result += 8 * cells
+    scratch = 0
+    if device is None:  # native kernel
+        if grouped:
+            scratch += 16 * (G + 1)
+        rescored = precision == "int8" and op in ("max", "topk")
+        if op == "logsumexp" or rescored:
+            info = _core.build_info()
+            t = threads or max(1, int(info["threads"]))
+            mr = 8 if precision == "int8" else int(info["tile"].split("x")[0])  # the micro-tile's rows
+            # query rows per block, as similarity.hpp's pick_block_rows chooses them
+            rows = chunk_size or min(max(mr, min(512, (256 << 10) // (4 * max(d, 1)))), max(1, -(-n // t)))
+            rows = -(-rows // mr) * mr
+            if op == "logsumexp":
+                per_row = 8 * G
+            else:
+                kk = 1 if op == "max" else k
+                per_row = 12 * G * min(m, max(kk, candidates or kk + 4))
+            scratch += t * rows * per_row
+    limit = _memory_limit(device)
+    total = result + scratch
+    if limit is None or total <= limit:
+        return
+
+    kind = "int64 indices and float32 values" if op in ("max", "topk") else "float32 values"
+    where = f"the {_gib(limit)} of memory of {device}" if device is not None and device.type == "cuda" \
+        else f"the {_gib(limit)} of memory this machine has"
+    asked = f"reduce(op={op!r}" + (f", k={k}" if op == "topk" else "") + \
+        (f", num_groups={num_groups}" if grouped else "") + f") of {n} queries and {m} keys"
+    cost = f"{_gib(result)} for its {kind} of shape {shape}"
+    if scratch:
+        cost += f" and {_gib(scratch)} of scratch: {_gib(total)}"
+    fixes = []
+    if grouped and num_groups > m:
+        fixes.append(f"num_groups={num_groups} is more than the {m} keys, so at most {m} groups can hold a key: "
+                     "number the groups used 0..G-1 without gaps (numpy.unique(groups, return_inverse=True)) "
+                     "and pass num_groups=G, or leave num_groups out (it defaults to groups.max() + 1)")
+    if op == "matrix":
+        fixes.append("op='max', 'topk' or 'logsumexp' reduce the scores without materialising the n x m matrix")
+    elif op == "topk" and k > 1:
+        fixes.append("keep fewer keys (a smaller k)")
+    per_query = result // max(n, 1)
+    fit = (limit // 2 - scratch) // per_query if per_query else 0
+    if n > 1 and fit >= 1:
+        fixes.append(f"reduce the queries in slices of at most {fit:,} rows (queries[i:i + {fit}]) and "
+                     "combine the results")
+    raise ValueError(f"{asked} would need {cost}, more than {where}. Nothing was allocated. "
+                     + ("To fix it: " + "; or ".join(fixes) + "." if fixes else ""))
+
+
 # ---------------------------------------------------------------------------
 # torch implementation: the same semantics with chunked torch.mm, for tensors on any device.
 
@@ -443,19 +551,22 @@ def _torch_topk(torch: Any, s: Any, k: int) -> Tuple[Any, Any]:
     return values, indices
 
 
-def _torch_reduce(queries, keys, op, k, temperature, group_ids, num_groups, out, threads, chunk_size) -> Reduction:
+def _torch_reduce(queries, keys, op, k, temperature, group_ids, num_groups, out, chunk_size) -> Reduction:
+    """The torch implementation; the caller has set torch's thread count for the call."""
     torch = sys.modules["torch"]
     device = queries.device
     n, m = queries.shape[0], keys.shape[0]
     _check_finite_rows(torch, queries, "queries")
     _check_finite_rows(torch, keys, "keys")
     grouped = group_ids is not None
-    if grouped:
-        ids = torch.as_tensor(group_ids, device=device)
-        columns = [torch.nonzero(ids == g).flatten() for g in range(num_groups)]
+    if grouped:  # (group, its keys in index order) for the groups that have keys; the others stay -inf / -1
+        order = np.argsort(group_ids, kind="stable")
+        cuts = np.flatnonzero(np.diff(group_ids[order])) + 1
+        columns = [(int(group_ids[run[0]]), torch.as_tensor(run, device=device))
+                   for run in np.split(order, cuts) if run.size]
     else:
-        columns = [None]
-    g_count = len(columns)
+        columns = [(0, None)]
+    g_count = num_groups if grouped else 1
 
     if op == "matrix":
         shape: Tuple[int, ...] = (n, m)
@@ -481,14 +592,14 @@ def _torch_reduce(queries, keys, op, k, temperature, group_ids, num_groups, out,
         budget, most = ((64 << 20), 65536) if device.type == "cuda" else ((16 << 20), 4096)
         chunk_size = max(1, min(most, budget // max(m, 1)))
     keys_t = keys.t()
-    with torch.no_grad(), _torch_threads(torch, device, threads):
+    with torch.no_grad():
         for i in range(0, n, chunk_size):
             j = min(n, i + chunk_size)
             scores = queries[i:j] @ keys_t  # fp16/bf16 scores are widened where stored (k per row)
             if op == "matrix":
                 values[i:j] = scores
                 continue
-            for g, cols in enumerate(columns):
+            for g, cols in columns:
                 sub = scores if cols is None else scores.index_select(1, cols)
                 if sub.shape[1] == 0:
                     continue  # empty group: the -inf / -1 fill stands

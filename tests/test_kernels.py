@@ -294,6 +294,70 @@ def test_errors_say_what_is_wrong(call, error, message):
         call()
 
 
+@pytest.mark.parametrize("use_torch", [False, True])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"op": "max", "groups": [0, 1, 2, 3, 4], "num_groups": 10**9},
+         r"reduce\(op='max', num_groups=1000000000\) of 20 queries and 5 keys would need 223\.5 GiB for its int64 "
+         r"indices and float32 values of shape \(20, 1000000000\).*more than the 8\.0 GiB of memory this machine "
+         r"has\. Nothing was allocated\. To fix it: num_groups=1000000000 is more than the 5 keys.*"
+         r"pass num_groups=G, or leave num_groups out"),
+        ({"op": "logsumexp", "groups": [0, 0, 1, 1, 2], "num_groups": 10**9}, r"float32 values of shape \(20, 1000000000\)"),
+        ({"op": "topk", "k": 5, "groups": [0, 0, 1, 1, 2], "num_groups": 10**8},
+         r"shape \(20, 100000000, 5\).*keep fewer keys \(a smaller k\)"),
+        ({"op": "matrix"}, None),
+    ],
+)
+def test_unaffordable_results_are_refused_before_allocating(monkeypatch, use_torch, kwargs, message):
+    from exposure import kernels
+
+    q, k = (torch.from_numpy(Q), torch.from_numpy(K)) if use_torch else (Q, K)
+    if kwargs["op"] == "matrix":  # 20 x 5 float32 is 400 bytes: refuse it on a machine of 300
+        monkeypatch.setattr(kernels, "_memory_limit", lambda device=None: 300)
+        message = (r"reduce\(op='matrix'\) of 20 queries and 5 keys would need 0\.0 GiB for its float32 values of shape "
+                   r"\(20, 5\).*op='max', 'topk' or 'logsumexp' reduce the scores without materialising the n x m "
+                   r"matrix; or reduce the queries in slices of at most 7 rows")
+    else:
+        monkeypatch.setattr(kernels, "_memory_limit", lambda device=None: 8 << 30)
+    with pytest.raises(ValueError, match=message):
+        reduce(q, k, **kwargs)
+
+
+def test_memory_bound_is_the_machines():
+    from exposure import kernels
+
+    limit = kernels._memory_limit()
+    assert limit is None or limit > 2**20
+    if limit is not None:  # no machine has 10**13 groups x 20 queries x 12 bytes
+        with pytest.raises(ValueError, match=r"num_groups=10000000000000 is more than the 5 keys"):
+            reduce(Q, K, groups=[0, 1, 2, 3, 4], num_groups=10**13)
+
+
+@pytest.mark.parametrize("use_torch", [False, True])
+def test_many_empty_groups_are_fine_when_affordable(use_torch):
+    """num_groups above the number of keys is allowed (empty groups give -inf / -1) and costs O(m) beyond the results."""
+    groups = np.array([0, 3, 3, 999_999, 5])
+    q, k = (torch.from_numpy(Q[:2]), torch.from_numpy(K)) if use_torch else (Q[:2], K)
+    values, indices = reduce(q, k, "max", groups=groups, num_groups=10**6)
+    values, indices = np.asarray(values), np.asarray(indices)
+    assert values.shape == indices.shape == (2, 10**6)
+    used, compact = np.unique(groups, return_inverse=True)  # the 4 groups that hold keys, numbered 0..3
+    ref_values, ref_indices = _reference.reduce(Q[:2], K, "max", groups=compact)
+    np.testing.assert_allclose(values[:, used], ref_values, atol=1e-6)
+    np.testing.assert_array_equal(indices[:, used], ref_indices)
+    empty = np.ones(10**6, bool)
+    empty[used] = False
+    assert (values[:, empty] == -np.inf).all() and (indices[:, empty] == -1).all()
+
+
+def test_package_ships_py_typed():
+    """PEP 561 marker: type checkers use the package's inline hints (declared as package data in setup.py)."""
+    import importlib.resources
+
+    assert importlib.resources.files("exposure").joinpath("py.typed").is_file()
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     n=st.integers(0, 40),

@@ -14,6 +14,7 @@ and the two are correlated with bootstrap intervals.
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
 from typing import Union
@@ -23,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .io import require_columns
-from .occupations import LEVELS, _onet_level, normalize_codes, to_soc2010, to_soc2018
+from .occupations import LEVELS, TableLike, _onet_level, as_table, normalize_codes, to_soc2010, to_soc2018
 
 __all__ = ["ComparisonResult", "compare_index", "read_index", "CODE_SYSTEMS"]
 
@@ -31,6 +32,8 @@ __all__ = ["ComparisonResult", "compare_index", "read_index", "CODE_SYSTEMS"]
 CODE_SYSTEMS = LEVELS
 
 _SYSTEM_NAMES = {"onet": "O*NET-SOC", "soc2018": "SOC 2018", "soc2010": "SOC 2010"}
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -128,18 +131,22 @@ def _correlations(x: np.ndarray, y: np.ndarray, n_boot: int, seed: int):
     return rho, ci(boot_rho), r, ci(boot_r)
 
 
-def read_index(index: Union[pa.Table, str, os.PathLike], code_column: str, value_column: str) -> pa.Table:
-    """Read an index (CSV, TSV, Parquet, JSON Lines, or a table) keeping the two columns it needs.
+def read_index(index: Union[TableLike, str, os.PathLike], code_column: str, value_column: str) -> pa.Table:
+    """Read an index (CSV, TSV, Parquet, JSON Lines, or a pyarrow, pandas or polars table) keeping the two
+    columns it needs.
 
-    Codes are read as text; the value column must be numeric (blank cells are missing values).
+    Codes are read as text; the value column must be numeric (blank cells and NaN are missing values).
     """
-    if isinstance(index, pa.Table):
-        table, where = index, "index"
-    else:
+    if isinstance(index, (str, os.PathLike)):
         from .io import read_batches
 
         table = pa.Table.from_batches(list(read_batches(index, [code_column], batch_size=1 << 16)))
         where = repr(str(index))
+    else:
+        try:
+            table, where = as_table(index, "index"), "index"
+        except TypeError as exc:
+            raise TypeError(f"{exc}, or the path of a CSV, TSV, Parquet or JSON Lines file") from None
     require_columns(table.column_names, (code_column, value_column), where)
     values = table[value_column]
     if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
@@ -184,14 +191,15 @@ def _ours_at(ours: pa.Table, system: str, our_column: str) -> pa.Table:
     return to_soc2010(ours) if system == "soc2010" else ours
 
 
-def compare_index(index: Union[pa.Table, str, os.PathLike], ours: pa.Table, code_column: str,
+def compare_index(index: Union[TableLike, str, os.PathLike], ours: TableLike, code_column: str,
                   value_column: str, code_system: str, our_column: str = "exposure",
                   n_boot: int = 1000, seed: int = 0) -> ComparisonResult:
     """Correlate a published occupation index with our occupation scores.
 
     Args:
-        index: a table or a file (CSV, TSV, Parquet, JSON Lines) with one row per occupation.
-        ours: an occupation table (:func:`~exposure.occupations.occupation_table`,
+        index: a table (pyarrow, pandas or polars) or a file (CSV, TSV, Parquet, JSON Lines) with one row
+            per occupation.
+        ours: an occupation table, pyarrow, pandas or polars (:func:`~exposure.occupations.occupation_table`,
             ``exposure occupations``) at O*NET level (rolled up as needed), or one
             already rolled up to SOC 2018 or (for a SOC 2010 index) SOC 2010.
         code_column, value_column: the index's occupation code and score columns.
@@ -214,8 +222,7 @@ def compare_index(index: Union[pa.Table, str, os.PathLike], ours: pa.Table, code
     """
     if code_system not in CODE_SYSTEMS:
         raise ValueError(f"unknown code system {code_system!r}; use one of: {', '.join(CODE_SYSTEMS)}")
-    if not isinstance(ours, pa.Table):
-        raise TypeError(f"ours must be a pyarrow.Table, got {type(ours).__name__}")
+    ours = as_table(ours, "ours")
     idx = read_index(index, code_column, value_column)
     raw = idx["code"].to_pylist()
     norm = normalize_codes(raw, code_system)
@@ -261,6 +268,8 @@ def compare_index(index: Union[pa.Table, str, os.PathLike], ours: pa.Table, code
         "index_rank": pa.array(x.size + 1 - _rank(x)[0], pa.float64()),
         "our_rank": pa.array(y.size + 1 - _rank(y)[0], pa.float64()),
     })
+    logger.debug("compared %s: %d of %d index occupations matched; Spearman %.3f", our_column,
+                 int(matched.sum()), int(uniq.size), rho)
     return ComparisonResult(n_matched=int(matched.sum()), unmatched=unmatched, spearman=rho, spearman_ci=rho_ci,
                             pearson=r, pearson_ci=r_ci, joined=joined, code_system=code_system,
                             n_index=int(uniq.size), n_boot=max(int(n_boot), 0))

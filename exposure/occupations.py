@@ -21,9 +21,11 @@ special case), with Core tasks weighted 2 and the others 1::
 from __future__ import annotations
 
 import functools
+import logging
 import re
+import sys
 from pathlib import Path
-from typing import Mapping, Optional, Sequence, Union
+from typing import Any, Mapping, Optional, Sequence, Union
 
 import numpy as np
 import pyarrow as pa
@@ -35,8 +37,15 @@ __all__ = [
     "RELEASES", "LEVELS", "SOC_MAJOR_GROUPS", "EXPOSURE_CLASSES",
     "load_tasks", "load_occupations", "load_crosswalk",
     "aggregate", "one_hot", "exposure_measures", "occupation_table", "score_occupations",
-    "to_soc2018", "to_soc2010", "to_level", "normalize_codes", "major_group", "major_groups",
+    "to_soc2018", "to_soc2010", "to_level", "normalize_codes", "major_group", "major_groups", "as_table",
+    "TableLike",
 ]
+
+logger = logging.getLogger(__name__)
+
+#: What the table arguments accept: a ``pyarrow.Table`` or ``RecordBatch``, a pandas or polars
+#: ``DataFrame``, or any object with ``__arrow_c_stream__`` (see :func:`as_table`).
+TableLike = Union[pa.Table, pa.RecordBatch, Any]
 
 #: O*NET releases shipped in ``exposure/data``.
 RELEASES = ("27", "29.1")
@@ -97,6 +106,59 @@ def _decoded(table: pa.Table) -> pa.Table:
         if pa.types.is_dictionary(f.type):
             table = table.set_column(i, f.name, pc.cast(table.column(i), f.type.value_type))
     return table
+
+
+_ACCEPTED = "a pyarrow.Table, a pandas or polars DataFrame, or an object with __arrow_c_stream__"
+
+
+def _plain_strings(table: pa.Table) -> pa.Table:
+    """Dictionary, large and view string columns as plain strings (what pandas and polars export)."""
+    table = _decoded(table)
+    for i, f in enumerate(table.schema):
+        if pa.types.is_large_string(f.type) or getattr(pa.types, "is_string_view", lambda t: False)(f.type):
+            table = table.set_column(i, f.name, pc.cast(table.column(i), pa.string()))
+    return table
+
+
+def as_table(data: TableLike, name: str = "table") -> pa.Table:
+    """A ``pyarrow.Table`` from a Table, a RecordBatch, a pandas or polars DataFrame, or any
+    object with ``__arrow_c_stream__`` (the Arrow PyCapsule protocol).
+
+    A pyarrow Table is returned as is. A pandas DataFrame is converted without its index
+    (``pa.Table.from_pandas(df, preserve_index=False)``: put codes in a column, e.g.
+    ``df.reset_index()``), NaN and ``None`` becoming nulls; a polars DataFrame through
+    ``.to_arrow()``. Categorical, large and view string columns become plain strings.
+    ``name`` is used in the ``TypeError`` for anything else.
+
+    >>> import pandas as pd
+    >>> as_table(pd.DataFrame({"soc_code": ["11-1011.00"], "exposure": [0.5]})).to_pylist()
+    [{'soc_code': '11-1011.00', 'exposure': 0.5}]
+    """
+    if isinstance(data, pa.Table):
+        return data
+    if isinstance(data, pa.RecordBatch):
+        return _plain_strings(pa.Table.from_batches([data]))
+    pd = sys.modules.get("pandas")
+    pl = sys.modules.get("polars")
+    if pd is not None and isinstance(data, pd.DataFrame):
+        try:
+            table = pa.Table.from_pandas(data, preserve_index=False)
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+            raise ValueError(f"{name}: the pandas DataFrame could not be converted to Arrow ({exc}); give each "
+                             "column one type (text, numbers), e.g. with df.astype(...)") from None
+        how = "pandas"
+    elif pl is not None and isinstance(data, pl.DataFrame):
+        table, how = data.to_arrow(), "polars"
+    elif ((pd is not None and isinstance(data, (pd.Series, pd.Index)))
+          or (pl is not None and isinstance(data, pl.Series)) or isinstance(data, (pa.Array, pa.ChunkedArray))):
+        raise TypeError(f"{name} must be {_ACCEPTED}; got a {type(data).__name__}, a single column "
+                        "(e.g. series.to_frame())")
+    elif hasattr(data, "__arrow_c_stream__"):
+        table, how = pa.table(data), "__arrow_c_stream__"
+    else:
+        raise TypeError(f"{name} must be {_ACCEPTED}; got {type(data).__name__}")
+    logger.debug("%s: %d rows from a %s (%s)", name, table.num_rows, type(data).__name__, how)
+    return _plain_strings(table)
 
 
 @functools.lru_cache(maxsize=None)
@@ -352,10 +414,11 @@ def _complete(tasks: pa.Table, release: str) -> pa.Table:
     return tasks
 
 
-def occupation_table(task_scores: pa.Table, release: str = "27", top_tasks: int = 3) -> pa.Table:
+def occupation_table(task_scores: TableLike, release: str = "27", top_tasks: int = 3) -> pa.Table:
     """One row per occupation from task-level scores: scores, rank and the most exposed tasks.
 
-    ``task_scores`` needs ``soc_code`` and ``exposure`` (or the probabilities); ``weight`` and ``task``
+    ``task_scores`` (a pyarrow Table, or a pandas or polars DataFrame: :func:`as_table`) needs
+    ``soc_code`` and ``exposure`` (or the probabilities); ``weight`` and ``task``
     are looked up by ``task_id`` in the catalogue when absent. Every
     ``exposure_<technology>`` column, and ``automation`` when present, is
     averaged with the task weights. With ``p_e0``, ``p_e1``, ``p_e2`` columns
@@ -378,8 +441,7 @@ def occupation_table(task_scores: pa.Table, release: str = "27", top_tasks: int 
     >>> round(row["exposure"], 2), row["top_task_1"], row["rank"]
     (0.7, 'Plan budgets.', 1)
     """
-    if not isinstance(task_scores, pa.Table):
-        raise TypeError(f"task_scores must be a pyarrow.Table, got {type(task_scores).__name__}")
+    task_scores = as_table(task_scores, "task_scores")
     release = _release(release)
     if top_tasks < 0:
         raise ValueError(f"top_tasks must be >= 0, got {top_tasks}")
@@ -530,8 +592,9 @@ def _onet_level(table: pa.Table) -> bool:
     return bool(codes) and all("." in c for c in codes)
 
 
-def to_soc2018(table: pa.Table) -> pa.Table:
-    """Roll an O*NET-level occupation table up to 6-digit SOC 2018 codes.
+def to_soc2018(table: TableLike) -> pa.Table:
+    """Roll an O*NET-level occupation table (pyarrow, pandas or polars: :func:`as_table`) up to 6-digit
+    SOC 2018 codes.
 
     O*NET-SOC 2019 codes cut to six digits (``"15-1252.00"`` -> ``"15-1252"``)
     are SOC 2018 codes. Where several O*NET occupations share one SOC code
@@ -548,7 +611,7 @@ def to_soc2018(table: pa.Table) -> pa.Table:
     >>> row["soc_code"], round(row["exposure"], 2), row["onet_codes"]
     ('29-1229', 0.3, '29-1229.01;29-1229.02')
     """
-    _require(table, ["soc_code"])
+    table = _require(table, ["soc_code"])
     codes = normalize_codes(table["soc_code"].to_pylist(), "onet")
     bad = [c for c, n in zip(table["soc_code"].to_pylist(), codes) if n is None]
     if bad:
@@ -560,8 +623,9 @@ def to_soc2018(table: pa.Table) -> pa.Table:
     return _rollup(table, keys, members, titles, "onet_codes")
 
 
-def to_soc2010(table: pa.Table) -> pa.Table:
-    """Express an occupation table (O*NET or SOC 2018 level) in 6-digit SOC 2010 codes.
+def to_soc2010(table: TableLike) -> pa.Table:
+    """Express an occupation table (O*NET or SOC 2018 level; pyarrow, pandas or polars: :func:`as_table`)
+    in 6-digit SOC 2010 codes.
 
     O*NET-level tables are first rolled up with :func:`to_soc2018`. The BLS
     crosswalk is many-to-many: a SOC 2010 code takes the plain mean of every
@@ -576,7 +640,7 @@ def to_soc2010(table: pa.Table) -> pa.Table:
     >>> round(rows["15-1132"]["exposure"], 2), rows["15-1132"]["soc_2018_codes"], rows["15-1199"]["exposure"]
     (0.6, '15-1252;15-1253', 0.4)
     """
-    _require(table, ["soc_code"])
+    table = _require(table, ["soc_code"])
     if _onet_level(table):
         table = to_soc2018(table)
     codes = normalize_codes(table["soc_code"].to_pylist(), "soc2018")
@@ -593,14 +657,18 @@ def to_soc2010(table: pa.Table) -> pa.Table:
                    np.asarray(pairs["soc_2018_code"].to_pylist(), dtype=str), titles, "soc_2018_codes")
 
 
-def to_level(table: pa.Table, level: str) -> pa.Table:
-    """An O*NET-level occupation table at ``level``: ``"onet"`` (as is), ``"soc2018"`` or ``"soc2010"``."""
+def to_level(table: TableLike, level: str) -> pa.Table:
+    """An O*NET-level occupation table at ``level``: ``"onet"`` (as is), ``"soc2018"`` or ``"soc2010"``.
+
+    ``table``: a pyarrow Table, or a pandas or polars DataFrame (:func:`as_table`).
+    """
     if level not in LEVELS:
         raise ValueError(f"unknown level {level!r}; use one of: {', '.join(LEVELS)}")
-    return {"onet": lambda t: t, "soc2018": to_soc2018, "soc2010": to_soc2010}[level](table)
+    return {"onet": as_table, "soc2018": to_soc2018, "soc2010": to_soc2010}[level](table)
 
 
-def _require(table: pa.Table, columns: Sequence[str]) -> None:
-    if not isinstance(table, pa.Table):
-        raise TypeError(f"expected a pyarrow.Table, got {type(table).__name__}")
+def _require(table: TableLike, columns: Sequence[str]) -> pa.Table:
+    """``table`` as a pyarrow Table (:func:`as_table`), checked to have ``columns``."""
+    table = as_table(table, "table")
     require_columns(table.column_names, columns, "table")
+    return table

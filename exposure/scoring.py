@@ -24,18 +24,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 from dataclasses import dataclass, field
-from typing import Optional, Sequence, Union
+from typing import Any, Optional, Sequence, Union
 
 import numpy as np
 
+from ._assets import encoder_identity
 from .capabilities import CapabilitySet
-from .encoder import Encoder
+from .encoder import Encoder, as_texts
 from .heads import HeadMismatchError, Heads, available_heads, capability_features
 from .kernels import reduce
 
 __all__ = ["ExposureModel", "TaskScores", "EVIDENCE_K"]
+
+logger = logging.getLogger(__name__)
 
 EVIDENCE_K = 3
 
@@ -155,7 +159,8 @@ class ExposureModel:
     """Score task statements for exposure to AI and automation, with evidence.
 
     Args:
-        encoder: an :class:`Encoder`, or a model name/path for a new one.
+        encoder: an :class:`Encoder`, or what :class:`Encoder` takes for a new one: a model
+            name or path, or a loaded ``sentence_transformers.SentenceTransformer``.
         capabilities: a :class:`CapabilitySet`, ``"default"``, or the path of a set file.
         technologies: the technologies pooled into the headline ``exposure``; ``None``
             takes the set's ``headline`` (language models and the software built on
@@ -183,7 +188,7 @@ class ExposureModel:
 
     def __init__(
         self,
-        encoder: Union[Encoder, str, os.PathLike] = "default",
+        encoder: Union[Encoder, str, os.PathLike, Any] = "default",
         capabilities: Union[CapabilitySet, str, os.PathLike] = "default",
         *,
         technologies: Optional[Sequence[str]] = None,
@@ -218,6 +223,8 @@ class ExposureModel:
         self._posting_scorer: Optional[tuple] = None  # (arguments, PostingScorer) of score_postings
         if calibrated is not False:
             self._attach_head(head, required=bool(calibrated))
+        logger.debug("exposure model: %s, capability set %r, headline from %s", self.encoder.name,
+                    self.capabilities.name, self.head_note if self.head is not None else "the zero-shot rule")
 
     def _attach_head(self, head, required: bool) -> None:
         """Load and check the head; without ``required``, a missing or mismatched head means zero-shot."""
@@ -239,6 +246,7 @@ class ExposureModel:
             if required:
                 raise
             self.head_note = f"no matching head: {exc}"
+            logger.info("zero-shot headline: %s", self.head_note)
             return
         self.head = heads
         self.head_note = f"head {heads.source!r}"
@@ -258,9 +266,7 @@ class ExposureModel:
         """sha256 hex digest of what the scores depend on: the encoder (name, width, dtype), the capability
         set's checksum, the head's weights (``None`` without a head), the headline technologies, the
         temperature and the scale. Scores made under different fingerprints are not interchangeable."""
-        enc = self.encoder
-        parts = {"encoder": {"name": str(getattr(enc, "name", enc)), "dim": getattr(enc, "dim", None),
-                             "dtype": str(getattr(enc, "dtype", ""))},
+        parts = {"encoder": encoder_identity(self.encoder),
                  "capabilities": self.capabilities.checksum,
                  "head": None if self.head is None else self.head.checksum,
                  "headline": list(self.headline), "temperature": self.temperature, "scale": self.scale}
@@ -296,17 +302,30 @@ class ExposureModel:
             raise ValueError(f"embeddings must have shape (n, {dim}), got {emb.shape}")
         return emb
 
-    def score_tasks(self, texts: Sequence[Optional[str]], show_progress: bool = False) -> TaskScores:
-        """Embed and score task statements; see :meth:`score_embeddings`."""
-        texts = [texts] if isinstance(texts, str) else list(texts)
+    def score_tasks(self, texts: Union[Sequence[Optional[str]], Any], show_progress: bool = False) -> TaskScores:
+        """Embed and score task statements; see :meth:`score_embeddings`.
+
+        ``texts``: a list, a pandas Series (NaN is a missing text), a numpy array or a pyarrow
+        array (nulls are missing texts), see :func:`~exposure.encoder.as_texts`; missing and
+        blank texts get NaN scores.
+
+        >>> import pandas as pd
+        >>> model = ExposureModel(device="cpu")                                # doctest: +SKIP
+        >>> model.score_tasks(pd.Series(["Sort mail.", None])).exposure.shape   # doctest: +SKIP
+        (2,)
+        """
+        texts = as_texts(texts)
         emb = self.encoder.encode(texts, show_progress=show_progress)
         return self.score_embeddings(emb, texts=texts)
 
-    def score_postings(self, titles: Optional[Sequence[Optional[str]]], texts: Sequence, *, classifier=None,
-                       assigner=None, **options):
+    def score_postings(self, titles: Optional[Union[Sequence[Optional[str]], Any]], texts: Union[Sequence, Any], *,
+                       classifier=None, assigner=None, **options):
         """Score job postings: duties found, scored and averaged per posting (see
         :class:`~exposure.postings.PostingScorer`, which takes the same ``classifier``, ``assigner`` and
         options). Returns :class:`~exposure.postings.PostingScores`.
+
+        ``titles`` (or ``None``) and ``texts`` may be lists, pandas Series, numpy or pyarrow arrays
+        (:func:`~exposure.encoder.as_texts`): NaN and nulls are missing.
 
         The scorer (classifier, assigner, unit cache) is kept on the model and serves the next call
         with the same arguments (the same objects, or equal strings, numbers and paths); other
@@ -314,15 +333,27 @@ class ExposureModel:
         """
         from .postings import PostingScorer
 
+        texts = as_texts(texts)
+        titles = None if titles is None else as_texts(titles)
         arguments = {"classifier": classifier, "assigner": assigner, **options}
         if self._posting_scorer is None or not _same_arguments(self._posting_scorer[0], arguments):
             self._posting_scorer = (arguments, PostingScorer(self, classifier, assigner, **options))
         return self._posting_scorer[1].score(titles, texts)
 
-    def score_embeddings(self, embeddings: np.ndarray, texts: Optional[list] = None) -> TaskScores:
-        """Score precomputed task embeddings (float32 ``(n, dim)``, unit rows, from this model's encoder)."""
+    def score_embeddings(self, embeddings: np.ndarray, texts: Optional[Union[Sequence[Optional[str]], Any]] = None
+                         ) -> TaskScores:
+        """Score precomputed task embeddings (float32 ``(n, dim)``, unit rows, from this model's encoder).
+
+        ``texts``, kept in the scores, may be any container :func:`~exposure.encoder.as_texts` takes,
+        one per row of ``embeddings``.
+        """
         caps, counters = self._reference_embeddings()
         emb = self._check_embeddings(embeddings, caps.shape[1])
+        if texts is not None:
+            texts = as_texts(texts)
+            if len(texts) != emb.shape[0]:
+                raise ValueError(f"got {emb.shape[0]} rows of embeddings but {len(texts)} texts; "
+                                 "pass one text per row, or texts=None")
         T = self.temperature
         groups = self.capabilities.technology_index
         n_tech = len(self.technologies)

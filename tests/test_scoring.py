@@ -189,10 +189,10 @@ def test_mismatched_head(encoder):
 def test_damaged_head_is_an_error(encoder, tmp_path):
     import shutil
 
-    from exposure.heads import _shipped_root
+    from exposure._assets import shipped
 
     for f in ("default.json", "default.npz"):
-        shutil.copy(str(_shipped_root() / f), tmp_path / f)
+        shutil.copy(str(shipped("heads") / f), tmp_path / f)
     assert ExposureModel(encoder, head=tmp_path / "default.json").calibrated
     data = bytearray((tmp_path / "default.npz").read_bytes())
     data[-100] ^= 1

@@ -170,9 +170,9 @@ def test_shipped_head_belongs_to_the_default_encoder_and_set(encoder):
 
 
 def _shipped(name):
-    from exposure.heads import _shipped_root
+    from exposure._assets import shipped
 
-    return str(_shipped_root() / name)
+    return str(shipped("heads") / name)
 
 
 def test_predict_goes_through_in_blocks(synthetic_heads, monkeypatch):

@@ -347,6 +347,17 @@ def test_score_tasks_says_why_a_row_has_no_score(tmp_path, cli_scorer, capsys):
     assert pq.read_table(tmp_path / "i.parquet")["status"].to_pylist() == ["not_text", "not_text"]
 
 
+def test_no_onet_task_statement_is_taken_for_another_language():
+    from exposure.language import is_english
+    from exposure.occupations import load_tasks
+
+    tasks = load_tasks("29.1")["task"].to_pylist()
+    assert all(is_english(tasks))
+    assert not any(is_english(["Soldar vigas de acero en obras de construcción.", "回答客户关于订单和退货的问题。",
+                               "Répondre aux questions des clients par courriel.",
+                               "Kunden am Telefon beraten und Bestellungen aufnehmen."]))
+
+
 def test_every_command_has_quiet_and_help(capsys):
     parser = cli.build_parser()
     for name, sub in parser._subparsers._group_actions[0].choices.items():

@@ -36,6 +36,7 @@ _EXPORTS = {
     "PostingScorer": "postings",
     "PostingScores": "postings",
     "EmbeddingCache": "postings",
+    "score_postings": "postings",
     "score_postings_file": "batch",
     "score_postings_ray": "distributed",
     "compare_index": "compare",
@@ -51,7 +52,7 @@ if TYPE_CHECKING:
     from .kernels import Reduction, build_info, reduce
     from .batch import score_postings_file
     from .distributed import score_postings_ray
-    from .postings import EmbeddingCache, PostingScorer, PostingScores
+    from .postings import EmbeddingCache, PostingScorer, PostingScores, score_postings
     from .occupations import (aggregate, load_occupations, load_tasks, occupation_table, score_occupations,
                               to_soc2010, to_soc2018)
     from .evaluation import reproduce_eloundou

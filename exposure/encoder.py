@@ -30,6 +30,8 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from .io import as_texts
+
 __all__ = ["Encoder", "resolve_device", "as_texts", "DEFAULT_MODEL"]
 
 logger = logging.getLogger(__name__)
@@ -64,63 +66,6 @@ def resolve_device(device: Union[str, torch.device, None] = "auto") -> torch.dev
         if dev.index is not None and dev.index >= torch.cuda.device_count():
             raise ValueError(f"device {device!r} asked for, but only {torch.cuda.device_count()} CUDA device(s) exist")
     return dev
-
-
-# --------------------------------------------------------------------------- texts
-
-def _is_missing(value: Any) -> bool:
-    """``None``, NaN (a float or numpy float), ``pandas.NA`` or ``pandas.NaT``: a missing text."""
-    if value is None:
-        return True
-    if isinstance(value, (float, np.floating)):
-        return bool(np.isnan(value))
-    return type(value).__name__ in ("NAType", "NaTType")
-
-
-def _is_table(obj: Any) -> bool:
-    pa = sys.modules.get("pyarrow")
-    if pa is not None and isinstance(obj, (pa.Table, pa.RecordBatch)):
-        return True
-    shape = getattr(obj, "shape", None)
-    return hasattr(obj, "columns") and isinstance(shape, tuple) and len(shape) == 2
-
-
-def as_texts(texts: Any) -> list[Optional[str]]:
-    """Texts from any common container, as a list with ``None`` where a text is missing.
-
-    Accepts one string (a list of one), a list, tuple or other iterable, a pandas
-    ``Series`` or ``Index``, a numpy array (strings or objects), a pyarrow ``Array`` or
-    ``ChunkedArray`` (dictionary-encoded too) and a polars ``Series``. ``None``, NaN,
-    ``pandas.NA``/``NaT`` and Arrow nulls are missing texts. Other values that are not
-    text (a number, a list) are passed through unchanged, for the caller to judge:
-    :meth:`Encoder.encode` rejects them, posting scores mark them ``not_text``.
-
-    >>> import numpy as np
-    >>> as_texts(np.array(["Sort mail.", None, float("nan")], dtype=object))
-    ['Sort mail.', None, None]
-    """
-    if isinstance(texts, str):
-        return [texts]
-    if texts is None:
-        raise TypeError("texts is None; pass a list of texts (or one string)")
-    if isinstance(texts, (bytes, bytearray)):
-        raise TypeError("texts is bytes; decode it to str first (e.g. texts.decode('utf-8'))")
-    if _is_table(texts):
-        raise TypeError(f"texts is a {type(texts).__name__}, a table; pass one column of it, e.g. df['task']")
-    pa = sys.modules.get("pyarrow")
-    if pa is not None and isinstance(texts, (pa.Array, pa.ChunkedArray)):
-        items = texts.to_pylist()
-    elif isinstance(texts, np.ndarray):
-        if texts.ndim > 1:
-            raise ValueError(f"texts must be one-dimensional, got an array of shape {texts.shape}")
-        items = texts.reshape(-1).tolist()
-    elif hasattr(texts, "dtype") and callable(getattr(texts, "tolist", None)):  # pandas Series / Index
-        items = texts.tolist()
-    elif hasattr(texts, "dtype") and callable(getattr(texts, "to_list", None)):  # polars Series
-        items = texts.to_list()
-    else:
-        items = list(texts)
-    return [None if _is_missing(t) else t for t in items]
 
 
 # --------------------------------------------------------------------------- model sources

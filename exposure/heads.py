@@ -46,7 +46,8 @@ import numpy as np
 
 from ._assets import shipped
 from .kernels import reduce
-from .occupations import EXPOSURE_CLASSES  # the rubric's classes, E0 E1 E2; defined with the aggregation
+from .rubric import AUTOMATION_CLASSES, EXPOSURE_CLASSES
+from .stats import grouped_folds
 
 __all__ = [
     "Heads",
@@ -67,7 +68,6 @@ __all__ = [
 ]
 
 HEADS_FORMAT = 1
-AUTOMATION_CLASSES = ("T0", "T1", "T2", "T3", "T4")
 #: Encoded to fingerprint an encoder: a head works only with the encoder it was trained on.
 PROBE_TEXT = "Prepare written reports that summarize the results of data analyses."
 FINGERPRINT_VALUES = 8
@@ -285,8 +285,6 @@ def select_strength(x: np.ndarray, y: np.ndarray, n_classes: int, groups: np.nda
 
     Returns the choice and the mean held-out log loss of every candidate.
     """
-    from .evaluation import grouped_folds
-
     if len(strengths) == 1:
         return float(strengths[0]), {}
     splits = grouped_folds(groups, folds)

@@ -1,6 +1,7 @@
 """Streaming table readers and writers: CSV, TSV, Parquet and JSON Lines, in bounded batches.
 
-Readers yield ``pyarrow.RecordBatch`` objects of at most ``batch_size`` rows, so
+:func:`as_texts` reads texts from any common container (list, pandas Series, numpy or
+pyarrow array). Readers yield ``pyarrow.RecordBatch`` objects of at most ``batch_size`` rows, so
 a file of any size is read with bounded memory. CSV, TSV and JSON Lines may be
 gzip-compressed (``.csv.gz``, ``.tsv.gz``, ``.jsonl.gz``) and in any text
 encoding (``encoding=``, UTF-8 by default); a byte that is not valid in the
@@ -16,13 +17,15 @@ import gzip
 import json
 import os
 import re
+import sys
 import tempfile
 from pathlib import Path
-from typing import Iterator, Optional, Sequence, Tuple, Union
+from typing import Any, Iterator, Optional, Sequence, Tuple, Union
 
+import numpy as np
 import pyarrow as pa
 
-__all__ = ["read_batches", "TableWriter", "input_format", "require_columns", "csv_options", "open_lines",
+__all__ = ["as_texts", "read_batches", "TableWriter", "input_format", "require_columns", "csv_options", "open_lines",
            "os_error_message", "WriteError", "READ_FORMATS", "WRITE_FORMATS", "COMPRESSED_FORMATS"]
 
 READ_FORMATS = {".csv": "csv", ".tsv": "tsv", ".txt": "tsv", ".parquet": "parquet", ".pq": "parquet",
@@ -32,6 +35,61 @@ WRITE_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
 COMPRESSED_FORMATS = ("csv", "tsv", "jsonl")
 
 PathLike = Union[str, os.PathLike]
+
+
+def _is_missing(value: Any) -> bool:
+    """``None``, NaN (a float or numpy float), ``pandas.NA`` or ``pandas.NaT``: a missing text."""
+    if value is None:
+        return True
+    if isinstance(value, (float, np.floating)):
+        return bool(np.isnan(value))
+    return type(value).__name__ in ("NAType", "NaTType")
+
+
+def _is_table(obj: Any) -> bool:
+    pa = sys.modules.get("pyarrow")
+    if pa is not None and isinstance(obj, (pa.Table, pa.RecordBatch)):
+        return True
+    shape = getattr(obj, "shape", None)
+    return hasattr(obj, "columns") and isinstance(shape, tuple) and len(shape) == 2
+
+
+def as_texts(texts: Any) -> list[Optional[str]]:
+    """Texts from any common container, as a list with ``None`` where a text is missing.
+
+    Accepts one string (a list of one), a list, tuple or other iterable, a pandas
+    ``Series`` or ``Index``, a numpy array (strings or objects), a pyarrow ``Array`` or
+    ``ChunkedArray`` (dictionary-encoded too) and a polars ``Series``. ``None``, NaN,
+    ``pandas.NA``/``NaT`` and Arrow nulls are missing texts. Other values that are not
+    text (a number, a list) are passed through unchanged, for the caller to judge:
+    :meth:`Encoder.encode` rejects them, posting scores mark them ``not_text``.
+
+    >>> import numpy as np
+    >>> as_texts(np.array(["Sort mail.", None, float("nan")], dtype=object))
+    ['Sort mail.', None, None]
+    """
+    if isinstance(texts, str):
+        return [texts]
+    if texts is None:
+        raise TypeError("texts is None; pass a list of texts (or one string)")
+    if isinstance(texts, (bytes, bytearray)):
+        raise TypeError("texts is bytes; decode it to str first (e.g. texts.decode('utf-8'))")
+    if _is_table(texts):
+        raise TypeError(f"texts is a {type(texts).__name__}, a table; pass one column of it, e.g. df['task']")
+    pa = sys.modules.get("pyarrow")
+    if pa is not None and isinstance(texts, (pa.Array, pa.ChunkedArray)):
+        items = texts.to_pylist()
+    elif isinstance(texts, np.ndarray):
+        if texts.ndim > 1:
+            raise ValueError(f"texts must be one-dimensional, got an array of shape {texts.shape}")
+        items = texts.reshape(-1).tolist()
+    elif hasattr(texts, "dtype") and callable(getattr(texts, "tolist", None)):  # pandas Series / Index
+        items = texts.tolist()
+    elif hasattr(texts, "dtype") and callable(getattr(texts, "to_list", None)):  # polars Series
+        items = texts.to_list()
+    else:
+        items = list(texts)
+    return [None if _is_missing(t) else t for t in items]
 
 
 def input_format(path: PathLike) -> str:

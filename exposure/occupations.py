@@ -32,6 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .io import require_columns
+from .rubric import EXPOSURE_CLASSES
 
 __all__ = [
     "RELEASES", "LEVELS", "SOC_MAJOR_GROUPS", "EXPOSURE_CLASSES",
@@ -51,8 +52,6 @@ TableLike = Union[pa.Table, pa.RecordBatch, Any]
 RELEASES = ("27", "29.1")
 #: Levels an occupation table can be expressed at: O*NET-SOC detail, SOC 2018, SOC 2010 (6-digit).
 LEVELS = ("onet", "soc2018", "soc2010")
-#: The exposure rubric of Eloundou et al.: no exposure, direct exposure, exposure through software.
-EXPOSURE_CLASSES = ("E0", "E1", "E2")
 
 #: SOC 2018 major groups: the 22 civilian groups and 55, military (O*NET 29.1 lists a few).
 SOC_MAJOR_GROUPS = {

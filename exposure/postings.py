@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import copy
 import logging
+import os
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +28,7 @@ from typing import TYPE_CHECKING, List, Optional, Sequence, Union
 import numpy as np
 
 from . import _assets
+from .io import as_texts
 
 # The reading side of the API (exposure.units), importable from here too: one import for users.
 from .units import (BULLET, CONTEXT_FEATURES, LABELS, MANIFEST_FILE, MODEL_FILE, Posting, Unit, UnitClassifier,
@@ -37,7 +40,7 @@ if TYPE_CHECKING:  # the encoder pulls in torch
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["PostingScorer", "PostingScores", "EmbeddingCache", "CachedEncoder", "occupation_scores",
+__all__ = ["PostingScorer", "PostingScores", "score_postings", "EmbeddingCache", "CachedEncoder", "occupation_scores",
            "posting_schema", "STATUSES",
            # from exposure.units
            "LABELS", "Unit", "normalize", "segment", "split_units", "header_category", "UnitClassifier",
@@ -441,12 +444,15 @@ class PostingScorer:
     def score(self, titles: Optional[Sequence[Optional[str]]], texts: Sequence) -> PostingScores:
         """Score postings given their titles (``None`` or a list with ``None`` where unknown) and texts.
 
+        Titles and texts may be lists, pandas Series, numpy or pyarrow arrays
+        (:func:`~exposure.io.as_texts`): NaN and nulls are missing.
+
         Any text is accepted: ``None``, non-strings, empty, overlong or
         non-English texts get a status (:data:`STATUSES`) instead of an error.
         """
-        texts = [texts] if isinstance(texts, str) else list(texts)
+        texts = as_texts(texts)
         n = len(texts)
-        titles = [None] * n if titles is None else ([titles] if isinstance(titles, str) else list(titles))
+        titles = [None] * n if titles is None else as_texts(titles)
         if len(titles) != n:
             raise ValueError(f"got {len(titles)} titles for {n} texts")
         titles = [t if isinstance(t, str) else None for t in titles]
@@ -551,3 +557,33 @@ class PostingScorer:
                for i in range(len(titles))]
         basis = list(getattr(res, "basis", [None] * len(titles)))
         return occ, basis
+
+
+# The scorer of score_postings, per model, with the arguments it was built with.
+_SCORERS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _same_arguments(a: dict, b: dict) -> bool:
+    """Whether two sets of keyword arguments are the same objects, or equal plain values."""
+    plain = (str, int, float, os.PathLike, type(None))
+    return a.keys() == b.keys() and all(
+        a[k] is b[k] or (isinstance(a[k], plain) and type(a[k]) is type(b[k]) and a[k] == b[k]) for k in a)
+
+
+def score_postings(model, titles, texts, *, classifier: Optional[UnitClassifier] = None, assigner=None,
+                   **options) -> PostingScores:
+    """Score job postings with ``model`` in one call: a :class:`PostingScorer` built from the same
+    ``classifier``, ``assigner`` and options scores them.
+
+    The scorer (classifier, assigner, unit cache) is kept for ``model`` and serves the next call
+    with the same arguments (the same objects, or equal strings, numbers and paths); other
+    arguments replace it. To keep several configurations, build a ``PostingScorer`` for each.
+
+    >>> scores = score_postings(ExposureModel(device="cpu"), ["Cashier"],
+    ...                         ["Duties:\\n- Count cash\\n- Greet guests"])        # doctest: +SKIP
+    """
+    arguments = {"classifier": classifier, "assigner": assigner, **options}
+    kept = _SCORERS.get(model)
+    if kept is None or not _same_arguments(kept[0], arguments):
+        kept = _SCORERS[model] = (arguments, PostingScorer(model, classifier, assigner, **options))
+    return kept[1].score(titles, texts)

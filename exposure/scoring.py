@@ -53,13 +53,6 @@ def _log_mean_exp(pooled_lse: np.ndarray, counts: np.ndarray, temperature: float
     return pooled_lse - temperature * np.log(np.maximum(counts, 1))
 
 
-def _same_arguments(a: dict, b: dict) -> bool:
-    """Whether two sets of keyword arguments are the same objects, or equal plain values."""
-    plain = (str, int, float, os.PathLike, type(None))
-    return a.keys() == b.keys() and all(
-        a[k] is b[k] or (isinstance(a[k], plain) and type(a[k]) is type(b[k]) and a[k] == b[k]) for k in a)
-
-
 def _lookup(values: list, index: np.ndarray):
     """``values[index]`` as a pyarrow string array, null where ``index`` is -1 (one vectorised take)."""
     import pyarrow as pa
@@ -220,7 +213,6 @@ class ExposureModel:
         self._counter_emb: Optional[np.ndarray] = None
         self.head: Optional[Heads] = None
         self.head_note = "calibrated=False"
-        self._posting_scorer: Optional[tuple] = None  # (arguments, PostingScorer) of score_postings
         if calibrated is not False:
             self._attach_head(head, required=bool(calibrated))
         logger.debug("exposure model: %s, capability set %r, headline from %s", self.encoder.name,
@@ -317,28 +309,6 @@ class ExposureModel:
         texts = as_texts(texts)
         emb = self.encoder.encode(texts, show_progress=show_progress)
         return self.score_embeddings(emb, texts=texts)
-
-    def score_postings(self, titles: Optional[Union[Sequence[Optional[str]], Any]], texts: Union[Sequence, Any], *,
-                       classifier=None, assigner=None, **options):
-        """Score job postings: duties found, scored and averaged per posting (see
-        :class:`~exposure.postings.PostingScorer`, which takes the same ``classifier``, ``assigner`` and
-        options). Returns :class:`~exposure.postings.PostingScores`.
-
-        ``titles`` (or ``None``) and ``texts`` may be lists, pandas Series, numpy or pyarrow arrays
-        (:func:`~exposure.encoder.as_texts`): NaN and nulls are missing.
-
-        The scorer (classifier, assigner, unit cache) is kept on the model and serves the next call
-        with the same arguments (the same objects, or equal strings, numbers and paths); other
-        arguments replace it. To keep several configurations, build a ``PostingScorer`` for each.
-        """
-        from .postings import PostingScorer
-
-        texts = as_texts(texts)
-        titles = None if titles is None else as_texts(titles)
-        arguments = {"classifier": classifier, "assigner": assigner, **options}
-        if self._posting_scorer is None or not _same_arguments(self._posting_scorer[0], arguments):
-            self._posting_scorer = (arguments, PostingScorer(self, classifier, assigner, **options))
-        return self._posting_scorer[1].score(titles, texts)
 
     def score_embeddings(self, embeddings: np.ndarray, texts: Optional[Union[Sequence[Optional[str]], Any]] = None
                          ) -> TaskScores:

@@ -93,25 +93,15 @@ def test_score_embeddings_accepts_a_series_of_texts(model):
         model.score_embeddings(emb, texts=TEXTS[:2])
 
 
-def test_score_postings_converts_titles_and_texts(model, monkeypatch):
-    """score_postings hands the scorer plain lists, NaN as None, whatever container it was given."""
+def test_score_postings_converts_titles_and_texts(model):
+    """Posting scores read titles and texts from any container, NaN and nulls as missing."""
     pd = pytest.importorskip("pandas")
-    from exposure import postings
+    from exposure.postings import score_postings
 
-    seen = {}
-
-    class FakeScorer:
-        def __init__(self, *args, **kwargs):
-            pass
-
-        def score(self, titles, texts):
-            seen["titles"], seen["texts"] = titles, texts
-            return "scored"
-
-    monkeypatch.setattr(postings, "PostingScorer", FakeScorer)
-    monkeypatch.setattr(model, "_posting_scorer", None)
-    out = model.score_postings(pd.Series(["Nurse", np.nan]), pa.array(["We need a nurse.", None]))
-    assert out == "scored"
-    assert seen == {"titles": ["Nurse", None], "texts": ["We need a nurse.", None]}
-    model.score_postings(None, np.array(["Text.", 17], dtype=object))
-    assert seen == {"titles": None, "texts": ["Text.", 17]}
+    text = "Duties:\n- Answer patient calls and book appointments\n- Update medical records"
+    out = score_postings(model, pd.Series(["Nurse", np.nan]), pa.array([text, None]))
+    ref = score_postings(model, ["Nurse", None], [text, None])
+    assert out.status == ref.status == ["ok", "empty"]
+    np.testing.assert_array_equal(out.exposure, ref.exposure)
+    odd = score_postings(model, None, np.array([text, 17], dtype=object))
+    assert odd.status == ["ok", "not_text"]

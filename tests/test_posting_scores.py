@@ -8,8 +8,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from exposure.postings import (EXPOSED_THRESHOLD, STATUSES, CachedEncoder, EmbeddingCache, PostingScorer,
-                               posting_schema)
+from exposure.postings import (_SCORERS, EXPOSED_THRESHOLD, STATUSES, CachedEncoder, EmbeddingCache, PostingScorer,
+                               posting_schema, score_postings)
 from exposure.units import UnitClassifier, looks_english, read_postings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -100,8 +100,8 @@ def test_evidence_is_sorted_and_confidences_descend(scorer):
 def test_the_model_method_delegates(model, classifier, assigner, scorer):
     rows = _postings(2)
     titles, texts = [r["title"] for r in rows], [r["text"] for r in rows]
-    a = model.score_postings(titles, texts, classifier=classifier, assigner=assigner,
-                             occupation_scores=occupation_table(model.technologies))
+    a = score_postings(model, titles, texts, classifier=classifier, assigner=assigner,
+                       occupation_scores=occupation_table(model.technologies))
     b = scorer.score(titles, texts)
     np.testing.assert_allclose(a.exposure, b.exposure, atol=1e-5)
     assert a.occupations == b.occupations and a.status == b.status
@@ -220,14 +220,14 @@ def test_the_model_keeps_its_posting_scorer(model, classifier, assigner):
     rows = _postings(2)
     titles, texts = [r["title"] for r in rows], [r["text"] for r in rows]
     table = occupation_table(model.technologies)
-    first = model.score_postings(titles, texts, classifier=classifier, assigner=assigner, occupation_scores=table,
+    first = score_postings(model, titles, texts, classifier=classifier, assigner=assigner, occupation_scores=table,
                                  cache=5000)
-    kept = model._posting_scorer[1]
+    kept = _SCORERS[model][1]
     hits, misses = kept.cache.hits, kept.cache.misses
-    again = model.score_postings(titles, texts, classifier=classifier, assigner=assigner, occupation_scores=table,
+    again = score_postings(model, titles, texts, classifier=classifier, assigner=assigner, occupation_scores=table,
                                  cache=5000)
-    assert model._posting_scorer[1] is kept  # the same scorer, its caches warm: nothing encoded again
+    assert _SCORERS[model][1] is kept  # the same scorer, its caches warm: nothing encoded again
     assert kept.cache.hits > hits and kept.cache.misses == misses
     np.testing.assert_array_equal(first.exposure, again.exposure)
-    model.score_postings(titles, texts, classifier=classifier, assigner=assigner, occupation_scores=table, cache=0)
-    assert model._posting_scorer[1] is not kept  # other arguments: another scorer
+    score_postings(model, titles, texts, classifier=classifier, assigner=assigner, occupation_scores=table, cache=0)
+    assert _SCORERS[model][1] is not kept  # other arguments: another scorer

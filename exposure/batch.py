@@ -69,7 +69,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ._assets import fsync_dir, write_atomic
-from .io import WriteError, input_format, open_lines, os_error_message, read_batches
+from .io import WriteError, csv_options, input_format, open_binary, open_lines, os_error_message, read_batches
 from .postings import STATUSES, PostingScorer, PostingScores, posting_schema
 
 __all__ = ["BatchJob", "score_postings_file", "output_schema", "REJECTED_STATUSES", "OutputInUseError"]
@@ -197,10 +197,9 @@ def _count_rows(path: Path, fmt: str, id_column: str, encoding: str = "utf-8") -
         if fmt == "parquet":
             return pq.ParquetFile(path).metadata.num_rows
         if fmt == "jsonl":
-            return sum(bool(line.strip()) for _, line in open_lines(path, encoding))
+            with open_binary(path) as f:
+                return sum(bool(line.strip()) for line in f)
         import pyarrow.csv as pcsv
-
-        from .io import csv_options
 
         opts = csv_options(fmt, [id_column], encoding)
         opts["convert_options"].include_columns = [id_column]
@@ -309,16 +308,10 @@ def _differences(old: dict, new: dict, prefix: str = "") -> List[str]:
         a, b, name = old.get(key), new.get(key), prefix + key
         if isinstance(a, dict) and isinstance(b, dict):
             lines += _differences(a, b, name + ".")
-        elif a != b and name not in ("model.encoder", "model.dtype", "model.calibrated", "model.capabilities",
-                                     "model.technologies"):  # the fingerprint covers these; listed if it differs
-            label, say = _LABELS.get(name, (name, repr))
+        elif a != b:
+            label, say = _LABELS.get(name, (name, str))
             lines.append(f"{label}: {say(a) if a is not None else '(none)'} in the earlier run, "
                          f"{say(b) if b is not None else '(none)'} now")
-    if any(line.startswith("model ") for line in lines):
-        for key in ("encoder", "dtype", "calibrated", "capabilities"):
-            a, b = old.get("model", {}).get(key), new.get("model", {}).get(key)
-            if a != b:
-                lines.append(f"  {key}: {a} in the earlier run, {b} now")
     return lines
 
 

@@ -23,8 +23,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .io import require_columns
-from .occupations import LEVELS, TableLike, _onet_level, as_table, normalize_codes, to_soc2010, to_soc2018
+from .io import TableLike, as_table, require_columns
+from .occupations import LEVELS, _onet_level, normalize_codes, to_soc2010, to_soc2018
 
 __all__ = ["ComparisonResult", "compare_index", "read_index", "CODE_SYSTEMS"]
 

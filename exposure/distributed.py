@@ -71,7 +71,7 @@ import pyarrow as pa
 
 from .batch import (REJECTED_STATUSES, BatchJob, PathLike, _arrow_rows, _count_rows, _IdSet, _parse_jsonl_line,
                     _peak_rss_mb, _run_stats, output_schema)
-from .io import csv_options
+from .io import csv_options, decode_lines
 from .postings import PostingScorer
 
 logger = logging.getLogger(__name__)
@@ -132,16 +132,8 @@ def _jsonl_lines(file: dict, encoding: str = "utf-8") -> List[dict]:
     data = file["bytes"]
     if data[:2] == b"\x1f\x8b":
         data = gzip.decompress(data)
-    rows = []
-    for lineno, raw in enumerate(io.BytesIO(data), 1):
-        try:
-            line = raw.decode(encoding)
-        except UnicodeDecodeError as exc:
-            raise ValueError(f"{file.get('path', 'the input')!r} line {lineno} is not valid {encoding} text "
-                             f"(byte 0x{raw[exc.start]:02x}): re-encode it as UTF-8 or give its encoding") from None
-        if line.strip():
-            rows.append({"line": line})
-    return rows
+    return [{"line": line} for _, line in decode_lines(io.BytesIO(data), encoding, file.get("path", "the input"))
+            if line.strip()]
 
 
 def _read(ray, job: BatchJob):

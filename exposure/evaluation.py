@@ -38,6 +38,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Union
 
 import numpy as np
 
+from ._assets import write_atomic
 from .rubric import AUTOMATION_CLASSES, EXPOSURE_CLASSES
 from .stats import bootstrap_many, bootstrap_ci, grouped_folds, rankdata, reliability, roc_auc, roc_curve, \
     spearman, tpr_at_fpr
@@ -177,8 +178,7 @@ def _embed(model, texts: List[str], cache: Optional[Path], log: Callable[[str], 
     log(f"encoded {len(texts):,} tasks in {time.perf_counter() - t0:.0f} s")
     if cache is not None:
         Path(cache).parent.mkdir(parents=True, exist_ok=True)
-        with open(cache, "wb") as f:
-            np.savez(f, embeddings=emb, digest=np.array(digest))
+        write_atomic(cache, lambda f: np.savez(f, embeddings=emb, digest=np.array(digest)))
     return emb
 
 

@@ -15,17 +15,19 @@ from __future__ import annotations
 import errno
 import gzip
 import json
+import logging
 import os
 import re
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Iterator, Optional, Sequence, Tuple, Union
+from typing import Any, BinaryIO, Iterable, Iterator, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
-__all__ = ["as_texts", "read_batches", "TableWriter", "input_format", "require_columns", "csv_options", "open_lines",
+__all__ = ["as_texts", "as_table", "TableLike", "decoded_strings", "read_batches", "TableWriter", "input_format", "require_columns", "csv_options", "open_binary", "decode_lines", "open_lines",
            "os_error_message", "WriteError", "READ_FORMATS", "WRITE_FORMATS", "COMPRESSED_FORMATS"]
 
 READ_FORMATS = {".csv": "csv", ".tsv": "tsv", ".txt": "tsv", ".parquet": "parquet", ".pq": "parquet",
@@ -35,6 +37,8 @@ WRITE_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
 COMPRESSED_FORMATS = ("csv", "tsv", "jsonl")
 
 PathLike = Union[str, os.PathLike]
+
+logger = logging.getLogger(__name__)
 
 
 def _is_missing(value: Any) -> bool:
@@ -47,8 +51,7 @@ def _is_missing(value: Any) -> bool:
 
 
 def _is_table(obj: Any) -> bool:
-    pa = sys.modules.get("pyarrow")
-    if pa is not None and isinstance(obj, (pa.Table, pa.RecordBatch)):
+    if isinstance(obj, (pa.Table, pa.RecordBatch)):
         return True
     shape = getattr(obj, "shape", None)
     return hasattr(obj, "columns") and isinstance(shape, tuple) and len(shape) == 2
@@ -76,8 +79,7 @@ def as_texts(texts: Any) -> list[Optional[str]]:
         raise TypeError("texts is bytes; decode it to str first (e.g. texts.decode('utf-8'))")
     if _is_table(texts):
         raise TypeError(f"texts is a {type(texts).__name__}, a table; pass one column of it, e.g. df['task']")
-    pa = sys.modules.get("pyarrow")
-    if pa is not None and isinstance(texts, (pa.Array, pa.ChunkedArray)):
+    if isinstance(texts, (pa.Array, pa.ChunkedArray)):
         items = texts.to_pylist()
     elif isinstance(texts, np.ndarray):
         if texts.ndim > 1:
@@ -90,6 +92,72 @@ def as_texts(texts: Any) -> list[Optional[str]]:
     else:
         items = list(texts)
     return [None if _is_missing(t) else t for t in items]
+
+
+#: What the table arguments accept: a ``pyarrow.Table`` or ``RecordBatch``, a pandas or polars
+#: ``DataFrame``, or any object with ``__arrow_c_stream__`` (see :func:`as_table`).
+TableLike = Union[pa.Table, pa.RecordBatch, Any]
+
+
+def decoded_strings(table: pa.Table) -> pa.Table:
+    """Dictionary columns (compact on disk) as plain strings, which every consumer understands."""
+    for i, f in enumerate(table.schema):
+        if pa.types.is_dictionary(f.type):
+            table = table.set_column(i, f.name, pc.cast(table.column(i), f.type.value_type))
+    return table
+
+
+_ACCEPTED = "a pyarrow.Table, a pandas or polars DataFrame, or an object with __arrow_c_stream__"
+
+
+def _plain_strings(table: pa.Table) -> pa.Table:
+    """Dictionary, large and view string columns as plain strings (what pandas and polars export)."""
+    table = decoded_strings(table)
+    for i, f in enumerate(table.schema):
+        if pa.types.is_large_string(f.type) or getattr(pa.types, "is_string_view", lambda t: False)(f.type):
+            table = table.set_column(i, f.name, pc.cast(table.column(i), pa.string()))
+    return table
+
+
+def as_table(data: TableLike, name: str = "table") -> pa.Table:
+    """A ``pyarrow.Table`` from a Table, a RecordBatch, a pandas or polars DataFrame, or any
+    object with ``__arrow_c_stream__`` (the Arrow PyCapsule protocol).
+
+    A pyarrow Table is returned as is. A pandas DataFrame is converted without its index
+    (``pa.Table.from_pandas(df, preserve_index=False)``: put codes in a column, e.g.
+    ``df.reset_index()``), NaN and ``None`` becoming nulls; a polars DataFrame through
+    ``.to_arrow()``. Categorical, large and view string columns become plain strings.
+    ``name`` is used in the ``TypeError`` for anything else.
+
+    >>> import pandas as pd
+    >>> as_table(pd.DataFrame({"soc_code": ["11-1011.00"], "exposure": [0.5]})).to_pylist()
+    [{'soc_code': '11-1011.00', 'exposure': 0.5}]
+    """
+    if isinstance(data, pa.Table):
+        return data
+    if isinstance(data, pa.RecordBatch):
+        return _plain_strings(pa.Table.from_batches([data]))
+    pd = sys.modules.get("pandas")
+    pl = sys.modules.get("polars")
+    if pd is not None and isinstance(data, pd.DataFrame):
+        try:
+            table = pa.Table.from_pandas(data, preserve_index=False)
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+            raise ValueError(f"{name}: the pandas DataFrame could not be converted to Arrow ({exc}); give each "
+                             "column one type (text, numbers), e.g. with df.astype(...)") from None
+        how = "pandas"
+    elif pl is not None and isinstance(data, pl.DataFrame):
+        table, how = data.to_arrow(), "polars"
+    elif ((pd is not None and isinstance(data, (pd.Series, pd.Index)))
+          or (pl is not None and isinstance(data, pl.Series)) or isinstance(data, (pa.Array, pa.ChunkedArray))):
+        raise TypeError(f"{name} must be {_ACCEPTED}; got a {type(data).__name__}, a single column "
+                        "(e.g. series.to_frame())")
+    elif hasattr(data, "__arrow_c_stream__"):
+        table, how = pa.table(data), "__arrow_c_stream__"
+    else:
+        raise TypeError(f"{name} must be {_ACCEPTED}; got {type(data).__name__}")
+    logger.debug("%s: %d rows from a %s (%s)", name, table.num_rows, type(data).__name__, how)
+    return _plain_strings(table)
 
 
 def input_format(path: PathLike) -> str:
@@ -108,19 +176,27 @@ def input_format(path: PathLike) -> str:
     return fmt
 
 
-def open_lines(path: PathLike, encoding: str = "utf-8") -> Iterator[Tuple[int, str]]:
-    """``(line number, text)`` for every line of a text file (gzip-compressed if it ends in ``.gz``).
+def open_binary(path: PathLike) -> BinaryIO:
+    """``path`` opened for reading bytes, decompressed on the fly if it ends in ``.gz``."""
+    return gzip.open(path, "rb") if str(path).lower().endswith(".gz") else open(path, "rb")
 
-    Each line is decoded on its own, so a byte that is not valid in ``encoding`` is a
-    ``ValueError`` naming its line and saying how to fix it.
-    """
-    opener = gzip.open if str(path).lower().endswith(".gz") else open
-    with opener(path, "rb") as f:
-        for lineno, raw in enumerate(f, 1):
-            try:
-                yield lineno, raw.decode(encoding)
-            except UnicodeDecodeError as exc:
-                raise ValueError(_decode_message(path, lineno, raw, exc, encoding)) from None
+
+def decode_lines(lines: Iterable[bytes], encoding: str = "utf-8", path: PathLike = "the input"
+                 ) -> Iterator[Tuple[int, str]]:
+    """``(line number, text)`` for each line of bytes, decoded on its own, so that a byte that is not
+    valid in ``encoding`` is a ``ValueError`` naming its line (of ``path``) and saying how to fix it."""
+    for lineno, raw in enumerate(lines, 1):
+        try:
+            yield lineno, raw.decode(encoding)
+        except UnicodeDecodeError as exc:
+            raise ValueError(_decode_message(path, lineno, raw, exc, encoding)) from None
+
+
+def open_lines(path: PathLike, encoding: str = "utf-8") -> Iterator[Tuple[int, str]]:
+    """``(line number, text)`` for every line of a text file (gzip-compressed if it ends in ``.gz``);
+    see :func:`decode_lines`."""
+    with open_binary(path) as f:
+        yield from decode_lines(f, encoding, path)
 
 
 def _decode_message(path: PathLike, lineno: int, raw: bytes, exc: UnicodeDecodeError, encoding: str) -> str:

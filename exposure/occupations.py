@@ -23,15 +23,14 @@ from __future__ import annotations
 import functools
 import logging
 import re
-import sys
 from pathlib import Path
-from typing import Any, Mapping, Optional, Sequence, Union
+from typing import Mapping, Optional, Sequence, Union
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .io import require_columns
+from .io import TableLike, as_table, decoded_strings, require_columns
 from .rubric import EXPOSURE_CLASSES
 
 __all__ = [
@@ -44,9 +43,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: What the table arguments accept: a ``pyarrow.Table`` or ``RecordBatch``, a pandas or polars
-#: ``DataFrame``, or any object with ``__arrow_c_stream__`` (see :func:`as_table`).
-TableLike = Union[pa.Table, pa.RecordBatch, Any]
 
 #: O*NET releases shipped in ``exposure/data``.
 RELEASES = ("27", "29.1")
@@ -99,72 +95,11 @@ def _release(release: Union[str, float, int]) -> str:
     return key
 
 
-def _decoded(table: pa.Table) -> pa.Table:
-    """Dictionary columns (compact on disk) as plain strings, which every consumer understands."""
-    for i, f in enumerate(table.schema):
-        if pa.types.is_dictionary(f.type):
-            table = table.set_column(i, f.name, pc.cast(table.column(i), f.type.value_type))
-    return table
-
-
-_ACCEPTED = "a pyarrow.Table, a pandas or polars DataFrame, or an object with __arrow_c_stream__"
-
-
-def _plain_strings(table: pa.Table) -> pa.Table:
-    """Dictionary, large and view string columns as plain strings (what pandas and polars export)."""
-    table = _decoded(table)
-    for i, f in enumerate(table.schema):
-        if pa.types.is_large_string(f.type) or getattr(pa.types, "is_string_view", lambda t: False)(f.type):
-            table = table.set_column(i, f.name, pc.cast(table.column(i), pa.string()))
-    return table
-
-
-def as_table(data: TableLike, name: str = "table") -> pa.Table:
-    """A ``pyarrow.Table`` from a Table, a RecordBatch, a pandas or polars DataFrame, or any
-    object with ``__arrow_c_stream__`` (the Arrow PyCapsule protocol).
-
-    A pyarrow Table is returned as is. A pandas DataFrame is converted without its index
-    (``pa.Table.from_pandas(df, preserve_index=False)``: put codes in a column, e.g.
-    ``df.reset_index()``), NaN and ``None`` becoming nulls; a polars DataFrame through
-    ``.to_arrow()``. Categorical, large and view string columns become plain strings.
-    ``name`` is used in the ``TypeError`` for anything else.
-
-    >>> import pandas as pd
-    >>> as_table(pd.DataFrame({"soc_code": ["11-1011.00"], "exposure": [0.5]})).to_pylist()
-    [{'soc_code': '11-1011.00', 'exposure': 0.5}]
-    """
-    if isinstance(data, pa.Table):
-        return data
-    if isinstance(data, pa.RecordBatch):
-        return _plain_strings(pa.Table.from_batches([data]))
-    pd = sys.modules.get("pandas")
-    pl = sys.modules.get("polars")
-    if pd is not None and isinstance(data, pd.DataFrame):
-        try:
-            table = pa.Table.from_pandas(data, preserve_index=False)
-        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-            raise ValueError(f"{name}: the pandas DataFrame could not be converted to Arrow ({exc}); give each "
-                             "column one type (text, numbers), e.g. with df.astype(...)") from None
-        how = "pandas"
-    elif pl is not None and isinstance(data, pl.DataFrame):
-        table, how = data.to_arrow(), "polars"
-    elif ((pd is not None and isinstance(data, (pd.Series, pd.Index)))
-          or (pl is not None and isinstance(data, pl.Series)) or isinstance(data, (pa.Array, pa.ChunkedArray))):
-        raise TypeError(f"{name} must be {_ACCEPTED}; got a {type(data).__name__}, a single column "
-                        "(e.g. series.to_frame())")
-    elif hasattr(data, "__arrow_c_stream__"):
-        table, how = pa.table(data), "__arrow_c_stream__"
-    else:
-        raise TypeError(f"{name} must be {_ACCEPTED}; got {type(data).__name__}")
-    logger.debug("%s: %d rows from a %s (%s)", name, table.num_rows, type(data).__name__, how)
-    return _plain_strings(table)
-
-
 @functools.lru_cache(maxsize=None)
 def _read_parquet(name: str) -> pa.Table:
     import pyarrow.parquet as pq
 
-    return _decoded(pq.read_table(_DATA / name))
+    return decoded_strings(pq.read_table(_DATA / name))
 
 
 def load_tasks(release: str = "27") -> pa.Table:

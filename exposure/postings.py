@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, List, Optional, Sequence, Union
 import numpy as np
 
 from . import _assets
-from .io import as_texts
+from .io import as_table, as_texts
 
 # The reading side of the API (exposure.units), importable from here too: one import for users.
 from .units import (BULLET, CONTEXT_FEATURES, LABELS, MANIFEST_FILE, MODEL_FILE, Posting, Unit, UnitClassifier,
@@ -418,10 +418,7 @@ class PostingScorer:
             if table is None:
                 table = occupation_scores(self.model, "29.1", embeddings=self._assigner_task_embeddings(),
                                           cache_dir=self.cache_dir)
-            if hasattr(table, "to_dict") and not hasattr(table, "column_names"):
-                import pyarrow as pa
-
-                table = pa.Table.from_pandas(table, preserve_index=False)
+            table = as_table(table, "occupation_scores")
             names = ["exposure"] + [f"exposure_{t}" for t in self.model.technologies]
             missing = [c for c in ["soc_code"] + names if c not in table.column_names]
             if missing:

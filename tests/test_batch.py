@@ -35,6 +35,20 @@ def _generated_postings(n: int, seed: int) -> list:
     return pa.Table.from_batches(list(gen.generate(n, seed=seed)), schema=gen.SCHEMA).to_pylist()
 
 
+def _repeated_postings(n: int, distinct: int, seed: int) -> list:
+    """``n`` postings with ids ``job-0000``... sharing ``distinct`` generated texts, so that a run takes seconds."""
+    gen = _generated_postings(distinct, seed=seed)
+    return [{"id": f"job-{i:04d}", "title": gen[i % distinct]["title"],
+             "description": gen[i % distinct]["description"]} for i in range(n)]
+
+
+def _command(input: Path, output: Path, *options: str) -> tuple:
+    """``(argv, env)`` of an ``exposure score-postings`` process on the CPU, without occupations."""
+    argv = [sys.executable, "-m", "exposure", "score-postings", str(input), "-o", str(output), "--no-assign",
+            "--device", "cpu", "-q", *options]
+    return argv, dict(os.environ, PYTHONPATH=str(ROOT))
+
+
 def _postings(n):
     with open(DATA / "postings.jsonl", encoding="utf-8") as f:
         rows = [json.loads(line) for line in f if line.strip()]
@@ -171,14 +185,10 @@ def test_help_lists_every_option(capsys):
 
 def test_kill_9_then_resume_gives_one_row_per_id(tmp_path, model):
     # 300 generated postings: 6 distinct texts under 300 ids, so that a run takes seconds, not minutes.
-    gen = _generated_postings(6, seed=5)
-    rows = [{"id": f"job-{i:04d}", "title": gen[i % 6]["title"], "description": gen[i % 6]["description"]}
-            for i in range(300)]
+    rows = _repeated_postings(300, 6, seed=5)
     _write(rows, tmp_path / "in.parquet")
     out = tmp_path / "out.parquet"
-    cmd = [sys.executable, "-m", "exposure", "score-postings", str(tmp_path / "in.parquet"), "-o", str(out),
-           "--chunk-size", "10", "--no-assign", "--device", "cpu", "-q"]
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    cmd, env = _command(tmp_path / "in.parquet", out, "--chunk-size", "10")
     log = open(tmp_path / "killed.log", "wb")
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=log)
     first = out.with_name("out.parquet.parts") / "part-00000.parquet"

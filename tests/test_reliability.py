@@ -7,7 +7,6 @@ import gzip
 import json
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -25,7 +24,7 @@ from exposure.io import WriteError, read_batches
 from exposure.postings import PostingScorer
 from exposure.units import UnitClassifier
 
-from test_batch import _generated_postings, _postings, _write
+from test_batch import _command, _postings, _repeated_postings, _write
 from test_posting_scores import occupation_table, small_assigner
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,14 +63,10 @@ def test_a_second_job_on_the_same_output_is_refused_while_the_first_holds_it(tmp
 
 
 def test_two_processes_on_one_output_write_every_id_once(tmp_path):
-    gen = _generated_postings(4, seed=3)
-    rows = [{"id": f"job-{i:03d}", "title": gen[i % 4]["title"], "description": gen[i % 4]["description"]}
-            for i in range(120)]
+    rows = _repeated_postings(120, 4, seed=3)
     _write(rows, tmp_path / "in.parquet")
     out = tmp_path / "out.parquet"
-    cmd = [sys.executable, "-m", "exposure", "score-postings", str(tmp_path / "in.parquet"), "-o", str(out),
-           "--no-assign", "--device", "cpu", "-q"]
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    cmd, env = _command(tmp_path / "in.parquet", out)
     first = subprocess.Popen(cmd + ["--chunk-size", "20"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
     lock = out.with_name("out.parquet.lock")

@@ -9,7 +9,7 @@ Two text sets of EXPOSURE_BENCH_TEXTS (default 2,000) distinct texts each:
   catalogue order (about 20 tokens each);
 * ``units``: the first distinct units (sentences, bullet lines, headers) of
   synthetic postings from ``generate_postings.py`` (seed 1), split by
-  ``exposure.units.split_units``: duties, requirements and boilerplate.
+  ``exposure.postings.split_units``: duties, requirements and boilerplate.
 
 Texts are distinct, so the encoder's skipping of repeated texts plays no part in
 these figures. Every case runs on EXPOSURE_BENCH_THREADS torch threads (default
@@ -26,7 +26,7 @@ import torch
 from _common import generator
 from exposure import Encoder
 from exposure.occupations import load_tasks
-from exposure.units import split_units
+from exposure.postings import split_units
 
 N_TEXTS = int(os.environ.get("EXPOSURE_BENCH_TEXTS", "2000"))
 THREADS = int(os.environ.get("EXPOSURE_BENCH_THREADS", "2"))

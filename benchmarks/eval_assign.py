@@ -1,4 +1,4 @@
-"""Evaluate exposure.assign.OccupationAssigner against a TF-IDF title baseline.
+"""Evaluate exposure.occupations.OccupationAssigner against a TF-IDF title baseline.
 
     python benchmarks/eval_assign.py                         # writes benchmarks/results/assign.md
     python benchmarks/eval_assign.py --cache-dir DIR --dtype bfloat16 --seed 0
@@ -15,7 +15,7 @@
    fitting) and on pseudo-postings made of five held-out O*NET tasks of an
    occupation; the test titles are never used for fitting or choices.
 3. The 50 synthetic postings of tests/data/postings: title + duties found by
-   ``exposure.units.read_postings``, against their ``soc_code``.
+   ``exposure.postings.read_postings``, against their ``soc_code``.
 
 Intervals are percentile bootstrap 95% intervals over queries (2,000 resamples).
 """
@@ -37,8 +37,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from exposure import Encoder  # noqa: E402
-from exposure.assign import OccupationAssigner, load_titles, normalize_title  # noqa: E402
-from exposure.occupations import load_tasks  # noqa: E402
+from exposure.occupations import OccupationAssigner, load_tasks, load_titles, normalize_title  # noqa: E402
+from exposure.stats import bootstrap_ci  # noqa: E402
 
 POSTINGS = ROOT / "tests" / "data" / "postings" / "postings.jsonl"
 
@@ -46,17 +46,15 @@ POSTINGS = ROOT / "tests" / "data" / "postings" / "postings.jsonl"
 # --------------------------------------------------------------------------- helpers
 
 def bootstrap(correct: np.ndarray, reps: int = 2000, seed: int = 0):
-    rng = np.random.default_rng(seed)
-    n = correct.shape[0]
-    means = correct[rng.integers(0, n, size=(reps, n))].mean(axis=1)
-    return float(correct.mean()), float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
+    """Accuracy and its 95% percentile bootstrap interval over queries."""
+    lo, hi = bootstrap_ci(lambda r: correct[r].mean(), np.arange(correct.shape[0]), reps, seed)
+    return float(correct.mean()), lo, hi
 
 
 def paired_bootstrap(a: np.ndarray, b: np.ndarray, reps: int = 2000, seed: int = 0):
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, a.shape[0], size=(reps, a.shape[0]))
-    d = a[idx].mean(axis=1) - b[idx].mean(axis=1)
-    return float(a.mean() - b.mean()), float(np.percentile(d, 2.5)), float(np.percentile(d, 97.5))
+    """Difference of two accuracies on the same queries and its paired 95% bootstrap interval."""
+    lo, hi = bootstrap_ci(lambda r: a[r].mean() - b[r].mean(), np.arange(a.shape[0]), reps, seed)
+    return float(a.mean() - b.mean()), lo, hi
 
 
 def fmt(stat) -> str:
@@ -264,7 +262,7 @@ def main(argv=None) -> int:
     td_both = evald.assign(dq, duty_embeddings=list(dd_emb), k=3, level="soc2018", clean_titles=False)
 
     # 6. The 50 synthetic postings.
-    from exposure.units import UnitClassifier, read_postings
+    from exposure.postings import UnitClassifier, read_postings
 
     postings = [json.loads(line) for line in open(POSTINGS, encoding="utf-8") if line.strip()]
     ptruth = [{p["soc_code"]} for p in postings]
@@ -289,7 +287,7 @@ def main(argv=None) -> int:
 
     # --------------------------------------------------------------- report
     lines = [
-        "# Assigning postings to occupations (`exposure.assign`)",
+        "# Assigning postings to occupations (`exposure.occupations.assign`)",
         "",
         f"Command: `{command.strip()}` (total {time.perf_counter() - t0:.0f} s).",
         f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores (shared), "

@@ -25,10 +25,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.stats import spearmanr
-from sklearn.metrics import roc_auc_score
 
 from exposure import ExposureModel
+from exposure.stats import bootstrap_ci, roc_auc, spearman
 from report import machine
 
 
@@ -37,34 +36,17 @@ def split_of(soc: str) -> str:
     return "dev" if hashlib.sha256(soc.encode()).digest()[0] % 2 == 0 else "holdout"
 
 
-def bootstrap_ci(fn, groups: np.ndarray, n_boot: int = 1000, seed: int = 0) -> tuple[float, float]:
-    """95% interval of ``fn(selected_groups)`` resampling occupations with replacement."""
-    rng = np.random.default_rng(seed)
-    uniq = np.unique(groups)
-    stats = [fn(rng.choice(uniq, size=len(uniq), replace=True)) for _ in range(n_boot)]
-    return float(np.percentile(stats, 2.5)), float(np.percentile(stats, 97.5))
-
-
 def evaluate(tasks: pd.DataFrame, ratings: pd.DataFrame) -> dict:
-    """AUC (task) and Spearman (occupation) for tasks with columns score, exposed, weight, soc_code."""
+    """AUC (task) and Spearman (occupation) for tasks with columns score, exposed, weight, soc_code; 95%
+    intervals resample occupations (``exposure.stats.bootstrap_ci``)."""
     occ = (tasks.assign(ws=tasks.score * tasks.weight).groupby("soc_code")[["ws", "weight"]].sum())
     occ = (occ.ws / occ.weight).rename("pred").to_frame().join(ratings.set_index("soc_code").human_rating_beta)
-    auc = roc_auc_score(tasks.exposed, tasks.score)
-    rho = spearmanr(occ.pred, occ.human_rating_beta).statistic
-
-    by_occ = {s: g for s, g in tasks.groupby("soc_code")}
-
-    def auc_of(socs):
-        sub = pd.concat([by_occ[s] for s in socs])
-        return roc_auc_score(sub.exposed, sub.score)
-
-    def rho_of(socs):
-        sub = occ.loc[socs]
-        return spearmanr(sub.pred, sub.human_rating_beta).statistic
-
-    socs = np.array(sorted(by_occ))
-    return {"n_tasks": len(tasks), "n_occ": len(occ), "auc": auc, "auc_ci": bootstrap_ci(auc_of, socs, 200),
-            "spearman": rho, "spearman_ci": bootstrap_ci(rho_of, socs)}
+    exposed, score = tasks.exposed.to_numpy(dtype=bool), tasks.score.to_numpy(dtype=np.float64)
+    pred, human = occ.pred.to_numpy(dtype=np.float64), occ.human_rating_beta.to_numpy(dtype=np.float64)
+    return {"n_tasks": len(tasks), "n_occ": len(occ), "auc": roc_auc(exposed, score),
+            "auc_ci": bootstrap_ci(lambda r: roc_auc(exposed[r], score[r]), tasks.soc_code.to_numpy(), 200),
+            "spearman": spearman(pred, human),
+            "spearman_ci": bootstrap_ci(lambda r: spearman(pred[r], human[r]), occ.index.to_numpy())}
 
 
 def main(argv=None) -> int:

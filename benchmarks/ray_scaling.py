@@ -4,7 +4,7 @@
 
 Generates N postings (``generate_postings.py N --seed 0``: distinct postings, boilerplate
 from 300 employers), starts a local Ray instance with one logical CPU per worker plus one
-for Ray Data's read tasks, and scores them with :func:`exposure.distributed.score_postings_ray`
+for Ray Data's read tasks, and scores them with :func:`exposure.jobs.ray.score_postings_ray`
 with 1 worker, then 2. The scorer is the one of ``score-postings --no-assign --device cpu``;
 each worker holds one CPU, so one torch thread, its own model and unit cache. Each run
 starts a new pool: both start with cold unit caches and load the model in their workers,
@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from _common import generator  # noqa: E402
 from exposure.cli import _posting_scorer, build_parser  # noqa: E402
-from exposure.distributed import require_ray, score_postings_ray  # noqa: E402
+from exposure.jobs import require_ray, score_postings_ray  # noqa: E402
 from report import machine  # noqa: E402
 
 WORKERS = (1, 2)

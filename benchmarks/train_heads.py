@@ -22,8 +22,9 @@ import sys
 from pathlib import Path
 
 from exposure import ExposureModel, __version__
-from exposure.evaluation import _embed, _join, _read_inputs
-from exposure.heads import STRENGTHS, encoder_fingerprint, train_heads
+from exposure.heads import encoder_fingerprint
+from exposure.training.eloundou import embed_tasks, load_labelled_tasks
+from exposure.training.heads import STRENGTHS, train_heads
 
 DATA_FILES = ("onet_tasks.tsv", "task_labels_train.tsv", "occupation_ratings_train.csv")
 
@@ -45,10 +46,10 @@ def main(argv=None) -> int:
     paths = [args.data / f for f in DATA_FILES]
     if missing := [str(f) for f in paths if not f.is_file()]:
         p.error(f"missing data files: {', '.join(missing)}")
-    d = _join(*_read_inputs(paths[1], paths[2], paths[0]))
+    d = load_labelled_tasks(paths[1], paths[2], paths[0])
     print(f"{len(d['soc']):,} labelled tasks of {len(d['occupations'])} occupations", file=sys.stderr)
     model = ExposureModel(device="cpu", calibrated=False)
-    emb = _embed(model, d["text"], args.embeddings_cache, lambda m: print(m, file=sys.stderr))
+    emb = embed_tasks(model, d["text"], args.embeddings_cache, lambda m: print(m, file=sys.stderr))
     caps = model.capabilities
     capf = model.capability_features(emb)
 

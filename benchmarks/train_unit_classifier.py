@@ -1,7 +1,7 @@
 """Train the posting unit classifier (models/units) and report grouped cross-validation.
 
 Reads the synthetic labelled postings in tests/data/postings, cuts them with
-``exposure.units.segment``, embeds every unit with the encoder, and
+``exposure.postings.segment``, embeds every unit with the encoder, and
 
 1. cross-validates, grouped by posting (GroupKFold, 5 folds), the cheap first
    stage (hashed n-grams + header context) at several drop thresholds and the
@@ -38,8 +38,8 @@ sys.path.insert(0, str(ROOT))
 
 from exposure.encoder import Encoder  # noqa: E402
 from exposure.occupations import load_tasks  # noqa: E402
-from exposure.units import (CONTEXT_FEATURES, LABELS, MANIFEST_FILE, MODEL_FILE, context_features,  # noqa: E402
-                            hashed_features, segment)
+from exposure.postings import (CONTEXT_FEATURES, LABELS, MANIFEST_FILE, MODEL_FILE, context_features,  # noqa: E402
+                               hashed_features, segment)
 
 VERSION = "1.0.0"
 N_FEATURES = 1 << 18

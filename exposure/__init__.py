@@ -1,31 +1,34 @@
 """exposure: how exposed tasks, occupations and job postings are to AI and automation.
 
+The public API; each name is imported from its module on first use, so ``import exposure``
+stays cheap and tools that only aggregate stored scores never load torch. The layers,
+each importing only those before it: text -> units (:mod:`exposure.postings`) ->
+embeddings (:mod:`exposure.encoder`) -> similarities (:mod:`exposure.kernels`) -> scores
+(:mod:`exposure.scoring`) -> occupations / postings (:mod:`exposure.occupations`,
+:mod:`exposure.postings`) -> batch jobs (:mod:`exposure.jobs`) -> the command line
+(:mod:`exposure.cli`). Training and reproduction reports are :mod:`exposure.training`.
+
 >>> import exposure
 >>> model = exposure.ExposureModel(device="cpu")            # doctest: +SKIP
 >>> model.score_tasks(["Draft replies to customer emails."]).to_pandas()  # doctest: +SKIP
 """
 
-from importlib import import_module
 from typing import TYPE_CHECKING
 
-__version__ = "0.1.0"
+from ._exports import lazy_exports
 
-# Public name -> module. Imported on first use, so `import exposure` stays cheap and
-# tools that only aggregate stored scores never load torch.
+__version__ = "0.2.0"
+
+# Public name -> module.
 _EXPORTS = {
     "Encoder": "encoder",
     "resolve_device": "encoder",
     "CapabilitySet": "capabilities",
     "CapabilitySetError": "capabilities",
-    "ExposureModel": "scoring",
-    "TaskScores": "scoring",
-    "Heads": "heads",
     "HeadMismatchError": "heads",
     "HeadFileError": "heads",
-    "reproduce_eloundou": "evaluation",
-    "reduce": "kernels",
-    "Reduction": "kernels",
-    "build_info": "kernels",
+    "ExposureModel": "scoring",
+    "TaskScores": "scoring",
     "load_tasks": "occupations",
     "load_occupations": "occupations",
     "occupation_table": "occupations",
@@ -33,38 +36,40 @@ _EXPORTS = {
     "aggregate": "occupations",
     "to_soc2018": "occupations",
     "to_soc2010": "occupations",
+    "OccupationAssigner": "occupations",
+    "compare_index": "occupations",
+    "ComparisonResult": "occupations",
+    "UnitClassifier": "postings",
     "PostingScorer": "postings",
     "PostingScores": "postings",
-    "EmbeddingCache": "postings",
     "score_postings": "postings",
-    "score_postings_file": "batch",
-    "score_postings_ray": "distributed",
-    "compare_index": "compare",
-    "ComparisonResult": "compare",
+    "score_postings_file": "jobs",
+    "score_postings_ray": "jobs",
+}
+# Top-level names before exposure 0.2 that belong to their modules.
+_MOVED = {
+    "reduce": "exposure.kernels",
+    "Reduction": "exposure.kernels",
+    "build_info": "exposure.kernels",
+    "EmbeddingCache": "exposure.encoder",
+    "Heads": "exposure.heads",
+    "reproduce_eloundou": "exposure.training.eloundou",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
-
-if TYPE_CHECKING:
-    from .capabilities import CapabilitySet, CapabilitySetError
-    from .compare import ComparisonResult, compare_index
-    from .encoder import Encoder, resolve_device
-    from .kernels import Reduction, build_info, reduce
-    from .batch import score_postings_file
-    from .distributed import score_postings_ray
-    from .postings import EmbeddingCache, PostingScorer, PostingScores, score_postings
-    from .occupations import (aggregate, load_occupations, load_tasks, occupation_table, score_occupations,
-                              to_soc2010, to_soc2018)
-    from .evaluation import reproduce_eloundou
-    from .heads import HeadFileError, HeadMismatchError, Heads
-    from .scoring import ExposureModel, TaskScores
-
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        return getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
-    raise AttributeError(f"module 'exposure' has no attribute {name!r}")
+__getattr__, _ = lazy_exports(__name__, _EXPORTS, _MOVED)
 
 
 def __dir__():
     return __all__
+
+
+if TYPE_CHECKING:
+    from .capabilities import CapabilitySet, CapabilitySetError
+    from .encoder import Encoder, resolve_device
+    from .heads import HeadFileError, HeadMismatchError
+    from .jobs import score_postings_file, score_postings_ray
+    from .occupations import (ComparisonResult, OccupationAssigner, aggregate, compare_index, load_occupations,
+                              load_tasks, occupation_table, score_occupations, to_soc2010, to_soc2018)
+    from .postings import PostingScorer, PostingScores, UnitClassifier, score_postings
+    from .scoring import ExposureModel, TaskScores

@@ -49,6 +49,28 @@ def _task_status(values: list) -> list:
     return status
 
 
+def _add_score_tasks(sub) -> None:
+    p = sub.add_parser(
+        "score-tasks",
+        help="score task statements in a file (CSV, TSV, Parquet, JSON Lines)",
+        description="Score each task statement for exposure to AI and automation: a headline score in [0, 1], "
+                    "a score per technology, and the three best-matching capability statements as evidence. "
+                    "A status column says why a row has no score (empty, not_text, non_english). "
+                    "Without -o, prints a table of the first rows.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("input", type=Path, help="input file: .csv, .tsv, .parquet or .jsonl (text formats may end in .gz)")
+    p.add_argument("-o", "--output", type=Path, help="output file: .parquet or .csv (input columns + scores)")
+    p.add_argument("--text-column", default="task", help="column holding the task statements")
+    _add_encoding(p)
+    _add_model_options(p)
+    p.add_argument("--chunk-size", type=int, default=2048, help="rows read and scored at a time")
+    p.add_argument("--technologies", nargs="+", default=None,
+                   help="technologies pooled into the headline score (default: the capability set's headline)")
+    _add_quiet(p)
+    p.set_defaults(func=_score_tasks)
+
+
 def _score_tasks(args: argparse.Namespace) -> int:
     import pyarrow as pa
     from tqdm.auto import tqdm
@@ -105,9 +127,63 @@ def _score_tasks(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_score_postings(sub) -> None:
+    p = sub.add_parser(
+        "score-postings",
+        help="score job postings (title + text) in a file, in crash-safe streaming batches",
+        description="Find the duties in each job posting, score them and average them per posting: exposure, a "
+                    "score per technology, the share of duties exposed, the three most exposed duties as evidence, "
+                    "the three likeliest O*NET-SOC occupations with confidences, and a status per row. Reads "
+                    "Parquet, CSV/TSV or JSON Lines in chunks, commits each chunk to OUTPUT.parts/ and combines "
+                    "them into OUTPUT at the end; after a crash, rerun with --resume. Writes OUTPUT.summary.json "
+                    "(counts, cache hit rate, speed) and, when ids repeat or are missing, OUTPUT.rejected.parquet.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("input", type=Path, help="input file: .parquet, .csv, .tsv or .jsonl (text formats may end in .gz)")
+    p.add_argument("-o", "--output", type=Path, required=True, help="output file (.parquet)")
+    p.add_argument("--id-column", default="id",
+                   help="column holding the posting ids (one output row per id; the output keeps its name)")
+    p.add_argument("--title-column", default="title", help="column holding the posting titles")
+    p.add_argument("--text-column", default="description", help="column holding the posting texts (HTML or plain)")
+    _add_encoding(p)
+    _add_model_options(p)
+    p.add_argument("--chunk-size", type=int, default=1000,
+                   help="postings scored and committed at a time (one part file each)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue an interrupted run (or finish its final combine) from OUTPUT.parts/")
+    p.add_argument("--cache-size", type=int, default=100_000,
+                   help="distinct units whose embeddings are kept (LRU; 100,000 take about 170 MB; 0: none)")
+    p.add_argument("--max-chars", type=int, default=100_000,
+                   help="longer texts are cut to this length and scored (status 'truncated')")
+    p.add_argument("--no-assign", action="store_true",
+                   help="skip the O*NET-SOC occupation assignment (and so the fallback for postings without duties)")
+    _add_quiet(p)
+    g = p.add_argument_group(
+        "cluster", "--engine ray scores on a Ray cluster (pip install 'exposure[ray]'): Ray Data reads the input, a "
+                   "pool of workers that each load the model once scores it, and this process writes the same "
+                   "OUTPUT, rejected and summary files as the local engine. Input and output must be on a "
+                   "filesystem that every node sees at the same path. No --resume: Ray retries the batches of a "
+                   "worker that dies.")
+    g.add_argument("--engine", choices=("local", "ray"), default="local",
+                   help="'local': this process, crash-safe parts and --resume; 'ray': a Ray cluster")
+    # No default values: a given option is one set on the command line (see _cluster_options).
+    g.add_argument("--address", default=argparse.SUPPRESS,
+                   help="the Ray cluster to join ('auto' on a cluster node, or ray://HEAD:10001) (default: "
+                        "$RAY_ADDRESS, else a Ray instance started on this machine)")
+    g.add_argument("--num-workers", type=int, default=argparse.SUPPRESS,
+                   help="scoring workers, each with its own model and unit cache (default: as many as the cluster "
+                        "holds, leaving one CPU free for Ray Data's read tasks)")
+    g.add_argument("--cpus-per-worker", type=float, default=argparse.SUPPRESS,
+                   help="CPUs per worker, also its torch threads (default: 1)")
+    g.add_argument("--gpus-per-worker", type=float, default=argparse.SUPPRESS,
+                   help="GPUs per worker, fractions share a GPU (default: 1 when the cluster has GPUs and --device "
+                        "is not cpu, else 0)")
+    p.set_defaults(func=_score_postings)
+
+
 def _score_postings(args: argparse.Namespace) -> int:
-    from .batch import BatchJob
     from .encoder import resolve_device
+    from .jobs.local import BatchJob
 
     cluster = _cluster_options(args)
     if args.cache_size < 0 or args.max_chars < 1:
@@ -115,7 +191,7 @@ def _score_postings(args: argparse.Namespace) -> int:
     if args.engine == "ray":
         import functools
 
-        from .distributed import require_ray, score_postings_ray
+        from .jobs.ray import require_ray, score_postings_ray
 
         try:
             require_ray()
@@ -176,12 +252,12 @@ def _cluster_options(args: argparse.Namespace) -> dict:
 
 def _posting_scorer(args: argparse.Namespace):
     """The PostingScorer that the score-postings options describe (model, assigner, cache)."""
-    from .postings import PostingScorer
+    from .postings.scorer import PostingScorer
 
     model = _model(args)
     assigner = None
     if not args.no_assign:
-        from .assign import OccupationAssigner
+        from .occupations.assign import OccupationAssigner
 
         logger.info("loading the occupation indexes (built at first use and cached; 'exposure prepare' builds "
                     "them ahead)")
@@ -250,6 +326,14 @@ def _print_table(table, text_column: str, technologies: Sequence[str], total: in
         print(f"... {total - len(rows):,} more rows; pass -o FILE to write them all")
 
 
+def _add_info(sub) -> None:
+    p = sub.add_parser("info", help="show the kernel build (SIMD, OpenMP, threads) and devices",
+                       description="Show the version, the native kernel's SIMD path, OpenMP and threads, "
+                                   "and whether CUDA is available.")
+    _add_quiet(p)
+    p.set_defaults(func=_info)
+
+
 def _info(args: argparse.Namespace) -> int:
     import torch
 
@@ -263,12 +347,35 @@ def _info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_occupations(sub) -> None:
+    # Kept in step with exposure.occupations.RELEASES / LEVELS (a test checks), so that
+    # building the parser imports neither numpy nor pyarrow.
+    p = sub.add_parser(
+        "occupations",
+        help="score every O*NET task and write one row per occupation",
+        description="Score every task statement of an O*NET release and aggregate to occupations "
+                    "(Core tasks weigh 2, others 1): exposure, a score per technology, the rank "
+                    "(1 = most exposed) and the most exposed tasks of each occupation as evidence; "
+                    "optionally rolled up to SOC 2018 or SOC 2010 codes.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("-o", "--output", type=Path, required=True, help="output file: .parquet or .csv")
+    p.add_argument("--release", default="27", choices=("27", "29.1"), help="O*NET release")
+    p.add_argument("--level", default="onet", choices=("onet", "soc2018", "soc2010"),
+                   help="occupation codes: O*NET-SOC detail, or rolled up to 6-digit SOC 2018 / SOC 2010")
+    p.add_argument("--top-tasks", type=int, default=3, help="most exposed tasks listed per occupation")
+    _add_model_options(p)
+    _add_quiet(p)
+    p.set_defaults(func=_occupations)
+
+
 def _occupations(args: argparse.Namespace) -> int:
     import pyarrow.compute as pc
 
     from .encoder import resolve_device
     from .io import TableWriter
-    from .occupations import load_tasks, score_occupations
+    from .occupations.catalogue import load_tasks
+    from .occupations.score import score_occupations
 
     # Check what is cheap to check before scoring the catalogue.
     resolve_device(args.device)
@@ -290,206 +397,7 @@ def _occupations(args: argparse.Namespace) -> int:
     return 0
 
 
-def _compare(args: argparse.Namespace) -> int:
-    import pyarrow as pa
-
-    from .compare import compare_index, read_index
-    from .io import TableWriter, read_batches
-
-    # Read the index and check the output path before any slow scoring.
-    index = read_index(args.index, args.code_column, args.value_column)
-    writer = TableWriter(args.output) if args.output else None
-    if args.scores:
-        ours = pa.Table.from_batches(list(read_batches(args.scores, ["soc_code"])))
-    else:
-        from .encoder import resolve_device
-        from .occupations import load_tasks, score_occupations
-
-        resolve_device(args.device)
-        model = _model(args)
-        known = ["exposure", "alpha", "beta", "gamma", "automation"] + [f"exposure_{t}" for t in model.technologies]
-        if args.our_column not in known:
-            raise ValueError(f"--our-column {args.our_column!r} is not a column of the occupation table; "
-                             f"use one of: {', '.join(known)}")
-        logger.info(f"no --scores: scoring the {load_tasks('27').num_rows:,} tasks of O*NET 27 with the default "
-                    "model (about 2 minutes on a CPU)")
-        ours = score_occupations(model, "27", show_progress=not args.quiet)
-    result = compare_index(index, ours, "code", "value", args.code_system, our_column=args.our_column,
-                           n_boot=args.n_boot, seed=args.seed)
-    print(f"{args.index} ({args.value_column}) vs our {args.our_column}")
-    print(result.summary(max_unmatched=args.max_unmatched))
-    if writer:
-        with writer:
-            writer.write(result.joined)
-        logger.info(f"wrote {result.n_matched:,} matched occupations -> {args.output}")
-    return 0
-
-
-def _reproduce(args: argparse.Namespace) -> int:
-    from .encoder import resolve_device
-    from .evaluation import reproduce_eloundou
-
-    resolve_device(args.device)
-    if args.folds < 2 or args.bootstrap < 0:
-        raise ValueError(f"--folds must be at least 2 and --bootstrap at least 0, got {args.folds}, {args.bootstrap}")
-    # The command as given, options in a fixed order, for the report.
-    command = f"exposure reproduce {args.study} --labels {args.labels} --ratings {args.ratings}"
-    command += f" --tasks {args.tasks}" if args.tasks else ""
-    command += f" -o {args.output} --device {args.device} --folds {args.folds} --bootstrap {args.bootstrap}"
-    command += f" --embeddings-cache {args.embeddings_cache}" if args.embeddings_cache else ""
-    report = reproduce_eloundou(args.labels, args.ratings, args.tasks, args.output, device=args.device,
-                                folds=args.folds, n_boot=args.bootstrap, seed=args.seed,
-                                embeddings_cache=args.embeddings_cache, command=command, log=logger.info,
-                                show_progress=not args.quiet)
-    print(report["table"])
-    return 0
-
-
-def _prepare(args: argparse.Namespace) -> int:
-    from .assign import OccupationAssigner
-    from .encoder import resolve_device
-    from .postings import occupation_scores
-
-    resolve_device(args.device)
-    start = time.perf_counter()
-    model = _model(args)
-    assigner = OccupationAssigner(model.encoder, cache_dir=args.cache_dir, show_progress=not args.quiet)
-    logger.info(f"occupation indexes for {model.encoder.name} ({model.encoder.dtype}) in {assigner.cache_dir}")
-    assigner.title_index()
-    assigner.task_index()
-    built = [k for k, cached in assigner.loaded_from_cache.items() if cached is False]
-    logger.info("occupation scores for the fallback of postings without duties (O*NET 29.1)")
-    occupation_scores(model, "29.1", embeddings=assigner.catalogue_task_embeddings(), cache_dir=args.cache_dir)
-    print(f"ready in {time.perf_counter() - start:.1f} s: " + (f"built the {' and '.join(built)} index" if built
-                                                             else "the indexes were cached already")
-          + f", cached in {assigner.cache_dir}")
-    return 0
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="exposure",
-        description="Measure how exposed tasks and occupations are to AI and automation "
-                    "(language models, software, machine vision, robotics, autonomous vehicles).",
-        epilog="Run 'exposure COMMAND --help' for the options of a command.",
-    )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    p = sub.add_parser(
-        "score-tasks",
-        help="score task statements in a file (CSV, TSV, Parquet, JSON Lines)",
-        description="Score each task statement for exposure to AI and automation: a headline score in [0, 1], "
-                    "a score per technology, and the three best-matching capability statements as evidence. "
-                    "A status column says why a row has no score (empty, not_text, non_english). "
-                    "Without -o, prints a table of the first rows.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    p.add_argument("input", type=Path, help="input file: .csv, .tsv, .parquet or .jsonl (text formats may end in .gz)")
-    p.add_argument("-o", "--output", type=Path, help="output file: .parquet or .csv (input columns + scores)")
-    p.add_argument("--text-column", default="task", help="column holding the task statements")
-    _add_encoding(p)
-    _add_model_options(p)
-    p.add_argument("--chunk-size", type=int, default=2048, help="rows read and scored at a time")
-    p.add_argument("--technologies", nargs="+", default=None,
-                   help="technologies pooled into the headline score (default: the capability set's headline)")
-    _add_quiet(p)
-    p.set_defaults(func=_score_tasks)
-
-    p = sub.add_parser(
-        "score-postings",
-        help="score job postings (title + text) in a file, in crash-safe streaming batches",
-        description="Find the duties in each job posting, score them and average them per posting: exposure, a "
-                    "score per technology, the share of duties exposed, the three most exposed duties as evidence, "
-                    "the three likeliest O*NET-SOC occupations with confidences, and a status per row. Reads "
-                    "Parquet, CSV/TSV or JSON Lines in chunks, commits each chunk to OUTPUT.parts/ and combines "
-                    "them into OUTPUT at the end; after a crash, rerun with --resume. Writes OUTPUT.summary.json "
-                    "(counts, cache hit rate, speed) and, when ids repeat or are missing, OUTPUT.rejected.parquet.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    p.add_argument("input", type=Path, help="input file: .parquet, .csv, .tsv or .jsonl (text formats may end in .gz)")
-    p.add_argument("-o", "--output", type=Path, required=True, help="output file (.parquet)")
-    p.add_argument("--id-column", default="id",
-                   help="column holding the posting ids (one output row per id; the output keeps its name)")
-    p.add_argument("--title-column", default="title", help="column holding the posting titles")
-    p.add_argument("--text-column", default="description", help="column holding the posting texts (HTML or plain)")
-    _add_encoding(p)
-    _add_model_options(p)
-    p.add_argument("--chunk-size", type=int, default=1000,
-                   help="postings scored and committed at a time (one part file each)")
-    p.add_argument("--resume", action="store_true",
-                   help="continue an interrupted run (or finish its final combine) from OUTPUT.parts/")
-    p.add_argument("--cache-size", type=int, default=100_000,
-                   help="distinct units whose embeddings are kept (LRU; 100,000 take about 170 MB; 0: none)")
-    p.add_argument("--max-chars", type=int, default=100_000,
-                   help="longer texts are cut to this length and scored (status 'truncated')")
-    p.add_argument("--no-assign", action="store_true",
-                   help="skip the O*NET-SOC occupation assignment (and so the fallback for postings without duties)")
-    _add_quiet(p)
-    g = p.add_argument_group(
-        "cluster", "--engine ray scores on a Ray cluster (pip install 'exposure[ray]'): Ray Data reads the input, a "
-                   "pool of workers that each load the model once scores it, and this process writes the same "
-                   "OUTPUT, rejected and summary files as the local engine. Input and output must be on a "
-                   "filesystem that every node sees at the same path. No --resume: Ray retries the batches of a "
-                   "worker that dies.")
-    g.add_argument("--engine", choices=("local", "ray"), default="local",
-                   help="'local': this process, crash-safe parts and --resume; 'ray': a Ray cluster")
-    # No default values: a given option is one set on the command line (see _cluster_options).
-    g.add_argument("--address", default=argparse.SUPPRESS,
-                   help="the Ray cluster to join ('auto' on a cluster node, or ray://HEAD:10001) (default: "
-                        "$RAY_ADDRESS, else a Ray instance started on this machine)")
-    g.add_argument("--num-workers", type=int, default=argparse.SUPPRESS,
-                   help="scoring workers, each with its own model and unit cache (default: as many as the cluster "
-                        "holds, leaving one CPU free for Ray Data's read tasks)")
-    g.add_argument("--cpus-per-worker", type=float, default=argparse.SUPPRESS,
-                   help="CPUs per worker, also its torch threads (default: 1)")
-    g.add_argument("--gpus-per-worker", type=float, default=argparse.SUPPRESS,
-                   help="GPUs per worker, fractions share a GPU (default: 1 when the cluster has GPUs and --device "
-                        "is not cpu, else 0)")
-    p.set_defaults(func=_score_postings)
-
-    p = sub.add_parser("info", help="show the kernel build (SIMD, OpenMP, threads) and devices",
-                       description="Show the version, the native kernel's SIMD path, OpenMP and threads, "
-                                   "and whether CUDA is available.")
-    _add_quiet(p)
-    p.set_defaults(func=_info)
-
-    p = sub.add_parser(
-        "prepare",
-        help="build and cache the occupation indexes for a model, ahead of a batch job",
-        description="Encode the O*NET 29.1 titles and tasks that score-postings assigns occupations with, and "
-                    "score the occupations used for postings without duties, for the model the options "
-                    "describe, and cache them on disk (several minutes on a CPU, once per encoder and dtype). "
-                    "score-postings does this at first use; running it ahead keeps a batch job's first run from "
-                    "spending those minutes.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    _add_model_options(p)
-    p.add_argument("--cache-dir", type=Path, default=None,
-                   help="cache folder (default: $EXPOSURE_CACHE_DIR, else $XDG_CACHE_HOME/exposure, else "
-                        "~/.cache/exposure)")
-    _add_quiet(p)
-    p.set_defaults(func=_prepare)
-
-    # Kept in step with exposure.occupations.RELEASES / LEVELS (a test checks), so that
-    # building the parser imports neither numpy nor pyarrow.
-    p = sub.add_parser(
-        "occupations",
-        help="score every O*NET task and write one row per occupation",
-        description="Score every task statement of an O*NET release and aggregate to occupations "
-                    "(Core tasks weigh 2, others 1): exposure, a score per technology, the rank "
-                    "(1 = most exposed) and the most exposed tasks of each occupation as evidence; "
-                    "optionally rolled up to SOC 2018 or SOC 2010 codes.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    p.add_argument("-o", "--output", type=Path, required=True, help="output file: .parquet or .csv")
-    p.add_argument("--release", default="27", choices=("27", "29.1"), help="O*NET release")
-    p.add_argument("--level", default="onet", choices=("onet", "soc2018", "soc2010"),
-                   help="occupation codes: O*NET-SOC detail, or rolled up to 6-digit SOC 2018 / SOC 2010")
-    p.add_argument("--top-tasks", type=int, default=3, help="most exposed tasks listed per occupation")
-    _add_model_options(p)
-    _add_quiet(p)
-    p.set_defaults(func=_occupations)
-
+def _add_compare(sub) -> None:
     p = sub.add_parser(
         "compare",
         help="correlate our occupation scores with a published index",
@@ -516,6 +424,44 @@ def build_parser() -> argparse.ArgumentParser:
     _add_quiet(p)
     p.set_defaults(func=_compare)
 
+
+def _compare(args: argparse.Namespace) -> int:
+    import pyarrow as pa
+
+    from .io import TableWriter, read_batches
+    from .occupations.compare import compare_index, read_index
+
+    # Read the index and check the output path before any slow scoring.
+    index = read_index(args.index, args.code_column, args.value_column)
+    writer = TableWriter(args.output) if args.output else None
+    if args.scores:
+        ours = pa.Table.from_batches(list(read_batches(args.scores, ["soc_code"])))
+    else:
+        from .encoder import resolve_device
+        from .occupations.catalogue import load_tasks
+        from .occupations.score import score_occupations
+
+        resolve_device(args.device)
+        model = _model(args)
+        known = ["exposure", "alpha", "beta", "gamma", "automation"] + [f"exposure_{t}" for t in model.technologies]
+        if args.our_column not in known:
+            raise ValueError(f"--our-column {args.our_column!r} is not a column of the occupation table; "
+                             f"use one of: {', '.join(known)}")
+        logger.info(f"no --scores: scoring the {load_tasks('27').num_rows:,} tasks of O*NET 27 with the default "
+                    "model (about 2 minutes on a CPU)")
+        ours = score_occupations(model, "27", show_progress=not args.quiet)
+    result = compare_index(index, ours, "code", "value", args.code_system, our_column=args.our_column,
+                           n_boot=args.n_boot, seed=args.seed)
+    print(f"{args.index} ({args.value_column}) vs our {args.our_column}")
+    print(result.summary(max_unmatched=args.max_unmatched))
+    if writer:
+        with writer:
+            writer.write(result.joined)
+        logger.info(f"wrote {result.n_matched:,} matched occupations -> {args.output}")
+    return 0
+
+
+def _add_reproduce(sub) -> None:
     p = sub.add_parser(
         "reproduce",
         help="cross-validate the calibrated head against published labels (Eloundou et al. 2023)",
@@ -541,6 +487,81 @@ def build_parser() -> argparse.ArgumentParser:
                    help="reuse the task embeddings saved here (.npz), or save them there")
     _add_quiet(p)
     p.set_defaults(func=_reproduce)
+
+
+def _reproduce(args: argparse.Namespace) -> int:
+    from .encoder import resolve_device
+    from .training.eloundou import reproduce_eloundou
+
+    resolve_device(args.device)
+    if args.folds < 2 or args.bootstrap < 0:
+        raise ValueError(f"--folds must be at least 2 and --bootstrap at least 0, got {args.folds}, {args.bootstrap}")
+    # The command as given, options in a fixed order, for the report.
+    command = f"exposure reproduce {args.study} --labels {args.labels} --ratings {args.ratings}"
+    command += f" --tasks {args.tasks}" if args.tasks else ""
+    command += f" -o {args.output} --device {args.device} --folds {args.folds} --bootstrap {args.bootstrap}"
+    command += f" --embeddings-cache {args.embeddings_cache}" if args.embeddings_cache else ""
+    report = reproduce_eloundou(args.labels, args.ratings, args.tasks, args.output, device=args.device,
+                                folds=args.folds, n_boot=args.bootstrap, seed=args.seed,
+                                embeddings_cache=args.embeddings_cache, command=command, log=logger.info,
+                                show_progress=not args.quiet)
+    print(report["table"])
+    return 0
+
+
+def _add_prepare(sub) -> None:
+    p = sub.add_parser(
+        "prepare",
+        help="build and cache the occupation indexes for a model, ahead of a batch job",
+        description="Encode the O*NET 29.1 titles and tasks that score-postings assigns occupations with, and "
+                    "score the occupations used for postings without duties, for the model the options "
+                    "describe, and cache them on disk (several minutes on a CPU, once per encoder and dtype). "
+                    "score-postings does this at first use; running it ahead keeps a batch job's first run from "
+                    "spending those minutes.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    _add_model_options(p)
+    p.add_argument("--cache-dir", type=Path, default=None,
+                   help="cache folder (default: $EXPOSURE_CACHE_DIR, else $XDG_CACHE_HOME/exposure, else "
+                        "~/.cache/exposure)")
+    _add_quiet(p)
+    p.set_defaults(func=_prepare)
+
+
+def _prepare(args: argparse.Namespace) -> int:
+    from .encoder import resolve_device
+    from .occupations.assign import OccupationAssigner
+    from .occupations.score import cached_occupation_scores
+
+    resolve_device(args.device)
+    start = time.perf_counter()
+    model = _model(args)
+    assigner = OccupationAssigner(model.encoder, cache_dir=args.cache_dir, show_progress=not args.quiet)
+    logger.info(f"occupation indexes for {model.encoder.name} ({model.encoder.dtype}) in {assigner.cache_dir}")
+    assigner.title_index()
+    assigner.task_index()
+    built = [k for k, cached in assigner.loaded_from_cache.items() if cached is False]
+    logger.info("occupation scores for the fallback of postings without duties (O*NET 29.1)")
+    cached_occupation_scores(model, "29.1", embeddings=assigner.catalogue_task_embeddings(),
+                             cache_dir=args.cache_dir)
+    print(f"ready in {time.perf_counter() - start:.1f} s: " + (f"built the {' and '.join(built)} index" if built
+                                                             else "the indexes were cached already")
+          + f", cached in {assigner.cache_dir}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``exposure`` parser: one sub-parser per command, each added by the ``_add_<command>`` beside it."""
+    parser = argparse.ArgumentParser(
+        prog="exposure",
+        description="Measure how exposed tasks and occupations are to AI and automation "
+                    "(language models, software, machine vision, robotics, autonomous vehicles).",
+        epilog="Run 'exposure COMMAND --help' for the options of a command.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for add in (_add_score_tasks, _add_score_postings, _add_info, _add_prepare, _add_occupations, _add_compare,
+                _add_reproduce):
+        add(sub)
     return parser
 
 

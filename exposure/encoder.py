@@ -10,6 +10,10 @@ can be passed as the model as well.
 
 Texts may come as a list, a pandas Series, a numpy array or a pyarrow array:
 :func:`as_texts` turns any of them into the list the encoder reads.
+
+:class:`EmbeddingCache` (a bounded least-recently-used map from text to row) and
+:class:`CachedEncoder` (an encoder that encodes each distinct text once through
+one) serve workloads where texts repeat, such as the boilerplate of job postings.
 """
 
 from __future__ import annotations
@@ -22,9 +26,10 @@ import re
 import sys
 import time
 import warnings
+from collections import OrderedDict
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterable, Optional, Sequence, Union
+from typing import Any, Iterable, List, Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -32,7 +37,7 @@ from tqdm.auto import tqdm
 
 from .io import as_texts
 
-__all__ = ["Encoder", "resolve_device", "as_texts", "DEFAULT_MODEL"]
+__all__ = ["Encoder", "resolve_device", "as_texts", "DEFAULT_MODEL", "EmbeddingCache", "CachedEncoder"]
 
 logger = logging.getLogger(__name__)
 
@@ -420,3 +425,140 @@ class Encoder:
         else:
             pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
         return torch.nn.functional.normalize(pooled, p=2, dim=1)
+
+
+# --------------------------------------------------------------------------- embedding cache
+
+class EmbeddingCache:
+    """A least-recently-used map from text to a float32 row, of at most ``max_entries`` rows.
+
+    Rows live in one preallocated-as-needed ``(capacity, width)`` float32 block (grown by
+    doubling up to ``max_entries``), so the memory is bounded:
+    ``max_entries * width * 4`` bytes plus about 150 bytes per key (100,000 rows of
+    384 dims take about 170 MB). ``max_entries=0`` disables it. ``hits`` and
+    ``misses`` count lookups since creation (or :meth:`reset_stats`).
+
+    >>> c = EmbeddingCache(2, width=3)
+    >>> c.put(["a", "b"], np.ones((2, 3), np.float32)); c.get(["a", "z"])[1].tolist()
+    [True, False]
+    """
+
+    def __init__(self, max_entries: int = 100_000, width: Optional[int] = None) -> None:
+        if max_entries < 0:
+            raise ValueError(f"max_entries must be >= 0, got {max_entries}")
+        self.max_entries = int(max_entries)
+        self.width = width
+        self._slots: "OrderedDict[str, int]" = OrderedDict()
+        self._rows: Optional[np.ndarray] = None
+        self._free: List[int] = []
+        self.hits = 0
+        self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._slots)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._slots
+
+    @property
+    def hit_rate(self) -> float:
+        """Share of lookups served from the cache (NaN before any lookup)."""
+        n = self.hits + self.misses
+        return self.hits / n if n else float("nan")
+
+    def reset_stats(self) -> None:
+        self.hits = self.misses = 0
+
+    def get(self, keys: Sequence[str], count: bool = True) -> tuple:
+        """``(rows, found)``: float32 ``(len(keys), width)`` (zeros where not found) and a boolean mask."""
+        width = self.width or 0
+        out = np.zeros((len(keys), width), dtype=np.float32)
+        found = np.zeros(len(keys), dtype=bool)
+        for i, k in enumerate(keys):
+            slot = self._slots.get(k)
+            if slot is not None:
+                self._slots.move_to_end(k)
+                out[i] = self._rows[slot]
+                found[i] = True
+        if count:
+            self.hits += int(found.sum())
+            self.misses += int((~found).sum())
+        return out, found
+
+    def put(self, keys: Sequence[str], rows: np.ndarray) -> None:
+        """Store rows (the least recently used entries make room)."""
+        if self.max_entries == 0 or not len(keys):
+            return
+        rows = np.asarray(rows, dtype=np.float32)
+        if self.width is None:
+            self.width = rows.shape[1]
+        if rows.shape != (len(keys), self.width):
+            raise ValueError(f"rows must be ({len(keys)}, {self.width}), got {rows.shape}")
+        for k, r in zip(keys, rows):
+            slot = self._slots.get(k)
+            if slot is None:
+                slot = self._take_slot()
+            self._slots[k] = slot
+            self._slots.move_to_end(k)
+            self._rows[slot] = r
+
+    def _take_slot(self) -> int:
+        if self._free:
+            return self._free.pop()
+        size = len(self._slots)
+        cap = 0 if self._rows is None else self._rows.shape[0]
+        if size < cap:
+            return size
+        if cap < self.max_entries:
+            grown = np.empty((min(max(2 * cap, 1024), self.max_entries), self.width), dtype=np.float32)
+            if cap:
+                grown[:cap] = self._rows
+            self._rows = grown
+            return size
+        _, slot = self._slots.popitem(last=False)  # evict the least recently used
+        return slot
+
+
+class CachedEncoder:
+    """An :class:`~exposure.encoder.Encoder` that encodes each distinct text once, through an
+    :class:`EmbeddingCache` keyed by the text (units are already normalised by :func:`segment`).
+
+    Texts repeated within a call, or seen in an earlier call and still cached,
+    are not encoded again; both count as cache hits. Everything else (``name``,
+    ``dim``, ``device``...) is the wrapped encoder's.
+    """
+
+    def __init__(self, encoder: "Encoder", cache: Optional[EmbeddingCache] = None) -> None:
+        self.encoder = encoder
+        self.cache = cache if cache is not None else EmbeddingCache(width=encoder.dim)
+        if self.cache.width is None:
+            self.cache.width = encoder.dim
+
+    def __getattr__(self, name):
+        return getattr(self.__dict__["encoder"], name)
+
+    def __repr__(self) -> str:
+        return f"CachedEncoder({self.encoder!r}, {len(self.cache)}/{self.cache.max_entries} cached)"
+
+    def encode(self, texts, batch_size: Optional[int] = None, show_progress: bool = False) -> np.ndarray:
+        items = [texts] if isinstance(texts, str) else list(texts)
+        keep = [i for i, t in enumerate(items) if isinstance(t, str) and t.strip()]
+        bad = [i for i, t in enumerate(items) if t is not None and not isinstance(t, str)]
+        if bad:
+            raise TypeError(f"texts[{bad[0]}] is {type(items[bad[0]]).__name__}, expected str or None")
+        out = np.zeros((len(items), self.encoder.dim), dtype=np.float32)
+        keys = [items[i] for i in keep]
+        rows, found = self.cache.get(keys, count=False)
+        # Distinct texts not cached: encoded once each; repeats within the call are hits too.
+        missing = list(dict.fromkeys(k for k, f in zip(keys, found) if not f))
+        self.cache.misses += len(missing)
+        self.cache.hits += len(keys) - len(missing)
+        if missing:
+            emb = self.encoder.encode(missing, batch_size=batch_size, show_progress=show_progress)
+            self.cache.put(missing, emb)
+            where = {k: j for j, k in enumerate(missing)}
+            for j, k in enumerate(keys):
+                if not found[j]:
+                    rows[j] = emb[where[k]]
+        out[keep] = rows
+        return out

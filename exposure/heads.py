@@ -23,12 +23,17 @@ occupation, so the readout learns how much to trust neighbours from other
 occupations. At run time every labelled task is a neighbour: a task that is
 itself among the labelled O*NET tasks largely gets its human label back.
 
+This module is the inference side. Training (``train_heads``, ``fit_softmax``,
+``select_strength``) lives in :mod:`exposure.training.heads`, which imports this
+module, never the reverse.
+
 A head is two files in ``models/heads``: ``NAME.npz`` (weights) and
 ``NAME.json`` (manifest: encoder and capability set it belongs to, the
 checksum of the weights, the training command and data, CV metrics). Loading
 verifies the checksum; :meth:`Heads.check` refuses a different encoder or
-capability set. Inference is numpy only; training uses torch (full-batch L-BFGS
-in float64 on one thread, so a rebuild reproduces the files byte for byte).
+capability set. Inference is numpy only; training (:mod:`exposure.training.heads`)
+uses torch (full-batch L-BFGS in float64 on one thread, so a rebuild reproduces
+the files byte for byte).
 """
 
 from __future__ import annotations
@@ -45,9 +50,10 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from ._assets import shipped
+from ._deprecated import moved
 from .kernels import reduce
 from .rubric import AUTOMATION_CLASSES, EXPOSURE_CLASSES
-from .stats import grouped_folds
+from .stats import softmax
 
 __all__ = [
     "Heads",
@@ -58,14 +64,15 @@ __all__ = [
     "head_features",
     "capability_features",
     "encoder_fingerprint",
-    "fit_softmax",
-    "select_strength",
-    "train_heads",
     "available_heads",
     "EXPOSURE_CLASSES",
     "AUTOMATION_CLASSES",
     "PROBE_TEXT",
 ]
+
+# The training moved to exposure.training.heads; the old paths warn (imported by name only when used).
+__getattr__ = moved(__name__, {name: "exposure.training.heads"
+                               for name in ("STRENGTHS", "fit_softmax", "select_strength", "train_heads")})
 
 HEADS_FORMAT = 1
 #: Encoded to fingerprint an encoder: a head works only with the encoder it was trained on.
@@ -76,8 +83,6 @@ POOL_TEMPERATURES = (0.05, 0.1, 0.2)
 KNN_DIM = 32
 KNN_K = (5, 20)
 KNN_TEMPERATURE = 0.05
-#: L2 strengths tried by the inner grouped cross-validation (per-task mean loss + lam/2 |W|^2).
-STRENGTHS = (0.01, 0.03, 0.1, 0.3)
 _CHUNK = 2048
 #: Rows per block in :meth:`Heads.predict_proba`: the features and the neighbour search's scratch
 #: (a block x labelled-tasks similarity matrix and its argpartition) grow with the rows scored at once.
@@ -236,64 +241,7 @@ class LinearHead:
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         """Class probabilities, float64 ``(n, c)``; rows sum to 1."""
-        z = ((np.asarray(x, dtype=np.float64) - self.mean) / self.scale) @ self.weight + self.bias
-        z -= z.max(axis=1, keepdims=True)
-        p = np.exp(z)
-        return p / p.sum(axis=1, keepdims=True)
-
-
-def fit_softmax(x: np.ndarray, y: np.ndarray, n_classes: int, strength: float) -> LinearHead:
-    """Multinomial logistic regression, full-batch L-BFGS in float64 on one thread.
-
-    Minimises mean cross-entropy + ``strength/2 * |W|^2`` over standardised
-    features (the bias is not penalised). Deterministic: same inputs, same bits.
-    """
-    import torch
-
-    x = np.asarray(x, dtype=np.float64)
-    mean = x.mean(axis=0)
-    scale = x.std(axis=0) + 1e-6
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        X = torch.from_numpy((x - mean) / scale)
-        Y = torch.from_numpy(np.asarray(y, dtype=np.int64))
-        W = torch.zeros(x.shape[1], n_classes, dtype=torch.float64, requires_grad=True)
-        b = torch.zeros(n_classes, dtype=torch.float64, requires_grad=True)
-        opt = torch.optim.LBFGS([W, b], lr=1, max_iter=500, history_size=20, tolerance_grad=1e-7,
-                                tolerance_change=1e-10, line_search_fn="strong_wolfe")
-
-        def closure():
-            opt.zero_grad()
-            loss = torch.nn.functional.cross_entropy(X @ W + b, Y) + 0.5 * strength * (W * W).sum()
-            loss.backward()
-            return loss
-
-        opt.step(closure)
-    finally:
-        torch.set_num_threads(threads)
-    return LinearHead(mean, scale, W.detach().numpy().copy(), b.detach().numpy().copy(), float(strength))
-
-
-def _log_loss(p: np.ndarray, y: np.ndarray) -> float:
-    return float(-np.mean(np.log(np.clip(p[np.arange(len(y)), y], 1e-12, None))))
-
-
-def select_strength(x: np.ndarray, y: np.ndarray, n_classes: int, groups: np.ndarray,
-                    strengths: Sequence[float] = STRENGTHS, folds: int = 3) -> Tuple[float, Dict[float, float]]:
-    """The L2 strength with the lowest grouped-CV log loss on these (training) rows.
-
-    Returns the choice and the mean held-out log loss of every candidate.
-    """
-    if len(strengths) == 1:
-        return float(strengths[0]), {}
-    splits = grouped_folds(groups, folds)
-    losses = {}
-    for lam in strengths:
-        losses[float(lam)] = float(np.mean([
-            _log_loss(fit_softmax(x[tr], y[tr], n_classes, lam).predict_proba(x[te]), y[te])
-            for tr, te in splits]))
-    return min(losses, key=losses.get), losses
+        return softmax(((np.asarray(x, dtype=np.float64) - self.mean) / self.scale) @ self.weight + self.bias)
 
 
 # --------------------------------------------------------------------------- the bundle
@@ -380,9 +328,6 @@ class Heads:
         return _sha256(_write_npz(self._arrays()))
 
     # ------------------------------------------------------------- inference
-    def features(self, emb: np.ndarray, cap_features: np.ndarray, name: str) -> np.ndarray:
-        return head_features(emb, cap_features, self.index, name)
-
     def predict_proba(self, emb: np.ndarray, cap_features: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         """Class probabilities of both heads: exposure ``(n, 3)`` and automation ``(n, 5)``, float64.
 
@@ -489,35 +434,3 @@ class Heads:
         enc, cs = self.manifest.get("encoder", {}), self.manifest.get("capabilities", {})
         return (f"Heads(source={self.source!r}, encoder={enc.get('name')!r}, capabilities="
                 f"'{cs.get('name')}' v{cs.get('version')}, labelled_tasks={self.index.keys.shape[0]})")
-
-
-# --------------------------------------------------------------------------- training
-
-def train_heads(emb: np.ndarray, cap_features: np.ndarray, exposure: np.ndarray, automation: np.ndarray,
-                groups: np.ndarray, strengths: Sequence[float] = STRENGTHS, inner_folds: int = 3,
-                manifest: Optional[Mapping[str, Any]] = None) -> Heads:
-    """Train both heads on labelled tasks.
-
-    Args:
-        emb: ``(n, d)`` task embeddings; cap_features: ``(n, f)`` from :func:`capability_features`.
-        exposure: ``(n,)`` class index 0/1/2 for E0/E1/E2 (human labels).
-        automation: ``(n,)`` class index 0..4 for T0..T4 (GPT-4 labels).
-        groups: ``(n,)`` occupation of each task: neighbour features leave out a task's own
-            occupation, and the L2 strength is chosen by grouped CV over them.
-        strengths: candidate L2 strengths (one value: no inner CV).
-    """
-    groups = np.asarray(groups).astype(str)
-    exposure, automation = np.asarray(exposure, dtype=np.int64), np.asarray(automation, dtype=np.int64)
-    index = NeighbourIndex.fit(emb, {"exposure": exposure, "automation": automation},
-                               {"exposure": len(EXPOSURE_CLASSES), "automation": len(AUTOMATION_CLASSES)})
-    fitted = {}
-    selection = {}
-    xs = head_features(emb, cap_features, index, ("exposure", "automation"), groups, groups)
-    for (name, y, c), x in zip((("exposure", exposure, len(EXPOSURE_CLASSES)),
-                                ("automation", automation, len(AUTOMATION_CLASSES))), xs):
-        lam, losses = select_strength(x, y, c, groups, strengths, inner_folds)
-        fitted[name] = fit_softmax(x, y, c, lam)
-        selection[name] = {"strength": lam, "inner_cv_log_loss": {str(k): round(v, 6) for k, v in losses.items()}}
-    meta = dict(manifest or {})
-    meta.setdefault("selection", selection)
-    return Heads(fitted["exposure"], fitted["automation"], index, meta)

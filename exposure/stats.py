@@ -1,4 +1,5 @@
-"""Statistics for honest evaluation, numpy only: grouped folds, ranks, Spearman, ROC, bootstrap, calibration.
+"""Statistics for honest evaluation, numpy only: grouped folds, ranks, correlations, ROC, log loss, softmax,
+bootstrap, calibration.
 
 Everything a report needs to compare scores with labels, with no model and no
 I/O, so that training code, evaluation reports and benchmarks share one copy.
@@ -13,8 +14,8 @@ from typing import Callable, Dict, List, Sequence, Tuple
 
 import numpy as np
 
-__all__ = ["grouped_folds", "rankdata", "roc_auc", "roc_curve", "tpr_at_fpr", "spearman", "bootstrap_ci",
-           "bootstrap_many", "reliability", "FPR"]
+__all__ = ["grouped_folds", "rankdata", "pearson", "roc_auc", "roc_curve", "tpr_at_fpr", "spearman", "log_loss",
+           "softmax", "bootstrap_ci", "bootstrap_many", "reliability", "FPR"]
 
 FPR = 0.25
 
@@ -45,16 +46,48 @@ def grouped_folds(groups: Sequence, n_folds: int = 5) -> List[Tuple[np.ndarray, 
 
 
 def rankdata(x: np.ndarray) -> np.ndarray:
-    """Ranks 1..n, ties get their average rank (as ``scipy.stats.rankdata``)."""
+    """Ranks 1..n, ties get their average rank (as ``scipy.stats.rankdata``), float64.
+
+    A 2-D array is ranked row by row (along the last axis), in one pass: bootstraps rank
+    all their resamples at once.
+
+    >>> rankdata(np.array([3.0, 1.0, 3.0])).tolist()
+    [2.5, 1.0, 2.5]
+    """
     x = np.asarray(x)
-    order = np.argsort(x, kind="mergesort")
-    xs = x[order]
-    starts = np.r_[0, np.flatnonzero(xs[1:] != xs[:-1]) + 1]
-    ends = np.r_[starts[1:], len(xs)]
-    avg = (starts + ends + 1) / 2.0
-    ranks = np.empty(len(x))
-    ranks[order] = np.repeat(avg, ends - starts)
-    return ranks
+    flat = x.ndim == 1
+    x = np.atleast_2d(x)
+    rows, n = x.shape
+    order = np.argsort(x, axis=1, kind="stable")
+    xs = np.take_along_axis(x, order, axis=1)
+    new = np.ones_like(xs, dtype=bool)
+    new[:, 1:] = xs[:, 1:] != xs[:, :-1]
+    # Tie groups numbered across the whole matrix, so one bincount handles every row.
+    group = np.cumsum(new.ravel()) - 1
+    pos = np.tile(np.arange(1, n + 1, dtype=np.float64), rows)
+    mean = np.bincount(group, weights=pos) / np.bincount(group)
+    ranks = np.empty_like(xs, dtype=np.float64)
+    np.put_along_axis(ranks, order, mean[group].reshape(rows, n), axis=1)
+    return ranks[0] if flat else ranks
+
+
+def pearson(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pearson correlation of two vectors (a float), or row by row of two ``(rows, n)`` arrays;
+    NaN where a side is constant.
+
+    >>> float(pearson(np.array([1.0, 2.0, 3.0]), np.array([2.0, 4.0, 7.0])).round(4))
+    0.9934
+    """
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    flat = a.ndim == 1
+    a, b = np.atleast_2d(a), np.atleast_2d(b)
+    a = a - a.mean(axis=1, keepdims=True)
+    b = b - b.mean(axis=1, keepdims=True)
+    den = np.sqrt((a * a).sum(axis=1) * (b * b).sum(axis=1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = (a * b).sum(axis=1) / den
+    r = np.where(den > 0, r, np.nan)
+    return r[0] if flat else r
 
 
 def roc_auc(y: np.ndarray, score: np.ndarray) -> float:
@@ -88,11 +121,30 @@ def tpr_at_fpr(y: np.ndarray, score: np.ndarray, fpr: float = FPR) -> float:
 
 
 def spearman(a: np.ndarray, b: np.ndarray) -> float:
-    """Spearman rank correlation (Pearson correlation of average ranks)."""
-    ra, rb = rankdata(a), rankdata(b)
-    ra, rb = ra - ra.mean(), rb - rb.mean()
-    den = np.sqrt((ra * ra).sum() * (rb * rb).sum())
-    return float((ra * rb).sum() / den) if den > 0 else float("nan")
+    """Spearman rank correlation (Pearson correlation of average ranks); NaN when a side is constant."""
+    return float(pearson(rankdata(a), rankdata(b)))
+
+
+def log_loss(p: np.ndarray, y: np.ndarray) -> float:
+    """Mean negative log probability of the true classes ``y`` under ``p`` ``(n, classes)``, clipped at 1e-12.
+
+    >>> round(log_loss(np.array([[0.5, 0.5], [0.9, 0.1]]), np.array([0, 0])), 4)
+    0.3993
+    """
+    p, y = np.asarray(p), np.asarray(y)
+    return float(-np.mean(np.log(np.clip(p[np.arange(len(y)), y], 1e-12, None))))
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    """Row-wise softmax of ``(n, classes)`` logits, in their dtype (``z`` itself is left as it is).
+
+    >>> softmax(np.array([[0.0, 0.0], [0.0, np.log(3.0)]])).tolist()
+    [[0.5, 0.5], [0.25, 0.75]]
+    """
+    z = z - z.max(axis=1, keepdims=True)
+    np.exp(z, out=z)
+    z /= z.sum(axis=1, keepdims=True)
+    return z
 
 
 def bootstrap_ci(stat: Callable[[np.ndarray], float], groups: Sequence, n_boot: int = 1000,
@@ -114,7 +166,9 @@ def bootstrap_many(stats: Dict[str, Callable[[np.ndarray], float]], groups: Sequ
     values = {k: np.empty(n_boot) for k in stats}
     for b in range(n_boot):
         pick = rng.integers(0, len(uniq), len(uniq))
-        rows = order[np.concatenate([np.arange(starts[g], starts[g] + counts[g]) for g in pick])]
+        # The rows of the picked groups, in pick order: each group's run starts[g] .. starts[g] + counts[g].
+        c = counts[pick]
+        rows = order[np.repeat(starts[pick] - np.cumsum(c) + c, c) + np.arange(c.sum())]
         for k, fn in stats.items():
             values[k][b] = fn(rows)
     lo, hi = 100 * (1 - level) / 2, 100 * (1 + level) / 2

@@ -1,4 +1,4 @@
-"""exposure.assign: titles and duties -> O*NET-SOC occupations, the embedding cache, the shipped title table."""
+"""exposure.occupations.assign: titles and duties -> O*NET-SOC occupations, the embedding cache, the shipped title table."""
 
 import hashlib
 
@@ -6,9 +6,8 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from exposure.assign import (TITLE_SOURCES, OccupationAssigner, clean_posting_title, load_titles, normalize_title,
-                             resolve_cache_dir)
-from exposure.occupations import load_occupations
+from exposure.occupations.assign import OccupationAssigner, clean_posting_title, normalize_title, resolve_cache_dir
+from exposure.occupations.catalogue import TITLE_SOURCES, load_occupations, load_titles
 
 TITLES = pa.table({
     "soc_code": ["47-2111.00"] * 3 + ["29-1141.00"] * 3 + ["53-7051.00"] * 2 + ["23-1011.00"] * 2
@@ -137,7 +136,7 @@ def test_blocks_take_their_own_duties(assigner, encoder, monkeypatch):
     duties = [["Pull wire"], ["Grill burgers", "Prep salads"], [], None, ["Chart vitals"], [], ["Drive a forklift"]]
     emb = [encoder.encode(d) if d else np.zeros((0, encoder.dim), np.float32) for d in duties]
     whole = {lvl: assigner.assign(titles, duty_embeddings=emb, k=4, level=lvl) for lvl in ("onet", "soc2018")}
-    monkeypatch.setattr("exposure.assign._BLOCK", 2)
+    monkeypatch.setattr("exposure.occupations.assign._BLOCK", 2)
     for lvl, w in whole.items():
         out = assigner.assign(titles, duty_embeddings=emb, k=4, level=lvl)
         assert out.codes.tolist() == w.codes.tolist() and out.basis == w.basis

@@ -1,4 +1,4 @@
-"""exposure.batch and `exposure score-postings`: formats, bad rows, duplicate ids, resume after kill -9."""
+"""exposure.jobs.local and `exposure score-postings`: formats, bad rows, duplicate ids, resume after kill -9."""
 
 import importlib.util
 import json
@@ -15,11 +15,11 @@ import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 import pytest
 
-from exposure import batch as batch_module
-from exposure.batch import REJECTED_STATUSES, score_postings_file
+from exposure.jobs import REJECTED_STATUSES, score_postings_file
+from exposure.jobs import output as output_module
 from exposure.cli import main
 from exposure.postings import PostingScorer
-from exposure.units import UnitClassifier
+from exposure.postings import UnitClassifier
 
 from test_posting_scores import GERMAN, occupation_table, small_assigner
 
@@ -140,10 +140,10 @@ def test_a_crash_during_the_final_combine_is_resumed(tmp_path, scorer, monkeypat
             raise KeyboardInterrupt("killed while combining")
         return real(src, dst)
 
-    monkeypatch.setattr(batch_module.os, "replace", crash)
+    monkeypatch.setattr(output_module.os, "replace", crash)
     with pytest.raises(KeyboardInterrupt):
         score_postings_file(tmp_path / "in.parquet", out, scorer, chunk_size=2)
-    monkeypatch.setattr(batch_module.os, "replace", real)
+    monkeypatch.setattr(output_module.os, "replace", real)
     assert not out.exists() and len(list((tmp_path / "out.parquet.parts").glob("part-*.parquet"))) == 3
     with pytest.raises(ValueError, match="--resume"):
         score_postings_file(tmp_path / "in.parquet", out, scorer, chunk_size=2)

@@ -1,4 +1,4 @@
-"""exposure.compare and the `exposure compare` / `exposure occupations` commands."""
+"""exposure.occupations.compare and the `exposure compare` / `exposure occupations` commands."""
 
 import os
 import subprocess
@@ -13,7 +13,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from exposure.cli import build_parser, main
-from exposure.compare import CODE_SYSTEMS, ComparisonResult, _rank, compare_index, read_index
+from exposure import stats as exposure_stats
+from exposure.occupations.compare import CODE_SYSTEMS, ComparisonResult, compare_index, read_index
 from exposure.occupations import LEVELS, RELEASES, exposure_measures, load_tasks, one_hot, to_soc2018
 
 DATA = Path(os.environ.get("EXPOSURE_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
@@ -44,7 +45,7 @@ def test_rank_matches_scipy_with_ties():
     stats = pytest.importorskip("scipy.stats")
     rng = np.random.default_rng(1)
     x = rng.integers(0, 5, size=(7, 30)).astype(float)
-    np.testing.assert_allclose(_rank(x), stats.rankdata(x, axis=1))
+    np.testing.assert_allclose(exposure_stats.rankdata(x), stats.rankdata(x, axis=1))
 
 
 def test_correlations_match_scipy():

@@ -1,4 +1,4 @@
-"""exposure.distributed and `exposure score-postings --engine ray`: the local engine's rows from a Ray cluster,
+"""exposure.jobs.ray and `exposure score-postings --engine ray`: the local engine's rows from a Ray cluster,
 a worker killed mid-run, bad rows and duplicate ids across batches, the CLI's cluster options."""
 
 import importlib.util
@@ -13,8 +13,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from exposure.batch import score_postings_file
 from exposure.cli import _posting_scorer, build_parser, main
+from exposure.jobs import score_postings_file
 from exposure.postings import PostingScorer
 
 from test_posting_scores import GERMAN, occupation_table, small_assigner
@@ -130,7 +130,7 @@ def _scorer_that_kills_its_worker_once(marker: str) -> _KillsItselfOnce:
 def test_a_worker_killed_mid_run_loses_and_repeats_no_row(ray_cluster, postings, local_scores, tmp_path):
     import functools
 
-    from exposure.distributed import score_postings_ray
+    from exposure.jobs import score_postings_ray
 
     n = 600  # the first rows of the 2,000: their uninterrupted scores are the local run's first rows
     pq.write_table(pq.read_table(postings).slice(0, n), tmp_path / "in.parquet")
@@ -181,7 +181,7 @@ def _bad_postings_jsonl(path: Path) -> None:
 
 
 def test_bad_rows_and_duplicate_ids_across_batches_match_the_local_engine(ray_cluster, model, tmp_path):
-    from exposure.distributed import score_postings_ray
+    from exposure.jobs import score_postings_ray
 
     src = tmp_path / "bad.jsonl"
     _bad_postings_jsonl(src)
@@ -200,7 +200,7 @@ def test_bad_rows_and_duplicate_ids_across_batches_match_the_local_engine(ray_cl
 def test_csv_ids_stay_text_and_match_the_local_engine(ray_cluster, model, tmp_path):
     import pyarrow.csv as pcsv
 
-    from exposure.distributed import score_postings_ray
+    from exposure.jobs import score_postings_ray
 
     with open(DATA / "postings.jsonl", encoding="utf-8") as f:
         good = [json.loads(line) for line in f if line.strip()][:3]
@@ -218,7 +218,7 @@ def test_csv_ids_stay_text_and_match_the_local_engine(ray_cluster, model, tmp_pa
 
 
 def test_pools_the_cluster_cannot_hold_and_existing_outputs_are_errors(ray_cluster, postings, tmp_path):
-    from exposure.distributed import score_postings_ray
+    from exposure.jobs import score_postings_ray
 
     with pytest.raises(ValueError, match=r"3 workers of 1 CPUs .* use at most 2 workers"):
         score_postings_ray(postings, tmp_path / "a.parquet", _small_scorer, num_workers=3)
@@ -252,6 +252,14 @@ def test_cli_without_ray_says_how_to_install_it(tmp_path, capsys, monkeypatch):
     assert main(["score-postings", str(tmp_path / "in.parquet"), "-o", str(tmp_path / "out.parquet"),
                  "--engine", "ray"]) == 2
     assert "pip install 'exposure[ray]'" in capsys.readouterr().err
+
+
+def test_importing_the_jobs_does_not_import_ray():
+    import subprocess
+
+    code = "import sys, exposure.jobs, exposure.jobs.ray; print('ray' in sys.modules)"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0 and run.stdout.strip() == "False", run.stderr
 
 
 def test_help_describes_the_cluster_options(capsys):

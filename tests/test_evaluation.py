@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from exposure.evaluation import (
+from exposure.stats import (
     bootstrap_ci,
     grouped_folds,
     rankdata,
@@ -153,3 +153,14 @@ def test_reproduce_reports_bad_input(tmp_path, capsys):
                "-o", str(tmp_path / "o")])
     assert rc == 2
     assert "missing columns" in capsys.readouterr().err
+
+
+def test_removed_training_names():
+    import exposure.heads
+    import exposure.training
+
+    for module in (exposure.heads, exposure.training):
+        with pytest.raises(AttributeError, match="has no attribute '_log_loss'"):
+            module._log_loss
+    assert not {"fit_softmax", "select_strength", "train_heads", "STRENGTHS"} & set(exposure.heads.__all__)
+    assert not hasattr(exposure.heads.Heads, "features")

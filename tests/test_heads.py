@@ -15,9 +15,9 @@ from exposure.heads import (
     available_heads,
     capability_features,
     encoder_fingerprint,
-    fit_softmax,
-    train_heads,
+    head_features,
 )
+from exposure.training.heads import fit_softmax, train_heads
 
 
 def _unit(rng, n, d):
@@ -95,8 +95,8 @@ def test_one_neighbour_search_serves_both_label_sets(synthetic_heads):
         for name, block in zip(("exposure", "automation"), both):
             np.testing.assert_array_equal(block, index.features(emb, name, *groups))
     p_exp, p_auto = heads.predict_proba(emb, capf)
-    np.testing.assert_array_equal(p_exp, heads.exposure.predict_proba(heads.features(emb, capf, "exposure")))
-    np.testing.assert_array_equal(p_auto, heads.automation.predict_proba(heads.features(emb, capf, "automation")))
+    for name, p, head in (("exposure", p_exp, heads.exposure), ("automation", p_auto, heads.automation)):
+        np.testing.assert_array_equal(p, head.predict_proba(head_features(emb, capf, index, name)))
     probs, auto = heads.predict(emb, capf)
     np.testing.assert_array_equal(probs, p_exp)
     np.testing.assert_allclose(auto, p_auto @ (np.arange(5) / 4), atol=1e-15)
@@ -190,6 +190,6 @@ def test_predict_goes_through_in_blocks(synthetic_heads, monkeypatch):
 
 
 def test_exposure_classes_are_the_rubrics():
-    from exposure import occupations
+    from exposure import rubric
 
-    assert EXPOSURE_CLASSES is occupations.EXPOSURE_CLASSES == ("E0", "E1", "E2")
+    assert EXPOSURE_CLASSES is rubric.EXPOSURE_CLASSES == ("E0", "E1", "E2")

@@ -4,8 +4,9 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from exposure.compare import compare_index, read_index
-from exposure.occupations import as_table, occupation_table, to_level, to_soc2010, to_soc2018
+from exposure.io import as_table
+from exposure.occupations.compare import compare_index, read_index
+from exposure.occupations import occupation_table, to_level, to_soc2010, to_soc2018
 
 TASKS = {"soc_code": ["11-1011.00", "11-1011.00", "11-1011.00", "15-1252.00", "15-1252.00"],
          "task_id": [1, 2, 3, 4, 5], "weight": [2, 1, 1, 2, 2],

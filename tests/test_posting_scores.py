@@ -8,9 +8,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from exposure.postings import (_SCORERS, EXPOSED_THRESHOLD, STATUSES, CachedEncoder, EmbeddingCache, PostingScorer,
-                               posting_schema, score_postings)
-from exposure.units import UnitClassifier, looks_english, read_postings
+from exposure.encoder import CachedEncoder, EmbeddingCache
+from exposure.postings import (EXPOSED_THRESHOLD, STATUSES, PostingScorer, UnitClassifier, looks_english,
+                               posting_schema, read_postings, score_postings)
+from exposure.postings.scorer import _SCORERS
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data" / "postings"
@@ -32,7 +33,7 @@ def _postings(n):
 
 def small_assigner(encoder):
     """An OccupationAssigner over six occupations (their O*NET 29.1 tasks), built in seconds."""
-    from exposure.assign import OccupationAssigner
+    from exposure.occupations import OccupationAssigner
     from exposure.occupations import load_tasks
 
     tasks = load_tasks("29.1")
@@ -180,23 +181,23 @@ def test_lru_cache_evicts_the_least_recently_used():
         EmbeddingCache(-1)
 
 
-def test_occupation_scores_are_score_occupations_cached(model, tmp_path):
+def test_cached_occupation_scores_are_score_occupations(model, tmp_path):
     from exposure.occupations import load_tasks, score_occupations
-    from exposure.postings import occupation_scores
+    from exposure.occupations import cached_occupation_scores
 
     rng = np.random.default_rng(0)
     emb = rng.standard_normal((load_tasks("29.1").num_rows, model.encoder.dim)).astype(np.float32)
     emb /= np.linalg.norm(emb, axis=1, keepdims=True)
-    got = occupation_scores(model, "29.1", embeddings=emb, cache_dir=tmp_path)
+    got = cached_occupation_scores(model, "29.1", embeddings=emb, cache_dir=tmp_path)
     assert got.equals(score_occupations(model, "29.1", top_tasks=0, embeddings=emb))
     assert len(list(tmp_path.glob("occupation-scores-29.1-*.parquet"))) == 1
-    assert occupation_scores(model, "29.1", embeddings=emb[:5], cache_dir=tmp_path).equals(got)  # from the cache
+    assert cached_occupation_scores(model, "29.1", embeddings=emb[:5], cache_dir=tmp_path).equals(got)  # from the cache
     with pytest.raises(ValueError, match="embeddings have 5 rows"):
-        occupation_scores(model, "29.1", embeddings=emb[:5], cache_dir=False)
+        cached_occupation_scores(model, "29.1", embeddings=emb[:5], cache_dir=False)
 
 
 def test_titles_are_encoded_through_the_unit_cache(model, classifier, assigner):
-    from exposure.assign import clean_posting_title
+    from exposure.occupations import clean_posting_title
     from exposure.occupations import load_tasks
 
     scorer = PostingScorer(model, classifier, assigner, occupation_scores=occupation_table(model.technologies))

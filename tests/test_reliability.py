@@ -17,12 +17,13 @@ import pyarrow.parquet as pq
 import pytest
 
 from exposure import _assets
-from exposure import batch as batch_module
 from exposure import cli
-from exposure.batch import BatchJob, OutputInUseError, score_postings_file
+from exposure.jobs import BatchJob, OutputInUseError, score_postings_file
+from exposure.jobs import local as local_module
+from exposure.jobs import output as output_module
 from exposure.io import WriteError, read_batches
 from exposure.postings import PostingScorer
-from exposure.units import UnitClassifier
+from exposure.postings import UnitClassifier
 
 from test_batch import _command, _postings, _repeated_postings, _write
 from test_posting_scores import occupation_table, small_assigner
@@ -129,7 +130,7 @@ def test_an_edit_past_the_first_64_kb_is_seen_by_its_modification_time(tmp_path,
 def test_a_crashed_run_resumes_only_with_its_own_options(tmp_path, scorer, monkeypatch):
     _write(_postings(4), tmp_path / "in.parquet")
     out = tmp_path / "out.parquet"
-    real = batch_module._write_atomic
+    real = local_module.write_table_atomic
     calls = []
 
     def crash_on_second(table, path):
@@ -138,10 +139,10 @@ def test_a_crashed_run_resumes_only_with_its_own_options(tmp_path, scorer, monke
             raise KeyboardInterrupt
         return real(table, path)
 
-    monkeypatch.setattr(batch_module, "_write_atomic", crash_on_second)
+    monkeypatch.setattr(local_module, "write_table_atomic", crash_on_second)
     with pytest.raises(KeyboardInterrupt):
         score_postings_file(tmp_path / "in.parquet", out, scorer, chunk_size=2)
-    monkeypatch.setattr(batch_module, "_write_atomic", real)
+    monkeypatch.setattr(local_module, "write_table_atomic", real)
     with pytest.raises(ValueError, match="--max-chars: 100,000 in the earlier run, 500 now"):
         score_postings_file(tmp_path / "in.parquet", out, PostingScorer(
             scorer.model, scorer.classifier, scorer.assigner, occupation_scores=occupation_table(
@@ -168,13 +169,13 @@ def test_disk_full_writing_a_part_keeps_the_committed_ones(tmp_path, scorer, mon
             _disk_full()
         return real(table, where, *args, **kwargs)
 
-    monkeypatch.setattr(batch_module.pq, "write_table", write_then_fill)
+    monkeypatch.setattr(output_module.pq, "write_table", write_then_fill)
     with pytest.raises(WriteError, match=r"disk full writing .*part-00001.parquet: .*rerun with --resume"):
         score_postings_file(tmp_path / "in.parquet", out, scorer, chunk_size=2)
     parts = tmp_path / "out.parquet.parts"
     assert sorted(p.name for p in parts.iterdir()) == ["manifest.json", "part-00000.parquet"]  # no .tmp left
     assert not out.with_name("out.parquet.lock").exists()
-    monkeypatch.setattr(batch_module.pq, "write_table", real)
+    monkeypatch.setattr(output_module.pq, "write_table", real)
     summary = score_postings_file(tmp_path / "in.parquet", out, scorer, chunk_size=2, resume=True)
     assert summary["this_run"]["resumed_from_row"] == 2 and pq.read_table(out).num_rows == 6
 
@@ -187,7 +188,7 @@ def test_disk_full_in_the_final_combine_is_one_line_and_leaves_no_tmp(tmp_path, 
         def write_table(self, *args, **kwargs):
             _disk_full()
 
-    monkeypatch.setattr(batch_module.pq, "ParquetWriter", FullWriter)
+    monkeypatch.setattr(output_module.pq, "ParquetWriter", FullWriter)
     args = ["score-postings", str(tmp_path / "in.parquet"), "-o", str(out), "--chunk-size", "2", "-q"]
     assert cli.main(args) == 1
     err = capsys.readouterr().err.strip().splitlines()
@@ -242,7 +243,7 @@ def test_ctrl_c_says_how_to_go_on(tmp_path, monkeypatch, capsys):
 # --------------------------------------------------------------------------- caches
 
 def test_embedding_caches_are_keyed_by_dtype(tmp_path):
-    from exposure.assign import _cache_name
+    from exposure.occupations.assign import _cache_name
 
     fp32 = SimpleNamespace(name="all-MiniLM-L6-v2", dim=384, dtype="torch.float32")
     fp16 = SimpleNamespace(name="all-MiniLM-L6-v2", dim=384, dtype="torch.float16")
@@ -251,15 +252,15 @@ def test_embedding_caches_are_keyed_by_dtype(tmp_path):
 
 
 def test_caches_are_readable_by_everyone(tmp_path, model, monkeypatch):
-    from exposure import occupations
-    from exposure.postings import occupation_scores
+    from exposure.occupations import score as occupation_score
+    from exposure.occupations import cached_occupation_scores
 
     table = occupation_table(model.technologies)
-    monkeypatch.setattr(occupations, "score_occupations", lambda *a, **k: table)
+    monkeypatch.setattr(occupation_score, "score_occupations", lambda *a, **k: table)
     monkeypatch.setattr(os, "umask", os.umask)  # restored below whatever happens
     old = os.umask(0o022)
     try:
-        occupation_scores(model, "29.1", cache_dir=tmp_path)
+        cached_occupation_scores(model, "29.1", cache_dir=tmp_path)
     finally:
         os.umask(old)
     (path,) = tmp_path.glob("occupation-scores-29.1-*.parquet")
@@ -372,18 +373,19 @@ def test_the_library_logs_instead_of_printing():
 def test_prepare_builds_the_indexes_once_and_says_where(tmp_path, cli_scorer, monkeypatch, capsys):
     import pyarrow.compute as pc
 
-    from exposure import assign, occupations
+    from exposure.occupations import assign, load_tasks
+    from exposure.occupations import score as occupation_score
     from test_posting_scores import CODES, NAMES
 
     # The shipped catalogue cut to six occupations, so that the indexes build in seconds.
-    tasks = occupations.load_tasks("29.1")
+    tasks = load_tasks("29.1")
     tasks = tasks.filter(pc.is_in(tasks["soc_code"], pa.array(CODES)))
     titles = pa.table({"soc_code": CODES, "title": NAMES})
     monkeypatch.setattr(assign, "load_titles", lambda: titles)
     monkeypatch.setattr(assign, "load_tasks", lambda release: tasks)
     monkeypatch.setattr(assign, "load_occupations", lambda release: titles)
     scored = []
-    monkeypatch.setattr(occupations, "score_occupations",
+    monkeypatch.setattr(occupation_score, "score_occupations",
                         lambda model, release, embeddings=None, **k: scored.append(embeddings) or
                         occupation_table(model.technologies))
     assert cli.main(["prepare", "--cache-dir", str(tmp_path), "-q"]) == 0

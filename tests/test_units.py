@@ -1,4 +1,5 @@
-"""exposure.units: normalising and splitting postings, the labelled postings, the unit classifier."""
+"""exposure.postings.segmentation and .classifier: normalising and splitting postings, the labelled postings,
+the unit classifier."""
 
 import json
 import subprocess
@@ -9,8 +10,9 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from exposure.units import (CONTEXT_FEATURES, LABELS, Unit, UnitClassifier, context_features, find_duties,
-                            hashed_features, header_category, normalize, read_postings, segment, split_units)
+from exposure.postings import (CONTEXT_FEATURES, LABELS, Unit, UnitClassifier, context_features, find_duties,
+                               hashed_features, header_category, normalize, read_postings, segment,
+                               split_units)
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data" / "postings"

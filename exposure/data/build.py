@@ -7,7 +7,7 @@ Reads ``onet_tasks.tsv`` (O*NET 27, as used by Eloundou et al.),
 ``onet29/Task_Statements.txt``, ``onet29/Occupation_Data.txt``,
 ``onet29/Alternate_Titles.txt`` and ``onet29/Sample_of_Reported_Titles.txt``
 (O*NET 29.1) and ``crosswalks/soc_2010_to_2018.csv`` (BLS), and writes the compact files
-that :mod:`exposure.occupations` and :mod:`exposure.assign` load. The output is deterministic: running it
+that :mod:`exposure.occupations.catalogue` loads. The output is deterministic: running it
 twice gives byte-identical files. Exposure labels and ratings are never copied.
 """
 
@@ -20,8 +20,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-# pyarrow.csv, pyarrow.parquet and argparse are imported where used: exposure.assign imports
-# TITLE_SOURCES from here, so importing this module must stay cheap and free of side effects.
+from ..occupations.catalogue import TITLE_SOURCES
 
 __all__ = ["build", "TASK_SCHEMA", "OCCUPATION_SCHEMA", "TITLE_SCHEMA", "TITLE_SOURCES"]
 
@@ -35,9 +34,6 @@ TASK_SCHEMA = pa.schema([
     ("task", pa.string()),
 ])
 OCCUPATION_SCHEMA = pa.schema([("soc_code", pa.string()), ("title", pa.string()), ("description", pa.string())])
-#: Where a title of the title table comes from, in the order the table lists them: the occupation's
-#: own title, O*NET alternate titles, their short forms, titles reported by incumbents.
-TITLE_SOURCES = ("occupation", "alternate", "short", "reported")
 #: Columns of the shipped title table: every name O*NET 29.1 gives an occupation.
 TITLE_SCHEMA = pa.schema([
     ("soc_code", pa.dictionary(pa.int16(), pa.string())),

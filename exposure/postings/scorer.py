@@ -1,14 +1,13 @@
 """Job postings -> scores: each posting's duties scored, then aggregated per posting.
 
-:class:`PostingScorer` finds the duties with :mod:`exposure.units` (units, the
-cheap first stage, the classifier), scores them from the embeddings the
-classifier already made (nothing is encoded twice; each distinct unit is
-encoded once per scorer through an :class:`EmbeddingCache`) and aggregates
-them per posting: the mean duty exposure, per technology too, the share of
-duties exposed, the most exposed duties as evidence, the assigned occupations
-and a status; a posting without duties takes its occupation's score.
-
-The public names of :mod:`exposure.units` are importable from here too.
+:class:`PostingScorer` finds the duties with :mod:`exposure.postings.segmentation`
+and :mod:`exposure.postings.classifier` (units, the cheap first stage, the
+classifier), scores them from the embeddings the classifier already made
+(nothing is encoded twice; each distinct unit is encoded once per scorer through
+an :class:`~exposure.encoder.EmbeddingCache`) and aggregates them per posting:
+the mean duty exposure, per technology too, the share of duties exposed, the
+most exposed duties as evidence, the assigned occupations and a status; a
+posting without duties takes its occupation's score.
 
 >>> [f.name for f in posting_schema(["llm"])][:4]
 ['status', 'exposure', 'exposure_llm', 'share_exposed']
@@ -20,32 +19,25 @@ import copy
 import logging
 import os
 import weakref
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, List, Optional, Sequence, Union
 
 import numpy as np
 
-from . import _assets
-from .io import as_table, as_texts
+from ..io import as_table, as_texts
+from ..occupations.assign import OccupationAssigner
+from ..occupations.score import cached_occupation_scores
+from .classifier import UnitClassifier
+from .segmentation import Unit, looks_english, segment
 
-# The reading side of the API (exposure.units), importable from here too: one import for users.
-from .units import (BULLET, CONTEXT_FEATURES, LABELS, MANIFEST_FILE, MODEL_FILE, Posting, Unit, UnitClassifier,
-                    UnitPredictions, context_features, find_duties, hashed_features, header_category,
-                    looks_english, normalize, read_postings, segment, split_units)
-
-if TYPE_CHECKING:  # the encoder pulls in torch
-    from .encoder import Encoder
+if TYPE_CHECKING:  # the encoder pulls in torch: imported where a scorer is built
+    from ..encoder import EmbeddingCache
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["PostingScorer", "PostingScores", "score_postings", "EmbeddingCache", "CachedEncoder", "occupation_scores",
-           "posting_schema", "STATUSES",
-           # from exposure.units
-           "LABELS", "Unit", "normalize", "segment", "split_units", "header_category", "UnitClassifier",
-           "UnitPredictions", "Posting", "read_postings", "find_duties", "looks_english", "BULLET",
-           "CONTEXT_FEATURES", "context_features", "hashed_features", "MODEL_FILE", "MANIFEST_FILE"]
+__all__ = ["PostingScorer", "PostingScores", "score_postings", "posting_schema", "STATUSES", "EXPOSED_THRESHOLD",
+           "MAX_CHARS"]
 
 # --------------------------------------------------------------------------- posting scores
 
@@ -56,147 +48,11 @@ __all__ = ["PostingScorer", "PostingScores", "score_postings", "EmbeddingCache",
 #: ``error`` (the posting could not be processed; the batch goes on).
 STATUSES = ("ok", "truncated", "no_duties_occupation_fallback", "no_duties", "empty", "not_text",
             "non_english", "error")
-SCORED_STATUSES = frozenset(("ok", "truncated", "no_duties_occupation_fallback"))
 #: A duty counts as exposed when its exposure is at least this (``share_exposed``).
 EXPOSED_THRESHOLD = 0.5
 #: Longer texts are cut to this many characters before splitting (status ``truncated``).
 MAX_CHARS = 100_000
 TOP_DUTIES = 3
-
-
-class EmbeddingCache:
-    """A least-recently-used map from text to a float32 row, of at most ``max_entries`` rows.
-
-    Rows live in one preallocated-as-needed ``(capacity, width)`` float32 block (grown by
-    doubling up to ``max_entries``), so the memory is bounded:
-    ``max_entries * width * 4`` bytes plus about 150 bytes per key (100,000 rows of
-    384 dims take about 170 MB). ``max_entries=0`` disables it. ``hits`` and
-    ``misses`` count lookups since creation (or :meth:`reset_stats`).
-
-    >>> c = EmbeddingCache(2, width=3)
-    >>> c.put(["a", "b"], np.ones((2, 3), np.float32)); c.get(["a", "z"])[1].tolist()
-    [True, False]
-    """
-
-    def __init__(self, max_entries: int = 100_000, width: Optional[int] = None) -> None:
-        if max_entries < 0:
-            raise ValueError(f"max_entries must be >= 0, got {max_entries}")
-        self.max_entries = int(max_entries)
-        self.width = width
-        self._slots: "OrderedDict[str, int]" = OrderedDict()
-        self._rows: Optional[np.ndarray] = None
-        self._free: List[int] = []
-        self.hits = 0
-        self.misses = 0
-
-    def __len__(self) -> int:
-        return len(self._slots)
-
-    def __contains__(self, key: str) -> bool:
-        return key in self._slots
-
-    @property
-    def hit_rate(self) -> float:
-        """Share of lookups served from the cache (NaN before any lookup)."""
-        n = self.hits + self.misses
-        return self.hits / n if n else float("nan")
-
-    def reset_stats(self) -> None:
-        self.hits = self.misses = 0
-
-    def get(self, keys: Sequence[str], count: bool = True) -> tuple:
-        """``(rows, found)``: float32 ``(len(keys), width)`` (zeros where not found) and a boolean mask."""
-        width = self.width or 0
-        out = np.zeros((len(keys), width), dtype=np.float32)
-        found = np.zeros(len(keys), dtype=bool)
-        for i, k in enumerate(keys):
-            slot = self._slots.get(k)
-            if slot is not None:
-                self._slots.move_to_end(k)
-                out[i] = self._rows[slot]
-                found[i] = True
-        if count:
-            self.hits += int(found.sum())
-            self.misses += int((~found).sum())
-        return out, found
-
-    def put(self, keys: Sequence[str], rows: np.ndarray) -> None:
-        """Store rows (the least recently used entries make room)."""
-        if self.max_entries == 0 or not len(keys):
-            return
-        rows = np.asarray(rows, dtype=np.float32)
-        if self.width is None:
-            self.width = rows.shape[1]
-        if rows.shape != (len(keys), self.width):
-            raise ValueError(f"rows must be ({len(keys)}, {self.width}), got {rows.shape}")
-        for k, r in zip(keys, rows):
-            slot = self._slots.get(k)
-            if slot is None:
-                slot = self._take_slot()
-            self._slots[k] = slot
-            self._slots.move_to_end(k)
-            self._rows[slot] = r
-
-    def _take_slot(self) -> int:
-        if self._free:
-            return self._free.pop()
-        size = len(self._slots)
-        cap = 0 if self._rows is None else self._rows.shape[0]
-        if size < cap:
-            return size
-        if cap < self.max_entries:
-            grown = np.empty((min(max(2 * cap, 1024), self.max_entries), self.width), dtype=np.float32)
-            if cap:
-                grown[:cap] = self._rows
-            self._rows = grown
-            return size
-        _, slot = self._slots.popitem(last=False)  # evict the least recently used
-        return slot
-
-
-class CachedEncoder:
-    """An :class:`~exposure.encoder.Encoder` that encodes each distinct text once, through an
-    :class:`EmbeddingCache` keyed by the text (units are already normalised by :func:`segment`).
-
-    Texts repeated within a call, or seen in an earlier call and still cached,
-    are not encoded again; both count as cache hits. Everything else (``name``,
-    ``dim``, ``device``...) is the wrapped encoder's.
-    """
-
-    def __init__(self, encoder: "Encoder", cache: Optional[EmbeddingCache] = None) -> None:
-        self.encoder = encoder
-        self.cache = cache if cache is not None else EmbeddingCache(width=encoder.dim)
-        if self.cache.width is None:
-            self.cache.width = encoder.dim
-
-    def __getattr__(self, name):
-        return getattr(self.__dict__["encoder"], name)
-
-    def __repr__(self) -> str:
-        return f"CachedEncoder({self.encoder!r}, {len(self.cache)}/{self.cache.max_entries} cached)"
-
-    def encode(self, texts, batch_size: Optional[int] = None, show_progress: bool = False) -> np.ndarray:
-        items = [texts] if isinstance(texts, str) else list(texts)
-        keep = [i for i, t in enumerate(items) if isinstance(t, str) and t.strip()]
-        bad = [i for i, t in enumerate(items) if t is not None and not isinstance(t, str)]
-        if bad:
-            raise TypeError(f"texts[{bad[0]}] is {type(items[bad[0]]).__name__}, expected str or None")
-        out = np.zeros((len(items), self.encoder.dim), dtype=np.float32)
-        keys = [items[i] for i in keep]
-        rows, found = self.cache.get(keys, count=False)
-        # Distinct texts not cached: encoded once each; repeats within the call are hits too.
-        missing = list(dict.fromkeys(k for k, f in zip(keys, found) if not f))
-        self.cache.misses += len(missing)
-        self.cache.hits += len(keys) - len(missing)
-        if missing:
-            emb = self.encoder.encode(missing, batch_size=batch_size, show_progress=show_progress)
-            self.cache.put(missing, emb)
-            where = {k: j for j, k in enumerate(missing)}
-            for j, k in enumerate(keys):
-                if not found[j]:
-                    rows[j] = emb[where[k]]
-        out[keep] = rows
-        return out
 
 
 @dataclass
@@ -284,48 +140,12 @@ def posting_schema(technologies: Sequence[str]):
     return pa.schema(fields)
 
 
-def occupation_scores(model, release: str = "29.1", embeddings: Optional[np.ndarray] = None,
-                      cache_dir: Union[str, Path, None, bool] = None):
-    """Occupation-level scores of the shipped O*NET catalogue by ``model``, cached on disk.
-
-    The table of :func:`exposure.occupations.score_occupations` without top tasks (``soc_code``,
-    ``exposure``, ``exposure_<technology>``...), computed once per model and
-    cached as Parquet in ``cache_dir`` (default: :func:`exposure._assets.cache_dir`,
-    ``False``: no disk cache) under the model's :meth:`~exposure.scoring.ExposureModel.fingerprint`
-    (encoder, dtype, capability set, head weights, the rule's parameters). ``embeddings``: the
-    catalogue's task embeddings, row-aligned with ``load_tasks(release)``, to skip the encoder
-    (about two minutes).
-    """
-    import pyarrow.parquet as pq
-
-    from .occupations import score_occupations
-
-    path = None
-    if cache_dir is not False:
-        folder = _assets.cache_dir(None if cache_dir in (None, True) else cache_dir)
-        path = folder / f"occupation-scores-{release}-{model.fingerprint()[:20]}.parquet"
-        if path.is_file():
-            try:
-                return pq.read_table(path)
-            except (OSError, ValueError):
-                pass  # damaged: rebuilt below
-    table = score_occupations(model, release, top_tasks=0, embeddings=embeddings)
-    if path is not None:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            _assets.write_atomic(path, lambda f: pq.write_table(table, f))
-        except OSError as exc:
-            logger.warning("could not cache the occupation scores in %s (%s); they will be computed again "
-                           "next time. Set EXPOSURE_CACHE_DIR to a writable folder.", path.parent, exc)
-    return table
-
-
 class PostingScorer:
     """Score job postings: find the duties, score them, aggregate, assign occupations.
 
     For each posting: the units are found and labelled by ``classifier``
     (:class:`UnitClassifier`, default the shipped one), the units that pass its
-    cheap first stage are encoded once (through an :class:`EmbeddingCache`, so
+    cheap first stage are encoded once (through an :class:`~exposure.encoder.EmbeddingCache`, so
     text repeated across postings, such as an employer's boilerplate, is encoded
     once), and the duty units' embeddings go straight to
     :meth:`~exposure.scoring.ExposureModel.score_embeddings`: nothing is encoded
@@ -338,18 +158,19 @@ class PostingScorer:
         model: the :class:`~exposure.scoring.ExposureModel`.
         classifier: a :class:`UnitClassifier` for ``model.encoder``; ``None`` loads the shipped one.
         assigner: ``None`` (no occupations), ``"default"`` (an
-            :class:`~exposure.assign.OccupationAssigner` on the model's encoder) or any object
+            :class:`~exposure.occupations.OccupationAssigner` on the model's encoder) or any object
             with ``assign(titles, duty_embeddings=..., k=3)`` returning ``codes``, ``titles``,
             ``confidence`` ``(n, k)`` arrays (and optionally ``basis``), as
-            :class:`~exposure.assign.OccupationAssigner` does. An ``OccupationAssigner`` on the
+            :class:`~exposure.occupations.OccupationAssigner` does. An ``OccupationAssigner`` on the
             model's encoder has its indexes built (or loaded from the disk cache) here, and a copy
             of it encodes the posting titles through the unit cache.
         occupation_scores: a table with ``soc_code``, ``exposure`` and ``exposure_<technology>``
             for the fallback; ``None``: the shipped O*NET 29.1 catalogue scored by ``model``
-            (:func:`occupation_scores`, computed at the first posting without duties, cached on disk).
-        cache: an :class:`EmbeddingCache`, or its size in units (0: no cache).
+            (:func:`~exposure.occupations.cached_occupation_scores`, computed at the first posting without
+            duties, cached on disk).
+        cache: an :class:`~exposure.encoder.EmbeddingCache`, or its size in units (0: no cache).
         max_chars: longer texts are cut to this length (status ``truncated``).
-        cache_dir: where :func:`occupation_scores` caches (``False``: nowhere).
+        cache_dir: where :func:`~exposure.occupations.cached_occupation_scores` caches (``False``: nowhere).
 
     A posting without duties gets the score of its likeliest assigned occupation
     that has one (status ``no_duties_occupation_fallback``), or null scores and
@@ -361,8 +182,10 @@ class PostingScorer:
     """
 
     def __init__(self, model, classifier: Optional[UnitClassifier] = None, assigner=None, *,
-                 occupation_scores=None, cache: Union[EmbeddingCache, int, None] = 100_000,
+                 occupation_scores=None, cache: Union["EmbeddingCache", int, None] = 100_000,
                  max_chars: int = MAX_CHARS, cache_dir: Union[str, Path, None, bool] = None) -> None:
+        from ..encoder import CachedEncoder, EmbeddingCache
+
         if max_chars < 1:
             raise ValueError(f"max_chars must be at least 1, got {max_chars}")
         self.model = model
@@ -379,8 +202,6 @@ class PostingScorer:
         if isinstance(assigner, str):
             if assigner != "default":
                 raise ValueError(f"assigner must be None, 'default' or an OccupationAssigner, got {assigner!r}")
-            from .assign import OccupationAssigner
-
             assigner = OccupationAssigner(encoder)
         self.assigner = self._titles_through_cache(assigner, encoder)
         self._occupation_table = occupation_scores
@@ -416,8 +237,8 @@ class PostingScorer:
         if self._occupation_lookup is None:
             table = self._occupation_table
             if table is None:
-                table = occupation_scores(self.model, "29.1", embeddings=self._assigner_task_embeddings(),
-                                          cache_dir=self.cache_dir)
+                table = cached_occupation_scores(self.model, "29.1", embeddings=self._assigner_task_embeddings(),
+                                                 cache_dir=self.cache_dir)
             table = as_table(table, "occupation_scores")
             names = ["exposure"] + [f"exposure_{t}" for t in self.model.technologies]
             missing = [c for c in ["soc_code"] + names if c not in table.column_names]
@@ -472,7 +293,9 @@ class PostingScorer:
                     t, status[i] = t[: self.max_chars], "truncated"
                 try:
                     units[i] = segment(t)
-                except Exception:  # a pathological text must not stop the others
+                except Exception as exc:  # a pathological text must not stop the others
+                    logger.warning("posting %d of the batch could not be cut into units (%s: %s): status 'error'",
+                                   i, type(exc).__name__, exc)
                     status[i] = "error"
         # 1. label the units; the first stage's survivors are encoded once, through the cache
         live = [i for i in range(n) if status[i] in ("ok", "truncated")]

@@ -1,8 +1,8 @@
-"""Occupations: the O*NET catalogue, task -> occupation aggregation, SOC roll-ups and crosswalks.
+"""Occupation tables: task -> occupation aggregation, SOC roll-ups and crosswalks.
 
 Everything here needs numpy and pyarrow only, so stored task scores can be
-re-aggregated without loading a model; :func:`score_occupations` imports the
-model lazily.
+re-aggregated without loading a model (:func:`~exposure.occupations.score_occupations`
+scores the catalogue with one).
 
 The measures of Eloundou et al. (2023) for an occupation, from per-task class
 probabilities ``P(E0), P(E1), P(E2)`` (a one-hot encoding of labels is the
@@ -12,182 +12,32 @@ special case), with Core tasks weighted 2 and the others 1::
     beta  = weighted mean P(E1) + 0.5 P(E2)     # the headline measure
     gamma = weighted mean P(E1) + P(E2)         # including software built on one
 
->>> from exposure.occupations import load_tasks, aggregate
->>> tasks = load_tasks("27")
->>> tasks.num_rows, len(set(tasks["soc_code"].to_pylist()))
-(19265, 923)
+>>> aggregate(["a", "a", "b"], None, {"x": np.array([1.0, 0.0, 0.5])}).to_pylist()[0]
+{'soc_code': 'a', 'n_tasks': 2, 'x': 0.5}
 """
 
 from __future__ import annotations
 
-import functools
-import logging
 import re
-from pathlib import Path
-from typing import Mapping, Optional, Sequence, Union
+from typing import Mapping, Optional, Sequence
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .io import TableLike, as_table, decoded_strings, require_columns
-from .rubric import EXPOSURE_CLASSES
+from ..io import TableLike, as_table, require_columns
+from ..rubric import EXPOSURE_CLASSES
+from .catalogue import CODE_SYSTEMS, load_crosswalk, load_occupations, load_tasks, normalize_codes, release_key
 
-__all__ = [
-    "RELEASES", "LEVELS", "SOC_MAJOR_GROUPS", "EXPOSURE_CLASSES",
-    "load_tasks", "load_occupations", "load_crosswalk",
-    "aggregate", "one_hot", "exposure_measures", "occupation_table", "score_occupations",
-    "to_soc2018", "to_soc2010", "to_level", "normalize_codes", "major_group", "major_groups", "as_table",
-    "TableLike",
-]
+__all__ = ["LEVELS", "aggregate", "one_hot", "exposure_measures", "occupation_table", "to_soc2018", "to_soc2010",
+           "to_level", "is_onet_level"]
 
-logger = logging.getLogger(__name__)
-
-
-#: O*NET releases shipped in ``exposure/data``.
-RELEASES = ("27", "29.1")
 #: Levels an occupation table can be expressed at: O*NET-SOC detail, SOC 2018, SOC 2010 (6-digit).
-LEVELS = ("onet", "soc2018", "soc2010")
-
-#: SOC 2018 major groups: the 22 civilian groups and 55, military (O*NET 29.1 lists a few).
-SOC_MAJOR_GROUPS = {
-    "11": "Management",
-    "13": "Business and Financial Operations",
-    "15": "Computer and Mathematical",
-    "17": "Architecture and Engineering",
-    "19": "Life, Physical, and Social Science",
-    "21": "Community and Social Service",
-    "23": "Legal",
-    "25": "Educational Instruction and Library",
-    "27": "Arts, Design, Entertainment, Sports, and Media",
-    "29": "Healthcare Practitioners and Technical",
-    "31": "Healthcare Support",
-    "33": "Protective Service",
-    "35": "Food Preparation and Serving Related",
-    "37": "Building and Grounds Cleaning and Maintenance",
-    "39": "Personal Care and Service",
-    "41": "Sales and Related",
-    "43": "Office and Administrative Support",
-    "45": "Farming, Fishing, and Forestry",
-    "47": "Construction and Extraction",
-    "49": "Installation, Maintenance, and Repair",
-    "51": "Production",
-    "53": "Transportation and Material Moving",
-    "55": "Military Specific",
-}
-
-_DATA = Path(__file__).resolve().parent / "data"
-_TASK_FILES = {"27": "onet27_tasks.parquet", "29.1": "onet29_1_tasks.parquet"}
-_OCCUPATION_FILES = {"29.1": "onet29_1_occupations.parquet"}
-_CROSSWALK_FILE = "soc_2010_to_2018.csv"
+LEVELS = CODE_SYSTEMS
 _PROBABILITIES = ("p_e0", "p_e1", "p_e2")
 # Columns with a fixed meaning in an occupation table; every other numeric column is a score.
 _COUNT_COLUMNS = ("n_tasks",)
 _TOP_RE = re.compile(r"^top_task_\d+(_id|_exposure)?$")
-_CODE_RE = re.compile(r"^(\d{2})-?(\d{4})(?:\.(\d{1,2}))?$")
-
-# --------------------------------------------------------------------------- catalogue
-
-def _release(release: Union[str, float, int]) -> str:
-    key = str(release).strip()
-    if key not in RELEASES:
-        raise ValueError(f"unknown O*NET release {release!r}; shipped releases are: {', '.join(RELEASES)}")
-    return key
-
-
-@functools.lru_cache(maxsize=None)
-def _read_parquet(name: str) -> pa.Table:
-    import pyarrow.parquet as pq
-
-    return decoded_strings(pq.read_table(_DATA / name))
-
-
-def load_tasks(release: str = "27") -> pa.Table:
-    """The O*NET task statements of a release, in the source files' order.
-
-    Columns: ``soc_code`` (O*NET-SOC, ``"11-1011.00"``), ``occupation_title``,
-    ``task_id``, ``task_type`` (Core / Supplemental / Unrated), ``weight``
-    (2 for Core, 1 otherwise, as Eloundou et al. weight them) and ``task``.
-    ``"27"`` is the release Eloundou et al. labelled (19,265 tasks, 923
-    occupations); ``"29.1"`` is November 2024 (18,796 tasks).
-
-    >>> load_tasks("29.1").column_names
-    ['soc_code', 'occupation_title', 'task_id', 'task_type', 'weight', 'task']
-    """
-    return _read_parquet(_TASK_FILES[_release(release)])
-
-
-def load_occupations(release: str = "27") -> pa.Table:
-    """The occupations of a release: ``soc_code``, ``title`` and, for 29.1, ``description``.
-
-    O*NET 29.1 lists 1,016 occupations, 93 of them without task statements;
-    for release 27 the list is the 923 occupations that have tasks.
-
-    >>> load_occupations("29.1").num_rows
-    1016
-    """
-    key = _release(release)
-    if key in _OCCUPATION_FILES:
-        return _read_parquet(_OCCUPATION_FILES[key])
-    tasks = load_tasks(key)
-    codes, first = np.unique(np.asarray(tasks["soc_code"].to_pylist(), dtype=object), return_index=True)
-    return pa.table({"soc_code": pa.array(codes.tolist(), pa.string()),
-                     "title": tasks["occupation_title"].take(pa.array(first))})
-
-
-@functools.lru_cache(maxsize=None)
-def load_crosswalk() -> pa.Table:
-    """The BLS SOC 2010 -> SOC 2018 crosswalk (public domain), one row per pair of codes.
-
-    Columns ``soc_2010_code``, ``soc_2010_title``, ``soc_2018_code``, ``soc_2018_title``;
-    a 2010 code can map to several 2018 codes and the other way round.
-    """
-    import pyarrow.csv as pcsv
-
-    names = ["soc_2010_code", "soc_2010_title", "soc_2018_code", "soc_2018_title"]
-    return pcsv.read_csv(_DATA / _CROSSWALK_FILE,
-                         convert_options=pcsv.ConvertOptions(column_types={n: pa.string() for n in names}))
-
-
-# --------------------------------------------------------------------------- codes
-
-def normalize_codes(codes: Sequence, system: str = "soc2018") -> list[Optional[str]]:
-    """Bring occupation codes to one form: ``"XX-XXXX.YY"`` for ``"onet"``, ``"XX-XXXX"`` for SOC.
-
-    Accepts ``"11-1011.00"``, ``"11-1011"``, ``"111011"``, ``"111011.00"``, numbers
-    (``111011``) and surrounding blanks. An O*NET code without a detail suffix is
-    the ``.00`` occupation; a SOC system drops the suffix. Anything else gives ``None``.
-
-    >>> normalize_codes([" 111011 ", "11-1011.01", "x"], "soc2018")
-    ['11-1011', '11-1011', None]
-    >>> normalize_codes(["11-1011", "15-1252.00"], "onet")
-    ['11-1011.00', '15-1252.00']
-    """
-    if system not in LEVELS:
-        raise ValueError(f"unknown code system {system!r}; use one of: {', '.join(LEVELS)}")
-    out: list[Optional[str]] = []
-    for code in codes:
-        m = None if code is None else _CODE_RE.match(str(code).strip())
-        if m is None:
-            out.append(None)
-        elif system == "onet":
-            out.append(f"{m[1]}-{m[2]}.{(m[3] or '00').ljust(2, '0')}")
-        else:
-            out.append(f"{m[1]}-{m[2]}")
-    return out
-
-
-def major_group(code: str) -> Optional[str]:
-    """The SOC major group of a code (``"15-1252.00"`` -> ``"Computer and Mathematical"``), or ``None``."""
-    return SOC_MAJOR_GROUPS.get(str(code).strip()[:2]) if code is not None else None
-
-
-def major_groups(codes: Sequence) -> list[Optional[str]]:
-    """:func:`major_group` of every code (accepts a list, array or Arrow column)."""
-    if isinstance(codes, (pa.Array, pa.ChunkedArray)):
-        codes = codes.to_pylist()
-    return [major_group(c) for c in codes]
-
 
 # --------------------------------------------------------------------------- aggregation
 
@@ -376,7 +226,7 @@ def occupation_table(task_scores: TableLike, release: str = "27", top_tasks: int
     (0.7, 'Plan budgets.', 1)
     """
     task_scores = as_table(task_scores, "task_scores")
-    release = _release(release)
+    release = release_key(release)
     if top_tasks < 0:
         raise ValueError(f"top_tasks must be >= 0, got {top_tasks}")
     probs = [c for c in _PROBABILITIES if c in task_scores.column_names]
@@ -434,42 +284,6 @@ def occupation_table(task_scores: TableLike, release: str = "27", top_tasks: int
     return pa.table(out)
 
 
-def score_occupations(model=None, release: str = "27", *, level: str = "onet", top_tasks: int = 3,
-                      show_progress: bool = False, embeddings: Optional[np.ndarray] = None) -> pa.Table:
-    """Score every task of an O*NET release and aggregate to occupations (:func:`occupation_table`).
-
-    ``model`` is an :class:`~exposure.ExposureModel` (``None``: the default one,
-    on the best device). ``embeddings`` may hold the task embeddings of
-    ``load_tasks(release)``, row-aligned, by the model's encoder, to skip the
-    encoder (19k tasks take about two minutes on a CPU). ``level`` rolls the
-    table up to ``"soc2018"`` or ``"soc2010"`` (see :func:`to_level`).
-
-    >>> table = score_occupations(ExposureModel(device="cpu"))   # doctest: +SKIP
-    """
-    release = _release(release)
-    if level not in LEVELS:
-        raise ValueError(f"unknown level {level!r}; use one of: {', '.join(LEVELS)}")
-    if model is None:
-        from .scoring import ExposureModel
-
-        model = ExposureModel()
-    tasks = load_tasks(release)
-    texts = tasks["task"].to_pylist()
-    if embeddings is None:
-        scores = model.score_tasks(texts, show_progress=show_progress)
-    else:
-        if len(embeddings) != tasks.num_rows:
-            raise ValueError(f"embeddings have {len(embeddings)} rows; O*NET {release} has {tasks.num_rows} tasks")
-        scores = model.score_embeddings(embeddings, texts=texts)
-    table = scores.to_arrow()
-    table = table.drop_columns([c for c in ("text",) if c in table.column_names])
-    for name in reversed(("soc_code", "task_id", "weight", "task")):
-        if name in table.column_names:
-            table = table.drop_columns([name])
-        table = table.add_column(0, name, tasks[name])
-    return to_level(occupation_table(table, release, top_tasks=top_tasks), level)
-
-
 # --------------------------------------------------------------------------- roll-ups
 
 def _score_columns(table: pa.Table) -> list[str]:
@@ -521,7 +335,8 @@ def _rollup(table: pa.Table, keys: np.ndarray, members: np.ndarray, titles: Mapp
     return pa.table(out)
 
 
-def _onet_level(table: pa.Table) -> bool:
+def is_onet_level(table: pa.Table) -> bool:
+    """Whether every code of the table's ``soc_code`` column is an O*NET-SOC code (``"15-1252.00"``)."""
     codes = table["soc_code"].drop_null().to_pylist()
     return bool(codes) and all("." in c for c in codes)
 
@@ -545,7 +360,8 @@ def to_soc2018(table: TableLike) -> pa.Table:
     >>> row["soc_code"], round(row["exposure"], 2), row["onet_codes"]
     ('29-1229', 0.3, '29-1229.01;29-1229.02')
     """
-    table = _require(table, ["soc_code"])
+    table = as_table(table, "table")
+    require_columns(table.column_names, ["soc_code"], "table")
     codes = normalize_codes(table["soc_code"].to_pylist(), "onet")
     bad = [c for c, n in zip(table["soc_code"].to_pylist(), codes) if n is None]
     if bad:
@@ -574,8 +390,9 @@ def to_soc2010(table: TableLike) -> pa.Table:
     >>> round(rows["15-1132"]["exposure"], 2), rows["15-1132"]["soc_2018_codes"], rows["15-1199"]["exposure"]
     (0.6, '15-1252;15-1253', 0.4)
     """
-    table = _require(table, ["soc_code"])
-    if _onet_level(table):
+    table = as_table(table, "table")
+    require_columns(table.column_names, ["soc_code"], "table")
+    if is_onet_level(table):
         table = to_soc2018(table)
     codes = normalize_codes(table["soc_code"].to_pylist(), "soc2018")
     cw = load_crosswalk()
@@ -599,10 +416,3 @@ def to_level(table: TableLike, level: str) -> pa.Table:
     if level not in LEVELS:
         raise ValueError(f"unknown level {level!r}; use one of: {', '.join(LEVELS)}")
     return {"onet": as_table, "soc2018": to_soc2018, "soc2010": to_soc2010}[level](table)
-
-
-def _require(table: TableLike, columns: Sequence[str]) -> pa.Table:
-    """``table`` as a pyarrow Table (:func:`as_table`), checked to have ``columns``."""
-    table = as_table(table, "table")
-    require_columns(table.column_names, columns, "table")
-    return table

@@ -1,0 +1,25 @@
+"""Streaming batch jobs over a postings file: rows in, results out, resume; a local and a Ray engine.
+
+- :mod:`exposure.jobs.rows`: reading input rows in chunks (Parquet, CSV/TSV, JSON Lines), ids and their statuses.
+- :mod:`exposure.jobs.output`: the run's lock, atomic writes, scored rows, OUTPUT, its rejected file and summary.
+- :mod:`exposure.jobs.local`: :class:`BatchJob`, the local engine that commits parts and resumes after a crash.
+- :mod:`exposure.jobs.ray`: :func:`score_postings_ray`, the same output from a Ray cluster (Ray is imported
+  only when a run starts).
+"""
+
+from typing import TYPE_CHECKING
+
+from .._exports import lazy_exports
+
+_EXPORTS = {"BatchJob": "local", "score_postings_file": "local", "output_schema": "output",
+            "OutputInUseError": "output", "REJECTED_STATUSES": "rows", "score_postings_ray": "ray",
+            "require_ray": "ray"}
+
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+
+if TYPE_CHECKING:
+    from .local import BatchJob, score_postings_file
+    from .output import OutputInUseError, output_schema
+    from .ray import require_ray, score_postings_ray
+    from .rows import REJECTED_STATUSES

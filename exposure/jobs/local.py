@@ -1,0 +1,407 @@
+"""Score a file of job postings in a streaming batch job that survives crashes.
+
+    exposure score-postings postings.parquet -o scores.parquet --id-column id --title-column title \\
+        --text-column description [--resume]
+
+How it works:
+
+1. The input (Parquet, CSV/TSV, JSON Lines) is read in chunks of ``chunk_size``
+   postings (:func:`exposure.io.read_batches`; JSON Lines with a reader that
+   turns a malformed line or an odd value into a row status instead of an error),
+   so memory does not grow with the input.
+2. Each chunk is scored by a :class:`~exposure.postings.PostingScorer` (its
+   unit cache carries over from chunk to chunk) and committed as one file,
+   ``OUTPUT.parts/part-NNNNN.parquet``: written under a temporary name, flushed
+   to disk, then renamed (atomic on POSIX). Each part holds one row per input row of
+   its range (the range is in the file's metadata, the ids in its ``id`` column).
+3. When the input is exhausted the parts are combined, one at a time, into a
+   temporary file that is renamed to ``OUTPUT``; the run summary
+   (``OUTPUT`` with ``.summary.json``) is written, and only then is the parts
+   folder removed (renamed away first, so a half-deleted folder is never read).
+
+After a crash at any point (``kill -9`` included), ``--resume`` keeps the
+committed parts, drops a half-written one, re-reads the ids already written,
+skips the rows they cover and goes on; a crash during the final combine just
+combines again. Without ``--resume`` an existing ``OUTPUT`` or parts folder is
+an error.
+
+Guarantees:
+
+- **One writer.** A run holds an exclusive lock on ``OUTPUT.lock`` from its
+  first check to its end; a second run on the same output stops at once with
+  a line naming the first (its pid, host, start time and command).
+- **What ``--resume`` checks.** The parts folder (and, once the run is complete,
+  the summary) records the input (path, size, modification time, a checksum of
+  its first 64 KB), the columns, the options that change rows (``--no-assign``,
+  ``--max-chars``, ``--encoding``) and the model's fingerprint (encoder, dtype,
+  capability set, head). A resume with anything else stops with one line per
+  difference; the input, columns and options are checked before the model loads.
+- **What is kept on errors.** A failed write (disk full, read-only folder) stops
+  the run with one line; its temporary file is removed and every committed part
+  stays, so ``--resume`` goes on once the cause is fixed. ``Ctrl-C`` does the same.
+
+Ids: ``OUTPUT`` has exactly one row per distinct non-empty id, the first
+occurrence's. Later rows with the same id (status ``duplicate_id``) and rows
+without an id (``missing_id``; ``invalid_json`` for a malformed JSON line) go to
+``OUTPUT`` with ``.rejected.parquet`` (``id``, ``row``, ``status``) and are
+counted in the summary. Ids are compared as text (an integer id ``7`` and
+``"7"`` are one id) through 64-bit hashes held in memory: 8 bytes per id.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Callable, Iterable, List, Optional, Tuple, Union
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ..io import WriteError, input_format, os_error_message, read_batches
+from ..postings.scorer import PostingScorer, posting_schema
+from .output import (RunLock, combine_parts, differences, output_schema, peak_rss_mb, rows_table, run_stats,
+                     score_chunk, write_json_atomic, write_summary, write_table_atomic)
+from .rows import (REJECTED_STATUSES, IdSet, arrow_chunks, count_rows, hash_ids, head_digest, id_status,
+                   jsonl_chunks)
+
+__all__ = ["BatchJob", "score_postings_file", "PathLike"]
+
+logger = logging.getLogger(__name__)
+
+_FORMAT_VERSION = 2
+_PART_PREFIX = "part-"
+_META_KEY = b"exposure.batch"
+
+PathLike = Union[str, os.PathLike]
+
+
+# --------------------------------------------------------------------------- the job
+
+class BatchJob:
+    """One ``score-postings`` run: input, output, columns, and the parts folder that makes it resumable.
+
+    Args:
+        input: Parquet, CSV/TSV or JSON Lines file (CSV/TSV/JSONL may end in ``.gz``) with an
+            id, a title and a text column.
+        output: the ``.parquet`` file to write. Its id column keeps the input's name.
+        id_column, title_column, text_column: the input's columns.
+        chunk_size: postings scored and committed at a time (one part file each).
+        resume: continue after a crash (or finish a combine); without it an existing
+            output or parts folder is an error.
+        encoding: the text encoding of a CSV/TSV/JSONL input.
+
+    :meth:`check` takes the run's lock and does the cheap checks (formats, columns,
+    existing output, what ``--resume`` would continue) before any model is loaded;
+    :meth:`run` scores and returns the run summary, and releases the lock. Use the job
+    as a context manager (or call :meth:`close`) to release the lock when a run does not
+    happen.
+
+    Example:
+        >>> with BatchJob("postings.parquet", "scores.parquet") as job:        # doctest: +SKIP
+        ...     job.check()
+        ...     summary = job.run(PostingScorer(ExposureModel(device="cpu")))
+    """
+
+    def __init__(self, input: PathLike, output: PathLike, *, id_column: str = "id", title_column: str = "title",
+                 text_column: str = "description", chunk_size: int = 1000, resume: bool = False,
+                 encoding: str = "utf-8") -> None:
+        if chunk_size < 1:
+            raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")
+        try:
+            "".encode(encoding)
+        except LookupError:
+            raise ValueError(f"unknown text encoding {encoding!r}; use a Python codec name such as 'utf-8', "
+                             "'latin-1' or 'cp1252'") from None
+        self.input = Path(input)
+        self.output = Path(output)
+        self.columns = (id_column, title_column, text_column)
+        self.chunk_size = int(chunk_size)
+        self.resume = bool(resume)
+        self.encoding = encoding
+        self.parts = self.output.with_name(self.output.name + ".parts")
+        self.trash = self.output.with_name(self.output.name + ".parts.trash")
+        stem = self.output.name[: -len(self.output.suffix)] if self.output.suffix else self.output.name
+        self.summary_path = self.output.with_name(stem + ".summary.json")
+        self.rejected_path = self.output.with_name(stem + ".rejected.parquet")
+        self.format = None
+        self._lock = RunLock(self.output.with_name(self.output.name + ".lock"), self.output)
+
+    @property
+    def id_name(self) -> str:
+        """The id column's name in OUTPUT: the input's, unless another output column has that name."""
+        name = self.columns[0]
+        return "id" if name in ("row", "title", *posting_schema(()).names) else name
+
+    # ----------------------------------------------------------------- checks
+    def check(self, options: Optional[dict] = None) -> None:
+        """Take the run's lock, then the cheap checks before a model is loaded: formats, columns, the
+        output and parts folder; with ``resume``, that the input, columns and ``options`` (those of
+        :meth:`options` that are known, for example ``{"assign": False}``) are the earlier run's."""
+        self.format = input_format(self.input)
+        if self.output.suffix.lower() not in (".parquet", ".pq"):
+            raise ValueError(f"cannot write {str(self.output)!r}: score-postings writes Parquet; "
+                             "give an output file ending in .parquet")
+        if not self.output.parent.is_dir():
+            raise ValueError(f"output folder {str(self.output.parent)!r} does not exist")
+        self._lock.acquire()
+        try:
+            self._check_locked(options or {})
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def _check_locked(self, options: dict) -> None:
+        if not self.resume:
+            there = self.leftovers()
+            if there:
+                raise ValueError(f"{' and '.join(map(repr, there))} already exist(s): pass --resume to continue "
+                                 "or finish that run, or remove them to start again")
+        if not self.input.is_file():
+            raise ValueError(f"input file {str(self.input)!r} does not exist")
+        if self.format == "jsonl":
+            if next(jsonl_chunks(self.input, self.columns, 50, self.encoding), None) is None:
+                raise ValueError(f"input file {str(self.input)!r} has no rows")  # as for an empty CSV
+        else:
+            next(read_batches(self.input, list(dict.fromkeys(self.columns)), batch_size=1, encoding=self.encoding))
+        if self.resume:
+            old = self._earlier_record()
+            if old is not None:
+                new = self.record(options=options)
+                old = {**{k: old.get(k) for k in new}, "options": {k: (old.get("options") or {}).get(k)
+                                                                  for k in new["options"]}}
+                self._refuse_differences(old, new)
+
+    def leftovers(self) -> List[str]:
+        """OUTPUT and the parts folder of an earlier run, those that exist."""
+        return [str(p) for p in (self.output, self.parts) if p.exists()]
+
+    def close(self) -> None:
+        """Release the run's lock (:meth:`run` does it when it ends)."""
+        self._lock.release()
+
+    def __enter__(self) -> "BatchJob":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def options(self, scorer: PostingScorer) -> dict:
+        """The options that change OUTPUT's rows, as recorded for ``--resume``."""
+        return {"assign": scorer.assigner is not None, "max_chars": scorer.max_chars, "encoding": self.encoding}
+
+    def record(self, scorer: Optional[PostingScorer] = None, options: Optional[dict] = None) -> dict:
+        """What ``--resume`` compares: the input, the columns, the options and (with ``scorer``) the model."""
+        st = self.input.stat()
+        record = {
+            "format_version": _FORMAT_VERSION,
+            "input": {"path": str(self.input.resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns,
+                      "head_sha256": head_digest(self.input)},
+            "columns": dict(zip(("id", "title", "text"), self.columns)),
+            "options": self.options(scorer) if scorer is not None else dict(options or {}),
+        }
+        if scorer is not None:
+            m = scorer.model
+            enc = m.encoder
+            # The fingerprint tells two heads (or capability sets) apart; the rest is for people reading it.
+            record["model"] = {"fingerprint": m.fingerprint(), "encoder": getattr(enc, "name", None),
+                               "dtype": str(getattr(enc, "dtype", "")), "calibrated": m.calibrated,
+                               "capabilities": f"{m.capabilities.name} {m.capabilities.version}",
+                               "technologies": list(m.technologies)}
+        return record
+
+    def _earlier_record(self) -> Optional[dict]:
+        """The record of the run that ``--resume`` would continue (parts folder) or that is complete
+        (summary); ``None`` when there is nothing to resume."""
+        path = self.parts / "manifest.json"
+        if self.parts.exists():
+            if not path.is_file():
+                return None  # crashed between mkdir and the manifest: nothing was committed
+            source = path
+        elif self.output.is_file():
+            source = self.summary_path
+        else:
+            return None
+        try:
+            with open(source, encoding="utf-8") as f:
+                data = json.load(f)
+        except (OSError, ValueError):
+            data = {}
+        record = data if source == path else data.get("run")
+        if not isinstance(record, dict):
+            raise ValueError(f"cannot resume {self.output}: {source} does not record the run's input and options "
+                             f"(missing, damaged or written by an older version); remove {self.output} "
+                             f"{'and ' + str(self.parts) + ' ' if self.parts.exists() else ''}to score again")
+        return record
+
+    def _refuse_differences(self, old: dict, new: dict) -> None:
+        lines = differences(old, new)
+        if lines:
+            where = self.parts if self.parts.exists() else self.output
+            raise ValueError(f"cannot resume {self.output}: the earlier run differs from this one:\n  "
+                             + "\n  ".join(lines) + f"\nresume with the earlier run's input and options, or "
+                             f"remove {where} to start again")
+
+    def _open_parts(self, scorer: PostingScorer) -> Tuple[int, int, IdSet]:
+        """Create or re-open the parts folder: ``(next part index, next input row, ids already written)``."""
+        manifest = self.record(scorer)
+        path = self.parts / "manifest.json"
+        if self.trash.exists():
+            shutil.rmtree(self.trash, ignore_errors=True)
+        seen = IdSet()
+        if self.parts.exists() and not self.resume:
+            raise ValueError(f"{str(self.parts)!r} already exists: pass --resume to continue that run, "
+                             "or remove it to start again")
+        if not self.parts.exists():
+            self.parts.mkdir()
+            write_json_atomic(manifest, path)
+            return 0, 0, seen
+        old = self._earlier_record()
+        if old is None:
+            write_json_atomic(manifest, path)
+            return 0, 0, seen
+        self._refuse_differences(old, manifest)
+        for stale in self.parts.glob(".*.tmp"):
+            stale.unlink()  # a part that was being written when the run stopped
+        files = sorted(self.parts.glob(f"{_PART_PREFIX}*.parquet"))
+        row = 0
+        for k, f in enumerate(files):
+            if f.name != f"{_PART_PREFIX}{k:05d}.parquet":
+                raise ValueError(f"cannot resume: expected {_PART_PREFIX}{k:05d}.parquet in {str(self.parts)!r}, "
+                                 f"found {f.name}; the folder was changed by hand")
+            pf = pq.ParquetFile(f)
+            meta = json.loads(pf.schema_arrow.metadata[_META_KEY])
+            if meta["row_start"] != row:
+                raise ValueError(f"cannot resume: {f.name} starts at input row {meta['row_start']}, expected {row}")
+            row = meta["row_end"]
+            t = pf.read(columns=[self.id_name, "status"])
+            ok = [i for i, s in zip(t[self.id_name].to_pylist(), t["status"].to_pylist())
+                  if i is not None and s not in REJECTED_STATUSES]
+            seen.add(hash_ids(ok))
+        return len(files), row, seen
+
+    # ----------------------------------------------------------------- run
+    def run(self, scorer: PostingScorer, show_progress: bool = True,
+            log: Callable[[str], None] = logger.info) -> dict:
+        """Score every posting, commit parts, combine them; returns the run summary (also written as JSON).
+
+        Holds the lock (taken by :meth:`check`, or here) until it returns or raises. An
+        ``OSError`` while writing (disk full, read-only folder) is raised as a
+        :class:`~exposure.io.WriteError` with a one-line message; committed parts are kept.
+        """
+        if self.format is None:
+            self.check()
+        else:
+            self._lock.acquire()
+        try:
+            return self._run(scorer, show_progress, log)
+        except OSError as exc:
+            if isinstance(exc, WriteError):
+                raise
+            raise WriteError(os_error_message(exc, self._writing, "free space (or fix the folder) and rerun with "
+                                              "--resume: the parts committed so far are kept")) from exc
+        finally:
+            self._lock.release()
+
+    _writing: Optional[Path] = None
+
+    def _run(self, scorer: PostingScorer, show_progress: bool, log: Callable[[str], None]) -> dict:
+        from tqdm.auto import tqdm
+
+        if self.resume and self.output.is_file() and not self.parts.exists():
+            old = self._earlier_record()
+            self._refuse_differences(old, self.record(scorer))
+            log(f"{self.output} is complete already (see {self.summary_path}); nothing to do")
+            if self.trash.exists():
+                shutil.rmtree(self.trash, ignore_errors=True)
+            with open(self.summary_path, encoding="utf-8") as f:
+                return json.load(f)
+        self._writing = self.parts
+        part, start_row, seen = self._open_parts(scorer)
+        record = self.record(scorer)
+        if start_row:
+            log(f"resuming after {part} committed parts ({start_row:,} input rows)")
+        schema = output_schema(scorer.model.technologies, self.id_name)
+        total = count_rows(self.input, self.format, self.columns[0], self.encoding)
+        reader = (jsonl_chunks if self.format == "jsonl" else arrow_chunks)(self.input, self.columns,
+                                                                           self.chunk_size, self.encoding)
+        bar = tqdm(total=total, initial=start_row, unit="posting", desc="scoring postings", dynamic_ncols=True,
+                   disable=not show_progress, file=sys.stderr, smoothing=0.1)
+        scorer.cache.reset_stats()
+        t0 = time.perf_counter()
+        scored = units = kept = 0
+        try:
+            for first, ids, titles, texts, flags in reader:
+                end = first + len(ids)
+                if end <= start_row:
+                    continue  # committed before the crash
+                if first < start_row:  # a chunk size other than the crashed run's
+                    cut = start_row - first
+                    ids, titles, texts, flags, first = ids[cut:], titles[cut:], texts[cut:], flags[cut:], start_row
+                status = id_status(ids, flags, seen)
+                take = [i for i, s in enumerate(status) if s is None]
+                result = score_chunk([titles[i] for i in take], [texts[i] for i in take], scorer)
+                table = rows_table(first, ids, titles, status, take, result, schema)
+                self._writing = self.parts / f"{_PART_PREFIX}{part:05d}.parquet"
+                write_table_atomic(table.replace_schema_metadata(
+                    {_META_KEY: json.dumps({"row_start": first, "row_end": end}).encode()}), self._writing)
+                part += 1
+                scored += len(take)
+                units += int(result.n_units.sum())
+                kept += result.kept_units
+                bar.update(len(ids))
+                bar.set_postfix(cache_hits=f"{scorer.cache.hit_rate:.0%}" if scorer.cache.hits + scorer.cache.misses
+                                else "-", refresh=False)
+        finally:
+            bar.close()
+        elapsed = time.perf_counter() - t0
+        self._writing = self.output
+        counts = self.combine(schema, (pq.read_table(f).replace_schema_metadata(None)
+                                        for f in sorted(self.parts.glob(f"{_PART_PREFIX}*.parquet"))))
+        this_run = {"resumed_from_row": start_row,
+                    **run_stats(scored, elapsed, units, kept, scorer.cache.hits, scorer.cache.misses),
+                    "peak_rss_mb": peak_rss_mb()}
+        this_run["cache"].update(entries=len(scorer.cache), max_entries=scorer.cache.max_entries)
+        self._writing = self.summary_path
+        summary = self.finish(counts, this_run, log, record)
+        # Only now may the parts go: renamed first, so that no half-deleted folder is ever resumed from.
+        os.replace(self.parts, self.trash)
+        shutil.rmtree(self.trash, ignore_errors=True)
+        return summary
+
+
+    def combine(self, schema: pa.Schema, tables: Iterable[pa.Table]) -> dict:
+        """Scored rows in input order (``tables``, read one at a time) -> OUTPUT and the rejected rows' file.
+
+        Each table has the columns of ``schema`` (the id column first); the rows of a status in
+        :data:`~exposure.jobs.rows.REJECTED_STATUSES` go to the rejected file (id, ``row``, ``status``), the
+        others to OUTPUT. Both are written to temporary names, renamed at the end, and removed on an error.
+        Returns the row counts (:func:`~exposure.jobs.output.combine_parts`).
+        """
+        return combine_parts(self.output, self.rejected_path, schema, tables, writing=self._now_writing)
+
+    def _now_writing(self, path: Path) -> None:
+        self._writing = path
+
+    def finish(self, counts: dict, this_run: dict, log: Callable[[str], None], record: Optional[dict] = None) -> dict:
+        """Write the run summary (``counts`` from :meth:`combine`), log what was done; returns the summary."""
+        return write_summary(self.input, self.output, self.rejected_path, self.summary_path, counts, this_run, log,
+                             record)
+
+
+def score_postings_file(input: PathLike, output: PathLike, scorer: PostingScorer, *, id_column: str = "id",
+                        title_column: str = "title", text_column: str = "description", chunk_size: int = 1000,
+                        resume: bool = False, show_progress: bool = False, encoding: str = "utf-8") -> dict:
+    """Score a postings file into ``output`` (Parquet) with :class:`BatchJob`; returns the run summary.
+
+    >>> scorer = PostingScorer(ExposureModel(device="cpu"))                          # doctest: +SKIP
+    >>> score_postings_file("postings.parquet", "scores.parquet", scorer)["rows_written"]  # doctest: +SKIP
+    """
+    with BatchJob(input, output, id_column=id_column, title_column=title_column, text_column=text_column,
+                  chunk_size=chunk_size, resume=resume, encoding=encoding) as job:
+        job.check(job.options(scorer))
+        return job.run(scorer, show_progress=show_progress, log=lambda m: None)

@@ -1,0 +1,312 @@
+"""The output side of a batch job: the run's lock, atomic writes, scored rows, OUTPUT and its side files.
+
+- :class:`RunLock` (:class:`OutputInUseError` when another run holds it): one writer per OUTPUT.
+- :func:`write_table_atomic`, :func:`write_json_atomic`: files that readers see whole or not at all.
+- :func:`output_schema`, :func:`score_chunk`, :func:`rows_table`: a chunk's postings scored (one bad
+  posting gets status ``error``) and laid out as OUTPUT's rows, rejected rows included.
+- :func:`combine_parts`: scored rows in input order -> OUTPUT and ``.rejected.parquet``;
+  :func:`write_summary`: ``.summary.json`` (with :func:`run_stats`, :func:`peak_rss_mb`).
+- :func:`differences`: what ``--resume`` says when the earlier run's record differs from this one's.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import resource
+import socket
+import sys
+from pathlib import Path
+from typing import Callable, Iterable, List, Optional
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .._assets import fsync_dir, write_atomic
+from ..io import WriteError, os_error_message
+from ..postings.scorer import STATUSES, PostingScorer, PostingScores, posting_schema
+from .rows import REJECTED_STATUSES
+
+__all__ = ["OutputInUseError", "RunLock", "write_table_atomic", "write_json_atomic", "output_schema", "differences",
+           "run_stats", "peak_rss_mb", "unscored", "concat", "score_chunk", "rows_table", "combine_parts",
+           "write_summary"]
+
+
+# --------------------------------------------------------------------------- writing files
+
+def write_table_atomic(table: pa.Table, path: Path) -> None:
+    """Write ``table`` to ``path`` so that readers see no file or the whole file, even after ``kill -9``."""
+    write_atomic(path, lambda f: pq.write_table(table, f))
+
+
+def write_json_atomic(obj: dict, path: Path) -> None:
+    """Write ``obj`` as indented JSON to ``path``, atomically (as :func:`write_table_atomic`)."""
+    write_atomic(path, lambda f: f.write((json.dumps(obj, indent=2) + "\n").encode("utf-8")))
+
+
+class OutputInUseError(OSError):
+    """Another run is writing the same output (it holds ``OUTPUT.lock``)."""
+
+
+class RunLock:
+    """An exclusive ``flock`` on ``path`` for the whole run; the file names the holder for the others.
+
+    The file is removed when the lock is released. A process that opened it just before
+    the removal holds a lock on a file no longer at ``path``, so it checks the inode and
+    tries again: two runs can never both believe they hold the lock.
+    """
+
+    def __init__(self, path: Path, output: Path) -> None:
+        self.path, self.output = path, output
+        self._fd: Optional[int] = None
+
+    def acquire(self) -> None:
+        import fcntl
+
+        if self._fd is not None:
+            return
+        while True:
+            try:
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError as exc:
+                raise WriteError(os_error_message(exc, self.path)) from exc
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.read(fd, 4096).decode("utf-8", "replace").strip() or "a run that is starting"
+                os.close(fd)
+                raise OutputInUseError(f"{self.output} is being written by another run ({holder}); wait for it to "
+                                       "finish, or stop it and rerun with --resume") from None
+            try:
+                same = os.fstat(fd).st_ino == os.stat(self.path).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            os.close(fd)  # released and removed by its holder meanwhile: lock the file now at the path
+        started = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
+        os.ftruncate(fd, 0)
+        os.write(fd, f"pid {os.getpid()} on {socket.gethostname()}, started {started}: "
+                     f"{' '.join(sys.argv) or sys.executable}".encode("utf-8"))
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is None:
+            return
+        try:
+            os.unlink(self.path)
+        except OSError:
+            pass
+        os.close(self._fd)
+        self._fd = None
+
+
+# --------------------------------------------------------------------------- resume records
+
+def _when(ns: int) -> str:
+    return datetime.datetime.fromtimestamp(ns / 1e9).astimezone().isoformat(timespec="seconds")
+
+
+# What a difference between the earlier run and this one is called, and how to say its values.
+_LABELS = {
+    "format_version": ("parts format", str),
+    "input.path": ("input file", str),
+    "input.size": ("input size", lambda v: f"{v:,} bytes"),
+    "input.mtime_ns": ("input modification time (the file was changed since)", _when),
+    "input.head_sha256": ("input content (checksum of its first 64 KB)", str),
+    "columns.id": ("--id-column", repr), "columns.title": ("--title-column", repr),
+    "columns.text": ("--text-column", repr),
+    "options.assign": ("occupation assignment (--no-assign)", lambda v: "on" if v else "off"),
+    "options.max_chars": ("--max-chars", lambda v: f"{v:,}"),
+    "options.encoding": ("--encoding", repr),
+    "model.fingerprint": ("model (encoder, dtype, capability set, head)", lambda v: str(v)[:12]),
+}
+
+
+def differences(old: dict, new: dict, prefix: str = "") -> List[str]:
+    """One readable line per value that differs between two run records (nested dicts)."""
+    lines = []
+    for key in dict.fromkeys([*new, *old]):
+        a, b, name = old.get(key), new.get(key), prefix + key
+        if isinstance(a, dict) and isinstance(b, dict):
+            lines += differences(a, b, name + ".")
+        elif a != b:
+            label, say = _LABELS.get(name, (name, str))
+            lines.append(f"{label}: {say(a) if a is not None else '(none)'} in the earlier run, "
+                         f"{say(b) if b is not None else '(none)'} now")
+    return lines
+
+
+# --------------------------------------------------------------------------- rows
+
+def output_schema(technologies, id_name: str = "id") -> pa.Schema:
+    """The columns of OUTPUT: the id (named ``id_name``), ``row``, ``title``, then
+    :func:`~exposure.postings.posting_schema`."""
+    return pa.schema([(id_name, pa.string()), ("row", pa.int64()), ("title", pa.string())]
+                     + list(posting_schema(technologies)))
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory so far, in MB."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def run_stats(scored: int, seconds: float, units: int, kept: int, hits: int, misses: int) -> dict:
+    """The ``this_run`` figures of a summary that every engine reports."""
+    lookups = hits + misses
+    return {"postings_scored": scored, "seconds": round(seconds, 2),
+            "postings_per_s": round(scored / seconds, 2) if seconds > 0 else None,
+            "cache": {"hits": hits, "misses": misses, "hit_rate": round(hits / lookups, 4) if lookups else None},
+            "units": units, "units_kept_by_prefilter": kept,
+            "prefilter_kept_share": round(kept / units, 4) if units else None}
+
+
+def unscored(status: List[str], technologies, n_chars) -> PostingScores:
+    """Scores of postings that were not scored: the given ``status``, no values."""
+    n = len(status)
+    return PostingScores(status=list(status), exposure=np.full(n, np.nan, np.float32),
+                         technology_scores=np.full((n, len(technologies)), np.nan, np.float32),
+                         technologies=tuple(technologies), share_exposed=np.full(n, np.nan, np.float32),
+                         n_duties=np.zeros(n, np.int32), n_units=np.zeros(n, np.int32),
+                         n_chars=np.asarray(n_chars, np.int64), top_duties=[[] for _ in range(n)])
+
+
+def concat(pieces: List[PostingScores], technologies) -> PostingScores:
+    """The postings of ``pieces``, one after the other, as one :class:`~exposure.postings.PostingScores`."""
+    occ = None if all(p.occupations is None for p in pieces) else \
+        [o for p in pieces for o in (p.occupations or [[]] * len(p))]
+    basis = None if occ is None else [b for p in pieces for b in (p.basis or [None] * len(p))]
+    return PostingScores(
+        status=[s for p in pieces for s in p.status], exposure=np.concatenate([p.exposure for p in pieces]),
+        technology_scores=np.vstack([p.technology_scores for p in pieces]), technologies=tuple(technologies),
+        share_exposed=np.concatenate([p.share_exposed for p in pieces]),
+        n_duties=np.concatenate([p.n_duties for p in pieces]), n_units=np.concatenate([p.n_units for p in pieces]),
+        n_chars=np.concatenate([p.n_chars for p in pieces]), top_duties=[d for p in pieces for d in p.top_duties],
+        occupations=occ, basis=basis, kept_units=sum(p.kept_units for p in pieces))
+
+
+def score_chunk(titles: list, texts: list, scorer: PostingScorer) -> PostingScores:
+    """Score a chunk; if that fails, each posting alone, so one bad posting gets status ``error``."""
+    try:
+        return scorer.score(titles, texts)
+    except Exception:
+        pieces = []
+        for t, x in zip(titles, texts):
+            try:
+                pieces.append(scorer.score([t], [x]))
+            except Exception:
+                pieces.append(unscored(["error"], scorer.model.technologies,
+                                       [len(x) if isinstance(x, str) else 0]))
+        return concat(pieces, scorer.model.technologies)
+
+
+def rows_table(first: int, ids, titles, status, take, result: PostingScores, schema: pa.Schema) -> pa.Table:
+    """A chunk's rows of OUTPUT (``schema``), numbered from ``first``: the rows at ``take`` get ``result``'s
+    scores in that order, the others only their ``status``."""
+    n = len(ids)
+    scores = result.to_arrow()
+    full = unscored([s or "ok" for s in status], result.technologies, [0] * n).to_arrow()
+    if take:
+        # Rows to score get their scores; rejected rows keep the empty ones.
+        pos = np.full(n, -1, dtype=np.int64)
+        pos[np.asarray(take)] = np.arange(len(take))
+        both = pa.concat_tables([scores, full])
+        idx = np.where(pos >= 0, pos, len(take) + np.arange(n))
+        full = both.take(pa.array(idx))
+    cols = {schema.names[0]: pa.array(ids, pa.string()), "row": pa.array(np.arange(first, first + n), pa.int64()),
+            "title": pa.array(titles, pa.string())}
+    for name in full.column_names:
+        cols[name] = full[name]
+    return pa.table(cols, schema=schema)
+
+
+# --------------------------------------------------------------------------- OUTPUT and the side files
+
+def combine_parts(output: Path, rejected_path: Path, schema: pa.Schema, tables: Iterable[pa.Table],
+                  writing: Optional[Callable[[Path], None]] = None) -> dict:
+    """Scored rows in input order (``tables``, read one at a time) -> ``output`` and the rejected rows' file.
+
+    Each table has the columns of ``schema`` (the id column first); the rows of a status in
+    :data:`~exposure.jobs.rows.REJECTED_STATUSES` go to ``rejected_path`` (id, ``row``, ``status``),
+    the others to ``output``. Both are written to temporary names, renamed at the end, and removed
+    on an error. ``writing`` is told the file being written when that changes (``rejected_path``
+    while it is opened, then ``output`` again), for the message of an ``OSError``. Returns the
+    row counts.
+    """
+    tmp = output.with_name(f".{output.name}.tmp")
+    rtmp = rejected_path.with_name(f".{rejected_path.name}.tmp")
+    id_name = schema.names[0]
+    counts = {"rows": 0, "written": 0, "status": {}}
+    rejected_schema = pa.schema([(id_name, pa.string()), ("row", pa.int64()), ("status", pa.string())])
+    try:
+        out = pq.ParquetWriter(tmp, schema)
+        rej = None
+        try:
+            for t in tables:
+                status = np.asarray(t["status"].to_pylist(), dtype=object)
+                for s, c in zip(*np.unique(status.astype(str), return_counts=True)):
+                    counts["status"][s] = counts["status"].get(s, 0) + int(c)
+                bad = np.isin(status.astype(str), REJECTED_STATUSES)
+                counts["rows"] += t.num_rows
+                good = t.filter(pa.array(~bad))
+                if good.num_rows:
+                    out.write_table(good)
+                counts["written"] += good.num_rows
+                if bad.any():
+                    if rej is None:
+                        if writing is not None:
+                            writing(rejected_path)
+                        rej = pq.ParquetWriter(rtmp, rejected_schema)
+                        if writing is not None:
+                            writing(output)
+                    rej.write_table(t.filter(pa.array(bad)).select([id_name, "row", "status"]))
+        finally:
+            out.close()
+            if rej is not None:
+                rej.close()
+        for p in (tmp, rtmp):
+            if p.exists():
+                with open(p, "rb+") as fh:
+                    os.fsync(fh.fileno())
+        if rej is not None:
+            os.replace(rtmp, rejected_path)
+        elif rejected_path.exists():
+            rejected_path.unlink()  # from an earlier run over other input
+        os.replace(tmp, output)
+    except BaseException:
+        for p in (tmp, rtmp):
+            try:
+                os.unlink(p)
+            except OSError:
+                pass
+        raise
+    fsync_dir(output.parent)
+    return counts
+
+
+def write_summary(input: Path, output: Path, rejected_path: Path, summary_path: Path, counts: dict, this_run: dict,
+                  log: Callable[[str], None], record: Optional[dict] = None) -> dict:
+    """Write the run summary to ``summary_path`` (``counts`` from :func:`combine_parts`), log what was done;
+    returns the summary."""
+    summary = {
+        "input": str(input), "output": str(output),
+        "rows": counts["rows"], "rows_written": counts["written"],
+        "rejected": {s: counts["status"].get(s, 0) for s in REJECTED_STATUSES},
+        "rejected_file": str(rejected_path) if counts["rows"] > counts["written"] else None,
+        "status": {s: counts["status"].get(s, 0) for s in STATUSES},
+        "this_run": this_run,
+    }
+    if record is not None:
+        summary["run"] = record  # what a later --resume of the finished output compares
+    write_json_atomic(summary, summary_path)
+    scored, elapsed, hit_rate = this_run["postings_scored"], this_run["seconds"], this_run["cache"]["hit_rate"]
+    log(f"scored {scored:,} postings in {elapsed:.1f} s ({scored / max(elapsed, 1e-9):,.1f} postings/s); "
+        f"unit cache hit rate {hit_rate if hit_rate is not None else float('nan'):.1%}; "
+        f"{counts['written']:,} rows -> {output}")
+    dup = summary["rejected"]
+    if any(dup.values()):
+        log(f"{dup['duplicate_id']:,} duplicate ids, {dup['missing_id']:,} missing ids and "
+            f"{dup['invalid_json']:,} malformed lines left out -> {rejected_path}")
+    return summary

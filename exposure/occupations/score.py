@@ -1,0 +1,99 @@
+"""Occupation scores from a model: every task of an O*NET release scored, then aggregated.
+
+:func:`score_occupations` scores the shipped catalogue with an
+:class:`~exposure.scoring.ExposureModel` and builds the table of
+:func:`~exposure.occupations.occupation_table`; :func:`cached_occupation_scores`
+keeps that table on disk per model (the posting scorer's fallback for postings
+without duties).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Optional, Union
+
+import numpy as np
+import pyarrow as pa
+
+from .._assets import cache_dir as cache_dir_of
+from .._assets import write_atomic
+from .catalogue import load_tasks, release_key
+from .tables import LEVELS, occupation_table, to_level
+
+if TYPE_CHECKING:
+    from ..scoring import ExposureModel
+
+__all__ = ["score_occupations", "cached_occupation_scores"]
+
+logger = logging.getLogger(__name__)
+
+
+def score_occupations(model: Optional["ExposureModel"] = None, release: str = "27", *, level: str = "onet", top_tasks: int = 3,
+                      show_progress: bool = False, embeddings: Optional[np.ndarray] = None) -> pa.Table:
+    """Score every task of an O*NET release and aggregate to occupations (:func:`occupation_table`).
+
+    ``model`` is an :class:`~exposure.ExposureModel` (``None``: the default one,
+    on the best device). ``embeddings`` may hold the task embeddings of
+    ``load_tasks(release)``, row-aligned, by the model's encoder, to skip the
+    encoder (19k tasks take about two minutes on a CPU). ``level`` rolls the
+    table up to ``"soc2018"`` or ``"soc2010"`` (see :func:`to_level`).
+
+    >>> table = score_occupations(ExposureModel(device="cpu"))   # doctest: +SKIP
+    """
+    release = release_key(release)
+    if level not in LEVELS:
+        raise ValueError(f"unknown level {level!r}; use one of: {', '.join(LEVELS)}")
+    if model is None:
+        from ..scoring import ExposureModel  # loads torch: only when no model is given
+
+        model = ExposureModel()
+    tasks = load_tasks(release)
+    texts = tasks["task"].to_pylist()
+    if embeddings is None:
+        scores = model.score_tasks(texts, show_progress=show_progress)
+    else:
+        if len(embeddings) != tasks.num_rows:
+            raise ValueError(f"embeddings have {len(embeddings)} rows; O*NET {release} has {tasks.num_rows} tasks")
+        scores = model.score_embeddings(embeddings, texts=texts)
+    table = scores.to_arrow()
+    table = table.drop_columns([c for c in ("text",) if c in table.column_names])
+    for name in reversed(("soc_code", "task_id", "weight", "task")):
+        if name in table.column_names:
+            table = table.drop_columns([name])
+        table = table.add_column(0, name, tasks[name])
+    return to_level(occupation_table(table, release, top_tasks=top_tasks), level)
+
+
+def cached_occupation_scores(model, release: str = "29.1", embeddings: Optional[np.ndarray] = None,
+                             cache_dir: Union[str, Path, None, bool] = None) -> pa.Table:
+    """Occupation-level scores of the shipped O*NET catalogue by ``model``, cached on disk.
+
+    The table of :func:`score_occupations` without top tasks (``soc_code``,
+    ``exposure``, ``exposure_<technology>``...), computed once per model and
+    cached as Parquet in ``cache_dir`` (default: :func:`exposure._assets.cache_dir`,
+    ``False``: no disk cache) under the model's :meth:`~exposure.scoring.ExposureModel.fingerprint`
+    (encoder, dtype, capability set, head weights, the rule's parameters). ``embeddings``: the
+    catalogue's task embeddings, row-aligned with ``load_tasks(release)``, to skip the encoder
+    (about two minutes).
+    """
+    import pyarrow.parquet as pq
+
+    path = None
+    if cache_dir is not False:
+        folder = cache_dir_of(None if cache_dir in (None, True) else cache_dir)
+        path = folder / f"occupation-scores-{release}-{model.fingerprint()[:20]}.parquet"
+        if path.is_file():
+            try:
+                return pq.read_table(path)
+            except (OSError, ValueError):
+                pass  # damaged: rebuilt below
+    table = score_occupations(model, release, top_tasks=0, embeddings=embeddings)
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(path, lambda f: pq.write_table(table, f))
+        except OSError as exc:
+            logger.warning("could not cache the occupation scores in %s (%s); they will be computed again "
+                           "next time. Set EXPOSURE_CACHE_DIR to a writable folder.", path.parent, exc)
+    return table

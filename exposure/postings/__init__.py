@@ -1,0 +1,41 @@
+"""Job postings: text -> units -> duties -> scores per posting.
+
+- :mod:`~exposure.postings.segmentation`: HTML or plain text -> clean lines -> units (bullet lines,
+  sentences, headers); the cheap language check (standard library only).
+- :mod:`~exposure.postings.classifier`: which units are duties: a cheap hashed first stage, then a
+  classifier over the units' embeddings (numpy; the encoder only for the second stage).
+- :mod:`~exposure.postings.scorer`: :class:`PostingScorer` and :func:`score_postings`: duties scored
+  and aggregated per posting, occupations assigned, a status per posting.
+
+>>> from exposure.postings import split_units
+>>> split_units("Duties:\\n- Load trucks\\n- Count stock")
+['Duties:', 'Load trucks', 'Count stock']
+"""
+
+from typing import TYPE_CHECKING
+
+from .._exports import lazy_exports
+
+_EXPORTS = {
+    **dict.fromkeys(("Unit", "normalize", "segment", "split_units", "header_category", "is_header",
+                     "looks_english", "BULLET"), "segmentation"),
+    **dict.fromkeys(("LABELS", "CONTEXT_FEATURES", "context_features", "hashed_features", "UnitClassifier",
+                     "UnitPredictions", "read_postings", "find_duties", "MODEL_FILE", "MANIFEST_FILE"),
+                    "classifier"),
+    **dict.fromkeys(("PostingScorer", "PostingScores", "score_postings", "posting_schema", "STATUSES",
+                     "EXPOSED_THRESHOLD", "MAX_CHARS"), "scorer"),
+}
+# Names this module held before exposure 0.2; they live elsewhere.
+_MOVED = {"EmbeddingCache": "exposure.encoder", "CachedEncoder": "exposure.encoder",
+          "occupation_scores": "exposure.occupations.score:cached_occupation_scores"}
+
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, _MOVED)
+
+if TYPE_CHECKING:
+    from .classifier import (CONTEXT_FEATURES, LABELS, MANIFEST_FILE, MODEL_FILE, UnitClassifier, UnitPredictions,
+                             context_features, find_duties, hashed_features, read_postings)
+    from .scorer import EXPOSED_THRESHOLD, MAX_CHARS, STATUSES, PostingScorer, PostingScores, posting_schema, \
+        score_postings
+    from .segmentation import BULLET, Unit, header_category, is_header, looks_english, normalize, segment, \
+        split_units

@@ -1,0 +1,424 @@
+"""Units -> which units are duties: a cheap first stage, then a classifier over embeddings.
+
+Encoding dominates the cost, so the units of :mod:`exposure.postings.segmentation`
+go through two stages:
+
+1. A cheap first stage (hashed word n-grams plus the header each unit sits
+   under, a linear model in numpy) drops obvious boilerplate before anything
+   is encoded.
+2. The units that pass are embedded with :class:`~exposure.encoder.Encoder` and
+   labelled by a multinomial logistic regression over the embedding and cheap
+   context features (header context, position, length, verb-first, bullet,
+   keywords): ``DUTY``, ``REQUIREMENT``, ``COMPANY``, ``BENEFIT``, ``LEGAL``
+   or ``OTHER``.
+
+Scoring the duties and aggregating them per posting is :mod:`exposure.postings.scorer`.
+The model files live in ``models/units`` (``exposure.models.units`` when
+installed); ``benchmarks/train_unit_classifier.py`` trains them on the
+synthetic labelled postings in ``tests/data/postings``.
+
+>>> context_features(["Responsibilities", "Inspect welds"]).shape == (2, len(CONTEXT_FEATURES))
+True
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable, List, Optional, Sequence, Union
+
+import numpy as np
+
+from .._assets import shipped
+from ..stats import softmax
+from .segmentation import Unit, header_category, is_header, segment
+
+if TYPE_CHECKING:  # the encoder pulls in torch; the cheap stage must not
+    from ..encoder import Encoder
+
+__all__ = ["LABELS", "CONTEXT_FEATURES", "context_features", "hashed_features", "UnitClassifier",
+           "UnitPredictions", "read_postings", "find_duties", "MODEL_FILE", "MANIFEST_FILE"]
+
+LABELS = ("DUTY", "REQUIREMENT", "COMPANY", "BENEFIT", "LEGAL", "OTHER")
+
+# --------------------------------------------------------------------------- 1. features
+
+_WORD_RE = re.compile(r"[a-z0-9]+(?:['\u2019][a-z]+)?")
+_YOU_WILL_RE = re.compile(r"^(?:(?:in this role|as an? [\w -]+|each day|daily|you will also|you'll also),? )?"
+                          r"(?:you(?:'ll| will)|will|the \w+(?: \w+)? will)\s+(?:also\s+)?(\w+)", re.IGNORECASE)
+# Cheap, hand-written cues; the model learns how much each is worth.
+_CUES = (
+    ("you_will", r"\byou(?:'ll|\u2019ll| will)\b(?! (?:report|be home|receive|get|enjoy|earn|join))"),
+    ("responsible", r"\bresponsib|\bduties\b|\bperform(?:s|ing)?\b"),
+    ("money", r"\$\s?\d|\bper (?:hour|year|mile)\b|/h(?:ou)?r\b|\bsalary\b|\bwage|\bpay\b|\bbonus"),
+    ("benefit_words", r"\b(?:401\(?k|403\(?b|dental|vision|insurance|pto|paid time off|holidays?|vacation|"
+                      r"discount|stipend|tuition|pension|parental leave|retirement|perks?)\b"),
+    ("legal_words", r"\b(?:equal (?:employment )?opportunity|eeo|e-?verify|sponsor|background (?:check|investigation)|"
+                    r"drug|discriminat|race|religion|disabilit|veteran|accommodation|protected|affirmative action|"
+                    r"authorized to work|fair chance|privacy|fraud|itar|citizen)"),
+    ("req_words", r"\b(?:years?(?: of)? experience|experience (?:in|with)|degree|diploma|ged|licen[cs]e|certifi|"
+                  r"required|preferred|a plus|ability to|able to|must|knowledge of|proficien|skills?\b|familiar)"),
+    ("company_words", r"^(?:we|our|founded|since|for (?:more than|over))\b|\b(?:founded|headquartered|our mission|"
+                      r"employees|locations|family-owned|nonprofit|non-profit|customers across|serves?|serving)\b"),
+    ("apply_words", r"\b(?:apply|applicants?|applications?|resume|cv|cover letter|click|email|e-mail|call|text|"
+                    r"interview|careers? (?:page|site))\b"),
+    ("metadata", r"^(?:location|job type|schedule|shift|status|department|reports to|req\b|full[- ]time|part[- ]time)"
+                 r"|\|| \u00b7 "),
+    ("we_our", r"^(?:we|our|us)\b"),
+    ("third_person", r"^(?:the \w+(?: \w+)?|officers|servers|teachers|they)\s+(?:will\s+)?\w+s?\b"),
+)
+_CUE_RES = tuple((name, re.compile(p, re.IGNORECASE)) for name, p in _CUES)
+_CONTEXTS = ("NONE",) + LABELS
+CONTEXT_FEATURES = (tuple(f"under_{c.lower()}" for c in _CONTEXTS)
+                    + ("is_header", "bullet", "position", "first", "last_tenth", "log_chars", "words",
+                       "since_header", "verb_first", "verb_after_will", "ends_colon", "ends_stop", "has_digit")
+                    + tuple(f"cue_{n}" for n, _ in _CUES))
+
+
+def _as_units(units: Sequence[Union[str, Unit]]) -> List[Unit]:
+    out = []
+    for i, u in enumerate(units):
+        if isinstance(u, Unit):
+            out.append(u)
+        elif isinstance(u, str):
+            out.append(Unit(u, bullet=False, header=is_header(u, False), line=i))
+        else:
+            raise TypeError(f"units[{i}] is {type(u).__name__}, expected str or Unit")
+    return out
+
+
+def _contexts(units: Sequence[Unit]) -> List[str]:
+    """For each unit, the category of the nearest header above it (``"NONE"`` before the first one)."""
+    out, current = [], "NONE"
+    for u in units:
+        out.append(current)
+        if u.header:
+            current = header_category(u.text) or "OTHER"
+    return out
+
+
+def _is_verb(word: str, verbs: frozenset) -> bool:
+    if word in verbs:
+        return True
+    # Third person ("Performs", "Supervises") and gerunds ("Assisting") of a task verb.
+    return ((word.endswith("s") and word[:-1] in verbs) or (word.endswith("es") and word[:-2] in verbs)
+            or (word.endswith("ing") and (word[:-3] in verbs or word[:-3] + "e" in verbs)))
+
+
+def _row_index(rows, n: int) -> np.ndarray:
+    """``rows`` (a boolean mask over the ``n`` units, or unit indices) as checked int64 unit indices."""
+    arr = np.asarray(rows)
+    if arr.dtype == bool:
+        if arr.shape != (n,):
+            raise ValueError(f"rows as a mask must have one entry per unit ({n}), got shape {arr.shape}")
+        return np.flatnonzero(arr)
+    if arr.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    if arr.ndim != 1 or arr.dtype.kind not in "iu":
+        raise TypeError(f"rows must be a boolean mask or a 1-d list of unit indices, got {arr.dtype} {arr.shape}")
+    if arr.min() < 0 or arr.max() >= n:
+        raise ValueError(f"rows must index the {n} units (0 to {n - 1}), got {int(arr.min())} to {int(arr.max())}")
+    return arr.astype(np.int64)
+
+
+def context_features(units: Sequence[Union[str, Unit]], verbs: Iterable[str] = (),
+                     rows: Union[Sequence[int], np.ndarray, None] = None) -> np.ndarray:
+    """Cheap per-unit features of one posting's units, in order: float32 ``(n, len(CONTEXT_FEATURES))``.
+
+    The header each unit sits under, header/bullet flags, position, length,
+    whether it opens with a task verb (``verbs``: lower-case base forms), and
+    keyword cues. Needs the whole posting, in order: context is positional.
+    ``rows`` (a boolean mask or unit indices) gives only those units' rows,
+    equal to ``context_features(units, verbs)[rows]``: the text features of
+    the other units are not computed.
+
+    >>> f = context_features(["Duties:", "Drive routes"], verbs={"drive"})
+    >>> row = dict(zip(CONTEXT_FEATURES, f[1].tolist()))
+    >>> row["under_duty"], row["verb_first"]
+    (1.0, 1.0)
+    >>> bool((context_features(["Duties:", "Drive routes"], {"drive"}, rows=[1]) == f[1:]).all())
+    True
+    """
+    units = _as_units(units)
+    verbs = verbs if isinstance(verbs, frozenset) else frozenset(verbs)
+    n = len(units)
+    pick = range(n) if rows is None else _row_index(rows, n).tolist()
+    out = np.zeros((len(pick), len(CONTEXT_FEATURES)), dtype=np.float32)
+    ctx_index = {c: i for i, c in enumerate(_CONTEXTS)}
+    base = len(_CONTEXTS)
+    # 1. positional: the header above and the units since it need every unit before the picked ones.
+    contexts = _contexts(units)
+    since, count = [], 0
+    for u in units:
+        count = 0 if u.header else count + 1
+        since.append(count)
+    # 2. text features (word split, verb checks, keyword regexes) only for the picked units.
+    for r, i in enumerate(pick):
+        u = units[i]
+        text = u.text.strip()
+        words = _WORD_RE.findall(text.lower())
+        will = _YOU_WILL_RE.match(text)
+        row = out[r]
+        row[ctx_index[contexts[i]]] = 1.0
+        row[base:base + 13] = (
+            u.header, u.bullet, i / max(n - 1, 1), i == 0, i >= 0.9 * n, np.log1p(len(text)) / 5.0,
+            min(len(words), 60) / 30.0, min(since[i], 20) / 10.0,
+            bool(words) and _is_verb(words[0], verbs), bool(will) and _is_verb(will.group(1).lower(), verbs),
+            text.endswith(":"), text[-1:] in ".!?", any(c.isdigit() for c in text),
+        )
+        row[base + 13:] = [bool(rx.search(text)) for _, rx in _CUE_RES]
+    return out
+
+
+def _hash_tokens(unit: Unit, context: str, position: float) -> List[int]:
+    """Stable 32-bit hashes of a unit's word unigrams, bigrams and context tokens (crc32, not ``hash()``)."""
+    words = _WORD_RE.findall(unit.text.lower())
+    tokens = words + [f"{a} {b}" for a, b in zip(words, words[1:])]
+    tokens += [f"__ctx_{context}", f"__pos_{min(int(position * 5), 4)}", f"__first_{words[0]}" if words else "__empty"]
+    if unit.header:
+        tokens.append("__header")
+    if unit.bullet:
+        tokens.append("__bullet")
+    return [zlib.crc32(t.encode("utf-8")) for t in dict.fromkeys(tokens)]
+
+
+def hashed_features(units: Sequence[Union[str, Unit]], n_features: int = 1 << 18) -> tuple:
+    """Hashed bag of word uni/bigrams plus header-context tokens for one posting, in CSR form.
+
+    Returns ``(indices, offsets)``: unit ``i`` has the feature columns
+    ``indices[offsets[i]:offsets[i + 1]]``, each present once (binary features).
+    ``n_features`` must be a power of two.
+
+    >>> idx, off = hashed_features(["Duties:", "Drive routes"])
+    >>> off.tolist()[:1], bool((idx < 1 << 18).all())
+    ([0], True)
+    """
+    if n_features <= 0 or n_features & (n_features - 1):
+        raise ValueError(f"n_features must be a power of two, got {n_features}")
+    units = _as_units(units)
+    n = len(units)
+    rows = [_hash_tokens(u, c, i / max(n - 1, 1)) for i, (u, c) in enumerate(zip(units, _contexts(units)))]
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum([len(r) for r in rows])
+    indices = np.fromiter((h & (n_features - 1) for r in rows for h in r), dtype=np.int64, count=int(offsets[-1]))
+    return indices, offsets
+
+
+# --------------------------------------------------------------------------- 2. the classifier
+
+MODEL_FILE = "unit_classifier.npz"
+MANIFEST_FILE = "manifest.json"
+
+
+@dataclass
+class UnitPredictions:
+    """Labels of one posting's units.
+
+    ``labels[i]`` is one of :data:`LABELS`; ``probabilities[i]`` the class
+    probabilities in that order (from the cheap stage for units it dropped);
+    ``encoded[i]`` says whether unit ``i`` passed the first stage and was
+    embedded; ``embeddings`` holds those units' embeddings, in unit order
+    (``embeddings[k]`` belongs to ``np.flatnonzero(encoded)[k]``).
+    """
+
+    units: List[Unit]
+    labels: List[str]
+    probabilities: np.ndarray
+    encoded: np.ndarray
+    embeddings: np.ndarray
+
+    @property
+    def duties(self) -> List[str]:
+        """The texts of the units labelled ``DUTY``, in posting order."""
+        return [u.text for u, lab in zip(self.units, self.labels) if lab == "DUTY"]
+
+    @property
+    def duty_embeddings(self) -> np.ndarray:
+        """Embeddings of the duties, row-aligned with :attr:`duties` (duties are always encoded)."""
+        rows = np.cumsum(self.encoded) - 1
+        pick = [rows[i] for i, lab in enumerate(self.labels) if lab == "DUTY"]
+        return self.embeddings[pick] if pick else self.embeddings[:0]
+
+
+
+
+class UnitClassifier:
+    """Label the units of a posting as DUTY, REQUIREMENT, COMPANY, BENEFIT, LEGAL or OTHER.
+
+    Two stages, both plain numpy at run time: a linear model over hashed word
+    n-grams and header context drops units that are clearly not duties (their
+    P(DUTY) below ``threshold``) before anything is encoded; the rest are
+    embedded with ``encoder`` and labelled by a multinomial logistic regression
+    over the embedding and :func:`context_features`.
+
+    Load the shipped model with :meth:`load`; it belongs to one encoder (the
+    default all-MiniLM-L6-v2) and refuses another.
+
+    Example:
+        >>> from exposure import Encoder
+        >>> clf = UnitClassifier.load(encoder=Encoder(device="cpu"))          # doctest: +SKIP
+        >>> clf.predict(split_units("Duties:\\n- Load trucks\\nWe offer dental.")).labels  # doctest: +SKIP
+        ['OTHER', 'DUTY', 'BENEFIT']
+    """
+
+    def __init__(self, weights: dict, manifest: dict, encoder: Optional["Encoder"] = None) -> None:
+        self.manifest = manifest
+        self.labels = tuple(manifest["labels"])
+        self.encoder_name = manifest["encoder"]["name"]
+        self.dim = int(manifest["encoder"]["dim"])
+        self.threshold = float(manifest["prefilter"]["threshold"])
+        self.n_features = int(manifest["prefilter"]["n_features"])
+        self.verbs = frozenset(str(v) for v in weights["verbs"].tolist())
+        self.coef = np.asarray(weights["coef"], dtype=np.float32)
+        self.intercept = np.asarray(weights["intercept"], dtype=np.float32)
+        self.mean = np.asarray(weights["context_mean"], dtype=np.float32)
+        self.scale = np.asarray(weights["context_scale"], dtype=np.float32)
+        self.pre_index = np.asarray(weights["prefilter_index"], dtype=np.int64)
+        self.pre_coef = np.asarray(weights["prefilter_coef"], dtype=np.float32)
+        self.pre_intercept = np.asarray(weights["prefilter_intercept"], dtype=np.float32)
+        expected = self.dim + len(CONTEXT_FEATURES)
+        if self.coef.shape != (len(self.labels), expected):
+            raise ValueError(f"unit classifier weights have shape {self.coef.shape}, expected "
+                             f"({len(self.labels)}, {expected}): the model files do not match this version of "
+                             "exposure.units; retrain with benchmarks/train_unit_classifier.py")
+        self.encoder = None
+        if encoder is not None:
+            self._check_encoder(encoder)
+            self.encoder = encoder
+
+    @classmethod
+    def load(cls, path: Union[str, Path, None] = None, encoder: Optional["Encoder"] = None) -> "UnitClassifier":
+        """Load a unit classifier folder (``None``: the shipped ``models/units``).
+
+        ``encoder`` must be the encoder the model was trained on (same name
+        and width), else ``ValueError`` names the right one.
+        """
+        root = shipped("units") if path is None else Path(path)
+        manifest_path, weights_path = root / MANIFEST_FILE, root / MODEL_FILE
+        if not manifest_path.is_file() or not weights_path.is_file():
+            raise ValueError(f"no unit classifier in {str(root)!r}: expected {MANIFEST_FILE} and {MODEL_FILE}; "
+                             "train one with benchmarks/train_unit_classifier.py")
+        with open(manifest_path, encoding="utf-8") as f:
+            manifest = json.load(f)
+        with np.load(weights_path, allow_pickle=False) as npz:
+            weights = {k: npz[k] for k in npz.files}
+        return cls(weights, manifest, encoder)
+
+    def _check_encoder(self, encoder: "Encoder") -> None:
+        name, dim = getattr(encoder, "name", None), getattr(encoder, "dim", None)
+        if name != self.encoder_name or dim != self.dim:
+            raise ValueError(f"this unit classifier was trained on embeddings from {self.encoder_name!r} "
+                             f"({self.dim} dims), but the encoder is {name!r} ({dim} dims); load it with "
+                             f"Encoder({'default' if self.encoder_name == 'all-MiniLM-L6-v2' else self.encoder_name!r})"
+                             " or retrain it with benchmarks/train_unit_classifier.py --encoder MODEL")
+
+    def __repr__(self) -> str:
+        return (f"UnitClassifier(version={self.manifest.get('version')!r}, encoder={self.encoder_name!r}, "
+                f"threshold={self.threshold})")
+
+    # ----------------------------------------------------------------- stage 1
+    def prefilter_probabilities(self, units: Sequence[Union[str, Unit]]) -> np.ndarray:
+        """Class probabilities of the cheap stage (hashed n-grams + header context), ``(n, 6)`` float32."""
+        units = _as_units(units)
+        if not units:
+            return np.zeros((0, len(self.labels)), dtype=np.float32)
+        idx, off = hashed_features(units, self.n_features)
+        # Sparse weights: look each hashed column up in the sorted list of columns the model knows.
+        pos = np.minimum(np.searchsorted(self.pre_index, idx), len(self.pre_index) - 1)
+        found = self.pre_index[pos] == idx
+        rows = np.repeat(np.arange(len(units)), np.diff(off))[found]
+        contrib = self.pre_coef[pos[found]]
+        logits = np.stack([np.bincount(rows, weights=contrib[:, j], minlength=len(units))
+                           for j in range(contrib.shape[1])], axis=1)
+        return softmax(logits + self.pre_intercept).astype(np.float32)
+
+    def keep(self, units: Sequence[Union[str, Unit]]) -> np.ndarray:
+        """Boolean mask of the units that go on to the encoder (P(DUTY) at least ``threshold``)."""
+        return self.prefilter_probabilities(units)[:, self.labels.index("DUTY")] >= self.threshold
+
+    # ----------------------------------------------------------------- stage 2
+    def predict(self, units: Sequence[Union[str, Unit]], embeddings: Optional[np.ndarray] = None,
+                prefilter: Optional[bool] = None) -> UnitPredictions:
+        """Label the units of one posting, given in posting order (context features are positional).
+
+        ``embeddings``: the units' rows from the model's encoder, ``(n, dim)``;
+        without them the units the first stage keeps are encoded with the
+        classifier's encoder. ``prefilter`` (default: only when no embeddings
+        are given) skips the second stage for units the first stage drops.
+        """
+        return self.predict_many([units], None if embeddings is None else [embeddings], prefilter)[0]
+
+    def predict_many(self, postings: Sequence[Sequence[Union[str, Unit]]],
+                     embeddings: Optional[Sequence[np.ndarray]] = None,
+                     prefilter: Optional[bool] = None) -> List[UnitPredictions]:
+        """:meth:`predict` for many postings, with one encoder call for all the units that need it."""
+        unit_lists = [_as_units(p) for p in postings]
+        if prefilter is None:
+            prefilter = embeddings is None
+        duty = self.labels.index("DUTY")
+        cheap = [self.prefilter_probabilities(u) for u in unit_lists]
+        masks = [(c[:, duty] >= self.threshold) if prefilter else np.ones(len(u), dtype=bool)
+                 for c, u in zip(cheap, unit_lists)]
+        if embeddings is None:
+            if self.encoder is None:
+                raise ValueError("no embeddings given and no encoder: load the classifier with "
+                                 "UnitClassifier.load(encoder=Encoder()) or pass embeddings")
+            texts = [u.text for units, m in zip(unit_lists, masks) for u, k in zip(units, m) if k]
+            flat = self.encoder.encode(texts) if texts else np.zeros((0, self.dim), dtype=np.float32)
+            bounds = np.cumsum([0] + [int(m.sum()) for m in masks])
+            embs = [flat[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+        else:
+            if len(embeddings) != len(unit_lists):
+                raise ValueError(f"got embeddings for {len(embeddings)} postings, but {len(unit_lists)} postings")
+            embs = []
+            for i, (e, units, m) in enumerate(zip(embeddings, unit_lists, masks)):
+                e = np.asarray(e, dtype=np.float32)
+                if e.ndim != 2 or e.shape != (len(units), self.dim):
+                    raise ValueError(f"embeddings of posting {i} must be ({len(units)}, {self.dim}) "
+                                     f"(one {self.encoder_name} row per unit), got {e.shape}")
+                embs.append(e[m])
+        out = []
+        for units, c, m, e in zip(unit_lists, cheap, masks, embs):
+            probs = c.copy()
+            if m.any():
+                ctx = (context_features(units, self.verbs, rows=m) - self.mean) / self.scale
+                x = np.hstack([e, ctx]).astype(np.float32)
+                probs[m] = softmax(x @ self.coef.T + self.intercept)
+            # A dropped unit takes its likeliest label other than DUTY: the first stage said it is none.
+            masked = probs.copy()
+            masked[~m, duty] = -1.0
+            labels = [self.labels[j] for j in masked.argmax(axis=1)]
+            out.append(UnitPredictions(units, labels, probs, m, e))
+        return out
+
+
+def read_postings(texts: Sequence[str], classifier: UnitClassifier) -> List[UnitPredictions]:
+    """Segment and label many postings, encoding only the units that pass the first stage, in one call.
+
+    >>> clf = UnitClassifier.load(encoder=Encoder(device="cpu"))            # doctest: +SKIP
+    >>> [p.duties for p in read_postings(["Duties:\\n- Load trucks\\nEOE."], clf)]  # doctest: +SKIP
+    [['Load trucks']]
+    """
+    for i, t in enumerate(texts):
+        if not isinstance(t, str):
+            raise TypeError(f"texts[{i}] is {type(t).__name__}, expected str")
+    return classifier.predict_many([segment(t) for t in texts])
+
+
+def find_duties(text: str, encoder: "Encoder", classifier: Optional[UnitClassifier] = None) -> List[str]:
+    """The duty units of one posting, in order.
+
+    ``classifier`` defaults to the shipped one (loaded for ``encoder``); load it
+    once and pass it when calling this in a loop, or use :func:`read_postings`.
+
+    >>> find_duties("What you'll do:\\n- Load trucks\\n- Count stock\\nWe are an EOE.", Encoder(device="cpu"))  # doctest: +SKIP
+    ['Load trucks', 'Count stock']
+    """
+    clf = classifier if classifier is not None else UnitClassifier.load(encoder=encoder)
+    if clf.encoder is None:
+        clf._check_encoder(encoder)
+        clf.encoder = encoder
+    return read_postings([text], clf)[0].duties

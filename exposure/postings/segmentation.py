@@ -1,0 +1,334 @@
+"""Job posting text -> units: clean lines, bullet lines and sentences, headers on their own.
+
+A posting is a title plus a few thousand characters of text, of which only
+about a quarter describes the work: the rest is requirements, the employer's
+blurb, benefits, legal text, headers and application instructions. The first
+step towards its duties is cutting it up: :func:`normalize` turns HTML or plain
+text into clean lines (tags, entities, unicode, bullets, whitespace) and
+:func:`segment` / :func:`split_units` cut the lines into units, one per bullet
+line or sentence, headers on their own. :func:`looks_english` is the cheap
+language check made before a posting is cut. Which units are duties is
+:mod:`exposure.postings.classifier`.
+
+Pure Python and the standard library: no model, no numpy.
+
+>>> split_units("<p>About us: we build bridges.</p><h3>Responsibilities</h3>"
+...             "<ul><li>Inspect welds</li><li>Write daily reports.</li></ul>")
+['About us: we build bridges.', 'Responsibilities', 'Inspect welds', 'Write daily reports.']
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from typing import List, Optional
+
+__all__ = ["Unit", "normalize", "segment", "split_units", "header_category", "is_header", "looks_english",
+           "BULLET"]
+
+# --------------------------------------------------------------------------- 1. normalise
+
+# Tags after which text continues on a new line; <li> also opens a bullet.
+_BLOCK_TAGS = frozenset("p div br li ul ol h1 h2 h3 h4 h5 h6 tr td th table section article header footer "
+                        "blockquote dt dd hr pre title main aside nav form fieldset".split())
+_SKIP_TAGS = frozenset(("script", "style", "head", "noscript", "template"))
+_TAG_RE = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*)?/?>")
+BULLET = "\u2022 "
+# Leading list markers: symbols, "1." / "1)" / "(1)", "a)" / "(a)". A bare "a." is left alone
+# because it also starts ordinary lines ("A. Smith"); "a." lists are rare in postings.
+_BULLET_RE = re.compile(r"^(?:[\u2022\u00b7\u25aa\u25ab\u25cf\u25cb\u25e6\u25a0\u25a1\u2023\u2043\u2219\u27a2"
+                        r"\u25ba\u25b8\u2192\u2713\u2714\u2611\u2605\u2606\uf0b7\uf0a7*+\-\u2013\u2014>]+"
+                        r"|\(?\d{1,2}[.)](?!\d)|\(?[a-zA-Z]\)|\([ivxIVX]{1,4}\))\s*")
+# Bullets run together on one line ("Lift boxes • Drive forklifts • Count stock").
+_INLINE_BULLET_RE = re.compile(r"\s+[\u2022\u25aa\u25cf\u25e6\u25a0\u27a2\u25ba\uf0b7]\s+")
+_ZERO_WIDTH_RE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+_SPACE_RE = re.compile(r"[ \t\f\v]+")
+
+
+class _TextExtractor(HTMLParser):
+    """HTML -> text with a line break at every block tag and a bullet at every <li>."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: List[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in _SKIP_TAGS:
+            self._skip += 1
+        elif tag == "li":
+            self.parts.append("\n" + BULLET)
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_startendtag(self, tag, attrs):
+        if tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag):
+        if tag in _SKIP_TAGS:
+            self._skip = max(0, self._skip - 1)
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_data(self, data):
+        if not self._skip:
+            # Inside HTML, source line breaks are layout, not structure.
+            self.parts.append(data.replace("\n", " "))
+
+
+def _strip_html(text: str) -> str:
+    parser = _TextExtractor()
+    parser.feed(text)
+    parser.close()
+    return "".join(parser.parts)
+
+
+def normalize(text: str) -> str:
+    """Clean posting text: one logical line per paragraph, bullet or header.
+
+    HTML tags are removed (``<br>``, ``<p>``, ``<li>``, headings and other block
+    tags become line breaks, ``<li>`` a bullet; scripts and styles are dropped),
+    entities are decoded, the text is NFKC-normalised, zero-width characters
+    go, every list marker (``•``, ``·``, ``▪``, ``-``, ``*``, ``1.``, ``a)``...)
+    becomes ``"• "``, markdown emphasis and ``#`` headings are unwrapped, runs of
+    spaces become one and blank lines are dropped.
+
+    >>> normalize("<ul><li>Stock&nbsp;shelves</li><li>Greet  guests</li></ul>")
+    '• Stock shelves\\n• Greet guests'
+    >>> normalize("**Duties**\\n1) Drive routes\\n- Load trucks")
+    'Duties\\n• Drive routes\\n• Load trucks'
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"text must be str, got {type(text).__name__}")
+    if _TAG_RE.search(text):
+        text = _strip_html(text)
+    elif "&" in text:
+        import html
+
+        text = html.unescape(text)
+    text = unicodedata.normalize("NFKC", text)
+    text = _ZERO_WIDTH_RE.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\u2028", "\n").replace("\u2029", "\n").replace("\u0085", "\n")
+    lines = []
+    for raw in text.split("\n"):
+        for piece in _INLINE_BULLET_RE.split(raw) if "\u2022" in raw or "\u25aa" in raw or "\u25cf" in raw else (raw,):
+            line = _SPACE_RE.sub(" ", piece).strip()
+            line = re.sub(r"^#{1,6}\s+", "", line)
+            line = re.sub(r"(\*\*|__)(.+?)\1", r"\2", line)
+            if not line:
+                continue
+            m = _BULLET_RE.match(line)
+            # A marker alone ("-", "•") or glued to a word ("-Lift") still counts; "+1 555" and
+            # "--" rulers do not.
+            if m and m.end() < len(line) and not line[: m.end()].strip().startswith("--"):
+                marker = line[: m.end()].strip()
+                rest = line[m.end():].strip()
+                if marker in ("+", ">") and not line[m.end() - 1].isspace():
+                    lines.append(line)
+                    continue
+                line = BULLET + rest if rest else ""
+            elif m and m.end() >= len(line):
+                continue  # a bare marker or a ruler ("----", "***")
+            if line:
+                lines.append(line)
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- 2. split
+
+# Words after which a full stop does not end a sentence.
+_ABBREVIATIONS = frozenset("""
+e.g i.e etc vs inc co corp ltd llc dr mr mrs ms jr sr st ave blvd rd no nos approx dept est min max
+a.m p.m u.s u.s.a jan feb mar apr jun jul aug sep sept oct nov dec mon tue wed thu fri sat sun
+ph.d m.d r.n b.s b.a m.s m.b.a hr fig pp ext tel incl assoc univ mt ft lbs oz yrs
+""".split())
+_SENTENCE_END_RE = re.compile(r"[.!?]+[\"'\u201d\u2019)\]]*\s+(?=[\"'\u201c\u2018(\[]?[A-Z0-9$])")
+_HAS_WORD_RE = re.compile(r"[^\W_]")
+_FIGURE_RE = re.compile(r"[\d$%\u20ac\u00a3]")
+
+# Section headers and the label their units usually carry. Order matters: first match wins.
+_HEADER_PATTERNS = (
+    ("LEGAL", r"equal (employment )?opportunit|\beeo\b|e-?verify|disclaimer|legal|accommodation|"
+              r"privacy|notice to|affirmative action|pay transparency|fraud"),
+    ("BENEFIT", r"benefit|perks|what we offer|we offer|compensation|\bpay\b|salary|wages?\b|total rewards|"
+                r"why you.ll love|why (join|work)|^why\b|what.s in it for you|rewards|schedule|shifts?\b|hours"),
+    ("REQUIREMENT", r"requirement|qualification|what you(.ll| will)? (bring|need)|what we need|you might be a fit|skills|who you are|^about you|"
+                    r"experience|education|preferred|nice to have|bonus points|must have|you have|"
+                    r"looking for|ideal candidate|physical (demands|requirements)|licens|certification|"
+                    r"competenc|knowledge|abilities|you might be|to be successful|what it takes|you.re a fit|"
+                    r"your background|minimum|basic qualifications|working conditions|work environment"),
+    ("DUTY", r"responsibilit|duties|what you.ll (do|be doing)|what you will (do|be doing)|essential functions|"
+             r"the role|the job|the position|about the (role|job|position|opportunity)|day[- ]to[- ]day|"
+             r"your impact|job functions|key tasks|position summary|job summary|role summary|summary|"
+             r"in this role|a typical day|your day|what.s the job|job description|overview|the work|"
+             r"how you.ll contribute|your role|role description|what you.ll own|key accountabilities|"
+             r"accountabilities|scope|the opportunity|purpose|nature of (the )?work|^definition"),
+    ("COMPANY", r"^about|who we are|our (story|mission|company|team|values|culture)|company|"
+                r"^why us|^the team|^our"),
+    ("OTHER", r"selection process|hiring process|how to apply|to apply|apply|application|next steps|interview|details|location|job type|"
+              r"contact|additional information|other information|position information|^notes?$|"
+              r"requisition|posting|status|department|reports to"),
+)
+_HEADER_RES = tuple((cat, re.compile(p, re.IGNORECASE)) for cat, p in _HEADER_PATTERNS)
+_HEADER_MAX_CHARS = 60
+_HEADER_MAX_WORDS = 8
+# "Responsibilities: Drive routes to customers..." -> a header unit plus the rest.
+# Field names whose value is the unit ("Schedule: Monday to Friday, 8 a.m. to 5 p.m.").
+_METADATA_HEADER_RE = re.compile(r"^(work |job |pay )?(schedule|shifts?|hours|pay|salary|wages?|rate|location|"
+                                 r"type|status|department|reports to|compensation|start date)\b", re.IGNORECASE)
+_INLINE_HEADER_RE = re.compile(r"^([A-Z][A-Za-z'\u2019/&() -]{2,40}):\s+(?=\S)")
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One unit of a posting: a bullet line, a sentence or a header.
+
+    ``bullet``: the unit was a list item. ``header``: it looks like a section
+    header ("Responsibilities:", "What you'll do", "ABOUT US"). ``line``: the
+    index of the normalised line it came from.
+    """
+
+    text: str
+    bullet: bool = False
+    header: bool = False
+    line: int = 0
+
+
+def header_category(text: str) -> Optional[str]:
+    """The label that units under this header usually carry, or ``None`` if ``text`` is no known header.
+
+    >>> header_category("What you'll do"), header_category("About Acme"), header_category("Drive a van.")
+    ('DUTY', 'COMPANY', None)
+    """
+    t = text.strip().rstrip(":").strip()
+    if not t or len(t) > _HEADER_MAX_CHARS:
+        return None
+    for cat, rx in _HEADER_RES:
+        if rx.search(t):
+            return cat
+    return None
+
+
+def is_header(text: str, bullet: bool = False) -> bool:
+    """Whether a unit is a section header ("Responsibilities:", "ABOUT US", "Benefits"), not content."""
+    t = text.strip()
+    if len(t) > _HEADER_MAX_CHARS or len(t.split()) > _HEADER_MAX_WORDS or not _HAS_WORD_RE.search(t):
+        return False
+    if t.endswith(":"):
+        return True
+    if t[-1] in ".!;," or bullet:
+        return False
+    letters = [c for c in t if c.isalpha()]
+    if len(letters) >= 4 and all(c.isupper() for c in letters):
+        return True  # "RESPONSIBILITIES", "ABOUT US"
+    # A known header phrase on a short line of its own; figures mean content ("Pay $20/hr").
+    return (len(t.split()) <= 6 and not _FIGURE_RE.search(t) and ":" not in t
+            and header_category(t) is not None)
+
+
+def _split_sentences(text: str) -> List[str]:
+    out, start = [], 0
+    for m in _SENTENCE_END_RE.finditer(text):
+        if m.group(0).startswith("."):
+            # The word before the stop: an abbreviation or an initial ("J. Smith") does not end a sentence.
+            word = text[start:m.start()].rsplit(None, 1)[-1] if text[start:m.start()].strip() else ""
+            word = word.lstrip("(\"'\u201c").lower()
+            if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
+                continue
+        piece = text[start:m.end()].strip()
+        if piece:
+            out.append(piece)
+        start = m.end()
+    tail = text[start:].strip()
+    if tail:
+        out.append(tail)
+    return out
+
+
+def _logical_lines(norm: str) -> List[str]:
+    """Re-join lines that a hard wrap cut mid-sentence (next line starts lower case, previous has no stop)."""
+    lines: List[str] = []
+    for line in norm.split("\n"):
+        if (lines and not line.startswith(BULLET) and line[:1].islower()
+                and lines[-1][-1:] not in ".!?:;"):
+            lines[-1] = f"{lines[-1]} {line}"
+        else:
+            lines.append(line)
+    return lines
+
+
+def segment(text: str) -> List[Unit]:
+    """Cut a posting into units: each bullet line, each sentence of a paragraph, each header.
+
+    Deterministic, regex-only. A bullet line stays one unit unless it holds
+    several full sentences; outside lists, a known header followed by a colon
+    and a sentence ("Duties: Drive delivery routes each day.") becomes a header
+    unit and the sentence; units with no letter or digit are dropped.
+
+    >>> [(u.text, u.bullet, u.header) for u in segment("What you'll do\\n- Drive routes\\nWe pay well. Apply now!")]
+    [("What you'll do", False, True), ('Drive routes', True, False), ('We pay well.', False, False), ('Apply now!', False, False)]
+    """
+    units: List[Unit] = []
+    for i, line in enumerate(_logical_lines(normalize(text))):
+        bullet = line.startswith(BULLET)
+        body = line[len(BULLET):] if bullet else line
+        m = _INLINE_HEADER_RE.match(body)
+        # Only when a sentence follows, outside lists: "Pay: $25/hr", "About us: we build." and
+        # "- Nice to have: Kafka" stay whole.
+        rest = body[m.end():] if m else ""
+        if (m and not bullet and header_category(m.group(1)) is not None and len(m.group(1).split()) <= 5
+                and not _METADATA_HEADER_RE.match(m.group(1))
+                and rest[:1].isupper() and len(rest.split()) >= 4):
+            units.append(Unit(f"{m.group(1)}:", bullet=False, header=True, line=i))
+            body = body[m.end():]
+        for sentence in _split_sentences(body):
+            if _HAS_WORD_RE.search(sentence):
+                units.append(Unit(sentence, bullet=bullet, header=is_header(sentence, bullet), line=i))
+    return units
+
+
+def split_units(text: str) -> List[str]:
+    """The unit texts of :func:`segment`: bullet lines and sentences, headers as units of their own.
+
+    >>> split_units("Responsibilities:\\n• Greet guests\\n• Keep the lobby clean\\nWe are an equal opportunity "
+    ...             "employer. Apply at jobs.example.com.")
+    ['Responsibilities:', 'Greet guests', 'Keep the lobby clean', 'We are an equal opportunity employer.', 'Apply at jobs.example.com.']
+    """
+    return [u.text for u in segment(text)]
+
+
+# --------------------------------------------------------------------------- 3. language
+
+# Frequent English function words that are rare as words in other languages written in Latin script.
+_ENGLISH_STOP_WORDS = frozenset("the and to of for with you your our we will is are be as or this that on at by "
+                                "from an have has all their who can it not".split())
+_LATIN_WORD_RE = re.compile(r"[^\W\d_]+")
+
+
+def looks_english(text: str, sample: int = 5000) -> bool:
+    """A cheap guess whether ``text`` is English, from its first ``sample`` characters (tags removed).
+
+    Non-English when fewer than 80% of the letters are ASCII (Cyrillic, Greek, CJK,
+    Arabic...), or when a text of at least 25 words has under 4% of them among
+    30 frequent English function words (``the``, ``and``, ``to``, ``of``, ``you``,
+    ``will``...): English postings run at 15-30%, bullet-heavy ones about 8%;
+    Spanish, French or German text is under 2%. Texts with fewer than 20 letters
+    pass: too short to tell.
+
+    >>> looks_english("You will load trucks and keep the dock clean."), looks_english("Sie planen und steuern "
+    ...     "die Produktion, pflegen die Stammdaten im ERP-System und arbeiten eng mit dem Einkauf und der Logistik "
+    ...     "zusammen. Sie optimieren Abläufe, erstellen Auswertungen und unterstützen die Teams vor Ort bei der "
+    ...     "Einführung neuer Prozesse.")
+    (True, False)
+    """
+    head = _TAG_RE.sub(" ", text[:sample])
+    letters = [c for c in head if c.isalpha()]
+    if len(letters) < 20:
+        return True
+    if sum(c < "\x80" for c in letters) < 0.8 * len(letters):
+        return False
+    words = _LATIN_WORD_RE.findall(head.lower())
+    return len(words) < 25 or sum(w in _ENGLISH_STOP_WORDS for w in words) >= 0.04 * len(words)

@@ -25,8 +25,7 @@ from exposure.io import WriteError, read_batches
 from exposure.postings import PostingScorer
 from exposure.postings import UnitClassifier
 
-from test_batch import _command, _postings, _repeated_postings, _write
-from test_posting_scores import occupation_table, small_assigner
+from helpers import cli_command, labelled_postings, occupation_table, repeated_postings, small_assigner, write_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "tasks.csv"
@@ -49,7 +48,7 @@ def cli_scorer(scorer, model, monkeypatch):
 # --------------------------------------------------------------------------- one writer
 
 def test_a_second_job_on_the_same_output_is_refused_while_the_first_holds_it(tmp_path):
-    _write(_postings(3), tmp_path / "in.parquet")
+    write_rows(labelled_postings(3), tmp_path / "in.parquet")
     out = tmp_path / "out.parquet"
     with BatchJob(tmp_path / "in.parquet", out) as first:
         first.check()
@@ -64,10 +63,10 @@ def test_a_second_job_on_the_same_output_is_refused_while_the_first_holds_it(tmp
 
 
 def test_two_processes_on_one_output_write_every_id_once(tmp_path):
-    rows = _repeated_postings(120, 4, seed=3)
-    _write(rows, tmp_path / "in.parquet")
+    rows = repeated_postings(120, 4, seed=3)
+    write_rows(rows, tmp_path / "in.parquet")
     out = tmp_path / "out.parquet"
-    cmd, env = _command(tmp_path / "in.parquet", out)
+    cmd, env = cli_command(tmp_path / "in.parquet", out)
     first = subprocess.Popen(cmd + ["--chunk-size", "20"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
     lock = out.with_name("out.parquet.lock")
@@ -90,20 +89,20 @@ def test_two_processes_on_one_output_write_every_id_once(tmp_path):
 # --------------------------------------------------------------------------- what --resume checks
 
 def test_resume_of_a_finished_output_checks_input_and_options(tmp_path, scorer):
-    _write(_postings(4), tmp_path / "in.jsonl")
+    write_rows(labelled_postings(4), tmp_path / "in.jsonl")
     out = tmp_path / "out.parquet"
     score_postings_file(tmp_path / "in.jsonl", out, scorer, chunk_size=2)
     # Same input and options: nothing to do.
     assert score_postings_file(tmp_path / "in.jsonl", out, scorer, resume=True)["rows_written"] == 4
     # Another input under the same name: refused, one line per difference, before any scoring.
-    _write(_postings(7), tmp_path / "in.jsonl")
+    write_rows(labelled_postings(7), tmp_path / "in.jsonl")
     with pytest.raises(ValueError) as info:
         score_postings_file(tmp_path / "in.jsonl", out, scorer, resume=True)
     message = str(info.value)
     assert "cannot resume" in message and "\n  input size:" in message and "{" not in message
     assert pq.read_table(out).num_rows == 4  # the finished output is kept
     # The options are compared before the model or the indexes load.
-    _write(_postings(4), tmp_path / "in.jsonl")
+    write_rows(labelled_postings(4), tmp_path / "in.jsonl")
     os.utime(tmp_path / "in.jsonl", ns=(0, json.loads((tmp_path / "out.summary.json").read_text())
                                            ["run"]["input"]["mtime_ns"]))
     with BatchJob(tmp_path / "in.jsonl", out, resume=True) as job:
@@ -114,10 +113,10 @@ def test_resume_of_a_finished_output_checks_input_and_options(tmp_path, scorer):
 
 
 def test_an_edit_past_the_first_64_kb_is_seen_by_its_modification_time(tmp_path, scorer):
-    rows = _postings(2)
+    rows = labelled_postings(2)
     rows[0]["description"] += "\n" + "x" * 70_000
     path = tmp_path / "in.jsonl"
-    _write(rows, path)
+    write_rows(rows, path)
     out = tmp_path / "out.parquet"
     score_postings_file(path, out, scorer, chunk_size=1)
     data = path.read_bytes()
@@ -128,7 +127,7 @@ def test_an_edit_past_the_first_64_kb_is_seen_by_its_modification_time(tmp_path,
 
 
 def test_a_crashed_run_resumes_only_with_its_own_options(tmp_path, scorer, monkeypatch):
-    _write(_postings(4), tmp_path / "in.parquet")
+    write_rows(labelled_postings(4), tmp_path / "in.parquet")
     out = tmp_path / "out.parquet"
     real = local_module.write_table_atomic
     calls = []
@@ -157,7 +156,7 @@ def _disk_full(*args, **kwargs):
 
 
 def test_disk_full_writing_a_part_keeps_the_committed_ones(tmp_path, scorer, monkeypatch):
-    _write(_postings(6), tmp_path / "in.parquet")
+    write_rows(labelled_postings(6), tmp_path / "in.parquet")
     out = tmp_path / "out.parquet"
     real = pq.write_table
     calls = []
@@ -181,7 +180,7 @@ def test_disk_full_writing_a_part_keeps_the_committed_ones(tmp_path, scorer, mon
 
 
 def test_disk_full_in_the_final_combine_is_one_line_and_leaves_no_tmp(tmp_path, cli_scorer, monkeypatch, capsys):
-    _write(_postings(4), tmp_path / "in.parquet")
+    write_rows(labelled_postings(4), tmp_path / "in.parquet")
     out = tmp_path / "out.parquet"
 
     class FullWriter(pq.ParquetWriter):
@@ -282,7 +281,7 @@ def test_an_empty_or_blank_jsonl_is_an_error_like_an_empty_csv(tmp_path, content
 
 
 def test_a_nan_id_is_a_missing_id(tmp_path, scorer):
-    rows = _postings(3)
+    rows = labelled_postings(3)
     table = pa.table({"id": pa.array([1.0, float("nan"), 3.0]), "title": [r["title"] for r in rows],
                       "description": [r["description"] for r in rows]})
     pq.write_table(table, tmp_path / "in.parquet")
@@ -295,7 +294,7 @@ def test_latin1_input_is_one_error_naming_the_line_for_csv_and_jsonl(tmp_path, s
     rows = [{"id": str(i), "title": t, "description": "Duties:\n- Serve guests\n- Count cash at closing"}
             for i, t in enumerate(["Barista", "Caf\u00e9 manager", "Cashier"])]
     for ext in (".csv", ".jsonl"):
-        _write(rows, tmp_path / f"utf8{ext}")
+        write_rows(rows, tmp_path / f"utf8{ext}")
         data = (tmp_path / f"utf8{ext}").read_text(encoding="utf-8").replace("\\u00e9", "\u00e9")  # JSON escapes
         (tmp_path / f"in{ext}").write_bytes(data.encode("latin-1"))
         line = 1 + data.splitlines().index(next(x for x in data.splitlines() if "Caf" in x))
@@ -308,18 +307,18 @@ def test_latin1_input_is_one_error_naming_the_line_for_csv_and_jsonl(tmp_path, s
 
 
 def test_the_output_keeps_the_id_column_name(tmp_path, scorer):
-    rows = [{"job_id": r["id"], "title": r["title"], "description": r["description"]} for r in _postings(3)]
+    rows = [{"job_id": r["id"], "title": r["title"], "description": r["description"]} for r in labelled_postings(3)]
     rows.append(dict(rows[0]))
-    _write(rows, tmp_path / "in.parquet")
+    write_rows(rows, tmp_path / "in.parquet")
     score_postings_file(tmp_path / "in.parquet", tmp_path / "out.parquet", scorer, id_column="job_id")
     assert pq.read_table(tmp_path / "out.parquet").column_names[:2] == ["job_id", "row"]
     assert pq.read_table(tmp_path / "out.rejected.parquet").column_names == ["job_id", "row", "status"]
 
 
 def test_gzip_compressed_inputs(tmp_path, scorer):
-    rows = _postings(3)
+    rows = labelled_postings(3)
     for ext in (".csv", ".jsonl"):
-        _write(rows, tmp_path / f"in{ext}")
+        write_rows(rows, tmp_path / f"in{ext}")
         (tmp_path / f"in{ext}.gz").write_bytes(gzip.compress((tmp_path / f"in{ext}").read_bytes()))
         summary = score_postings_file(tmp_path / f"in{ext}.gz", tmp_path / f"out{ext[1:]}.parquet", scorer)
         assert summary["rows_written"] == 3
@@ -375,7 +374,7 @@ def test_prepare_builds_the_indexes_once_and_says_where(tmp_path, cli_scorer, mo
 
     from exposure.occupations import assign, load_tasks
     from exposure.occupations import score as occupation_score
-    from test_posting_scores import CODES, NAMES
+    from helpers import CODES, NAMES
 
     # The shipped catalogue cut to six occupations, so that the indexes build in seconds.
     tasks = load_tasks("29.1")

@@ -30,7 +30,7 @@ Faults: Ray Data runs an actor pool with ``max_restarts=-1`` and ``max_task_retr
 unless told otherwise (``ActorPoolMapOperator``, since Ray 2.4): a worker that dies is
 replaced, loads the model again, and the batches it held are scored again. (Passing these
 options through ``map_batches(**ray_remote_args)`` is deprecated: Ray 2.60 warns that it
-goes in 2.64; so the defaults are used, and ``tests/test_distributed.py`` kills a worker
+goes in 2.64; so the defaults are used, and ``tests/jobs/test_ray.py`` kills a worker
 to check them.) A batch's
 rows enter the dataset only when its task succeeds and their place is fixed by the input,
 so a run in which a worker is killed writes the same rows as one in which none is. A batch

@@ -1,11 +1,8 @@
 """exposure.postings, posting level: duty scores aggregated per posting, evidence, fallback, statuses, the unit cache."""
 
 import json
-from pathlib import Path
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 import pytest
 
 from exposure.encoder import CachedEncoder, EmbeddingCache
@@ -13,15 +10,10 @@ from exposure.postings import (EXPOSED_THRESHOLD, STATUSES, PostingScorer, UnitC
                                posting_schema, read_postings, score_postings)
 from exposure.postings.scorer import _SCORERS
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / "tests" / "data" / "postings"
+from helpers import CODES, GERMAN, POSTINGS, occupation_table, small_assigner
 
-CODES = ["43-4051.00", "53-3032.00", "29-1141.00", "15-1252.00", "47-2111.00", "35-2014.00"]
-NAMES = ["Customer Service Representatives", "Heavy and Tractor-Trailer Truck Drivers", "Registered Nurses",
-         "Software Developers", "Electricians", "Cooks, Restaurant"]
-GERMAN = ("Sie planen und steuern die Produktion, pflegen die Stammdaten im ERP-System und arbeiten eng mit dem "
-          "Einkauf und der Logistik zusammen. Sie optimieren Abläufe, erstellen Auswertungen und unterstützen die "
-          "Teams vor Ort bei der Einführung neuer Prozesse.")
+DATA = POSTINGS
+
 BOILERPLATE = "We are an equal opportunity employer. Apply today on our careers page."
 
 
@@ -31,24 +23,8 @@ def _postings(n):
     return rows[:n]
 
 
-def small_assigner(encoder):
-    """An OccupationAssigner over six occupations (their O*NET 29.1 tasks), built in seconds."""
-    from exposure.occupations import OccupationAssigner
-    from exposure.occupations import load_tasks
-
-    tasks = load_tasks("29.1")
-    tasks = tasks.filter(pc.is_in(tasks["soc_code"], pa.array(CODES)))
-    titles = pa.table({"soc_code": CODES, "title": NAMES})
-    return OccupationAssigner(encoder, titles=titles, tasks=tasks.select(["soc_code", "task"]),
-                              occupations=titles, cache_dir=False)
 
 
-def occupation_table(technologies):
-    values = np.linspace(0.1, 0.6, len(CODES))
-    cols = {"soc_code": CODES, "exposure": values}
-    for k, t in enumerate(technologies):
-        cols[f"exposure_{t}"] = values / (k + 2)
-    return pa.table(cols)
 
 
 @pytest.fixture(scope="module")

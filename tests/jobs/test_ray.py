@@ -1,7 +1,6 @@
 """exposure.jobs.ray and `exposure score-postings --engine ray`: the local engine's rows from a Ray cluster,
 a worker killed mid-run, bad rows and duplicate ids across batches, the CLI's cluster options."""
 
-import importlib.util
 import json
 import os
 import signal
@@ -17,23 +16,14 @@ from exposure.cli import _posting_scorer, build_parser, main
 from exposure.jobs import score_postings_file
 from exposure.postings import PostingScorer
 
-from test_posting_scores import GERMAN, occupation_table, small_assigner
+from helpers import GERMAN, POSTINGS, ROOT, generated_postings, occupation_table, small_assigner
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / "tests" / "data" / "postings"
+DATA = POSTINGS
 N_ROWS, N_DISTINCT = 2000, 40
 # Ray 2.60 warns whenever a DataContext is made (`use_push_based_shuffle` is deprecated), even untouched.
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:ray.*")
 # The scorer that `score-postings --no-assign --device cpu` builds, in every engine.
 CLI_ARGS = ["--no-assign", "--device", "cpu", "-q"]
-
-
-def _generated_postings(n: int, seed: int) -> list:
-    """``n`` postings (id, title, description) from benchmarks/generate_postings.py, generated in this process."""
-    spec = importlib.util.spec_from_file_location("generate_postings", ROOT / "benchmarks" / "generate_postings.py")
-    gen = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(gen)
-    return pa.Table.from_batches(list(gen.generate(n, seed=seed)), schema=gen.SCHEMA).to_pylist()
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +32,8 @@ def ray_cluster(tmp_path_factory):
     read tasks (a pool on every CPU hangs, ray-project/ray#44687); the work runs on the machine's cores."""
     ray = pytest.importorskip("ray", reason="the ray engine needs Ray Data: pip install 'exposure[ray]'")
     pytest.importorskip("ray.data", reason="the ray engine needs Ray Data: pip install 'exposure[ray]'")
-    # Workers import exposure and this folder's helpers; their disk cache is not the local runs' one.
-    env = {"PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests")]),
+    # Workers import exposure, the tests' helpers and this module; their disk cache is not the local runs' one.
+    env = {"PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests"), str(Path(__file__).resolve().parent)]),
            "EXPOSURE_CACHE_DIR": str(tmp_path_factory.mktemp("ray_cache"))}
     ray.init(num_cpus=3, include_dashboard=False, log_to_driver=False, runtime_env={"env_vars": env})
     yield ray
@@ -54,7 +44,7 @@ def ray_cluster(tmp_path_factory):
 def postings(tmp_path_factory):
     """2,000 postings with distinct ids over 40 generated texts, so that a run takes seconds, not minutes."""
     folder = tmp_path_factory.mktemp("postings")
-    gen = _generated_postings(N_DISTINCT, seed=11)
+    gen = generated_postings(N_DISTINCT, seed=11)
     rows = [{"id": f"job-{i:05d}", "title": gen[i % N_DISTINCT]["title"],
              "description": gen[i % N_DISTINCT]["description"]} for i in range(N_ROWS)]
     pq.write_table(pa.Table.from_pylist(rows), folder / "in.parquet")

@@ -1,6 +1,4 @@
 import json
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,7 +14,9 @@ from exposure.stats import (
     tpr_at_fpr,
 )
 
-DATA = Path(os.environ.get("EXPOSURE_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+from helpers import SHARED_DATA
+
+DATA = SHARED_DATA
 
 
 def test_auc_known_answers():

@@ -1,9 +1,7 @@
 """exposure.occupations.compare and the `exposure compare` / `exposure occupations` commands."""
 
-import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -17,7 +15,9 @@ from exposure import stats as exposure_stats
 from exposure.occupations.compare import CODE_SYSTEMS, ComparisonResult, compare_index, read_index
 from exposure.occupations import LEVELS, RELEASES, exposure_measures, load_tasks, one_hot, to_soc2018
 
-DATA = Path(os.environ.get("EXPOSURE_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+from helpers import SHARED_DATA
+
+DATA = SHARED_DATA
 MICROSOFT = DATA / "indices" / "microsoft_ai_applicability_soc2018.csv"
 needs_data = pytest.mark.skipif(not (MICROSOFT.is_file() and (DATA / "task_labels_train.tsv").is_file()),
                                 reason=f"shared data not found at {DATA} (set EXPOSURE_DATA)")

@@ -1,17 +1,13 @@
 """exposure.jobs.local and `exposure score-postings`: formats, bad rows, duplicate ids, resume after kill -9."""
 
-import importlib.util
 import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 import pytest
 
@@ -21,38 +17,18 @@ from exposure.cli import main
 from exposure.postings import PostingScorer
 from exposure.postings import UnitClassifier
 
-from test_posting_scores import GERMAN, occupation_table, small_assigner
+from helpers import (GERMAN, POSTINGS, ROOT, cli_command, labelled_postings, occupation_table, repeated_postings,
+                     small_assigner, write_rows)
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / "tests" / "data" / "postings"
-
-
-def _generated_postings(n: int, seed: int) -> list:
-    """``n`` postings (id, title, description) from benchmarks/generate_postings.py, generated in this process."""
-    spec = importlib.util.spec_from_file_location("generate_postings", ROOT / "benchmarks" / "generate_postings.py")
-    gen = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(gen)
-    return pa.Table.from_batches(list(gen.generate(n, seed=seed)), schema=gen.SCHEMA).to_pylist()
+DATA = POSTINGS
 
 
-def _repeated_postings(n: int, distinct: int, seed: int) -> list:
-    """``n`` postings with ids ``job-0000``... sharing ``distinct`` generated texts, so that a run takes seconds."""
-    gen = _generated_postings(distinct, seed=seed)
-    return [{"id": f"job-{i:04d}", "title": gen[i % distinct]["title"],
-             "description": gen[i % distinct]["description"]} for i in range(n)]
 
 
-def _command(input: Path, output: Path, *options: str) -> tuple:
-    """``(argv, env)`` of an ``exposure score-postings`` process on the CPU, without occupations."""
-    argv = [sys.executable, "-m", "exposure", "score-postings", str(input), "-o", str(output), "--no-assign",
-            "--device", "cpu", "-q", *options]
-    return argv, dict(os.environ, PYTHONPATH=str(ROOT))
 
 
-def _postings(n):
-    with open(DATA / "postings.jsonl", encoding="utf-8") as f:
-        rows = [json.loads(line) for line in f if line.strip()]
-    return [{"id": r["id"], "title": r["title"], "description": r["text"]} for r in rows[:n]]
+
+
 
 
 @pytest.fixture(scope="module")
@@ -61,23 +37,13 @@ def scorer(model):
                          occupation_scores=occupation_table(model.technologies))
 
 
-def _write(rows, path):
-    table = pa.Table.from_pylist(rows)
-    if path.suffix == ".parquet":
-        pq.write_table(table, path)
-    elif path.suffix == ".csv":
-        pcsv.write_csv(table, path)
-    else:
-        with open(path, "w", encoding="utf-8") as f:
-            for r in rows:
-                f.write(json.dumps(r) + "\n")
 
 
 def test_parquet_csv_and_jsonl_inputs_give_the_same_rows(tmp_path, scorer):
-    rows = _postings(6)
+    rows = labelled_postings(6)
     out = {}
     for ext in (".parquet", ".csv", ".jsonl"):
-        _write(rows, tmp_path / f"in{ext}")
+        write_rows(rows, tmp_path / f"in{ext}")
         summary = score_postings_file(tmp_path / f"in{ext}", tmp_path / f"out{ext[1:]}.parquet", scorer, chunk_size=4)
         assert summary["rows"] == summary["rows_written"] == 6 and summary["status"]["ok"] == 6
         assert not (tmp_path / f"out{ext[1:]}.parquet.parts").exists()
@@ -94,7 +60,7 @@ def test_parquet_csv_and_jsonl_inputs_give_the_same_rows(tmp_path, scorer):
 
 
 def test_bad_rows_and_duplicate_ids_never_stop_the_batch(tmp_path, scorer):
-    good = _postings(3)
+    good = labelled_postings(3)
     lines = [json.dumps(r) for r in good]
     lines += [
         json.dumps({"id": good[0]["id"], "title": "again", "description": good[1]["description"]}),  # repeat
@@ -129,9 +95,9 @@ def test_bad_rows_and_duplicate_ids_never_stop_the_batch(tmp_path, scorer):
 
 
 def test_a_crash_during_the_final_combine_is_resumed(tmp_path, scorer, monkeypatch):
-    rows = _postings(5)
+    rows = labelled_postings(5)
     rows.append(dict(rows[0]))  # a duplicate id
-    _write(rows, tmp_path / "in.parquet")
+    write_rows(rows, tmp_path / "in.parquet")
     out = tmp_path / "out.parquet"
     real = os.replace
 
@@ -157,8 +123,8 @@ def test_a_crash_during_the_final_combine_is_resumed(tmp_path, scorer, monkeypat
 
 
 def test_cli_errors_name_what_is_wrong(tmp_path, capsys):
-    _write(_postings(2), tmp_path / "in.jsonl")
-    _write(_postings(2), tmp_path / "in.csv")
+    write_rows(labelled_postings(2), tmp_path / "in.jsonl")
+    write_rows(labelled_postings(2), tmp_path / "in.csv")
     for src in ("in.jsonl", "in.csv"):
         assert main(["score-postings", str(tmp_path / src), "-o", str(tmp_path / "o.parquet"),
                      "--text-column", "body", "--id-column", "key"]) == 2
@@ -185,10 +151,10 @@ def test_help_lists_every_option(capsys):
 
 def test_kill_9_then_resume_gives_one_row_per_id(tmp_path, model):
     # 300 generated postings: 6 distinct texts under 300 ids, so that a run takes seconds, not minutes.
-    rows = _repeated_postings(300, 6, seed=5)
-    _write(rows, tmp_path / "in.parquet")
+    rows = repeated_postings(300, 6, seed=5)
+    write_rows(rows, tmp_path / "in.parquet")
     out = tmp_path / "out.parquet"
-    cmd, env = _command(tmp_path / "in.parquet", out, "--chunk-size", "10")
+    cmd, env = cli_command(tmp_path / "in.parquet", out, "--chunk-size", "10")
     log = open(tmp_path / "killed.log", "wb")
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=log)
     first = out.with_name("out.parquet.parts") / "part-00000.parquet"

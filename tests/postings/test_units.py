@@ -4,7 +4,6 @@ the unit classifier."""
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -14,8 +13,9 @@ from exposure.postings import (CONTEXT_FEATURES, LABELS, Unit, UnitClassifier, c
                                hashed_features, header_category, normalize, read_postings, segment,
                                split_units)
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / "tests" / "data" / "postings"
+from helpers import POSTINGS, ROOT
+
+DATA = POSTINGS
 
 
 def _jsonl(path):

@@ -1,9 +1,7 @@
 """exposure.occupations: catalogue, aggregation, the paper's measures, roll-ups and crosswalks."""
 
-import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -15,8 +13,10 @@ from exposure.occupations import (LEVELS, RELEASES, SOC_MAJOR_GROUPS, aggregate,
                                   load_occupations, load_tasks, major_group, major_groups, normalize_codes,
                                   occupation_table, one_hot, score_occupations, to_level, to_soc2010, to_soc2018)
 
-DATA = Path(os.environ.get("EXPOSURE_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
-PACKAGE_DATA = Path(__file__).resolve().parents[1] / "exposure" / "data"
+from helpers import ROOT, SHARED_DATA
+
+DATA = SHARED_DATA
+PACKAGE_DATA = ROOT / "exposure" / "data"
 needs_data = pytest.mark.skipif(not (DATA / "task_labels_train.tsv").is_file(),
                                 reason=f"shared data not found at {DATA} (set EXPOSURE_DATA)")
 

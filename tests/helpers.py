@@ -1,0 +1,87 @@
+"""Helpers shared by test modules: small occupation data, generated and labelled postings, files, commands."""
+
+import importlib.util
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
+import pyarrow.parquet as pq
+
+#: The repository root.
+ROOT = Path(__file__).resolve().parents[1]
+#: The labelled synthetic postings.
+POSTINGS = ROOT / "tests" / "data" / "postings"
+#: The source data (O*NET, labels, BLS) beside the repository, or $EXPOSURE_DATA.
+SHARED_DATA = Path(os.environ.get("EXPOSURE_DATA", ROOT.parent / "shared" / "data"))
+
+CODES = ["43-4051.00", "53-3032.00", "29-1141.00", "15-1252.00", "47-2111.00", "35-2014.00"]
+NAMES = ["Customer Service Representatives", "Heavy and Tractor-Trailer Truck Drivers", "Registered Nurses",
+         "Software Developers", "Electricians", "Cooks, Restaurant"]
+GERMAN = ("Sie planen und steuern die Produktion, pflegen die Stammdaten im ERP-System und arbeiten eng mit dem "
+          "Einkauf und der Logistik zusammen. Sie optimieren Abläufe, erstellen Auswertungen und unterstützen die "
+          "Teams vor Ort bei der Einführung neuer Prozesse.")
+
+
+def small_assigner(encoder):
+    """An OccupationAssigner over six occupations (their O*NET 29.1 tasks), built in seconds."""
+    from exposure.occupations import OccupationAssigner
+    from exposure.occupations import load_tasks
+
+    tasks = load_tasks("29.1")
+    tasks = tasks.filter(pc.is_in(tasks["soc_code"], pa.array(CODES)))
+    titles = pa.table({"soc_code": CODES, "title": NAMES})
+    return OccupationAssigner(encoder, titles=titles, tasks=tasks.select(["soc_code", "task"]),
+                              occupations=titles, cache_dir=False)
+
+
+def occupation_table(technologies):
+    values = np.linspace(0.1, 0.6, len(CODES))
+    cols = {"soc_code": CODES, "exposure": values}
+    for k, t in enumerate(technologies):
+        cols[f"exposure_{t}"] = values / (k + 2)
+    return pa.table(cols)
+
+
+def generated_postings(n: int, seed: int) -> list:
+    """``n`` postings (id, title, description) from benchmarks/generate_postings.py, generated in this process."""
+    spec = importlib.util.spec_from_file_location("generate_postings", ROOT / "benchmarks" / "generate_postings.py")
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    return pa.Table.from_batches(list(gen.generate(n, seed=seed)), schema=gen.SCHEMA).to_pylist()
+
+
+def repeated_postings(n: int, distinct: int, seed: int) -> list:
+    """``n`` postings with ids ``job-0000``... sharing ``distinct`` generated texts, so that a run takes seconds."""
+    gen = generated_postings(distinct, seed=seed)
+    return [{"id": f"job-{i:04d}", "title": gen[i % distinct]["title"],
+             "description": gen[i % distinct]["description"]} for i in range(n)]
+
+
+def cli_command(input: Path, output: Path, *options: str) -> tuple:
+    """``(argv, env)`` of an ``exposure score-postings`` process on the CPU, without occupations."""
+    argv = [sys.executable, "-m", "exposure", "score-postings", str(input), "-o", str(output), "--no-assign",
+            "--device", "cpu", "-q", *options]
+    return argv, dict(os.environ, PYTHONPATH=str(ROOT))
+
+
+def labelled_postings(n):
+    with open(POSTINGS / "postings.jsonl", encoding="utf-8") as f:
+        rows = [json.loads(line) for line in f if line.strip()]
+    return [{"id": r["id"], "title": r["title"], "description": r["text"]} for r in rows[:n]]
+
+
+def write_rows(rows, path):
+    table = pa.Table.from_pylist(rows)
+    if path.suffix == ".parquet":
+        pq.write_table(table, path)
+    elif path.suffix == ".csv":
+        pcsv.write_csv(table, path)
+    else:
+        with open(path, "w", encoding="utf-8") as f:
+            for r in rows:
+                f.write(json.dumps(r) + "\n")

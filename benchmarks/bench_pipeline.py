@@ -13,8 +13,14 @@
 * ``test_pipeline_warm``: the same scorer over the same postings again: every unit
   and title is in the cache, so only splitting, the cheap stage, the classifier,
   the assigner's searches and the aggregation remain.
+* ``test_job_workers[W]``: the batch job (:func:`exposure.jobs.score_postings_file`) with a fresh scorer
+  (cold cache) and ``W`` text workers (0: everything in this process), postings/s and the
+  largest worker's peak memory.
 * ``test_cli_peak_memory``: ``exposure score-postings`` in a subprocess; its peak RSS
   (``resource.getrusage(RUSAGE_CHILDREN).ru_maxrss``) and wall time.
+
+The postings are ``generate_postings.py``'s realistic style (EXPOSURE_BENCH_STYLE=templated for the
+old one); the front end's cost per stage is ``bench_frontend.py``.
 
 The assigner's title and task embeddings are read from the disk cache
 (``EXPOSURE_CACHE_DIR``), built at first use when absent (minutes), outside the timings.
@@ -39,6 +45,7 @@ N = int(os.environ.get("EXPOSURE_BENCH_POSTINGS", "10000"))
 POSTINGS_FILE = os.environ.get("EXPOSURE_BENCH_POSTINGS_FILE") or None
 DEVICE = os.environ.get("EXPOSURE_BENCH_DEVICE", "cpu")
 DTYPE = os.environ.get("EXPOSURE_BENCH_DTYPE") or None
+STYLE = os.environ.get("EXPOSURE_BENCH_STYLE", "realistic")
 CHUNK = 1000
 _state = {}
 
@@ -53,7 +60,7 @@ def postings(tmp_path_factory):
                              "make one with benchmarks/generate_postings.py N -o postings.parquet")
         return path
     path = tmp_path_factory.mktemp("pipeline") / f"postings_{N}.parquet"
-    generator().write(N, str(path), seed=0)
+    generator().write(N, str(path), seed=0, style=STYLE)
     return path
 
 
@@ -61,8 +68,7 @@ def _rows(path):
     return pq.ParquetFile(path).metadata.num_rows
 
 
-@pytest.fixture(scope="module")
-def scorer():
+def _new_scorer():
     """The scorer that ``score-postings --device DEVICE [--dtype DTYPE]`` builds, so the two cannot drift apart."""
     from exposure.cli import _posting_scorer, build_parser
 
@@ -71,6 +77,11 @@ def scorer():
                                                    *options]))
     s.occupation_lookup()  # the fallback's occupation scores: once per model, outside the timings
     return s
+
+
+@pytest.fixture(scope="module")
+def scorer():
+    return _new_scorer()
 
 
 def _score_all(scorer, path):
@@ -105,6 +116,25 @@ def test_pipeline_warm(benchmark, scorer, postings):
     if "cold" not in _state:
         _score_all(scorer, postings)  # fill the cache when run alone
     _state["warm"] = _run(benchmark, scorer, postings, "warm cache")
+
+
+@pytest.mark.parametrize("workers", [0, 1, 2])
+def test_job_workers(benchmark, postings, tmp_path, workers):
+    from exposure.jobs import score_postings_file
+
+    scorer = _new_scorer()  # cold cache; the model and indexes load outside the timing
+
+    def run():
+        return score_postings_file(postings, tmp_path / "scores.parquet", scorer, chunk_size=CHUNK, workers=workers)
+
+    summary = benchmark.pedantic(run, rounds=1, iterations=1)
+    this = summary["this_run"]
+    info = {"postings": summary["rows"], "workers": workers, "seconds": this["seconds"],
+            "postings_per_s": this["postings_per_s"], "cache_hit_rate": this["cache"]["hit_rate"],
+            "peak_rss_mb_this_process": this["peak_rss_mb"], "worker_peak_rss_mb": this.get("worker_peak_rss_mb")}
+    benchmark.extra_info.update(info)
+    _state[f"workers{workers}"] = info
+    print(f"\njob, {workers} workers: {json.dumps(info)}")
 
 
 def test_cli_peak_memory(benchmark, postings, tmp_path):

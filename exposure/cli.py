@@ -157,6 +157,9 @@ def _add_score_postings(sub) -> None:
                    help="longer texts are cut to this length and scored (status 'truncated')")
     p.add_argument("--no-assign", action="store_true",
                    help="skip the O*NET-SOC occupation assignment (and so the fallback for postings without duties)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="processes that cut and filter the next postings while the model scores the current ones "
+                        "(0: all in one process; default: all cores but one); the rows are the same either way")
     _add_quiet(p)
     g = p.add_argument_group(
         "cluster", "--engine ray scores on a Ray cluster (pip install 'exposure[ray]'): Ray Data reads the input, a "
@@ -184,10 +187,16 @@ def _add_score_postings(sub) -> None:
 def _score_postings(args: argparse.Namespace) -> int:
     from .encoder import resolve_device
     from .jobs.local import BatchJob
+    from .jobs.workers import default_workers
 
     cluster = _cluster_options(args)
     if args.cache_size < 0 or args.max_chars < 1:
         raise ValueError(f"--cache-size must be >= 0 and --max-chars >= 1, got {args.cache_size}, {args.max_chars}")
+    if args.workers is not None and args.workers < 0:
+        raise ValueError(f"--workers must be >= 0, got {args.workers}")
+    if args.workers is not None and args.engine == "ray":
+        raise ValueError("--workers applies to --engine local; with --engine ray each Ray worker does its own text "
+                         "work (use --num-workers)")
     if args.engine == "ray":
         import functools
 
@@ -212,7 +221,8 @@ def _score_postings(args: argparse.Namespace) -> int:
                   encoding=args.encoding) as job:
         job.check({"assign": not args.no_assign, "max_chars": args.max_chars, "encoding": args.encoding})
         resolve_device(args.device)
-        job.run(_posting_scorer(args), show_progress=not args.quiet)
+        job.run(_posting_scorer(args), show_progress=not args.quiet,
+                workers=default_workers() if args.workers is None else args.workers)
     return 0
 
 

@@ -31,10 +31,10 @@ from typing import Any, Optional, Sequence, Union
 
 import numpy as np
 
-from ._assets import encoder_identity
+from ._assets import cache_dir, encoder_identity, write_atomic
 from .capabilities import CapabilitySet
 from .encoder import Encoder, as_texts
-from .heads import HeadMismatchError, Heads, available_heads, capability_features
+from .heads import HeadMismatchError, Heads, available_heads, capability_features, encoder_fingerprint
 from .kernels import reduce
 
 __all__ = ["ExposureModel", "TaskScores", "EVIDENCE_K"]
@@ -265,12 +265,41 @@ class ExposureModel:
         return hashlib.sha256(json.dumps(parts, sort_keys=True).encode("utf-8")).hexdigest()
 
     def _reference_embeddings(self) -> tuple[np.ndarray, np.ndarray]:
-        """Capability and counter-statement embeddings, computed once per model."""
+        """Capability and counter-statement embeddings, computed once per model and cached on disk."""
         if self._cap_emb is None:
-            self._cap_emb = self.encoder.encode(self.capabilities.statements)
-            self._counter_emb = self.encoder.encode(self.capabilities.counter_statements).reshape(
+            self._cap_emb = self._cached_embeddings(list(self.capabilities.statements))
+            self._counter_emb = self._cached_embeddings(list(self.capabilities.counter_statements)).reshape(
                 -1, self._cap_emb.shape[1])
         return self._cap_emb, self._counter_emb
+
+    def _cached_embeddings(self, texts: list) -> np.ndarray:
+        """``self.encoder.encode(texts)``, kept in the cache folder (:func:`exposure._assets.cache_dir`).
+
+        Encoding a capability set takes seconds on a CPU at every start; the file is keyed by the
+        encoder's identity (name, width, dtype), its embedding of a probe text (a model changed in place
+        gets a new file) and the texts. A file that cannot be read or written is recomputed, with a
+        warning for an unwritable folder.
+        """
+        digest = hashlib.sha256(json.dumps({"encoder": encoder_identity(self.encoder),
+                                            "probe": encoder_fingerprint(self.encoder)}, sort_keys=True).encode())
+        for t in texts:
+            digest.update(t.encode("utf-8") + b"\n")
+        path = cache_dir() / f"capability-embeddings-{digest.hexdigest()[:24]}.npy"
+        if path.is_file():
+            try:
+                emb = np.load(path, allow_pickle=False)
+                if emb.shape == (len(texts), self.encoder.dim) and emb.dtype == np.float32:
+                    return emb
+            except (OSError, ValueError):
+                pass  # damaged: encoded again below
+        emb = np.ascontiguousarray(self.encoder.encode(texts), dtype=np.float32)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(path, lambda f: np.save(f, emb, allow_pickle=False))
+        except OSError as exc:
+            logger.warning("could not cache the capability embeddings in %s (%s); they will be encoded again "
+                           "next time. Set EXPOSURE_CACHE_DIR to a writable folder.", path.parent, exc)
+        return emb
 
     def capability_features(self, embeddings: np.ndarray) -> np.ndarray:
         """The capability features a head reads (:func:`exposure.heads.capability_features`), float64 ``(n, f)``.

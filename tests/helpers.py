@@ -47,12 +47,15 @@ def occupation_table(technologies):
     return pa.table(cols)
 
 
-def generated_postings(n: int, seed: int) -> list:
-    """``n`` postings (id, title, description) from benchmarks/generate_postings.py, generated in this process."""
+def generated_postings(n: int, seed: int, style: str = "templated") -> list:
+    """``n`` postings (id, title, description) from benchmarks/generate_postings.py, generated in this process.
+
+    The templated style by default: every posting has duties, and its texts repeat, so that runs take seconds.
+    """
     spec = importlib.util.spec_from_file_location("generate_postings", ROOT / "benchmarks" / "generate_postings.py")
     gen = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(gen)
-    return pa.Table.from_batches(list(gen.generate(n, seed=seed)), schema=gen.SCHEMA).to_pylist()
+    return pa.Table.from_batches(list(gen.generate(n, seed=seed, style=style)), schema=gen.SCHEMA).to_pylist()
 
 
 def repeated_postings(n: int, distinct: int, seed: int) -> list:

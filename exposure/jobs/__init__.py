@@ -3,6 +3,8 @@
 - :mod:`exposure.jobs.rows`: reading input rows in chunks (Parquet, CSV/TSV, JSON Lines), ids and their statuses.
 - :mod:`exposure.jobs.output`: the run's lock, atomic writes, scored rows, OUTPUT, its rejected file and summary.
 - :mod:`exposure.jobs.local`: :class:`BatchJob`, the local engine that commits parts and resumes after a crash.
+- :mod:`exposure.jobs.workers`: :class:`TextWorkers`, processes that do the text work of the next chunks while
+  the model scores the current one.
 - :mod:`exposure.jobs.ray`: :func:`score_postings_ray`, the same output from a Ray cluster (Ray is imported
   only when a run starts).
 """
@@ -12,6 +14,7 @@ from typing import TYPE_CHECKING
 from .._exports import lazy_exports
 
 _EXPORTS = {"BatchJob": "local", "score_postings_file": "local", "output_schema": "output",
+            "TextWorkers": "workers", "default_workers": "workers",
             "OutputInUseError": "output", "REJECTED_STATUSES": "rows", "score_postings_ray": "ray",
             "require_ray": "ray"}
 
@@ -23,3 +26,4 @@ if TYPE_CHECKING:
     from .output import OutputInUseError, output_schema
     from .ray import require_ray, score_postings_ray
     from .rows import REJECTED_STATUSES
+    from .workers import TextWorkers, default_workers

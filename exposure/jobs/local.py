@@ -68,6 +68,7 @@ from .output import (RunLock, combine_parts, differences, output_schema, peak_rs
                      score_chunk, write_json_atomic, write_summary, write_table_atomic)
 from .rows import (REJECTED_STATUSES, IdSet, arrow_chunks, count_rows, hash_ids, head_digest, id_status,
                    jsonl_chunks)
+from .workers import TextWorkers
 
 __all__ = ["BatchJob", "score_postings_file", "PathLike"]
 
@@ -286,8 +287,12 @@ class BatchJob:
 
     # ----------------------------------------------------------------- run
     def run(self, scorer: PostingScorer, show_progress: bool = True,
-            log: Callable[[str], None] = logger.info) -> dict:
+            log: Callable[[str], None] = logger.info, workers: int = 0) -> dict:
         """Score every posting, commit parts, combine them; returns the run summary (also written as JSON).
+
+        ``workers`` processes do the text work of the next chunks while this process scores the
+        current one (:class:`~exposure.jobs.workers.TextWorkers`; 0: all in this process). Rows and
+        scores are the same either way.
 
         Holds the lock (taken by :meth:`check`, or here) until it returns or raises. An
         ``OSError`` while writing (disk full, read-only folder) is raised as a
@@ -298,7 +303,7 @@ class BatchJob:
         else:
             self._lock.acquire()
         try:
-            return self._run(scorer, show_progress, log)
+            return self._run(scorer, show_progress, log, workers)
         except OSError as exc:
             if isinstance(exc, WriteError):
                 raise
@@ -309,7 +314,7 @@ class BatchJob:
 
     _writing: Optional[Path] = None
 
-    def _run(self, scorer: PostingScorer, show_progress: bool, log: Callable[[str], None]) -> dict:
+    def _run(self, scorer: PostingScorer, show_progress: bool, log: Callable[[str], None], workers: int) -> dict:
         from tqdm.auto import tqdm
 
         if self.resume and self.output.is_file() and not self.parts.exists():
@@ -334,7 +339,9 @@ class BatchJob:
         scorer.cache.reset_stats()
         t0 = time.perf_counter()
         scored = units = kept = 0
-        try:
+
+        def to_score():
+            """The chunks not committed yet, each with the texts to score (rows of new, non-empty ids)."""
             for first, ids, titles, texts, flags in reader:
                 end = first + len(ids)
                 if end <= start_row:
@@ -344,27 +351,35 @@ class BatchJob:
                     ids, titles, texts, flags, first = ids[cut:], titles[cut:], texts[cut:], flags[cut:], start_row
                 status = id_status(ids, flags, seen)
                 take = [i for i, s in enumerate(status) if s is None]
-                result = score_chunk([titles[i] for i in take], [texts[i] for i in take], scorer)
-                table = rows_table(first, ids, titles, status, take, result, schema)
-                self._writing = self.parts / f"{_PART_PREFIX}{part:05d}.parquet"
-                write_table_atomic(table.replace_schema_metadata(
-                    {_META_KEY: json.dumps({"row_start": first, "row_end": end}).encode()}), self._writing)
-                part += 1
-                scored += len(take)
-                units += int(result.n_units.sum())
-                kept += result.kept_units
-                bar.update(len(ids))
-                bar.set_postfix(cache_hits=f"{scorer.cache.hit_rate:.0%}" if scorer.cache.hits + scorer.cache.misses
-                                else "-", refresh=False)
+                texts = [texts[i] for i in take]
+                yield (first, end, ids, titles, status, take, texts), texts
+
+        try:
+            with TextWorkers(scorer.classifier, workers, scorer.max_chars) as pool:
+                for (first, end, ids, titles, status, take, texts), prepared in pool.map(to_score()):
+                    result = score_chunk([titles[i] for i in take], texts, scorer, prepared)
+                    table = rows_table(first, ids, titles, status, take, result, schema)
+                    self._writing = self.parts / f"{_PART_PREFIX}{part:05d}.parquet"
+                    write_table_atomic(table.replace_schema_metadata(
+                        {_META_KEY: json.dumps({"row_start": first, "row_end": end}).encode()}), self._writing)
+                    part += 1
+                    scored += len(take)
+                    units += int(result.n_units.sum())
+                    kept += result.kept_units
+                    bar.update(len(ids))
+                    bar.set_postfix(cache_hits=f"{scorer.cache.hit_rate:.0%}"
+                                    if scorer.cache.hits + scorer.cache.misses else "-", refresh=False)
         finally:
             bar.close()
         elapsed = time.perf_counter() - t0
         self._writing = self.output
         counts = self.combine(schema, (pq.read_table(f).replace_schema_metadata(None)
                                         for f in sorted(self.parts.glob(f"{_PART_PREFIX}*.parquet"))))
-        this_run = {"resumed_from_row": start_row,
+        this_run = {"resumed_from_row": start_row, "workers": workers,
                     **run_stats(scored, elapsed, units, kept, scorer.cache.hits, scorer.cache.misses),
                     "peak_rss_mb": peak_rss_mb()}
+        if workers:
+            this_run["worker_peak_rss_mb"] = peak_rss_mb(children=True)
         this_run["cache"].update(entries=len(scorer.cache), max_entries=scorer.cache.max_entries)
         self._writing = self.summary_path
         summary = self.finish(counts, this_run, log, record)
@@ -372,7 +387,6 @@ class BatchJob:
         os.replace(self.parts, self.trash)
         shutil.rmtree(self.trash, ignore_errors=True)
         return summary
-
 
     def combine(self, schema: pa.Schema, tables: Iterable[pa.Table]) -> dict:
         """Scored rows in input order (``tables``, read one at a time) -> OUTPUT and the rejected rows' file.
@@ -395,8 +409,12 @@ class BatchJob:
 
 def score_postings_file(input: PathLike, output: PathLike, scorer: PostingScorer, *, id_column: str = "id",
                         title_column: str = "title", text_column: str = "description", chunk_size: int = 1000,
-                        resume: bool = False, show_progress: bool = False, encoding: str = "utf-8") -> dict:
+                        resume: bool = False, show_progress: bool = False, encoding: str = "utf-8",
+                        workers: int = 0) -> dict:
     """Score a postings file into ``output`` (Parquet) with :class:`BatchJob`; returns the run summary.
+
+    ``workers``: processes that do the text work ahead of the model
+    (:func:`~exposure.jobs.workers.default_workers` gives all cores but one; 0: none, all in this process).
 
     >>> scorer = PostingScorer(ExposureModel(device="cpu"))                          # doctest: +SKIP
     >>> score_postings_file("postings.parquet", "scores.parquet", scorer)["rows_written"]  # doctest: +SKIP
@@ -404,4 +422,4 @@ def score_postings_file(input: PathLike, output: PathLike, scorer: PostingScorer
     with BatchJob(input, output, id_column=id_column, title_column=title_column, text_column=text_column,
                   chunk_size=chunk_size, resume=resume, encoding=encoding) as job:
         job.check(job.options(scorer))
-        return job.run(scorer, show_progress=show_progress, log=lambda m: None)
+        return job.run(scorer, show_progress=show_progress, log=lambda m: None, workers=workers)

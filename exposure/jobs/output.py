@@ -26,6 +26,7 @@ import pyarrow.parquet as pq
 
 from .._assets import fsync_dir, write_atomic
 from ..io import WriteError, os_error_message
+from ..postings.frontend import PreparedPostings
 from ..postings.scorer import STATUSES, PostingScorer, PostingScores, posting_schema
 from .rows import REJECTED_STATUSES
 
@@ -148,9 +149,11 @@ def output_schema(technologies, id_name: str = "id") -> pa.Schema:
                      + list(posting_schema(technologies)))
 
 
-def peak_rss_mb() -> float:
-    """This process's peak resident memory so far, in MB."""
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+def peak_rss_mb(children: bool = False) -> float:
+    """This process's peak resident memory so far, in MB; with ``children``, that of its largest child
+    process that has ended (a job's text workers, once their pool is shut down)."""
+    who = resource.RUSAGE_CHILDREN if children else resource.RUSAGE_SELF
+    return round(resource.getrusage(who).ru_maxrss / 1024, 1)
 
 
 def run_stats(scored: int, seconds: float, units: int, kept: int, hits: int, misses: int) -> dict:
@@ -187,10 +190,12 @@ def concat(pieces: List[PostingScores], technologies) -> PostingScores:
         occupations=occ, basis=basis, kept_units=sum(p.kept_units for p in pieces))
 
 
-def score_chunk(titles: list, texts: list, scorer: PostingScorer) -> PostingScores:
-    """Score a chunk; if that fails, each posting alone, so one bad posting gets status ``error``."""
+def score_chunk(titles: list, texts: list, scorer: PostingScorer,
+                prepared: Optional[PreparedPostings] = None) -> PostingScores:
+    """Score a chunk (its text work already done when ``prepared`` is given); if that fails, each posting
+    alone, so one bad posting gets status ``error``."""
     try:
-        return scorer.score(titles, texts)
+        return scorer.score(titles, texts) if prepared is None else scorer.score_prepared(titles, prepared)
     except Exception:
         pieces = []
         for t, x in zip(titles, texts):

@@ -4,6 +4,8 @@
   sentences, headers); the cheap language check (standard library only).
 - :mod:`~exposure.postings.classifier`: which units are duties: a cheap hashed first stage, then a
   classifier over the units' embeddings (numpy; the encoder only for the second stage).
+- :mod:`~exposure.postings.frontend`: :func:`prepare`: the text work on postings (statuses, units, the first
+  stage, context features), no model: it can run in worker processes.
 - :mod:`~exposure.postings.scorer`: :class:`PostingScorer` and :func:`score_postings`: duties scored
   and aggregated per posting, occupations assigned, a status per posting.
 
@@ -22,8 +24,9 @@ _EXPORTS = {
     **dict.fromkeys(("LABELS", "CONTEXT_FEATURES", "context_features", "hashed_features", "UnitClassifier",
                      "UnitPredictions", "read_postings", "find_duties", "MODEL_FILE", "MANIFEST_FILE"),
                     "classifier"),
+    **dict.fromkeys(("prepare", "PreparedPostings", "MAX_CHARS"), "frontend"),
     **dict.fromkeys(("PostingScorer", "PostingScores", "score_postings", "posting_schema", "STATUSES",
-                     "EXPOSED_THRESHOLD", "MAX_CHARS"), "scorer"),
+                     "EXPOSED_THRESHOLD"), "scorer"),
 }
 # Names this module held before exposure 0.2; they live elsewhere.
 _MOVED = {"EmbeddingCache": "exposure.encoder", "CachedEncoder": "exposure.encoder",
@@ -35,7 +38,7 @@ __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, _MOVED)
 if TYPE_CHECKING:
     from .classifier import (CONTEXT_FEATURES, LABELS, MANIFEST_FILE, MODEL_FILE, UnitClassifier, UnitPredictions,
                              context_features, find_duties, hashed_features, read_postings)
-    from .scorer import EXPOSED_THRESHOLD, MAX_CHARS, STATUSES, PostingScorer, PostingScores, posting_schema, \
-        score_postings
+    from .frontend import MAX_CHARS, PreparedPostings, prepare
+    from .scorer import EXPOSED_THRESHOLD, STATUSES, PostingScorer, PostingScores, posting_schema, score_postings
     from .segmentation import BULLET, Unit, header_category, is_header, looks_english, normalize, segment, \
         split_units

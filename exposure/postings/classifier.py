@@ -23,18 +23,21 @@ True
 
 from __future__ import annotations
 
+import array
+import functools
 import json
 import re
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, List, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from .._assets import shipped
 from ..stats import softmax
-from .segmentation import Unit, header_category, is_header, segment
+from .segmentation import CACHE_SIZE, Unit, header_category, is_header, segment
+from .segmentation import clear_caches as clear_segmentation_caches
 
 if TYPE_CHECKING:  # the encoder pulls in torch; the cheap stage must not
     from ..encoder import Encoder
@@ -53,7 +56,7 @@ _YOU_WILL_RE = re.compile(r"^(?:(?:in this role|as an? [\w -]+|each day|daily|yo
 _CUES = (
     ("you_will", r"\byou(?:'ll|\u2019ll| will)\b(?! (?:report|be home|receive|get|enjoy|earn|join))"),
     ("responsible", r"\bresponsib|\bduties\b|\bperform(?:s|ing)?\b"),
-    ("money", r"\$\s?\d|\bper (?:hour|year|mile)\b|/h(?:ou)?r\b|\bsalary\b|\bwage|\bpay\b|\bbonus"),
+    ("money", r"\$\s?\d|/h(?:ou)?r\b|\b(?:per (?:hour|year|mile)\b|salary\b|wage|pay\b|bonus)"),
     ("benefit_words", r"\b(?:401\(?k|403\(?b|dental|vision|insurance|pto|paid time off|holidays?|vacation|"
                       r"discount|stipend|tuition|pension|parental leave|retirement|perks?)\b"),
     ("legal_words", r"\b(?:equal (?:employment )?opportunity|eeo|e-?verify|sponsor|background (?:check|investigation)|"
@@ -71,6 +74,16 @@ _CUES = (
     ("third_person", r"^(?:the \w+(?: \w+)?|officers|servers|teachers|they)\s+(?:will\s+)?\w+s?\b"),
 )
 _CUE_RES = tuple((name, re.compile(p, re.IGNORECASE)) for name, p in _CUES)
+# The same cues for ASCII text made lower case, matched case-sensitively: the same answers (no cue has an upper-case
+# letter of its own; tests/postings/test_units.py checks), twice as fast as IGNORECASE.
+_CUE_RES_LOWER = tuple(re.compile(p) for _, p in _CUES)
+# The cues that are one word list, r"\b(?:...)" and maybe a closing r"\b" (no "|" outside the group; the tests
+# check): they rarely fire on the units that get context features, so on ASCII text one regex, their union,
+# looks for all of them at once first, and where it finds nothing none of them fires.
+_WORD_LIST_CUES = ("benefit_words", "legal_words", "req_words", "apply_words")
+_WORD_LIST_CUES_RE = re.compile(r"\b(?:" + "|".join(dict(_CUES)[name][len(r"\b"):] for name in _WORD_LIST_CUES)
+                                + ")")
+_IN_WORD_LIST_UNION = tuple(name in _WORD_LIST_CUES for name, _ in _CUES)
 _CONTEXTS = ("NONE",) + LABELS
 CONTEXT_FEATURES = (tuple(f"under_{c.lower()}" for c in _CONTEXTS)
                     + ("is_header", "bullet", "position", "first", "last_tenth", "log_chars", "words",
@@ -78,7 +91,14 @@ CONTEXT_FEATURES = (tuple(f"under_{c.lower()}" for c in _CONTEXTS)
                     + tuple(f"cue_{n}" for n, _ in _CUES))
 
 
+_UNIT_TYPE = frozenset((Unit,))
+
+
 def _as_units(units: Sequence[Union[str, Unit]]) -> List[Unit]:
+    """``units`` as a new list of :class:`Unit` (a text becomes a unit of its own, ``line`` its index)."""
+    units = list(units)
+    if set(map(type, units)) <= _UNIT_TYPE:  # the usual case, segment()'s units: nothing to convert
+        return units
     out = []
     for i, u in enumerate(units):
         if isinstance(u, Unit):
@@ -124,6 +144,52 @@ def _row_index(rows, n: int) -> np.ndarray:
     return arr.astype(np.int64)
 
 
+# Speed: what depends on a unit's text alone (its words, the regex cues, the crc32 hashes of its n-grams) is
+# memoised in bounded LRU caches (CACHE_SIZE entries each), as boilerplate and duty units recur across postings;
+# the positional parts are computed per posting. A cached value is the one computed without the cache, so the
+# results do not change; clear_caches() empties the caches.
+
+# The context one-hot block of a row, per context.
+_ONE_HOT = {c: tuple(float(c == d) for d in _CONTEXTS) for c in _CONTEXTS}
+_ASCII_DIGIT_RE = re.compile("[0-9]")
+
+
+@functools.lru_cache(maxsize=CACHE_SIZE)
+def _text_features(text: str) -> tuple:
+    """The parts of a unit's :func:`context_features` row that depend on its text alone.
+
+    ``(first word or None, word after "you will" or None, log_chars, words, (ends_colon, ends_stop, has_digit,
+    cue_...))``: the verb checks are left to the caller, which has the verbs.
+    """
+    text = text.strip()
+    lower = text.lower()
+    words = _WORD_RE.findall(lower)
+    will = _YOU_WILL_RE.match(text)
+    return (words[0] if words else None, will.group(1).lower() if will else None, _log_chars(len(text)),
+            min(len(words), 60) / 30.0, _ascii_text_flags(text, lower) if text.isascii() else _text_flags(text))
+
+
+def _text_flags(text: str) -> tuple:
+    """``(ends_colon, ends_stop, has_digit, cue_...)`` of a stripped unit text."""
+    return (text.endswith(":"), text[-1:] in ".!?", any(c.isdigit() for c in text),
+            *[rx.search(text) is not None for _, rx in _CUE_RES])
+
+
+def _ascii_text_flags(text: str, lower: str) -> tuple:
+    """:func:`_text_flags` of an ASCII text (``lower``: it lower-cased), faster: its digits are 0-9, the cues
+    match ``lower`` case-sensitively, and one search rules out all the word-list cues at once."""
+    listed = _WORD_LIST_CUES_RE.search(lower) is not None
+    return (text.endswith(":"), text[-1:] in ".!?", _ASCII_DIGIT_RE.search(text) is not None,
+            *[(listed or not in_union) and rx.search(lower) is not None
+              for rx, in_union in zip(_CUE_RES_LOWER, _IN_WORD_LIST_UNION)])
+
+
+@functools.lru_cache(maxsize=4096)
+def _log_chars(n: int) -> float:
+    """The ``log_chars`` feature of a unit of ``n`` characters (numpy's log1p, as trained)."""
+    return float(np.log1p(n) / 5.0)
+
+
 def context_features(units: Sequence[Union[str, Unit]], verbs: Iterable[str] = (),
                      rows: Union[Sequence[int], np.ndarray, None] = None) -> np.ndarray:
     """Cheap per-unit features of one posting's units, in order: float32 ``(n, len(CONTEXT_FEATURES))``.
@@ -146,35 +212,31 @@ def context_features(units: Sequence[Union[str, Unit]], verbs: Iterable[str] = (
     verbs = verbs if isinstance(verbs, frozenset) else frozenset(verbs)
     n = len(units)
     pick = range(n) if rows is None else _row_index(rows, n).tolist()
-    out = np.zeros((len(pick), len(CONTEXT_FEATURES)), dtype=np.float32)
-    ctx_index = {c: i for i, c in enumerate(_CONTEXTS)}
-    base = len(_CONTEXTS)
     # 1. positional: the header above and the units since it need every unit before the picked ones.
     contexts = _contexts(units)
     since, count = [], 0
     for u in units:
         count = 0 if u.header else count + 1
         since.append(count)
-    # 2. text features (word split, verb checks, keyword regexes) only for the picked units.
-    for r, i in enumerate(pick):
+    # 2. a row per picked unit, in CONTEXT_FEATURES order; its text features from the cache. Every value is a
+    # Python bool or float (float64) until the one conversion to float32 at the end.
+    last, span = 0.9 * n, max(n - 1, 1)
+    out = []
+    for i in pick:
         u = units[i]
-        text = u.text.strip()
-        words = _WORD_RE.findall(text.lower())
-        will = _YOU_WILL_RE.match(text)
-        row = out[r]
-        row[ctx_index[contexts[i]]] = 1.0
-        row[base:base + 13] = (
-            u.header, u.bullet, i / max(n - 1, 1), i == 0, i >= 0.9 * n, np.log1p(len(text)) / 5.0,
-            min(len(words), 60) / 30.0, min(since[i], 20) / 10.0,
-            bool(words) and _is_verb(words[0], verbs), bool(will) and _is_verb(will.group(1).lower(), verbs),
-            text.endswith(":"), text[-1:] in ".!?", any(c.isdigit() for c in text),
-        )
-        row[base + 13:] = [bool(rx.search(text)) for _, rx in _CUE_RES]
-    return out
+        first, will, log_chars, n_words, text_flags = _text_features(u.text)
+        out.append(_ONE_HOT[contexts[i]]
+                   + (u.header, u.bullet, i / span, i == 0, i >= last, log_chars, n_words, min(since[i], 20) / 10.0,
+                      first is not None and _is_verb(first, verbs), will is not None and _is_verb(will, verbs))
+                   + text_flags)
+    return np.array(out, dtype=np.float32).reshape(len(out), len(CONTEXT_FEATURES))
 
 
 def _hash_tokens(unit: Unit, context: str, position: float) -> List[int]:
-    """Stable 32-bit hashes of a unit's word unigrams, bigrams and context tokens (crc32, not ``hash()``)."""
+    """Stable 32-bit hashes of a unit's word unigrams, bigrams and context tokens (crc32, not ``hash()``).
+
+    The definition of a row of :func:`hashed_features`, which builds the same hashes from memoised parts.
+    """
     words = _WORD_RE.findall(unit.text.lower())
     tokens = words + [f"{a} {b}" for a, b in zip(words, words[1:])]
     tokens += [f"__ctx_{context}", f"__pos_{min(int(position * 5), 4)}", f"__first_{words[0]}" if words else "__empty"]
@@ -183,6 +245,49 @@ def _hash_tokens(unit: Unit, context: str, position: float) -> List[int]:
     if unit.bullet:
         tokens.append("__bullet")
     return [zlib.crc32(t.encode("utf-8")) for t in dict.fromkeys(tokens)]
+
+
+def _crc32s(tokens: Iterable[str]) -> array.array:
+    """crc32 of each token's UTF-8 bytes, as native int64s (``array('q')``: the bytes of an ``np.int64`` array)."""
+    return array.array("q", [zlib.crc32(t.encode("utf-8")) for t in tokens])
+
+
+_WORD_BYTES_RE = re.compile(rb"[a-z0-9]+(?:'[a-z]+)?")  # _WORD_RE on ASCII text, which holds no \u2019
+_CRC_EMPTY, _CRC_HEADER, _CRC_BULLET = _crc32s(["__empty", "__header", "__bullet"])
+# The context and position tokens of _hash_tokens, as native int64 bytes, by context and position bucket (0-4).
+_PLACE_HASHES = {(c, b): _crc32s([f"__ctx_{c}", f"__pos_{b}"]).tobytes() for c in _CONTEXTS for b in range(5)}
+
+
+@functools.lru_cache(maxsize=CACHE_SIZE)
+def _unit_hashes(text: str, header: bool, bullet: bool) -> Tuple[bytes, bytes, int]:
+    """The hashes of :func:`_hash_tokens` that do not depend on the unit's place, as native int64 bytes.
+
+    ``(n-grams, first word / header / bullet tokens, count of the whole row)``; the row is the n-grams, then
+    the context and position tokens (:data:`_PLACE_HASHES`), then the rest. Words have no ``_`` or space and
+    bigrams one space, so no n-gram equals another kind of token: deduplicating the n-grams alone, in order,
+    gives :func:`_hash_tokens`' row.
+    """
+    lower = text.lower()
+    if lower.isascii():  # the fast path: the same tokens as bytes, no encoding of each one
+        words = _WORD_BYTES_RE.findall(lower.encode("ascii"))
+        grams = array.array("q", map(zlib.crc32,
+                                     dict.fromkeys(words + [a + b" " + b for a, b in zip(words, words[1:])])))
+        rest = [zlib.crc32(b"__first_" + words[0]) if words else _CRC_EMPTY]
+    else:
+        words = _WORD_RE.findall(lower)
+        grams = _crc32s(dict.fromkeys(words + [f"{a} {b}" for a, b in zip(words, words[1:])]))
+        rest = [_CRC_EMPTY if not words else zlib.crc32(f"__first_{words[0]}".encode("utf-8"))]
+    if header:
+        rest.append(_CRC_HEADER)
+    if bullet:
+        rest.append(_CRC_BULLET)
+    return grams.tobytes(), array.array("q", rest).tobytes(), len(grams) + 2 + len(rest)
+
+
+@functools.lru_cache(maxsize=1024)
+def _buckets(n: int) -> Tuple[int, ...]:
+    """The position bucket of _hash_tokens of each of ``n`` units: ``min(int(i / max(n - 1, 1) * 5), 4)``."""
+    return tuple(min(int(i / max(n - 1, 1) * 5), 4) for i in range(n))
 
 
 def hashed_features(units: Sequence[Union[str, Unit]], n_features: int = 1 << 18) -> tuple:
@@ -200,11 +305,25 @@ def hashed_features(units: Sequence[Union[str, Unit]], n_features: int = 1 << 18
         raise ValueError(f"n_features must be a power of two, got {n_features}")
     units = _as_units(units)
     n = len(units)
-    rows = [_hash_tokens(u, c, i / max(n - 1, 1)) for i, (u, c) in enumerate(zip(units, _contexts(units)))]
+    # Row i is _hash_tokens(units[i], context, i / max(n - 1, 1)), masked to n_features: made of bytes from the
+    # caches, joined once.
+    parts, counts = [], []
+    for u, c, b in zip(units, _contexts(units), _buckets(n)):
+        grams, rest, count = _unit_hashes(u.text, u.header, u.bullet)
+        parts += (grams, _PLACE_HASHES[c, b], rest)
+        counts.append(count)
     offsets = np.zeros(n + 1, dtype=np.int64)
-    offsets[1:] = np.cumsum([len(r) for r in rows])
-    indices = np.fromiter((h & (n_features - 1) for r in rows for h in r), dtype=np.int64, count=int(offsets[-1]))
+    offsets[1:] = np.cumsum(counts)
+    indices = np.frombuffer(b"".join(parts), dtype=np.int64) & (n_features - 1)
     return indices, offsets
+
+
+def clear_caches() -> None:
+    """Empty the feature caches of this module and of :mod:`~exposure.postings.segmentation`; results do not
+    change."""
+    for cached in (_text_features, _log_chars, _unit_hashes, _buckets):
+        cached.cache_clear()
+    clear_segmentation_caches()
 
 
 # --------------------------------------------------------------------------- 2. the classifier
@@ -243,8 +362,6 @@ class UnitPredictions:
         return self.embeddings[pick] if pick else self.embeddings[:0]
 
 
-
-
 class UnitClassifier:
     """Label the units of a posting as DUTY, REQUIREMENT, COMPANY, BENEFIT, LEGAL or OTHER.
 
@@ -279,6 +396,12 @@ class UnitClassifier:
         self.pre_index = np.asarray(weights["prefilter_index"], dtype=np.int64)
         self.pre_coef = np.asarray(weights["prefilter_coef"], dtype=np.float32)
         self.pre_intercept = np.asarray(weights["prefilter_intercept"], dtype=np.float32)
+        if np.any(self.pre_index[1:] <= self.pre_index[:-1]) or np.any(self.pre_index >= self.n_features):
+            raise ValueError("unit classifier weights: prefilter_index must be increasing column numbers below "
+                             f"n_features ({self.n_features}); retrain with benchmarks/train_unit_classifier.py")
+        # A dense column -> row table (n_features int32, 1 MB for 2^18): one gather per hashed feature.
+        self._pre_rows = np.full(self.n_features, -1, dtype=np.int32)
+        self._pre_rows[self.pre_index] = np.arange(len(self.pre_index), dtype=np.int32)
         expected = self.dim + len(CONTEXT_FEATURES)
         if self.coef.shape != (len(self.labels), expected):
             raise ValueError(f"unit classifier weights have shape {self.coef.shape}, expected "
@@ -326,9 +449,9 @@ class UnitClassifier:
         if not units:
             return np.zeros((0, len(self.labels)), dtype=np.float32)
         idx, off = hashed_features(units, self.n_features)
-        # Sparse weights: look each hashed column up in the sorted list of columns the model knows.
-        pos = np.minimum(np.searchsorted(self.pre_index, idx), len(self.pre_index) - 1)
-        found = self.pre_index[pos] == idx
+        # Sparse weights: each hashed column's row of pre_coef, -1 for columns the model does not know.
+        pos = self._pre_rows[idx]
+        found = pos >= 0
         rows = np.repeat(np.arange(len(units)), np.diff(off))[found]
         contrib = self.pre_coef[pos[found]]
         logits = np.stack([np.bincount(rows, weights=contrib[:, j], minlength=len(units))
@@ -340,6 +463,18 @@ class UnitClassifier:
         return self.prefilter_probabilities(units)[:, self.labels.index("DUTY")] >= self.threshold
 
     # ----------------------------------------------------------------- stage 2
+    def second_stage(self, embeddings: np.ndarray, context: np.ndarray) -> np.ndarray:
+        """Class probabilities ``(n, 6)`` of the second stage from units' embeddings ``(n, dim)`` and their
+        standardised context features ``(n, len(CONTEXT_FEATURES))`` (``(context_features - mean) / scale``)."""
+        x = np.hstack([embeddings, context]).astype(np.float32)
+        return softmax(x @ self.coef.T + self.intercept)
+
+    def duty_mask(self, embeddings: np.ndarray, context: np.ndarray) -> np.ndarray:
+        """Which units the second stage labels ``DUTY`` (the likeliest label), as a boolean mask."""
+        if not len(embeddings):
+            return np.zeros(0, dtype=bool)
+        return self.second_stage(embeddings, context).argmax(axis=1) == self.labels.index("DUTY")
+
     def predict(self, units: Sequence[Union[str, Unit]], embeddings: Optional[np.ndarray] = None,
                 prefilter: Optional[bool] = None) -> UnitPredictions:
         """Label the units of one posting, given in posting order (context features are positional).
@@ -384,9 +519,7 @@ class UnitClassifier:
         for units, c, m, e in zip(unit_lists, cheap, masks, embs):
             probs = c.copy()
             if m.any():
-                ctx = (context_features(units, self.verbs, rows=m) - self.mean) / self.scale
-                x = np.hstack([e, ctx]).astype(np.float32)
-                probs[m] = softmax(x @ self.coef.T + self.intercept)
+                probs[m] = self.second_stage(e, (context_features(units, self.verbs, rows=m) - self.mean) / self.scale)
             # A dropped unit takes its likeliest label other than DUTY: the first stage said it is none.
             masked = probs.copy()
             masked[~m, duty] = -1.0

@@ -29,15 +29,14 @@ from ..io import as_table, as_texts
 from ..occupations.assign import OccupationAssigner
 from ..occupations.score import cached_occupation_scores
 from .classifier import UnitClassifier
-from .segmentation import Unit, looks_english, segment
+from .frontend import MAX_CHARS, PreparedPostings, prepare
 
 if TYPE_CHECKING:  # the encoder pulls in torch: imported where a scorer is built
     from ..encoder import EmbeddingCache
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["PostingScorer", "PostingScores", "score_postings", "posting_schema", "STATUSES", "EXPOSED_THRESHOLD",
-           "MAX_CHARS"]
+__all__ = ["PostingScorer", "PostingScores", "score_postings", "posting_schema", "STATUSES", "EXPOSED_THRESHOLD"]
 
 # --------------------------------------------------------------------------- posting scores
 
@@ -50,8 +49,6 @@ STATUSES = ("ok", "truncated", "no_duties_occupation_fallback", "no_duties", "em
             "non_english", "error")
 #: A duty counts as exposed when its exposure is at least this (``share_exposed``).
 EXPOSED_THRESHOLD = 0.5
-#: Longer texts are cut to this many characters before splitting (status ``truncated``).
-MAX_CHARS = 100_000
 TOP_DUTIES = 3
 
 
@@ -267,45 +264,42 @@ class PostingScorer:
 
         Any text is accepted: ``None``, non-strings, empty, overlong or
         non-English texts get a status (:data:`STATUSES`) instead of an error.
+        The same as ``score_prepared(titles, prepare(texts))``: the text work
+        (:meth:`prepare`), then the model's (:meth:`score_prepared`).
         """
         texts = as_texts(texts)
-        n = len(texts)
+        return self.score_prepared(titles, self.prepare(texts))
+
+    def prepare(self, texts: Sequence) -> PreparedPostings:
+        """The text work on posting texts (:func:`~exposure.postings.frontend.prepare` with this scorer's
+        classifier and ``max_chars``): no model involved, so it can run in worker processes."""
+        return prepare(as_texts(texts), self.classifier, self.max_chars)
+
+    def score_prepared(self, titles: Optional[Sequence[Optional[str]]], prepared: PreparedPostings) -> PostingScores:
+        """Score postings whose text work is done (:meth:`prepare`, in this process or another one)."""
+        n = len(prepared)
         titles = [None] * n if titles is None else as_texts(titles)
         if len(titles) != n:
             raise ValueError(f"got {len(titles)} titles for {n} texts")
         titles = [t if isinstance(t, str) else None for t in titles]
         techs = self.model.technologies
         g = len(techs)
-        status = ["ok"] * n
-        n_chars = np.array([len(t) if isinstance(t, str) else 0 for t in texts], dtype=np.int64)
-        units: List[List[Unit]] = [[] for _ in range(n)]
-        for i, t in enumerate(texts):
-            if t is None:
-                status[i] = "empty"
-            elif not isinstance(t, str):
-                status[i] = "not_text"
-            elif not t.strip():
-                status[i] = "empty"
-            elif not looks_english(t):
-                status[i] = "non_english"
-            else:
-                if len(t) > self.max_chars:
-                    t, status[i] = t[: self.max_chars], "truncated"
-                try:
-                    units[i] = segment(t)
-                except Exception as exc:  # a pathological text must not stop the others
-                    logger.warning("posting %d of the batch could not be cut into units (%s: %s): status 'error'",
-                                   i, type(exc).__name__, exc)
-                    status[i] = "error"
-        # 1. label the units; the first stage's survivors are encoded once, through the cache
-        live = [i for i in range(n) if status[i] in ("ok", "truncated")]
-        preds = self.classifier.predict_many([units[i] for i in live])
+        status = list(prepared.status)
+        # 1. the first stage's survivors are encoded once, through the cache; the second stage finds the duties
+        flat = [t for kept in prepared.kept for t in kept]
+        emb = self.encoder.encode(flat) if flat else np.zeros((0, self.model.encoder.dim), np.float32)
         duties: List[List[str]] = [[] for _ in range(n)]
         duty_emb: List[np.ndarray] = [np.zeros((0, self.model.encoder.dim), np.float32) for _ in range(n)]
-        kept = 0
-        for i, p in zip(live, preds):
-            duties[i], duty_emb[i] = p.duties, p.duty_embeddings
-            kept += int(p.encoded.sum())
+        start = 0
+        for i, kept in enumerate(prepared.kept):
+            if not kept:
+                continue
+            e = emb[start:start + len(kept)]
+            start += len(kept)
+            is_duty = self.classifier.duty_mask(e, prepared.context[i])
+            duties[i] = [t for t, d in zip(kept, is_duty) if d]
+            duty_emb[i] = e[is_duty]
+        kept_units = len(flat)
         # 2. score each distinct duty once: cached scores, the rest from their embeddings
         flat = [d for ds in duties for d in ds]
         rows = self._score_duties(flat, np.vstack(duty_emb) if flat else None)
@@ -345,8 +339,8 @@ class PostingScorer:
                             break
         return PostingScores(status=status, exposure=exposure, technology_scores=tech, technologies=techs,
                              share_exposed=share, n_duties=n_duties,
-                             n_units=np.array([len(u) for u in units], dtype=np.int32), n_chars=n_chars,
-                             top_duties=top, occupations=occupations, basis=basis, kept_units=kept)
+                             n_units=prepared.n_units.copy(), n_chars=prepared.n_chars.copy(),
+                             top_duties=top, occupations=occupations, basis=basis, kept_units=kept_units)
 
     def _score_duties(self, texts: List[str], emb: Optional[np.ndarray]) -> np.ndarray:
         """Per duty: exposure, technology scores, best capability index; each distinct text scored once."""

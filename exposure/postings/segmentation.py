@@ -10,7 +10,9 @@ line or sentence, headers on their own. :func:`looks_english` is the cheap
 language check made before a posting is cut. Which units are duties is
 :mod:`exposure.postings.classifier`.
 
-Pure Python and the standard library: no model, no numpy.
+Pure Python and the standard library: no model, no numpy. The work on one line
+of text is memoised in bounded caches (boilerplate recurs across postings);
+:func:`clear_caches` empties them, and they never change a result.
 
 >>> split_units("<p>About us: we build bridges.</p><h3>Responsibilities</h3>"
 ...             "<ul><li>Inspect welds</li><li>Write daily reports.</li></ul>")
@@ -19,14 +21,23 @@ Pure Python and the standard library: no model, no numpy.
 
 from __future__ import annotations
 
+import functools
+import html
 import re
 import unicodedata
 from dataclasses import dataclass
 from html.parser import HTMLParser
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 __all__ = ["Unit", "normalize", "segment", "split_units", "header_category", "is_header", "looks_english",
-           "BULLET"]
+           "BULLET", "clear_caches"]
+
+# Speed: the work that depends on one line of text only (cleaning a raw line, cutting a clean line into units,
+# header categories) is memoised in bounded LRU caches of pure functions: boilerplate lines (the employer's blurb,
+# benefits, legal text, headers) and duty lines recur across the postings of a batch. A cache never changes a
+# result; clear_caches() empties them. CACHE_SIZE entries a cache (exposure.postings.classifier's too): about
+# 15-35 MiB each when full, 100 MiB for the four large ones of the two modules together (realistic postings).
+CACHE_SIZE = 50_000
 
 # --------------------------------------------------------------------------- 1. normalise
 
@@ -79,7 +90,52 @@ class _TextExtractor(HTMLParser):
             self.parts.append(data.replace("\n", " "))
 
 
+# The markup the fast path of _strip_html takes: an end tag ("</p>") or a start tag with plain attributes
+# ("<li>", "<br/>", '<p class="x">'), ASCII whitespace only. On such tags html.parser's tokenizer stops where this
+# pattern stops, with the same tag name, so the fast path hands the extractor the same calls.
+_TAG_WS = r"[ \t\n\r\f]"  # not \s, which also takes \v and unicode spaces
+_TAG_NAME = r"[a-zA-Z][a-zA-Z0-9]*"
+_TAG_ATTR = (rf"{_TAG_WS}+[a-zA-Z_:][-a-zA-Z0-9_:.]*"
+             rf"""(?:{_TAG_WS}*={_TAG_WS}*(?:"[^"<>]*"|'[^'<>]*'|[-a-zA-Z0-9_:.]+(?={_TAG_WS}|>)))?""")
+_SIMPLE_TAG_RE = re.compile(rf"<(?:/({_TAG_NAME}){_TAG_WS}*|({_TAG_NAME})(?:{_TAG_ATTR})*{_TAG_WS}*(/?))>")
+# Tags whose content html.parser reads as raw text (script, style; newer Pythons also title, textarea...) or that
+# the extractor skips: a text with any of them takes html.parser itself.
+_RAW_TEXT_TAGS = frozenset(("script", "style", "title", "textarea", "xmp", "iframe", "noembed", "noframes",
+                            "noscript", "plaintext"))
+
+
 def _strip_html(text: str) -> str:
+    """HTML -> text, as :class:`_TextExtractor` gives it.
+
+    Fast path: when every ``<`` in ``text`` opens a simple tag (:data:`_SIMPLE_TAG_RE`; no comment, doctype,
+    stray ``<`` or raw-text element), one regex split finds the tags and the extractor's handlers get the calls
+    that ``html.parser`` would make (data unescaped between tags); else ``html.parser`` parses it.
+    """
+    pieces = _SIMPLE_TAG_RE.split(text)  # data, (end tag, start tag, "/"), data, ...
+    if len(pieces) // 4 != text.count("<"):
+        return _parse_html(text)
+    extractor = _TextExtractor()
+    for k in range(1, len(pieces), 4):
+        end, start = pieces[k], pieces[k + 1]
+        if (start or end).lower() in _RAW_TEXT_TAGS:
+            return _parse_html(text)
+    for k in range(0, len(pieces), 4):
+        data = pieces[k]
+        if data:
+            extractor.handle_data(html.unescape(data))
+        if k + 1 < len(pieces):
+            end, start, slash = pieces[k + 1], pieces[k + 2], pieces[k + 3]
+            if end:
+                extractor.handle_endtag(end.lower())
+            elif slash:
+                extractor.handle_startendtag(start.lower(), [])
+            else:
+                extractor.handle_starttag(start.lower(), [])
+    return "".join(extractor.parts)
+
+
+def _parse_html(text: str) -> str:
+    """HTML -> text with ``html.parser``: any HTML, however malformed."""
     parser = _TextExtractor()
     parser.feed(text)
     parser.close()
@@ -101,40 +157,64 @@ def normalize(text: str) -> str:
     >>> normalize("**Duties**\\n1) Drive routes\\n- Load trucks")
     'Duties\\n• Drive routes\\n• Load trucks'
     """
+    return "\n".join(_clean_lines(text))
+
+
+def _clean_lines(text: str) -> List[str]:
+    """The lines of :func:`normalize`, as a list (none empty)."""
     if not isinstance(text, str):
         raise TypeError(f"text must be str, got {type(text).__name__}")
-    if _TAG_RE.search(text):
+    if "<" in text and _TAG_RE.search(text):
         text = _strip_html(text)
     elif "&" in text:
-        import html
-
         text = html.unescape(text)
-    text = unicodedata.normalize("NFKC", text)
-    text = _ZERO_WIDTH_RE.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
-    text = text.replace("\u2028", "\n").replace("\u2029", "\n").replace("\u0085", "\n")
-    lines = []
+    if text.isascii():
+        # ASCII text is its own NFKC form and holds no zero-width character or unicode line break.
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    else:
+        text = unicodedata.normalize("NFKC", text)
+        text = _ZERO_WIDTH_RE.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
+        text = text.replace("\u2028", "\n").replace("\u2029", "\n").replace("\u0085", "\n")
+    lines: List[str] = []
     for raw in text.split("\n"):
-        for piece in _INLINE_BULLET_RE.split(raw) if "\u2022" in raw or "\u25aa" in raw or "\u25cf" in raw else (raw,):
-            line = _SPACE_RE.sub(" ", piece).strip()
-            line = re.sub(r"^#{1,6}\s+", "", line)
-            line = re.sub(r"(\*\*|__)(.+?)\1", r"\2", line)
-            if not line:
-                continue
-            m = _BULLET_RE.match(line)
-            # A marker alone ("-", "•") or glued to a word ("-Lift") still counts; "+1 555" and
-            # "--" rulers do not.
-            if m and m.end() < len(line) and not line[: m.end()].strip().startswith("--"):
-                marker = line[: m.end()].strip()
-                rest = line[m.end():].strip()
-                if marker in ("+", ">") and not line[m.end() - 1].isspace():
-                    lines.append(line)
-                    continue
-                line = BULLET + rest if rest else ""
-            elif m and m.end() >= len(line):
-                continue  # a bare marker or a ruler ("----", "***")
-            if line:
+        lines.extend(_clean_line(raw))
+    return lines
+
+
+_HEADING_RE = re.compile(r"^#{1,6}\s+")
+_EMPHASIS_RE = re.compile(r"(\*\*|__)(.+?)\1")
+
+
+@functools.lru_cache(maxsize=CACHE_SIZE)
+def _clean_line(raw: str) -> Tuple[str, ...]:
+    """One raw line (after HTML, entities, NFKC) -> its clean lines: inline bullets split, spaces, markdown and
+    list markers done; none for a blank line, a bare marker or a ruler."""
+    lines = []
+    for piece in _INLINE_BULLET_RE.split(raw) if "\u2022" in raw or "\u25aa" in raw or "\u25cf" in raw else (raw,):
+        # Each substitution only where it can change something (a run of spaces, tabs; "#"; "**", "__").
+        line = (_SPACE_RE.sub(" ", piece) if "  " in piece or "\t" in piece or "\f" in piece or "\v" in piece
+                else piece).strip()
+        if line.startswith("#"):
+            line = _HEADING_RE.sub("", line)
+        if "**" in line or "__" in line:
+            line = _EMPHASIS_RE.sub(r"\2", line)
+        if not line:
+            continue
+        m = _BULLET_RE.match(line)
+        # A marker alone ("-", "•") or glued to a word ("-Lift") still counts; "+1 555" and
+        # "--" rulers do not.
+        if m and m.end() < len(line) and not line[: m.end()].strip().startswith("--"):
+            marker = line[: m.end()].strip()
+            rest = line[m.end():].strip()
+            if marker in ("+", ">") and not line[m.end() - 1].isspace():
                 lines.append(line)
-    return "\n".join(lines)
+                continue
+            line = BULLET + rest if rest else ""
+        elif m and m.end() >= len(line):
+            continue  # a bare marker or a ruler ("----", "***")
+        if line:
+            lines.append(line)
+    return tuple(lines)
 
 
 # --------------------------------------------------------------------------- 2. split
@@ -197,6 +277,7 @@ class Unit:
     line: int = 0
 
 
+@functools.lru_cache(maxsize=CACHE_SIZE)
 def header_category(text: str) -> Optional[str]:
     """The label that units under this header usually carry, or ``None`` if ``text`` is no known header.
 
@@ -248,16 +329,37 @@ def _split_sentences(text: str) -> List[str]:
     return out
 
 
-def _logical_lines(norm: str) -> List[str]:
+def _logical_lines(lines: List[str]) -> List[str]:
     """Re-join lines that a hard wrap cut mid-sentence (next line starts lower case, previous has no stop)."""
-    lines: List[str] = []
-    for line in norm.split("\n"):
-        if (lines and not line.startswith(BULLET) and line[:1].islower()
-                and lines[-1][-1:] not in ".!?:;"):
-            lines[-1] = f"{lines[-1]} {line}"
+    out: List[str] = []
+    for line in lines:
+        if (out and line[:1].islower() and not line.startswith(BULLET)
+                and out[-1][-1:] not in ".!?:;"):
+            out[-1] = f"{out[-1]} {line}"
         else:
-            lines.append(line)
-    return lines
+            out.append(line)
+    return out
+
+
+@functools.lru_cache(maxsize=CACHE_SIZE)
+def _line_units(line: str) -> Tuple[Tuple[str, bool, bool], ...]:
+    """The units of one logical line as ``(text, bullet, header)``: a pure function of the line, memoised."""
+    bullet = line.startswith(BULLET)
+    body = line[len(BULLET):] if bullet else line
+    units = []
+    m = _INLINE_HEADER_RE.match(body)
+    # Only when a sentence follows, outside lists: "Pay: $25/hr", "About us: we build." and
+    # "- Nice to have: Kafka" stay whole.
+    rest = body[m.end():] if m else ""
+    if (m and not bullet and header_category(m.group(1)) is not None and len(m.group(1).split()) <= 5
+            and not _METADATA_HEADER_RE.match(m.group(1))
+            and rest[:1].isupper() and len(rest.split()) >= 4):
+        units.append((f"{m.group(1)}:", False, True))
+        body = rest
+    for sentence in _split_sentences(body):
+        if _HAS_WORD_RE.search(sentence):
+            units.append((sentence, bullet, is_header(sentence, bullet)))
+    return tuple(units)
 
 
 def segment(text: str) -> List[Unit]:
@@ -271,23 +373,17 @@ def segment(text: str) -> List[Unit]:
     >>> [(u.text, u.bullet, u.header) for u in segment("What you'll do\\n- Drive routes\\nWe pay well. Apply now!")]
     [("What you'll do", False, True), ('Drive routes', True, False), ('We pay well.', False, False), ('Apply now!', False, False)]
     """
-    units: List[Unit] = []
-    for i, line in enumerate(_logical_lines(normalize(text))):
-        bullet = line.startswith(BULLET)
-        body = line[len(BULLET):] if bullet else line
-        m = _INLINE_HEADER_RE.match(body)
-        # Only when a sentence follows, outside lists: "Pay: $25/hr", "About us: we build." and
-        # "- Nice to have: Kafka" stay whole.
-        rest = body[m.end():] if m else ""
-        if (m and not bullet and header_category(m.group(1)) is not None and len(m.group(1).split()) <= 5
-                and not _METADATA_HEADER_RE.match(m.group(1))
-                and rest[:1].isupper() and len(rest.split()) >= 4):
-            units.append(Unit(f"{m.group(1)}:", bullet=False, header=True, line=i))
-            body = body[m.end():]
-        for sentence in _split_sentences(body):
-            if _HAS_WORD_RE.search(sentence):
-                units.append(Unit(sentence, bullet=bullet, header=is_header(sentence, bullet), line=i))
-    return units
+    return [_unit(t, b, h, i) for i, line in enumerate(_logical_lines(_clean_lines(text)))
+            for t, b, h in _line_units(line)]
+
+
+def _unit(text: str, bullet: bool, header: bool, line: int) -> Unit:
+    """``Unit(text, bullet, header, line)``, made without the frozen dataclass's ``__init__`` (which sets each
+    field through ``object.__setattr__``): the same object, equal and with the same hash, at half the cost."""
+    unit = object.__new__(Unit)
+    fields = unit.__dict__
+    fields["text"], fields["bullet"], fields["header"], fields["line"] = text, bullet, header, line
+    return unit
 
 
 def split_units(text: str) -> List[str]:
@@ -306,6 +402,12 @@ def split_units(text: str) -> List[str]:
 _ENGLISH_STOP_WORDS = frozenset("the and to of for with you your our we will is are be as or this that on at by "
                                 "from an have has all their who can it not".split())
 _LATIN_WORD_RE = re.compile(r"[^\W\d_]+")
+# For the fast paths of looks_english: the ASCII letters; a byte table that lower-cases them and turns every other
+# byte into a space; the stop words as bytes; a non-ASCII character.
+_ASCII_LETTERS = bytes(range(ord("A"), ord("Z") + 1)) + bytes(range(ord("a"), ord("z") + 1))
+_ASCII_LETTERS_ONLY = bytes(c | 0x20 if c in _ASCII_LETTERS else ord(" ") for c in range(256))
+_ENGLISH_STOP_WORDS_ASCII = frozenset(w.encode("ascii") for w in _ENGLISH_STOP_WORDS)
+_NON_ASCII_RE = re.compile(r"[^\x00-\x7f]")
 
 
 def looks_english(text: str, sample: int = 5000) -> bool:
@@ -324,11 +426,33 @@ def looks_english(text: str, sample: int = 5000) -> bool:
     ...     "Einführung neuer Prozesse.")
     (True, False)
     """
-    head = _TAG_RE.sub(" ", text[:sample])
-    letters = [c for c in head if c.isalpha()]
-    if len(letters) < 20:
-        return True
-    if sum(c < "\x80" for c in letters) < 0.8 * len(letters):
-        return False
-    words = _LATIN_WORD_RE.findall(head.lower())
-    return len(words) < 25 or sum(w in _ENGLISH_STOP_WORDS for w in words) >= 0.04 * len(words)
+    head = text[:sample]
+    if "<" in head:
+        head = _TAG_RE.sub(" ", head)
+    if head.isascii():
+        # Fast path, same answer: the letters are A-Z and a-z, all ASCII, and the words are their runs. One
+        # byte table lower-cases the letters and blanks everything else; the words are what split() leaves.
+        letters_only = head.encode("ascii").translate(_ASCII_LETTERS_ONLY)
+        if len(letters_only) - letters_only.count(b" ") < 20:
+            return True
+        words = letters_only.split()
+        stop_words = _ENGLISH_STOP_WORDS_ASCII
+    else:
+        # The ASCII letters counted in C (bytes), the other letters one by one: there are few of them.
+        ascii_part = head.encode("ascii", "ignore")
+        ascii_letters = len(ascii_part) - len(ascii_part.translate(None, _ASCII_LETTERS))
+        letters = ascii_letters + sum(map(str.isalpha, _NON_ASCII_RE.findall(head)))
+        if letters < 20:
+            return True
+        if ascii_letters < 0.8 * letters:
+            return False
+        words = _LATIN_WORD_RE.findall(head.lower())
+        stop_words = _ENGLISH_STOP_WORDS
+    return len(words) < 25 or sum(map(stop_words.__contains__, words)) >= 0.04 * len(words)
+
+
+def clear_caches() -> None:
+    """Empty this module's memo caches (cleaned lines, units of a line, header categories); results do not
+    change."""
+    for cached in (_clean_line, _line_units, header_category):
+        cached.cache_clear()

@@ -37,8 +37,6 @@ def scorer(model):
                          occupation_scores=occupation_table(model.technologies))
 
 
-
-
 def test_parquet_csv_and_jsonl_inputs_give_the_same_rows(tmp_path, scorer):
     rows = labelled_postings(6)
     out = {}
@@ -142,11 +140,24 @@ def test_help_lists_every_option(capsys):
         main(["score-postings", "--help"])
     text = capsys.readouterr().out
     for opt in ("--output", "--id-column", "--title-column", "--text-column", "--device", "--dtype", "--batch-size",
-                "--chunk-size", "--resume", "--cache-size", "--max-chars", "--no-assign", "--capabilities", "--quiet"):
+                "--chunk-size", "--resume", "--cache-size", "--max-chars", "--no-assign", "--capabilities", "--quiet",
+                "--workers"):
         assert opt in text, opt
     with pytest.raises(SystemExit):
         main(["--help"])
     assert "score-postings" in capsys.readouterr().out
+
+
+def _children(pid: int) -> list:
+    """The processes whose parent is ``pid`` (Linux /proc)."""
+    out = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            if f"\nPPid:\t{pid}\n" in status.read_text():
+                out.append(int(status.parent.name))
+        except OSError:
+            pass
+    return out
 
 
 def test_kill_9_then_resume_gives_one_row_per_id(tmp_path, model):
@@ -154,7 +165,7 @@ def test_kill_9_then_resume_gives_one_row_per_id(tmp_path, model):
     rows = repeated_postings(300, 6, seed=5)
     write_rows(rows, tmp_path / "in.parquet")
     out = tmp_path / "out.parquet"
-    cmd, env = cli_command(tmp_path / "in.parquet", out, "--chunk-size", "10")
+    cmd, env = cli_command(tmp_path / "in.parquet", out, "--chunk-size", "10", "--workers", "1")
     log = open(tmp_path / "killed.log", "wb")
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=log)
     first = out.with_name("out.parquet.parts") / "part-00000.parquet"
@@ -162,10 +173,16 @@ def test_kill_9_then_resume_gives_one_row_per_id(tmp_path, model):
     while not first.exists() and proc.poll() is None and time.time() < deadline:
         time.sleep(0.05)
     assert proc.poll() is None, (tmp_path / "killed.log").read_text()[-2000:]
+    workers = _children(proc.pid)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     log.close()
     assert not out.exists()
+    # The text workers go with the job that was killed.
+    deadline = time.time() + 30
+    while any(Path(f"/proc/{pid}").exists() for pid in workers) and time.time() < deadline:
+        time.sleep(0.2)
+    assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]
     done = subprocess.run(cmd + ["--resume"], cwd=ROOT, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
     summary = json.loads((tmp_path / "out.summary.json").read_text())
@@ -181,3 +198,34 @@ def test_kill_9_then_resume_gives_one_row_per_id(tmp_path, model):
         assert r["exposure"] == pytest.approx(float(ref.exposure[i % 6]), abs=1e-5)
         assert r["top_duty_1"] == ref.top_duties[i % 6][0]["text"]
     assert not set(REJECTED_STATUSES) & set(t["status"].to_pylist())
+
+
+def test_text_workers_give_the_same_rows(tmp_path, scorer):
+    rows = labelled_postings(8) + [{"id": "x", "title": None, "description": None},
+                                   {"id": "y", "title": "Fahrer", "description": GERMAN},
+                                   {"id": "x", "title": "again", "description": "Duplicate id."}]
+    write_rows(rows, tmp_path / "in.jsonl")
+    ref = score_postings_file(tmp_path / "in.jsonl", tmp_path / "w0.parquet", scorer, chunk_size=3)
+    got = score_postings_file(tmp_path / "in.jsonl", tmp_path / "w2.parquet", scorer, chunk_size=3, workers=2)
+    assert got["this_run"]["workers"] == 2 and ref["this_run"]["workers"] == 0
+    assert 0 < got["this_run"]["worker_peak_rss_mb"] < 1536 and "worker_peak_rss_mb" not in ref["this_run"]
+    assert got["status"] == ref["status"] and got["rejected"] == ref["rejected"]
+    assert pq.read_table(tmp_path / "w2.parquet").equals(pq.read_table(tmp_path / "w0.parquet"))
+
+
+def _modules_loaded(names):
+    import sys
+
+    return [n for n in names if n in sys.modules]
+
+
+def test_text_workers_never_load_torch(scorer):
+    from exposure.jobs import workers as workers_module
+
+    with workers_module.TextWorkers(scorer.classifier, workers=1) as pool:
+        [(_, prepared)] = list(pool.map([("chunk", ["Duties:\n- Load trucks\n- Count stock"])]))
+        assert prepared.kept == [["Load trucks", "Count stock"]]
+        assert pool._pool.submit(_modules_loaded, ["torch", "transformers", "exposure.postings.frontend"]).result() \
+            == ["exposure.postings.frontend"]
+    with pytest.raises(ValueError, match="workers must be >= 0"):
+        workers_module.TextWorkers(scorer.classifier, workers=-1)

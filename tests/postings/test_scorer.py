@@ -208,3 +208,18 @@ def test_the_model_keeps_its_posting_scorer(model, classifier, assigner):
     np.testing.assert_array_equal(first.exposure, again.exposure)
     score_postings(model, titles, texts, classifier=classifier, assigner=assigner, occupation_scores=table, cache=0)
     assert _SCORERS[model][1] is not kept  # other arguments: another scorer
+
+
+def test_scoring_prepared_postings_is_scoring(scorer):
+    import pickle
+
+    rows = [json.loads(line) for line in (POSTINGS / "postings.jsonl").read_text().splitlines()[:5]]
+    titles = [r["title"] for r in rows] + ["Fahrer", None, None]
+    texts = [r["text"] for r in rows] + [GERMAN, None, "   "]
+    prepared = pickle.loads(pickle.dumps(scorer.prepare(texts)))  # as it comes back from a worker
+    assert prepared.status[-3:] == ["non_english", "empty", "empty"] and len(prepared) == 8
+    assert all(len(k) == len(c) for k, c in zip(prepared.kept, prepared.context))
+    a, b = scorer.score(titles, texts), scorer.score_prepared(titles, prepared)
+    assert a.to_arrow().equals(b.to_arrow())
+    with pytest.raises(ValueError, match="got 2 titles for 8 texts"):
+        scorer.score_prepared(titles[:2], prepared)

@@ -2,6 +2,8 @@
 the unit classifier."""
 
 import json
+import pickle
+import re
 import subprocess
 import sys
 
@@ -9,11 +11,13 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
+import exposure.postings.classifier as unit_features
+import exposure.postings.segmentation as segmentation
 from exposure.postings import (CONTEXT_FEATURES, LABELS, Unit, UnitClassifier, context_features, find_duties,
-                               hashed_features, header_category, normalize, read_postings, segment,
+                               hashed_features, header_category, looks_english, normalize, read_postings, segment,
                                split_units)
 
-from helpers import POSTINGS, ROOT
+from helpers import GERMAN, POSTINGS, ROOT, generated_postings
 
 DATA = POSTINGS
 
@@ -225,3 +229,149 @@ def test_generator_is_deterministic_with_the_right_schema(tmp_path):
                    capture_output=True)
     rows = _jsonl(tmp_path / "c.jsonl")
     assert [r["id"] for r in rows] == a["id"].to_pylist()[:5]
+
+
+# --------------------------------------------------------------------------- front end: fast paths and memo caches
+# looks_english, normalize/segment, hashed_features and context_features run per posting before anything is
+# encoded, so they have fast paths (ASCII text, simple HTML) and memoise per-line and per-unit work. Neither may
+# change a result: these tests hold them to the straightforward computations.
+
+@pytest.fixture(scope="module")
+def front_end_texts():
+    """The labelled postings and 300 generated postings of each style (HTML, markdown, bullets, prose, unicode)."""
+    texts = [p["text"] for p in _postings()]
+    for style in ("realistic", "templated"):
+        texts += [p["description"] for p in generated_postings(300, seed=0, style=style)]
+    return texts
+
+
+def _front_end(text, verbs):
+    units = segment(text)
+    return (looks_english(text), normalize(text), units, *hashed_features(units), context_features(units, verbs))
+
+
+def _assert_same(a, b):
+    assert a[:3] == b[:3]
+    for x, y in zip(a[3:], b[3:]):
+        assert x.dtype == y.dtype and x.shape == y.shape and x.tobytes() == y.tobytes()
+
+
+def test_memo_caches_do_not_change_results(front_end_texts):
+    clf = UnitClassifier.load()
+    fresh = []
+    for text in front_end_texts:  # every posting computed from empty caches
+        unit_features.clear_caches()
+        fresh.append(_front_end(text, clf.verbs))
+    unit_features.clear_caches()
+    for _ in range(2):  # then through caches that fill as they go, and from full ones
+        for text, want in zip(front_end_texts, fresh):
+            _assert_same(_front_end(text, clf.verbs), want)
+    rng = np.random.default_rng(1)
+    for text, want in zip(front_end_texts, fresh):
+        units, full = want[2], want[-1]
+        keep = clf.keep(units)
+        assert np.array_equal(context_features(units, clf.verbs, rows=keep), full[keep])
+        idx = rng.permutation(len(units))[: len(units) // 3]
+        assert np.array_equal(context_features(units, clf.verbs, rows=idx), full[idx])
+        if keep.any():
+            texts = [u.text for u in units]  # plain texts take the other path of _as_units
+            assert np.array_equal(context_features(texts, clf.verbs, rows=keep),
+                                  context_features([Unit(t, header=segmentation.is_header(t), line=i)
+                                                    for i, t in enumerate(texts)], clf.verbs)[keep])
+
+
+def test_units_made_fast_equal_units_made_plainly():
+    fast, plain = segmentation._unit("Drive routes", True, False, 3), Unit("Drive routes", bullet=True, line=3)
+    assert fast == plain and hash(fast) == hash(plain) and repr(fast) == repr(plain)
+    assert pickle.loads(pickle.dumps(fast)) == plain and vars(fast) == vars(plain)
+    with pytest.raises(AttributeError):
+        fast.text = "Load trucks"  # still frozen
+
+
+def test_hashed_features_are_the_hash_tokens_of_each_unit(front_end_texts):
+    # hashed_features builds its rows from memoised bytes; _hash_tokens is the definition.
+    unicode_units = ["Führen Sie Gespräche mit Kunden", "You’ll drive • naïve café routes", "İSTANBUL ofisi:",
+                     "Ｄｕｔｉｅｓ", "\u212aelvin scale", "", "42"]
+    mask = (1 << 12) - 1
+    for units in [segment(t) for t in front_end_texts[::2]] + [unicode_units]:
+        units = unit_features._as_units(units)
+        idx, off = hashed_features(units, mask + 1)
+        contexts, n = unit_features._contexts(units), len(units)
+        assert idx.dtype == off.dtype == np.int64 and off[-1] == len(idx)
+        for i, u in enumerate(units):
+            want = [h & mask for h in unit_features._hash_tokens(u, contexts[i], i / max(n - 1, 1))]
+            assert idx[off[i]:off[i + 1]].tolist() == want
+
+
+def test_cues_on_lower_cased_ascii_text_agree(front_end_texts):
+    # The fast path matches each cue case-sensitively on the lower-cased text: no cue may have an upper-case
+    # letter of its own (escapes such as \b, \w, \u2019 aside).
+    for name, pattern in unit_features._CUES:
+        assert not re.search("[A-Z]", re.sub(r"\\.", "", pattern)), name
+    # The union of the word-list cues is exact only if each is r"\b(" ... ")" with every "|" inside the group.
+    for name in unit_features._WORD_LIST_CUES:
+        pattern = dict(unit_features._CUES)[name]
+        assert pattern.startswith(r"\b(?:"), name
+        depth, outside = 0, re.sub(r"\\.", "", pattern[len(r"\b"):])
+        for c in outside:
+            depth += {"(": 1, ")": -1}.get(c, 0)
+            assert not (c == "|" and depth == 0), name
+    texts = sorted({u.text.strip() for t in front_end_texts for u in segment(t) if u.text.isascii()})
+    texts += [f(t) for t in texts[::5] for f in (str.upper, str.title, str.swapcase)]
+    texts += ["YOU WILL PERFORM DUTIES", "Pay: $25/HR", "401(K) and DENTAL", "We Serve", "E-VERIFY", "req 123"]
+    for text in texts:
+        assert unit_features._ascii_text_flags(text, text.lower()) == unit_features._text_flags(text), text
+
+
+def _looks_english_plainly(text, sample=5000):
+    """looks_english, character by character: the implementation before its fast paths."""
+    head = segmentation._TAG_RE.sub(" ", text[:sample])
+    letters = [c for c in head if c.isalpha()]
+    if len(letters) < 20:
+        return True
+    if sum(c < "\x80" for c in letters) < 0.8 * len(letters):
+        return False
+    words = segmentation._LATIN_WORD_RE.findall(head.lower())
+    return len(words) < 25 or sum(w in segmentation._ENGLISH_STOP_WORDS for w in words) >= 0.04 * len(words)
+
+
+def test_looks_english_fast_paths_agree(front_end_texts):
+    rng = np.random.default_rng(2)
+    english = "You will load the trucks and keep the dock clean for our team".split()
+    other = GERMAN.split() + ["Привет", "мир", "工作", "café", "Ⅳ", "½", "123", "<b>", "&amp;", "İ"]
+    texts = list(front_end_texts) + [GERMAN, "", "Short text.", "日本語のテキスト" * 10]
+    for word in sorted(segmentation._ENGLISH_STOP_WORDS):  # 1 stop word in 25 words: exactly 4%, English
+        texts += [" ".join(["Xylophones"] * 24 + [word.upper()]), " ".join(["Xylophones"] * 23 + ["café", word])]
+    for _ in range(600):  # mixtures around the thresholds: 20 letters, 25 words, 4% stop words, 80% ASCII
+        n = int(rng.choice([3, 5, 10, 20, 24, 25, 26, 40, 200, 900]))
+        share = rng.random()
+        texts.append(" ".join(rng.choice(english) if rng.random() < share else rng.choice(other) for _ in range(n)))
+    decisions = set()
+    for text in texts:
+        for sample in (40, 5000):
+            want = _looks_english_plainly(text, sample)
+            assert looks_english(text, sample) == want, (text[:80], sample)
+            decisions.add(want)
+    assert decisions == {True, False}
+
+
+HTML_EDGE_CASES = [
+    '<P CLASS="a">Upper&nbsp;case</P><BR/><br /><LI>one<li>two</ul >',
+    "<p>a &am<b>p; b</b> &amp c &#8226; d &notanentity; e</p>",
+    "<a href=x/>glued</a><a href=x />spaced</a><input disabled/><p b =  'y' >q</p>",
+    "<p\u00a0class=x>nbsp in a tag</p><p\tclass=x\n>tab</p>",
+    "<div>a < b and c > d</div>", "<p>x</p><!-- comment --><p>y</p>", "<!DOCTYPE html><html><body>z</body></html>",
+    "<script>var s = '<li>x</li>';</script><p>after</p>", "<style>p {}</style><head><title>T</title></head>text",
+    "<template><li>hidden</li></template><noscript>ns</noscript><p>shown</p>", "<head><li>skipped</li></head>kept",
+    "<p>Unclosed <b>bold <i>ital</p><p>end &", "<br/ >stray<br/><p/>", "<x-y>custom</x-y><p>ok</p>",
+    "<p>line\nbreak\r\nin data</p>", "<li>one</li>\n<li>two &amp; three</li>",
+]
+
+
+def test_html_fast_path_matches_html_parser(front_end_texts):
+    pages = [t for t in front_end_texts if segmentation._TAG_RE.search(t)] + HTML_EDGE_CASES
+    fast = 0
+    for page in pages:
+        assert segmentation._strip_html(page) == segmentation._parse_html(page), page[:200]
+        fast += len(segmentation._SIMPLE_TAG_RE.split(page)) // 4 == page.count("<")
+    assert fast > len(pages) // 2  # the generated HTML takes the fast path

@@ -1,0 +1,118 @@
+"""A pool of worker processes for the text work of a batch job, ahead of the model.
+
+The model stage (encoder, second stage of the unit classifier, heads, assigner) runs
+in the job's process; the text work on the next chunks (normalise, segment, language
+check, the classifier's first stage, context features:
+:func:`~exposure.postings.frontend.prepare`) runs meanwhile in ``workers`` processes,
+started with "spawn" (:func:`~exposure._processes.worker_context`: no inherited OpenMP
+or torch threads to hang on). The workers import numpy and the text modules only,
+never torch. Results come back in input order.
+
+>>> from exposure.postings import UnitClassifier
+>>> with TextWorkers(UnitClassifier.load(), workers=0) as pool:
+...     [(item, prepared) for item, prepared in pool.map([("a", ["text"])])]
+[('a', None)]
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import os
+import threading
+import time
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any, Iterable, Iterator, List, Optional, Sequence, Tuple
+
+from .._processes import worker_context
+from ..postings.classifier import UnitClassifier
+from ..postings.frontend import MAX_CHARS, PreparedPostings, prepare
+
+__all__ = ["TextWorkers", "default_workers"]
+
+logger = logging.getLogger(__name__)
+
+# Set in each worker process by _start.
+_classifier: Optional[UnitClassifier] = None
+_max_chars = MAX_CHARS
+
+
+def default_workers() -> int:
+    """All cores but one (the model's), and none on a single core."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(cores - 1, 0)
+
+
+def _start(classifier: UnitClassifier, max_chars: int) -> None:
+    global _classifier, _max_chars
+    _classifier, _max_chars = classifier, max_chars
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A worker whose job was killed (``kill -9`` leaves no time to stop the pool) exits within a second."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(0)
+
+
+def _prepare(texts: List[Any]) -> PreparedPostings:
+    return prepare(texts, _classifier, _max_chars)
+
+
+class TextWorkers:
+    """``workers`` processes that :func:`~exposure.postings.frontend.prepare` chunks of posting texts.
+
+    ``workers=0`` does no work: :meth:`map` yields ``None`` for each chunk, and the caller scores
+    the texts itself. Use it as a context manager; the processes stop at the end.
+    """
+
+    def __init__(self, classifier: UnitClassifier, workers: int = 0, max_chars: int = MAX_CHARS) -> None:
+        if workers < 0:
+            raise ValueError(f"workers must be >= 0, got {workers}")
+        self.workers = int(workers)
+        # The workers need the first stage and the context scaling only: no encoder travels to them.
+        self._classifier = copy.copy(classifier)
+        self._classifier.encoder = None
+        self._max_chars = int(max_chars)
+        self._pool: Optional[ProcessPoolExecutor] = None
+
+    def __enter__(self) -> "TextWorkers":
+        if self.workers:
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=worker_context(), initializer=_start,
+                                             initargs=(self._classifier, self._max_chars))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def _submit(self, texts: Sequence) -> List[Future]:
+        """The chunk in one piece per worker, so that the workers share it."""
+        step = max(1, -(-len(texts) // self.workers))
+        return [self._pool.submit(_prepare, list(texts[a:a + step])) for a in range(0, len(texts), step)]
+
+    def map(self, chunks: Iterable[Tuple[Any, Sequence]]) -> Iterator[Tuple[Any, Optional[PreparedPostings]]]:
+        """``(item, prepared texts)`` for each ``(item, texts)`` of ``chunks``, in order.
+
+        The next chunks are prepared while the caller works on this one: at most ``workers + 1``
+        chunks are in flight, so memory stays bounded.
+        """
+        if self._pool is None:
+            for item, _ in chunks:
+                yield item, None
+            return
+        pending: deque = deque()
+        for item, texts in chunks:
+            pending.append((item, self._submit(texts)))
+            if len(pending) > self.workers:
+                yield self._collect(pending.popleft())
+        while pending:
+            yield self._collect(pending.popleft())
+
+    @staticmethod
+    def _collect(entry: Tuple[Any, List[Future]]) -> Tuple[Any, PreparedPostings]:
+        item, futures = entry
+        return item, PreparedPostings.concat([f.result() for f in futures])

@@ -1,0 +1,119 @@
+"""The text work of posting scoring, apart from the model: posting texts -> the units to encode.
+
+Per posting: a status for texts that cannot be scored (missing, not text, blank,
+not English; ``truncated`` when cut to ``max_chars``), the units
+(:func:`~exposure.postings.segmentation.segment`), the unit classifier's cheap
+first stage (which units go on to the encoder) and the context features of those
+units. Everything here is numpy and the standard library: no torch, no encoder, so
+worker processes can run it while the model works on other postings
+(:class:`~exposure.postings.scorer.PostingScorer` runs it in-process, a batch job in
+a pool of workers). :meth:`PostingScorer.score_prepared
+<exposure.postings.scorer.PostingScorer.score_prepared>` does the rest.
+
+>>> from exposure.postings import UnitClassifier
+>>> prepared = prepare(["Duties:\\n- Load trucks\\n- Count stock\\nWe offer dental."], UnitClassifier.load())
+>>> prepared.status, prepared.n_units.tolist(), prepared.kept[0]
+(['ok'], [4], ['Load trucks', 'Count stock'])
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import List, Sequence
+
+import numpy as np
+
+from .classifier import CONTEXT_FEATURES, UnitClassifier, context_features
+from .segmentation import looks_english, segment
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["PreparedPostings", "prepare", "MAX_CHARS"]
+
+#: Longer texts are cut to this many characters before splitting (status ``truncated``).
+MAX_CHARS = 100_000
+
+
+@dataclass
+class PreparedPostings:
+    """The text work on ``n`` postings: what the model stage needs, and nothing of the model.
+
+    Attributes:
+        status: per posting ``ok``, ``truncated``, ``empty``, ``not_text``, ``non_english`` or
+            ``error`` (see :data:`~exposure.postings.scorer.STATUSES`).
+        n_chars: length of each text as given (0 when not a string).
+        n_units: units found per posting (0 when not scored).
+        kept: per posting, the texts of the units that passed the first stage, in posting order.
+        context: per posting, float32 ``(len(kept[i]), len(CONTEXT_FEATURES))``: those units'
+            context features, standardised as the second stage reads them.
+
+    Plain lists and numpy arrays: it pickles cheaply to and from worker processes.
+    """
+
+    status: List[str]
+    n_chars: np.ndarray
+    n_units: np.ndarray
+    kept: List[List[str]]
+    context: List[np.ndarray]
+
+    def __len__(self) -> int:
+        return len(self.status)
+
+    @staticmethod
+    def concat(pieces: Sequence["PreparedPostings"]) -> "PreparedPostings":
+        """The postings of ``pieces``, one after the other."""
+        return PreparedPostings(status=[s for p in pieces for s in p.status],
+                                n_chars=np.concatenate([p.n_chars for p in pieces]) if pieces else
+                                np.zeros(0, np.int64),
+                                n_units=np.concatenate([p.n_units for p in pieces]) if pieces else
+                                np.zeros(0, np.int32),
+                                kept=[k for p in pieces for k in p.kept],
+                                context=[c for p in pieces for c in p.context])
+
+
+def prepare(texts: Sequence, classifier: UnitClassifier, max_chars: int = MAX_CHARS) -> PreparedPostings:
+    """Statuses, units and first-stage survivors of the posting ``texts`` (a list; ``None`` where missing).
+
+    Any value is accepted: ``None``, non-strings, blank, non-English or overlong texts get a status
+    instead of an error, and a text that cannot be cut into units gets ``error`` (logged) without
+    stopping the others.
+    """
+    n = len(texts)
+    status = ["ok"] * n
+    n_chars = np.array([len(t) if isinstance(t, str) else 0 for t in texts], dtype=np.int64)
+    n_units = np.zeros(n, dtype=np.int32)
+    kept: List[List[str]] = [[] for _ in range(n)]
+    empty = np.zeros((0, len(CONTEXT_FEATURES)), dtype=np.float32)
+    context: List[np.ndarray] = [empty] * n
+    duty = classifier.labels.index("DUTY")
+    for i, t in enumerate(texts):
+        if t is None:
+            status[i] = "empty"
+            continue
+        if not isinstance(t, str):
+            status[i] = "not_text"
+            continue
+        if not t.strip():
+            status[i] = "empty"
+            continue
+        if not looks_english(t):
+            status[i] = "non_english"
+            continue
+        if len(t) > max_chars:
+            t, status[i] = t[:max_chars], "truncated"
+        try:
+            units = segment(t)
+        except Exception as exc:  # a pathological text must not stop the others
+            logger.warning("posting %d of the batch could not be cut into units (%s: %s): status 'error'",
+                           i, type(exc).__name__, exc)
+            status[i] = "error"
+            continue
+        n_units[i] = len(units)
+        if not units:
+            continue
+        keep = classifier.prefilter_probabilities(units)[:, duty] >= classifier.threshold
+        if keep.any():
+            kept[i] = [u.text for u, k in zip(units, keep) if k]
+            context[i] = (context_features(units, classifier.verbs, rows=keep) - classifier.mean) / classifier.scale
+    return PreparedPostings(status, n_chars, n_units, kept, context)

@@ -43,7 +43,8 @@ from typing import Any, Optional
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["FORK_HELP", "fork_safe_threads", "forked_after_threads", "note_threads", "worker_context"]
+__all__ = ["FORK_HELP", "fork_safe_threads", "forked_after_threads", "note_threads", "worker_context",
+           "peak_rss_mb"]
 
 #: What to do instead of forking; part of the warning and of the library's docs.
 FORK_HELP = (
@@ -131,3 +132,21 @@ def _after_fork_in_child() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory so far, in MB.
+
+    On Linux ``VmHWM`` (since this program started): ``ru_maxrss`` also counts, for an instant, the pages of
+    a large parent that forked it, so a job started from a big Python process would report the parent's size.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    import resource
+
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)

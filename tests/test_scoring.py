@@ -232,3 +232,32 @@ def test_fingerprint_tells_models_apart(model, zero_shot, encoder, tmp_path):
     assert retrained.calibrated and retrained.head_note == f"head {str(tmp_path / 'default.json')!r}"
     assert retrained.fingerprint() != model.fingerprint()
     assert ExposureModel(encoder, head=other).fingerprint() == retrained.fingerprint()  # in memory: the same weights
+
+
+def test_capability_embeddings_are_cached_on_disk(encoder, tmp_path, monkeypatch, caplog):
+    monkeypatch.setenv("EXPOSURE_CACHE_DIR", str(tmp_path))
+    first = ExposureModel(encoder, calibrated=False)
+    caps, counters = first._reference_embeddings()
+    files = sorted(p.name for p in tmp_path.iterdir())
+    assert len(files) == 2 and all(f.startswith("capability-embeddings-") for f in files)
+    np.testing.assert_array_equal(caps, encoder.encode(first.capabilities.statements))
+    # A second model reads the files: the same bits, and only the probe text of the file's key is encoded.
+    second = ExposureModel(encoder, calibrated=False)
+    encode = encoder.encode
+    monkeypatch.setattr(encoder, "encode", lambda texts, *a, **k: encode(texts, *a, **k) if len(texts) == 1
+                        else pytest.fail(f"encoded {len(texts)} texts again"))
+    again = second._reference_embeddings()
+    np.testing.assert_array_equal(again[0], caps)
+    np.testing.assert_array_equal(again[1], counters)
+    monkeypatch.setattr(encoder, "encode", encode)
+    # A damaged file is encoded again; an unwritable folder only warns.
+    for p in tmp_path.iterdir():
+        p.write_bytes(b"not an array")
+    np.testing.assert_array_equal(ExposureModel(encoder, calibrated=False)._reference_embeddings()[0], caps)
+    assert all(np.load(p).shape[1] == encoder.dim for p in tmp_path.iterdir())  # written again
+    monkeypatch.setenv("EXPOSURE_CACHE_DIR", str(tmp_path / "file"))
+    (tmp_path / "file").write_text("a file, not a folder")
+    with caplog.at_level("WARNING", logger="exposure.scoring"):
+        got = ExposureModel(encoder, calibrated=False)._reference_embeddings()[0]
+    np.testing.assert_array_equal(got, caps)
+    assert "could not cache the capability embeddings" in caplog.text

@@ -379,7 +379,7 @@ class BatchJob:
                     **run_stats(scored, elapsed, units, kept, scorer.cache.hits, scorer.cache.misses),
                     "peak_rss_mb": peak_rss_mb()}
         if workers:
-            this_run["worker_peak_rss_mb"] = peak_rss_mb(children=True)
+            this_run["worker_peak_rss_mb"] = pool.peak_rss_mb
         this_run["cache"].update(entries=len(scorer.cache), max_entries=scorer.cache.max_entries)
         self._writing = self.summary_path
         summary = self.finish(counts, this_run, log, record)

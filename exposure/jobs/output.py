@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime
 import json
 import os
-import resource
 import socket
 import sys
 from pathlib import Path
@@ -25,6 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .._assets import fsync_dir, write_atomic
+from .._processes import peak_rss_mb
 from ..io import WriteError, os_error_message
 from ..postings.frontend import PreparedPostings
 from ..postings.scorer import STATUSES, PostingScorer, PostingScores, posting_schema
@@ -147,13 +147,6 @@ def output_schema(technologies, id_name: str = "id") -> pa.Schema:
     :func:`~exposure.postings.posting_schema`."""
     return pa.schema([(id_name, pa.string()), ("row", pa.int64()), ("title", pa.string())]
                      + list(posting_schema(technologies)))
-
-
-def peak_rss_mb(children: bool = False) -> float:
-    """This process's peak resident memory so far, in MB; with ``children``, that of its largest child
-    process that has ended (a job's text workers, once their pool is shut down)."""
-    who = resource.RUSAGE_CHILDREN if children else resource.RUSAGE_SELF
-    return round(resource.getrusage(who).ru_maxrss / 1024, 1)
 
 
 def run_stats(scored: int, seconds: float, units: int, kept: int, hits: int, misses: int) -> dict:

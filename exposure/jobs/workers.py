@@ -25,7 +25,7 @@ from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, Iterable, Iterator, List, Optional, Sequence, Tuple
 
-from .._processes import worker_context
+from .._processes import peak_rss_mb, worker_context
 from ..postings.classifier import UnitClassifier
 from ..postings.frontend import MAX_CHARS, PreparedPostings, prepare
 
@@ -57,8 +57,8 @@ def _exit_with_parent(parent: int) -> None:
     os._exit(0)
 
 
-def _prepare(texts: List[Any]) -> PreparedPostings:
-    return prepare(texts, _classifier, _max_chars)
+def _prepare(texts: List[Any]) -> Tuple[PreparedPostings, float]:
+    return prepare(texts, _classifier, _max_chars), peak_rss_mb()
 
 
 class TextWorkers:
@@ -77,6 +77,8 @@ class TextWorkers:
         self._classifier.encoder = None
         self._max_chars = int(max_chars)
         self._pool: Optional[ProcessPoolExecutor] = None
+        #: The largest peak resident memory of a worker so far, in MB (None before any result).
+        self.peak_rss_mb: Optional[float] = None
 
     def __enter__(self) -> "TextWorkers":
         if self.workers:
@@ -112,7 +114,10 @@ class TextWorkers:
         while pending:
             yield self._collect(pending.popleft())
 
-    @staticmethod
-    def _collect(entry: Tuple[Any, List[Future]]) -> Tuple[Any, PreparedPostings]:
+    def _collect(self, entry: Tuple[Any, List[Future]]) -> Tuple[Any, PreparedPostings]:
         item, futures = entry
-        return item, PreparedPostings.concat([f.result() for f in futures])
+        results = [f.result() for f in futures]
+        for _, peak in results:
+            if peak == peak and (self.peak_rss_mb is None or peak > self.peak_rss_mb):
+                self.peak_rss_mb = peak
+        return item, PreparedPostings.concat([prepared for prepared, _ in results])

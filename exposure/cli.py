@@ -441,6 +441,13 @@ def _compare(args: argparse.Namespace) -> int:
     from .io import TableWriter, read_batches
     from .occupations.compare import compare_index, read_index
 
+    if args.scores:
+        given = [name for name, value in (("--zero-shot", args.zero_shot), ("--device", args.device != "auto"),
+                                          ("--dtype", args.dtype), ("--batch-size", args.batch_size)) if value]
+        if given:
+            raise ValueError(f"{', '.join(given)} describe(s) the model that scores O*NET when --scores is not "
+                             f"given; --scores {args.scores} is compared as it was scored. Leave {given[0]} out, "
+                             "or make the file with those options: exposure occupations --zero-shot -o FILE")
     # Read the index and check the output path before any slow scoring.
     index = read_index(args.index, args.code_column, args.value_column)
     writer = TableWriter(args.output) if args.output else None

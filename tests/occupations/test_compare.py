@@ -219,6 +219,13 @@ def test_cli_compare_with_precomputed_scores(tmp_path, capsys):
     assert "matched: 4" in text and "unmatched: 1 (13-1020)" in text
     assert "Spearman +1.000" in text and "Pearson" in text and "95% CI" in text
     assert pq.read_table(out).num_rows == 4
+    # Model options would not change a file already scored: an error, not silence.
+    for extra, named in ((["--zero-shot"], "--zero-shot"), (["--dtype", "float16", "--device", "cpu"],
+                                                            "--device, --dtype")):
+        assert main(["compare", str(_index_file(tmp_path)), "--code-column", "SOC Code", "--value-column", "score",
+                     "--code-system", "soc2018", "--scores", str(scores), *extra]) == 2
+        err = capsys.readouterr().err
+        assert f"{named} describe(s) the model" in err and "exposure occupations --zero-shot -o FILE" in err
 
 
 @needs_data

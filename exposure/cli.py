@@ -86,6 +86,8 @@ def _score_tasks(args: argparse.Namespace) -> int:
     writer = TableWriter(args.output) if args.output else None  # an unwritable folder fails here, not later
     try:
         model = _model(args, technologies=args.technologies)
+        if writer:
+            writer.provenance = {**model.provenance(), "command": "score-tasks"}
         preview: list[pa.Table] = []
         start = time.perf_counter()
         bar = tqdm(unit="task", desc="scoring", disable=args.quiet or None, file=sys.stderr)
@@ -337,14 +339,32 @@ def _print_table(table, text_column: str, technologies: Sequence[str], total: in
 
 
 def _add_info(sub) -> None:
-    p = sub.add_parser("info", help="show the kernel build (SIMD, OpenMP, threads) and devices",
+    p = sub.add_parser("info", help="show the kernel build (SIMD, OpenMP, threads) and devices, or how a file "
+                                    "of scores was made",
                        description="Show the version, the native kernel's SIMD path, OpenMP and threads, "
-                                   "and whether CUDA is available.")
+                                   "and whether CUDA is available. With FILE (a Parquet file written by "
+                                   "score-tasks, occupations or score-postings), show how its scores were made: "
+                                   "mode (calibrated or zero-shot), encoder and dtype, capability set and head "
+                                   "with their checksums, package version.")
+    p.add_argument("file", type=Path, nargs="?", help="a Parquet file of scores")
     _add_quiet(p)
     p.set_defaults(func=_info)
 
 
 def _info(args: argparse.Namespace) -> int:
+    if args.file is not None:
+        import json
+
+        from .io import read_provenance
+
+        if not args.file.is_file():
+            raise ValueError(f"{args.file}: no such file")
+        record = read_provenance(args.file)
+        if record is None:
+            raise ValueError(f"{args.file} records no provenance: it was not written as Parquet by exposure 0.2 "
+                             "or later (score-tasks, occupations, score-postings)")
+        print(json.dumps(record, indent=2, sort_keys=True))
+        return 0
     import torch
 
     from . import __version__
@@ -392,6 +412,8 @@ def _occupations(args: argparse.Namespace) -> int:
     n_tasks = load_tasks(args.release).num_rows
     writer = TableWriter(args.output)
     model = _model(args)
+    writer.provenance = {**model.provenance(), "command": "occupations", "release": args.release,
+                         "level": args.level}
     logger.info(f"scoring the {n_tasks:,} tasks of O*NET {args.release}")
     start = time.perf_counter()
     table = score_occupations(model, args.release, level=args.level, top_tasks=args.top_tasks,

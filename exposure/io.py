@@ -27,7 +27,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["as_texts", "as_table", "TableLike", "decoded_strings", "read_batches", "TableWriter", "input_format", "require_columns", "csv_options", "open_binary", "decode_lines", "open_lines",
+__all__ = ["as_texts", "as_table", "TableLike", "decoded_strings", "read_batches", "TableWriter", "read_provenance",
+           "PROVENANCE_KEY", "input_format", "require_columns", "csv_options", "open_binary", "decode_lines", "open_lines",
            "os_error_message", "WriteError", "READ_FORMATS", "WRITE_FORMATS", "COMPRESSED_FORMATS"]
 
 READ_FORMATS = {".csv": "csv", ".tsv": "tsv", ".txt": "tsv", ".parquet": "parquet", ".pq": "parquet",
@@ -310,6 +311,26 @@ def read_batches(path: PathLike, columns: Optional[Sequence[str]] = None,
         raise ValueError(f"input file {str(path)!r} has no rows")
 
 
+#: The key of the provenance record in the schema metadata of the Parquet files the library writes.
+PROVENANCE_KEY = b"exposure"
+
+
+def read_provenance(path: PathLike) -> Optional[dict]:
+    """The provenance record of a Parquet file written by ``exposure`` (how its scores were made), or
+    ``None`` when it has none (another program's file, a CSV, or one written before exposure 0.2).
+
+    >>> read_provenance("scores.parquet")["mode"]          # doctest: +SKIP
+    'calibrated'
+    """
+    import pyarrow.parquet as pq
+
+    if Path(path).suffix.lower() not in (".parquet", ".pq"):
+        return None
+    metadata = pq.read_schema(path).metadata or {}
+    raw = metadata.get(PROVENANCE_KEY)
+    return None if raw is None else json.loads(raw)
+
+
 class TableWriter:
     """Write record batches to Parquet or CSV, chosen by the file extension.
 
@@ -337,6 +358,9 @@ class TableWriter:
         self._tmp: Optional[Path] = Path(tmp)
         self._writer = None
         self.rows = 0
+        #: JSON-able record stored in a Parquet file's schema metadata under ``b"exposure"`` (see
+        #: :func:`read_provenance`); set it before the first :meth:`write`. CSV files have no place for it.
+        self.provenance: Optional[dict] = None
 
     def write(self, table: Union[pa.Table, pa.RecordBatch]) -> None:
         """Append rows; every call must have the schema of the first."""
@@ -347,7 +371,11 @@ class TableWriter:
             raise ValueError(f"the writer of {str(self.path)!r} is closed")
         if self._writer is None:
             if self.format == "parquet":
-                self._writer = pq.ParquetWriter(self._tmp, table.schema)
+                schema = table.schema
+                if self.provenance is not None:
+                    schema = schema.with_metadata({**(schema.metadata or {}),
+                                                   PROVENANCE_KEY: json.dumps(self.provenance, sort_keys=True)})
+                self._writer = pq.ParquetWriter(self._tmp, schema)
             else:
                 self._writer = pcsv.CSVWriter(self._tmp, table.schema)
         self._writer.write(table)

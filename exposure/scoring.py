@@ -254,6 +254,22 @@ class ExposureModel:
         return (f"ExposureModel(encoder={self.encoder!r}, capabilities='{self.capabilities.name}' "
                 f"v{self.capabilities.version} ({len(self.capabilities)} statements), exposure={how})")
 
+    def provenance(self) -> dict:
+        """How scores of this model are made, for the files they go to: the package version, the mode
+        (``calibrated``: the headline from the head; ``zero-shot``: from the rule), the encoder and its dtype,
+        the capability set (name, version, checksum), the head (source, checksum) and :meth:`fingerprint`.
+
+        ``exposure`` is a different quantity in each mode; a file without this record cannot say which.
+        """
+        from . import __version__
+
+        return {"exposure_version": __version__, "mode": "calibrated" if self.calibrated else "zero-shot",
+                "encoder": str(self.encoder.name), "dtype": str(getattr(self.encoder, "dtype", "")),
+                "capabilities": {"name": self.capabilities.name, "version": self.capabilities.version,
+                                 "checksum": self.capabilities.checksum},
+                "head": None if self.head is None else {"source": self.head.source, "checksum": self.head.checksum},
+                "headline": list(self.headline), "fingerprint": self.fingerprint()}
+
     def fingerprint(self) -> str:
         """sha256 hex digest of what the scores depend on: the encoder (name, width, dtype), the capability
         set's checksum, the head's weights (``None`` without a head), the headline technologies, the

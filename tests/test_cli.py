@@ -64,6 +64,14 @@ def test_zero_shot_switch_uses_the_zero_shot_rule(tmp_path, encoder, model):
     assert not (rule == head).all()  # the two predictors differ, so the check below can fail
     assert out[True].column("exposure").to_numpy() == pytest.approx(rule, abs=1e-6)
     assert out[False].column("exposure").to_numpy() == pytest.approx(head, abs=1e-6)
+    # Each file says how it was made: the two modes are different quantities.
+    from exposure.io import read_provenance
+
+    zero, calibrated = read_provenance(tmp_path / "scores1.parquet"), read_provenance(tmp_path / "scores0.parquet")
+    assert zero["mode"] == "zero-shot" and zero["head"] is None and zero["command"] == "score-tasks"
+    assert calibrated["mode"] == "calibrated" and calibrated["head"]["checksum"] == model.head.checksum
+    assert calibrated["capabilities"]["checksum"] == model.capabilities.checksum and calibrated["dtype"]
+    assert calibrated["fingerprint"] == model.fingerprint() != zero["fingerprint"]
 
 
 def test_jsonl_input(tmp_path):
@@ -100,3 +108,18 @@ def test_info(capsys):
     assert main(["info"]) == 0
     out = capsys.readouterr().out
     assert "kernel isa" in out and "openmp" in out
+
+
+def test_info_shows_how_a_file_was_made(tmp_path, capsys):
+    import json
+
+    out = tmp_path / "scores.parquet"
+    assert main(["score-tasks", str(EXAMPLE), "-o", str(out), "--device", "cpu", "-q", "--zero-shot"]) == 0
+    assert main(["info", str(out)]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["mode"] == "zero-shot" and record["encoder"] == "all-MiniLM-L6-v2" and record["exposure_version"]
+    csv = tmp_path / "scores.csv"
+    assert main(["score-tasks", str(EXAMPLE), "-o", str(csv), "--device", "cpu", "-q"]) == 0
+    for path, message in ((csv, "records no provenance"), (tmp_path / "none.parquet", "no such file")):
+        assert main(["info", str(path)]) == 2
+        assert message in capsys.readouterr().err

@@ -211,6 +211,11 @@ def test_text_workers_give_the_same_rows(tmp_path, scorer):
     assert 0 < got["this_run"]["worker_peak_rss_mb"] < 1536 and "worker_peak_rss_mb" not in ref["this_run"]
     assert got["status"] == ref["status"] and got["rejected"] == ref["rejected"]
     assert pq.read_table(tmp_path / "w2.parquet").equals(pq.read_table(tmp_path / "w0.parquet"))
+    from exposure.io import read_provenance
+
+    record = read_provenance(tmp_path / "w2.parquet")
+    assert record["command"] == "score-postings" and record["options"]["assign"] is True
+    assert record["fingerprint"] == scorer.model.fingerprint() and record["mode"] == "calibrated"
 
 
 def _modules_loaded(names):

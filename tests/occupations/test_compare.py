@@ -311,6 +311,9 @@ def test_cli_occupations_writes_the_table(tmp_path, capsys, monkeypatch):
             x = np.array([len(t) % 11 / 11 for t in texts])
             return type("S", (), {"to_arrow": lambda self: pa.table({"text": texts, "exposure": x})})()
 
+        def provenance(self):
+            return {"mode": "stand-in"}
+
     monkeypatch.setattr(exposure.cli, "_model", lambda args, technologies=None: Model(args))
     out = tmp_path / "occ.csv"
     assert main(["occupations", "-o", str(out), "--release", "29.1", "--level", "soc2018", "--device", "cpu",

@@ -70,7 +70,7 @@ from .rows import (REJECTED_STATUSES, IdSet, arrow_chunks, count_rows, hash_ids,
                    jsonl_chunks)
 from .workers import TextWorkers
 
-__all__ = ["BatchJob", "score_postings_file", "PathLike"]
+__all__ = ["BatchJob", "score_postings_file", "model_record", "PathLike"]
 
 logger = logging.getLogger(__name__)
 
@@ -206,13 +206,7 @@ class BatchJob:
             "options": self.options(scorer) if scorer is not None else dict(options or {}),
         }
         if scorer is not None:
-            m = scorer.model
-            enc = m.encoder
-            # The fingerprint tells two heads (or capability sets) apart; the rest is for people reading it.
-            record["model"] = {"fingerprint": m.fingerprint(), "encoder": getattr(enc, "name", None),
-                               "dtype": str(getattr(enc, "dtype", "")), "calibrated": m.calibrated,
-                               "capabilities": f"{m.capabilities.name} {m.capabilities.version}",
-                               "technologies": list(m.technologies)}
+            record["model"] = model_record(scorer)
         return record
 
     def _earlier_record(self) -> Optional[dict]:
@@ -407,6 +401,17 @@ class BatchJob:
         """Write the run summary (``counts`` from :meth:`combine`), log what was done; returns the summary."""
         return write_summary(self.input, self.output, self.rejected_path, self.summary_path, counts, this_run, log,
                              record)
+
+
+def model_record(scorer: PostingScorer) -> dict:
+    """The model part of a run's record (:meth:`BatchJob.record`): what ``--resume`` compares."""
+    m = scorer.model
+    enc = m.encoder
+    # The fingerprint tells two heads (or capability sets) apart; the rest is for people reading it.
+    return {"fingerprint": m.fingerprint(), "encoder": getattr(enc, "name", None),
+            "dtype": str(getattr(enc, "dtype", "")), "calibrated": m.calibrated,
+            "capabilities": f"{m.capabilities.name} {m.capabilities.version}",
+            "technologies": list(m.technologies)}
 
 
 def score_postings_file(input: PathLike, output: PathLike, scorer: PostingScorer, *, id_column: str = "id",

@@ -69,9 +69,9 @@ from typing import Callable, Dict, Iterator, List, Optional, Tuple
 import numpy as np
 import pyarrow as pa
 
-from ..io import csv_options, decode_lines
+from ..io import PROVENANCE_KEY, csv_options, decode_lines
 from ..postings.scorer import PostingScorer
-from .local import BatchJob, PathLike
+from .local import BatchJob, PathLike, model_record
 from .output import output_schema, peak_rss_mb, rows_table, run_stats, score_chunk
 from .rows import REJECTED_STATUSES, IdSet, arrow_rows, count_rows, id_status, parse_jsonl_line
 
@@ -106,6 +106,12 @@ class _ScoreBatches:
         self.jsonl = jsonl
         self.schema = output_schema(self.scorer.model.technologies, id_name)
         self._hits = self._misses = 0
+        # How this actor scores, sent with every batch (the driver may see any batch first; a few hundred bytes
+        # per chunk): the driver records it in OUTPUT and the summary.
+        self._run = {
+            "model": model_record(self.scorer),
+            "options": {"assign": self.scorer.assigner is not None, "max_chars": self.scorer.max_chars},
+            "provenance": {**self.scorer.model.provenance(), "command": "score-postings"}}
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         n = batch.num_rows
@@ -124,6 +130,7 @@ class _ScoreBatches:
         stats = dict(zip(_COUNTERS, (len(take), int(result.n_units.sum()), result.kept_units,
                                      cache.hits - self._hits, cache.misses - self._misses)))
         self._hits, self._misses = cache.hits, cache.misses
+        stats["run"] = self._run
         return table.append_column(_STATS, pa.array([json.dumps(stats)] + [None] * (n - 1) if n else [], pa.string()))
 
 
@@ -264,6 +271,7 @@ def _collect(ds, job: BatchJob, total: Optional[int], log: Callable[[str], None]
                dynamic_ncols=True, disable=not show_progress, file=sys.stderr, smoothing=0.1)
     t0 = time.perf_counter()
     first_rows_s = None
+    scored_with: dict = {}  # the workers' model and options, from the first batch
 
     def rows_in_order() -> Iterator[pa.Table]:
         nonlocal first_rows_s
@@ -275,7 +283,11 @@ def _collect(ds, job: BatchJob, total: Optional[int], log: Callable[[str], None]
             if first_rows_s is None:
                 first_rows_s = time.perf_counter() - t0
             for stats in block.column(_STATS).drop_null().to_pylist():
-                for k, v in json.loads(stats).items():
+                stats = json.loads(stats)
+                run = stats.pop("run", None)
+                if run is not None and not scored_with:
+                    scored_with.update(run)
+                for k, v in stats.items():
                     totals[k] += v
             status = block.column("status").to_pylist()
             # Ids seen in an earlier batch: the later rows are duplicates, as in the local engine.
@@ -297,7 +309,10 @@ def _collect(ds, job: BatchJob, total: Optional[int], log: Callable[[str], None]
     if first is None:
         bar.close()
         raise ValueError(f"input file {str(job.input)!r} has no rows")
-    counts = job.combine(first.schema, itertools.chain([first], blocks))
+    options = {**scored_with["options"], "encoding": job.encoding}
+    provenance = {**scored_with["provenance"], "options": options}
+    counts = job.combine(first.schema.with_metadata({PROVENANCE_KEY: json.dumps(provenance, sort_keys=True)}),
+                         itertools.chain([first], blocks))
     bar.close()
     elapsed = time.perf_counter() - t0
     this_run = {"engine": engine,
@@ -306,4 +321,6 @@ def _collect(ds, job: BatchJob, total: Optional[int], log: Callable[[str], None]
                 "duplicates_scored": totals["duplicates_scored"],
                 "first_rows_after_s": round(first_rows_s, 2),
                 "driver_peak_rss_mb": peak_rss_mb()}
-    return job.finish(counts, this_run, log)
+    record = job.record(options=options)
+    record["model"] = scored_with["model"]  # what a later --resume of the finished output compares
+    return job.finish(counts, this_run, log, record)

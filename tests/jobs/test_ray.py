@@ -89,6 +89,15 @@ def test_ray_engine_writes_the_local_engines_rows(ray_cluster, postings, local_s
     assert run["postings_scored"] == N_ROWS and run["duplicates_scored"] == 0
     assert run["cache"]["hit_rate"] > 0.5  # 40 texts under 2,000 ids: each worker encodes a text once
     assert not (tmp_path / "scores.rejected.parquet").exists()
+    # The output says how it was scored, and the finished run is one a later --resume recognises.
+    from exposure.io import read_provenance
+
+    made = read_provenance(out)
+    assert made["command"] == "score-postings" and made["options"] == {"assign": False, "max_chars": 100_000,
+                                                                          "encoding": "utf-8"}
+    assert summary["run"]["model"]["fingerprint"] == made["fingerprint"]
+    assert main(["score-postings", str(postings), "-o", str(out), *CLI_ARGS, "--resume"]) == 0
+    assert pq.read_table(out).equals(got)
 
 
 class _KillsItselfOnce:

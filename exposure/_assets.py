@@ -11,6 +11,8 @@ that another process (or a later run) may read:
 - :func:`write_atomic` writes a file so that readers see either no file or the
   whole file, even after ``kill -9``; the file is readable by everyone (0644), a
   temporary file is never left behind.
+- :func:`embeddings_file_name`, :func:`load_embeddings`, :func:`save_embeddings`:
+  embeddings kept in the cache folder (occupation indexes, capability sets).
 
 >>> from exposure._assets import write_atomic
 >>> write_atomic("/tmp/hello.txt", lambda f: f.write(b"hello"))   # doctest: +SKIP
@@ -18,12 +20,18 @@ that another process (or a later run) may read:
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import re
 import tempfile
 from pathlib import Path
-from typing import BinaryIO, Callable, Union
+from typing import BinaryIO, Callable, Optional, Sequence, Union
 
-__all__ = ["shipped", "cache_dir", "encoder_identity", "write_atomic", "fsync_dir"]
+import numpy as np
+
+__all__ = ["shipped", "cache_dir", "encoder_identity", "write_atomic", "fsync_dir", "embeddings_file_name",
+           "load_embeddings", "save_embeddings"]
 
 PathLike = Union[str, os.PathLike]
 
@@ -113,3 +121,44 @@ def write_atomic(path: PathLike, write: Callable[[BinaryIO], object], mode: int 
             pass
         raise
     fsync_dir(path.parent)
+
+
+# --------------------------------------------------------------------------- embeddings kept on disk
+
+def embeddings_file_name(kind: str, encoder, texts: Sequence[str], version: str = "1",
+                         key: Optional[dict] = None) -> str:
+    """``{kind}-{encoder}-{dim}-{checksum}.npy``: the name under which the embeddings of ``texts`` by
+    ``encoder`` are kept on disk. The checksum covers ``version``, the encoder's identity (name, width, dtype:
+    a float16 index built on a GPU is not reused by a float32 run), anything in ``key`` and the texts.
+
+    >>> from types import SimpleNamespace
+    >>> embeddings_file_name("tasks", SimpleNamespace(name="m", dim=4, dtype="f32"), ["a"])[:12]
+    'tasks-m-4-d0'
+    """
+    identity = json.dumps(encoder_identity(encoder), sort_keys=True)
+    if key is not None:
+        identity += "\n" + json.dumps(key, sort_keys=True)
+    digest = hashlib.sha256(f"v{version}\n{identity}\n".encode())
+    for t in texts:
+        digest.update(t.encode("utf-8"))
+        digest.update(b"\n")
+    slug = re.sub(r"[^A-Za-z0-9.]+", "_", str(encoder.name)).strip("_")[-60:]
+    return f"{kind}-{slug}-{encoder.dim}-{digest.hexdigest()[:20]}.npy"
+
+
+def load_embeddings(path: Path, rows: int, dim: int) -> Optional[np.ndarray]:
+    """The ``(rows, dim)`` array kept at ``path`` (as stored: float16 or float32), or ``None`` when the file is
+    missing, damaged or of another shape."""
+    if not path.is_file():
+        return None
+    try:
+        emb = np.load(path, allow_pickle=False)
+    except (OSError, ValueError):
+        return None
+    return emb if emb.shape == (rows, dim) else None
+
+
+def save_embeddings(path: Path, emb: np.ndarray) -> None:
+    """Keep ``emb`` at ``path``, written atomically and readable by every user; ``OSError`` when it cannot be."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, lambda f: np.save(f, emb, allow_pickle=False))

@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 __all__ = ["as_texts", "as_table", "TableLike", "decoded_strings", "read_batches", "TableWriter", "read_provenance",
-           "PROVENANCE_KEY", "input_format", "require_columns", "csv_options", "open_binary", "decode_lines", "open_lines",
+           "with_provenance", "PROVENANCE_KEY", "input_format", "require_columns", "csv_options", "open_binary", "decode_lines", "open_lines",
            "os_error_message", "WriteError", "READ_FORMATS", "WRITE_FORMATS", "COMPRESSED_FORMATS"]
 
 READ_FORMATS = {".csv": "csv", ".tsv": "tsv", ".txt": "tsv", ".parquet": "parquet", ".pq": "parquet",
@@ -315,6 +315,11 @@ def read_batches(path: PathLike, columns: Optional[Sequence[str]] = None,
 PROVENANCE_KEY = b"exposure"
 
 
+def with_provenance(schema: pa.Schema, record: dict) -> pa.Schema:
+    """``schema`` carrying ``record`` in its metadata, as :func:`read_provenance` reads it."""
+    return schema.with_metadata({**(schema.metadata or {}), PROVENANCE_KEY: json.dumps(record, sort_keys=True)})
+
+
 def read_provenance(path: PathLike) -> Optional[dict]:
     """The provenance record of a Parquet file written by ``exposure`` (how its scores were made), or
     ``None`` when it has none (another program's file, a CSV, or one written before exposure 0.2).
@@ -371,10 +376,7 @@ class TableWriter:
             raise ValueError(f"the writer of {str(self.path)!r} is closed")
         if self._writer is None:
             if self.format == "parquet":
-                schema = table.schema
-                if self.provenance is not None:
-                    schema = schema.with_metadata({**(schema.metadata or {}),
-                                                   PROVENANCE_KEY: json.dumps(self.provenance, sort_keys=True)})
+                schema = table.schema if self.provenance is None else with_provenance(table.schema, self.provenance)
                 self._writer = pq.ParquetWriter(self._tmp, schema)
             else:
                 self._writer = pcsv.CSVWriter(self._tmp, table.schema)

@@ -31,7 +31,7 @@ from typing import Any, Optional, Sequence, Union
 
 import numpy as np
 
-from ._assets import cache_dir, encoder_identity, write_atomic
+from ._assets import cache_dir, embeddings_file_name, encoder_identity, load_embeddings, save_embeddings
 from .capabilities import CapabilitySet
 from .encoder import Encoder, as_texts
 from .heads import HeadMismatchError, Heads, available_heads, capability_features, encoder_fingerprint
@@ -211,6 +211,7 @@ class ExposureModel:
         self.scale = float(scale)
         self._cap_emb: Optional[np.ndarray] = None
         self._counter_emb: Optional[np.ndarray] = None
+        self._probe: Optional[list] = None  # the encoder's fingerprint (heads.encoder_fingerprint), once
         self.head: Optional[Heads] = None
         self.head_note = "calibrated=False"
         if calibrated is not False:
@@ -233,7 +234,8 @@ class ExposureModel:
                     f"head {heads.source!r} predicts exposure to the capability set's headline technologies "
                     f"({', '.join(self.capabilities.headline_technologies)}), but the model pools "
                     f"{', '.join(self.headline)}; use calibrated=False for the zero-shot rule over other technologies")
-            heads.check(self.encoder, self.capabilities)
+            self._probe = encoder_fingerprint(self.encoder)
+            heads.check(self.encoder, self.capabilities, fingerprint=self._probe)
         except HeadMismatchError as exc:
             if required:
                 raise
@@ -293,25 +295,19 @@ class ExposureModel:
 
         Encoding a capability set takes seconds on a CPU at every start; the file is keyed by the
         encoder's identity (name, width, dtype), its embedding of a probe text (a model changed in place
-        gets a new file) and the texts. A file that cannot be read or written is recomputed, with a
-        warning for an unwritable folder.
+        gets a new file) and the texts, and holds float32 rows: the same bits as encoding them. A file that
+        cannot be read is encoded again; an unwritable folder only warns.
         """
-        digest = hashlib.sha256(json.dumps({"encoder": encoder_identity(self.encoder),
-                                            "probe": encoder_fingerprint(self.encoder)}, sort_keys=True).encode())
-        for t in texts:
-            digest.update(t.encode("utf-8") + b"\n")
-        path = cache_dir() / f"capability-embeddings-{digest.hexdigest()[:24]}.npy"
-        if path.is_file():
-            try:
-                emb = np.load(path, allow_pickle=False)
-                if emb.shape == (len(texts), self.encoder.dim) and emb.dtype == np.float32:
-                    return emb
-            except (OSError, ValueError):
-                pass  # damaged: encoded again below
+        if self._probe is None:
+            self._probe = encoder_fingerprint(self.encoder)
+        path = cache_dir() / embeddings_file_name("capability-embeddings", self.encoder, texts,
+                                                  key={"probe": self._probe})
+        emb = load_embeddings(path, len(texts), self.encoder.dim)
+        if emb is not None and emb.dtype == np.float32:
+            return emb
         emb = np.ascontiguousarray(self.encoder.encode(texts), dtype=np.float32)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(path, lambda f: np.save(f, emb, allow_pickle=False))
+            save_embeddings(path, emb)
         except OSError as exc:
             logger.warning("could not cache the capability embeddings in %s (%s); they will be encoded again "
                            "next time. Set EXPOSURE_CACHE_DIR to a writable folder.", path.parent, exc)

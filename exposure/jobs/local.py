@@ -62,7 +62,7 @@ from typing import Callable, Iterable, List, Optional, Tuple, Union
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..io import PROVENANCE_KEY, WriteError, input_format, os_error_message, read_batches
+from ..io import WriteError, input_format, os_error_message, read_batches, with_provenance
 from ..postings.scorer import PostingScorer, posting_schema
 from .output import (RunLock, combine_parts, differences, output_schema, peak_rss_mb, rows_table, run_stats,
                      score_chunk, write_json_atomic, write_summary, write_table_atomic)
@@ -368,7 +368,7 @@ class BatchJob:
         elapsed = time.perf_counter() - t0
         self._writing = self.output
         provenance = {**scorer.model.provenance(), "command": "score-postings", "options": record["options"]}
-        counts = self.combine(schema.with_metadata({PROVENANCE_KEY: json.dumps(provenance, sort_keys=True)}),
+        counts = self.combine(with_provenance(schema, provenance),
                               (pq.read_table(f).replace_schema_metadata(None)
                                for f in sorted(self.parts.glob(f"{_PART_PREFIX}*.parquet"))))
         this_run = {"resumed_from_row": start_row, "workers": workers,

@@ -69,7 +69,7 @@ from typing import Callable, Dict, Iterator, List, Optional, Tuple
 import numpy as np
 import pyarrow as pa
 
-from ..io import PROVENANCE_KEY, csv_options, decode_lines
+from ..io import csv_options, decode_lines, with_provenance
 from ..postings.scorer import PostingScorer
 from .local import BatchJob, PathLike, model_record
 from .output import output_schema, peak_rss_mb, rows_table, run_stats, score_chunk
@@ -311,8 +311,7 @@ def _collect(ds, job: BatchJob, total: Optional[int], log: Callable[[str], None]
         raise ValueError(f"input file {str(job.input)!r} has no rows")
     options = {**scored_with["options"], "encoding": job.encoding}
     provenance = {**scored_with["provenance"], "options": options}
-    counts = job.combine(first.schema.with_metadata({PROVENANCE_KEY: json.dumps(provenance, sort_keys=True)}),
-                         itertools.chain([first], blocks))
+    counts = job.combine(with_provenance(first.schema, provenance), itertools.chain([first], blocks))
     bar.close()
     elapsed = time.perf_counter() - t0
     this_run = {"engine": engine,

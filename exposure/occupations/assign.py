@@ -39,8 +39,6 @@ encoder name, width and a checksum of the texts. The cache folder is the
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
 import logging
 import os
 import re
@@ -55,7 +53,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .._assets import cache_dir, encoder_identity, write_atomic
+from .._assets import cache_dir, embeddings_file_name, load_embeddings, save_embeddings
 from ..io import as_table, require_columns
 from ..kernels import reduce
 from ..stats import softmax
@@ -130,15 +128,8 @@ def resolve_cache_dir(path: Union[str, os.PathLike, None] = None) -> Path:
 
 
 def _cache_name(kind: str, encoder: "Encoder", texts: Sequence[str]) -> str:
-    """``{kind}-{encoder}-{dim}-{checksum}.npy``; the checksum covers the encoder's identity (name, width,
-    dtype: an index built in float16 on a GPU is not reused by a float32 run) and the texts."""
-    identity = json.dumps(encoder_identity(encoder), sort_keys=True)
-    digest = hashlib.sha256(f"v{_CACHE_VERSION}\n{identity}\n".encode())
-    for t in texts:
-        digest.update(t.encode("utf-8"))
-        digest.update(b"\n")
-    slug = re.sub(r"[^A-Za-z0-9.]+", "_", str(encoder.name)).strip("_")[-60:]
-    return f"{kind}-{slug}-{encoder.dim}-{digest.hexdigest()[:20]}.npy"
+    """The file of an index's embeddings (:func:`exposure.encoder.embeddings_file_name`, this cache's version)."""
+    return embeddings_file_name(kind, encoder, texts, version=_CACHE_VERSION)
 
 
 # Texts encoded first to time the encoder, so that the time a build will take can be told.
@@ -169,18 +160,13 @@ def _embed_cached(encoder: "Encoder", texts: Sequence[str], kind: str, folder: O
     Returns ``(float32 rows, loaded_from_cache)``. A cache that cannot be written only warns.
     """
     path = None if folder is None else folder / _cache_name(kind, encoder, texts)
-    if path is not None and path.is_file():
-        try:
-            emb = np.load(path, allow_pickle=False)
-            if emb.shape == (len(texts), encoder.dim):
-                return emb.astype(np.float32), True
-        except (OSError, ValueError):
-            pass  # a damaged file is rebuilt below
+    emb = None if path is None else load_embeddings(path, len(texts), encoder.dim)
+    if emb is not None:
+        return emb.astype(np.float32), True
     emb = _encode_timed(encoder, list(texts), kind, show_progress)
     if path is not None:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(path, lambda f: np.save(f, emb.astype(np.float16), allow_pickle=False))
+            save_embeddings(path, emb.astype(np.float16))
         except OSError as exc:
             warnings.warn(f"could not cache {kind} embeddings in {str(path.parent)!r} ({exc}); "
                           "they will be rebuilt next time. Set EXPOSURE_CACHE_DIR to a writable folder.",

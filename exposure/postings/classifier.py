@@ -460,7 +460,14 @@ class UnitClassifier:
 
     def keep(self, units: Sequence[Union[str, Unit]]) -> np.ndarray:
         """Boolean mask of the units that go on to the encoder (P(DUTY) at least ``threshold``)."""
-        return self.prefilter_probabilities(units)[:, self.labels.index("DUTY")] >= self.threshold
+        return self._keep(self.prefilter_probabilities(units))
+
+    def _keep(self, cheap: np.ndarray) -> np.ndarray:
+        return cheap[:, self.labels.index("DUTY")] >= self.threshold
+
+    def context(self, units: Sequence[Union[str, Unit]], rows: np.ndarray) -> np.ndarray:
+        """The standardised context features of the units at ``rows`` (a mask), as the second stage reads them."""
+        return (context_features(units, self.verbs, rows=rows) - self.mean) / self.scale
 
     # ----------------------------------------------------------------- stage 2
     def second_stage(self, embeddings: np.ndarray, context: np.ndarray) -> np.ndarray:
@@ -495,8 +502,7 @@ class UnitClassifier:
             prefilter = embeddings is None
         duty = self.labels.index("DUTY")
         cheap = [self.prefilter_probabilities(u) for u in unit_lists]
-        masks = [(c[:, duty] >= self.threshold) if prefilter else np.ones(len(u), dtype=bool)
-                 for c, u in zip(cheap, unit_lists)]
+        masks = [self._keep(c) if prefilter else np.ones(len(u), dtype=bool) for c, u in zip(cheap, unit_lists)]
         if embeddings is None:
             if self.encoder is None:
                 raise ValueError("no embeddings given and no encoder: load the classifier with "
@@ -519,7 +525,7 @@ class UnitClassifier:
         for units, c, m, e in zip(unit_lists, cheap, masks, embs):
             probs = c.copy()
             if m.any():
-                probs[m] = self.second_stage(e, (context_features(units, self.verbs, rows=m) - self.mean) / self.scale)
+                probs[m] = self.second_stage(e, self.context(units, m))
             # A dropped unit takes its likeliest label other than DUTY: the first stage said it is none.
             masked = probs.copy()
             masked[~m, duty] = -1.0

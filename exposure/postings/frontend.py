@@ -24,7 +24,7 @@ from typing import List, Sequence
 
 import numpy as np
 
-from .classifier import CONTEXT_FEATURES, UnitClassifier, context_features
+from .classifier import CONTEXT_FEATURES, UnitClassifier
 from .segmentation import looks_english, segment
 
 logger = logging.getLogger(__name__)
@@ -86,7 +86,6 @@ def prepare(texts: Sequence, classifier: UnitClassifier, max_chars: int = MAX_CH
     kept: List[List[str]] = [[] for _ in range(n)]
     empty = np.zeros((0, len(CONTEXT_FEATURES)), dtype=np.float32)
     context: List[np.ndarray] = [empty] * n
-    duty = classifier.labels.index("DUTY")
     for i, t in enumerate(texts):
         if t is None:
             status[i] = "empty"
@@ -112,8 +111,8 @@ def prepare(texts: Sequence, classifier: UnitClassifier, max_chars: int = MAX_CH
         n_units[i] = len(units)
         if not units:
             continue
-        keep = classifier.prefilter_probabilities(units)[:, duty] >= classifier.threshold
+        keep = classifier.keep(units)
         if keep.any():
             kept[i] = [u.text for u, k in zip(units, keep) if k]
-            context[i] = (context_features(units, classifier.verbs, rows=keep) - classifier.mean) / classifier.scale
+            context[i] = classifier.context(units, keep)
     return PreparedPostings(status, n_chars, n_units, kept, context)

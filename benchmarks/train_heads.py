@@ -75,6 +75,8 @@ def main(argv=None) -> int:
             "exposure_version": __version__,
             "data": {f: _sha256(path) for f, path in zip(DATA_FILES, paths)},
             "tasks": int(len(d["soc"])), "occupations": len(d["occupations"]),
+            # Occupation tables flag these as `labelled`: their scores are in-sample.
+            "occupation_codes": sorted(map(str, d["occupations"])),
             "strengths_tried": list(STRENGTHS), "inner_cv_folds": 3,
         },
         "cross_validation": cv,

@@ -422,10 +422,15 @@ def _occupations(args: argparse.Namespace) -> int:
         writer.write(table)
     logger.info(f"wrote {table.num_rows:,} occupations ({args.level} level) in {time.perf_counter() - start:.1f} s "
                 f"-> {args.output}")
+    n_labelled = pc.sum(table["labelled"]).as_py() or 0
+    if n_labelled:
+        logger.info(f"{n_labelled:,} of {table.num_rows:,} occupations are labelled: their human labels trained "
+                    "the head, so their scores are in-sample (column 'labelled')")
     top = table.filter(pc.less_equal(table["rank"], 10)).sort_by("rank").to_pylist()
-    print(f"{'rank':>4}  {'exposure':>8}  {'code':<10}  title")
+    print(f"{'rank':>4}  {'exposure':>8}  {'code':<10}  {'labelled':<8}  title")
     for r in top:
-        print(f"{r['rank']:>4}  {r['exposure']:>8.3f}  {r['soc_code']:<10}  {r['title'] or '-'}")
+        print(f"{r['rank']:>4}  {r['exposure']:>8.3f}  {r['soc_code']:<10}  {'yes' if r['labelled'] else 'no':<8}  "
+              f"{r['title'] or '-'}")
     return 0
 
 

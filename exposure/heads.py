@@ -327,6 +327,15 @@ class Heads:
         """
         return _sha256(_write_npz(self._arrays()))
 
+    @property
+    def labelled_occupations(self) -> frozenset:
+        """O*NET-SOC codes of the occupations whose task labels trained this head (from its manifest).
+
+        Their scores are in-sample: occupation tables flag them ``labelled``. Empty for a head whose
+        manifest does not list them.
+        """
+        return frozenset(self.manifest.get("training", {}).get("occupation_codes", ()))
+
     # ------------------------------------------------------------- inference
     def predict_proba(self, emb: np.ndarray, cap_features: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         """Class probabilities of both heads: exposure ``(n, 3)`` and automation ``(n, 5)``, float64.

@@ -250,6 +250,12 @@ class ExposureModel:
         """Whether the headline ``exposure`` comes from a calibrated head."""
         return self.head is not None
 
+    @property
+    def labelled_occupations(self) -> frozenset:
+        """O*NET-SOC codes whose human task labels trained the head (empty in zero-shot mode): their
+        scores are in-sample, not predictions; occupation tables flag them in the ``labelled`` column."""
+        return frozenset() if self.head is None else self.head.labelled_occupations
+
     def __repr__(self) -> str:
         how = (f"calibrated ({self.head_note})" if self.head is not None
                else f"zero-shot rule ({self.head_note.split(';')[0]})")

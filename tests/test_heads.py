@@ -18,6 +18,7 @@ from exposure.heads import (
     head_features,
 )
 from exposure.training.heads import fit_softmax, train_heads
+from helpers import SHARED_DATA
 
 
 def _unit(rng, n, d):
@@ -193,3 +194,17 @@ def test_exposure_classes_are_the_rubrics():
     from exposure import rubric
 
     assert EXPOSURE_CLASSES is rubric.EXPOSURE_CLASSES == ("E0", "E1", "E2")
+
+
+def test_the_shipped_head_lists_the_occupations_it_was_trained_on():
+    """The `labelled` flag of occupation tables comes from this list: it must be the label file's occupations."""
+    heads = Heads.load()
+    codes = heads.labelled_occupations
+    assert len(codes) == heads.manifest["training"]["occupations"] == 715
+    assert all(len(c) == 10 and c[2] == "-" and c[7] == "." for c in codes)
+    labels = SHARED_DATA / "task_labels_train.tsv"
+    if labels.is_file():
+        import csv
+
+        with open(labels, encoding="utf-8") as f:
+            assert codes == {row["soc_code"] for row in csv.DictReader(f, delimiter="\t")}

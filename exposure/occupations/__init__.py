@@ -24,7 +24,7 @@ _EXPORTS = {
                      "major_groups"), "catalogue"),
     **dict.fromkeys(("LEVELS", "aggregate", "one_hot", "exposure_measures", "occupation_table", "to_soc2018",
                      "to_soc2010", "to_level"), "tables"),
-    **dict.fromkeys(("score_occupations", "cached_occupation_scores"), "score"),
+    **dict.fromkeys(("score_occupations", "cached_occupation_scores", "flag_labelled"), "score"),
     **dict.fromkeys(("OccupationAssigner", "Assignments", "normalize_title", "clean_posting_title",
                      "ASSIGNMENT_LEVELS"), "assign"),
     **dict.fromkeys(("compare_index", "ComparisonResult", "read_index"), "compare"),
@@ -40,6 +40,6 @@ if TYPE_CHECKING:
     from .catalogue import (CODE_SYSTEMS, RELEASES, SOC_MAJOR_GROUPS, TITLE_SOURCES, load_crosswalk,
                             load_occupations, load_tasks, load_titles, major_group, major_groups, normalize_codes)
     from .compare import ComparisonResult, compare_index, read_index
-    from .score import cached_occupation_scores, score_occupations
+    from .score import cached_occupation_scores, flag_labelled, score_occupations
     from .tables import (LEVELS, aggregate, exposure_measures, occupation_table, one_hot, to_level, to_soc2010,
                          to_soc2018)

@@ -47,10 +47,14 @@ class ComparisonResult:
         spearman, pearson: correlations over the matched occupations (NaN below 3).
         spearman_ci, pearson_ci: 95% percentile bootstrap intervals (resampling occupations).
         joined: ``code``, ``title``, ``index_value``, ``our_value``, ``index_rank``,
-            ``our_rank`` (1 = highest), one row per matched occupation.
+            ``our_rank`` (1 = highest), [``labelled``], one row per matched occupation.
         code_system: the index's code system.
         n_index: distinct codes in the index with a value.
         n_boot: bootstrap resamples.
+        subsets: when our table has a ``labelled`` column, ``{"labelled": ..., "unlabelled": ...}``, each
+            ``{"n": ..., "spearman": ..., "spearman_ci": ..., "pearson": ..., "pearson_ci": ...}`` over
+            those matched occupations. Labelled occupations' human labels trained the head, so their
+            scores are in-sample; the unlabelled ones are the honest test.
     """
 
     n_matched: int
@@ -63,6 +67,7 @@ class ComparisonResult:
     code_system: str = "soc2018"
     n_index: int = 0
     n_boot: int = 1000
+    subsets: dict = field(default_factory=dict)
 
     @property
     def n_unmatched(self) -> int:
@@ -80,6 +85,13 @@ class ComparisonResult:
         for name, r, ci in (("Spearman", self.spearman, self.spearman_ci), ("Pearson", self.pearson, self.pearson_ci)):
             lines.append(f"{name:<8} {r:+.3f}  95% CI [{ci[0]:+.3f}, {ci[1]:+.3f}]  "
                          f"({self.n_boot} bootstrap resamples)")
+        for name, what in (("labelled", "human labels trained the head: in-sample"),
+                           ("unlabelled", "not in the head's training data: predictions")):
+            if name in self.subsets:
+                sub = self.subsets[name]
+                ci = sub["spearman_ci"]
+                lines.append(f"  {name:<10} {sub['n']:>4} matched  Spearman {sub['spearman']:+.3f}  "
+                             f"95% CI [{ci[0]:+.3f}, {ci[1]:+.3f}]  ({what})")
         return "\n".join(lines)
 
 
@@ -146,7 +158,7 @@ def _ours_at(ours: pa.Table, system: str, our_column: str) -> pa.Table:
         codes = pa.array([None if c is None else str(c) for c in codes.to_pylist()], pa.string())
     onet_level = is_onet_level(pa.table({"soc_code": codes}))
     soc2010_level = "soc_2018_codes" in ours.column_names  # made by to_soc2010
-    keep = ["soc_code", our_column] + (["title"] if "title" in ours.column_names else [])
+    keep = ["soc_code", our_column] + [c for c in ("title", "labelled") if c in ours.column_names]
     ours = ours.select(keep)
     if soc2010_level:
         if system != "soc2010":
@@ -232,16 +244,26 @@ def compare_index(index: Union[TableLike, str, os.PathLike], ours: TableLike, co
     y = np.array([lookup[c][0] for c in m_codes])
     rho, rho_ci, r, r_ci = _correlations(x, y, n_boot, seed)
     titles = table["title"].to_pylist() if "title" in table.column_names else [None] * table.num_rows
-    joined = pa.table({
+    columns = {
         "code": pa.array(m_codes, pa.string()),
         "title": pa.array([titles[lookup[c][1]] for c in m_codes], pa.string()),
         "index_value": pa.array(x, pa.float64()),
         "our_value": pa.array(y, pa.float64()),
         "index_rank": pa.array(x.size + 1 - rankdata(x), pa.float64()),
         "our_rank": pa.array(y.size + 1 - rankdata(y), pa.float64()),
-    })
+    }
+    subsets = {}
+    if "labelled" in table.column_names:
+        flags = pc.fill_null(table["labelled"], False).to_pylist()
+        labelled = np.array([bool(flags[lookup[c][1]]) for c in m_codes], dtype=bool)
+        columns["labelled"] = pa.array(labelled)
+        for name, sel in (("labelled", labelled), ("unlabelled", ~labelled)):
+            s_rho, s_rho_ci, s_r, s_r_ci = _correlations(x[sel], y[sel], n_boot, seed)
+            subsets[name] = {"n": int(sel.sum()), "spearman": s_rho, "spearman_ci": s_rho_ci,
+                             "pearson": s_r, "pearson_ci": s_r_ci}
+    joined = pa.table(columns)
     logger.debug("compared %s: %d of %d index occupations matched; Spearman %.3f", our_column,
                  int(matched.sum()), int(uniq.size), rho)
     return ComparisonResult(n_matched=int(matched.sum()), unmatched=unmatched, spearman=rho, spearman_ci=rho_ci,
                             pearson=r, pearson_ci=r_ci, joined=joined, code_system=code_system,
-                            n_index=int(uniq.size), n_boot=max(int(n_boot), 0))
+                            n_index=int(uniq.size), n_boot=max(int(n_boot), 0), subsets=subsets)

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional, Union
+from typing import TYPE_CHECKING, Iterable, Optional, Union
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .._assets import cache_dir as cache_dir_of
 from .._assets import write_atomic
@@ -24,7 +25,7 @@ from .tables import LEVELS, occupation_table, to_level
 if TYPE_CHECKING:
     from ..scoring import ExposureModel
 
-__all__ = ["score_occupations", "cached_occupation_scores"]
+__all__ = ["score_occupations", "cached_occupation_scores", "flag_labelled"]
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +63,27 @@ def score_occupations(model: Optional["ExposureModel"] = None, release: str = "2
         if name in table.column_names:
             table = table.drop_columns([name])
         table = table.add_column(0, name, tasks[name])
-    return to_level(occupation_table(table, release, top_tasks=top_tasks), level)
+    return to_level(flag_labelled(occupation_table(table, release, top_tasks=top_tasks),
+                                  model.labelled_occupations), level)
+
+
+def flag_labelled(table: pa.Table, labelled: Iterable[str]) -> pa.Table:
+    """Add the ``labelled`` column after ``n_tasks``: whether the occupation's human labels trained the head.
+
+    Scores of labelled occupations are in-sample (they agree with the labels far better than a prediction
+    would), so comparisons report them apart. ``labelled``: O*NET-SOC codes
+    (:attr:`~exposure.scoring.ExposureModel.labelled_occupations`).
+
+    >>> flag_labelled(pa.table({"soc_code": ["11-1011.00", "11-1021.00"]}), {"11-1011.00"})["labelled"].to_pylist()
+    [True, False]
+    """
+    codes = pa.array(sorted(set(labelled)), pa.string())
+    flag = pc.is_in(table["soc_code"], value_set=codes)
+    at = table.column_names.index("n_tasks") + 1 if "n_tasks" in table.column_names else table.num_columns
+    if "labelled" in table.column_names:
+        table = table.drop_columns(["labelled"])
+        at = min(at, table.num_columns)
+    return table.add_column(at, "labelled", flag)
 
 
 def cached_occupation_scores(model, release: str = "29.1", embeddings: Optional[np.ndarray] = None,
@@ -82,7 +103,8 @@ def cached_occupation_scores(model, release: str = "29.1", embeddings: Optional[
     path = None
     if cache_dir is not False:
         folder = cache_dir_of(None if cache_dir in (None, True) else cache_dir)
-        path = folder / f"occupation-scores-{release}-{model.fingerprint()[:20]}.parquet"
+        # v2: with the `labelled` column.
+        path = folder / f"occupation-scores-v2-{release}-{model.fingerprint()[:20]}.parquet"
         if path.is_file():
             try:
                 return pq.read_table(path)

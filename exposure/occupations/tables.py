@@ -317,6 +317,9 @@ def _rollup(table: pa.Table, keys: np.ndarray, members: np.ndarray, titles: Mapp
         if c in table.column_names:
             counts = np.nan_to_num(_float_column(table, c))
             out[c] = pa.array(np.bincount(inv, weights=counts, minlength=g).astype(np.int32))
+    if "labelled" in table.column_names:  # in-sample if any member is
+        flag = pc.fill_null(table["labelled"], False).to_numpy(zero_copy_only=False).astype(np.float64)
+        out["labelled"] = pa.array(np.bincount(inv, weights=flag, minlength=g) > 0)
     for c in score_cols:
         out[c] = agg[c]
     if "exposure" in out:
@@ -353,7 +356,8 @@ def to_soc2018(table: TableLike) -> pa.Table:
     and the usual O*NET -> SOC practice (O*NET publishes no employment below
     the SOC level). ``n_tasks`` is summed, ``rank`` recomputed, the top tasks
     are the best among the members' top tasks, ``onet_codes`` lists the
-    members, and ``title`` is the SOC 2018 title from the BLS crosswalk.
+    members, ``labelled`` (when present) is true where any member is, and
+    ``title`` is the SOC 2018 title from the BLS crosswalk.
 
     >>> t = pa.table({"soc_code": ["29-1229.01", "29-1229.02"], "exposure": [0.2, 0.4]})
     >>> row = to_soc2018(t).to_pylist()[0]

@@ -167,6 +167,8 @@ def _join(labels, ratings, catalogue, source: str) -> dict:
         "automation": classes(lab["gpt4_automation"], AUTOMATION_CLASSES, "gpt4_automation"),
         "beta": beta,
         "occupations": socs,
+        # Occupations of the catalogue without labels: the head's scores for them are predictions.
+        "unlabelled": sorted(set(map(str, cat["soc_code"])) - set(socs)),
     }
 
 
@@ -408,7 +410,8 @@ def reproduce_eloundou(labels: Union[str, Path], ratings: Union[str, Path], task
     machine = _machine(device)
     report = {
         "command": command, "labels": str(labels), "ratings": str(ratings), "tasks": str(tasks) if tasks else None,
-        "n_tasks": int(len(d["soc"])), "n_occupations": len(d["occupations"]), "folds": folds,
+        "n_tasks": int(len(d["soc"])), "n_occupations": len(d["occupations"]),
+        "n_unlabelled_occupations": len(d["unlabelled"]), "folds": folds,
         "bootstrap": n_boot, "seed": seed, "encoder": repr(model.encoder),
         "capabilities": {"name": caps.name, "version": caps.version, "checksum": caps.checksum},
         "exposure_version": __version__, "torch": torch.__version__, "machine": machine,
@@ -425,6 +428,12 @@ def reproduce_eloundou(labels: Union[str, Path], ratings: Union[str, Path], task
         "on the training occupations of each fold and predict the held-out ones. 95% intervals: "
         f"{n_boot} bootstrap resamples of occupations (seed {seed}).", "",
         table, "",
+        f"Unlabelled occupations: {len(d['unlabelled'])} occupations of the task catalogue have no labels. A "
+        f"head trained on all {len(d['occupations'])} labelled occupations (the shipped one is) scores them out "
+        "of sample, as each fold above scores its held-out occupations: these cross-validated figures are the "
+        "estimate of its accuracy on them. Its scores for the labelled occupations are in-sample and agree with "
+        "the labels far better; `exposure occupations` flags them in its `labelled` column and `exposure "
+        "compare` reports both groups apart.", "",
         "- Task ROC AUC and TPR at 25% FPR: exposed (E1 or E2) vs E0. Calibrated: P(E1) + P(E2); zero-shot: its "
         "score; GPT-4: its label as the ordinal score E0 < E2 < E1 (0, 0.5, 1), the ROC curve interpolated "
         "linearly between its operating points. GPT-4's labels (E1 or E2) flag "

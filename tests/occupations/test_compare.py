@@ -278,6 +278,7 @@ def test_cli_compare_scores_the_catalogue_without_scores(tmp_path, capsys, monke
 
     class Model:
         technologies = ("llm",)
+        labelled_occupations = frozenset()
 
         def score_tasks(self, texts, show_progress=False):
             x = np.array([len(t) % 11 / 11 for t in texts])
@@ -304,6 +305,8 @@ def test_cli_occupations_writes_the_table(tmp_path, capsys, monkeypatch):
     calls = {}
 
     class Model:
+        labelled_occupations = frozenset({"11-1011.00", "11-1011.03", "15-1252.00"})
+
         def __init__(self, args):
             calls.update(device=args.device, batch_size=args.batch_size, capabilities=args.capabilities)
 
@@ -321,7 +324,36 @@ def test_cli_occupations_writes_the_table(tmp_path, capsys, monkeypatch):
     assert calls == {"capabilities": "default", "device": "cpu", "batch_size": 8}
     table = pcsv.read_csv(out)
     assert table.num_rows == 867 and {"soc_code", "title", "exposure", "rank", "top_task_1"} <= set(table.column_names)
+    # Labelled (in-sample) at SOC level where any O*NET member is: 11-1011 and 15-1252.
+    flagged = {c for c, f in zip(table["soc_code"].to_pylist(), table["labelled"].to_pylist()) if f}
+    assert flagged == {"11-1011", "15-1252"}
     captured = capsys.readouterr()
     assert "wrote 867 occupations (soc2018 level)" in captured.err
-    assert captured.out.splitlines()[0].split() == ["rank", "exposure", "code", "title"]
+    assert "2 of 867 occupations are labelled" in captured.err
+    assert captured.out.splitlines()[0].split() == ["rank", "exposure", "code", "labelled", "title"]
     assert len(captured.out.splitlines()) >= 11
+
+
+def test_labelled_and_unlabelled_occupations_are_reported_apart(tmp_path, capsys):
+    """In-sample (labelled) occupations get their own correlation, so they cannot flatter the whole."""
+    rng = np.random.default_rng(3)
+    codes = [f"11-{1000 + i}.00" for i in range(40)]
+    index_value = rng.random(40)
+    labelled = np.arange(40) < 25
+    # Labelled occupations agree perfectly (in-sample), the others not at all.
+    ours_value = np.where(labelled, index_value, rng.random(40))
+    ours = pa.table({"soc_code": codes, "exposure": ours_value, "labelled": labelled})
+    index = pa.table({"soc": [c[:7] for c in codes], "score": index_value})
+    r = compare_index(index, ours, "soc", "score", "soc2018", n_boot=200)
+    assert r.subsets["labelled"]["n"] == 25 and r.subsets["unlabelled"]["n"] == 15
+    assert r.subsets["labelled"]["spearman"] == pytest.approx(1.0)
+    expected = exposure_stats.pearson(exposure_stats.rankdata(index_value[~labelled]),
+                                      exposure_stats.rankdata(ours_value[~labelled]))
+    assert r.subsets["unlabelled"]["spearman"] == pytest.approx(expected)
+    assert r.joined["labelled"].to_pylist() == labelled.tolist()
+    text = r.summary()
+    assert "labelled     25 matched  Spearman +1.000" in text and "in-sample" in text
+    assert "unlabelled   15 matched" in text and "predictions" in text
+    # Without the column there are no subsets and no such lines.
+    plain = compare_index(index, ours.drop_columns(["labelled"]), "soc", "score", "soc2018", n_boot=50)
+    assert plain.subsets == {} and "in-sample" not in plain.summary()

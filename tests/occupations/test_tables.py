@@ -239,6 +239,8 @@ class _FakeScores:
 class _FakeModel:
     """Stands in for ExposureModel: a score from the text length, no encoder."""
 
+    labelled_occupations = frozenset({"11-1011.00", "11-1011.03"})
+
     def score_tasks(self, texts, show_progress=False):
         return _FakeScores(texts)
 
@@ -258,6 +260,7 @@ def test_score_occupations_plumbing(level, n_rows):
         w = sel["weight"].to_numpy().astype(float)
         assert first["exposure"] == pytest.approx(np.dot(w, x) / w.sum())
         assert first["n_tasks"] == sel.num_rows
+    assert t["labelled"].to_pylist().count(True) == (2 if level == "onet" else 1)
 
 
 def test_score_occupations_with_embeddings_and_errors():
@@ -280,8 +283,10 @@ def test_score_occupations_with_the_real_model(model):
     techs = [f"exposure_{x}" for x in model.technologies]
     measures = ["alpha", "beta", "gamma"] if model.calibrated else []
     automation = ["automation"] if model.calibrated else []
-    expected = ["soc_code", "title", "n_tasks", "exposure", *measures, *techs, *automation, "rank"]
+    expected = ["soc_code", "title", "n_tasks", "labelled", "exposure", *measures, *techs, *automation, "rank"]
     assert t.column_names[:len(expected)] == expected
+    # The head's training occupations are flagged in-sample; none without a head.
+    assert t["labelled"].to_pylist().count(True) == (715 if model.calibrated else 0)
     if model.calibrated:  # the headline is the paper's beta
         assert t["exposure"].to_pylist() == t["beta"].to_pylist()
     assert t["rank"].null_count == 0 and sorted(t["rank"].to_pylist()) == list(range(1, 924))
@@ -369,3 +374,21 @@ def test_to_level():
     assert LEVELS == ("onet", "soc2018", "soc2010") and RELEASES == ("27", "29.1")
     with pytest.raises(ValueError, match="use one of: onet, soc2018, soc2010"):
         to_level(t, "soc2000")
+
+
+def test_labelled_flag_survives_the_roll_ups():
+    """An SOC code is in-sample (labelled) if any O*NET member is; SOC 2010 codes inherit it likewise."""
+    from exposure.occupations import flag_labelled, to_soc2010
+
+    t = pa.table({"soc_code": ["29-1229.01", "29-1229.02", "15-1252.00", "15-1253.00"],
+                  "n_tasks": [3, 4, 5, 6], "exposure": [0.2, 0.4, 0.8, 0.4]})
+    t = flag_labelled(t, {"29-1229.02", "15-1253.00"})
+    assert t.column_names == ["soc_code", "n_tasks", "labelled", "exposure"]
+    assert t["labelled"].to_pylist() == [False, True, False, True]
+    soc = {r["soc_code"]: r["labelled"] for r in to_soc2018(t).to_pylist()}
+    assert soc == {"29-1229": True, "15-1252": False, "15-1253": True}
+    # 15-1132 (2010) takes 15-1252 and 15-1253 (2018): labelled through 15-1253.
+    old = {r["soc_code"]: r["labelled"] for r in to_soc2010(t).to_pylist()}
+    assert old["15-1132"] is True
+    # Flagging again replaces the column rather than adding a second one.
+    assert flag_labelled(t, set())["labelled"].to_pylist() == [False] * 4

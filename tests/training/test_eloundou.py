@@ -132,6 +132,8 @@ def test_reproduce_eloundou_on_a_subset(tmp_path, capsys):
     assert "calibrated head" in printed and "GPT-4 labels" in printed
     report = json.loads((out / "metrics.json").read_text())
     assert report["n_occupations"] == 30 and report["folds"] == 3
+    # The catalogue's other occupations have no labels: reported apart, not silently mixed in.
+    assert report["n_unlabelled_occupations"] == 923 - 30
     for row in ("calibrated", "zero-shot", "gpt-4"):
         m = report["metrics"][row]
         assert 0.5 < m["auc"]["value"] <= 1 and m["auc"]["ci95"][0] <= m["auc"]["value"] <= m["auc"]["ci95"][1]
@@ -141,6 +143,7 @@ def test_reproduce_eloundou_on_a_subset(tmp_path, capsys):
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     md = (out / "metrics.md").read_text()
     assert "exposure reproduce eloundou --labels" in md and "bootstrap" in md
+    assert "Unlabelled occupations: 893 occupations of the task catalogue have no labels" in md
 
 
 def test_reproduce_reports_bad_input(tmp_path, capsys):

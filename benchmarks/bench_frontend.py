@@ -8,7 +8,7 @@ What posting scoring (:class:`~exposure.postings.PostingScorer`) does to each
 posting text before anything is encoded, in its order, one posting at a time,
 one thread, no torch, no encoder, no worker processes:
 
-* ``looks_english``: the language check;
+* ``is_english_posting``: the language check (py3langid on up to 900 characters);
 * ``segment``: text -> units (``normalize`` included);
 * ``prefilter``: ``UnitClassifier.prefilter_probabilities`` of the shipped
   classifier, that is ``hashed_features`` and the first stage's numpy;
@@ -42,10 +42,11 @@ from _common import generator
 import exposure.postings.classifier as classifier_module
 import exposure.postings.segmentation as segmentation
 from exposure.postings.classifier import UnitClassifier, context_features, hashed_features
-from exposure.postings.segmentation import looks_english, normalize, segment
+from exposure.language import is_english_posting
+from exposure.postings.segmentation import normalize, segment
 
 N = int(os.environ.get("EXPOSURE_BENCH_POSTINGS", "2000"))
-STAGES = ("looks_english", "segment", "prefilter", "context_features")
+STAGES = ("is_english_posting", "segment", "prefilter", "context_features")
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +91,7 @@ def _frontend_pass(texts, clf):
     digests = []
     for text in texts:
         t0 = clock()
-        english = looks_english(text)
+        english = is_english_posting(text)
         t1 = clock()
         units = segment(text) if english else []
         t2 = clock()
@@ -99,7 +100,7 @@ def _frontend_pass(texts, clf):
         kept = probs[:, duty] >= threshold
         ctx = context_features(units, verbs, rows=kept) if kept.any() else None
         t4 = clock()
-        spent["looks_english"] += t1 - t0
+        spent["is_english_posting"] += t1 - t0
         spent["segment"] += t2 - t1
         spent["prefilter"] += t3 - t2
         spent["context_features"] += t4 - t3

@@ -1,11 +1,12 @@
 """Job postings: text -> units -> duties -> scores per posting.
 
 - :mod:`~exposure.postings.segmentation`: HTML or plain text -> clean lines -> units (bullet lines,
-  sentences, headers); the cheap language check (standard library only).
+  sentences, headers), standard library only. Whether a posting is English is
+  :func:`exposure.language.is_english_posting` (``looks_english`` is deprecated and calls it).
 - :mod:`~exposure.postings.classifier`: which units are duties: a cheap hashed first stage, then a
   classifier over the units' embeddings (numpy; the encoder only for the second stage).
-- :mod:`~exposure.postings.frontend`: :func:`prepare`: the text work on postings (statuses, units, the first
-  stage, context features), no model: it can run in worker processes.
+- :mod:`~exposure.postings.frontend`: :func:`prepare`: the text work on postings (statuses, the language
+  check, units, the first stage, context features), no encoder: it can run in worker processes.
 - :mod:`~exposure.postings.scorer`: :class:`PostingScorer` and :func:`score_postings`: duties scored
   and aggregated per posting, occupations assigned, a status per posting.
 

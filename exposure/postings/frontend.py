@@ -1,10 +1,11 @@
 """The text work of posting scoring, apart from the model: posting texts -> the units to encode.
 
 Per posting: a status for texts that cannot be scored (missing, not text, blank,
-not English; ``truncated`` when cut to ``max_chars``), the units
+not English by :func:`exposure.language.is_english_posting`; ``truncated`` when cut
+to ``max_chars``), the units
 (:func:`~exposure.postings.segmentation.segment`), the unit classifier's cheap
 first stage (which units go on to the encoder) and the context features of those
-units. Everything here is numpy and the standard library: no torch, no encoder, so
+units. Everything here is numpy, py3langid and the standard library: no torch, no encoder, so
 worker processes can run it while the model works on other postings
 (:class:`~exposure.postings.scorer.PostingScorer` runs it in-process, a batch job in
 a pool of workers). :meth:`PostingScorer.score_prepared
@@ -24,8 +25,9 @@ from typing import List, Sequence
 
 import numpy as np
 
+from ..language import is_english_posting
 from .classifier import CONTEXT_FEATURES, UnitClassifier
-from .segmentation import looks_english, segment
+from .segmentation import segment
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +79,9 @@ def prepare(texts: Sequence, classifier: UnitClassifier, max_chars: int = MAX_CH
 
     Any value is accepted: ``None``, non-strings, blank, non-English or overlong texts get a status
     instead of an error, and a text that cannot be cut into units gets ``error`` (logged) without
-    stopping the others.
+    stopping the others. The language is judged on the text as cut to ``max_chars``, by the majority
+    of its text (:func:`~exposure.language.is_english_posting`: keyword lists without function words
+    are English too); ``non_english`` wins over ``truncated``.
     """
     n = len(texts)
     status = ["ok"] * n
@@ -96,15 +100,15 @@ def prepare(texts: Sequence, classifier: UnitClassifier, max_chars: int = MAX_CH
         if not t.strip():
             status[i] = "empty"
             continue
-        if not looks_english(t):
-            status[i] = "non_english"
-            continue
         if len(t) > max_chars:
             t, status[i] = t[:max_chars], "truncated"
         try:
+            if not is_english_posting(t):
+                status[i] = "non_english"
+                continue
             units = segment(t)
         except Exception as exc:  # a pathological text must not stop the others
-            logger.warning("posting %d of the batch could not be cut into units (%s: %s): status 'error'",
+            logger.warning("posting %d of the batch could not be read or cut into units (%s: %s): status 'error'",
                            i, type(exc).__name__, exc)
             status[i] = "error"
             continue

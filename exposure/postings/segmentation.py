@@ -6,11 +6,13 @@ blurb, benefits, legal text, headers and application instructions. The first
 step towards its duties is cutting it up: :func:`normalize` turns HTML or plain
 text into clean lines (tags, entities, unicode, bullets, whitespace) and
 :func:`segment` / :func:`split_units` cut the lines into units, one per bullet
-line or sentence, headers on their own. :func:`looks_english` is the cheap
-language check made before a posting is cut. Which units are duties is
-:mod:`exposure.postings.classifier`.
+line or sentence, headers on their own. Which units are duties is
+:mod:`exposure.postings.classifier`; whether a posting is English,
+:func:`exposure.language.is_english_posting` (:func:`looks_english`, deprecated,
+calls it).
 
-Pure Python and the standard library: no model, no numpy. The work on one line
+Pure Python and the standard library: no model, no numpy (py3langid is loaded
+only when :func:`looks_english` is called). The work on one line
 of text is memoised in bounded caches (boilerplate recurs across postings);
 :func:`clear_caches` empties them, and they never change a result.
 
@@ -25,9 +27,13 @@ import functools
 import html
 import re
 import unicodedata
+import warnings
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import List, Optional, Tuple
+
+from .._deprecated import REMOVED_IN
+from ..language import is_english_posting
 
 __all__ = ["Unit", "normalize", "segment", "split_units", "header_category", "is_header", "looks_english",
            "BULLET", "clear_caches"]
@@ -398,57 +404,22 @@ def split_units(text: str) -> List[str]:
 
 # --------------------------------------------------------------------------- 3. language
 
-# Frequent English function words that are rare as words in other languages written in Latin script.
-_ENGLISH_STOP_WORDS = frozenset("the and to of for with you your our we will is are be as or this that on at by "
-                                "from an have has all their who can it not".split())
-_LATIN_WORD_RE = re.compile(r"[^\W\d_]+")
-# For the fast paths of looks_english: the ASCII letters; a byte table that lower-cases them and turns every other
-# byte into a space; the stop words as bytes; a non-ASCII character.
-_ASCII_LETTERS = bytes(range(ord("A"), ord("Z") + 1)) + bytes(range(ord("a"), ord("z") + 1))
-_ASCII_LETTERS_ONLY = bytes(c | 0x20 if c in _ASCII_LETTERS else ord(" ") for c in range(256))
-_ENGLISH_STOP_WORDS_ASCII = frozenset(w.encode("ascii") for w in _ENGLISH_STOP_WORDS)
-_NON_ASCII_RE = re.compile(r"[^\x00-\x7f]")
-
-
 def looks_english(text: str, sample: int = 5000) -> bool:
-    """A cheap guess whether ``text`` is English, from its first ``sample`` characters (tags removed).
+    """Deprecated (removed in exposure 0.3): :func:`exposure.language.is_english_posting` on the first ``sample``
+    characters, with a ``DeprecationWarning``.
 
-    Non-English when fewer than 80% of the letters are ASCII (Cyrillic, Greek, CJK,
-    Arabic...), or when a text of at least 25 words has under 4% of them among
-    30 frequent English function words (``the``, ``and``, ``to``, ``of``, ``you``,
-    ``will``...): English postings run at 15-30%, bullet-heavy ones about 8%;
-    Spanish, French or German text is under 2%. Texts with fewer than 20 letters
-    pass: too short to tell.
+    This was a stop-word heuristic, which took English keyword lists (``"forklift certified pallet jack
+    inventory counts"``, no function words) for another language; the posting front end now asks py3langid.
 
-    >>> looks_english("You will load trucks and keep the dock clean."), looks_english("Sie planen und steuern "
-    ...     "die Produktion, pflegen die Stammdaten im ERP-System und arbeiten eng mit dem Einkauf und der Logistik "
-    ...     "zusammen. Sie optimieren Abläufe, erstellen Auswertungen und unterstützen die Teams vor Ort bei der "
-    ...     "Einführung neuer Prozesse.")
-    (True, False)
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore", DeprecationWarning)
+    ...     looks_english("warehouse associate forklift certified pallet jack inventory counts osha safety")
+    True
     """
-    head = text[:sample]
-    if "<" in head:
-        head = _TAG_RE.sub(" ", head)
-    if head.isascii():
-        # Fast path, same answer: the letters are A-Z and a-z, all ASCII, and the words are their runs. One
-        # byte table lower-cases the letters and blanks everything else; the words are what split() leaves.
-        letters_only = head.encode("ascii").translate(_ASCII_LETTERS_ONLY)
-        if len(letters_only) - letters_only.count(b" ") < 20:
-            return True
-        words = letters_only.split()
-        stop_words = _ENGLISH_STOP_WORDS_ASCII
-    else:
-        # The ASCII letters counted in C (bytes), the other letters one by one: there are few of them.
-        ascii_part = head.encode("ascii", "ignore")
-        ascii_letters = len(ascii_part) - len(ascii_part.translate(None, _ASCII_LETTERS))
-        letters = ascii_letters + sum(map(str.isalpha, _NON_ASCII_RE.findall(head)))
-        if letters < 20:
-            return True
-        if ascii_letters < 0.8 * letters:
-            return False
-        words = _LATIN_WORD_RE.findall(head.lower())
-        stop_words = _ENGLISH_STOP_WORDS
-    return len(words) < 25 or sum(map(stop_words.__contains__, words)) >= 0.04 * len(words)
+    warnings.warn(f"{__name__}.looks_english is deprecated; use exposure.language.is_english_posting "
+                  f"(looks_english will be removed in exposure {REMOVED_IN})", DeprecationWarning, stacklevel=2)
+    return is_english_posting(text[:sample])
 
 
 def clear_caches() -> None:

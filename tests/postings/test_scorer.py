@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from exposure.encoder import CachedEncoder, EmbeddingCache
-from exposure.postings import (EXPOSED_THRESHOLD, STATUSES, PostingScorer, UnitClassifier, looks_english,
-                               posting_schema, read_postings, score_postings)
+from exposure.language import is_english_posting
+from exposure.postings import (EXPOSED_THRESHOLD, STATUSES, PostingScorer, UnitClassifier, posting_schema,
+                               read_postings, score_postings)
 from exposure.postings.scorer import _SCORERS
 
 from helpers import CODES, GERMAN, POSTINGS, occupation_table, small_assigner
@@ -113,11 +114,22 @@ def test_bad_rows_get_a_status_and_no_score(model, classifier, assigner):
     assert got.to_arrow().num_rows == len(texts)
 
 
-def test_english_heuristic():
-    assert looks_english(_postings(1)[0]["text"])
-    assert not looks_english(GERMAN)
-    assert not looks_english("负责设备的日常维护和保养工作，编写维修报告并协助生产部门解决技术问题")
-    assert looks_english("Ops mgr")  # too short to tell: passes
+def test_language_check():
+    assert is_english_posting(_postings(1)[0]["text"])
+    assert not is_english_posting(GERMAN)
+    assert not is_english_posting("负责设备的日常维护和保养工作，编写维修报告并协助生产部门解决技术问题")
+    assert is_english_posting("Ops mgr")  # too short to tell: passes
+
+
+def test_keyword_style_english_postings_are_scored(scorer):
+    # Scraped postings are often lower-cased keyword fragments without function words: English, so scored (by
+    # their occupation where no unit reads as a duty); the same in German is not.
+    texts = ["warehouse associate forklift certified pallet jack inventory counts shipping receiving osha safety",
+             "registered nurse icu acute care patient assessment medication administration epic charting bls acls",
+             "lagermitarbeiter vollzeit warenannahme kommissionierung versand staplerschein schichtarbeit"]
+    got = scorer.score(["Warehouse Associate", "Registered Nurse", "Lagermitarbeiter"], texts)
+    assert got.status[:2] == ["no_duties_occupation_fallback"] * 2 and got.status[2] == "non_english"
+    assert np.isfinite(got.exposure[:2]).all() and np.isnan(got.exposure[2])
 
 
 def test_cache_hits_on_shared_boilerplate_and_changes_nothing(model, classifier):
@@ -166,7 +178,7 @@ def test_cached_occupation_scores_are_score_occupations(model, tmp_path):
     emb /= np.linalg.norm(emb, axis=1, keepdims=True)
     got = cached_occupation_scores(model, "29.1", embeddings=emb, cache_dir=tmp_path)
     assert got.equals(score_occupations(model, "29.1", top_tasks=0, embeddings=emb))
-    assert len(list(tmp_path.glob("occupation-scores-29.1-*.parquet"))) == 1
+    assert len(list(tmp_path.glob("occupation-scores-v2-29.1-*.parquet"))) == 1
     assert cached_occupation_scores(model, "29.1", embeddings=emb[:5], cache_dir=tmp_path).equals(got)  # from the cache
     with pytest.raises(ValueError, match="embeddings have 5 rows"):
         cached_occupation_scores(model, "29.1", embeddings=emb[:5], cache_dir=False)

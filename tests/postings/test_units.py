@@ -13,11 +13,11 @@ import pytest
 
 import exposure.postings.classifier as unit_features
 import exposure.postings.segmentation as segmentation
+from exposure.language import is_english_posting
 from exposure.postings import (CONTEXT_FEATURES, LABELS, Unit, UnitClassifier, context_features, find_duties,
-                               hashed_features, header_category, looks_english, normalize, read_postings, segment,
-                               split_units)
+                               hashed_features, header_category, normalize, read_postings, segment, split_units)
 
-from helpers import GERMAN, POSTINGS, ROOT, generated_postings
+from helpers import POSTINGS, ROOT, generated_postings
 
 DATA = POSTINGS
 
@@ -232,9 +232,10 @@ def test_generator_is_deterministic_with_the_right_schema(tmp_path):
 
 
 # --------------------------------------------------------------------------- front end: fast paths and memo caches
-# looks_english, normalize/segment, hashed_features and context_features run per posting before anything is
+# is_english_posting, normalize/segment, hashed_features and context_features run per posting before anything is
 # encoded, so they have fast paths (ASCII text, simple HTML) and memoise per-line and per-unit work. Neither may
-# change a result: these tests hold them to the straightforward computations.
+# change a result: these tests hold them to the straightforward computations (is_english_posting's shortcut past
+# the model: tests/test_language.py).
 
 @pytest.fixture(scope="module")
 def front_end_texts():
@@ -247,7 +248,8 @@ def front_end_texts():
 
 def _front_end(text, verbs):
     units = segment(text)
-    return (looks_english(text), normalize(text), units, *hashed_features(units), context_features(units, verbs))
+    return (is_english_posting(text), normalize(text), units, *hashed_features(units),
+            context_features(units, verbs))
 
 
 def _assert_same(a, b):
@@ -321,38 +323,6 @@ def test_cues_on_lower_cased_ascii_text_agree(front_end_texts):
     texts += ["YOU WILL PERFORM DUTIES", "Pay: $25/HR", "401(K) and DENTAL", "We Serve", "E-VERIFY", "req 123"]
     for text in texts:
         assert unit_features._ascii_text_flags(text, text.lower()) == unit_features._text_flags(text), text
-
-
-def _looks_english_plainly(text, sample=5000):
-    """looks_english, character by character: the implementation before its fast paths."""
-    head = segmentation._TAG_RE.sub(" ", text[:sample])
-    letters = [c for c in head if c.isalpha()]
-    if len(letters) < 20:
-        return True
-    if sum(c < "\x80" for c in letters) < 0.8 * len(letters):
-        return False
-    words = segmentation._LATIN_WORD_RE.findall(head.lower())
-    return len(words) < 25 or sum(w in segmentation._ENGLISH_STOP_WORDS for w in words) >= 0.04 * len(words)
-
-
-def test_looks_english_fast_paths_agree(front_end_texts):
-    rng = np.random.default_rng(2)
-    english = "You will load the trucks and keep the dock clean for our team".split()
-    other = GERMAN.split() + ["Привет", "мир", "工作", "café", "Ⅳ", "½", "123", "<b>", "&amp;", "İ"]
-    texts = list(front_end_texts) + [GERMAN, "", "Short text.", "日本語のテキスト" * 10]
-    for word in sorted(segmentation._ENGLISH_STOP_WORDS):  # 1 stop word in 25 words: exactly 4%, English
-        texts += [" ".join(["Xylophones"] * 24 + [word.upper()]), " ".join(["Xylophones"] * 23 + ["café", word])]
-    for _ in range(600):  # mixtures around the thresholds: 20 letters, 25 words, 4% stop words, 80% ASCII
-        n = int(rng.choice([3, 5, 10, 20, 24, 25, 26, 40, 200, 900]))
-        share = rng.random()
-        texts.append(" ".join(rng.choice(english) if rng.random() < share else rng.choice(other) for _ in range(n)))
-    decisions = set()
-    for text in texts:
-        for sample in (40, 5000):
-            want = _looks_english_plainly(text, sample)
-            assert looks_english(text, sample) == want, (text[:80], sample)
-            decisions.add(want)
-    assert decisions == {True, False}
 
 
 HTML_EDGE_CASES = [

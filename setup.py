@@ -54,15 +54,18 @@ ext_modules = [
 ]
 
 setup(
-    # models/ (capability sets, heads) ships inside the package as exposure.models.
-    packages=["exposure", "exposure.data", "exposure.models", "exposure.models.capabilities",
-              "exposure.models.heads", "exposure.models.units"],
+    # models/ (capability sets, heads, technology labels, unit classifier) ships inside the package as
+    # exposure.models.
+    packages=["exposure", "exposure.occupations", "exposure.postings", "exposure.jobs", "exposure.training",
+              "exposure.data", "exposure.models", "exposure.models.capabilities", "exposure.models.heads",
+              "exposure.models.technologies", "exposure.models.units"],
     package_dir={"exposure": "exposure", "exposure.models": "models"},
     # py.typed: the package ships inline type hints (PEP 561).
     package_data={"exposure": ["py.typed"],
                   "exposure.data": ["*.parquet", "*.csv", "*.md"],
                   "exposure.models.capabilities": ["*.yaml", "*.json"],
                   "exposure.models.heads": ["*.npz", "*.json"],
+                  "exposure.models.technologies": ["*.json", "*.tsv", "*.md"],
                   "exposure.models.units": ["*.npz", "*.json"]},
     ext_modules=ext_modules,
     cmdclass={"build_ext": BuildExt},

@@ -487,7 +487,8 @@ def _compare(args: argparse.Namespace) -> int:
 
         resolve_device(args.device)
         model = _model(args)
-        known = ["exposure", "alpha", "beta", "gamma", "automation"] + [f"exposure_{t}" for t in model.technologies]
+        known = (["exposure", "alpha", "beta", "gamma", "gpt4_automation", "automation_exposure"]
+                 + [f"exposure_{t}" for t in model.technologies])
         if args.our_column not in known:
             raise ValueError(f"--our-column {args.our_column!r} is not a column of the occupation table; "
                              f"use one of: {', '.join(known)}")

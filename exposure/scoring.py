@@ -16,8 +16,16 @@ The zero-shot rule, fitted to no labels:
 The calibrated headline: when a head (:mod:`exposure.heads`) trained for the
 model's encoder and capability set is available, ``exposure`` is
 ``P(E1) + 0.5 * P(E2)`` from that head, the task-level ``beta`` of Eloundou et
-al. (2023), and the scores carry ``probabilities`` and ``automation``. The
-per-technology scores and the margin stay zero-shot either way.
+al. (2023), and the scores carry ``probabilities`` and ``gpt4_automation`` (the
+head's estimate of GPT-4's T0-T4 rating of automation by language models). The
+margin stays zero-shot either way.
+
+Technology scores: with technology labels (:mod:`exposure.technologies`, the
+default for capability sets of the same technologies), ``exposure_<technology>``
+is the share of the task that current systems of that technology can take over,
+read from the nearest hand-labelled work activities, and ``automation_exposure``
+the largest of them; the activities are the evidence. Without labels, each
+technology gets the zero-shot rule above (step 1-4 on its own statements).
 """
 
 from __future__ import annotations
@@ -36,6 +44,7 @@ from .capabilities import CapabilitySet
 from .encoder import Encoder, as_texts
 from .heads import HeadMismatchError, Heads, available_heads, capability_features, encoder_fingerprint
 from .kernels import reduce
+from .technologies import TechnologyLabels, technology_scores
 
 __all__ = ["ExposureModel", "TaskScores", "EVIDENCE_K"]
 
@@ -77,9 +86,14 @@ class TaskScores:
         counter_index, counter_similarity: ``(n,)`` the closest human-bound statement.
         capabilities: the capability set the indices refer to.
         probabilities: ``(n, 3)`` P(E0), P(E1), P(E2) from the calibrated head, else ``None``.
-        automation: ``(n,)`` expected degree of automation / 4 in [0, 1] from the head trained on
-            GPT-4's T0-T4 ratings (not human ones), else ``None``.
+        gpt4_automation: ``(n,)`` expected degree of automation by language models / 4 in [0, 1] from
+            the head trained on GPT-4's T0-T4 ratings (not human ones; LLMs only), else ``None``.
         calibrated: whether ``exposure`` comes from the calibrated head.
+        automation_exposure: ``(n,)`` the largest technology score (the share of the task the most
+            capable technology can take over), with technology labels, else ``None``.
+        activity_index, activity_similarity: ``(n, 3)`` the nearest labelled activities (indices into
+            ``activities``) and their similarities, with technology labels, else ``None``.
+        activities: the technology labels, or ``None`` when the technology scores are zero-shot.
     """
 
     texts: Optional[list]
@@ -93,8 +107,24 @@ class TaskScores:
     counter_similarity: np.ndarray
     capabilities: CapabilitySet = field(repr=False)
     probabilities: Optional[np.ndarray] = None
-    automation: Optional[np.ndarray] = None
+    gpt4_automation: Optional[np.ndarray] = None
     calibrated: bool = False
+    automation_exposure: Optional[np.ndarray] = None
+    activity_index: Optional[np.ndarray] = None
+    activity_similarity: Optional[np.ndarray] = None
+    activities: Optional[TechnologyLabels] = field(default=None, repr=False)
+
+    @property
+    def automation(self) -> Optional[np.ndarray]:
+        """Deprecated name of :attr:`gpt4_automation` (GPT-4's rating of LLM automation, not
+        :attr:`automation_exposure`); removed in 0.3."""
+        import warnings
+
+        warnings.warn("TaskScores.automation is now TaskScores.gpt4_automation (the head's estimate of GPT-4's "
+                      "T0-T4 rating of automation by language models); the cross-technology measure is "
+                      "automation_exposure. The old name will be removed in exposure 0.3",
+                      DeprecationWarning, stacklevel=2)
+        return self.gpt4_automation
 
     def __len__(self) -> int:
         return int(self.exposure.shape[0])
@@ -113,10 +143,13 @@ class TaskScores:
     def to_arrow(self):
         """A ``pyarrow.Table``: one row per task, flat columns (CSV-friendly).
 
-        Columns: ``text``, ``exposure``, ``p_e0``, ``p_e1``, ``p_e2`` and ``automation``
-        (calibrated scores only), ``exposure_<technology>`` for each technology, ``margin``,
+        Columns: ``text``, ``exposure``, ``p_e0``, ``p_e1``, ``p_e2`` and ``gpt4_automation``
+        (calibrated scores only), ``exposure_<technology>`` for each technology,
+        ``automation_exposure`` (with technology labels), ``margin``,
         ``evidence_{1,2,3}_{id,technology,statement,similarity}``,
-        ``counter_{id,statement,similarity}``.
+        ``counter_{id,statement,similarity}``, and with technology labels
+        ``activity_{1,2,3}_id``, ``activity_{1,2,3}`` (the labelled activity) and
+        ``activity_{1,2,3}_similarity``.
         """
         import pyarrow as pa
 
@@ -128,10 +161,12 @@ class TaskScores:
         if self.probabilities is not None:
             for j, name in enumerate(("p_e0", "p_e1", "p_e2")):
                 cols[name] = pa.array(self.probabilities[:, j], type=pa.float32())
-        if self.automation is not None:
-            cols["automation"] = pa.array(self.automation, type=pa.float32())
+        if self.gpt4_automation is not None:
+            cols["gpt4_automation"] = pa.array(self.gpt4_automation, type=pa.float32())
         for g, tech in enumerate(self.technologies):
             cols[f"exposure_{tech}"] = pa.array(self.technology_scores[:, g], type=pa.float32())
+        if self.automation_exposure is not None:
+            cols["automation_exposure"] = pa.array(self.automation_exposure, type=pa.float32())
         cols["margin"] = pa.array(self.margin, type=pa.float32())
         for r in range(self.evidence_index.shape[1]):
             idx = self.evidence_index[:, r]
@@ -141,6 +176,12 @@ class TaskScores:
         cols["counter_id"] = _lookup([c.id for c in counters], self.counter_index)
         cols["counter_statement"] = _lookup([c.statement for c in counters], self.counter_index)
         cols["counter_similarity"] = pa.array(self.counter_similarity, type=pa.float32())
+        if self.activities is not None:
+            for r in range(self.activity_index.shape[1]):
+                idx = self.activity_index[:, r]
+                cols[f"activity_{r + 1}_id"] = _lookup(list(self.activities.ids), idx)
+                cols[f"activity_{r + 1}"] = _lookup(list(self.activities.texts), idx)
+                cols[f"activity_{r + 1}_similarity"] = pa.array(self.activity_similarity[:, r], type=pa.float32())
         return pa.table(cols)
 
     def to_pandas(self):
@@ -168,6 +209,11 @@ class ExposureModel:
             the zero-shot rule, e.g. for your own capability set or technologies.
         head: a shipped head name (``"default"``), the path of a head's ``.json`` manifest,
             or a loaded :class:`~exposure.heads.Heads`.
+        technology_labels: where ``exposure_<technology>`` comes from. ``"auto"`` (default): the
+            shipped hand-labelled activities (:class:`~exposure.technologies.TechnologyLabels`) when
+            they rate the capability set's technologies, else the zero-shot rule; ``"default"``, a
+            manifest path or a loaded ``TechnologyLabels``: those labels (they must rate the set's
+            technologies); ``None``: the zero-shot rule.
 
     Example:
         >>> model = ExposureModel(device="cpu")
@@ -191,6 +237,7 @@ class ExposureModel:
         batch_size: Optional[int] = None,
         calibrated: Optional[bool] = None,
         head: Union[str, os.PathLike, Heads] = "default",
+        technology_labels: Union[str, os.PathLike, TechnologyLabels, None] = "auto",
     ) -> None:
         if temperature <= 0 or scale <= 0:
             raise ValueError(f"temperature and scale must be positive, got {temperature} and {scale}")
@@ -212,12 +259,28 @@ class ExposureModel:
         self._cap_emb: Optional[np.ndarray] = None
         self._counter_emb: Optional[np.ndarray] = None
         self._probe: Optional[list] = None  # the encoder's fingerprint (heads.encoder_fingerprint), once
+        self.technology_labels = self._load_labels(technology_labels)
+        self._activity_emb: Optional[np.ndarray] = None
         self.head: Optional[Heads] = None
         self.head_note = "calibrated=False"
         if calibrated is not False:
             self._attach_head(head, required=bool(calibrated))
         logger.debug("exposure model: %s, capability set %r, headline from %s", self.encoder.name,
                     self.capabilities.name, self.head_note if self.head is not None else "the zero-shot rule")
+
+    def _load_labels(self, labels) -> Optional[TechnologyLabels]:
+        if labels is None:
+            return None
+        auto = isinstance(labels, str) and labels == "auto"
+        loaded = labels if isinstance(labels, TechnologyLabels) else TechnologyLabels.load(
+            "default" if auto else labels)
+        if set(loaded.technologies) != set(self.technologies):
+            if auto:
+                return None  # another capability set's own technologies: the zero-shot rule
+            raise ValueError(f"technology labels {loaded.source!r} rate {', '.join(loaded.technologies)}, but the "
+                             f"capability set has {', '.join(self.technologies)}; pass technology_labels=None for "
+                             "the zero-shot rule over the set's technologies")
+        return loaded
 
     def _attach_head(self, head, required: bool) -> None:
         """Load and check the head; without ``required``, a missing or mismatched head means zero-shot."""
@@ -276,15 +339,21 @@ class ExposureModel:
                 "capabilities": {"name": self.capabilities.name, "version": self.capabilities.version,
                                  "checksum": self.capabilities.checksum},
                 "head": None if self.head is None else {"source": self.head.source, "checksum": self.head.checksum},
+                "technology_labels": None if self.technology_labels is None else {
+                    "source": self.technology_labels.manifest.get("name", self.technology_labels.source),
+                    "version": self.technology_labels.manifest.get("version"),
+                    "checksum": self.technology_labels.checksum},
                 "headline": list(self.headline), "fingerprint": self.fingerprint()}
 
     def fingerprint(self) -> str:
         """sha256 hex digest of what the scores depend on: the encoder (name, width, dtype), the capability
-        set's checksum, the head's weights (``None`` without a head), the headline technologies, the
-        temperature and the scale. Scores made under different fingerprints are not interchangeable."""
+        set's checksum, the head's weights (``None`` without a head), the technology labels (``None``
+        without), the headline technologies, the temperature and the scale. Scores made under different
+        fingerprints are not interchangeable."""
         parts = {"encoder": encoder_identity(self.encoder),
                  "capabilities": self.capabilities.checksum,
                  "head": None if self.head is None else self.head.checksum,
+                 "technology_labels": None if self.technology_labels is None else self.technology_labels.checksum,
                  "headline": list(self.headline), "temperature": self.temperature, "scale": self.scale}
         return hashlib.sha256(json.dumps(parts, sort_keys=True).encode("utf-8")).hexdigest()
 
@@ -295,6 +364,12 @@ class ExposureModel:
             self._counter_emb = self._cached_embeddings(list(self.capabilities.counter_statements)).reshape(
                 -1, self._cap_emb.shape[1])
         return self._cap_emb, self._counter_emb
+
+    def _activity_embeddings(self) -> np.ndarray:
+        """Embeddings of the labelled activities (2,087 short texts: seconds on a CPU), cached on disk."""
+        if self._activity_emb is None:
+            self._activity_emb = self._cached_embeddings(list(self.technology_labels.texts))
+        return self._activity_emb
 
     def _cached_embeddings(self, texts: list) -> np.ndarray:
         """``self.encoder.encode(texts)``, kept in the cache folder (:func:`exposure._assets.cache_dir`).
@@ -398,25 +473,40 @@ class ExposureModel:
         top = reduce(emb, caps, "topk", k=k)
         # Zero rows (empty texts) match nothing: no score, no evidence.
         blank = ~np.any(emb, axis=1)
-        tech_scores = _sigmoid((cap_pool - human[:, None]) / self.scale)
         exposure = _sigmoid(margin / self.scale)
-        probabilities = automation = None
+        automation_exposure = act_index = act_sim = None
+        labels = self.technology_labels
+        if labels is None:
+            tech_scores = _sigmoid((cap_pool - human[:, None]) / self.scale)
+        else:
+            # 5. technology scores: the ratings of the nearest labelled activities, the largest as the combined
+            near = reduce(emb, self._activity_embeddings(), "topk", k=labels.k)
+            order = [labels.technologies.index(t) for t in self.technologies]
+            tech_scores = technology_scores(near.indices, near.values, labels.values[:, order], labels.temperature)
+            automation_exposure = tech_scores.max(axis=1)
+            act_index = np.array(near.indices[:, :EVIDENCE_K])
+            act_sim = np.array(near.values[:, :EVIDENCE_K], dtype=np.float32)
+        probabilities = gpt4_automation = None
         if self.head is not None:
-            # 5. calibrated headline: the head's P(E1) + 0.5 P(E2)
+            # 6. calibrated headline: the head's P(E1) + 0.5 P(E2)
             probs, auto = self.head.predict(emb, self.capability_features(emb))
-            probabilities, automation = probs.astype(np.float32), auto.astype(np.float32)
+            probabilities, gpt4_automation = probs.astype(np.float32), auto.astype(np.float32)
             exposure = (probabilities[:, 1] + 0.5 * probabilities[:, 2]).astype(np.float32)
         ev_index, ev_sim = np.array(top.indices), np.array(top.values)
         if blank.any():
-            extra = () if probabilities is None else (probabilities, automation)
+            extra = () if probabilities is None else (probabilities, gpt4_automation)
+            extra += () if labels is None else (automation_exposure, act_sim)
             for arr in (exposure, margin, tech_scores, ev_sim, counter_sim) + extra:
                 arr[blank] = np.nan
             ev_index[blank] = -1
             counter_index = np.where(blank, -1, counter_index)
+            if act_index is not None:
+                act_index[blank] = -1
         return TaskScores(
             texts=texts, exposure=exposure, technology_scores=tech_scores, technologies=self.technologies,
             margin=margin, evidence_index=ev_index, evidence_similarity=ev_sim,
             counter_index=np.asarray(counter_index), counter_similarity=np.asarray(counter_sim, dtype=np.float32),
-            capabilities=self.capabilities, probabilities=probabilities, automation=automation,
-            calibrated=self.head is not None,
+            capabilities=self.capabilities, probabilities=probabilities, gpt4_automation=gpt4_automation,
+            calibrated=self.head is not None, automation_exposure=automation_exposure, activity_index=act_index,
+            activity_similarity=act_sim, activities=labels,
         )

@@ -19,8 +19,8 @@ TASKS = [
 
 @pytest.fixture(scope="module")
 def zero_shot(encoder):
-    """The default model with the zero-shot headline (calibrated=False)."""
-    return ExposureModel(encoder, calibrated=False)
+    """The default model with the zero-shot headline (calibrated=False) and zero-shot technology scores."""
+    return ExposureModel(encoder, calibrated=False, technology_labels=None)
 
 
 def _lme(sims, temperature):
@@ -60,7 +60,7 @@ def test_scores_rank_information_work_above_physical_work(model):
 
 def test_technology_profile_points_at_the_right_technology(model):
     s = model.score_tasks([
-        "Inspect manufactured parts for surface defects using cameras.",
+        "Examine finished products for flaws.",
         "Drive autonomous forklifts to move pallets in a warehouse.",
         "Write and debug computer programs.",
     ])
@@ -153,25 +153,29 @@ def test_calibrated_head_is_the_default_when_it_matches(model, zero_shot):
     assert model.calibrated and not zero_shot.calibrated
     assert "calibrated (head 'default')" in repr(model) and "zero-shot rule (calibrated=False)" in repr(zero_shot)
     s = model.score_tasks(TASKS)
-    assert s.calibrated and s.probabilities.shape == (4, 3) and s.automation.shape == (4,)
+    assert s.calibrated and s.probabilities.shape == (4, 3) and s.gpt4_automation.shape == (4,)
     np.testing.assert_allclose(s.probabilities.sum(axis=1), 1.0, atol=1e-5)
     np.testing.assert_allclose(s.exposure, s.probabilities[:, 1] + 0.5 * s.probabilities[:, 2], atol=1e-6)
-    assert np.all((s.automation >= 0) & (s.automation <= 1))
+    assert np.all((s.gpt4_automation >= 0) & (s.gpt4_automation <= 1))
     assert min(s.exposure[0], s.exposure[2]) > max(s.exposure[1], s.exposure[3])
-    # The margin and the technology profile stay zero-shot.
+    # The margin stays zero-shot; the technology profile does not depend on the head.
     z = zero_shot.score_tasks(TASKS)
     np.testing.assert_allclose(s.margin, z.margin, atol=1e-6)
-    np.testing.assert_allclose(s.technology_scores, z.technology_scores, atol=1e-6)
-    assert z.probabilities is None and z.automation is None and not z.calibrated
+    uncalibrated = ExposureModel(model.encoder, calibrated=False).score_tasks(TASKS)
+    np.testing.assert_allclose(s.technology_scores, uncalibrated.technology_scores, atol=1e-6)
+    assert z.probabilities is None and z.gpt4_automation is None and not z.calibrated
     table = s.to_arrow()
-    assert {"p_e0", "p_e1", "p_e2", "automation", "margin", "exposure_llm"} <= set(table.column_names)
-    assert not {"p_e0", "automation"} & set(z.to_arrow().column_names)
+    assert {"p_e0", "p_e1", "p_e2", "gpt4_automation", "margin", "exposure_llm"} <= set(table.column_names)
+    assert not {"p_e0", "gpt4_automation", "automation"} & set(z.to_arrow().column_names)
+    # The old attribute name still answers, with a warning naming the new one.
+    with pytest.warns(DeprecationWarning, match="TaskScores.automation is now TaskScores.gpt4_automation"):
+        assert s.automation is s.gpt4_automation
 
 
 def test_calibrated_empty_texts_get_no_score(model):
     s = model.score_tasks(["", TASKS[0], None])
     assert np.isnan(s.exposure[[0, 2]]).all() and np.isnan(s.probabilities[[0, 2]]).all()
-    assert np.isnan(s.automation[[0, 2]]).all() and np.isfinite(s.probabilities[1]).all()
+    assert np.isnan(s.gpt4_automation[[0, 2]]).all() and np.isfinite(s.probabilities[1]).all()
     assert len(model.score_tasks([])) == 0
 
 

@@ -166,7 +166,8 @@ def unscored(status: List[str], technologies, n_chars) -> PostingScores:
                          technology_scores=np.full((n, len(technologies)), np.nan, np.float32),
                          technologies=tuple(technologies), share_exposed=np.full(n, np.nan, np.float32),
                          n_duties=np.zeros(n, np.int32), n_units=np.zeros(n, np.int32),
-                         n_chars=np.asarray(n_chars, np.int64), top_duties=[[] for _ in range(n)])
+                         n_chars=np.asarray(n_chars, np.int64), top_duties=[[] for _ in range(n)],
+                         automation_exposure=np.full(n, np.nan, np.float32))
 
 
 def concat(pieces: List[PostingScores], technologies) -> PostingScores:
@@ -180,7 +181,9 @@ def concat(pieces: List[PostingScores], technologies) -> PostingScores:
         share_exposed=np.concatenate([p.share_exposed for p in pieces]),
         n_duties=np.concatenate([p.n_duties for p in pieces]), n_units=np.concatenate([p.n_units for p in pieces]),
         n_chars=np.concatenate([p.n_chars for p in pieces]), top_duties=[d for p in pieces for d in p.top_duties],
-        occupations=occ, basis=basis, kept_units=sum(p.kept_units for p in pieces))
+        occupations=occ, basis=basis, kept_units=sum(p.kept_units for p in pieces),
+        automation_exposure=np.concatenate([np.full(len(p), np.nan, np.float32) if p.automation_exposure is None
+                                            else p.automation_exposure for p in pieces]))
 
 
 def score_chunk(titles: list, texts: list, scorer: PostingScorer,

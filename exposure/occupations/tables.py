@@ -204,14 +204,15 @@ def occupation_table(task_scores: TableLike, release: str = "27", top_tasks: int
     ``task_scores`` (a pyarrow Table, or a pandas or polars DataFrame: :func:`as_table`) needs
     ``soc_code`` and ``exposure`` (or the probabilities); ``weight`` and ``task``
     are looked up by ``task_id`` in the catalogue when absent. Every
-    ``exposure_<technology>`` column, and ``automation`` when present, is
-    averaged with the task weights. With ``p_e0``, ``p_e1``, ``p_e2`` columns
+    ``exposure_<technology>`` column, and ``automation_exposure`` and
+    ``gpt4_automation`` when present, is averaged with the task weights. With ``p_e0``, ``p_e1``, ``p_e2`` columns
     (class probabilities of a calibrated head) the table gets ``alpha``,
     ``beta``, ``gamma`` and ``exposure = beta``; without them ``exposure`` is
     the weighted mean of the task exposure.
 
     Columns: ``soc_code``, ``title``, ``n_tasks``, ``exposure``, [``alpha``,
-    ``beta``, ``gamma``], ``exposure_<technology>``..., [``automation``],
+    ``beta``, ``gamma``], ``exposure_<technology>``..., [``automation_exposure``],
+    [``gpt4_automation``],
     ``rank`` (1 = most exposed), then for k = 1..``top_tasks``:
     ``top_task_k_id``, ``top_task_k`` (text), ``top_task_k_exposure`` (the
     task's contribution to the headline: its exposure, or P(E1) + 0.5 P(E2)).
@@ -258,8 +259,10 @@ def occupation_table(task_scores: TableLike, release: str = "27", top_tasks: int
         cols["exposure"] = headline
     for c in techs:
         cols[c] = _float_column(tasks, c)
-    if "automation" in tasks.column_names:
-        cols["automation"] = _float_column(tasks, "automation")
+    # "automation": the name of gpt4_automation before 0.2, in stored task scores.
+    for c in ("automation_exposure", "gpt4_automation", "automation"):
+        if c in tasks.column_names:
+            cols[c] = _float_column(tasks, c)
     agg = aggregate(codes, weights, cols)
 
     # 2. every occupation of the release, plus any code the scores have that it lacks

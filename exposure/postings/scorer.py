@@ -10,7 +10,7 @@ most exposed duties as evidence, the assigned occupations and a status; a
 posting without duties takes its occupation's score.
 
 >>> [f.name for f in posting_schema(["llm"])][:4]
-['status', 'exposure', 'exposure_llm', 'share_exposed']
+['status', 'exposure', 'exposure_llm', 'automation_exposure']
 """
 
 from __future__ import annotations
@@ -61,6 +61,9 @@ class PostingScores:
         exposure: ``(n,)`` mean headline exposure of the posting's duties (NaN when not scored);
             for ``no_duties_occupation_fallback`` the assigned occupation's exposure.
         technology_scores: ``(n, g)`` mean per-technology scores, columns in ``technologies`` order.
+        automation_exposure: ``(n,)`` mean over the duties of their ``automation_exposure`` (the share
+            of the duty the most capable technology can take over); NaN when the model has no
+            technology labels (``None``: all NaN).
         share_exposed: ``(n,)`` share of the duties with exposure >= :data:`EXPOSED_THRESHOLD`
             (NaN without duties).
         n_duties, n_units: duty units and all units found; n_chars: length of the text as given.
@@ -83,6 +86,7 @@ class PostingScores:
     occupations: Optional[List[List[tuple]]] = None
     basis: Optional[List[Optional[str]]] = None
     kept_units: int = 0
+    automation_exposure: Optional[np.ndarray] = None
 
     def __len__(self) -> int:
         return len(self.status)
@@ -97,6 +101,8 @@ class PostingScores:
         cols = {"status": pa.array(self.status, pa.string()), "exposure": f32(self.exposure)}
         for g, tech in enumerate(self.technologies):
             cols[f"exposure_{tech}"] = f32(self.technology_scores[:, g])
+        cols["automation_exposure"] = f32(np.full(n, np.nan) if self.automation_exposure is None
+                                          else self.automation_exposure)
         cols["share_exposed"] = f32(self.share_exposed)
         cols["n_duties"] = pa.array(self.n_duties, pa.int32())
         cols["n_units"] = pa.array(self.n_units, pa.int32())
@@ -124,7 +130,7 @@ def posting_schema(technologies: Sequence[str]):
     import pyarrow as pa
 
     fields = [("status", pa.string()), ("exposure", pa.float32())]
-    fields += [(f"exposure_{t}", pa.float32()) for t in technologies]
+    fields += [(f"exposure_{t}", pa.float32()) for t in technologies] + [("automation_exposure", pa.float32())]
     fields += [("share_exposed", pa.float32()), ("n_duties", pa.int32()), ("n_units", pa.int32()),
                ("n_chars", pa.int64())]
     for r in range(1, TOP_DUTIES + 1):
@@ -230,7 +236,8 @@ class PostingScorer:
 
     # ----------------------------------------------------------------- occupations
     def occupation_lookup(self) -> dict:
-        """``soc_code -> (exposure, technology scores)`` for the fallback; built at first use."""
+        """``soc_code -> (exposure, technology scores, automation_exposure)`` for the fallback; built at
+        first use (``automation_exposure`` NaN when the table has none)."""
         if self._occupation_lookup is None:
             table = self._occupation_table
             if table is None:
@@ -244,6 +251,9 @@ class PostingScorer:
                                  f"its columns are: {', '.join(table.column_names)}")
             values = np.stack([np.asarray(table[c].to_numpy(zero_copy_only=False), dtype=np.float64)
                                for c in names], axis=1)
+            auto = (np.asarray(table["automation_exposure"].to_numpy(zero_copy_only=False), dtype=np.float64)
+                    if "automation_exposure" in table.column_names else np.full(table.num_rows, np.nan))
+            values = np.column_stack([values, auto])
             self._occupation_lookup = {c: v for c, v in zip(table["soc_code"].to_pylist(), values)
                                        if c is not None and np.isfinite(v[0])}
         return self._occupation_lookup
@@ -306,6 +316,8 @@ class PostingScorer:
         # 3. aggregate per posting
         exposure = np.full(n, np.nan, dtype=np.float32)
         tech = np.full((n, g), np.nan, dtype=np.float32)
+        automation = np.full(n, np.nan, dtype=np.float32)
+        labelled = self.model.technology_labels is not None  # automation_exposure: the largest technology score
         share = np.full(n, np.nan, dtype=np.float32)
         n_duties = np.array([len(d) for d in duties], dtype=np.int32)
         top: List[List[dict]] = [[] for _ in range(n)]
@@ -319,6 +331,8 @@ class PostingScorer:
             start += k
             exposure[i] = r[:, 0].mean()
             tech[i] = r[:, 1:1 + g].mean(axis=0)
+            if labelled:
+                automation[i] = r[:, 1:1 + g].max(axis=1).mean()
             share[i] = (r[:, 0] >= EXPOSED_THRESHOLD).mean()
             order = np.argsort(-r[:, 0], kind="stable")[:TOP_DUTIES]
             top[i] = [{"text": duties[i][j], "exposure": float(r[j, 0]),
@@ -334,13 +348,14 @@ class PostingScorer:
                     lookup = self.occupation_lookup()
                     for code, _, _ in occupations[i]:
                         if code in lookup:
-                            exposure[i], tech[i] = lookup[code][0], lookup[code][1:]
+                            exposure[i], tech[i], automation[i] = lookup[code][0], lookup[code][1:-1], lookup[code][-1]
                             status[i] = "no_duties_occupation_fallback"
                             break
         return PostingScores(status=status, exposure=exposure, technology_scores=tech, technologies=techs,
                              share_exposed=share, n_duties=n_duties,
                              n_units=prepared.n_units.copy(), n_chars=prepared.n_chars.copy(),
-                             top_duties=top, occupations=occupations, basis=basis, kept_units=kept_units)
+                             top_duties=top, occupations=occupations, basis=basis, kept_units=kept_units,
+                             automation_exposure=automation)
 
     def _score_duties(self, texts: List[str], emb: Optional[np.ndarray]) -> np.ndarray:
         """Per duty: exposure, technology scores, best capability index; each distinct text scored once."""

@@ -282,8 +282,10 @@ def test_score_occupations_with_the_real_model(model):
     t = score_occupations(model, embeddings=emb)
     techs = [f"exposure_{x}" for x in model.technologies]
     measures = ["alpha", "beta", "gamma"] if model.calibrated else []
-    automation = ["automation"] if model.calibrated else []
-    expected = ["soc_code", "title", "n_tasks", "labelled", "exposure", *measures, *techs, *automation, "rank"]
+    combined = ["automation_exposure"] if model.technology_labels is not None else []
+    automation = ["gpt4_automation"] if model.calibrated else []
+    expected = ["soc_code", "title", "n_tasks", "labelled", "exposure", *measures, *techs, *combined, *automation,
+                "rank"]
     assert t.column_names[:len(expected)] == expected
     # The head's training occupations are flagged in-sample; none without a head.
     assert t["labelled"].to_pylist().count(True) == (715 if model.calibrated else 0)

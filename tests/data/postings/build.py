@@ -9,7 +9,9 @@ lies in, found by a left-to-right alignment of the units with the normalised
 spans. A unit that straddles two spans (the splitter missed a boundary the
 labeller marked) is an error: fix the splitter or the markers.
 
-Rerun after changing ``split_units``:  python tests/data/postings/build.py
+Rerun after changing ``split_units``:  python tests/data/postings/build.py [FOLDER]
+(FOLDER: another folder of ``source_*.txt`` files in this format, such as the
+held-out postings in benchmarks/data/postings_heldout; default: this one.)
 """
 
 from __future__ import annotations
@@ -22,15 +24,15 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[2]))
 
-from exposure.units import normalize, segment  # noqa: E402
+from exposure.postings import normalize, segment  # noqa: E402
 
 CODES = {"D": "DUTY", "R": "REQUIREMENT", "C": "COMPANY", "B": "BENEFIT", "L": "LEGAL", "O": "OTHER"}
 MARKER = re.compile(r"\{([DRCBLO])\}")
 
 
-def parse_sources() -> list[dict]:
+def parse_sources(folder: Path = HERE) -> list[dict]:
     postings = []
-    for path in sorted(HERE.glob("source_*.txt")):
+    for path in sorted(folder.glob("source_*.txt")):
         for block in re.split(r"^=== ", path.read_text(encoding="utf-8"), flags=re.M)[1:]:
             head, _, body = block.partition("\n")
             pid, title, soc = (x.strip() for x in head.split("|"))
@@ -65,13 +67,13 @@ def label_units(posting: dict) -> list[tuple[str, str, bool]]:
     return out
 
 
-def main() -> None:
-    postings = parse_sources()
+def main(folder: Path = HERE) -> None:
+    postings = parse_sources(folder)
     ids = [p["id"] for p in postings]
     if len(set(ids)) != len(ids):
         raise ValueError("duplicate posting ids")
-    with open(HERE / "postings.jsonl", "w", encoding="utf-8") as fp, \
-            open(HERE / "labels.jsonl", "w", encoding="utf-8") as fl:
+    with open(folder / "postings.jsonl", "w", encoding="utf-8") as fp, \
+            open(folder / "labels.jsonl", "w", encoding="utf-8") as fl:
         counts: dict[str, int] = {}
         for p in postings:
             labels: dict[str, str] = {}
@@ -88,4 +90,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else HERE)

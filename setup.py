@@ -54,11 +54,11 @@ ext_modules = [
 ]
 
 setup(
-    # models/ (capability sets, heads, technology labels, unit classifier) ships inside the package as
-    # exposure.models.
-    packages=["exposure", "exposure.occupations", "exposure.postings", "exposure.jobs", "exposure.training",
+    # models/ (capability sets, heads, technology labels, unit classifier, assignment calibration) ships inside
+    # the package as exposure.models.
+    packages=["exposure", "exposure.occupations", "exposure.labour", "exposure.postings", "exposure.jobs", "exposure.training",
               "exposure.data", "exposure.models", "exposure.models.capabilities", "exposure.models.heads",
-              "exposure.models.technologies", "exposure.models.units"],
+              "exposure.models.technologies", "exposure.models.units", "exposure.models.assign"],
     package_dir={"exposure": "exposure", "exposure.models": "models"},
     # py.typed: the package ships inline type hints (PEP 561).
     package_data={"exposure": ["py.typed"],
@@ -66,7 +66,8 @@ setup(
                   "exposure.models.capabilities": ["*.yaml", "*.json"],
                   "exposure.models.heads": ["*.npz", "*.json"],
                   "exposure.models.technologies": ["*.json", "*.tsv", "*.md"],
-                  "exposure.models.units": ["*.npz", "*.json"]},
+                  "exposure.models.units": ["*.npz", "*.json"],
+                  "exposure.models.assign": ["*.json"]},
     ext_modules=ext_modules,
     cmdclass={"build_ext": BuildExt},
     zip_safe=False,

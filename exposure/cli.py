@@ -7,8 +7,11 @@
     exposure info                                           # kernel build, device, model
     exposure occupations -o occupations.csv                 # every O*NET occupation, ranked, with evidence
     exposure compare index.csv --code-column soc --value-column score --code-system soc2018
+    exposure occupations --taxonomy isco08 -o isco.csv     # the 436 ISCO-08 unit groups, from the ILO task lists
+    exposure workforce --scores occupations.parquet -o workforce/   # exposure by group, wage, education, growth
     exposure reproduce eloundou --labels task_labels.tsv --ratings ratings.csv -o results/
     exposure prepare                                        # build the occupation indexes ahead of a batch job
+    exposure transitions 51-2092.00 --top 5                 # less exposed occupations nearby, what to learn
 
 Messages go to standard error through :mod:`logging` (the ``exposure`` logger; ``-q``
 keeps only warnings and errors); results go to standard output or the output files.
@@ -159,6 +162,11 @@ def _add_score_postings(sub) -> None:
                    help="longer texts are cut to this length and scored (status 'truncated')")
     p.add_argument("--no-assign", action="store_true",
                    help="skip the O*NET-SOC occupation assignment (and so the fallback for postings without duties)")
+    p.add_argument("--min-soc-confidence", type=float, default=None, metavar="X",
+                   help="leave the occupations of a posting empty (soc_code_* null, soc_abstained true, no occupation "
+                        "fallback) when its top calibrated confidence is below X, in [0, 1]. Coverage and top-1 "
+                        "accuracy per threshold on held-out O*NET titles: benchmarks/results/assign.md; "
+                        "OccupationAssigner.threshold_for gives X for a target coverage or accuracy")
     p.add_argument("--workers", type=int, default=None,
                    help="processes that cut and filter the next postings while the model scores the current ones "
                         "(0: all in one process; default: all cores but one); the rows are the same either way")
@@ -196,6 +204,13 @@ def _score_postings(args: argparse.Namespace) -> int:
         raise ValueError(f"--cache-size must be >= 0 and --max-chars >= 1, got {args.cache_size}, {args.max_chars}")
     if args.workers is not None and args.workers < 0:
         raise ValueError(f"--workers must be >= 0, got {args.workers}")
+    if args.min_soc_confidence is not None:
+        if not 0.0 <= args.min_soc_confidence <= 1.0:  # NaN fails this too
+            raise ValueError(f"--min-soc-confidence must be between 0 and 1 (a confidence), got "
+                             f"{args.min_soc_confidence}")
+        if args.no_assign:
+            raise ValueError("--min-soc-confidence applies to the occupation assignment, which --no-assign turns "
+                             "off; leave out one of them")
     if args.workers is not None and args.engine == "ray":
         raise ValueError("--workers applies to --engine local; with --engine ray each Ray worker does its own text "
                          "work (use --num-workers)")
@@ -221,7 +236,8 @@ def _score_postings(args: argparse.Namespace) -> int:
     with BatchJob(args.input, args.output, id_column=args.id_column, title_column=args.title_column,
                   text_column=args.text_column, chunk_size=args.chunk_size, resume=args.resume,
                   encoding=args.encoding) as job:
-        job.check({"assign": not args.no_assign, "max_chars": args.max_chars, "encoding": args.encoding})
+        job.check({"assign": not args.no_assign, "max_chars": args.max_chars, "encoding": args.encoding,
+                   "min_soc_confidence": args.min_soc_confidence})
         resolve_device(args.device)
         job.run(_posting_scorer(args), show_progress=not args.quiet,
                 workers=default_workers() if args.workers is None else args.workers)
@@ -274,7 +290,8 @@ def _posting_scorer(args: argparse.Namespace):
         logger.info("loading the occupation indexes (built at first use and cached; 'exposure prepare' builds "
                     "them ahead)")
         assigner = OccupationAssigner(model.encoder, show_progress=not args.quiet)
-    return PostingScorer(model, assigner=assigner, cache=args.cache_size, max_chars=args.max_chars)
+    return PostingScorer(model, assigner=assigner, cache=args.cache_size, max_chars=args.max_chars,
+                         min_soc_confidence=args.min_soc_confidence)
 
 
 def _model(args: argparse.Namespace, technologies=None):
@@ -386,13 +403,25 @@ def _add_occupations(sub) -> None:
         description="Score every task statement of an O*NET release and aggregate to occupations "
                     "(Core tasks weigh 2, others 1): exposure, a score per technology, the rank "
                     "(1 = most exposed) and the most exposed tasks of each occupation as evidence; "
-                    "optionally rolled up to SOC 2018 or SOC 2010 codes.",
+                    "optionally rolled up to SOC 2018 or SOC 2010 codes. With --taxonomy isco08: the 436 ISCO-08 "
+                    "unit groups, scored from the task lists of their ILO definitions (equal task weights; "
+                    "--isco-source native) or from O*NET rolled up through SOC 2010 (plain means of the SOC "
+                    "codes mapped to each unit group; --isco-source onet).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("-o", "--output", type=Path, required=True, help="output file: .parquet or .csv")
-    p.add_argument("--release", default="27", choices=("27", "29.1"), help="O*NET release")
+    p.add_argument("--release", default="27", choices=("27", "29.1"),
+                   help="O*NET release (also the one rolled up by --taxonomy isco08 --isco-source onet)")
     p.add_argument("--level", default="onet", choices=("onet", "soc2018", "soc2010"),
                    help="occupation codes: O*NET-SOC detail, or rolled up to 6-digit SOC 2018 / SOC 2010")
+    p.add_argument("--taxonomy", default="onet", choices=("onet", "isco08"),
+                   help="'onet': O*NET occupations (see --level); 'isco08': ISCO-08 groups (see --isco-source)")
+    p.add_argument("--isco-source", default=None, choices=("native", "onet"),
+                   help="with --taxonomy isco08: 'native' scores the ILO task lists (3,273 statements, cached "
+                        "embeddings); 'onet' rolls O*NET scores up through SOC 2010 (default: native)")
+    p.add_argument("--isco-digits", type=int, default=None, choices=(1, 2, 3, 4),
+                   help="with --taxonomy isco08: ISCO-08 level; below 4, the plain mean of the unit groups "
+                        "(default: 4, unit groups)")
     p.add_argument("--top-tasks", type=int, default=3, help="most exposed tasks listed per occupation")
     _add_model_options(p)
     _add_quiet(p)
@@ -407,6 +436,10 @@ def _occupations(args: argparse.Namespace) -> int:
     from .occupations.catalogue import load_tasks
     from .occupations.score import score_occupations
 
+    if args.taxonomy == "isco08":
+        return _occupations_isco08(args)
+    if args.isco_source or args.isco_digits:
+        raise ValueError("--isco-source and --isco-digits apply to --taxonomy isco08; add it or leave them out")
     # Check what is cheap to check before scoring the catalogue.
     resolve_device(args.device)
     n_tasks = load_tasks(args.release).num_rows
@@ -434,6 +467,41 @@ def _occupations(args: argparse.Namespace) -> int:
     return 0
 
 
+def _occupations_isco08(args: argparse.Namespace) -> int:
+    """``exposure occupations --taxonomy isco08``: ISCO-08 groups, natively or rolled up from O*NET."""
+    import pyarrow.compute as pc
+
+    from .encoder import resolve_device
+    from .io import TableWriter
+    from .labour.isco import score_isco
+
+    if args.level != "onet":
+        raise ValueError("--level applies to --taxonomy onet; ISCO-08 tables take their level from --isco-digits")
+    source, digits = args.isco_source or "native", args.isco_digits or 4
+    resolve_device(args.device)
+    writer = TableWriter(args.output)
+    model = _model(args)
+    how = ("ILO task lists, equal task weights" if source == "native" else
+           f"O*NET {args.release} (Core tasks 2) -> SOC 2018 -> SOC 2010 -> ISCO-08, plain means")
+    writer.provenance = {**model.provenance(), "command": "occupations", "taxonomy": "isco08", "isco_source": source,
+                         "isco_digits": digits, "aggregation": how + ("" if digits == 4 else
+                                                                      "; mean of unit groups"),
+                         **({"release": args.release} if source == "onet" else {})}
+    logger.info(f"scoring ISCO-08 ({how})")
+    start = time.perf_counter()
+    table = score_isco(model, source, digits=digits, release=args.release, top_tasks=args.top_tasks,
+                       show_progress=not args.quiet)
+    with writer:
+        writer.write(table)
+    logger.info(f"wrote {table.num_rows:,} ISCO-08 groups ({digits} digits, {source}) in "
+                f"{time.perf_counter() - start:.1f} s -> {args.output}")
+    top = table.filter(pc.less_equal(table["rank"], 10)).sort_by("rank").to_pylist()
+    print(f"{'rank':>4}  {'exposure':>8}  {'isco08':<6}  title")
+    for r in top:
+        print(f"{r['rank']:>4}  {r['exposure']:>8.3f}  {r['isco08']:<6}  {r['title'] or '-'}")
+    return 0
+
+
 def _add_compare(sub) -> None:
     p = sub.add_parser(
         "compare",
@@ -448,8 +516,12 @@ def _add_compare(sub) -> None:
     p.add_argument("index", type=Path, help="index file: .csv, .tsv, .parquet or .jsonl")
     p.add_argument("--code-column", required=True, help="the index's occupation code column")
     p.add_argument("--value-column", required=True, help="the index's score column")
-    p.add_argument("--code-system", required=True, choices=("onet", "soc2018", "soc2010"),
-                   help="the index's codes: O*NET-SOC (11-1011.00), SOC 2018 or SOC 2010 (11-1011)")
+    p.add_argument("--code-system", required=True, choices=("onet", "soc2018", "soc2010", "isco08"),
+                   help="the index's codes: O*NET-SOC (11-1011.00), SOC 2018 or SOC 2010 (11-1011), ISCO-08 unit "
+                        "groups (2512, 'ISCO 2512')")
+    p.add_argument("--isco-source", default=None, choices=("native", "onet"),
+                   help="with --code-system isco08 and no --scores: score the ILO task lists ('native') or roll "
+                        "O*NET 27 up to ISCO-08 ('onet') (default: native); an O*NET --scores file is rolled up")
     p.add_argument("--scores", type=Path, help="our occupation table (from 'exposure occupations'); "
                                                "without it, O*NET 27 is scored now")
     p.add_argument("--our-column", default="exposure", help="our score column to compare")
@@ -475,11 +547,30 @@ def _compare(args: argparse.Namespace) -> int:
             raise ValueError(f"{', '.join(given)} describe(s) the model that scores O*NET when --scores is not "
                              f"given; --scores {args.scores} is compared as it was scored. Leave {given[0]} out, "
                              "or make the file with those options: exposure occupations --zero-shot -o FILE")
+    isco = args.code_system == "isco08"
+    if args.isco_source and not (isco and not args.scores):
+        raise ValueError("--isco-source applies to --code-system isco08 without --scores (a --scores file is "
+                         "compared as it is, an O*NET one rolled up to ISCO-08)")
     # Read the index and check the output path before any slow scoring.
     index = read_index(args.index, args.code_column, args.value_column)
     writer = TableWriter(args.output) if args.output else None
-    if args.scores:
+    if args.scores and isco:
+        ours = pa.Table.from_batches(list(read_batches(args.scores)))
+        if "isco08" not in ours.column_names and "soc_code" in ours.column_names:
+            from .labour.isco import to_isco08
+
+            logger.info(f"rolling {args.scores} up to ISCO-08 unit groups (SOC 2010 -> ISCO-08, plain means)")
+            ours = to_isco08(ours)
+    elif args.scores:
         ours = pa.Table.from_batches(list(read_batches(args.scores, ["soc_code"])))
+    elif isco:
+        from .encoder import resolve_device
+        from .labour.isco import score_isco
+
+        resolve_device(args.device)
+        source = args.isco_source or "native"
+        logger.info(f"no --scores: scoring ISCO-08 ({source}) with the default model")
+        ours = score_isco(_model(args), source, show_progress=not args.quiet)
     else:
         from .encoder import resolve_device
         from .occupations.catalogue import load_tasks
@@ -503,6 +594,152 @@ def _compare(args: argparse.Namespace) -> int:
         with writer:
             writer.write(result.joined)
         logger.info(f"wrote {result.n_matched:,} matched occupations -> {args.output}")
+    return 0
+
+
+def _add_workforce(sub) -> None:
+    p = sub.add_parser(
+        "workforce",
+        help="who is exposed: occupation scores joined with employment, wages, education and projections",
+        description="Join occupation scores with BLS employment (OEWS May 2021, or --employment) and report "
+                    "employment-weighted exposure by SOC major group, wage quintile and entry education; the "
+                    "share of workers whose occupations have at least 10%% / 50%% of tasks exposed; exposure "
+                    "against projected employment change 2022-32 and wage, with the occupations that grow and "
+                    "are little exposed and those that shrink and are highly exposed (BLS Table 1.12 reasons "
+                    "as evidence). Writes tables, summary.md and PNG plots (matplotlib) into the folder. "
+                    "Without --scores, the O*NET 29.1 catalogue is scored with the default model (cached).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("-o", "--output", type=Path, required=True, help="output folder (created)")
+    p.add_argument("--scores", type=Path, help="occupation table from 'exposure occupations -o FILE' "
+                                               "(O*NET-SOC or SOC 2018 codes in soc_code)")
+    p.add_argument("--task-labels", type=Path,
+                   help="task labels (TSV/CSV: soc_code, task_id, human_exposure E0/E1/E2) for the shares of "
+                        "exposed tasks; default: the occupation table's beta")
+    p.add_argument("--task-scores", type=Path,
+                   help="task scores (soc_code, task_id, p_e1, p_e2, e.g. 'exposure score-tasks' of the catalogue) "
+                        "for the shares of exposed tasks")
+    p.add_argument("--employment", type=Path,
+                   help="employment table (CSV/TSV/Parquet: a SOC 2018 code column and an employment column, "
+                        "people); default: BLS OEWS May 2021 detailed occupations")
+    p.add_argument("--taxonomy", default="soc2018", choices=("soc2018", "isco08"),
+                   help="the codes of --employment: SOC 2018 (US, with wages, education and projections), or "
+                        "ISCO-08 unit groups (any country's labour-force survey: employment-weighted exposure "
+                        "overall and by ISCO major group; examples/isco_employment.csv shows the format)")
+    p.add_argument("--code-column", default=None,
+                   help="--employment's code column (default: soc_code, or isco08 with --taxonomy isco08)")
+    p.add_argument("--employment-column", default="employment", help="--employment's employment column")
+    p.add_argument("--no-residuals", action="store_true",
+                   help="leave 'All other' occupations unmatched instead of giving them their broad group's mean")
+    p.add_argument("--format", default="csv", choices=("csv", "parquet"), help="table format")
+    p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    _add_quiet(p)
+    p.set_defaults(func=_workforce)
+
+
+def _workforce(args: argparse.Namespace) -> int:
+    import pyarrow as pa
+
+    from .io import read_batches, read_provenance
+    from .labour import workforce
+    from .labour.employment import read_employment
+
+    if args.task_labels and args.task_scores:
+        raise ValueError("give --task-labels or --task-scores, not both")
+    if args.taxonomy == "isco08":
+        return _workforce_isco(args)
+    args.code_column = args.code_column or "soc_code"
+
+    def read(path: Path, columns: list) -> pa.Table:
+        return pa.Table.from_batches(list(read_batches(path, columns)))
+
+    # Read every input before any slow scoring.
+    start = time.perf_counter()
+    employment = read_employment(args.employment, args.code_column, args.employment_column) if args.employment else None
+    tasks, source = None, ""
+    if args.task_labels:
+        tasks, source = read(args.task_labels, ["soc_code", "task_id", "human_exposure"]), f"labels {args.task_labels}"
+    elif args.task_scores:
+        tasks, source = read(args.task_scores, ["soc_code"]), f"task scores {args.task_scores}"
+    if tasks is not None:
+        logger.info(f"read {tasks.num_rows:,} tasks ({source})")
+    if args.scores:
+        scores = read(args.scores, ["soc_code"])
+        provenance = {"scores": str(args.scores), "scores_provenance": read_provenance(args.scores)}
+        logger.info(f"read {scores.num_rows:,} occupations from {args.scores}")
+    else:
+        from .occupations.score import cached_occupation_scores
+        from .scoring import ExposureModel
+
+        logger.info("no --scores: the O*NET 29.1 occupation scores of the default model (cached on disk after "
+                    "the first run, which takes a few minutes on a CPU)")
+        model = ExposureModel()
+        scores = cached_occupation_scores(model, "29.1")
+        provenance = {**model.provenance(), "release": "29.1"}
+    provenance.update({"command": "workforce",
+                       "employment": str(args.employment) if args.employment else "OEWS May 2021",
+                       "task_source": source or None})
+    result = workforce(scores, employment=employment, tasks=tasks, task_source=source,
+                       residuals=not args.no_residuals, provenance=provenance)
+    logger.info(f"writing tables{'' if args.no_plots else ', plots'} and summary.md -> {args.output}")
+    paths = result.write(args.output, fmt=args.format, plots=not args.no_plots)
+    c = result.coverage
+    print(f"{c['workers']:,.0f} workers in {c['occupations']:,} occupations; {100 * c['matched_share']:.1f}% matched "
+          f"to a score (exact {100 * c['share_exact']:.1f}%, hybrid/broad {100 * c['share_hybrid']:.1f}%, "
+          f"residual {100 * c['share_residual']:.1f}%)")
+    for r in (result.task_shares.to_pylist() if result.task_shares is not None else []):
+        print(f"{r['measure']}: {100 * r['share_of_workers']:.1f}% of workers have >= {r['threshold']:.0%} "
+              "of their tasks exposed")
+    print(f"wrote {len(paths)} files in {time.perf_counter() - start:.1f} s -> {args.output}")
+    return 0
+
+
+def _workforce_isco(args: argparse.Namespace) -> int:
+    """``workforce --taxonomy isco08``: an ISCO-08 employment table weighed with our ISCO-08 scores."""
+    import pyarrow as pa
+
+    from .io import read_batches, read_provenance
+    from .labour.isco import read_isco_employment, score_isco, to_isco08
+    from .labour.workforce import isco_workforce
+
+    given = [o for o, v in (("--task-labels", args.task_labels), ("--task-scores", args.task_scores),
+                            ("--no-residuals", args.no_residuals)) if v]
+    if given:
+        raise ValueError(f"{', '.join(given)} belong(s) to the SOC 2018 view (US tasks and OEWS codes); leave "
+                         "them out with --taxonomy isco08")
+    if not args.employment:
+        raise ValueError("--taxonomy isco08 needs --employment FILE: employment by ISCO-08 unit group (columns "
+                         "isco08, employment; see examples/isco_employment.csv)")
+    start = time.perf_counter()
+    code_column = args.code_column or "isco08"
+    employment = read_isco_employment(args.employment, code_column, args.employment_column)  # checked before scoring
+    logger.info(f"read {employment.num_rows:,} ISCO-08 unit groups from {args.employment}")
+    if args.scores:
+        scores = pa.Table.from_batches(list(read_batches(args.scores, [])))
+        provenance = {"scores": str(args.scores), "scores_provenance": read_provenance(args.scores)}
+        if "isco08" not in scores.column_names:
+            if "soc_code" not in scores.column_names:
+                raise ValueError(f"--scores {args.scores} has neither an isco08 nor a soc_code column; make it with "
+                                 "'exposure occupations --taxonomy isco08 -o FILE' or 'exposure occupations -o FILE'")
+            logger.info(f"rolling {args.scores} up to ISCO-08 through SOC 2010 (the IBS concordance)")
+            scores = to_isco08(scores)
+            provenance["isco_source"] = "onet"
+    else:
+        from .scoring import ExposureModel
+
+        logger.info("no --scores: scoring the ISCO-08 unit groups from their ILO task lists with the default "
+                    "model (about a minute on a CPU the first time, cached after)")
+        model = ExposureModel()
+        scores = score_isco(model, "native", show_progress=not args.quiet)
+        provenance = {**model.provenance(), "isco_source": "native"}
+    provenance.update({"command": "workforce", "taxonomy": "isco08", "employment": str(args.employment)})
+    result = isco_workforce(scores, employment, provenance=provenance)
+    paths = result.write(args.output, fmt=args.format, plots=not args.no_plots)
+    c = result.coverage
+    print(f"{c['workers']:,.0f} workers in {c['unit_groups']:,} ISCO-08 unit groups; "
+          f"{100 * c['matched_share']:.1f}% matched to a score")
+    print("employment-weighted: " + ", ".join(f"{k} {v:.3f}" for k, v in result.overall.items()))
+    print(f"wrote {len(paths)} files in {time.perf_counter() - start:.1f} s -> {args.output}")
     return 0
 
 
@@ -595,6 +832,106 @@ def _prepare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_transitions(sub) -> None:
+    p = sub.add_parser(
+        "transitions",
+        help="nearby occupations with lower exposure, and what moving there asks",
+        description="Rank the O*NET 29.1 occupations whose exposure is lower than OCCUPATION's by how similar their "
+                    "work is: 0.5 x the Jaccard overlap of their Detailed Work Activities + 0.5 x the mean "
+                    "best-match similarity of their tasks (both directions). Each suggestion comes with its "
+                    "exposure difference, BLS median wage, projected employment change 2022-32 and typical entry "
+                    "education, the DWAs and tasks to learn and those that carry over. The task embeddings are "
+                    "those the occupation assigner caches (built at first use); without --scores the O*NET 29.1 "
+                    "catalogue is scored (cached after the first run).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("occupation", help="an O*NET-SOC code (51-2092.00, 51-2092) or an occupation title")
+    p.add_argument("--scores", type=Path,
+                   help="occupation table at O*NET level ('exposure occupations --release 29.1 -o FILE'); without "
+                        "it, the catalogue is scored with the model options")
+    p.add_argument("--by", default="exposure",
+                   help="the exposure compared: exposure, automation_exposure or exposure_<technology>")
+    p.add_argument("--top", type=int, default=10, help="suggestions listed")
+    p.add_argument("--min-difference", type=float, default=0.0,
+                   help="keep occupations whose exposure is at least this much lower")
+    p.add_argument("--items", type=int, default=3, help="DWAs and tasks listed per suggestion in each list")
+    p.add_argument("-o", "--output", type=Path,
+                   help="write the suggestions (.parquet, with provenance, or .csv, lists joined by ' | ')")
+    _add_model_options(p)
+    _add_quiet(p)
+    p.set_defaults(func=_transitions)
+
+
+def _transitions(args: argparse.Namespace) -> int:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from .encoder import Encoder, resolve_device
+    from .io import TableWriter, read_batches, read_provenance
+    from .labour.transitions import TransitionIndex, exposure_columns, transitions
+    from .occupations.assign import OccupationAssigner
+
+    if args.top < 1 or args.items < 0 or args.min_difference < 0:
+        raise ValueError(f"--top must be at least 1, --items and --min-difference at least 0; got {args.top}, "
+                         f"{args.items}, {args.min_difference}")
+    # Check what is cheap to check (the scores file, the output folder) before loading a model.
+    resolve_device(args.device)
+    scores = pa.Table.from_batches(list(read_batches(args.scores, ["soc_code"]))) if args.scores else None
+    if scores is not None and args.by not in exposure_columns(scores):
+        raise ValueError(f"--by {args.by}: {args.scores} has no such exposure column; use one of: "
+                         f"{', '.join(exposure_columns(scores)) or '(none: not an occupation table)'}")
+    writer = TableWriter(args.output) if args.output else None
+    try:
+        if scores is None:
+            model = _model(args)
+            encoder = model.encoder
+            provenance = model.provenance()
+        else:
+            model = None
+            encoder = Encoder(device=args.device, dtype=args.dtype, batch_size=args.batch_size)
+            provenance = {"scores": str(args.scores), "scores_provenance": read_provenance(args.scores),
+                          "encoder": str(encoder.name), "dtype": str(encoder.dtype)}
+        assigner = OccupationAssigner(encoder, show_progress=not args.quiet)
+        logger.info("loading the O*NET 29.1 task embeddings (built at first use and cached)")
+        index = TransitionIndex.from_encoder(assigner=assigner)
+        table = transitions(args.occupation, scores, by=args.by, top=args.top, index=index, model=model,
+                            assigner=assigner, min_difference=args.min_difference, max_items=args.items)
+        if writer:
+            from . import __version__
+
+            writer.provenance = {"exposure_version": __version__, **provenance, "command": "transitions",
+                                 "occupation": args.occupation, "by": args.by, "weights": index.weights,
+                                 "min_difference": args.min_difference}
+            out = table
+            if writer.format == "csv":  # CSV has no lists
+                for name in [f.name for f in table.schema if pa.types.is_list(f.type)]:
+                    out = out.set_column(out.column_names.index(name), name,
+                                         pc.binary_join(table[name], " | "))
+            writer.write(out)
+            writer.close()
+    except BaseException:
+        if writer:
+            writer.abort()
+        raise
+    if table.num_rows == 0:
+        print(f"no occupation with tasks is less exposed ({args.by}) than {args.occupation}")
+        return 0
+    first = table.slice(0, 1).to_pylist()[0]
+    print(f"{first['from_soc_code']} {first['from_title']}: {args.by} {first[f'from_{args.by}']:.3f}")
+    print(f"{'rank':>4}  {'score':>5}  {'diff':>6}  {'wage':>8}  {'growth':>6}  {'code':<10}  title / entry education")
+    for r in table.to_pylist():
+        wage = "-" if r["median_wage_2022"] is None else f"{r['median_wage_2022']:,.0f}"
+        growth = "-" if r["employment_change_percent"] is None else f"{r['employment_change_percent']:+.1f}%"
+        print(f"{r['rank']:>4}  {r['score']:>5.3f}  {r[f'{args.by}_difference']:>+6.3f}  {wage:>8}  {growth:>6}  "
+              f"{r['soc_code']:<10}  {r['title']} / {r['entry_education'] or '-'}")
+        for label, key in (("learn", "dwas_to_learn"), ("keep", "dwas_carry_over")):
+            if r[key]:
+                print(f"{'':>6}{label}: " + "; ".join(r[key][:2]))
+    if writer:
+        logger.info(f"wrote {table.num_rows} suggestions -> {args.output}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``exposure`` parser: one sub-parser per command, each added by the ``_add_<command>`` beside it."""
     parser = argparse.ArgumentParser(
@@ -605,7 +942,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for add in (_add_score_tasks, _add_score_postings, _add_info, _add_prepare, _add_occupations, _add_compare,
-                _add_reproduce):
+                _add_reproduce, _add_transitions, _add_workforce):
         add(sub)
     return parser
 

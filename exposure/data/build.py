@@ -6,8 +6,11 @@
 Reads ``onet_tasks.tsv`` (O*NET 27, as used by Eloundou et al.),
 ``onet29/Task_Statements.txt``, ``onet29/Occupation_Data.txt``,
 ``onet29/Alternate_Titles.txt`` and ``onet29/Sample_of_Reported_Titles.txt``
-(O*NET 29.1) and ``crosswalks/soc_2010_to_2018.csv`` (BLS), and writes the compact files
-that :mod:`exposure.occupations.catalogue` loads. The output is deterministic: running it
+(O*NET 29.1), ``onet29/Tasks_to_DWAs.txt`` with ``onet29/DWA_Reference_30_1.txt`` (the tasks' Detailed
+Work Activities, for :mod:`exposure.labour.transitions`), ``crosswalks/soc_2010_to_2018.csv`` (BLS),
+``crosswalks/isco08_groups.csv`` (ISCO-08 groups, ESCO) and ``crosswalks/soc2010_to_isco08.csv`` (IBS, for
+:mod:`exposure.labour.isco`), and
+writes the compact files that :mod:`exposure.occupations.catalogue` loads. The output is deterministic: running it
 twice gives byte-identical files. Exposure labels and ratings are never copied.
 """
 
@@ -22,7 +25,8 @@ import pyarrow.compute as pc
 
 from ..occupations.catalogue import TITLE_SOURCES
 
-__all__ = ["build", "TASK_SCHEMA", "OCCUPATION_SCHEMA", "TITLE_SCHEMA", "TITLE_SOURCES"]
+__all__ = ["build", "TASK_SCHEMA", "OCCUPATION_SCHEMA", "TITLE_SCHEMA", "TASK_DWA_SCHEMA", "TITLE_SOURCES",
+           "ISCO_GROUP_SCHEMA"]
 
 #: Columns of the shipped task tables; titles and task types repeat, so they are dictionary-encoded.
 TASK_SCHEMA = pa.schema([
@@ -40,6 +44,13 @@ TITLE_SCHEMA = pa.schema([
     ("title", pa.string()),
     ("source", pa.dictionary(pa.int8(), pa.string())),
 ])
+#: Columns of the shipped task -> Detailed Work Activity table (O*NET 29.1 links, O*NET 30.1 DWA titles).
+TASK_DWA_SCHEMA = pa.schema([
+    ("soc_code", pa.dictionary(pa.int16(), pa.string())),
+    ("task_id", pa.int32()),
+    ("dwa_id", pa.dictionary(pa.int16(), pa.string())),
+    ("dwa_title", pa.dictionary(pa.int16(), pa.string())),
+])
 
 _SOURCES = {
     "onet27_tasks": "onet_tasks.tsv",
@@ -47,8 +58,45 @@ _SOURCES = {
     "onet29_occupations": "onet29/Occupation_Data.txt",
     "onet29_alternate_titles": "onet29/Alternate_Titles.txt",
     "onet29_reported_titles": "onet29/Sample_of_Reported_Titles.txt",
+    "onet29_task_dwas": "onet29/Tasks_to_DWAs.txt",
+    "dwa_reference": "onet29/DWA_Reference_30_1.txt",
     "crosswalk": "crosswalks/soc_2010_to_2018.csv",
+    "isco08_groups": "crosswalks/isco08_groups.csv",
+    "soc2010_to_isco08": "crosswalks/soc2010_to_isco08.csv",
 }
+#: Columns of the shipped ISCO-08 groups (every level; the ILO definitions hold the unit groups' task lists).
+ISCO_GROUP_SCHEMA = pa.schema([("isco08", pa.string()), ("level", pa.int8()), ("title", pa.string()),
+                               ("description", pa.string())])
+#: BLS employment tables (public domain) shipped for :mod:`exposure.labour.employment`: source -> shipped name.
+_BLS_FILES = {
+    "bls/oews_national_may2021.csv": "bls_oews_national_may2021.csv",
+    "bls/bls_projections_2022_32.csv": "bls_projections_2022_32.csv",
+    "bls/bls_education_training_2022.csv": "bls_education_training_2022.csv",
+    "bls/bls_utilization_factors_2022_32.csv": "bls_utilization_factors_2022_32.csv",
+}
+#: The OEWS columns kept (the national cross-industry file; area, industry and percentile columns dropped).
+_OEWS_COLUMNS = ["OCC_CODE", "OCC_TITLE", "O_GROUP", "TOT_EMP", "H_MEAN", "A_MEAN", "H_MEDIAN", "A_MEDIAN",
+                 "ANNUAL", "HOURLY"]
+
+
+def _copy_bls(source: Path, out: Path) -> list[Path]:
+    """The BLS tables as text, cells unchanged (``*``, ``#``, ``—`` kept: the loaders interpret them), so a
+    newer BLS release read with ``load_oews(path=...)`` goes through the same code. OEWS keeps fewer columns."""
+    import csv
+
+    import pyarrow.csv as pcsv
+
+    written = []
+    for rel, name in _BLS_FILES.items():
+        with open(source / rel, encoding="utf-8", newline="") as f:
+            names = next(csv.reader(f))
+        table = pcsv.read_csv(source / rel, convert_options=pcsv.ConvertOptions(
+            column_types={n: pa.string() for n in names}, strings_can_be_null=False))
+        if name.startswith("bls_oews"):
+            table = table.select(_OEWS_COLUMNS)
+        written.append(out / name)
+        pcsv.write_csv(table, written[-1], pcsv.WriteOptions(quoting_style="needed"))
+    return written
 
 
 def _read_tsv(path: Path, quoted: bool) -> pa.Table:
@@ -104,11 +152,29 @@ def _title_table(source: Path, occ: pa.Table) -> pa.Table:
     return table.cast(TITLE_SCHEMA)
 
 
+def _task_dwa_table(source: Path, tasks: pa.Table) -> pa.Table:
+    """One row per (task, DWA) link of ``Tasks_to_DWAs.txt``, source order; every link must name a known task
+    of ``tasks`` and a DWA of the reference."""
+    links = _read_tsv(source / _SOURCES["onet29_task_dwas"], quoted=False)
+    ref = _read_tsv(source / _SOURCES["dwa_reference"], quoted=False)
+    task_id = pc.cast(links["Task ID"], pa.int32())
+    at = pc.index_in(links["DWA ID"], value_set=ref["DWA ID"])
+    if at.null_count:
+        bad = links.filter(pc.is_null(at))["DWA ID"].unique().to_pylist()
+        raise ValueError(f"Tasks_to_DWAs.txt names DWAs missing from the DWA reference: {bad[:5]}")
+    known = pc.is_in(task_id, value_set=tasks["task_id"])
+    if not pc.all(known).as_py():
+        bad = pc.filter(task_id, pc.invert(known)).unique().to_pylist()
+        raise ValueError(f"Tasks_to_DWAs.txt names task ids missing from Task_Statements.txt: {bad[:5]}")
+    return pa.table({"soc_code": links["O*NET-SOC Code"], "task_id": task_id, "dwa_id": links["DWA ID"],
+                     "dwa_title": pc.take(ref["DWA Title"], at)}).cast(TASK_DWA_SCHEMA)
+
+
 def build(source: Path, out: Path) -> list[Path]:
     """Write the catalogue files from ``source`` (a folder laid out like ``shared/data``) into ``out``."""
     import pyarrow.csv as pcsv
 
-    missing = [rel for rel in _SOURCES.values() if not (source / rel).is_file()]
+    missing = [rel for rel in [*_SOURCES.values(), *_BLS_FILES] if not (source / rel).is_file()]
     if missing:
         raise FileNotFoundError(f"{source} lacks {', '.join(missing)}")
     written = []
@@ -141,7 +207,11 @@ def build(source: Path, out: Path) -> list[Path]:
     written.append(out / "onet29_1_titles.parquet")
     _write_parquet(_title_table(source, occ), written[-1])
 
-    # 4. The BLS SOC 2010 -> 2018 crosswalk, as CSV (small and readable).
+    # 4. O*NET 29.1 task -> Detailed Work Activity links, in source order, with the DWA titles.
+    written.append(out / "onet29_1_task_dwas.parquet")
+    _write_parquet(_task_dwa_table(source, tasks29), written[-1])
+
+    # 5. The BLS SOC 2010 -> 2018 crosswalk, as CSV (small and readable).
     cw = pcsv.read_csv(source / _SOURCES["crosswalk"],
                        convert_options=pcsv.ConvertOptions(column_types={
                            c: pa.string() for c in ("soc_2010_code", "soc_2010_title", "soc_2018_code",
@@ -150,6 +220,35 @@ def build(source: Path, out: Path) -> list[Path]:
     cw = cw.sort_by([("soc_2010_code", "ascending"), ("soc_2018_code", "ascending")])
     written.append(out / "soc_2010_to_2018.csv")
     pcsv.write_csv(cw, written[-1], pcsv.WriteOptions(quoting_style="needed"))
+
+    # 5. BLS employment, wages, projections, education and utilization factors (exposure.labour).
+    written += _copy_bls(source, out)
+
+    # 6. ISCO-08 groups (ESCO) and the SOC 2010 -> ISCO-08 concordance (IBS) for exposure.labour.isco.
+    written += _isco(source, out)
+    return written
+
+
+def _isco(source: Path, out: Path) -> list[Path]:
+    """The ISCO-08 groups of every level as Parquet, and the concordance as CSV; codes stay text ("0110")."""
+    import pyarrow.csv as pcsv
+
+    text = pcsv.ConvertOptions(column_types={"isco08": pa.string(), "soc10": pa.string()})
+    groups = pcsv.read_csv(source / _SOURCES["isco08_groups"], convert_options=text)
+    groups = groups.select(["isco08", "level", "title", "description"]).cast(ISCO_GROUP_SCHEMA).sort_by("isco08")
+    bad = [c for c, n in zip(groups["isco08"].to_pylist(), groups["level"].to_pylist()) if len(c) != n]
+    if bad:
+        raise ValueError(f"isco08_groups.csv: codes whose length is not their level: {bad[:5]}")
+    isco = pcsv.read_csv(source / _SOURCES["soc2010_to_isco08"], convert_options=text)
+    isco = pa.table({"soc_2010_code": isco["soc10"], "isco08": isco["isco08"]})
+    unknown = pc.invert(pc.is_in(isco["isco08"], value_set=groups["isco08"]))
+    if pc.any(unknown).as_py():
+        raise ValueError("soc2010_to_isco08.csv names ISCO-08 codes missing from isco08_groups.csv: "
+                         f"{isco.filter(unknown)['isco08'].unique().to_pylist()[:5]}")
+    isco = isco.sort_by([("soc_2010_code", "ascending"), ("isco08", "ascending")])
+    written = [out / "isco08_groups.parquet", out / "soc2010_to_isco08.csv"]
+    _write_parquet(groups, written[0])
+    pcsv.write_csv(isco, written[1], pcsv.WriteOptions(quoting_style="needed"))
     return written
 
 

@@ -33,7 +33,7 @@ Guarantees:
 - **What ``--resume`` checks.** The parts folder (and, once the run is complete,
   the summary) records the input (path, size, modification time, a checksum of
   its first 64 KB), the columns, the options that change rows (``--no-assign``,
-  ``--max-chars``, ``--encoding``) and the model's fingerprint (encoder, dtype,
+  ``--max-chars``, ``--encoding``, ``--min-soc-confidence``) and the model's fingerprint (encoder, dtype,
   capability set, head). A resume with anything else stops with one line per
   difference; the input, columns and options are checked before the model loads.
 - **What is kept on errors.** A failed write (disk full, read-only folder) stops
@@ -193,7 +193,8 @@ class BatchJob:
 
     def options(self, scorer: PostingScorer) -> dict:
         """The options that change OUTPUT's rows, as recorded for ``--resume``."""
-        return {"assign": scorer.assigner is not None, "max_chars": scorer.max_chars, "encoding": self.encoding}
+        return {"assign": scorer.assigner is not None, "max_chars": scorer.max_chars, "encoding": self.encoding,
+                "min_soc_confidence": getattr(scorer, "min_soc_confidence", None)}
 
     def record(self, scorer: Optional[PostingScorer] = None, options: Optional[dict] = None) -> dict:
         """What ``--resume`` compares: the input, the columns, the options and (with ``scorer``) the model."""

@@ -122,6 +122,7 @@ _LABELS = {
     "options.assign": ("occupation assignment (--no-assign)", lambda v: "on" if v else "off"),
     "options.max_chars": ("--max-chars", lambda v: f"{v:,}"),
     "options.encoding": ("--encoding", repr),
+    "options.min_soc_confidence": ("--min-soc-confidence", str),
     "model.fingerprint": ("model (encoder, dtype, capability set, head)", lambda v: str(v)[:12]),
 }
 

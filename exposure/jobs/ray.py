@@ -110,7 +110,8 @@ class _ScoreBatches:
         # per chunk): the driver records it in OUTPUT and the summary.
         self._run = {
             "model": model_record(self.scorer),
-            "options": {"assign": self.scorer.assigner is not None, "max_chars": self.scorer.max_chars},
+            "options": {"assign": self.scorer.assigner is not None, "max_chars": self.scorer.max_chars,
+                        "min_soc_confidence": getattr(self.scorer, "min_soc_confidence", None)},
             "provenance": {**self.scorer.model.provenance(), "command": "score-postings"}}
 
     def __call__(self, batch: pa.Table) -> pa.Table:

@@ -1,15 +1,24 @@
 """Assign job postings to O*NET-SOC occupations from their title and, when known, their duties.
 
-Two signals, both nearest-neighbour searches in embedding space with
-:func:`exposure.kernels.reduce`:
+Two signals, both nearest-neighbour searches with :func:`exposure.kernels.reduce`:
 
 * **title**: the posting title against every name O*NET 29.1 gives an
   occupation (1,016 occupation titles, 55,120 alternate titles and their
-  short forms, 7,798 titles reported by incumbents; 48,795 distinct once
-  case and punctuation are folded). The ``title_k`` nearest distinct titles
-  vote, and an occupation's title score is the similarity of its best
-  title among them (occupations with no title among them get the
-  ``title_k``-th similarity: all that is known is that they are no closer).
+  short forms, 7,798 titles reported by incumbents; 48,680 distinct once
+  case and punctuation are folded). An occupation's title score adds three
+  parts (weights chosen on held-out training titles, ``benchmarks/eval_assign.py``):
+
+  - the **vote** of the ``title_k`` (128) nearest distinct titles in embedding
+    space: ``tau * log(sum exp(similarity / tau))`` over the occupation's titles
+    among them (``title_tau`` = 0.07; an occupation with several close titles
+    beats one with a single equally close title; ``title_tau=0`` keeps only the
+    best title, the rule of exposure 0.2.0). Occupations with no title among them count
+    as one title at the ``title_k``-th similarity: all that is known is that they
+    are no closer;
+  - ``centroid_weight`` (0.25) times the similarity to the occupation's
+    **centroid** (the normalised mean embedding of its titles);
+  - ``ngram_weight`` (0.25) times the same vote over the 32 nearest titles by
+    **spelling**: character 2- to 4-gram TF-IDF cosine (:mod:`._ngrams`).
 * **duties**: every duty against the O*NET 29.1 task statements; an
   occupation's duty score is the mean, over the posting's duties, of each
   duty's best similarity with that occupation's tasks (the 93 occupations
@@ -17,12 +26,22 @@ Two signals, both nearest-neighbour searches in embedding space with
   either way).
 
 The scores become probabilities over all occupations with a softmax whose
-temperatures were fitted by maximum likelihood on training titles and on
-held-out O*NET tasks (``benchmarks/eval_assign.py``); with both signals the
-logits add (``title / T_title + duty / T_duty``, a product of experts, with
-temperatures fitted jointly). The confidence of an occupation is its
-probability; ``level="soc2018"`` sums them over the O*NET occupations that
+temperatures were fitted by maximum likelihood on held-out training titles and
+on held-out O*NET tasks; with both signals the logits add (``title / T_title +
+duty / T_duty``, a product of experts, with temperatures fitted jointly).
+``level="soc2018"`` sums the probabilities over the O*NET occupations that
 share a 6-digit SOC 2018 code.
+
+**Confidence.** With the shipped tables and encoder, each reported probability
+goes through a monotone calibration map (isotonic regression, shipped as knots
+in ``models/assign/calibration.json``, one per level and basis), fitted on
+held-out O*NET alternate titles (and held-out O*NET tasks as duties) disjoint
+from the titles the benchmark reports on: a confidence of 0.8 is then right
+about 80% of the time on held-out O*NET titles (real postings are harder;
+see ``benchmarks/results/assign.md``). ``assign(..., min_confidence=t)``
+abstains below ``t`` (codes left empty, ``abstained`` set), and
+:meth:`OccupationAssigner.threshold_for` gives the threshold for a target
+coverage or accuracy on the held-out titles.
 
 The embeddings of the titles and tasks are too large to ship; they are built
 with the assigner's encoder at first use (about a minute for the titles on
@@ -57,6 +76,7 @@ from .._assets import cache_dir, embeddings_file_name, load_embeddings, save_emb
 from ..io import as_table, require_columns
 from ..kernels import reduce
 from ..stats import softmax
+from ._ngrams import NgramIndex
 from .catalogue import load_crosswalk, load_occupations, load_tasks, load_titles
 
 if TYPE_CHECKING:  # the encoder pulls in torch
@@ -65,18 +85,24 @@ if TYPE_CHECKING:  # the encoder pulls in torch
 logger = logging.getLogger(__name__)
 
 __all__ = ["OccupationAssigner", "Assignments", "normalize_title", "clean_posting_title",
-           "resolve_cache_dir", "ASSIGNMENT_LEVELS"]
+           "resolve_cache_dir", "load_calibration", "ASSIGNMENT_LEVELS"]
 
 #: Levels the assignment can be given at.
 ASSIGNMENT_LEVELS = ("onet", "soc2018")
 
 # Bump when the cached files' layout or the text preparation changes: old files are then ignored.
 _CACHE_VERSION = "1"
-# Softmax temperatures, fitted by maximum likelihood in benchmarks/eval_assign.py (all-MiniLM-L6-v2,
-# title_k = 128):
-# title only on training titles; duties only on held-out O*NET tasks; both jointly on training titles
-# paired with held-out tasks of their occupation. See benchmarks/results/assign.md.
-TEMPERATURES = {"title": 0.0365, "duty": 0.0351, "title+duty": (0.0462, 0.0503)}
+# Softmax temperatures, fitted by maximum likelihood in benchmarks/eval_assign.py (all-MiniLM-L6-v2, the
+# title score below): title only on held-out training titles; duties only on held-out O*NET tasks; both
+# jointly on held-out training titles paired with held-out tasks of their occupation. They are recorded in
+# models/assign/calibration.json, whose maps were fitted with them. See benchmarks/results/assign.md.
+TEMPERATURES = {"title": 0.0572, "duty": 0.0386, "title+duty": (0.0668, 0.0551)}
+#: The title score (module docs), chosen on held-out training titles in benchmarks/eval_assign.py.
+TITLE_K, TITLE_TAU, CENTROID_WEIGHT, NGRAM_WEIGHT = 128, 0.07, 0.25, 0.25
+# Titles the spelling vote reads; n-grams in more than this share of the titles are left out (speed).
+_NGRAM_K, _NGRAM_MAX_DF = 32, 0.05
+#: Where assignment bases are calibrated: what an assignment rests on (``Assignments.basis``).
+CALIBRATED_BASES = ("title", "duties", "title+duties")
 # Queries per block: bounds the dense (block x occupations) score matrix.
 _BLOCK = 2048
 
@@ -104,19 +130,35 @@ def normalize_title(text: Optional[str]) -> str:
     return " ".join(_NON_WORD_RE.sub(" ", text).replace("_", " ").split())
 
 
+# Seniority words that no O*NET title carries but postings do ("Senior Accountant", "Nurse - Entry Level");
+# on held-out O*NET titles dressed with them, top-1 falls by 1.5 to 2.5 points (benchmarks/eval_assign.py).
+# "Lead" is left alone: in O*NET it is mostly the metal ("Lead Abatement Worker"); so is the "senior" of
+# elder care ("Senior Care Aide") and the "junior" of schools ("Junior High School Teacher").
+_SENIORITY = r"(?:senior|sr\.?|junior|jr\.?|entry[\s-]+level)"
+_SENIORITY_HEAD_RE = re.compile(rf"^{_SENIORITY}\s+(?!(?:high|care|living|cent(?:er|re)|citizens?|services?|housing|"
+                                r"homes?|adults?|community|college)\b)(?=\w)", re.IGNORECASE)
+_SENIORITY_TAIL_RE = re.compile(rf"[\s,(\[–—-]+{_SENIORITY}\s*[)\]]?$", re.IGNORECASE)
+
+
 def clean_posting_title(text: Optional[str]) -> str:
-    """A posting title without the pay, requisition numbers and separators that no O*NET title carries.
+    """A posting title without the pay, requisition numbers, separators and seniority words
+    (senior, sr, junior, jr, entry level) that no O*NET title carries.
 
     >>> clean_posting_title("Construction Laborer - $22/hr")
     'Construction Laborer'
     >>> clean_posting_title("Welder / Fabricator | Req #W-119")
     'Welder / Fabricator'
+    >>> clean_posting_title("Sr. Software Engineer, Backend"), clean_posting_title("Accountant (Junior)")
+    ('Software Engineer, Backend', 'Accountant')
+    >>> clean_posting_title("Junior High School Teacher"), clean_posting_title("Senior")
+    ('Junior High School Teacher', 'Senior')
     """
     if not text:
         return ""
     text = _REQ_RE.sub(" ", _PAY_RE.sub(" ", str(text)))
-    text = " ".join(_EMPTY_BRACKETS_RE.sub(" ", text).split())
-    return text.strip(" -–—|,:;/")
+    text = " ".join(_EMPTY_BRACKETS_RE.sub(" ", text).split()).strip(" -–—|,:;/")
+    bare = _SENIORITY_TAIL_RE.sub("", _SENIORITY_HEAD_RE.sub("", text)).strip(" -–—|,:;/")
+    return bare if normalize_title(bare) else text
 
 
 # --------------------------------------------------------------------------- cache
@@ -182,12 +224,17 @@ class Assignments:
     """The top occupations of each posting.
 
     ``codes``, ``titles``: ``(n, k)`` string arrays (``""`` where fewer than ``k``
-    occupations could be named); ``confidence``: ``(n, k)`` float32 probabilities,
-    descending per row (NaN where no occupation); ``basis``: per posting, what the
-    assignment rests on: ``"title+duties"``, ``"title"``, ``"duties"`` or ``"none"``;
-    ``flags``: per posting ``None``, or why it is weak (``"no title"``, ``"no title
-    and no duties"``). ``level`` is ``"onet"`` (O*NET-SOC codes) or ``"soc2018"``.
-    ``assignments[i]`` is posting ``i`` as a list of ``(code, title, confidence)``.
+    occupations could be named, or where the assigner abstained); ``confidence``:
+    ``(n, k)`` float32 confidences, descending per row (NaN where no occupation):
+    calibrated probabilities that each code is a right one when ``calibrated`` (see
+    :class:`OccupationAssigner`), else the softmax probabilities; ``basis``: per
+    posting, what the assignment rests on: ``"title+duties"``, ``"title"``,
+    ``"duties"`` or ``"none"``; ``flags``: per posting ``None``, or why it is weak
+    (``"no title"``, ``"no title and no duties"``, ``"below min_confidence"``);
+    ``abstained``: ``(n,)`` bool, true where the top confidence was below
+    ``min_confidence`` and so no code is given. ``level`` is ``"onet"`` (O*NET-SOC
+    codes) or ``"soc2018"``. ``assignments[i]`` is posting ``i`` as a list of
+    ``(code, title, confidence)``.
     """
 
     codes: np.ndarray
@@ -196,6 +243,12 @@ class Assignments:
     basis: List[str]
     flags: List[Optional[str]]
     level: str
+    abstained: Optional[np.ndarray] = None
+    calibrated: bool = False
+
+    def __post_init__(self) -> None:
+        if self.abstained is None:
+            self.abstained = np.zeros(self.codes.shape[0], dtype=bool)
 
     def __len__(self) -> int:
         return self.codes.shape[0]
@@ -208,8 +261,10 @@ class Assignments:
         return [self[i] for i in range(len(self))]
 
     def to_arrow(self) -> pa.Table:
-        """One row per posting: ``basis``, ``flag``, then ``soc_code_r``, ``title_r``, ``confidence_r`` per rank."""
-        cols = {"basis": pa.array(self.basis, pa.string()), "flag": pa.array(self.flags, pa.string())}
+        """One row per posting: ``basis``, ``flag``, ``abstained``, then ``soc_code_r``, ``title_r``,
+        ``confidence_r`` per rank."""
+        cols = {"basis": pa.array(self.basis, pa.string()), "flag": pa.array(self.flags, pa.string()),
+                "abstained": pa.array(np.asarray(self.abstained, dtype=bool), pa.bool_())}
         for r in range(self.codes.shape[1]):
             empty = self.codes[:, r] == ""
             cols[f"soc_code_{r + 1}"] = pa.array(self.codes[:, r].tolist(), pa.string(), mask=empty)
@@ -219,6 +274,102 @@ class Assignments:
 
     def to_pandas(self):
         return self.to_arrow().to_pandas()
+
+
+# --------------------------------------------------------------------------- calibration
+
+def check_confidence(value, name: str = "min_confidence") -> Optional[float]:
+    """``value`` as a float in [0, 1] (``None`` stays ``None``), or an error that says what is wrong.
+
+    >>> check_confidence(0.85)
+    0.85
+    """
+    if value is None:
+        return None
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number between 0 and 1, got {type(value).__name__} {value!r}")
+    value = float(value)
+    if not 0.0 <= value <= 1.0:  # NaN fails this too
+        raise ValueError(f"{name} must be between 0 and 1 (a confidence), got {value}")
+    return value
+
+
+def load_calibration(source: Union[str, os.PathLike, dict, None] = "default") -> Optional[dict]:
+    """A calibration record: the shipped ``models/assign/calibration.json`` (``"default"``), a JSON file
+    written by ``benchmarks/eval_assign.py --write-calibration``, or such a record as a dict; ``None``: none.
+
+    The record's ``maps[level][basis]`` are ``{"x": [...], "y": [...]}`` knots of an increasing map from
+    probability to calibrated confidence (:func:`numpy.interp`); ``fitted_for`` says which assigner
+    settings they were fitted with; ``coverage[level][basis]`` holds, per threshold, the share of held-out
+    titles kept and their top-1 accuracy (:meth:`OccupationAssigner.threshold_for`).
+    """
+    import json
+
+    if source is None or isinstance(source, dict):
+        record = source
+    else:
+        path = _shipped_calibration() if isinstance(source, str) and source == "default" else Path(source)
+        try:
+            record = json.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ValueError(f"calibration file {str(path)!r} does not exist") from None
+        except ValueError as exc:
+            raise ValueError(f"calibration file {str(path)!r} is not valid JSON ({exc})") from None
+    if record is None:
+        return None
+    missing = [k for k in ("maps", "fitted_for") if k not in record]
+    if missing:
+        raise ValueError(f"a calibration record needs {' and '.join(map(repr, missing))}; "
+                         f"it has {', '.join(map(repr, record)) or 'nothing'}")
+    for level, maps in record["maps"].items():
+        for basis, m in maps.items():
+            x, y = np.asarray(m.get("x", []), dtype=np.float64), np.asarray(m.get("y", []), dtype=np.float64)
+            if x.ndim != 1 or x.shape != y.shape or x.size < 2 or np.any(np.diff(x) < 0) or np.any(np.diff(y) < 0):
+                raise ValueError(f"calibration map {level}/{basis} must have increasing x and y knots of the same "
+                                 "length (at least 2)")
+    return record
+
+
+def _shipped_calibration() -> Path:
+    from .._assets import shipped
+
+    return shipped("assign") / "calibration.json"
+
+
+# --------------------------------------------------------------------------- title votes
+
+def _ngram_index(keys: Sequence[str]) -> NgramIndex:
+    """The n-gram index of the titles; n-grams in more than 5% of them (and more than 100) are left out."""
+    return NgramIndex(keys, max_df=max(_NGRAM_MAX_DF, 100 / max(len(keys), 1)))
+
+
+def _vote(values: np.ndarray, indices: np.ndarray, ptr: np.ndarray, occ: np.ndarray, n_occ: int,
+          tau: float) -> np.ndarray:
+    """``(n, n_occ)`` title votes from each query's nearest titles (``values``/``indices``, descending).
+
+    ``tau * log(sum exp(similarity / tau))`` over each occupation's titles among them (``tau = 0``: the best
+    one); an occupation with none counts as one title at the last (lowest) similarity. ``ptr``/``occ``: the
+    occupations of each title (CSR).
+    """
+    n, k = values.shape
+    if k == 0:
+        return np.zeros((n, n_occ), dtype=np.float32)
+    last = values[:, k - 1:k].astype(np.float64)
+    # Expand each (query, title) hit to (query, occupation) hits.
+    counts = ptr[indices + 1] - ptr[indices]
+    rows = np.repeat(np.arange(n), counts.sum(axis=1))
+    starts = np.repeat(ptr[indices].ravel(), counts.ravel())
+    offsets = np.arange(starts.shape[0]) - np.repeat(np.cumsum(counts.ravel()) - counts.ravel(), counts.ravel())
+    cells = rows * n_occ + occ[starts + offsets]
+    sims = np.repeat(values.ravel(), counts.ravel()).astype(np.float64)
+    if tau == 0:
+        out = np.repeat(last, n_occ, axis=1)
+        np.maximum.at(out.reshape(-1), cells, sims)
+        return out.astype(np.float32)
+    top = values[:, :1].astype(np.float64)  # exponents relative to each query's best: no overflow
+    acc = np.bincount(cells, weights=np.exp((sims - top[rows, 0]) / tau), minlength=n * n_occ).reshape(n, n_occ)
+    acc = np.where(acc > 0, acc, np.exp((last - top) / tau))
+    return (tau * np.log(acc) + top).astype(np.float32)
 
 
 # --------------------------------------------------------------------------- assigner
@@ -241,8 +392,17 @@ class OccupationAssigner:
         cache_dir: folder for the cached embeddings
             (:func:`resolve_cache_dir`); ``False`` keeps them in memory only.
         title_k: distinct titles that vote per query title.
+        title_tau: the vote's temperature (module docs); 0: each occupation's best title only.
+        centroid_weight, ngram_weight: weights of the occupation-centroid similarity and of
+            the character n-gram vote in the title score (0: left out).
         temperatures: override :data:`TEMPERATURES` (keys ``"title"``, ``"duty"``,
             ``"title+duty"``).
+        calibration: ``"default"``: the shipped calibration maps, used when this
+            assigner is the one they were fitted for (shipped tables, the encoder they
+            were fitted with, default title settings and temperatures; else the
+            confidences are the plain probabilities); a path or record
+            (:func:`load_calibration`): those maps, an error if they were fitted for
+            other settings; ``None``: plain probabilities. ``calibrated`` says which.
         show_progress: a progress bar (and an estimate of the time it takes) when an index
             is built rather than read from the cache; the estimate is also logged.
 
@@ -251,12 +411,17 @@ class OccupationAssigner:
         >>> assigner = OccupationAssigner(Encoder(device="cpu"))                 # doctest: +SKIP
         >>> assigner.assign(["Forklift Driver"])[0][0][:2]                        # doctest: +SKIP
         ('53-7051.00', 'Industrial Truck and Tractor Operators')
+        >>> t = assigner.threshold_for(accuracy=0.85)                             # doctest: +SKIP
+        >>> assigner.assign(["Forklift Driver", "Associate"], min_confidence=t).abstained  # doctest: +SKIP
+        array([False,  True])
     """
 
     def __init__(self, encoder: Optional["Encoder"] = None, *, titles: Optional[pa.Table] = None,
                  tasks: Optional[pa.Table] = None, occupations: Optional[pa.Table] = None,
-                 cache_dir: Union[str, os.PathLike, None, bool] = None, title_k: int = 128,
-                 temperatures: Optional[dict] = None, show_progress: bool = True) -> None:
+                 cache_dir: Union[str, os.PathLike, None, bool] = None, title_k: int = TITLE_K,
+                 title_tau: float = TITLE_TAU, centroid_weight: float = CENTROID_WEIGHT,
+                 ngram_weight: float = NGRAM_WEIGHT, temperatures: Optional[dict] = None,
+                 calibration: Union[str, os.PathLike, dict, None] = "default", show_progress: bool = True) -> None:
         if encoder is None:
             from ..encoder import Encoder
 
@@ -265,9 +430,16 @@ class OccupationAssigner:
         self.title_k = int(title_k)
         if self.title_k < 1:
             raise ValueError(f"title_k must be at least 1, got {title_k}")
+        for name, value in (("title_tau", title_tau), ("centroid_weight", centroid_weight),
+                            ("ngram_weight", ngram_weight)):
+            if not (isinstance(value, (int, float)) and np.isfinite(value) and value >= 0):
+                raise ValueError(f"{name} must be a number >= 0, got {value!r}")
+        self.title_tau, self.centroid_weight, self.ngram_weight = float(title_tau), float(centroid_weight), \
+            float(ngram_weight)
         self.temperatures = dict(TEMPERATURES, **(temperatures or {}))
         self._cache = None if cache_dir is False else resolve_cache_dir(None if cache_dir is True else cache_dir)
         self.show_progress = bool(show_progress)
+        self._shipped = titles is None and tasks is None and occupations is None
         shipped = titles is None and tasks is None
         self._titles_table = _string_columns(load_titles() if titles is None else titles, ["soc_code", "title"], "titles")
         self._tasks_table = _string_columns(load_tasks("29.1") if tasks is None else tasks, ["soc_code", "task"], "tasks")
@@ -283,6 +455,51 @@ class OccupationAssigner:
         self._task_index = None
         self._soc2018 = None
         self.loaded_from_cache = {"titles": None, "tasks": None}
+        self._calibration_default = isinstance(calibration, str) and calibration == "default"
+        self._calibration_record = load_calibration(calibration)
+        if self._calibration_record is not None and self.calibration is None:  # explicit maps that differ raise
+            logger.info("occupation confidences are not calibrated: the shipped calibration was fitted for other "
+                        "settings (%s)", "; ".join(self._calibration_differences(self._calibration_record)))
+
+    def settings(self) -> dict:
+        """What the confidences depend on besides the data: encoder, title score settings, temperatures
+        (the ``fitted_for`` of a calibration record, less the tables)."""
+        t = self.temperatures
+        return {"encoder": self.encoder.name, "title_k": self.title_k, "title_tau": self.title_tau,
+                "centroid_weight": self.centroid_weight, "ngram_weight": self.ngram_weight,
+                "temperatures": {"title": float(t["title"]), "duty": float(t["duty"]),
+                                 "title+duty": [float(v) for v in t["title+duty"]]}}
+
+    def _calibration_differences(self, record: dict) -> List[str]:
+        """The settings of this assigner that differ from those ``record``'s maps were fitted for."""
+        mine, theirs = self.settings(), dict(record["fitted_for"])
+        differ = [f"{k}: {theirs.get(k)!r} there, {mine[k]!r} here" for k in mine
+                  if not _same_setting(mine[k], theirs.get(k))]
+        if self._calibration_default and not self._shipped:
+            differ.insert(0, "tables: not the shipped O*NET 29.1 ones")
+        return differ
+
+    @property
+    def calibration(self) -> Optional[dict]:
+        """The calibration record the confidences go through now, or ``None`` (``calibration`` argument).
+
+        Checked against the current settings: changing ``title_k`` or ``temperatures`` after construction
+        turns the shipped maps off, and makes maps given explicitly an error."""
+        record = self._calibration_record
+        if record is None:
+            return None
+        differ = self._calibration_differences(record)
+        if not differ:
+            return record
+        if self._calibration_default:
+            return None
+        raise ValueError("this calibration was fitted for other settings (" + "; ".join(differ) + "); fit one for "
+                         "these settings with benchmarks/eval_assign.py --write-calibration, or pass calibration=None")
+
+    @property
+    def calibrated(self) -> bool:
+        """Whether the confidences go through calibration maps (``calibration``)."""
+        return self.calibration is not None
 
     def __repr__(self) -> str:
         return (f"OccupationAssigner(encoder={self.encoder.name!r}, occupations={len(self.codes)}, "
@@ -344,8 +561,23 @@ class OccupationAssigner:
             emb, cached = _embed_cached(self.encoder, [display[k] for k in keys], "titles", self._cache,
                                         show_progress=self.show_progress)
             self.loaded_from_cache["titles"] = cached
-            self._title_index = {"keys": keys, "ptr": ptr, "occ": occ_ids, "emb": emb}
+            self._title_index = self._with_title_extras({"keys": keys, "ptr": ptr, "occ": occ_ids, "emb": emb})
         return self._title_index
+
+    def _with_title_extras(self, idx: dict) -> dict:
+        """``idx`` with what the title score needs besides the embeddings: each occupation's centroid (the
+        normalised mean embedding of its titles; zero without titles) and the titles' n-gram index."""
+        owner = np.repeat(np.arange(len(idx["keys"])), np.diff(idx["ptr"]))
+        cent = np.zeros((len(self.codes), idx["emb"].shape[1]), dtype=np.float64)
+        order = np.argsort(idx["occ"], kind="stable")
+        occ_sorted = idx["occ"][order]
+        if order.size:
+            starts = np.flatnonzero(np.r_[True, occ_sorted[1:] != occ_sorted[:-1]])
+            cent[occ_sorted[starts]] = np.add.reduceat(idx["emb"][owner[order]].astype(np.float64), starts, axis=0)
+        cent /= np.maximum(np.linalg.norm(cent, axis=1, keepdims=True), 1e-12)
+        idx["centroids"] = cent.astype(np.float32)
+        idx["ngrams"] = _ngram_index(idx["keys"]) if self.ngram_weight > 0 else None
+        return idx
 
     def task_index(self):
         """The task statements' embeddings and occupation ids; built once."""
@@ -378,8 +610,8 @@ class OccupationAssigner:
             ptr = np.zeros(int(keep.sum()) + 1, dtype=np.int64)
             ptr[1:] = np.cumsum(counts[keep])
             keys = [k for k, y in zip(idx["keys"], keep) if y]
-            out._title_index = {"keys": keys, "ptr": ptr, "occ": idx["occ"][np.repeat(keep, counts)],
-                                "emb": idx["emb"][keep]}
+            out._title_index = self._with_title_extras({"keys": keys, "ptr": ptr, "occ": idx["occ"][np.repeat(keep, counts)],
+                                                        "emb": idx["emb"][keep]})
         if len(task_rows):
             idx = self.task_index()
             keep = ~np.isin(idx["rows"], np.asarray(task_rows, dtype=np.int64))
@@ -389,21 +621,25 @@ class OccupationAssigner:
         return out
 
     # ----------------------------------------------------------------- scores
-    def title_scores(self, embeddings: np.ndarray) -> np.ndarray:
-        """``(n, occupations)`` title scores of query-title embeddings (see the module docs)."""
+    def title_scores(self, embeddings: np.ndarray, texts: Optional[Sequence[str]] = None) -> np.ndarray:
+        """``(n, occupations)`` title scores of query titles (see the module docs): their embeddings, and their
+        texts for the n-gram vote (needed when ``ngram_weight > 0``)."""
         idx = self.title_index()
-        n = embeddings.shape[0]
+        n_occ = len(self.codes)
+        embeddings = np.ascontiguousarray(embeddings, dtype=np.float32)
         k = min(self.title_k, len(idx["keys"]))
-        top = reduce(np.ascontiguousarray(embeddings, dtype=np.float32), idx["emb"], "topk", k=k)
-        out = np.repeat(top.values[:, k - 1 : k], len(self.codes), axis=1).astype(np.float32)
-        # Expand each (query, title) hit to (query, occupation) hits and keep the best per pair.
-        counts = idx["ptr"][top.indices + 1] - idx["ptr"][top.indices]
-        rows = np.repeat(np.arange(n), counts.sum(axis=1))
-        starts = np.repeat(idx["ptr"][top.indices].ravel(), counts.ravel())
-        offsets = np.arange(starts.shape[0]) - np.repeat(np.cumsum(counts.ravel()) - counts.ravel(), counts.ravel())
-        occ = idx["occ"][starts + offsets]
-        sims = np.repeat(top.values.ravel(), counts.ravel())
-        np.maximum.at(out, (rows, occ), sims)
+        top = reduce(embeddings, idx["emb"], "topk", k=k)
+        out = _vote(top.values, top.indices, idx["ptr"], idx["occ"], n_occ, self.title_tau)
+        if self.centroid_weight > 0:
+            out += self.centroid_weight * (embeddings @ idx["centroids"].T)
+        if self.ngram_weight > 0:
+            if texts is None or len(texts) != embeddings.shape[0]:
+                raise ValueError("title_scores needs the titles' texts, one per embedding, for the n-gram vote "
+                                 "(ngram_weight > 0)")
+            if idx.get("ngrams") is None:  # the weight was set after the index was built
+                idx["ngrams"] = _ngram_index(idx["keys"])
+            ni, nv = idx["ngrams"].topk([normalize_title(t) for t in texts], _NGRAM_K)
+            out += self.ngram_weight * _vote(nv, ni, idx["ptr"], idx["occ"], n_occ, self.title_tau)
         return out
 
     def duty_scores(self, embeddings: np.ndarray, owners: np.ndarray, n: int) -> np.ndarray:
@@ -433,8 +669,8 @@ class OccupationAssigner:
     # ----------------------------------------------------------------- assign
     def assign(self, titles: Sequence[Optional[str]], duties: Optional[Sequence[Optional[Sequence[str]]]] = None,
                k: int = 3, level: str = "onet", *, duty_embeddings: Optional[Sequence[np.ndarray]] = None,
-               clean_titles: bool = True) -> Assignments:
-        """The ``k`` likeliest occupations of each posting, with their probabilities.
+               clean_titles: bool = True, min_confidence: Optional[float] = None) -> Assignments:
+        """The ``k`` likeliest occupations of each posting, with their confidences.
 
         Args:
             titles: one title per posting; ``None`` or blank when unknown (flagged).
@@ -442,11 +678,15 @@ class OccupationAssigner:
                 :func:`exposure.units.read_postings`. ``None``: titles only.
             k: occupations per posting.
             level: ``"onet"`` (O*NET-SOC codes) or ``"soc2018"`` (6-digit SOC 2018,
-                confidences summed over the O*NET occupations in each).
+                probabilities summed over the O*NET occupations in each).
             duty_embeddings: per posting the duties' embeddings from this encoder
                 (``UnitPredictions.duty_embeddings``), instead of ``duties``.
-            clean_titles: drop pay and requisition numbers from titles first
-                (:func:`clean_posting_title`).
+            clean_titles: drop pay, requisition numbers and seniority words from titles
+                first (:func:`clean_posting_title`).
+            min_confidence: abstain (no codes, ``abstained`` true, flag ``"below
+                min_confidence"``) where the top confidence is below this, a number in
+                [0, 1]; :meth:`threshold_for` gives one for a target coverage or accuracy.
+                ``None``: never abstain.
         """
         if isinstance(titles, str):
             raise TypeError("titles must be a list of strings, one per posting; got a single string")
@@ -456,9 +696,14 @@ class OccupationAssigner:
             raise ValueError(f"unknown level {level!r}; use one of: {', '.join(ASSIGNMENT_LEVELS)}")
         if k < 1:
             raise ValueError(f"k must be at least 1, got {k}")
+        min_confidence = check_confidence(min_confidence)
         for i, t in enumerate(titles):
             if t is not None and not isinstance(t, str):
                 raise TypeError(f"titles[{i}] is {type(t).__name__}, expected str or None")
+        calibration = self.calibration  # before any work: maps fitted for other settings raise
+        if min_confidence is not None and calibration is None:
+            logger.warning("min_confidence %s applies to uncalibrated probabilities (calibration is off for this "
+                           "assigner)", min_confidence)
         duty_emb, owners = self._duties(duties, duty_embeddings, n)  # owners ascending: a block's duties are a slice
         query = [clean_posting_title(t) if clean_titles else (t or "").strip() for t in titles]
         has_title = np.array([bool(normalize_title(q)) for q in query], dtype=bool)
@@ -473,8 +718,8 @@ class OccupationAssigner:
             rt, rd = has_title[rows], has_duties[rows]
             logits = np.zeros((rows.size, len(self.codes)), dtype=np.float32)
             if rt.any():
-                emb = self.encoder.encode([query[i] for i in rows[rt]])
-                ts = self.title_scores(emb)
+                texts = [query[i] for i in rows[rt]]
+                ts = self.title_scores(self.encoder.encode(texts), texts)
                 logits[rt] = ts / np.where(rd[rt], both_title, t_title)[:, None]
             if rd.any():
                 lo, hi = np.searchsorted(owners, [rows[0], rows[-1] + 1])
@@ -490,14 +735,63 @@ class OccupationAssigner:
             probs, codes, names = self._to_soc2018(probs)
         k = min(k, len(codes))
         top = np.argsort(-probs, axis=1, kind="stable")[:, :k]
-        conf = np.take_along_axis(probs, top, axis=1)
+        conf = np.take_along_axis(probs, top, axis=1).astype(np.float64)
+        if calibration is not None:
+            conf = _calibrate(conf, calibration, level, basis)
         none = ~(has_title | has_duties)
         out_codes = np.asarray(codes, dtype=object)[top].astype(str)
         out_names = np.asarray(names, dtype=object)[top].astype(str)
-        out_codes[none], out_names[none] = "", ""
         conf = np.clip(conf, 0.0, 1.0).astype(np.float32)
-        conf[none] = np.nan
-        return Assignments(out_codes, out_names, conf, basis, flags, level)
+        abstained = np.zeros(n, dtype=bool)
+        if min_confidence is not None and k:
+            abstained = ~none & (conf[:, 0].astype(np.float64) < min_confidence)  # as PostingScorer compares
+            for i in np.flatnonzero(abstained):
+                flags[i] = "below min_confidence" if flags[i] is None else f"{flags[i]}; below min_confidence"
+        empty = none | abstained
+        out_codes[empty], out_names[empty] = "", ""
+        conf[empty] = np.nan
+        return Assignments(out_codes, out_names, conf, basis, flags, level, abstained, calibration is not None)
+
+    def threshold_for(self, *, coverage: Optional[float] = None, accuracy: Optional[float] = None,
+                      level: str = "onet", basis: str = "title") -> float:
+        """The ``min_confidence`` that keeps a share ``coverage`` of the postings, or the lowest that gives
+        top-1 ``accuracy`` on those kept, as measured on the held-out O*NET titles of the calibration
+        (``calibration["coverage"]``: calibration split, calibrated confidences).
+
+        Real postings are harder than held-out O*NET titles: check on a labelled sample of your own.
+
+        >>> assigner.threshold_for(accuracy=0.85)                     # doctest: +SKIP
+        0.82
+        """
+        if (coverage is None) == (accuracy is None):
+            raise ValueError("give one of coverage (share of postings to code) or accuracy (top-1 accuracy wanted "
+                             "on those coded)")
+        name, target = ("coverage", coverage) if coverage is not None else ("accuracy", accuracy)
+        target = check_confidence(target, name)
+        if target == 0:
+            raise ValueError(f"{name} must be above 0, got 0")
+        record = self.calibration
+        if record is None:
+            raise ValueError("threshold_for needs calibrated confidences; this assigner has none (calibration is "
+                             "off, or its settings differ from those the shipped calibration was fitted for)")
+        if level not in ASSIGNMENT_LEVELS:
+            raise ValueError(f"unknown level {level!r}; use one of: {', '.join(ASSIGNMENT_LEVELS)}")
+        table = record.get("coverage", {}).get(level, {}).get(basis)
+        if table is None:
+            known = sorted(record.get("coverage", {}).get(level, {}))
+            raise ValueError(f"the calibration has no coverage table for level {level!r} and basis {basis!r}; "
+                             f"bases with one: {', '.join(known) or 'none'}")
+        thr, cov, acc = (np.asarray(table[c], dtype=np.float64) for c in ("threshold", "coverage", "accuracy"))
+        if coverage is not None:
+            ok = np.flatnonzero(cov >= target - 1e-12)
+            return float(thr[ok.max()]) if ok.size else 0.0
+        ok = np.flatnonzero((acc >= target - 1e-12) & (cov > 0))
+        if not ok.size:
+            best = int(np.nanargmax(np.where(cov > 0, acc, np.nan)))
+            raise ValueError(f"no threshold reaches top-1 accuracy {target} on the held-out titles ({level}, {basis}); "
+                             f"the highest is {acc[best]:.3f}, at threshold {thr[best]:.2f} "
+                             f"(coverage {cov[best]:.3f})")
+        return float(thr[ok.min()])
 
     def _duties(self, duties, duty_embeddings, n: int) -> Tuple[np.ndarray, np.ndarray]:
         """All duty embeddings stacked, and the posting each belongs to."""
@@ -553,6 +847,28 @@ class OccupationAssigner:
 def _soc2018_titles() -> dict:
     cw = load_crosswalk()
     return dict(zip(cw["soc_2018_code"].to_pylist(), cw["soc_2018_title"].to_pylist()))
+
+
+def _calibrate(conf: np.ndarray, record: dict, level: str, basis: Sequence[str]) -> np.ndarray:
+    """Confidences through the record's map for ``level`` and each row's basis (rows without a map as they are)."""
+    out = conf.copy()
+    basis = np.asarray(basis, dtype=object)
+    for name, m in record["maps"].get(level, {}).items():
+        rows = basis == name
+        if rows.any():
+            out[rows] = np.interp(conf[rows], np.asarray(m["x"], dtype=np.float64), np.asarray(m["y"], dtype=np.float64))
+    return out
+
+
+def _same_setting(a, b) -> bool:
+    """Two settings alike: numbers to 4 significant digits (JSON round trips), lists and dicts item by item."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same_setting(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same_setting(x, y) for x, y in zip(a, b))
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
+        return bool(np.isclose(a, b, rtol=1e-4, atol=0))
+    return a == b
 
 
 def _string_columns(table, columns: Sequence[str], name: str) -> pa.Table:

@@ -24,8 +24,8 @@ import pyarrow.compute as pc
 from ..io import decoded_strings
 
 __all__ = ["RELEASES", "CODE_SYSTEMS", "SOC_MAJOR_GROUPS", "TITLE_SOURCES", "load_tasks", "load_occupations",
-           "load_crosswalk", "load_titles", "normalize_codes", "major_group", "major_groups", "read_shipped",
-           "release_key"]
+           "load_crosswalk", "load_titles", "normalize_codes", "normalize_isco_codes", "major_group", "major_groups",
+           "read_shipped", "release_key"]
 
 #: O*NET releases shipped in ``exposure/data``.
 RELEASES = ("27", "29.1")
@@ -68,6 +68,8 @@ _OCCUPATION_FILES = {"29.1": "onet29_1_occupations.parquet"}
 _CROSSWALK_FILE = "soc_2010_to_2018.csv"
 _TITLE_FILE = "onet29_1_titles.parquet"
 _CODE_RE = re.compile(r"^(\d{2})-?(\d{4})(?:\.(\d{1,2}))?$")
+# "2512", "ISCO 2512", "ISCO-08 2512", "isco08:2512", per number of digits.
+_ISCO_RE = {d: re.compile(rf"^(?:ISCO(?:[\s_-]*08)?[\s:_-]*)?(\d{{{d}}})$", re.IGNORECASE) for d in (1, 2, 3, 4)}
 
 # --------------------------------------------------------------------------- catalogue
 
@@ -158,6 +160,29 @@ def normalize_codes(codes: Sequence, system: str = "soc2018") -> list[Optional[s
             out.append(f"{m[1]}-{m[2]}.{(m[3] or '00').ljust(2, '0')}")
         else:
             out.append(f"{m[1]}-{m[2]}")
+    return out
+
+
+def normalize_isco_codes(codes: Sequence, digits: int = 4) -> list[Optional[str]]:
+    """Bring ISCO-08 codes of one level (``digits``: 4 for unit groups) to their text form, ``"2512"``.
+
+    Accepts ``"2512"``, ``"ISCO 2512"``, ``"ISCO-08 2512"``, ``"isco08:2512"``, surrounding blanks and
+    numbers (``2512``; ``110`` is ``"0110"``, the leading zero of major group 0 lost by a spreadsheet). A text
+    must have exactly ``digits`` digits; anything else gives ``None``.
+
+    >>> normalize_isco_codes(["2512", " ISCO 2512", "ISCO-08 2512", 2512, 110, "251", "x"])
+    ['2512', '2512', '2512', '2512', '0110', None, None]
+    """
+    if digits not in (1, 2, 3, 4):
+        raise ValueError(f"ISCO-08 codes have 1 to 4 digits, got digits={digits}")
+    out: list[Optional[str]] = []
+    for code in codes:
+        if isinstance(code, (int, float, np.integer, np.floating)) and not isinstance(code, bool):
+            ok = np.isfinite(code) and float(code).is_integer() and 0 <= code < 10 ** digits
+            out.append(str(int(code)).zfill(digits) if ok else None)
+            continue
+        m = None if code is None else _ISCO_RE[digits].match(str(code).strip())
+        out.append(None if m is None else m[1])
     return out
 
 

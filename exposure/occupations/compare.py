@@ -2,10 +2,12 @@
 
 An index is any table with an occupation code column and a numeric column
 (e.g. Microsoft's AI applicability score by SOC 2018 code, Felten et al.'s
-AIOE by SOC 2010). Codes are normalised (``"11-1011.00"``, ``"11-1011"``,
-``"111011"``), our O*NET-level table is rolled up to the index's code system
-(:func:`exposure.occupations.to_soc2018` / :func:`~exposure.occupations.to_soc2010`),
-and the two are correlated with bootstrap intervals.
+AIOE by SOC 2010, an index by ISCO-08 unit group). Codes are normalised (``"11-1011.00"``,
+``"11-1011"``, ``"111011"``; ``"2512"``, ``"ISCO 2512"``, ``2512``), our O*NET-level table is rolled
+up to the index's code system (:func:`exposure.occupations.to_soc2018` /
+:func:`~exposure.occupations.to_soc2010`; for ISCO-08 our table must already be keyed by ``isco08``:
+``exposure occupations --taxonomy isco08`` or :func:`exposure.labour.to_isco08`), and the two are
+correlated with bootstrap intervals.
 
 >>> result = compare_index("microsoft.csv", ours, code_column="SOC Code",   # doctest: +SKIP
 ...                        value_column="ai_applicability_score", code_system="soc2018")
@@ -25,14 +27,19 @@ import pyarrow.compute as pc
 
 from ..io import TableLike, as_table, read_batches, require_columns
 from ..stats import pearson, rankdata
-from .catalogue import CODE_SYSTEMS, normalize_codes
+from .catalogue import CODE_SYSTEMS, normalize_codes, normalize_isco_codes
 from .tables import is_onet_level, to_soc2010, to_soc2018
 
-__all__ = ["ComparisonResult", "compare_index", "read_index", "CODE_SYSTEMS"]
+__all__ = ["ComparisonResult", "compare_index", "read_index", "CODE_SYSTEMS", "INDEX_CODE_SYSTEMS"]
 
-#: Code systems an index can use: O*NET-SOC detail, SOC 2018 or SOC 2010 (6-digit).
+#: Code systems an index can use: O*NET-SOC detail, SOC 2018 or SOC 2010 (6-digit), ISCO-08 unit groups.
+INDEX_CODE_SYSTEMS = CODE_SYSTEMS + ("isco08",)
 
-_SYSTEM_NAMES = {"onet": "O*NET-SOC", "soc2018": "SOC 2018", "soc2010": "SOC 2010"}
+_SYSTEM_NAMES = {"onet": "O*NET-SOC", "soc2018": "SOC 2018", "soc2010": "SOC 2010", "isco08": "ISCO-08"}
+
+
+def _normalize(codes, system: str) -> list:
+    return normalize_isco_codes(codes) if system == "isco08" else normalize_codes(codes, system)
 
 logger = logging.getLogger(__name__)
 
@@ -148,6 +155,17 @@ def read_index(index: Union[TableLike, str, os.PathLike], code_column: str, valu
 
 def _ours_at(ours: pa.Table, system: str, our_column: str) -> pa.Table:
     """Our table expressed in ``system``: rolled up from O*NET detail where needed."""
+    if system == "isco08":
+        # ISCO-08 tables (exposure.labour.isco) are keyed by `isco08`; the roll-up lives above this layer.
+        if "isco08" not in ours.column_names:
+            raise ValueError("the index uses ISCO-08 codes but our scores have no 'isco08' column; make an ISCO-08 "
+                             "table with 'exposure occupations --taxonomy isco08' (or exposure.labour.to_isco08 "
+                             f"of an O*NET table); their columns are: {', '.join(ours.column_names)}")
+        if our_column not in ours.column_names:
+            raise ValueError(f"our scores have no column {our_column!r}; "
+                             f"their columns are: {', '.join(ours.column_names)}")
+        keep = [our_column] + [c for c in ("title", "labelled") if c in ours.column_names]
+        return ours.select(keep).add_column(0, "soc_code", ours["isco08"])  # numbers are normalised too
     # Not io.require_columns: that says "has ... its columns", and "our scores" is plural.
     missing = [c for c in ("soc_code", our_column) if c not in ours.column_names]
     if missing:
@@ -187,7 +205,8 @@ def compare_index(index: Union[TableLike, str, os.PathLike], ours: TableLike, co
             ``exposure occupations``) at O*NET level (rolled up as needed), or one
             already rolled up to SOC 2018 or (for a SOC 2010 index) SOC 2010.
         code_column, value_column: the index's occupation code and score columns.
-        code_system: the index's codes: ``"onet"``, ``"soc2018"`` or ``"soc2010"``.
+        code_system: the index's codes: ``"onet"``, ``"soc2018"``, ``"soc2010"`` or ``"isco08"`` (4-digit
+            unit groups; ``ours`` then needs an ``isco08`` column, see :func:`exposure.labour.to_isco08`).
         our_column: our score to compare (``exposure``, ``beta``, ``exposure_llm``...).
         n_boot, seed: percentile bootstrap over occupations for the 95% intervals.
 
@@ -204,12 +223,12 @@ def compare_index(index: Union[TableLike, str, os.PathLike], ours: TableLike, co
     >>> r.n_matched, r.unmatched, round(r.spearman, 2)
     (4, ['999999'], 0.8)
     """
-    if code_system not in CODE_SYSTEMS:
-        raise ValueError(f"unknown code system {code_system!r}; use one of: {', '.join(CODE_SYSTEMS)}")
+    if code_system not in INDEX_CODE_SYSTEMS:
+        raise ValueError(f"unknown code system {code_system!r}; use one of: {', '.join(INDEX_CODE_SYSTEMS)}")
     ours = as_table(ours, "ours")
     idx = read_index(index, code_column, value_column)
     raw = idx["code"].to_pylist()
-    norm = normalize_codes(raw, code_system)
+    norm = _normalize(raw, code_system)
     if code_system == "onet" and not any("." in str(r) for r in raw if r is not None):
         raise ValueError("code_system is 'onet' but no index code has an O*NET detail suffix ('11-1011.00'); "
                          "for 6-digit codes use 'soc2018' or 'soc2010'")
@@ -227,7 +246,7 @@ def compare_index(index: Union[TableLike, str, os.PathLike], ours: TableLike, co
             first_raw.setdefault(c, str(r).strip())
 
     table = _ours_at(ours, code_system, our_column)
-    our_codes = normalize_codes(table["soc_code"].to_pylist(), code_system)
+    our_codes = _normalize(table["soc_code"].to_pylist(), code_system)
     our_vals = pc.fill_null(pc.cast(table[our_column], pa.float64()), np.nan).to_numpy(zero_copy_only=False)
     lookup = {c: (v, i) for i, (c, v) in enumerate(zip(our_codes, our_vals)) if c is not None and not np.isnan(v)}
     matched = np.array([c in lookup for c in uniq.tolist()], dtype=bool)
@@ -238,7 +257,7 @@ def compare_index(index: Union[TableLike, str, os.PathLike], ours: TableLike, co
         ex_ours = ", ".join(map(repr, table["soc_code"].to_pylist()[:3]))
         raise ValueError(f"no occupation code of the index matches ours (index codes look like {ex_index}; "
                          f"ours, in {_SYSTEM_NAMES[code_system]}, like {ex_ours}); "
-                         f"check code_column and code_system (one of: {', '.join(CODE_SYSTEMS)})")
+                         f"check code_column and code_system (one of: {', '.join(INDEX_CODE_SYSTEMS)})")
     m_codes = uniq[matched].tolist()
     x = index_value[matched]
     y = np.array([lookup[c][0] for c in m_codes])

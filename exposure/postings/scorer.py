@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, List, Optional, Sequence, Union
 import numpy as np
 
 from ..io import as_table, as_texts
-from ..occupations.assign import OccupationAssigner
+from ..occupations.assign import OccupationAssigner, check_confidence
 from ..occupations.score import cached_occupation_scores
 from .classifier import UnitClassifier
 from .frontend import MAX_CHARS, PreparedPostings, prepare
@@ -71,6 +71,8 @@ class PostingScores:
             exposed first (``capability``: the duty's best-matching capability statement).
         occupations: per posting up to 3 ``(soc_code, title, confidence)``, likeliest first
             (``None`` when no assigner was given); basis: what the assignment rests on.
+        abstained: per posting, whether the assignment was withheld because its top confidence
+            was below the scorer's ``min_soc_confidence`` (``None`` when no assigner was given).
         kept_units: units that passed the classifier's cheap first stage (were encoded).
     """
 
@@ -86,6 +88,7 @@ class PostingScores:
     occupations: Optional[List[List[tuple]]] = None
     basis: Optional[List[Optional[str]]] = None
     kept_units: int = 0
+    abstained: Optional[List[bool]] = None
     automation_exposure: Optional[np.ndarray] = None
 
     def __len__(self) -> int:
@@ -119,6 +122,7 @@ class PostingScores:
             cols[f"occupation_{r + 1}"] = pa.array([x and x[1] for x in o], pa.string())
             cols[f"soc_confidence_{r + 1}"] = pa.array([x and x[2] for x in o], pa.float32())
         cols["assignment_basis"] = pa.array(self.basis if self.basis is not None else [None] * n, pa.string())
+        cols["soc_abstained"] = pa.array(self.abstained if self.abstained is not None else [None] * n, pa.bool_())
         return pa.table(cols, schema=posting_schema(self.technologies))
 
     def to_pandas(self):
@@ -139,7 +143,7 @@ def posting_schema(technologies: Sequence[str]):
     for r in range(1, TOP_DUTIES + 1):
         fields += [(f"soc_code_{r}", pa.string()), (f"occupation_{r}", pa.string()),
                    (f"soc_confidence_{r}", pa.float32())]
-    fields.append(("assignment_basis", pa.string()))
+    fields += [("assignment_basis", pa.string()), ("soc_abstained", pa.bool_())]
     return pa.schema(fields)
 
 
@@ -174,6 +178,11 @@ class PostingScorer:
         cache: an :class:`~exposure.encoder.EmbeddingCache`, or its size in units (0: no cache).
         max_chars: longer texts are cut to this length (status ``truncated``).
         cache_dir: where :func:`~exposure.occupations.cached_occupation_scores` caches (``False``: nowhere).
+        min_soc_confidence: a number in [0, 1]: postings whose top occupation's confidence is below
+            it get no occupations (``soc_code_*`` null, ``soc_abstained`` true), and so no
+            occupation fallback; ``None``: always assign.
+            :meth:`~exposure.occupations.OccupationAssigner.threshold_for` gives one for a target
+            coverage or accuracy.
 
     A posting without duties gets the score of its likeliest assigned occupation
     that has one (status ``no_duties_occupation_fallback``), or null scores and
@@ -186,11 +195,15 @@ class PostingScorer:
 
     def __init__(self, model, classifier: Optional[UnitClassifier] = None, assigner=None, *,
                  occupation_scores=None, cache: Union["EmbeddingCache", int, None] = 100_000,
-                 max_chars: int = MAX_CHARS, cache_dir: Union[str, Path, None, bool] = None) -> None:
+                 max_chars: int = MAX_CHARS, cache_dir: Union[str, Path, None, bool] = None,
+                 min_soc_confidence: Optional[float] = None) -> None:
         from ..encoder import CachedEncoder, EmbeddingCache
 
         if max_chars < 1:
             raise ValueError(f"max_chars must be at least 1, got {max_chars}")
+        self.min_soc_confidence = check_confidence(min_soc_confidence, "min_soc_confidence")
+        if self.min_soc_confidence is not None and assigner is None:
+            raise ValueError("min_soc_confidence needs an assigner (assigner='default' or an OccupationAssigner)")
         self.model = model
         encoder = model.encoder
         if not isinstance(cache, EmbeddingCache):
@@ -338,9 +351,9 @@ class PostingScorer:
             top[i] = [{"text": duties[i][j], "exposure": float(r[j, 0]),
                        "capability": caps[int(r[j, -1])].statement if r[j, -1] >= 0 else None} for j in order]
         # 4. occupations, and the fallback for postings without duties
-        occupations = basis = None
+        occupations = basis = abstained = None
         if self.assigner is not None:
-            occupations, basis = self._assign(titles, duty_emb)
+            occupations, basis, abstained = self._assign(titles, duty_emb)
         for i in range(n):
             if status[i] in ("ok", "truncated") and not n_duties[i]:
                 status[i] = "no_duties"
@@ -355,6 +368,7 @@ class PostingScorer:
                              share_exposed=share, n_duties=n_duties,
                              n_units=prepared.n_units.copy(), n_chars=prepared.n_chars.copy(),
                              top_duties=top, occupations=occupations, basis=basis, kept_units=kept_units,
+                             abstained=abstained,
                              automation_exposure=automation)
 
     def _score_duties(self, texts: List[str], emb: Optional[np.ndarray]) -> np.ndarray:
@@ -385,7 +399,13 @@ class PostingScorer:
         occ = [[(str(c), str(t), float(p)) for c, t, p in zip(codes[i], names[i], conf[i]) if c]
                for i in range(len(titles))]
         basis = list(getattr(res, "basis", [None] * len(titles)))
-        return occ, basis
+        # Abstain below the threshold, for any assigner (an OccupationAssigner's min_confidence does the same).
+        abstained = [False] * len(titles)
+        if self.min_soc_confidence is not None:
+            for i, o in enumerate(occ):
+                if o and not o[0][2] >= self.min_soc_confidence:
+                    occ[i], abstained[i] = [], True
+        return occ, basis, abstained
 
 
 # The scorer of score_postings, per model, with the arguments it was built with.

@@ -1,6 +1,7 @@
 """exposure.occupations.assign: titles and duties -> O*NET-SOC occupations, the embedding cache, the shipped title table."""
 
 import hashlib
+import json
 
 import numpy as np
 import pyarrow as pa
@@ -230,3 +231,180 @@ def test_shipped_assigner_is_lazy(encoder, tmp_path):
     a = OccupationAssigner(encoder, cache_dir=tmp_path)  # nothing is encoded until the first assignment
     assert len(a.codes) == 1016 and a.loaded_from_cache == {"titles": None, "tasks": None}
     assert not list(tmp_path.iterdir())
+
+
+# --------------------------------------------------------------------------- title score, calibration, abstaining
+
+def test_seniority_words_are_cleaned_from_posting_titles():
+    assert clean_posting_title("Senior Software Engineer, Backend") == "Software Engineer, Backend"
+    assert clean_posting_title("Sr. Accountant - $80k") == "Accountant"
+    assert clean_posting_title("Entry-Level Data Analyst") == "Data Analyst"
+    assert clean_posting_title("Registered Nurse (Junior)") == "Registered Nurse"
+    assert clean_posting_title("Accountant, Sr.") == "Accountant"
+    # Not seniority: elder care, junior high, a title that is nothing else.
+    for title in ("Senior Care Aide", "Junior High School Teacher", "Senior", "Lead Abatement Worker"):
+        assert clean_posting_title(title) == title
+
+
+def test_ngram_index_matches_scikit_learn():
+    sklearn = pytest.importorskip("sklearn.feature_extraction.text")
+    from exposure.occupations._ngrams import NgramIndex, char_ngrams
+
+    texts = ["registered nurses", "staff nurse", "journeyman electrician", "electricians", "line cook", "cook"]
+    queries = ["electrical worker", "nurse", "cooks", "zzz"]
+    vec = sklearn.TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True).fit(texts)
+    assert sorted(char_ngrams("line cook")) == sorted(vec.build_analyzer()("line cook"))
+    want = (vec.transform(queries) @ vec.transform(texts).T).toarray()
+    idx, sim = NgramIndex(texts).topk(queries, 6)
+    got = np.zeros_like(want)
+    np.put_along_axis(got, idx, sim, axis=1)
+    np.testing.assert_allclose(got, want, atol=1e-6)
+    assert np.all(np.diff(sim, axis=1) <= 0) and np.all(sim[3] == 0)
+    i2, _ = NgramIndex(texts).topk(queries, 2)
+    assert i2.shape == (4, 2) and i2[0, 0] in (2, 3) and i2[1, 0] in (0, 1)
+    # max_df leaves out the commonest n-grams: " c" is in two of six texts.
+    assert " c" in NgramIndex(texts).vocab and " c" not in NgramIndex(texts, max_df=0.2).vocab
+    assert NgramIndex(texts).topk([], 3)[0].shape == (0, 3)
+
+
+def test_title_vote():
+    from exposure.occupations.assign import _vote
+
+    # Two queries, three titles: title 0 -> occupation 0, title 1 -> 0 and 1, title 2 -> 2; four occupations.
+    ptr, occ = np.array([0, 1, 3, 4]), np.array([0, 0, 1, 2])
+    values = np.array([[0.9, 0.9, 0.5], [0.8, 0.7, 0.1]], dtype=np.float32)
+    indices = np.array([[0, 1, 2], [2, 1, 0]])
+    best = _vote(values, indices, ptr, occ, 4, 0.0)
+    np.testing.assert_allclose(best, [[0.9, 0.9, 0.5, 0.5], [0.7, 0.7, 0.8, 0.1]], atol=1e-6)
+    soft = _vote(values, indices, ptr, occ, 4, 0.1)
+    # Occupation 0 has two titles at 0.9: it beats occupation 1, with one; unreached ones get the last similarity.
+    assert soft[0, 0] == pytest.approx(0.9 + 0.1 * np.log(2), abs=1e-5) and soft[0, 1] == pytest.approx(0.9, abs=1e-5)
+    assert soft[0, 3] == pytest.approx(0.5, abs=1e-5) and np.all(soft >= best - 1e-6)
+
+
+def test_title_score_settings_are_checked(encoder):
+    for name, bad in (("title_tau", -0.1), ("centroid_weight", float("nan")), ("ngram_weight", "0.2")):
+        with pytest.raises(ValueError, match=f"{name} must be a number >= 0, got"):
+            OccupationAssigner(encoder, titles=TITLES, tasks=TASKS, cache_dir=False, **{name: bad})
+
+
+def test_title_scores_need_the_texts_for_the_ngram_vote(assigner, encoder):
+    emb = encoder.encode(["Wireman"])
+    with pytest.raises(ValueError, match="needs the titles' texts, one per embedding"):
+        assigner.title_scores(emb)
+    plain = OccupationAssigner(encoder, titles=TITLES, tasks=TASKS, cache_dir=False, ngram_weight=0,
+                               centroid_weight=0, title_tau=0)
+    assert plain.title_scores(emb).shape == (1, 5)
+
+
+def _record(assigner, **fitted_for):
+    """A calibration record for ``assigner``: a map that halves every probability."""
+    maps = {b: {"x": [0.0, 1.0], "y": [0.0, 0.5]} for b in ("title", "duties", "title+duties")}
+    table = {"threshold": [0.0, 0.2, 0.4, 0.6], "coverage": [1.0, 0.8, 0.5, 0.0], "accuracy": [0.5, 0.6, 0.9, None]}
+    return {"maps": {"onet": maps, "soc2018": maps}, "fitted_for": {**assigner.settings(), **fitted_for},
+            "coverage": {"onet": {"title": table}}}
+
+
+def test_confidences_go_through_the_calibration_map(encoder, assigner, tmp_path):
+    assert not assigner.calibrated and not assigner.assign(["Wireman"]).calibrated  # custom tables: none shipped
+    cal = OccupationAssigner(encoder, titles=TITLES, tasks=TASKS, cache_dir=False, calibration=_record(assigner))
+    raw, got = assigner.assign(["Wireman", "Operator"], k=3), cal.assign(["Wireman", "Operator"], k=3)
+    assert got.calibrated and got.codes.tolist() == raw.codes.tolist()
+    np.testing.assert_allclose(got.confidence, raw.confidence / 2, atol=1e-6)
+    path = tmp_path / "calibration.json"
+    path.write_text(json.dumps(_record(assigner)))
+    from_file = OccupationAssigner(encoder, titles=TITLES, tasks=TASKS, cache_dir=False, calibration=path)
+    np.testing.assert_allclose(from_file.assign(["Wireman"]).confidence, got.confidence[:1], atol=1e-6)
+
+
+def test_calibration_errors_say_what_is_wrong(encoder, assigner, tmp_path):
+    make = lambda cal: OccupationAssigner(encoder, titles=TITLES, tasks=TASKS, cache_dir=False, calibration=cal)  # noqa: E731
+    with pytest.raises(ValueError, match=r"fitted for other settings \(title_k: 64 there, 128 here"):
+        make(_record(assigner, title_k=64))
+    changed = make(_record(assigner))
+    changed.temperatures = dict(changed.temperatures, title=0.5)
+    with pytest.raises(ValueError, match="fitted for other settings.*temperatures"):
+        changed.assign(["Wireman"])
+    with pytest.raises(ValueError, match="needs 'maps'; it has 'fitted_for'"):
+        make({"fitted_for": {}})
+    bad = _record(assigner)
+    bad["maps"]["onet"]["title"] = {"x": [0.0, 1.0, 0.5], "y": [0.0, 0.5, 0.6]}
+    with pytest.raises(ValueError, match="calibration map onet/title must have increasing x and y knots"):
+        make(bad)
+    with pytest.raises(ValueError, match="calibration file .*missing.json' does not exist"):
+        make(tmp_path / "missing.json")
+    (tmp_path / "broken.json").write_text("{not json")
+    with pytest.raises(ValueError, match="broken.json' is not valid JSON"):
+        make(tmp_path / "broken.json")
+
+
+def test_shipped_calibration_is_fitted_for_the_default_assigner(encoder, tmp_path):
+    from exposure.occupations.assign import load_calibration
+
+    record = load_calibration("default")
+    a = OccupationAssigner(encoder, cache_dir=tmp_path)
+    assert a.calibrated and a.calibration is record or a.calibration == record
+    assert record["fitted_for"]["encoder"] == encoder.name and "sha256" in record["data"] and record["command"]
+    for level in ("onet", "soc2018"):
+        for basis in ("title", "duties", "title+duties"):
+            m = record["maps"][level][basis]
+            assert m["x"][0] >= 0 and m["x"][-1] <= 1 and m["y"][0] >= 0 and m["y"][-1] <= 1
+        table = record["coverage"][level]["title"]
+        assert table["coverage"][0] == 1.0 and np.all(np.diff(table["coverage"]) <= 0)
+    assert 0 < a.threshold_for(coverage=0.8) < a.threshold_for(accuracy=0.85) < 1
+    # Other settings turn the shipped maps off (plain probabilities), whenever they change.
+    assert not OccupationAssigner(encoder, cache_dir=tmp_path, title_k=64).calibrated
+    a.title_k = 64
+    assert not a.calibrated
+    assert not list(tmp_path.iterdir())  # still nothing encoded
+
+
+def test_abstaining_below_min_confidence(encoder, assigner):
+    titles = ["Journeyman Electrician", "Operator", None]
+    full = assigner.assign(titles, k=2)
+    t = float(np.mean(full.confidence[:2, 0]))  # between the two postings' top confidences
+    out = assigner.assign(titles, k=2, min_confidence=t)
+    assert out.abstained.tolist() == [False, True, False]
+    assert out.codes[0].tolist() == full.codes[0].tolist() and (out.codes[1] == "").all() and out[1] == []
+    assert np.isnan(out.confidence[1]).all() and out.flags == [None, "below min_confidence", "no title and no duties"]
+    table = out.to_arrow()
+    assert table["abstained"].to_pylist() == [False, True, False] and table["soc_code_1"].null_count == 2
+    duties_only = assigner.assign([None], [["Cook food"]], min_confidence=1.0)
+    assert duties_only.abstained.tolist() == [True] and duties_only.flags == ["no title; below min_confidence"]
+    assert not assigner.assign(titles, min_confidence=0).abstained.any()
+    assert not assigner.assign(titles).abstained.any()
+
+
+@pytest.mark.parametrize("bad, error, message", [
+    (1.5, ValueError, r"min_confidence must be between 0 and 1 \(a confidence\), got 1.5"),
+    (-0.1, ValueError, r"min_confidence must be between 0 and 1 \(a confidence\), got -0.1"),
+    (float("nan"), ValueError, r"min_confidence must be between 0 and 1 \(a confidence\), got nan"),
+    ("0.8", TypeError, r"min_confidence must be a number between 0 and 1, got str '0.8'"),
+    (True, TypeError, r"min_confidence must be a number between 0 and 1, got bool True"),
+])
+def test_min_confidence_errors(assigner, bad, error, message):
+    with pytest.raises(error, match=message):
+        assigner.assign(["Wireman"], min_confidence=bad)
+
+
+def test_threshold_for(encoder, assigner):
+    cal = OccupationAssigner(encoder, titles=TITLES, tasks=TASKS, cache_dir=False, calibration=_record(assigner))
+    assert cal.threshold_for(coverage=0.8) == 0.2 and cal.threshold_for(coverage=0.6) == 0.2
+    assert cal.threshold_for(coverage=1.0) == 0.0 and cal.threshold_for(accuracy=0.85) == 0.4
+    assert cal.threshold_for(accuracy=0.5) == 0.0
+    with pytest.raises(ValueError, match="no threshold reaches top-1 accuracy 0.95 .* the highest is 0.900, at threshold 0.40"):
+        cal.threshold_for(accuracy=0.95)
+    with pytest.raises(ValueError, match="give one of coverage"):
+        cal.threshold_for()
+    with pytest.raises(ValueError, match="give one of coverage"):
+        cal.threshold_for(coverage=0.5, accuracy=0.5)
+    with pytest.raises(ValueError, match=r"coverage must be between 0 and 1 \(a confidence\), got 80.0"):
+        cal.threshold_for(coverage=80)
+    with pytest.raises(ValueError, match="accuracy must be above 0, got 0"):
+        cal.threshold_for(accuracy=0)
+    with pytest.raises(ValueError, match="no coverage table for level 'onet' and basis 'duties'; bases with one: title"):
+        cal.threshold_for(coverage=0.5, basis="duties")
+    with pytest.raises(ValueError, match="unknown level 'soc'"):
+        cal.threshold_for(coverage=0.5, level="soc")
+    with pytest.raises(ValueError, match="threshold_for needs calibrated confidences"):
+        assigner.threshold_for(coverage=0.5)

@@ -12,7 +12,7 @@ import pytest
 
 from exposure.cli import build_parser, main
 from exposure import stats as exposure_stats
-from exposure.occupations.compare import CODE_SYSTEMS, ComparisonResult, compare_index, read_index
+from exposure.occupations.compare import CODE_SYSTEMS, INDEX_CODE_SYSTEMS, ComparisonResult, compare_index, read_index
 from exposure.occupations import LEVELS, RELEASES, exposure_measures, load_tasks, one_hot, to_soc2018
 
 from helpers import SHARED_DATA
@@ -117,7 +117,7 @@ def test_soc2010_index_goes_through_the_crosswalk():
 
 def test_errors_say_what_is_wrong():
     index = pa.table({"code": ["11-1011"], "v": [1.0]})
-    with pytest.raises(ValueError, match="unknown code system 'naics'; use one of: onet, soc2018, soc2010"):
+    with pytest.raises(ValueError, match="unknown code system 'naics'; use one of: onet, soc2018, soc2010, isco08"):
         compare_index(index, OURS, "code", "v", "naics")
     with pytest.raises(ValueError, match="index has no column 'soc', 'value'; its columns are: code, v"):
         compare_index(index, OURS, "soc", "value", "soc2018")
@@ -187,7 +187,8 @@ def _subparser(name):
 def test_cli_choices_follow_the_library():
     occ = {a.dest: a for a in _subparser("occupations")._actions}
     assert tuple(occ["release"].choices) == RELEASES and tuple(occ["level"].choices) == LEVELS
-    assert tuple({a.dest: a for a in _subparser("compare")._actions}["code_system"].choices) == CODE_SYSTEMS
+    assert tuple({a.dest: a for a in _subparser("compare")._actions}["code_system"].choices) == INDEX_CODE_SYSTEMS
+    assert INDEX_CODE_SYSTEMS == CODE_SYSTEMS + ("isco08",)
 
 
 @pytest.mark.parametrize("command, options", [
@@ -259,7 +260,7 @@ def test_cli_compare_errors(args, message, tmp_path, capsys, monkeypatch):
 def test_cli_rejects_unknown_choices(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["compare", "x.csv", "--code-column", "c", "--value-column", "v", "--code-system", "isco"])
-    assert exc.value.code == 2 and "choose from 'onet', 'soc2018', 'soc2010'" in capsys.readouterr().err
+    assert exc.value.code == 2 and "choose from 'onet', 'soc2018', 'soc2010', 'isco08'" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["occupations", "-o", "x.csv", "--release", "30"])
     assert "choose from '27', '29.1'" in capsys.readouterr().err

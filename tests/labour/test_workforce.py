@@ -1,0 +1,327 @@
+"""exposure.labour.employment, exposure.labour.workforce and the `exposure workforce` command (no model)."""
+
+import math
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
+import pyarrow.parquet as pq
+import pytest
+
+from exposure.cli import main
+from exposure.io import read_provenance
+from exposure.labour import (hybrid_members, load_education, load_oews, load_projections, load_utilization_factors,
+                             read_employment, to_bls_codes, workforce)
+from exposure.labour.workforce import task_exposed_shares, wage_quintiles, weighted_mean
+
+
+# --------------------------------------------------------------------------- BLS loaders
+
+def test_oews_marks_and_levels():
+    oews = load_oews()
+    assert set(oews["o_group"].to_pylist()) == {"total", "major", "minor", "broad", "detailed"}
+    rows = {(r["soc_code"], r["o_group"]): r for r in oews.to_pylist()}
+    assert rows[("00-0000", "total")]["employment"] == 140886310
+    # '#': top-coded median -> the $208,000 bound, flagged.
+    ceo = rows[("29-1023", "detailed")]         # orthodontists
+    assert ceo["annual_median_wage"] == 208000.0 and ceo["wage_top_coded"]
+    # '*': annual wages not published for hourly-only occupations (actors) -> null, hourly kept.
+    actors = rows[("27-2011", "detailed")]
+    assert actors["annual_median_wage"] is None and actors["hourly_median_wage"] > 0
+    # A code published at two levels keeps both rows, with the same numbers.
+    assert rows[("31-1120", "broad")]["employment"] == rows[("31-1120", "detailed")]["employment"] == 3366480
+
+
+def test_projections_in_people_and_marks():
+    p = load_projections()
+    rows = {r["soc_code"]: r for r in p.to_pylist()}
+    assert rows["00-0000"]["employment_2022"] == 164482600       # 164,482.6 thousand
+    assert rows["00-0000"]["education"] is None                  # '—'
+    top = [r for r in rows.values() if r["wage_top_coded"]]
+    assert top and all(r["median_wage_2022"] == 239200.0 for r in top)
+    assert p.filter(pc.equal(p["occupation_type"], "Line item")).num_rows == 832
+
+
+def test_education_and_factors():
+    e = {r["soc_code"]: r for r in load_education().to_pylist()}
+    assert e["11-1011"]["education"] == "Bachelor's degree"
+    f = load_utilization_factors()
+    assert set(f.column_names) == {"soc_code", "title", "industry", "industry_code", "factor"}
+    assert f.filter(pc.equal(f["soc_code"], "11-1011"))["factor"][0].as_py().startswith("Productivity change")
+
+
+def test_missing_columns_are_named(tmp_path):
+    path = tmp_path / "oews.csv"
+    path.write_text("OCC_CODE,OCC_TITLE,O_GROUP\n11-1011,Chief executives,detailed\n")
+    with pytest.raises(ValueError, match=r"OEWS file .* has no column 'TOT_EMP', 'A_MEAN'.*its columns are: OCC_CODE"):
+        load_oews(path)
+    with pytest.raises(ValueError, match=r"Employment Projections \(Table 1.7\) file .* has no column"):
+        load_projections(path)
+    with pytest.raises(ValueError, match=r"OEWS file .*nope.csv' does not exist"):
+        load_oews(tmp_path / "nope.csv")
+
+
+def test_non_numeric_cell(tmp_path):
+    path = tmp_path / "oews.csv"
+    path.write_text("OCC_CODE,OCC_TITLE,O_GROUP,TOT_EMP,A_MEAN,A_MEDIAN,H_MEAN,H_MEDIAN\n"
+                    "11-1011,CEO,detailed,lots,1,1,1,1\n")
+    with pytest.raises(ValueError, match="cannot read 'lots' as a number"):
+        load_oews(path)
+
+
+# --------------------------------------------------------------------------- hybrid codes
+
+def test_hybrid_members_from_code_structure():
+    m = hybrid_members(["31-1120", "51-2090", "13-1020", "25-9045", "25-9044", "53-1047", "53-1041", "11-1011"])
+    assert m["31-1120"] == ["31-1121", "31-1122"]
+    assert m["51-2090"] == ["51-2092", "51-2099"]
+    assert m["13-1020"] == ["13-1021", "13-1022", "13-1023"]
+    assert m["25-9045"] == ["25-9042", "25-9043", "25-9049"]       # 25-9044 is published apart
+    assert m["53-1047"] == ["53-1042", "53-1043", "53-1044", "53-1049"]
+    assert m["11-1011"] == ["11-1011"]
+    with pytest.raises(ValueError, match="not SOC codes: 'x'"):
+        hybrid_members(["x"])
+
+
+def test_to_bls_codes_means_and_match_kinds():
+    scores = pa.table({"soc_code": ["31-1121.00", "31-1122.00", "51-2092.00", "21-1091.00", "21-1092.00",
+                                    "15-1252.00", "15-1252.01"],
+                       "exposure": [0.2, 0.4, 0.9, 0.1, 0.3, 0.6, 0.8]})
+    t = to_bls_codes(scores, ["31-1120", "51-2090", "21-1099", "15-1252", "45-2099"]).to_pylist()
+    got = {r["soc_code"]: r for r in t}
+    assert got["31-1120"]["match"] == "hybrid" and got["31-1120"]["exposure"] == pytest.approx(0.3)
+    assert got["31-1120"]["score_codes"] == "31-1121;31-1122"
+    # Only members with a score count: 51-2099 has none here.
+    assert got["51-2090"]["exposure"] == pytest.approx(0.9) and got["51-2090"]["score_codes"] == "51-2092"
+    assert got["21-1099"]["match"] == "residual" and got["21-1099"]["exposure"] == pytest.approx(0.2)
+    assert got["15-1252"]["match"] == "exact" and got["15-1252"]["exposure"] == pytest.approx(0.7)  # O*NET mean
+    assert got["45-2099"]["match"] == "none" and got["45-2099"]["exposure"] is None
+    no_res = to_bls_codes(scores, ["21-1099"], residuals=False).to_pylist()[0]
+    assert no_res["match"] == "none"
+
+
+def test_to_bls_codes_errors():
+    with pytest.raises(ValueError, match="no column 'exposure_x'"):
+        to_bls_codes(pa.table({"soc_code": ["11-1011"], "exposure": [0.1]}), ["11-1011"], columns=["exposure_x"])
+    with pytest.raises(ValueError, match="no score column"):
+        to_bls_codes(pa.table({"soc_code": ["11-1011"], "title": ["x"]}), ["11-1011"])
+    with pytest.raises(ValueError, match="codes that are not O\\*NET-SOC or SOC 2018: 'abc'"):
+        to_bls_codes(pa.table({"soc_code": ["abc"], "exposure": [0.1]}), ["11-1011"])
+
+
+# --------------------------------------------------------------------------- arithmetic
+
+def test_weighted_mean_hand_computed():
+    assert weighted_mean([0.2, 0.8], [3, 1]) == pytest.approx(0.35)
+    assert weighted_mean([0.2, float("nan"), 1.0], [1, 100, 1]) == pytest.approx(0.6)
+    assert math.isnan(weighted_mean([float("nan")], [1]))
+
+
+def test_wage_quintiles_are_employment_weighted():
+    assert wage_quintiles([10, 50, 20, 40, 30], [1, 1, 1, 1, 1]).tolist() == [1, 5, 2, 4, 3]
+    # One big low-wage occupation spans the first two fifths: its midpoint (0.4) falls in quintile 3.
+    assert wage_quintiles([10, 20, 30], [8, 1, 1]).tolist() == [3, 5, 5]
+    assert wage_quintiles([10, float("nan")], [1, 1]).tolist() == [3, 0]
+
+
+def test_task_shares_beta_gamma_and_model():
+    t = pa.table({"soc_code": ["A"] * 4 + ["B"] * 2, "human_exposure": ["E0", "E1", "E2", "E0", "E2", "E2"],
+                  "weight": [2, 1, 1, 1, 1, 1]})
+    beta = {r["soc_code"]: r["task_share_exposed"] for r in task_exposed_shares(t).to_pylist()}
+    assert beta == {"A": pytest.approx(1.5 / 5), "B": pytest.approx(0.5)}
+    gamma = {r["soc_code"]: r["task_share_exposed"] for r in task_exposed_shares(t, "gamma").to_pylist()}
+    assert gamma == {"A": pytest.approx(2 / 5), "B": pytest.approx(1.0)}
+    m = pa.table({"soc_code": ["A", "A"], "p_e1": [0.3, 0.1], "p_e2": [0.3, 0.2], "weight": [1, 1]})
+    assert task_exposed_shares(m, "gamma")["task_share_exposed"].to_pylist() == [0.5]   # 0.6 >= 0.5, 0.3 not
+    assert task_exposed_shares(m, "beta")["task_share_exposed"][0].as_py() == pytest.approx((0.45 + 0.2) / 2)
+    with pytest.raises(ValueError, match="task labels must be E0, E1 or E2; column 'human_exposure' holds E3"):
+        task_exposed_shares(pa.table({"soc_code": ["A"], "human_exposure": ["E3"]}))
+    with pytest.raises(ValueError, match="needs a label column 'human_exposure'"):
+        task_exposed_shares(pa.table({"soc_code": ["A"], "x": [1]}))
+    with pytest.raises(ValueError, match="unknown measure 'delta'; use one of: beta, gamma"):
+        task_exposed_shares(t, "delta")
+
+
+# --------------------------------------------------------------------------- workforce
+
+def _stand_in():
+    """Four occupations, hand-checkable: employment 100/300/200/400 (people)."""
+    scores = pa.table({"soc_code": ["15-1252.00", "43-9021.00", "31-1121.00", "31-1122.00", "47-2061.00"],
+                       "exposure": [0.8, 0.6, 0.1, 0.3, 0.0], "exposure_llm": [0.9, 0.5, 0.0, 0.2, 0.0],
+                       "beta": [0.8, 0.6, 0.1, 0.3, 0.0]})
+    emp = pa.table({"soc_code": ["15-1252", "43-9021", "31-1120", "47-2061"],
+                    "employment": [100.0, 300.0, 200.0, 400.0]})
+    labels = pa.table({"soc_code": ["15-1252.00"] * 2 + ["43-9021.00"] * 2 + ["31-1121.00", "31-1122.00"]
+                       + ["47-2061.00"] * 2,
+                       "task_id": [1, 2, 3, 4, 5, 6, 7, 8],
+                       "human_exposure": ["E1", "E1", "E1", "E0", "E0", "E0", "E0", "E0"],
+                       "weight": [1] * 8})
+    return scores, emp, labels
+
+
+def test_workforce_weighting_and_groups():
+    scores, emp, labels = _stand_in()
+    r = workforce(scores, employment=emp, tasks=labels, task_source="hand")
+    # (100*0.8 + 300*0.6 + 200*0.2 + 400*0) / 1000 = 0.3; 31-1120 is the mean of 31-1121 and 31-1122.
+    assert r.overall["exposure"] == pytest.approx(0.3)
+    assert r.overall["exposure_llm"] == pytest.approx((90 + 150 + 20) / 1000)
+    assert r.coverage["matched_share"] == 1.0 and r.coverage["share_hybrid"] == pytest.approx(0.2)
+    occ = {x["soc_code"]: x for x in r.occupations.to_pylist()}
+    assert occ["31-1120"]["match"] == "hybrid" and occ["31-1120"]["exposure"] == pytest.approx(0.2)
+    groups = {x["major_group"]: x for x in r.by_major_group.to_pylist()}
+    assert groups["Office and Administrative Support"]["exposure"] == pytest.approx(0.6)
+    assert groups["Construction and Extraction"]["workers"] == 400
+    # Wages from OEWS: every occupation has one, so the quintiles cover all 1,000 workers.
+    assert sum(x["workers"] for x in r.by_wage_quintile.to_pylist()) == 1000
+    assert occ["47-2061"]["education"] == "No formal educational credential"
+    # Shares (beta): 15-1252 1.0, 43-9021 0.5, 31-1120 0, 47-2061 0 -> >=10 %: 400 / 1000; >=50 %: 400 / 1000.
+    shares = {(x["measure"], x["threshold"]): x["share_of_workers"] for x in r.task_shares.to_pylist()}
+    assert shares[("beta", 0.1)] == pytest.approx(0.4) and shares[("beta", 0.5)] == pytest.approx(0.4)
+
+
+def test_workforce_threshold_is_inclusive():
+    scores, emp, _ = _stand_in()
+    labels = pa.table({"soc_code": ["15-1252.00"] * 10, "human_exposure": ["E1"] + ["E0"] * 9, "weight": [1] * 10})
+    r = workforce(scores, employment=emp.slice(0, 1), tasks=labels, measures=["gamma"])
+    assert {x["threshold"]: x["share_of_workers"] for x in r.task_shares.to_pylist()} == {0.1: 1.0, 0.5: 0.0}
+
+
+def test_workforce_beta_column_stands_in_for_tasks():
+    scores, emp, _ = _stand_in()
+    r = workforce(scores, employment=emp)
+    rows = r.task_shares.to_pylist()
+    assert [x["measure"] for x in rows] == ["beta", "beta"]
+    assert rows[0]["share_of_workers"] == pytest.approx(0.6)       # 0.8, 0.6, 0.2 >= 0.1; 0 not
+    assert workforce(scores.drop_columns(["beta"]), employment=emp).task_shares is None
+
+
+def test_workforce_lists_carry_bls_factors():
+    oews = load_oews()
+    d = oews.filter(pc.equal(oews["o_group"], "detailed"))
+    codes = d["soc_code"].to_pylist()
+    # Exposure = the Table 1.7 change sign flipped: shrinking occupations are the most exposed.
+    p = {r["soc_code"]: r["employment_change_percent"] for r in load_projections().to_pylist()}
+    x = [None if p.get(c) is None else 0.5 - p[c] / 100 for c in codes]
+    r = workforce(pa.table({"soc_code": codes, "exposure": x}))
+    shrink = r.shrinking_high_exposure.to_pylist()
+    assert shrink and all(s["employment_change_percent"] < 0 for s in shrink)
+    assert all(s["bls_factor"] for s in shrink[:5])
+    assert r.growing_low_exposure.num_rows > 0
+
+
+def test_workforce_unknown_employment_codes():
+    with pytest.raises(ValueError, match="not SOC 2018 codes: 'zz'"):
+        workforce(pa.table({"soc_code": ["11-1011"], "exposure": [0.1]}),
+                  employment=pa.table({"soc_code": ["zz"], "employment": [1.0]}))
+    with pytest.raises(ValueError, match="the employment table has no column 'employment'"):
+        workforce(pa.table({"soc_code": ["11-1011"], "exposure": [0.1]}), employment=pa.table({"soc_code": ["x"]}))
+
+
+def test_read_employment(tmp_path):
+    path = tmp_path / "emp.csv"
+    path.write_text("SOC,workers\n151252,10\n15-1252,5\n31-1120,7\n")
+    t = read_employment(path, "SOC", "workers")
+    assert dict(zip(t["soc_code"].to_pylist(), t["employment"].to_pylist())) == {"15-1252": 15.0, "31-1120": 7.0}
+    path.write_text("SOC,workers\n99-1234,1\nabc,2\n")
+    with pytest.raises(ValueError, match=r"column 'SOC' holds 2 unknown SOC 2018 code\(s\): '99-1234', 'abc'"):
+        read_employment(path, "SOC", "workers")
+    path.write_text("SOC,workers\n11-1011,many\n")
+    with pytest.raises(ValueError, match="column 'workers' is not numeric"):
+        read_employment(path, "SOC", "workers")
+    path.write_text("SOC,workers\n11-1011,-1\n")
+    with pytest.raises(ValueError, match="column 'workers' has negative employment"):
+        read_employment(path, "SOC", "workers")
+    with pytest.raises(ValueError, match="has no column 'jobs'"):
+        read_employment(path, "SOC", "jobs")
+
+
+# --------------------------------------------------------------------------- CLI
+
+def test_cli_help(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["workforce", "--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    for option in ("--scores", "--task-labels", "--employment", "--code-column", "--employment-column", "-o"):
+        assert option in out
+
+
+def test_cli_end_to_end(tmp_path, capsys):
+    scores, emp, labels = _stand_in()
+    pq.write_table(scores, tmp_path / "occ.parquet")
+    pcsv.write_csv(emp.rename_columns(["SOC", "jobs"]), tmp_path / "emp.csv")
+    pcsv.write_csv(labels, tmp_path / "labels.csv")
+    out = tmp_path / "wf"
+    assert main(["workforce", "--scores", str(tmp_path / "occ.parquet"), "--task-labels", str(tmp_path / "labels.csv"),
+                 "--employment", str(tmp_path / "emp.csv"), "--code-column", "SOC", "--employment-column", "jobs",
+                 "--format", "parquet", "-o", str(out), "-q"]) == 0
+    printed = capsys.readouterr().out
+    assert "1,000 workers in 4 occupations; 100.0% matched" in printed
+    assert "beta: 40.0% of workers have >= 10% of their tasks exposed" in printed
+    for name in ("occupations", "by_major_group", "by_wage_quintile", "by_education", "task_shares",
+                 "growing_low_exposure", "shrinking_high_exposure"):
+        assert (out / f"{name}.parquet").is_file()
+    assert read_provenance(out / "occupations.parquet")["command"] == "workforce"
+    assert (out / "summary.md").read_text().startswith("# Who is exposed")
+    assert (out / "by_major_group.png").is_file()
+
+
+def test_cli_errors(tmp_path, capsys):
+    scores, _, _ = _stand_in()
+    pq.write_table(scores, tmp_path / "occ.parquet")
+    (tmp_path / "emp.csv").write_text("SOC,jobs\n99-9999,3\n")
+    assert main(["workforce", "--scores", str(tmp_path / "occ.parquet"), "--employment", str(tmp_path / "emp.csv"),
+                 "--code-column", "SOC", "--employment-column", "jobs", "-o", str(tmp_path / "o"), "-q"]) == 2
+    assert "unknown SOC 2018 code(s): '99-9999'" in capsys.readouterr().err
+    assert main(["workforce", "--scores", str(tmp_path / "occ.parquet"), "--employment", str(tmp_path / "emp.csv"),
+                 "-o", str(tmp_path / "o"), "-q"]) == 2
+    assert "has no column 'soc_code'" in capsys.readouterr().err
+    (tmp_path / "l.csv").write_text("soc_code,task_id\n11-1011.00,1\n")
+    assert main(["workforce", "--scores", str(tmp_path / "occ.parquet"), "--task-labels", str(tmp_path / "l.csv"),
+                 "-o", str(tmp_path / "o"), "-q"]) == 2
+    assert "has no column 'human_exposure'" in capsys.readouterr().err
+    assert main(["workforce", "--scores", str(tmp_path / "occ.parquet"), "--task-labels", str(tmp_path / "l.csv"),
+                 "--task-scores", str(tmp_path / "l.csv"), "-o", str(tmp_path / "o"), "-q"]) == 2
+    assert "give --task-labels or --task-scores, not both" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- ISCO-08 employment
+
+def test_isco_workforce_weighting_by_major_group():
+    from exposure.labour.workforce import isco_workforce
+
+    ours = pa.table({"isco08": ["2512", "2511", "9629"], "exposure": [0.8, 0.6, 0.1],
+                     "automation_exposure": [0.5, 0.5, 0.2]})
+    emp = pa.table({"isco08": ["2512", "2511", "9629", "7212"], "employment": [300.0, 100.0, 100.0, 500.0]})
+    r = isco_workforce(ours, emp)
+    # Matched: 500 of 1,000 workers (7212 has no score of ours and counts in no mean).
+    assert r.coverage["matched_share"] == pytest.approx(0.5) and r.coverage["unit_groups"] == 4
+    assert r.overall["exposure"] == pytest.approx((300 * 0.8 + 100 * 0.6 + 100 * 0.1) / 500)
+    major = {row["major_group"]: row for row in r.by_major_group.to_pylist()}
+    assert major["2"]["exposure"] == pytest.approx(0.75) and major["2"]["title"] == "Professionals"
+    assert major["7"]["workers"] == 500 and major["7"]["matched_workers"] == 0 and math.isnan(major["7"]["exposure"])
+
+
+def test_cli_workforce_isco(tmp_path, capsys):
+    scores = tmp_path / "isco.csv"
+    pcsv.write_csv(pa.table({"isco08": ["2512", "9629", "1120"], "exposure": [0.8, 0.1, 0.5]}), scores)
+    emp = tmp_path / "emp.csv"
+    emp.write_text("isco08,employment\n2512,300\n9629,100\n1120,100\n")
+    out = tmp_path / "out"
+    assert main(["workforce", "--taxonomy", "isco08", "--scores", str(scores), "--employment", str(emp),
+                 "-o", str(out), "--no-plots", "--format", "parquet"]) == 0
+    text = capsys.readouterr().out
+    assert "500 workers in 3 ISCO-08 unit groups; 100.0% matched" in text and "exposure 0.600" in text  # (300·0.8 + 100·0.1 + 100·0.5) / 500
+    assert read_provenance(out / "unit_groups.parquet")["taxonomy"] == "isco08"
+    assert "By ISCO-08 major group" in (out / "summary.md").read_text()
+    # The US-only options and a missing employment table are errors that say why.
+    assert main(["workforce", "--taxonomy", "isco08", "--scores", str(scores), "-o", str(out)]) == 2
+    assert "--taxonomy isco08 needs --employment FILE" in capsys.readouterr().err
+    assert main(["workforce", "--taxonomy", "isco08", "--scores", str(scores), "--employment", str(emp),
+                 "--no-residuals", "-o", str(out)]) == 2
+    assert "--no-residuals belong(s) to the SOC 2018 view" in capsys.readouterr().err
+    bad = tmp_path / "bad.csv"
+    bad.write_text("isco08,employment\n9999,10\n")
+    assert main(["workforce", "--taxonomy", "isco08", "--scores", str(scores), "--employment", str(bad),
+                 "-o", str(out)]) == 2
+    assert "codes that are not ISCO-08 unit groups" in capsys.readouterr().err

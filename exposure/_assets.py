@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import re
 import tempfile
@@ -30,7 +31,9 @@ from typing import BinaryIO, Callable, Optional, Sequence, Union
 
 import numpy as np
 
-__all__ = ["shipped", "cache_dir", "encoder_identity", "write_atomic", "fsync_dir", "embeddings_file_name",
+logger = logging.getLogger(__name__)
+
+__all__ = ["shipped", "cache_dir", "encoder_identity", "write_atomic", "fsync_dir", "embeddings_file_name", "cached_float32_embeddings",
            "load_embeddings", "save_embeddings"]
 
 PathLike = Union[str, os.PathLike]
@@ -162,3 +165,24 @@ def save_embeddings(path: Path, emb: np.ndarray) -> None:
     """Keep ``emb`` at ``path``, written atomically and readable by every user; ``OSError`` when it cannot be."""
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, lambda f: np.save(f, emb, allow_pickle=False))
+
+
+def cached_float32_embeddings(path: Optional[Path], rows: int, dim: int, encode, what: str) -> np.ndarray:
+    """The float32 ``(rows, dim)`` embeddings kept at ``path``, else ``encode()`` (float32), kept there.
+
+    ``path=None``: no disk cache. A file that cannot be read is encoded again; one that cannot be written
+    only warns (``what`` names the embeddings in the warning).
+    """
+    if path is not None:
+        emb = load_embeddings(path, rows, dim)
+        if emb is not None and emb.dtype == np.float32:
+            logger.info("%s from the cache (%s)", what, path)
+            return emb
+    emb = np.ascontiguousarray(encode(), dtype=np.float32)
+    if path is not None:
+        try:
+            save_embeddings(path, emb)
+        except OSError as exc:
+            logger.warning("could not cache the %s in %s (%s); they will be encoded again next time. Set "
+                           "EXPOSURE_CACHE_DIR to a writable folder.", what, path.parent, exc)
+    return emb

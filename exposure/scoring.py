@@ -39,7 +39,7 @@ from typing import Any, Optional, Sequence, Union
 
 import numpy as np
 
-from ._assets import cache_dir, embeddings_file_name, encoder_identity, load_embeddings, save_embeddings
+from ._assets import cache_dir, cached_float32_embeddings, embeddings_file_name, encoder_identity
 from .capabilities import CapabilitySet
 from .encoder import Encoder, as_texts
 from .heads import HeadMismatchError, Heads, available_heads, capability_features, encoder_fingerprint
@@ -383,16 +383,8 @@ class ExposureModel:
             self._probe = encoder_fingerprint(self.encoder)
         path = cache_dir() / embeddings_file_name("capability-embeddings", self.encoder, texts,
                                                   key={"probe": self._probe})
-        emb = load_embeddings(path, len(texts), self.encoder.dim)
-        if emb is not None and emb.dtype == np.float32:
-            return emb
-        emb = np.ascontiguousarray(self.encoder.encode(texts), dtype=np.float32)
-        try:
-            save_embeddings(path, emb)
-        except OSError as exc:
-            logger.warning("could not cache the capability embeddings in %s (%s); they will be encoded again "
-                           "next time. Set EXPOSURE_CACHE_DIR to a writable folder.", path.parent, exc)
-        return emb
+        return cached_float32_embeddings(path, len(texts), self.encoder.dim, lambda: self.encoder.encode(texts),
+                                         "capability embeddings")
 
     def capability_features(self, embeddings: np.ndarray) -> np.ndarray:
         """The capability features a head reads (:func:`exposure.heads.capability_features`), float64 ``(n, f)``.

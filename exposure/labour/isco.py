@@ -39,7 +39,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .._assets import cache_dir as cache_dir_of
-from .._assets import embeddings_file_name, load_embeddings, save_embeddings
+from .._assets import cached_float32_embeddings, embeddings_file_name
 from ..io import TableLike, as_table, read_batches, require_columns
 from ..occupations.catalogue import normalize_codes, normalize_isco_codes, read_shipped
 from ..occupations.tables import _float_column, _rank_desc, _rollup, _top_columns, _top_per_group, aggregate
@@ -191,19 +191,12 @@ def isco_task_embeddings(encoder, texts: Sequence[str], cache_dir: Union[str, os
         folder = cache_dir_of(None if cache_dir in (None, True) else cache_dir)
         path = folder / embeddings_file_name("isco08-tasks", encoder, texts,
                                              key={"probe": encoder_fingerprint(encoder)})
-        emb = load_embeddings(path, len(texts), encoder.dim)
-        if emb is not None and emb.dtype == np.float32:
-            logger.info("ISCO-08 task embeddings from the cache (%s)", path)
-            return emb
-    logger.info("encoding %d ISCO-08 task statements (a few minutes on a CPU, cached afterwards)", len(texts))
-    emb = np.ascontiguousarray(encoder.encode(texts, show_progress=show_progress), dtype=np.float32)
-    if path is not None:
-        try:
-            save_embeddings(path, emb)
-        except OSError as exc:
-            logger.warning("could not cache the ISCO-08 task embeddings in %s (%s); they will be encoded again "
-                           "next time. Set EXPOSURE_CACHE_DIR to a writable folder.", path.parent, exc)
-    return emb
+
+    def encode():
+        logger.info("encoding %d ISCO-08 task statements (a few minutes on a CPU, cached afterwards)", len(texts))
+        return encoder.encode(texts, show_progress=show_progress)
+
+    return cached_float32_embeddings(path, len(texts), encoder.dim, encode, "ISCO-08 task embeddings")
 
 
 def isco_table(task_scores: TableLike, top_tasks: int = 3) -> pa.Table:

@@ -253,7 +253,8 @@ class IscoWorkforceResult:
     #: One row per unit group of the employment table: ``isco08``, ``title``, ``major_group``,
     #: ``employment``, ``employment_share`` and our scores.
     unit_groups: pa.Table
-    #: Per ISCO-08 major group (1 digit): unit groups, workers, matched workers, weighted means.
+    #: Per ISCO-08 major group (1 digit): ``title``, ``unit_groups``, ``workers``, ``matched_workers``, weighted
+    #: means.
     by_major_group: pa.Table
     overall: Dict[str, float]
     #: ``workers``, ``unit_groups``, ``matched_share`` (workers whose unit group has a score).
@@ -535,6 +536,7 @@ def isco_workforce(scores: TableLike, employment: Union[TableLike, str, Path], *
     values = {c: _floats(joined, c) for c in score_cols}
     majors = joined["major_group"].to_pylist()
     by_major = _grouped(majors, emp, values, "major_group")
+    by_major = by_major.rename_columns(["unit_groups" if c == "occupations" else c for c in by_major.column_names])
     groups = load_isco_groups(1)
     names = dict(zip(groups["isco08"].to_pylist(), groups["title"].to_pylist()))
     by_major = by_major.add_column(1, "title", pa.array([names.get(k) for k in by_major["major_group"].to_pylist()],

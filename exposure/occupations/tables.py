@@ -259,7 +259,7 @@ def occupation_table(task_scores: TableLike, release: str = "27", top_tasks: int
         cols["exposure"] = headline
     for c in techs:
         cols[c] = _float_column(tasks, c)
-    # "automation": the name of gpt4_automation before 0.2, in stored task scores.
+    # "automation": the name of gpt4_automation in exposure 0.2.0, in stored task scores.
     for c in ("automation_exposure", "gpt4_automation", "automation"):
         if c in tasks.column_names:
             cols[c] = _float_column(tasks, c)

@@ -34,8 +34,6 @@ import argparse
 import datetime
 import hashlib
 import json
-import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -52,6 +50,7 @@ from exposure.occupations import OccupationAssigner, load_tasks, load_titles, no
 from exposure.occupations.assign import (CENTROID_WEIGHT, NGRAM_WEIGHT, TITLE_K, TITLE_TAU, _vote,  # noqa: E402
                                          load_calibration)
 from exposure.stats import bootstrap_ci, reliability, softmax  # noqa: E402
+from report import machine  # noqa: E402
 
 POSTINGS = ROOT / "tests" / "data" / "postings" / "postings.jsonl"
 CALIBRATION = ROOT / "models" / "assign" / "calibration.json"
@@ -189,18 +188,6 @@ def coverage_table(conf1: np.ndarray, right1: np.ndarray) -> dict:
         cov.append(round(float(keep.mean()), 4))
         acc.append(round(float(right1[keep].mean()), 4) if keep.any() else None)
     return {"threshold": THRESHOLDS.tolist(), "coverage": cov, "accuracy": acc}
-
-
-def machine() -> str:
-    name = platform.processor() or platform.machine()
-    try:
-        for line in open("/proc/cpuinfo", encoding="utf-8"):
-            if line.startswith("model name"):
-                name = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{name}, {os.cpu_count()} CPU cores (shared), CPU only"
 
 
 # --------------------------------------------------------------------------- main
@@ -577,7 +564,7 @@ def main(argv=None) -> int:
         "# Assigning postings to occupations (`exposure.occupations.assign`)",
         "",
         f"Command: `{command.strip()}` (total {total:.0f} s).",
-        f"Machine: {machine()}; torch {__import__('torch').__version__}, encoder all-MiniLM-L6-v2 in {args.dtype}.",
+        f"Machine: {machine()}, CPU only (shared); torch {__import__('torch').__version__}, encoder all-MiniLM-L6-v2 in {args.dtype}.",
         "",
         "## Protocol",
         "",

@@ -555,12 +555,7 @@ def _compare(args: argparse.Namespace) -> int:
     index = read_index(args.index, args.code_column, args.value_column)
     writer = TableWriter(args.output) if args.output else None
     if args.scores and isco:
-        ours = pa.Table.from_batches(list(read_batches(args.scores)))
-        if "isco08" not in ours.column_names and "soc_code" in ours.column_names:
-            from .labour.isco import to_isco08
-
-            logger.info(f"rolling {args.scores} up to ISCO-08 unit groups (SOC 2010 -> ISCO-08, plain means)")
-            ours = to_isco08(ours)
+        ours, _ = _read_isco_scores(args.scores)
     elif args.scores:
         ours = pa.Table.from_batches(list(read_batches(args.scores, ["soc_code"])))
     elif isco:
@@ -694,12 +689,27 @@ def _workforce(args: argparse.Namespace) -> int:
     return 0
 
 
-def _workforce_isco(args: argparse.Namespace) -> int:
-    """``workforce --taxonomy isco08``: an ISCO-08 employment table weighed with our ISCO-08 scores."""
+def _read_isco_scores(path: Path):
+    """A scores file for an ISCO-08 view, and whether it was rolled up: an ISCO-08 table as it is, an O*NET or
+    SOC one (``soc_code``) rolled up to ISCO-08 unit groups; any other table as read (the caller says what is
+    missing)."""
     import pyarrow as pa
 
-    from .io import read_batches, read_provenance
-    from .labour.isco import read_isco_employment, score_isco, to_isco08
+    from .io import read_batches
+
+    table = pa.Table.from_batches(list(read_batches(path)))
+    if "isco08" not in table.column_names and "soc_code" in table.column_names:
+        from .labour.isco import to_isco08
+
+        logger.info(f"rolling {path} up to ISCO-08 unit groups (SOC 2010 -> ISCO-08, plain means)")
+        return to_isco08(table), True
+    return table, False
+
+
+def _workforce_isco(args: argparse.Namespace) -> int:
+    """``workforce --taxonomy isco08``: an ISCO-08 employment table weighed with our ISCO-08 scores."""
+    from .io import read_provenance
+    from .labour.isco import read_isco_employment, score_isco
     from .labour.workforce import isco_workforce
 
     given = [o for o, v in (("--task-labels", args.task_labels), ("--task-scores", args.task_scores),
@@ -715,15 +725,12 @@ def _workforce_isco(args: argparse.Namespace) -> int:
     employment = read_isco_employment(args.employment, code_column, args.employment_column)  # checked before scoring
     logger.info(f"read {employment.num_rows:,} ISCO-08 unit groups from {args.employment}")
     if args.scores:
-        scores = pa.Table.from_batches(list(read_batches(args.scores, [])))
-        provenance = {"scores": str(args.scores), "scores_provenance": read_provenance(args.scores)}
+        scores, rolled_up = _read_isco_scores(args.scores)
         if "isco08" not in scores.column_names:
-            if "soc_code" not in scores.column_names:
-                raise ValueError(f"--scores {args.scores} has neither an isco08 nor a soc_code column; make it with "
-                                 "'exposure occupations --taxonomy isco08 -o FILE' or 'exposure occupations -o FILE'")
-            logger.info(f"rolling {args.scores} up to ISCO-08 through SOC 2010 (the IBS concordance)")
-            scores = to_isco08(scores)
-            provenance["isco_source"] = "onet"
+            raise ValueError(f"--scores {args.scores} has neither an isco08 nor a soc_code column; make it with "
+                             "'exposure occupations --taxonomy isco08 -o FILE' or 'exposure occupations -o FILE'")
+        provenance = {"scores": str(args.scores), "scores_provenance": read_provenance(args.scores),
+                      **({"isco_source": "onet"} if rolled_up else {})}
     else:
         from .scoring import ExposureModel
 

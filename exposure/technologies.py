@@ -35,6 +35,7 @@ from typing import Any, Dict, Tuple, Union
 import numpy as np
 
 from ._assets import shipped
+from .stats import softmax
 
 __all__ = ["TechnologyLabels", "TechnologyLabelsError", "technology_scores", "RATINGS"]
 
@@ -149,7 +150,5 @@ def technology_scores(top_index: np.ndarray, top_similarity: np.ndarray, values:
     >>> technology_scores(np.array([[0, 1]]), np.array([[0.9, 0.5]]), np.array([[1.0], [0.0]]), 0.05).round(3)
     array([[1.]], dtype=float32)
     """
-    s = np.asarray(top_similarity, dtype=np.float64)
-    w = np.exp((s - s.max(axis=1, keepdims=True)) / temperature)
-    w /= w.sum(axis=1, keepdims=True)
+    w = softmax(np.asarray(top_similarity, dtype=np.float64) / temperature)
     return np.einsum("nk,nkt->nt", w, np.asarray(values, dtype=np.float64)[top_index]).astype(np.float32)

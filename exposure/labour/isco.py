@@ -42,7 +42,7 @@ from .._assets import cache_dir as cache_dir_of
 from .._assets import cached_float32_embeddings, embeddings_file_name
 from ..io import TableLike, as_table, read_batches, require_columns
 from ..occupations.catalogue import normalize_codes, normalize_isco_codes, read_shipped
-from ..occupations.tables import _float_column, _rank_desc, _rollup, _top_columns, _top_per_group, aggregate
+from ..occupations.tables import _float_column, _rank_desc, _top_columns, _top_per_group, aggregate, rollup
 from ..occupations.tables import to_soc2010
 
 if TYPE_CHECKING:
@@ -65,7 +65,6 @@ _CROSSWALK_FILE = "soc2010_to_isco08.csv"
 # "Tasks include -", "In such cases tasks would include -", "... tasks performed would include -".
 _HEADER_RE = re.compile(r"\btasks?\b[\w ]*\binclude\s*[-:\u2013]?\s*$", re.IGNORECASE)
 _ITEM_RE = re.compile(r"^\s*\(([a-z]{1,2})\s*\)\s*(.*\S)\s*$")
-_TOP_RE = re.compile(r"^top_task_(\d+)$")
 
 # --------------------------------------------------------------------------- shipped tables
 
@@ -308,46 +307,12 @@ def score_isco(model: Optional["ExposureModel"] = None, source: str = "native", 
 # --------------------------------------------------------------------------- roll-ups
 
 
-def _top_count(table: pa.Table) -> int:
-    return sum(1 for c in table.column_names if _TOP_RE.match(c))
-
-
-def _merged_top(table: pa.Table, keys: Sequence[str], order: Sequence[str], k: int) -> dict[str, pa.Array]:
-    """The best ``k`` distinct tasks per key among the rows' top tasks (a task reached through two members
-    counts once)."""
-    best: dict[str, list] = {}
-    for r in range(1, k + 1):
-        ids = table[f"top_task_{r}_id"].to_pylist()
-        texts = table[f"top_task_{r}"].to_pylist()
-        scores = _float_column(table, f"top_task_{r}_exposure")
-        for key, i, t, s in zip(keys, ids, texts, scores):
-            if not np.isnan(s):
-                best.setdefault(key, []).append((-float(s), str(i), t, i))
-    cols: dict[str, list] = {}
-    for r in range(1, k + 1):
-        cols[f"top_task_{r}_id"], cols[f"top_task_{r}"], cols[f"top_task_{r}_exposure"] = [], [], []
-    for key in order:
-        seen, picked = set(), []
-        for neg, sid, text, raw in sorted(best.get(key, []), key=lambda x: (x[0], x[1])):
-            if (sid, text) not in seen:
-                seen.add((sid, text))
-                picked.append((raw, text, -neg))
-        picked += [(None, None, None)] * (k - len(picked))
-        for r, (i, t, s) in enumerate(picked[:k], start=1):
-            cols[f"top_task_{r}_id"].append(i)
-            cols[f"top_task_{r}"].append(t)
-            cols[f"top_task_{r}_exposure"].append(s)
-    types = {c: table[c].type for c in cols}
-    return {c: pa.array(v, types[c]) for c, v in cols.items()}
-
-
 def _regroup(table: pa.Table, keys: Sequence[str], members: Sequence[str], level: int,
              member_column: str) -> pa.Table:
-    """Equal-weight mean per ISCO-08 group of ``level`` digits, every group of the level listed."""
-    k = _top_count(table)
-    plain = table.drop_columns([c for c in table.column_names if c.startswith("top_task_")])
+    """:func:`~exposure.occupations.tables.rollup` to ISCO-08 groups of ``level`` digits, every group of the
+    level listed (those without a member: ``n_tasks`` 0 and nulls)."""
     titles = _titles(level)
-    done = _rollup(plain, np.asarray(keys, dtype=str), np.asarray(members, dtype=str), titles, member_column)
+    done = rollup(table, np.asarray(keys, dtype=str), np.asarray(members, dtype=str), titles, member_column)
     all_codes = pa.array(sorted(titles), pa.string())
     pos = pc.index_in(all_codes, value_set=done["soc_code"])
     out: dict[str, pa.Array] = {"isco08": all_codes,
@@ -357,8 +322,6 @@ def _regroup(table: pa.Table, keys: Sequence[str], members: Sequence[str], level
             continue
         col = pc.take(done[c], pos)
         out[c] = pc.fill_null(col, 0) if c == "n_tasks" else col
-    if k:
-        out.update(_merged_top(table, list(keys), all_codes.to_pylist(), k))
     return pa.table(out)
 
 
@@ -479,9 +442,9 @@ def read_isco_employment(employment: Union[TableLike, str, os.PathLike], code_co
     if wrong:
         raise ValueError(f"{where} column {employment_column!r} is missing or negative for "
                          f"{', '.join(map(repr, wrong[:10]))}")
-    agg = aggregate(codes, None, {"employment": x})
-    total = agg["employment"].to_numpy() * agg["n_tasks"].to_numpy()  # sum = mean x count
-    return pa.table({"isco08": agg["soc_code"], "employment": pa.array(total, pa.float64())})
+    uniq, inv = np.unique(np.asarray(codes, dtype=str), return_inverse=True)
+    return pa.table({"isco08": pa.array(uniq.tolist(), pa.string()),
+                     "employment": pa.array(np.bincount(inv.reshape(-1), weights=x), pa.float64())})
 
 
 def isco_employment_join(employment: Union[TableLike, str, os.PathLike], scores: TableLike, *,

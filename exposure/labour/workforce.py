@@ -331,13 +331,16 @@ def _grouped(keys: Sequence, emp: np.ndarray, values: Dict[str, np.ndarray], key
              order: Optional[Sequence] = None) -> pa.Table:
     """Per key: occupations, workers (all, then matched), and each score's employment-weighted mean."""
     keys = list(keys)
-    uniq = list(order) if order is not None else sorted({k for k in keys if k is not None})
-    uniq = [k for k in uniq if k in set(keys)]
+    present = set(keys)
+    uniq = list(order) if order is not None else sorted(k for k in present if k is not None)
+    uniq = [k for k in uniq if k in present]
+    slot = {k: j for j, k in enumerate(uniq)}
+    group = np.asarray([slot.get(x, -1) for x in keys], dtype=np.int64)  # one pass over the rows
     first = next(iter(values.values()))
     out: Dict[str, list] = {key_name: uniq, "occupations": [], "workers": [], "matched_workers": []}
     out.update({c: [] for c in values})
-    for k in uniq:
-        m = np.asarray([x == k for x in keys])
+    for j in range(len(uniq)):
+        m = group == j
         out["occupations"].append(int(m.sum()))
         out["workers"].append(float(np.nansum(emp[m])))
         out["matched_workers"].append(float(np.nansum(emp[m & ~np.isnan(first)])))

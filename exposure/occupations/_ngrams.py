@@ -17,7 +17,7 @@ scikit-learn to choose it.
 
 from __future__ import annotations
 
-from typing import Dict, List, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -47,6 +47,23 @@ def char_ngrams(text: str, lo: int = 2, hi: int = 4) -> List[str]:
     return out
 
 
+def _gram_counts(texts: Sequence[str], column_of: Callable[[str], Optional[int]]
+                 ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(text, n-gram column, count) triples of ``texts``; ``column_of`` numbers an n-gram (``None``: left out)."""
+    rows, cols, counts = [], [], []
+    for i, t in enumerate(texts):
+        grams: Dict[int, int] = {}
+        for g in char_ngrams(t):
+            j = column_of(g)
+            if j is not None:
+                grams[j] = grams.get(j, 0) + 1
+        rows.extend([i] * len(grams))
+        cols.extend(grams)
+        counts.extend(grams.values())
+    return (np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64),
+            np.asarray(counts, dtype=np.float64))
+
+
 class NgramIndex:
     """TF-IDF rows of ``texts`` over their character 2- to 4-grams, searched by cosine similarity.
 
@@ -59,18 +76,7 @@ class NgramIndex:
     def __init__(self, texts: Sequence[str], max_df: float = 1.0) -> None:
         self.size = len(texts)
         vocab: Dict[str, int] = {}
-        rows, cols, counts = [], [], []
-        for i, t in enumerate(texts):
-            grams: Dict[int, int] = {}
-            for g in char_ngrams(t):
-                j = vocab.setdefault(g, len(vocab))
-                grams[j] = grams.get(j, 0) + 1
-            rows.extend([i] * len(grams))
-            cols.extend(grams)
-            counts.extend(grams.values())
-        rows = np.asarray(rows, dtype=np.int64)
-        cols = np.asarray(cols, dtype=np.int64)
-        counts = np.asarray(counts, dtype=np.float64)
+        rows, cols, counts = _gram_counts(texts, lambda g: vocab.setdefault(g, len(vocab)))
         df = np.bincount(cols, minlength=len(vocab))
         if max_df < 1.0:  # drop the commonest n-grams and number the others again
             keep = df <= max_df * self.size
@@ -92,19 +98,8 @@ class NgramIndex:
 
     def _vectors(self, texts: Sequence[str]) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The queries' TF-IDF rows as (query, n-gram, weight) triples; n-grams the index lacks are dropped."""
-        q, g, c = [], [], []
-        for i, t in enumerate(texts):
-            grams: Dict[int, int] = {}
-            for s in char_ngrams(t):
-                j = self.vocab.get(s)
-                if j is not None:
-                    grams[j] = grams.get(j, 0) + 1
-            q.extend([i] * len(grams))
-            g.extend(grams)
-            c.extend(grams.values())
-        q = np.asarray(q, dtype=np.int64)
-        g = np.asarray(g, dtype=np.int64)
-        w = (1.0 + np.log(np.asarray(c, dtype=np.float64))) * self.idf[g] if g.size else np.zeros(0)
+        q, g, c = _gram_counts(texts, self.vocab.get)
+        w = (1.0 + np.log(c)) * self.idf[g] if g.size else np.zeros(0)
         norm = np.sqrt(np.bincount(q, weights=w * w, minlength=len(texts)))
         return q, g, w / np.maximum(norm[q], 1e-12) if q.size else w
 

@@ -30,7 +30,7 @@ from ..rubric import EXPOSURE_CLASSES
 from .catalogue import CODE_SYSTEMS, load_crosswalk, load_occupations, load_tasks, normalize_codes, release_key
 
 __all__ = ["LEVELS", "aggregate", "one_hot", "exposure_measures", "occupation_table", "to_soc2018", "to_soc2010",
-           "to_level", "is_onet_level"]
+           "to_level", "is_onet_level", "rollup"]
 
 #: Levels an occupation table can be expressed at: O*NET-SOC detail, SOC 2018, SOC 2010 (6-digit).
 LEVELS = CODE_SYSTEMS
@@ -296,9 +296,20 @@ def _score_columns(table: pa.Table) -> list[str]:
             and f.name not in _COUNT_COLUMNS and f.name != "rank" and not _TOP_RE.match(f.name)]
 
 
-def _rollup(table: pa.Table, keys: np.ndarray, members: np.ndarray, titles: Mapping[str, str],
-            member_column: str) -> pa.Table:
-    """Equal-weight mean per key of each score column; counts summed; evidence merged; rank redone."""
+def rollup(table: pa.Table, keys: np.ndarray, members: np.ndarray, titles: Mapping[str, str],
+           member_column: str) -> pa.Table:
+    """Group the rows of an occupation table: row ``i`` joins group ``keys[i]`` as member ``members[i]``.
+
+    Each score column is the equal-weight mean over the members with a value, ``n_tasks`` is summed,
+    ``labelled`` is true where any member is, ``member_column`` lists the members (``"a;b"``), the rank is
+    redone and the top tasks are the best among the members' top tasks, each task once (a task can reach
+    a group through two members where a code was split). Groups come out sorted, in ``soc_code``; ``title``
+    from ``titles`` (else the first member's). The roll-ups to SOC 2018, SOC 2010 and ISCO-08 are this.
+
+    >>> t = pa.table({"soc_code": ["a", "b"], "exposure": [0.2, 0.4]})
+    >>> rollup(t, np.array(["g", "g"]), np.array(["a", "b"]), {"g": "G"}, "members").to_pylist()[0]["exposure"]
+    0.30000000000000004
+    """
     score_cols = _score_columns(table)
     agg = aggregate(keys, None, {c: _float_column(table, c) for c in score_cols})
     uniq = np.asarray(agg["soc_code"].to_pylist(), dtype=str)
@@ -335,8 +346,13 @@ def _rollup(table: pa.Table, keys: np.ndarray, members: np.ndarray, titles: Mapp
         ids = pa.concat_arrays([table[f"top_task_{r + 1}_id"].combine_chunks() for r in range(k)])
         texts = pa.concat_arrays([table[f"top_task_{r + 1}"].combine_chunks() for r in range(k)])
         scores = np.concatenate([_float_column(table, f"top_task_{r + 1}_exposure") for r in range(k)])
-        # Members are distinct occupations with distinct tasks, so no task can appear twice in a group.
-        top = _top_per_group(np.tile(inv, k), g, scores, k)
+        group = np.tile(inv, k)
+        # A task reaching a group through two members (a code split in a crosswalk) counts once, at its best.
+        key = np.array([f"{gi}\x1f{i}\x1f{t}" for gi, i, t in zip(group.tolist(), ids.to_pylist(), texts.to_pylist())])
+        best_first = np.argsort(-np.where(np.isnan(scores), -np.inf, scores), kind="stable")
+        first = best_first[np.unique(key[best_first], return_index=True)[1]]
+        scores = np.where(np.isin(np.arange(scores.shape[0]), first), scores, np.nan)
+        top = _top_per_group(group, g, scores, k)
         out.update(_top_columns(top, ids, texts, scores))
     return pa.table(out)
 
@@ -377,7 +393,7 @@ def to_soc2018(table: TableLike) -> pa.Table:
     keys = np.asarray([c[:7] for c in codes], dtype=str)
     cw = load_crosswalk()
     titles = dict(zip(cw["soc_2018_code"].to_pylist(), cw["soc_2018_title"].to_pylist()))
-    return _rollup(table, keys, members, titles, "onet_codes")
+    return rollup(table, keys, members, titles, "onet_codes")
 
 
 def to_soc2010(table: TableLike) -> pa.Table:
@@ -411,7 +427,7 @@ def to_soc2010(table: TableLike) -> pa.Table:
     if "title" in expanded.column_names:
         expanded = expanded.drop_columns(["title"])
     titles = dict(zip(pairs["soc_2010_code"].to_pylist(), pairs["soc_2010_title"].to_pylist()))
-    return _rollup(expanded, np.asarray(pairs["soc_2010_code"].to_pylist(), dtype=str),
+    return rollup(expanded, np.asarray(pairs["soc_2010_code"].to_pylist(), dtype=str),
                    np.asarray(pairs["soc_2018_code"].to_pylist(), dtype=str), titles, "soc_2018_codes")
 
 

@@ -224,8 +224,9 @@ class PostingScorer:
         self._occupation_lookup: Optional[dict] = None
         self.cache_dir = cache_dir
         self.max_chars = int(max_chars)
-        # Scores of duties seen before: exposure, the technology scores, the best capability's index.
-        self._duty_scores = EmbeddingCache(cache.max_entries, width=2 + len(model.technologies))
+        # Scores of duties seen before: exposure, the technology scores, automation_exposure (NaN without
+        # technology labels), the best capability's index.
+        self._duty_scores = EmbeddingCache(cache.max_entries, width=3 + len(model.technologies))
 
     def _titles_through_cache(self, assigner, encoder):
         """An assigner on the model's encoder as a copy that encodes posting titles through the unit cache.
@@ -330,7 +331,6 @@ class PostingScorer:
         exposure = np.full(n, np.nan, dtype=np.float32)
         tech = np.full((n, g), np.nan, dtype=np.float32)
         automation = np.full(n, np.nan, dtype=np.float32)
-        labelled = self.model.technology_labels is not None  # automation_exposure: the largest technology score
         share = np.full(n, np.nan, dtype=np.float32)
         n_duties = np.array([len(d) for d in duties], dtype=np.int32)
         top: List[List[dict]] = [[] for _ in range(n)]
@@ -344,8 +344,7 @@ class PostingScorer:
             start += k
             exposure[i] = r[:, 0].mean()
             tech[i] = r[:, 1:1 + g].mean(axis=0)
-            if labelled:
-                automation[i] = r[:, 1:1 + g].max(axis=1).mean()
+            automation[i] = r[:, 1 + g].mean()
             share[i] = (r[:, 0] >= EXPOSED_THRESHOLD).mean()
             order = np.argsort(-r[:, 0], kind="stable")[:TOP_DUTIES]
             top[i] = [{"text": duties[i][j], "exposure": float(r[j, 0]),
@@ -372,7 +371,7 @@ class PostingScorer:
                              automation_exposure=automation)
 
     def _score_duties(self, texts: List[str], emb: Optional[np.ndarray]) -> np.ndarray:
-        """Per duty: exposure, technology scores, best capability index; each distinct text scored once."""
+        """Per duty: exposure, technology scores, automation_exposure, best capability index; each distinct text scored once."""
         width = self._duty_scores.width
         if not texts:
             return np.zeros((0, width), dtype=np.float32)
@@ -385,7 +384,8 @@ class PostingScorer:
             first = np.fromiter(todo.values(), dtype=np.int64, count=len(todo))
             s = self.model.score_embeddings(emb[first])
             ev = s.evidence_index[:, 0] if s.evidence_index.shape[1] else -np.ones(len(s))
-            new = np.column_stack([s.exposure, s.technology_scores, ev]).astype(np.float32)
+            auto = np.full(len(s), np.nan) if s.automation_exposure is None else s.automation_exposure
+            new = np.column_stack([s.exposure, s.technology_scores, auto, ev]).astype(np.float32)
             self._duty_scores.put(list(todo), new)
             where = {t: k for k, t in enumerate(todo)}
             for j, (t, f) in enumerate(zip(texts, found)):

@@ -53,6 +53,7 @@ def test_aggregate_matches_a_hand_computation_from_task_scores(model, classifier
         ts = model.score_tasks(duties)  # encoded again here, on purpose: the reference
         np.testing.assert_allclose(got.exposure[i], ts.exposure.mean(), atol=1e-5)
         np.testing.assert_allclose(got.technology_scores[i], ts.technology_scores.mean(axis=0), atol=1e-5)
+        np.testing.assert_allclose(got.automation_exposure[i], ts.automation_exposure.mean(), atol=1e-5)
         assert got.share_exposed[i] == pytest.approx((ts.exposure >= EXPOSED_THRESHOLD).mean())
         order = np.argsort(-ts.exposure, kind="stable")[:3]
         assert [d["text"] for d in got.top_duties[i]] == [duties[j] for j in order]

@@ -11,7 +11,7 @@ that another process (or a later run) may read:
 - :func:`write_atomic` writes a file so that readers see either no file or the
   whole file, even after ``kill -9``; the file is readable by everyone (0644), a
   temporary file is never left behind.
-- :func:`embeddings_file_name`, :func:`load_embeddings`, :func:`save_embeddings`:
+- :func:`embeddings_file_name` (:func:`embeddings_file_names`), :func:`load_embeddings`, :func:`save_embeddings`:
   embeddings kept in the cache folder (occupation indexes, capability sets).
 
 >>> from exposure._assets import write_atomic
@@ -27,14 +27,15 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import BinaryIO, Callable, Optional, Sequence, Union
+from types import SimpleNamespace
+from typing import BinaryIO, Callable, List, Optional, Sequence, Union
 
 import numpy as np
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["shipped", "cache_dir", "encoder_identity", "write_atomic", "fsync_dir", "embeddings_file_name", "cached_float32_embeddings",
-           "load_embeddings", "save_embeddings"]
+__all__ = ["shipped", "cache_dir", "encoder_identity", "write_atomic", "fsync_dir", "embeddings_file_name",
+           "embeddings_file_names", "cached_float32_embeddings", "load_embeddings", "save_embeddings"]
 
 PathLike = Union[str, os.PathLike]
 
@@ -147,6 +148,24 @@ def embeddings_file_name(kind: str, encoder, texts: Sequence[str], version: str 
         digest.update(b"\n")
     slug = re.sub(r"[^A-Za-z0-9.]+", "_", str(encoder.name)).strip("_")[-60:]
     return f"{kind}-{slug}-{encoder.dim}-{digest.hexdigest()[:20]}.npy"
+
+
+def embeddings_file_names(kind: str, encoder, texts: Sequence[str], version: str = "1",
+                          key: Optional[dict] = None) -> List[str]:
+    """Where the embeddings of ``texts`` by ``encoder`` may be kept, best first: the encoder's own file
+    (:func:`embeddings_file_name`), then, for an encoder below float32 precision, the file a float32 run of
+    the same model keeps. That one is at least as precise, so a bfloat16 or float16 run reads an index a
+    float32 run built instead of building its own.
+
+    >>> from types import SimpleNamespace
+    >>> len(embeddings_file_names("tasks", SimpleNamespace(name="m", dim=4, dtype="torch.bfloat16"), ["a"]))
+    2
+    """
+    names = [embeddings_file_name(kind, encoder, texts, version, key)]
+    if str(getattr(encoder, "dtype", "")) not in ("torch.float32", "float32"):
+        as_float32 = SimpleNamespace(name=encoder.name, dim=encoder.dim, dtype="torch.float32")
+        names.append(embeddings_file_name(kind, as_float32, texts, version, key))
+    return names
 
 
 def load_embeddings(path: Path, rows: int, dim: int) -> Optional[np.ndarray]:

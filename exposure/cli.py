@@ -151,7 +151,7 @@ def _add_score_postings(sub) -> None:
     p.add_argument("--title-column", default="title", help="column holding the posting titles")
     p.add_argument("--text-column", default="description", help="column holding the posting texts (HTML or plain)")
     _add_encoding(p)
-    _add_model_options(p)
+    _add_model_options(p, dtype="auto")
     p.add_argument("--chunk-size", type=int, default=1000,
                    help="postings scored and committed at a time (one part file each)")
     p.add_argument("--resume", action="store_true",
@@ -304,11 +304,17 @@ def _model(args: argparse.Namespace, technologies=None):
                          calibrated=False if args.zero_shot else None)
 
 
-def _add_model_options(p: argparse.ArgumentParser, capabilities: bool = True) -> None:
+def _add_model_options(p: argparse.ArgumentParser, capabilities: bool = True, dtype: Optional[str] = None) -> None:
     p.add_argument("--device", default="auto", help="'auto' (CUDA when present), 'cpu', 'cuda' or 'cuda:N'")
-    p.add_argument("--dtype", default=None, choices=("float32", "float16", "bfloat16"),
-                   help="encoder precision; default float16 on CUDA, float32 on the CPU (bfloat16 on a CPU with "
-                        "AVX-512 BF16 is about 2x faster, embeddings at cosine >= 0.9999 to float32)")
+    if dtype == "auto":
+        help_ = ("encoder precision; 'auto' (the default) is the fastest the hardware computes natively: float16 "
+                 "on CUDA, bfloat16 on a CPU with AVX-512 BF16 or AMX (1.6x float32's speed, embeddings at cosine "
+                 ">= 0.9999 to float32), float32 on other CPUs; float32 gives the reference scores")
+    else:
+        help_ = ("encoder precision; default float16 on CUDA, float32 on the CPU; 'auto': the fastest the hardware "
+                 "computes natively (bfloat16 on a CPU with AVX-512 BF16 or AMX, about 1.6x float32's speed, "
+                 "embeddings at cosine >= 0.9999 to float32)")
+    p.add_argument("--dtype", default=dtype, choices=("auto", "float32", "float16", "bfloat16"), help=help_)
     p.add_argument("--batch-size", type=int, default=None,
                    help="texts per forward pass of the encoder (default: 64 on the CPU, 256 on CUDA)")
     p.add_argument("--zero-shot", action="store_true",

@@ -194,14 +194,17 @@ class NeighbourIndex:
         onehots = [np.eye(c)[self.labels[nm]] for nm, c in zip(names, sizes)]
         outs = [np.zeros((q.shape[0], len(KNN_K) * c + 1)) for c in sizes]
         for a in range(0, q.shape[0], _CHUNK):
-            # 1. the nearest kmax keys, best first
-            s = q[a:a + _CHUNK] @ keys.T
-            if query_groups is not None:
+            # 1. the nearest kmax keys, best first (lower index first on ties)
+            if query_groups is None:  # the fused kernel: no (queries x keys) matrix
+                best = reduce(q[a:a + _CHUNK], keys, "topk", k=kmax)
+                idx, top = best.indices, best.values.astype(np.float64)
+            else:
+                s = q[a:a + _CHUNK] @ keys.T
                 s[query_groups[a:a + _CHUNK, None] == key_groups[None, :]] = -np.inf
-            idx = np.argpartition(-s, kmax - 1, axis=1)[:, :kmax]
-            top = np.take_along_axis(s, idx, 1)
-            order = np.argsort(-top, axis=1, kind="stable")
-            idx, top = np.take_along_axis(idx, order, 1), np.take_along_axis(top, order, 1).astype(np.float64)
+                idx = np.argpartition(-s, kmax - 1, axis=1)[:, :kmax]
+                top = np.take_along_axis(s, idx, 1)
+                order = np.lexsort((idx, -top), axis=1)
+                idx, top = np.take_along_axis(idx, order, 1), np.take_along_axis(top, order, 1).astype(np.float64)
             # 2. their softmax-weighted label shares, for every label set
             for j, k in enumerate(KNN_K):
                 w = np.exp((top[:, :k] - top[:, :1]) / KNN_TEMPERATURE)

@@ -66,9 +66,10 @@ def repeated_postings(n: int, distinct: int, seed: int) -> list:
 
 
 def cli_command(input: Path, output: Path, *options: str) -> tuple:
-    """``(argv, env)`` of an ``exposure score-postings`` process on the CPU, without occupations."""
+    """``(argv, env)`` of an ``exposure score-postings`` process on the CPU in float32 (the reference scores'
+    precision), without occupations."""
     argv = [sys.executable, "-m", "exposure", "score-postings", str(input), "-o", str(output), "--no-assign",
-            "--device", "cpu", "-q", *options]
+            "--device", "cpu", "--dtype", "float32", "-q", *options]
     return argv, dict(os.environ, PYTHONPATH=str(ROOT))
 
 

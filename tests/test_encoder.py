@@ -77,11 +77,22 @@ def test_truncation_is_counted_in_a_warning():
 
 def test_repeated_texts_are_encoded_once(encoder, monkeypatch):
     texts = ["Sort mail.", "Repair brakes.", "Sort mail.", None, "Repair brakes.", "Sort mail."]
-    seen = []
-    embed = encoder._embed
-    monkeypatch.setattr(encoder, "_embed", lambda batch: seen.extend(batch) or embed(batch))
+    tokenised, rows = [], []
+    tokenizer, embed = encoder.tokenizer, encoder._embed
+
+    class Spy:
+        def __call__(self, batch, **kwargs):
+            tokenised.append(list(batch))
+            return tokenizer(batch, **kwargs)
+
+        def __getattr__(self, name):
+            return getattr(tokenizer, name)
+
+    monkeypatch.setattr(encoder, "tokenizer", Spy())
+    monkeypatch.setattr(encoder, "_embed", lambda batch: rows.append(len(batch["input_ids"])) or embed(batch))
     emb = encoder.encode(texts, batch_size=1)
-    assert sorted(seen) == ["Repair brakes.", "Sort mail."]
+    assert tokenised == [["Sort mail.", "Repair brakes."]]  # each distinct text tokenised once, in one call
+    assert rows == [1, 1]  # and encoded once
     np.testing.assert_array_equal(emb[[0, 2, 5]], np.repeat(emb[:1], 3, axis=0))
     np.testing.assert_array_equal(emb[4], emb[1])
     assert not emb[3].any()
@@ -242,3 +253,22 @@ def test_loading_is_logged(caplog):
     with caplog.at_level(logging.INFO, logger="exposure.encoder"):
         Encoder(device="cpu")
     assert any("all-MiniLM-L6-v2" in r.getMessage() for r in caplog.records if r.name == "exposure.encoder")
+
+
+def test_auto_dtype_is_the_fastest_native_one(monkeypatch):
+    from exposure.cli import build_parser
+    from exposure.encoder import fast_dtype
+
+    native = torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
+    assert fast_dtype("cpu") == (torch.bfloat16 if native else torch.float32)
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
+    assert fast_dtype("cpu") == torch.float32  # emulated bfloat16 would be slower
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: True)
+    assert fast_dtype("cpu") == torch.bfloat16
+    with pytest.raises(ValueError, match="use 'auto' or one of float32"):
+        Encoder(device="cpu", dtype="fast")
+    # score-postings defaults to it; the other commands keep float32 on the CPU
+    parse = build_parser().parse_args
+    assert parse(["score-postings", "in.parquet", "-o", "out.parquet"]).dtype == "auto"
+    assert parse(["score-tasks", "in.csv", "-o", "out.parquet"]).dtype is None

@@ -242,12 +242,45 @@ def test_ctrl_c_says_how_to_go_on(tmp_path, monkeypatch, capsys):
 # --------------------------------------------------------------------------- caches
 
 def test_embedding_caches_are_keyed_by_dtype(tmp_path):
-    from exposure.occupations.assign import _cache_name
+    from exposure.occupations.assign import _cache_names
 
     fp32 = SimpleNamespace(name="all-MiniLM-L6-v2", dim=384, dtype="torch.float32")
     fp16 = SimpleNamespace(name="all-MiniLM-L6-v2", dim=384, dtype="torch.float16")
-    assert _cache_name("tasks", fp32, ["a", "b"]) != _cache_name("tasks", fp16, ["a", "b"])
-    assert _cache_name("tasks", fp32, ["a", "b"]) == _cache_name("tasks", SimpleNamespace(**vars(fp32)), ["a", "b"])
+    bf16 = SimpleNamespace(name="all-MiniLM-L6-v2", dim=384, dtype="torch.bfloat16")
+    own32, = _cache_names("tasks", fp32, ["a", "b"])  # float32 reads only its own file
+    assert _cache_names("tasks", SimpleNamespace(**vars(fp32)), ["a", "b"]) == [own32]
+    for low in (fp16, bf16):  # lower precision: its own file first, then the float32 one
+        own, fallback = _cache_names("tasks", low, ["a", "b"])
+        assert own != own32 and fallback == own32
+    assert _cache_names("tasks", fp16, ["a", "b"])[0] != _cache_names("tasks", bf16, ["a", "b"])[0]
+
+
+def test_low_precision_run_reads_the_float32_index(tmp_path):
+    from exposure.occupations.assign import _embed_cached
+
+    texts = ["Sort mail.", "Repair engines."]
+    built = np.arange(2 * 4, dtype=np.float32).reshape(2, 4) / 10
+
+    class Enc:
+        name, dim = "m", 4
+
+        def __init__(self, dtype):
+            self.dtype, self.calls = dtype, 0
+
+        def encode(self, texts, **kw):
+            self.calls += 1
+            return built
+
+    fp32, bf16 = Enc("torch.float32"), Enc("torch.bfloat16")
+    emb, cached = _embed_cached(fp32, texts, "tasks", tmp_path)
+    assert not cached and fp32.calls == 1
+    emb16, cached16 = _embed_cached(bf16, texts, "tasks", tmp_path)
+    assert cached16 and bf16.calls == 0 and np.array_equal(emb, emb16)
+    other16 = Enc("torch.bfloat16")  # a bfloat16 index is never read by a float32 run
+    _embed_cached(other16, texts, "tasks", tmp_path / "b16")
+    again32 = Enc("torch.float32")
+    _embed_cached(again32, texts, "tasks", tmp_path / "b16")
+    assert other16.calls == 1 and again32.calls == 1
 
 
 def test_caches_are_readable_by_everyone(tmp_path, model, monkeypatch):

@@ -17,7 +17,7 @@ scikit-learn to choose it.
 
 from __future__ import annotations
 
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Sequence, Tuple
 
 import numpy as np
 
@@ -33,35 +33,38 @@ def char_ngrams(text: str, lo: int = 2, hi: int = 4) -> List[str]:
     >>> char_ngrams("ab", 2, 3)
     [' a', 'ab', 'b ', ' ab', 'ab ']
     """
-    out = []
+    out: List[str] = []
     for word in text.lower().split():
         w = f" {word} "
+        size = len(w)
         for n in range(lo, hi + 1):
-            offset = 0
-            out.append(w[offset:offset + n])
-            while offset + n < len(w):
-                offset += 1
-                out.append(w[offset:offset + n])
-            if offset == 0:  # a word shorter than n is counted once
+            if size <= n:  # a word no longer than n is counted once
+                out.append(w)
                 break
+            out.extend([w[i:i + n] for i in range(size - n + 1)])
     return out
 
 
-def _gram_counts(texts: Sequence[str], column_of: Callable[[str], Optional[int]]
+def _gram_counts(texts: Sequence[str], column_of: Callable[[str], int]
                  ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(text, n-gram column, count) triples of ``texts``; ``column_of`` numbers an n-gram (``None``: left out)."""
-    rows, cols, counts = [], [], []
+    """(text, n-gram column, count) triples of ``texts``, sorted by text then column; ``column_of`` numbers
+    an n-gram (``-1``: left out). Titles share most of their words, so each distinct word is cut once."""
+    of_word: Dict[str, List[int]] = {}
+    cols: List[int] = []
+    lengths = np.zeros(len(texts), dtype=np.int64)
     for i, t in enumerate(texts):
-        grams: Dict[int, int] = {}
-        for g in char_ngrams(t):
-            j = column_of(g)
-            if j is not None:
-                grams[j] = grams.get(j, 0) + 1
-        rows.extend([i] * len(grams))
-        cols.extend(grams)
-        counts.extend(grams.values())
-    return (np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64),
-            np.asarray(counts, dtype=np.float64))
+        start = len(cols)
+        for word in t.lower().split():
+            ids = of_word.get(word)
+            if ids is None:
+                ids = of_word[word] = [c for c in map(column_of, char_ngrams(word)) if c >= 0]
+            cols.extend(ids)
+        lengths[i] = len(cols) - start
+    col = np.asarray(cols, dtype=np.int64)
+    width = int(col.max()) + 1 if col.size else 1
+    pairs, counts = np.unique(np.repeat(np.arange(len(texts), dtype=np.int64), lengths) * width + col,
+                              return_counts=True)
+    return pairs // width, pairs % width, counts.astype(np.float64)
 
 
 class NgramIndex:
@@ -98,7 +101,7 @@ class NgramIndex:
 
     def _vectors(self, texts: Sequence[str]) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The queries' TF-IDF rows as (query, n-gram, weight) triples; n-grams the index lacks are dropped."""
-        q, g, c = _gram_counts(texts, self.vocab.get)
+        q, g, c = _gram_counts(texts, lambda g: self.vocab.get(g, -1))
         w = (1.0 + np.log(c)) * self.idf[g] if g.size else np.zeros(0)
         norm = np.sqrt(np.bincount(q, weights=w * w, minlength=len(texts)))
         return q, g, w / np.maximum(norm[q], 1e-12) if q.size else w

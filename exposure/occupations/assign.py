@@ -72,7 +72,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .._assets import cache_dir, embeddings_file_name, load_embeddings, save_embeddings
+from .._assets import cache_dir, embeddings_file_names, load_embeddings, save_embeddings
 from ..io import as_table, require_columns
 from ..kernels import reduce
 from ..stats import softmax
@@ -125,8 +125,10 @@ def normalize_title(text: Optional[str]) -> str:
     """
     if not text:
         return ""
-    text = unicodedata.normalize("NFKD", str(text))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
+    text = str(text)
+    if not text.isascii():  # ASCII has no accents to take off
+        text = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+    text = text.casefold()
     return " ".join(_NON_WORD_RE.sub(" ", text).replace("_", " ").split())
 
 
@@ -169,9 +171,10 @@ def resolve_cache_dir(path: Union[str, os.PathLike, None] = None) -> Path:
     return cache_dir(path)
 
 
-def _cache_name(kind: str, encoder: "Encoder", texts: Sequence[str]) -> str:
-    """The file of an index's embeddings (:func:`exposure.encoder.embeddings_file_name`, this cache's version)."""
-    return embeddings_file_name(kind, encoder, texts, version=_CACHE_VERSION)
+def _cache_names(kind: str, encoder: "Encoder", texts: Sequence[str]) -> List[str]:
+    """The files that may hold an index's embeddings, best first (:func:`exposure._assets.embeddings_file_names`,
+    this cache's version): the encoder's own, then a float32 run's."""
+    return embeddings_file_names(kind, encoder, texts, version=_CACHE_VERSION)
 
 
 # Texts encoded first to time the encoder, so that the time a build will take can be told.
@@ -201,10 +204,12 @@ def _embed_cached(encoder: "Encoder", texts: Sequence[str], kind: str, folder: O
 
     Returns ``(float32 rows, loaded_from_cache)``. A cache that cannot be written only warns.
     """
-    path = None if folder is None else folder / _cache_name(kind, encoder, texts)
-    emb = None if path is None else load_embeddings(path, len(texts), encoder.dim)
-    if emb is not None:
-        return emb.astype(np.float32), True
+    names = [] if folder is None else _cache_names(kind, encoder, texts)
+    for name in names:
+        emb = load_embeddings(folder / name, len(texts), encoder.dim)
+        if emb is not None:
+            return emb.astype(np.float32), True
+    path = folder / names[0] if names else None
     emb = _encode_timed(encoder, list(texts), kind, show_progress)
     if path is not None:
         try:

@@ -22,8 +22,8 @@ DATA = POSTINGS
 N_ROWS, N_DISTINCT = 2000, 40
 # Ray 2.60 warns whenever a DataContext is made (`use_push_based_shuffle` is deprecated), even untouched.
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:ray.*")
-# The scorer that `score-postings --no-assign --device cpu` builds, in every engine.
-CLI_ARGS = ["--no-assign", "--device", "cpu", "-q"]
+# The scorer that `score-postings --no-assign --device cpu --dtype float32` builds, in every engine.
+CLI_ARGS = ["--no-assign", "--device", "cpu", "--dtype", "float32", "-q"]
 
 
 @pytest.fixture(scope="module")

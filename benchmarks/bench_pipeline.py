@@ -4,8 +4,9 @@
     EXPOSURE_BENCH_POSTINGS=10000 (default) sets the number of postings generated (seed 0);
     EXPOSURE_BENCH_POSTINGS_FILE=postings.parquet scores that file (id, title, description)
     instead, e.g. one made once by ``generate_postings.py`` for several runs;
-    EXPOSURE_BENCH_DEVICE (default cpu) and EXPOSURE_BENCH_DTYPE (default: the
-    encoder's, float32 on the CPU, float16 on CUDA) pick where and how units are encoded.
+    EXPOSURE_BENCH_DEVICE (default cpu) and EXPOSURE_BENCH_DTYPE (default: score-postings' own,
+    ``auto``: bfloat16 on a CPU with AVX-512 BF16 or AMX, else float32; float16 on CUDA) pick where
+    and how units are encoded.
 
 * ``test_pipeline_cold``: a fresh :class:`~exposure.postings.PostingScorer` (empty unit
   cache), the one ``exposure score-postings --device DEVICE --dtype DTYPE`` builds (with

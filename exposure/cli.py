@@ -198,6 +198,7 @@ def _score_postings(args: argparse.Namespace) -> int:
     from .encoder import resolve_device
     from .jobs.local import BatchJob
     from .jobs.workers import default_workers
+    from .postings.classifier import UnitClassifier
 
     cluster = _cluster_options(args)
     if args.cache_size < 0 or args.max_chars < 1:
@@ -239,8 +240,11 @@ def _score_postings(args: argparse.Namespace) -> int:
         job.check({"assign": not args.no_assign, "max_chars": args.max_chars, "encoding": args.encoding,
                    "min_soc_confidence": args.min_soc_confidence})
         resolve_device(args.device)
-        job.run(_posting_scorer(args), show_progress=not args.quiet,
-                workers=default_workers() if args.workers is None else args.workers)
+        workers = default_workers() if args.workers is None else args.workers
+        classifier = UnitClassifier.load()
+        # The text workers start on the first chunks now, while this process loads the model and indexes.
+        job.start_text_workers(workers, classifier, args.max_chars)
+        job.run(_posting_scorer(args, classifier), show_progress=not args.quiet, workers=workers)
     return 0
 
 
@@ -278,8 +282,9 @@ def _cluster_options(args: argparse.Namespace) -> dict:
     return given
 
 
-def _posting_scorer(args: argparse.Namespace):
-    """The PostingScorer that the score-postings options describe (model, assigner, cache)."""
+def _posting_scorer(args: argparse.Namespace, classifier=None):
+    """The PostingScorer that the score-postings options describe (model, assigner, cache); ``classifier``:
+    the unit classifier (the shipped one when ``None``)."""
     from .postings.scorer import PostingScorer
 
     model = _model(args)
@@ -290,7 +295,7 @@ def _posting_scorer(args: argparse.Namespace):
         logger.info("loading the occupation indexes (built at first use and cached; 'exposure prepare' builds "
                     "them ahead)")
         assigner = OccupationAssigner(model.encoder, show_progress=not args.quiet)
-    return PostingScorer(model, assigner=assigner, cache=args.cache_size, max_chars=args.max_chars,
+    return PostingScorer(model, classifier, assigner=assigner, cache=args.cache_size, max_chars=args.max_chars,
                          min_soc_confidence=args.min_soc_confidence)
 
 

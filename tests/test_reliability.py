@@ -40,7 +40,7 @@ def scorer(model):
 @pytest.fixture
 def cli_scorer(scorer, model, monkeypatch):
     """`exposure` commands in this process use the session's model and scorer instead of loading new ones."""
-    monkeypatch.setattr(cli, "_posting_scorer", lambda args: scorer)
+    monkeypatch.setattr(cli, "_posting_scorer", lambda args, classifier=None: scorer)
     monkeypatch.setattr(cli, "_model", lambda args, technologies=None: model)
     return scorer
 
@@ -195,7 +195,7 @@ def test_disk_full_in_the_final_combine_is_one_line_and_leaves_no_tmp(tmp_path, 
     assert not list(tmp_path.glob(".*.tmp")) and not out.exists()
     assert len(list((tmp_path / "out.parquet.parts").glob("part-*.parquet"))) == 2  # nothing committed is lost
     monkeypatch.undo()
-    monkeypatch.setattr(cli, "_posting_scorer", lambda a: cli_scorer)
+    monkeypatch.setattr(cli, "_posting_scorer", lambda a, classifier=None: cli_scorer)
     assert cli.main(args + ["--resume"]) == 0 and pq.read_table(out).num_rows == 4
 
 
@@ -423,7 +423,7 @@ def test_prepare_builds_the_indexes_once_and_says_where(tmp_path, cli_scorer, mo
     assert cli.main(["prepare", "--cache-dir", str(tmp_path), "-q"]) == 0
     assert "built the titles and tasks index" in capsys.readouterr().out
     names = sorted(p.name.split("-")[0] for p in tmp_path.iterdir())
-    assert names == ["occupation", "tasks", "titles"]
+    assert names == ["occupation", "tasks", "title", "titles"]  # title: the n-gram index (title-ngrams-*.npz)
     assert scored[0].shape == (tasks.num_rows, cli_scorer.model.encoder.dim)  # the index's embeddings, reused
     assert cli.main(["prepare", "--cache-dir", str(tmp_path), "-q"]) == 0
     assert "cached already" in capsys.readouterr().out and len(scored) == 1

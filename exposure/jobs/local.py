@@ -57,12 +57,14 @@ import shutil
 import sys
 import time
 from pathlib import Path
-from typing import Callable, Iterable, List, Optional, Tuple, Union
+from typing import Callable, Iterable, Iterator, List, Optional, Tuple, Union
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..io import WriteError, input_format, os_error_message, read_batches, with_provenance
+from ..postings.classifier import UnitClassifier
+from ..postings.frontend import MAX_CHARS
 from ..postings.scorer import PostingScorer, posting_schema
 from .output import (RunLock, combine_parts, differences, output_schema, peak_rss_mb, rows_table, run_stats,
                      score_chunk, write_json_atomic, write_summary, write_table_atomic)
@@ -98,7 +100,8 @@ class BatchJob:
 
     :meth:`check` takes the run's lock and does the cheap checks (formats, columns,
     existing output, what ``--resume`` would continue) before any model is loaded;
-    :meth:`run` scores and returns the run summary, and releases the lock. Use the job
+    :meth:`start_text_workers` may then set the text workers on the first chunks while the
+    model loads; :meth:`run` scores and returns the run summary, and releases the lock. Use the job
     as a context manager (or call :meth:`close`) to release the lock when a run does not
     happen.
 
@@ -131,6 +134,8 @@ class BatchJob:
         self.rejected_path = self.output.with_name(stem + ".rejected.parquet")
         self.format = None
         self._lock = RunLock(self.output.with_name(self.output.name + ".lock"), self.output)
+        # Text workers started ahead of the model (start_text_workers): (pool, stream, classifier, max_chars).
+        self._ahead: Optional[tuple] = None
 
     @property
     def id_name(self) -> str:
@@ -182,8 +187,51 @@ class BatchJob:
         return [str(p) for p in (self.output, self.parts) if p.exists()]
 
     def close(self) -> None:
-        """Release the run's lock (:meth:`run` does it when it ends)."""
+        """Release the run's lock (:meth:`run` does it when it ends) and stop text workers that no run used."""
+        self._stop_ahead()
         self._lock.release()
+
+    def start_text_workers(self, workers: int, classifier: UnitClassifier, max_chars: int = MAX_CHARS) -> None:
+        """Start ``workers`` text worker processes on the first chunks now, while the caller loads the model.
+
+        Call it after :meth:`check`; :meth:`run` goes on with them when its scorer's classifier does the same
+        text work as ``classifier`` (:meth:`~exposure.postings.UnitClassifier.same_text_work`), with the same
+        ``max_chars`` and ``workers``, else it stops them and starts its own. Only a fresh run starts early: ``--resume`` first reads where the earlier run stopped.
+        """
+        if self.resume or workers < 1 or self.format is None or self._ahead is not None:
+            return
+        pool = TextWorkers(classifier, workers, max_chars).__enter__()
+        try:
+            reader = self._reader()
+            stream = pool.map(self._to_score(reader, 0, IdSet()))
+        except BaseException:
+            pool.__exit__(None, None, None)
+            raise
+        self._ahead = (pool, stream, classifier, int(max_chars))
+
+    def _stop_ahead(self) -> None:
+        if self._ahead is not None:
+            self._ahead[0].__exit__(None, None, None)
+            self._ahead = None
+
+    def _reader(self) -> Iterator:
+        return (jsonl_chunks if self.format == "jsonl" else arrow_chunks)(self.input, self.columns, self.chunk_size,
+                                                                          self.encoding)
+
+    @staticmethod
+    def _to_score(reader: Iterator, start_row: int, seen: IdSet) -> Iterator[Tuple[tuple, List]]:
+        """The chunks not committed yet, each with the texts to score (rows of new, non-empty ids)."""
+        for first, ids, titles, texts, flags in reader:
+            end = first + len(ids)
+            if end <= start_row:
+                continue  # committed before the crash
+            if first < start_row:  # a chunk size other than the crashed run's
+                cut = start_row - first
+                ids, titles, texts, flags, first = ids[cut:], titles[cut:], texts[cut:], flags[cut:], start_row
+            status = id_status(ids, flags, seen)
+            take = [i for i, s in enumerate(status) if s is None]
+            texts = [texts[i] for i in take]
+            yield (first, end, ids, titles, status, take, texts), texts
 
     def __enter__(self) -> "BatchJob":
         return self
@@ -327,44 +375,36 @@ class BatchJob:
             log(f"resuming after {part} committed parts ({start_row:,} input rows)")
         schema = output_schema(scorer.model.technologies, self.id_name)
         total = count_rows(self.input, self.format, self.columns[0], self.encoding)
-        reader = (jsonl_chunks if self.format == "jsonl" else arrow_chunks)(self.input, self.columns,
-                                                                           self.chunk_size, self.encoding)
         bar = tqdm(total=total, initial=start_row, unit="posting", desc="scoring postings", dynamic_ncols=True,
                    disable=not show_progress, file=sys.stderr, smoothing=0.1)
         scorer.cache.reset_stats()
         t0 = time.perf_counter()
         scored = units = kept = 0
-
-        def to_score():
-            """The chunks not committed yet, each with the texts to score (rows of new, non-empty ids)."""
-            for first, ids, titles, texts, flags in reader:
-                end = first + len(ids)
-                if end <= start_row:
-                    continue  # committed before the crash
-                if first < start_row:  # a chunk size other than the crashed run's
-                    cut = start_row - first
-                    ids, titles, texts, flags, first = ids[cut:], titles[cut:], texts[cut:], flags[cut:], start_row
-                status = id_status(ids, flags, seen)
-                take = [i for i, s in enumerate(status) if s is None]
-                texts = [texts[i] for i in take]
-                yield (first, end, ids, titles, status, take, texts), texts
-
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and (start_row, workers, scorer.max_chars) == (0, ahead[0].workers, ahead[3]) \
+                and scorer.classifier.same_text_work(ahead[2]):
+            pool, chunks = ahead[0], ahead[1]  # already at work on the first chunks
+        else:
+            if ahead is not None:
+                ahead[0].__exit__(None, None, None)
+            pool = TextWorkers(scorer.classifier, workers, scorer.max_chars).__enter__()
+            chunks = pool.map(self._to_score(self._reader(), start_row, seen))
         try:
-            with TextWorkers(scorer.classifier, workers, scorer.max_chars) as pool:
-                for (first, end, ids, titles, status, take, texts), prepared in pool.map(to_score()):
-                    result = score_chunk([titles[i] for i in take], texts, scorer, prepared)
-                    table = rows_table(first, ids, titles, status, take, result, schema)
-                    self._writing = self.parts / f"{_PART_PREFIX}{part:05d}.parquet"
-                    write_table_atomic(table.replace_schema_metadata(
-                        {_META_KEY: json.dumps({"row_start": first, "row_end": end}).encode()}), self._writing)
-                    part += 1
-                    scored += len(take)
-                    units += int(result.n_units.sum())
-                    kept += result.kept_units
-                    bar.update(len(ids))
-                    bar.set_postfix(cache_hits=f"{scorer.cache.hit_rate:.0%}"
-                                    if scorer.cache.hits + scorer.cache.misses else "-", refresh=False)
+            for (first, end, ids, titles, status, take, texts), prepared in chunks:
+                result = score_chunk([titles[i] for i in take], texts, scorer, prepared)
+                table = rows_table(first, ids, titles, status, take, result, schema)
+                self._writing = self.parts / f"{_PART_PREFIX}{part:05d}.parquet"
+                write_table_atomic(table.replace_schema_metadata(
+                    {_META_KEY: json.dumps({"row_start": first, "row_end": end}).encode()}), self._writing)
+                part += 1
+                scored += len(take)
+                units += int(result.n_units.sum())
+                kept += result.kept_units
+                bar.update(len(ids))
+                bar.set_postfix(cache_hits=f"{scorer.cache.hit_rate:.0%}"
+                                if scorer.cache.hits + scorer.cache.misses else "-", refresh=False)
         finally:
+            pool.__exit__(None, None, None)
             bar.close()
         elapsed = time.perf_counter() - t0
         self._writing = self.output

@@ -99,20 +99,13 @@ class TextWorkers:
     def map(self, chunks: Iterable[Tuple[Any, Sequence]]) -> Iterator[Tuple[Any, Optional[PreparedPostings]]]:
         """``(item, prepared texts)`` for each ``(item, texts)`` of ``chunks``, in order.
 
-        The next chunks are prepared while the caller works on this one: at most ``workers + 1``
-        chunks are in flight, so memory stays bounded.
+        The first chunks are handed to the workers at once, before the first result is asked for (a job
+        starts them while its model loads); the next ones while the caller works on this one: at most
+        ``workers + 1`` chunks are in flight, so memory stays bounded.
         """
         if self._pool is None:
-            for item, _ in chunks:
-                yield item, None
-            return
-        pending: deque = deque()
-        for item, texts in chunks:
-            pending.append((item, self._submit(texts)))
-            if len(pending) > self.workers:
-                yield self._collect(pending.popleft())
-        while pending:
-            yield self._collect(pending.popleft())
+            return ((item, None) for item, _ in chunks)
+        return _Stream(self, iter(chunks))
 
     def _collect(self, entry: Tuple[Any, List[Future]]) -> Tuple[Any, PreparedPostings]:
         item, futures = entry
@@ -121,3 +114,28 @@ class TextWorkers:
             if peak == peak and (self.peak_rss_mb is None or peak > self.peak_rss_mb):
                 self.peak_rss_mb = peak
         return item, PreparedPostings.concat([prepared for prepared, _ in results])
+
+
+class _Stream:
+    """The chunks of :meth:`TextWorkers.map`: ``workers + 1`` submitted when made, one more per result taken."""
+
+    def __init__(self, pool: TextWorkers, chunks: Iterator[Tuple[Any, Sequence]]) -> None:
+        self._pool, self._chunks, self._pending = pool, chunks, deque()
+        self._fill()
+
+    def _fill(self) -> None:
+        while len(self._pending) <= self._pool.workers:
+            nxt = next(self._chunks, None)
+            if nxt is None:
+                return
+            item, texts = nxt
+            self._pending.append((item, self._pool._submit(texts)))
+
+    def __iter__(self) -> "_Stream":
+        return self
+
+    def __next__(self) -> Tuple[Any, PreparedPostings]:
+        self._fill()
+        if not self._pending:
+            raise StopIteration
+        return self._pool._collect(self._pending.popleft())

@@ -17,7 +17,8 @@ scikit-learn to choose it.
 
 from __future__ import annotations
 
-from typing import Callable, Dict, List, Sequence, Tuple
+import os
+from typing import BinaryIO, Callable, Dict, List, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -98,6 +99,32 @@ class NgramIndex:
         self._ptr = np.concatenate([[0], np.cumsum(df)])
         self._text = rows[order].astype(np.int32)
         self._weight = w[order].astype(np.float32)
+
+    _ARRAYS = ("idf", "_ptr", "_text", "_weight")
+
+    def save(self, file: BinaryIO) -> None:
+        """Write the index to a binary ``file`` (``.npz``), to be read by :meth:`load`."""
+        grams = np.array(sorted(self.vocab, key=self.vocab.__getitem__), dtype=str)
+        np.savez(file, size=np.int64(self.size), grams=grams, **{k.lstrip("_"): getattr(self, k) for k in self._ARRAYS})
+
+    @classmethod
+    def load(cls, path: Union[str, os.PathLike, BinaryIO]) -> "NgramIndex":
+        """The index that :meth:`save` wrote to ``path``; ``ValueError`` or ``OSError`` when it cannot be read.
+
+        >>> import io
+        >>> f = io.BytesIO(); NgramIndex(["line cook", "cook"]).save(f); _ = f.seek(0)
+        >>> NgramIndex.load(f).topk(["cooks"], 1)[0].tolist()
+        [[1]]
+        """
+        with np.load(path, allow_pickle=False) as data:
+            index = cls.__new__(cls)
+            index.size = int(data["size"])
+            index.vocab = {g: j for j, g in enumerate(data["grams"].tolist())}
+            for k in cls._ARRAYS:
+                setattr(index, k, data[k.lstrip("_")])
+        if index._ptr.shape != (len(index.vocab) + 1,) or index._text.shape != index._weight.shape:
+            raise ValueError("an n-gram index file whose arrays do not fit together")
+        return index
 
     def _vectors(self, texts: Sequence[str]) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The queries' TF-IDF rows as (query, n-gram, weight) triples; n-grams the index lacks are dropped."""

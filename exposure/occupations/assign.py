@@ -58,12 +58,14 @@ encoder name, width and a checksum of the texts. The cache folder is the
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import os
 import re
 import time
 import unicodedata
 import warnings
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, List, Optional, Sequence, Tuple, Union
@@ -72,7 +74,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .._assets import cache_dir, embeddings_file_names, load_embeddings, save_embeddings
+from .._assets import cache_dir, embeddings_file_names, load_embeddings, save_embeddings, write_atomic
 from ..io import as_table, require_columns
 from ..kernels import reduce
 from ..stats import softmax
@@ -101,6 +103,8 @@ TEMPERATURES = {"title": 0.0572, "duty": 0.0386, "title+duty": (0.0668, 0.0551)}
 TITLE_K, TITLE_TAU, CENTROID_WEIGHT, NGRAM_WEIGHT = 128, 0.07, 0.25, 0.25
 # Titles the spelling vote reads; n-grams in more than this share of the titles are left out (speed).
 _NGRAM_K, _NGRAM_MAX_DF = 32, 0.05
+# The n-gram index file's format (_ngram_index): a new one is built when this changes.
+_NGRAM_VERSION = "1"
 #: Where assignment bases are calibrated: what an assignment rests on (``Assignments.basis``).
 CALIBRATED_BASES = ("title", "duties", "title+duties")
 # Queries per block: bounds the dense (block x occupations) score matrix.
@@ -343,9 +347,36 @@ def _shipped_calibration() -> Path:
 
 # --------------------------------------------------------------------------- title votes
 
-def _ngram_index(keys: Sequence[str]) -> NgramIndex:
-    """The n-gram index of the titles; n-grams in more than 5% of them (and more than 100) are left out."""
-    return NgramIndex(keys, max_df=max(_NGRAM_MAX_DF, 100 / max(len(keys), 1)))
+def _ngram_index(keys: Sequence[str], folder: Optional[Path] = None) -> NgramIndex:
+    """The n-gram index of the titles; n-grams in more than 5% of them (and more than 100) are left out.
+
+    Kept in ``folder`` (the cache; ``None``: none) under a checksum of the titles and that rule: a start
+    reads it (milliseconds) instead of building it (about a second). A file that cannot be read is built
+    again; one that cannot be written only warns.
+    """
+    max_df = max(_NGRAM_MAX_DF, 100 / max(len(keys), 1))
+    path = None
+    if folder is not None:
+        digest = hashlib.sha256(f"v{_NGRAM_VERSION}\n{max_df!r}\n".encode())
+        for k in keys:
+            digest.update(k.encode("utf-8") + b"\n")
+        path = folder / f"title-ngrams-{digest.hexdigest()[:20]}.npz"
+        if path.is_file():
+            try:
+                index = NgramIndex.load(path)
+                if index.size == len(keys):
+                    return index
+            except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+                pass
+    index = NgramIndex(keys, max_df=max_df)
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(path, index.save)
+        except OSError as exc:
+            logger.warning("could not cache the title n-gram index in %s (%s); it will be built again next time",
+                           path.parent, exc)
+    return index
 
 
 def _vote(values: np.ndarray, indices: np.ndarray, ptr: np.ndarray, occ: np.ndarray, n_occ: int,
@@ -578,10 +609,10 @@ class OccupationAssigner:
         occ_sorted = idx["occ"][order]
         if order.size:
             starts = np.flatnonzero(np.r_[True, occ_sorted[1:] != occ_sorted[:-1]])
-            cent[occ_sorted[starts]] = np.add.reduceat(idx["emb"][owner[order]].astype(np.float64), starts, axis=0)
+            cent[occ_sorted[starts]] = np.add.reduceat(idx["emb"][owner[order]], starts, axis=0, dtype=np.float64)
         cent /= np.maximum(np.linalg.norm(cent, axis=1, keepdims=True), 1e-12)
         idx["centroids"] = cent.astype(np.float32)
-        idx["ngrams"] = _ngram_index(idx["keys"]) if self.ngram_weight > 0 else None
+        idx["ngrams"] = _ngram_index(idx["keys"], self._cache) if self.ngram_weight > 0 else None
         return idx
 
     def task_index(self):

@@ -430,6 +430,17 @@ class UnitClassifier:
             weights = {k: npz[k] for k in npz.files}
         return cls(weights, manifest, encoder)
 
+    def same_text_work(self, other: "UnitClassifier") -> bool:
+        """Whether ``other`` keeps the same units and gives them the same context features (a copy, or the same
+        files loaded again): text workers started with one may go on for the other.
+
+        >>> UnitClassifier.load().same_text_work(UnitClassifier.load())
+        True
+        """
+        fields = ("threshold", "n_features", "verbs", "pre_index", "pre_coef", "pre_intercept", "mean", "scale")
+        return all(np.array_equal(getattr(self, f), getattr(other, f)) if isinstance(getattr(self, f), np.ndarray)
+                   else getattr(self, f) == getattr(other, f) for f in fields)
+
     def _check_encoder(self, encoder: "Encoder") -> None:
         name, dim = getattr(encoder, "name", None), getattr(encoder, "dim", None)
         if name != self.encoder_name or dim != self.dim:

@@ -1,5 +1,6 @@
 """exposure.jobs.local and `exposure score-postings`: formats, bad rows, duplicate ids, resume after kill -9."""
 
+import copy
 import json
 import os
 import signal
@@ -216,6 +217,35 @@ def test_text_workers_give_the_same_rows(tmp_path, scorer):
     record = read_provenance(tmp_path / "w2.parquet")
     assert record["command"] == "score-postings" and record["options"]["assign"] is True
     assert record["fingerprint"] == scorer.model.fingerprint() and record["mode"] == "calibrated"
+
+
+def test_text_workers_started_before_the_model(tmp_path, scorer):
+    from exposure.jobs.local import BatchJob
+
+    write_rows(labelled_postings(8), tmp_path / "in.jsonl")
+    ref = score_postings_file(tmp_path / "in.jsonl", tmp_path / "ref.parquet", scorer, chunk_size=3)
+    other = copy.copy(scorer.classifier)
+    other.threshold = other.threshold + 0.01  # keeps other units
+    for name, classifier, reused in (("same", copy.copy(scorer.classifier), True), ("other", other, False)):
+        with BatchJob(tmp_path / "in.jsonl", tmp_path / f"{name}.parquet", chunk_size=3) as job:
+            job.check()
+            job.start_text_workers(1, classifier, scorer.max_chars)
+            pool = job._ahead[0]
+            assert pool._pool is not None and job._ahead[1]._pending  # the first chunks are at work already
+            got = job.run(scorer, show_progress=False, workers=1)
+            assert (pool.peak_rss_mb is not None) == reused and job._ahead is None and pool._pool is None
+        assert got["this_run"]["workers"] == 1 and got["status"] == ref["status"]
+        assert pq.read_table(tmp_path / f"{name}.parquet").equals(pq.read_table(tmp_path / "ref.parquet"))
+    with BatchJob(tmp_path / "in.jsonl", tmp_path / "unused.parquet", chunk_size=3) as job:
+        job.check()
+        job.start_text_workers(1, scorer.classifier, scorer.max_chars)
+        pool = job._ahead[0]._pool
+        processes = list(pool._processes.values())
+    assert job._ahead is None and not any(p.is_alive() for p in processes)  # a job that never ran stops them
+    with BatchJob(tmp_path / "in.jsonl", tmp_path / "ref.parquet", chunk_size=3, resume=True) as job:
+        job.check()
+        job.start_text_workers(1, scorer.classifier, scorer.max_chars)
+        assert job._ahead is None  # a resumed run reads where the earlier one stopped first
 
 
 def _modules_loaded(names):

@@ -144,13 +144,34 @@ def test_blocks_take_their_own_duties(assigner, encoder, monkeypatch):
         np.testing.assert_allclose(out.confidence, w.confidence, atol=1e-6)
 
 
+def test_title_ngram_index_is_cached(encoder, tmp_path, monkeypatch):
+    from exposure.occupations import assign as assign_module
+
+    a = OccupationAssigner(encoder, titles=TITLES, tasks=TASKS, cache_dir=tmp_path)
+    built = a.title_index()["ngrams"]
+    [path] = tmp_path.glob("title-ngrams-*.npz")
+    monkeypatch.setattr(assign_module.NgramIndex, "__init__", lambda *a, **k: pytest.fail("built again"))
+    read = OccupationAssigner(encoder, titles=TITLES, tasks=TASKS, cache_dir=tmp_path).title_index()["ngrams"]
+    assert read.vocab == built.vocab and read.size == built.size
+    for name in ("idf", "_ptr", "_text", "_weight"):
+        np.testing.assert_array_equal(getattr(read, name), getattr(built, name))
+    queries = ["Wireman", "staff nurse", "zzz"]
+    for x, y in zip(read.topk(queries, 3), built.topk(queries, 3)):
+        np.testing.assert_array_equal(x, y)
+    monkeypatch.undo()
+    path.write_bytes(b"not a zip file")  # a damaged file is built again
+    again = OccupationAssigner(encoder, titles=TITLES, tasks=TASKS, cache_dir=tmp_path).title_index()["ngrams"]
+    assert again.vocab == built.vocab and assign_module.NgramIndex.load(path).size == built.size  # and rewritten
+
+
 def test_cache_is_reused_and_keyed_by_encoder(encoder, tmp_path):
     first = CountingEncoder(encoder)
     a = OccupationAssigner(first, titles=TITLES, tasks=TASKS, cache_dir=tmp_path)
     a.assign(["Wireman"], [["Test circuits"]])
     assert a.loaded_from_cache == {"titles": False, "tasks": False}
     files = sorted(p.name for p in tmp_path.iterdir())
-    assert len(files) == 2 and all(f.endswith(".npy") and "-384-" in f for f in files)  # no temporary files left
+    assert len(files) == 3 and all(f.endswith(".npy") and "-384-" in f for f in files[::2])  # no temporary files
+    assert files[1].startswith("title-ngrams-") and files[1].endswith(".npz")
 
     second = CountingEncoder(encoder)
     b = OccupationAssigner(second, titles=TITLES, tasks=TASKS, cache_dir=tmp_path)

@@ -272,3 +272,18 @@ def test_auto_dtype_is_the_fastest_native_one(monkeypatch):
     parse = build_parser().parse_args
     assert parse(["score-postings", "in.parquet", "-o", "out.parquet"]).dtype == "auto"
     assert parse(["score-tasks", "in.csv", "-o", "out.parquet"]).dtype is None
+
+
+def test_cpu_batches_side_by_side_give_the_same_rows(encoder, monkeypatch):
+    texts = [f"{s} Case {i}." for i, s in enumerate(SENTENCES)]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        side_by_side = encoder.encode(texts, batch_size=4)
+        assert torch.get_num_threads() == 2  # set back
+        torch.set_num_threads(1)
+        one_by_one = encoder.encode(texts, batch_size=4)
+    finally:
+        torch.set_num_threads(threads)
+    np.testing.assert_array_equal(side_by_side, one_by_one)
+    np.testing.assert_allclose(side_by_side, encoder.encode(texts, batch_size=64), atol=1e-6)

@@ -609,7 +609,7 @@ class OccupationAssigner:
         occ_sorted = idx["occ"][order]
         if order.size:
             starts = np.flatnonzero(np.r_[True, occ_sorted[1:] != occ_sorted[:-1]])
-            cent[occ_sorted[starts]] = np.add.reduceat(idx["emb"][owner[order]], starts, axis=0, dtype=np.float64)
+            cent[occ_sorted[starts]] = np.add.reduceat(idx["emb"][owner[order]].astype(np.float64), starts, axis=0)
         cent /= np.maximum(np.linalg.norm(cent, axis=1, keepdims=True), 1e-12)
         idx["centroids"] = cent.astype(np.float32)
         idx["ngrams"] = _ngram_index(idx["keys"], self._cache) if self.ngram_weight > 0 else None

@@ -313,12 +313,12 @@ def _add_model_options(p: argparse.ArgumentParser, capabilities: bool = True, dt
     p.add_argument("--device", default="auto", help="'auto' (CUDA when present), 'cpu', 'cuda' or 'cuda:N'")
     if dtype == "auto":
         help_ = ("encoder precision; 'auto' (the default) is the fastest the hardware computes natively: float16 "
-                 "on CUDA, bfloat16 on a CPU with AVX-512 BF16 or AMX (1.6x float32's speed, embeddings at cosine "
-                 ">= 0.9999 to float32), float32 on other CPUs; float32 gives the reference scores")
+                 "on CUDA, bfloat16 on a CPU with AVX-512 BF16 or AMX (about 1.9x float32's speed, embeddings at "
+                 "cosine >= 0.9998 to float32), float32 on other CPUs; float32 gives the reference scores")
     else:
         help_ = ("encoder precision; default float16 on CUDA, float32 on the CPU; 'auto': the fastest the hardware "
-                 "computes natively (bfloat16 on a CPU with AVX-512 BF16 or AMX, about 1.6x float32's speed, "
-                 "embeddings at cosine >= 0.9999 to float32)")
+                 "computes natively (bfloat16 on a CPU with AVX-512 BF16 or AMX, about 1.9x float32's speed, "
+                 "embeddings at cosine >= 0.9998 to float32)")
     p.add_argument("--dtype", default=dtype, choices=("auto", "float32", "float16", "bfloat16"), help=help_)
     p.add_argument("--batch-size", type=int, default=None,
                    help="texts per forward pass of the encoder (default: 64 on the CPU, 256 on CUDA)")

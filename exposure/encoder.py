@@ -81,8 +81,8 @@ def fast_dtype(device: Union[str, torch.device, None] = "auto") -> torch.dtype:
     """The fastest encoder precision that ``device`` computes natively: float16 on CUDA, bfloat16 on a CPU
     with AVX-512 BF16 or AMX instructions, float32 on other CPUs (where bfloat16 is emulated, and slower).
 
-    On a 2-core AMD EPYC (Zen 4), bfloat16 encodes posting units 1.6 times as fast as float32, at
-    cosine >= 0.9999 to the float32 embeddings (``benchmarks/results/pipeline.md``).
+    On a 2-core AMD EPYC (Zen 4), bfloat16 encodes posting units 1.9 times as fast as float32, at
+    cosine >= 0.9998 to the float32 embeddings (``benchmarks/results/encoder.md``).
 
     >>> fast_dtype("cpu") in (torch.bfloat16, torch.float32)
     True
@@ -448,16 +448,17 @@ class Encoder:
         On the CPU with several torch threads, the batches run side by side, one per thread, each on one
         thread: on 2 cores of an AMD EPYC (Zen 4) that encodes posting units 1.22 times as fast as torch's own
         threads within each batch in bfloat16 (1.05 times in float32), with the same results to the bit. Torch
-        runs on one thread meanwhile, in the whole process; its thread count is set back afterwards.
+        runs on one thread meanwhile, in the whole process; its thread count is set back afterwards. With
+        fewer batches than threads, each batch gets all the threads instead.
         """
         threads = torch.get_num_threads() if self.device.type == "cpu" else 1
-        if threads < 2 or n < 2:
+        if threads < 2 or n < threads:
             yield from map(self._embed, batches)
             return
         with _TORCH_THREADS_LOCK:
             torch.set_num_threads(1)
             try:
-                with ThreadPoolExecutor(min(threads, n), thread_name_prefix="encoder") as pool:
+                with ThreadPoolExecutor(threads, thread_name_prefix="encoder") as pool:
                     yield from pool.map(self._embed_in_thread, batches)
             finally:
                 torch.set_num_threads(threads)

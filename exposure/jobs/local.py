@@ -196,7 +196,8 @@ class BatchJob:
 
         Call it after :meth:`check`; :meth:`run` goes on with them when its scorer's classifier does the same
         text work as ``classifier`` (:meth:`~exposure.postings.UnitClassifier.same_text_work`), with the same
-        ``max_chars`` and ``workers``, else it stops them and starts its own. Only a fresh run starts early: ``--resume`` first reads where the earlier run stopped.
+        ``max_chars`` and ``workers``, else it stops them and starts its own. Only a fresh run starts early:
+        ``--resume`` first reads where the earlier run stopped.
         """
         if self.resume or workers < 1 or self.format is None or self._ahead is not None:
             return

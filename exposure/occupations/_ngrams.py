@@ -105,7 +105,8 @@ class NgramIndex:
     def save(self, file: BinaryIO) -> None:
         """Write the index to a binary ``file`` (``.npz``), to be read by :meth:`load`."""
         grams = np.array(sorted(self.vocab, key=self.vocab.__getitem__), dtype=str)
-        np.savez(file, size=np.int64(self.size), grams=grams, **{k.lstrip("_"): getattr(self, k) for k in self._ARRAYS})
+        arrays = {k.lstrip("_"): getattr(self, k) for k in self._ARRAYS}
+        np.savez(file, size=np.int64(self.size), grams=grams, **arrays)
 
     @classmethod
     def load(cls, path: Union[str, os.PathLike, BinaryIO]) -> "NgramIndex":

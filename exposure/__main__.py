@@ -1,9 +1,7 @@
 """``python -m exposure`` runs the ``exposure`` command."""
 
-import sys
-
-from .cli import main
+from .cli import run
 
 # Guarded: worker processes started with "spawn" import the main module again.
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -22,13 +22,15 @@ run on the same output), 2 bad input or options, 130 interrupted.
 from __future__ import annotations
 
 import argparse
+import atexit
 import logging
+import os
 import shutil
 import sys
 import textwrap
 import time
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import NoReturn, Optional, Sequence
 
 __all__ = ["main"]
 
@@ -1005,5 +1007,25 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 130
 
 
+def run(argv: Optional[Sequence[str]] = None) -> NoReturn:
+    """The ``exposure`` command as a process: :func:`main`, then the exit without the interpreter's teardown.
+
+    Unloading torch and transformers when a process ends takes about a second. After :func:`main` returns,
+    the exit handlers still run (:mod:`atexit`: logging, Ray, temporary folders) and the standard streams are
+    flushed; then the process ends at once with main's status. ``--help``, usage errors and crashes end the
+    usual way.
+    """
+    code = main(argv)
+    try:
+        atexit._run_exitfuncs()
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):  # a closed pipe (`exposure info | head`)
+                pass
+        os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -123,3 +123,14 @@ def test_info_shows_how_a_file_was_made(tmp_path, capsys):
     for path, message in ((csv, "records no provenance"), (tmp_path / "none.parquet", "no such file")):
         assert main(["info", str(path)]) == 2
         assert message in capsys.readouterr().err
+
+
+def test_the_command_ends_after_its_exit_handlers_with_mains_status():
+    code = ("import atexit; from exposure.cli import run; atexit.register(print, 'exit handler ran'); "
+            "run([])")  # no command: main prints the help and returns 2
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert done.stdout.startswith("usage: exposure") and done.stdout.rstrip().endswith("exit handler ran")
+    done = subprocess.run([sys.executable, "-m", "exposure", "score-tasks", "--help"], capture_output=True, text=True,
+                          timeout=120)  # --help still ends the usual way
+    assert done.returncode == 0 and "usage: exposure score-tasks" in done.stdout

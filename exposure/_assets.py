@@ -35,7 +35,8 @@ import numpy as np
 logger = logging.getLogger(__name__)
 
 __all__ = ["shipped", "cache_dir", "encoder_identity", "write_atomic", "fsync_dir", "embeddings_file_name",
-           "embeddings_file_names", "cached_float32_embeddings", "load_embeddings", "save_embeddings"]
+           "embeddings_file_names", "texts_checksum", "cached_float32_embeddings", "load_embeddings",
+           "save_embeddings"]
 
 PathLike = Union[str, os.PathLike]
 
@@ -137,17 +138,27 @@ def embeddings_file_name(kind: str, encoder, texts: Sequence[str], version: str 
 
     >>> from types import SimpleNamespace
     >>> embeddings_file_name("tasks", SimpleNamespace(name="m", dim=4, dtype="f32"), ["a"])[:12]
-    'tasks-m-4-d0'
+    'tasks-m-4-64'
     """
     identity = json.dumps(encoder_identity(encoder), sort_keys=True)
     if key is not None:
         identity += "\n" + json.dumps(key, sort_keys=True)
-    digest = hashlib.sha256(f"v{version}\n{identity}\n".encode())
-    for t in texts:
-        digest.update(t.encode("utf-8"))
-        digest.update(b"\n")
     slug = re.sub(r"[^A-Za-z0-9.]+", "_", str(encoder.name)).strip("_")[-60:]
-    return f"{kind}-{slug}-{encoder.dim}-{digest.hexdigest()[:20]}.npy"
+    checksum = texts_checksum(texts, f"v{version}\n{identity}\n")
+    return f"{kind}-{slug}-{encoder.dim}-{checksum}.npy"
+
+
+def texts_checksum(texts: Sequence[str], header: str = "") -> str:
+    """20 hex digits of SHA-256 over ``header`` and each text followed by a newline: the part of a cache file's
+    name that changes when its texts (or what ``header`` says about them) change.
+
+    >>> texts_checksum(["a"], "v1")
+    'ddc807cf3ae35b2f6893'
+    """
+    digest = hashlib.sha256(header.encode("utf-8"))
+    for t in texts:
+        digest.update(t.encode("utf-8") + b"\n")
+    return digest.hexdigest()[:20]
 
 
 def embeddings_file_names(kind: str, encoder, texts: Sequence[str], version: str = "1",

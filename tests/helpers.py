@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pytest
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
@@ -89,3 +90,13 @@ def write_rows(rows, path):
         with open(path, "w", encoding="utf-8") as f:
             for r in rows:
                 f.write(json.dumps(r) + "\n")
+
+
+def help_text(command: str, capsys) -> str:
+    """What ``exposure COMMAND --help`` prints; the command must end with status 0."""
+    from exposure.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main([command, "--help"])
+    assert done.value.code == 0
+    return capsys.readouterr().out

@@ -134,8 +134,8 @@ class BatchJob:
         self.rejected_path = self.output.with_name(stem + ".rejected.parquet")
         self.format = None
         self._lock = RunLock(self.output.with_name(self.output.name + ".lock"), self.output)
-        # Text workers started ahead of the model (start_text_workers): (pool, stream, classifier, max_chars).
-        self._ahead: Optional[tuple] = None
+        # Text workers started ahead of the model (start_text_workers), with their stream of chunks.
+        self._ahead: Optional[Tuple[TextWorkers, Iterator]] = None
 
     @property
     def id_name(self) -> str:
@@ -208,7 +208,7 @@ class BatchJob:
         except BaseException:
             pool.__exit__(None, None, None)
             raise
-        self._ahead = (pool, stream, classifier, int(max_chars))
+        self._ahead = (pool, stream)
 
     def _stop_ahead(self) -> None:
         if self._ahead is not None:
@@ -382,9 +382,8 @@ class BatchJob:
         t0 = time.perf_counter()
         scored = units = kept = 0
         ahead, self._ahead = self._ahead, None
-        if ahead is not None and (start_row, workers, scorer.max_chars) == (0, ahead[0].workers, ahead[3]) \
-                and scorer.classifier.same_text_work(ahead[2]):
-            pool, chunks = ahead[0], ahead[1]  # already at work on the first chunks
+        if ahead is not None and start_row == 0 and ahead[0].serves(scorer.classifier, workers, scorer.max_chars):
+            pool, chunks = ahead  # already at work on the first chunks
         else:
             if ahead is not None:
                 ahead[0].__exit__(None, None, None)

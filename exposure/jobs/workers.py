@@ -91,6 +91,11 @@ class TextWorkers:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
+    def serves(self, classifier: UnitClassifier, workers: int, max_chars: int) -> bool:
+        """Whether this pool does the text work that ``classifier``, ``workers`` and ``max_chars`` ask for."""
+        return (self.workers, self._max_chars) == (workers, int(max_chars)) and \
+            self._classifier.same_text_work(classifier)
+
     def _submit(self, texts: Sequence) -> List[Future]:
         """The chunk in one piece per worker, so that the workers share it."""
         step = max(1, -(-len(texts) // self.workers))

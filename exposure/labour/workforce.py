@@ -230,12 +230,7 @@ class WorkforceResult:
                          ("Growing faster than average and little exposed", self.growing_low_exposure),
                          ("Shrinking and highly exposed", self.shrinking_high_exposure)):
             lines += [f"## {title}", "", _markdown(t), ""]
-        if self.provenance:
-            import json
-
-            lines += ["## Provenance", "", "```json", json.dumps(self.provenance, indent=1, sort_keys=True,
-                                                                 default=str), "```", ""]
-        return "\n".join(lines)
+        return "\n".join(lines + _provenance_lines(self.provenance))
 
     def write(self, folder: PathLike, fmt: str = "csv", plots: bool = True) -> List[Path]:
         """Write every table (``fmt``: ``csv`` or ``parquet``; Parquet files carry :attr:`provenance`),
@@ -274,16 +269,20 @@ class IscoWorkforceResult:
                  "Employment-weighted mean over matched workers: "
                  + ", ".join(f"`{k}` {v:.3f}" for k, v in self.overall.items()), "",
                  "## By ISCO-08 major group", "", _markdown(self.by_major_group), ""]
-        if self.provenance:
-            import json
-
-            lines += ["## Provenance", "", "```json", json.dumps(self.provenance, indent=1, sort_keys=True,
-                                                                 default=str), "```", ""]
-        return "\n".join(lines)
+        return "\n".join(lines + _provenance_lines(self.provenance))
 
     def write(self, folder: PathLike, fmt: str = "csv", plots: bool = True) -> List[Path]:
         """As :meth:`WorkforceResult.write`: tables, ``summary.md`` and a plot by major group."""
         return _write(self, folder, fmt, _isco_plots if plots else None)
+
+
+def _provenance_lines(provenance: Dict[str, Any]) -> List[str]:
+    """The Markdown section of a summary that says how its tables were made (none without provenance)."""
+    if not provenance:
+        return []
+    import json
+
+    return ["## Provenance", "", "```json", json.dumps(provenance, indent=1, sort_keys=True, default=str), "```", ""]
 
 
 def _write(result, folder: PathLike, fmt: str, plots) -> List[Path]:

@@ -58,7 +58,6 @@ encoder name, width and a checksum of the texts. The cache folder is the
 from __future__ import annotations
 
 import functools
-import hashlib
 import logging
 import os
 import re
@@ -74,7 +73,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .._assets import cache_dir, embeddings_file_names, load_embeddings, save_embeddings, write_atomic
+from .._assets import (cache_dir, embeddings_file_names, load_embeddings, save_embeddings, texts_checksum,
+                       write_atomic)
 from ..io import as_table, require_columns
 from ..kernels import reduce
 from ..stats import softmax
@@ -357,10 +357,8 @@ def _ngram_index(keys: Sequence[str], folder: Optional[Path] = None) -> NgramInd
     max_df = max(_NGRAM_MAX_DF, 100 / max(len(keys), 1))
     path = None
     if folder is not None:
-        digest = hashlib.sha256(f"v{_NGRAM_VERSION}\n{max_df!r}\n".encode())
-        for k in keys:
-            digest.update(k.encode("utf-8") + b"\n")
-        path = folder / f"title-ngrams-{digest.hexdigest()[:20]}.npz"
+        checksum = texts_checksum(keys, f"v{_NGRAM_VERSION}\n{max_df!r}\n")
+        path = folder / f"title-ngrams-{checksum}.npz"
         if path.is_file():
             try:
                 index = NgramIndex.load(path)

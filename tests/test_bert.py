@@ -1,0 +1,157 @@
+"""The BERT loader without transformers' model code (exposure._bert) against transformers itself."""
+
+import json
+import os
+import shutil
+
+import numpy as np
+import pytest
+import torch
+
+from exposure import Encoder, _bert
+from exposure.encoder import _default_model_path
+
+TEXTS = [
+    "Answer customer questions about orders, billing, and returns.",
+    "Weld steel beams on construction sites.",
+    "naïve café résumé: ２０２４ 東京, Ünïcödé ÀÉÎ 😀",
+    "x",
+    "word " * 300,  # longer than any max_length below
+    "Inspect finished parts for surface defects; record measurements (±0.01 mm) in the QA log.",
+]
+SHORT = [t for t in TEXTS if len(t) < 200]  # the encoder warns of truncated texts
+
+
+@pytest.fixture(scope="module")
+def reference():
+    """transformers' own tokenizer and BertModel for the default model."""
+    from transformers import AutoModel, AutoTokenizer
+
+    path = _default_model_path()
+    return AutoTokenizer.from_pretrained(path), AutoModel.from_pretrained(path).eval()
+
+
+def _copy_model(tmp_path, **config_changes):
+    """The default model folder, its config changed; files linked, not copied."""
+    folder = tmp_path / "model"
+    folder.mkdir()
+    for f in os.listdir(_default_model_path()):
+        src = os.path.join(_default_model_path(), f)
+        if os.path.isfile(src) and f != "config.json":
+            os.symlink(src, folder / f)
+    with open(os.path.join(_default_model_path(), "config.json")) as f:
+        config = json.load(f)
+    config.update(config_changes)
+    (folder / "config.json").write_text(json.dumps(config))
+    return folder
+
+
+@pytest.mark.parametrize("max_length", [8, 256])
+def test_same_token_ids_as_transformers(reference, max_length):
+    tokenizer, _ = _bert.load(_default_model_path())
+    ours = tokenizer(TEXTS, truncation=True, max_length=max_length)
+    theirs = reference[0](TEXTS, truncation=True, max_length=max_length)
+    assert ours["input_ids"] == theirs["input_ids"]
+    assert ours["token_type_ids"] == theirs["token_type_ids"]
+    assert [bool(e.overflowing) for e in ours.encodings] == [bool(e.overflowing) for e in theirs.encodings]
+    padded, expected = tokenizer.pad(ours), reference[0].pad(theirs, return_tensors="pt")
+    assert set(padded) == set(expected)
+    for key in expected:
+        assert torch.equal(padded[key], expected[key]), key
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_same_hidden_states_as_transformers(reference, dtype):
+    tokenizer, model = _bert.load(_default_model_path())
+    batch = tokenizer.pad(tokenizer(TEXTS, truncation=True, max_length=64))
+    ref_model = reference[1] if dtype == torch.float32 else _bert_copy(reference[1], dtype)
+    with torch.inference_mode():
+        ours = model.to(dtype)(**batch).last_hidden_state
+        theirs = ref_model(**batch).last_hidden_state
+    real = batch["attention_mask"].bool()  # padded positions are never pooled
+    assert ours.dtype == dtype
+    torch.testing.assert_close(ours[real].float(), theirs[real].float(), atol=1e-5, rtol=0)
+
+
+def _bert_copy(model, dtype):
+    import copy
+
+    return copy.deepcopy(model).to(dtype)
+
+
+def test_unpadded_batch_takes_no_mask_and_agrees(reference):
+    tokenizer, model = _bert.load(_default_model_path())
+    one = tokenizer.pad(tokenizer(TEXTS[:1], truncation=True, max_length=64))
+    two = tokenizer.pad(tokenizer(TEXTS[:2], truncation=True, max_length=64))
+    with torch.inference_mode():
+        alone = model(**one).last_hidden_state[0]
+        padded = model(**two).last_hidden_state[0]
+    torch.testing.assert_close(alone, padded[: alone.shape[0]], atol=1e-5, rtol=0)
+
+
+def test_encoder_uses_it_for_the_default_model(encoder):
+    assert isinstance(encoder.model, _bert.BertModel) and isinstance(encoder.tokenizer, _bert.Tokenizer)
+    assert encoder.dim == 384 and encoder.max_length == 256
+
+
+def test_old_checkpoint_names_load_the_same(tmp_path, encoder):
+    """Checkpoints saved from BertForMaskedLM & co. prefix 'bert.'; older ones name LayerNorm weights gamma/beta;
+    extra weights (pooler, heads) are ignored."""
+    from safetensors.torch import load_file, save_file
+
+    folder = _copy_model(tmp_path)
+    weights = load_file(os.path.join(_default_model_path(), "model.safetensors"))
+    renamed = {"bert." + k.replace("LayerNorm.weight", "LayerNorm.gamma").replace("LayerNorm.bias", "LayerNorm.beta"): v
+               for k, v in weights.items()}
+    renamed["cls.predictions.bias"] = torch.zeros(3)
+    os.remove(folder / "model.safetensors")
+    save_file(renamed, str(folder / "model.safetensors"))
+    assert _bert.load(str(folder)) is not None
+    np.testing.assert_allclose(Encoder(str(folder), device="cpu").encode(SHORT), encoder.encode(SHORT), atol=1e-6)
+
+
+@pytest.mark.parametrize("change, reason", [
+    ({"model_type": "roberta"}, "model_type is 'roberta'"),
+    ({"position_embedding_type": "relative_key"}, "position_embedding_type"),
+    ({"hidden_act": "quick_gelu"}, "hidden_act"),
+    ({"auto_map": {"AutoModel": "x.Model"}}, "auto_map"),
+])
+def test_other_models_are_left_to_transformers(tmp_path, caplog, change, reason):
+    import logging
+
+    with caplog.at_level(logging.DEBUG, logger="exposure._bert"):
+        assert _bert.load(str(_copy_model(tmp_path, **change))) is None
+    assert reason in caplog.text and "loading with transformers" in caplog.text
+
+
+def test_missing_weights_or_tokenizer_file_are_left_to_transformers(tmp_path):
+    folder = _copy_model(tmp_path)
+    os.remove(folder / "tokenizer.json")
+    assert _bert.load(str(folder)) is None
+    (tmp_path / "b").mkdir()
+    folder2 = _copy_model(tmp_path / "b")
+    from safetensors.torch import load_file, save_file
+
+    weights = load_file(os.path.join(_default_model_path(), "model.safetensors"))
+    weights.pop("encoder.layer.5.output.dense.weight")
+    os.remove(folder2 / "model.safetensors")
+    save_file(weights, str(folder2 / "model.safetensors"))
+    assert _bert.load(str(folder2)) is None
+
+
+def test_lowercasing_that_differs_from_tokenizer_json_is_left_to_transformers(tmp_path):
+    folder = _copy_model(tmp_path)
+    config = json.loads((folder / "tokenizer_config.json").read_text())
+    config["do_lower_case"] = False
+    os.remove(folder / "tokenizer_config.json")
+    (folder / "tokenizer_config.json").write_text(json.dumps(config))
+    assert _bert.load(str(folder)) is None
+
+
+def test_a_folder_without_tokenizer_json_loads_through_transformers(tmp_path, encoder):
+    """The transformers path: the fast tokenizer is built from vocab.txt, the model by AutoModel."""
+    folder = tmp_path / "model"
+    shutil.copytree(_default_model_path(), folder, ignore=shutil.ignore_patterns("tokenizer.json"))
+    enc = Encoder(str(folder), device="cpu")
+    assert not isinstance(enc.model, _bert.BertModel)
+    np.testing.assert_allclose(enc.encode(SHORT), encoder.encode(SHORT), atol=1e-5)

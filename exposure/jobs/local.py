@@ -410,7 +410,7 @@ class BatchJob:
         self._writing = self.output
         provenance = {**scorer.model.provenance(), "command": "score-postings", "options": record["options"]}
         counts = self.combine(with_provenance(schema, provenance),
-                              (pq.read_table(f).replace_schema_metadata(None)
+                              (pq.ParquetFile(f).read().replace_schema_metadata(None)
                                for f in sorted(self.parts.glob(f"{_PART_PREFIX}*.parquet"))))
         this_run = {"resumed_from_row": start_row, "workers": workers,
                     **run_stats(scored, elapsed, units, kept, scorer.cache.hits, scorer.cache.misses),

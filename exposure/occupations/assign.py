@@ -576,15 +576,15 @@ class OccupationAssigner:
     def title_index(self):
         """The distinct titles (``keys``), their occupations (CSR ``ptr``/``occ``) and embeddings; built once."""
         if self._title_index is None:
-            norm = [normalize_title(t) for t in self._titles_table["title"].to_pylist()]
-            occ = self._codes_to_ids(self._titles_table["soc_code"].to_pylist(), "titles")
-            keep = np.array([bool(k) for k in norm])
+            titles = self._titles_table["title"].to_pylist()
+            occ = self._codes_to_ids(self._titles_table["soc_code"].to_pylist(), "titles").tolist()
             pairs = {}
             display = {}
-            for k, o, t in zip(np.asarray(norm, dtype=object)[keep], occ[keep],
-                               np.asarray(self._titles_table["title"].to_pylist(), dtype=object)[keep]):
-                pairs.setdefault(k, set()).add(int(o))
-                display.setdefault(k, t)
+            for t, o in zip(titles, occ):
+                k = normalize_title(t)
+                if k:
+                    pairs.setdefault(k, set()).add(o)
+                    display.setdefault(k, t)
             keys = sorted(pairs)  # sorted: the cache key does not depend on the tables' row order
             if not keys:
                 raise ValueError("the title table holds no non-empty title")
@@ -601,13 +601,12 @@ class OccupationAssigner:
     def _with_title_extras(self, idx: dict) -> dict:
         """``idx`` with what the title score needs besides the embeddings: each occupation's centroid (the
         normalised mean embedding of its titles; zero without titles) and the titles' n-gram index."""
-        owner = np.repeat(np.arange(len(idx["keys"])), np.diff(idx["ptr"]))
-        cent = np.zeros((len(self.codes), idx["emb"].shape[1]), dtype=np.float64)
-        order = np.argsort(idx["occ"], kind="stable")
-        occ_sorted = idx["occ"][order]
-        if order.size:
-            starts = np.flatnonzero(np.r_[True, occ_sorted[1:] != occ_sorted[:-1]])
-            cent[occ_sorted[starts]] = np.add.reduceat(idx["emb"][owner[order]].astype(np.float64), starts, axis=0)
+        import torch  # index_add_ sums in float64 in row order, as np.add.reduceat would, 4x faster
+
+        owner = torch.from_numpy(np.repeat(np.arange(len(idx["keys"])), np.diff(idx["ptr"])))
+        cent = torch.zeros((len(self.codes), idx["emb"].shape[1]), dtype=torch.float64)
+        cent.index_add_(0, torch.from_numpy(idx["occ"]), torch.from_numpy(idx["emb"])[owner].double())
+        cent = cent.numpy()
         cent /= np.maximum(np.linalg.norm(cent, axis=1, keepdims=True), 1e-12)
         idx["centroids"] = cent.astype(np.float32)
         idx["ngrams"] = _ngram_index(idx["keys"], self._cache) if self.ngram_weight > 0 else None

@@ -51,7 +51,7 @@ import numpy as np
 
 from ._assets import shipped
 from ._deprecated import moved
-from .kernels import reduce
+from .kernels import reduce_on
 from .rubric import AUTOMATION_CLASSES, EXPOSURE_CLASSES
 from .stats import softmax
 
@@ -100,13 +100,14 @@ class HeadFileError(ValueError):
 # --------------------------------------------------------------------------- features
 
 def capability_features(emb: np.ndarray, cap_emb: np.ndarray, counter_emb: np.ndarray,
-                        technology_index: np.ndarray, headline_mask: np.ndarray) -> np.ndarray:
+                        technology_index: np.ndarray, headline_mask: np.ndarray, device: Any = None) -> np.ndarray:
     """Pooled similarities of each task to the capability set, float64 ``(n, 3*(g+2) + g+1)``.
 
     For each temperature in ``POOL_TEMPERATURES``: log-mean-exp of the similarities to
     each technology's statements, to the headline technologies' statements together,
     and to the counter-statements; then the max similarity per technology and to the
-    counter-statements. A set without counter-statements gets zeros there.
+    counter-statements. A set without counter-statements gets zeros there. ``device``: a GPU to run the
+    searches on (:func:`~exposure.kernels.reduce_on`); ``None``: the native kernel.
     """
     emb = np.ascontiguousarray(emb, dtype=np.float32)
     n, g = emb.shape[0], int(np.max(technology_index)) + 1
@@ -115,17 +116,17 @@ def capability_features(emb: np.ndarray, cap_emb: np.ndarray, counter_emb: np.nd
     has_counters = counter_emb.shape[0] > 0
     cols = []
     for T in POOL_TEMPERATURES:
-        lse = reduce(emb, cap_emb, "logsumexp", temperature=T, groups=technology_index, num_groups=g).values
+        lse = reduce_on(device, emb, cap_emb, "logsumexp", temperature=T, groups=technology_index, num_groups=g).values
         cols.append(lse.astype(np.float64) - T * np.log(counts))
-        head = reduce(emb, cap_emb, "logsumexp", temperature=T, groups=head_index, num_groups=2).values[:, :1]
+        head = reduce_on(device, emb, cap_emb, "logsumexp", temperature=T, groups=head_index, num_groups=2).values[:, :1]
         cols.append(head.astype(np.float64) - T * np.log(counts[headline_mask].sum()))
         if has_counters:
-            lse = reduce(emb, counter_emb, "logsumexp", temperature=T).values
+            lse = reduce_on(device, emb, counter_emb, "logsumexp", temperature=T).values
             cols.append(lse.astype(np.float64)[:, None] - T * np.log(counter_emb.shape[0]))
         else:
             cols.append(np.zeros((n, 1)))
-    cols.append(reduce(emb, cap_emb, "max", groups=technology_index, num_groups=g).values.astype(np.float64))
-    cols.append(reduce(emb, counter_emb, "max").values.astype(np.float64)[:, None] if has_counters
+    cols.append(reduce_on(device, emb, cap_emb, "max", groups=technology_index, num_groups=g).values.astype(np.float64))
+    cols.append(reduce_on(device, emb, counter_emb, "max").values.astype(np.float64)[:, None] if has_counters
                 else np.zeros((n, 1)))
     return np.hstack(cols)
 
@@ -177,14 +178,15 @@ class NeighbourIndex:
         return self._keys32[1]
 
     def features(self, emb: np.ndarray, name: Union[str, Sequence[str]], query_groups: Optional[np.ndarray] = None,
-                 key_groups: Optional[np.ndarray] = None) -> Union[np.ndarray, List[np.ndarray]]:
+                 key_groups: Optional[np.ndarray] = None, device: Any = None) -> Union[np.ndarray, List[np.ndarray]]:
         """Neighbour features for label ``name``: float64 ``(n, 2*c + 1)``.
 
         The softmax-weighted (temperature ``KNN_TEMPERATURE``) label shares of the
         nearest ``KNN_K`` labelled tasks, then the best similarity. With groups,
         keys of the query's own group are left out (used while training).
         ``name`` may be several label names: one neighbour search serves them
-        all, and the result is a list with one block per name.
+        all, and the result is a list with one block per name. ``device``: a GPU for the search without
+        groups (:func:`~exposure.kernels.reduce_on`).
         """
         names = [name] if isinstance(name, str) else list(name)
         q = self.project(emb)
@@ -196,7 +198,7 @@ class NeighbourIndex:
         for a in range(0, q.shape[0], _CHUNK):
             # 1. the nearest kmax keys, best first (lower index first on ties)
             if query_groups is None:  # the fused kernel: no (queries x keys) matrix
-                best = reduce(q[a:a + _CHUNK], keys, "topk", k=kmax)
+                best = reduce_on(device, q[a:a + _CHUNK], keys, "topk", k=kmax)
                 idx, top = best.indices, best.values.astype(np.float64)
             else:
                 s = q[a:a + _CHUNK] @ keys.T
@@ -218,13 +220,13 @@ class NeighbourIndex:
 
 def head_features(emb: np.ndarray, cap_features: np.ndarray, index: NeighbourIndex, name: Union[str, Sequence[str]],
                   query_groups: Optional[np.ndarray] = None,
-                  key_groups: Optional[np.ndarray] = None) -> Union[np.ndarray, List[np.ndarray]]:
+                  key_groups: Optional[np.ndarray] = None, device: Any = None) -> Union[np.ndarray, List[np.ndarray]]:
     """The full feature matrix of a head: embedding, capability features, neighbour features.
 
     Several label names give a list of matrices, one per name, from one neighbour search.
     """
     base = np.hstack([np.asarray(emb, dtype=np.float64), cap_features])
-    knn = index.features(emb, name, query_groups, key_groups)
+    knn = index.features(emb, name, query_groups, key_groups, device)
     if isinstance(name, str):
         return np.hstack([base, knn])
     return [np.hstack([base, block]) for block in knn]
@@ -340,26 +342,29 @@ class Heads:
         return frozenset(self.manifest.get("training", {}).get("occupation_codes", ()))
 
     # ------------------------------------------------------------- inference
-    def predict_proba(self, emb: np.ndarray, cap_features: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    def predict_proba(self, emb: np.ndarray, cap_features: np.ndarray, device: Any = None
+                      ) -> Tuple[np.ndarray, np.ndarray]:
         """Class probabilities of both heads: exposure ``(n, 3)`` and automation ``(n, 5)``, float64.
 
         One neighbour search serves both heads; rows go through in blocks of :data:`PREDICT_BLOCK`,
-        so the scratch memory does not grow with ``n``.
+        so the scratch memory does not grow with ``n``. ``device``: a GPU for the neighbour search.
         """
         n = emb.shape[0]
         probs = np.zeros((n, len(EXPOSURE_CLASSES)))
         auto = np.zeros((n, len(AUTOMATION_CLASSES)))
         for a in range(0, n, PREDICT_BLOCK):
             rows = slice(a, a + PREDICT_BLOCK)
-            x_exp, x_auto = head_features(emb[rows], cap_features[rows], self.index, ("exposure", "automation"))
+            x_exp, x_auto = head_features(emb[rows], cap_features[rows], self.index, ("exposure", "automation"),
+                                          device=device)
             probs[rows], auto[rows] = self.exposure.predict_proba(x_exp), self.automation.predict_proba(x_auto)
         return probs, auto
 
-    def predict(self, emb: np.ndarray, cap_features: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
-        """``(P(E0), P(E1), P(E2))`` per task (float64 ``(n, 3)``) and the automation score (``(n,)`` in [0, 1])."""
+    def predict(self, emb: np.ndarray, cap_features: np.ndarray, device: Any = None) -> Tuple[np.ndarray, np.ndarray]:
+        """``(P(E0), P(E1), P(E2))`` per task (float64 ``(n, 3)``) and the automation score (``(n,)`` in [0, 1]);
+        ``device``: a GPU for the neighbour search."""
         if emb.shape[0] == 0:
             return np.zeros((0, 3)), np.zeros(0)
-        probs, pa = self.predict_proba(emb, cap_features)
+        probs, pa = self.predict_proba(emb, cap_features, device)
         levels = np.arange(pa.shape[1]) / (pa.shape[1] - 1)
         return probs, pa @ levels
 

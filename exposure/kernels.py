@@ -8,7 +8,9 @@ L2-normalised by the caller; nothing here normalises.
 * numpy arrays go to the native kernel ``exposure._core`` (SIMD picked at run time,
   OpenMP over query blocks, the GIL released; see :func:`build_info`);
 * torch tensors (CPU or CUDA) go to a chunked ``torch.mm`` implementation with the same
-  semantics, results on the input's device.
+  semantics, results on the input's device;
+* :func:`reduce_on` runs numpy arrays on a torch device (a GPU) and returns numpy, keeping
+  each keys array resident there while it lives: how a model on CUDA runs its searches.
 
 ``precision`` trades exactness for speed on large jobs: ``"int8"`` (numpy input) runs
 the native kernel on int8 codes with one scale per row (AVX-512 VNNI where the CPU has
@@ -33,6 +35,7 @@ import operator
 import os
 import sys
 import warnings
+import weakref
 from contextlib import contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Optional, Tuple, Union
 
@@ -55,7 +58,7 @@ if TYPE_CHECKING:
 Array = Union[np.ndarray, "torch.Tensor"]
 
 __all__ = ["NUMPY_PRECISIONS", "OPS", "TORCH_PRECISIONS", "Reduction", "build_info", "logsumexp", "max_sim", "reduce",
-           "similarity_matrix", "topk"]
+           "gpu_or_none", "reduce_on", "similarity_matrix", "topk"]
 
 
 class Reduction(NamedTuple):
@@ -248,6 +251,66 @@ def _reduce(queries, keys, op, k, temperature, groups, num_groups, out, threads,
         candidates=candidates or 0,
     )
     return Reduction(values, indices)
+
+
+# id(array) -> (a weak reference to it, {device: its copy there}); see reduce_on
+_RESIDENT: dict = {}
+
+
+def _resident(array: np.ndarray, device: Any) -> "torch.Tensor":
+    """``array`` as a tensor on ``device``: copied at the first call, then the same copy while the array lives."""
+    torch = sys.modules["torch"]
+    key = id(array)
+    entry = _RESIDENT.get(key)
+    if entry is None or entry[0]() is not array:
+        def forget(ref: weakref.ref, key: int = key) -> None:
+            if _RESIDENT.get(key, (None,))[0] is ref:
+                del _RESIDENT[key]
+
+        entry = _RESIDENT[key] = (weakref.ref(array, forget), {})
+    copies = entry[1]
+    if device not in copies:
+        copies[device] = torch.tensor(array, device=device)
+    return copies[device]
+
+
+def gpu_or_none(device: Any) -> Any:
+    """``device`` when it is a CUDA device, else ``None``: the ``device`` of :func:`reduce_on` for a model
+    that runs on ``device`` (its similarity work follows it onto a GPU and stays on the native kernel
+    otherwise).
+
+    >>> gpu_or_none("cpu") is None
+    True
+    """
+    torch = sys.modules.get("torch")
+    if device is None or torch is None:
+        return None
+    device = torch.device(device)
+    return device if device.type == "cuda" else None
+
+
+def reduce_on(device: Any, queries: np.ndarray, keys: np.ndarray, op: Op = "max", **kwargs: Any) -> Reduction:
+    """:func:`reduce` of numpy arrays, computed on the torch ``device`` (a GPU), with numpy results.
+
+    ``device=None`` is :func:`reduce` itself (the native kernel on the CPU). Otherwise the queries are
+    copied to the device at each call, and ``keys`` once: the copy is kept while the array object lives
+    and serves every later call with it, so an index stays resident on the GPU. Pass as ``keys`` only
+    arrays that are not changed in place afterwards (the indexes of the assigner, the capability set
+    and the heads are built once). ``kwargs`` are :func:`reduce`'s.
+
+    >>> import numpy as np
+    >>> keys = np.eye(3, dtype=np.float32)
+    >>> reduce_on(None, keys[[2]], keys, "max").indices.tolist()
+    [2]
+    """
+    if device is None:
+        return reduce(queries, keys, op, **kwargs)
+    torch = sys.modules["torch"]  # a device object comes from torch
+    device = torch.device(device)
+    queries = torch.tensor(_as_float32_array(queries, "queries"), device=device)
+    keys = _as_float32_array(keys, "keys")  # the same object when it is already C-contiguous float32
+    result = reduce(queries, _resident(keys, device), op, **kwargs)
+    return Reduction(result.values.cpu().numpy(), None if result.indices is None else result.indices.cpu().numpy())
 
 
 def max_sim(queries: Array, keys: Array, **kwargs: Any) -> Reduction:
@@ -592,12 +655,23 @@ def _torch_reduce(queries, keys, op, k, temperature, group_ids, num_groups, out,
         budget, most = ((64 << 20), 65536) if device.type == "cuda" else ((16 << 20), 4096)
         chunk_size = max(1, min(most, budget // max(m, 1)))
     keys_t = keys.t()
+    if grouped and op == "max":  # every group at once: a few kernels per chunk, not a few per group
+        group_of = torch.as_tensor(group_ids, device=device)
+        column = torch.arange(m, device=device)
     with torch.no_grad():
         for i in range(0, n, chunk_size):
             j = min(n, i + chunk_size)
             scores = queries[i:j] @ keys_t  # fp16/bf16 scores are widened where stored (k per row)
             if op == "matrix":
                 values[i:j] = scores
+                continue
+            if grouped and op == "max":
+                scores = scores.float()
+                where = group_of.expand(j - i, m)
+                best = values[i:j].scatter_reduce_(1, where, scores, "amax")
+                first = torch.where(scores == best.gather(1, where), column, m)  # the lowest index among ties
+                idx = torch.full_like(indices[i:j], m).scatter_reduce_(1, where, first, "amin")
+                indices[i:j] = torch.where(idx == m, -1, idx)
                 continue
             for g, cols in columns:
                 sub = scores if cols is None else scores.index_select(1, cols)

@@ -43,7 +43,7 @@ from ._assets import cache_dir, cached_float32_embeddings, embeddings_file_name,
 from .capabilities import CapabilitySet
 from .encoder import Encoder, as_texts
 from .heads import HeadMismatchError, Heads, available_heads, capability_features, encoder_fingerprint
-from .kernels import reduce
+from .kernels import gpu_or_none, reduce_on
 from .technologies import TechnologyLabels, technology_scores
 
 __all__ = ["ExposureModel", "TaskScores", "EVIDENCE_K"]
@@ -399,7 +399,8 @@ class ExposureModel:
         # A head pools the capability set's headline; it is the model's own unless other technologies were chosen.
         mask = (self._headline_mask if set(self.headline) == set(headline)
                 else np.isin(np.array(self.technologies), headline))
-        return capability_features(emb, caps, counters, self.capabilities.technology_index, mask)
+        return capability_features(emb, caps, counters, self.capabilities.technology_index, mask,
+                                   gpu_or_none(getattr(self.encoder, "device", None)))
 
     @staticmethod
     def _check_embeddings(embeddings: np.ndarray, dim: int) -> np.ndarray:
@@ -439,17 +440,18 @@ class ExposureModel:
                 raise ValueError(f"got {emb.shape[0]} rows of embeddings but {len(texts)} texts; "
                                  "pass one text per row, or texts=None")
         T = self.temperature
+        gpu = gpu_or_none(getattr(self.encoder, "device", None))  # searches follow the encoder onto a GPU
         groups = self.capabilities.technology_index
         n_tech = len(self.technologies)
         counts = np.bincount(groups, minlength=n_tech)
         # 1. pooled similarity to each technology's capabilities
-        cap_lse = reduce(emb, caps, "logsumexp", temperature=T, groups=groups, num_groups=n_tech).values
+        cap_lse = reduce_on(gpu, emb, caps, "logsumexp", temperature=T, groups=groups, num_groups=n_tech).values
         cap_pool = _log_mean_exp(cap_lse, counts, T)
         # 2. pooled similarity to human-bound work (0 when the set has none)
         if counters.shape[0]:
-            counter_lse = reduce(emb, counters, "logsumexp", temperature=T).values
+            counter_lse = reduce_on(gpu, emb, counters, "logsumexp", temperature=T).values
             human = _log_mean_exp(counter_lse, np.asarray(counters.shape[0]), T)
-            near = reduce(emb, counters, "max")
+            near = reduce_on(gpu, emb, counters, "max")
             counter_index, counter_sim = near.indices, near.values
         else:
             human = np.zeros(emb.shape[0], dtype=np.float32)
@@ -462,7 +464,7 @@ class ExposureModel:
         margin = (head_pool - human).astype(np.float32)
         # 4. evidence: the best-matching capability statements
         k = min(EVIDENCE_K, caps.shape[0])
-        top = reduce(emb, caps, "topk", k=k)
+        top = reduce_on(gpu, emb, caps, "topk", k=k)
         # Zero rows (empty texts) match nothing: no score, no evidence.
         blank = ~np.any(emb, axis=1)
         exposure = _sigmoid(margin / self.scale)
@@ -472,7 +474,7 @@ class ExposureModel:
             tech_scores = _sigmoid((cap_pool - human[:, None]) / self.scale)
         else:
             # 5. technology scores: the ratings of the nearest labelled activities, the largest as the combined
-            near = reduce(emb, self._activity_embeddings(), "topk", k=labels.k)
+            near = reduce_on(gpu, emb, self._activity_embeddings(), "topk", k=labels.k)
             order = [labels.technologies.index(t) for t in self.technologies]
             tech_scores = technology_scores(near.indices, near.values, labels.values[:, order], labels.temperature)
             automation_exposure = tech_scores.max(axis=1)
@@ -481,7 +483,7 @@ class ExposureModel:
         probabilities = gpt4_automation = None
         if self.head is not None:
             # 6. calibrated headline: the head's P(E1) + 0.5 P(E2)
-            probs, auto = self.head.predict(emb, self.capability_features(emb))
+            probs, auto = self.head.predict(emb, self.capability_features(emb), gpu)
             probabilities, gpt4_automation = probs.astype(np.float32), auto.astype(np.float32)
             exposure = (probabilities[:, 1] + 0.5 * probabilities[:, 2]).astype(np.float32)
         ev_index, ev_sim = np.array(top.indices), np.array(top.values)

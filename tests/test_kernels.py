@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from exposure import _core, _reference
-from exposure.kernels import build_info, logsumexp, max_sim, reduce, similarity_matrix, topk
+from exposure.kernels import build_info, logsumexp, max_sim, reduce, reduce_on, similarity_matrix, topk
 
 ISAS = _core.build_info()["isa_available"]
 BACKENDS = [*ISAS, "torch"]
@@ -396,3 +396,57 @@ def test_cuda_matches_reference():
         assert values.device.type == "cuda"
         assert_matches(values.cpu().numpy(), None if indices is None else indices.cpu().numpy(),
                        queries, keys, op, **kwargs)
+
+
+# --------------------------------------------------------------------------- reduce_on: numpy in, work on a device
+
+
+@pytest.mark.parametrize("op, kwargs", [("max", {}), ("topk", {"k": 4}), ("logsumexp", {"temperature": 0.05}),
+                                        ("max", {"groups": "g", "num_groups": 9}),
+                                        ("topk", {"k": 2, "groups": "g", "num_groups": 9}),
+                                        ("logsumexp", {"temperature": 0.1, "groups": "g", "num_groups": 9})])
+def test_reduce_on_a_device_matches_the_native_kernel(op, kwargs):
+    rng = np.random.default_rng(5)
+    q, keys = unit_rows(rng, 37, 24), unit_rows(rng, 61, 24)
+    kwargs = {k: (rng.integers(0, 7, 61) if v == "g" else v) for k, v in kwargs.items()}  # groups 7 and 8 empty
+    native = reduce(q, keys, op, **kwargs)
+    on_device = reduce_on(torch.device("cpu"), q, keys, op, **kwargs)
+    assert isinstance(on_device.values, np.ndarray) and on_device.values.shape == native.values.shape
+    np.testing.assert_allclose(on_device.values, native.values, atol=1e-5)
+    if native.indices is not None:
+        np.testing.assert_array_equal(on_device.indices, native.indices)
+    none = reduce_on(None, q, keys, op, **kwargs)  # no device: the native kernel itself
+    np.testing.assert_array_equal(none.values, native.values)
+
+
+def test_reduce_on_keeps_keys_on_the_device_while_they_live():
+    import gc
+
+    from exposure import kernels
+
+    rng = np.random.default_rng(6)
+    q, keys = unit_rows(rng, 5, 8), unit_rows(rng, 40, 8)
+    reduce_on("cpu", q, keys, "max")
+    copy = kernels._RESIDENT[id(keys)][1][torch.device("cpu")]
+    reduce_on("cpu", q[:2], keys, "topk", k=3)
+    assert kernels._RESIDENT[id(keys)][1][torch.device("cpu")] is copy  # copied once, used again
+    del keys, copy
+    gc.collect()
+    assert not any(ref() is None for ref, _ in kernels._RESIDENT.values())  # dropped with its array
+
+
+def test_grouped_max_on_torch_breaks_ties_towards_the_lowest_index():
+    keys = np.array([[1, 0], [0, 1], [1, 0], [0, 1], [1, 0]], dtype=np.float32)
+    groups = np.array([1, 0, 1, 0, 1])
+    got = reduce_on("cpu", keys[:1], keys, "max", groups=groups, num_groups=3)
+    np.testing.assert_array_equal(got.indices, [[1, 0, -1]])
+    np.testing.assert_array_equal(got.values, [[0, 1, -np.inf]])
+
+
+@pytest.mark.parametrize("device", ["cpu", None])
+def test_gpu_or_none(device):
+    from exposure.kernels import gpu_or_none
+
+    assert gpu_or_none(device) is None
+    if torch.cuda.is_available():
+        assert gpu_or_none("cuda").type == "cuda"

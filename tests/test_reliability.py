@@ -6,6 +6,7 @@ import errno
 import gzip
 import json
 import os
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -74,8 +75,12 @@ def test_two_processes_on_one_output_write_every_id_once(tmp_path):
     while not (lock.exists() and lock.read_text()) and first.poll() is None and time.time() < deadline:
         time.sleep(0.05)
     assert first.poll() is None, first.communicate()[1][-2000:]
-    second = subprocess.run(cmd + ["--chunk-size", "30"], cwd=ROOT, env=env, capture_output=True, text=True)
-    assert second.returncode == 1
+    os.kill(first.pid, signal.SIGSTOP)  # held mid-run, however fast it scores, while the second one starts
+    try:
+        second = subprocess.run(cmd + ["--chunk-size", "30"], cwd=ROOT, env=env, capture_output=True, text=True)
+    finally:
+        os.kill(first.pid, signal.SIGCONT)
+    assert second.returncode == 1, second.stderr[-2000:]
     lines = second.stderr.strip().splitlines()
     assert len(lines) == 1 and "being written by another run" in lines[0] and f"pid {first.pid}" in lines[0]
     assert "Traceback" not in second.stderr

@@ -76,7 +76,7 @@ import pyarrow.compute as pc
 from .._assets import (cache_dir, embeddings_file_names, load_embeddings, save_embeddings, texts_checksum,
                        write_atomic)
 from ..io import as_table, require_columns
-from ..kernels import reduce
+from ..kernels import gpu_or_none, reduce_on
 from ..stats import softmax
 from ._ngrams import NgramIndex
 from .catalogue import load_crosswalk, load_occupations, load_tasks, load_titles
@@ -572,6 +572,11 @@ class OccupationAssigner:
             raise ValueError(f"{what} name codes that are not among the occupations: {bad[:5]}")
         return ids
 
+    @property
+    def _gpu(self):
+        """The GPU the index searches run on: the encoder's, if it has one; ``None``: the native kernel."""
+        return gpu_or_none(getattr(self.encoder, "device", None))
+
     # ----------------------------------------------------------------- indexes
     def title_index(self):
         """The distinct titles (``keys``), their occupations (CSR ``ptr``/``occ``) and embeddings; built once."""
@@ -661,7 +666,7 @@ class OccupationAssigner:
         n_occ = len(self.codes)
         embeddings = np.ascontiguousarray(embeddings, dtype=np.float32)
         k = min(self.title_k, len(idx["keys"]))
-        top = reduce(embeddings, idx["emb"], "topk", k=k)
+        top = reduce_on(self._gpu, embeddings, idx["emb"], "topk", k=k)
         out = _vote(top.values, top.indices, idx["ptr"], idx["occ"], n_occ, self.title_tau)
         if self.centroid_weight > 0:
             out += self.centroid_weight * (embeddings @ idx["centroids"].T)
@@ -684,7 +689,7 @@ class OccupationAssigner:
         out = np.full((n, len(self.codes)), np.nan, dtype=np.float32)
         if embeddings.shape[0] == 0:
             return out
-        best = reduce(np.ascontiguousarray(embeddings, dtype=np.float32), idx["emb"], "max",
+        best = reduce_on(self._gpu, np.ascontiguousarray(embeddings, dtype=np.float32), idx["emb"], "max",
                       groups=idx["occ"], num_groups=len(self.codes)).values
         best = np.where(np.isfinite(best), best, 0.0).astype(np.float64)
         order = np.argsort(owners, kind="stable")

@@ -236,3 +236,45 @@ def test_scoring_prepared_postings_is_scoring(scorer):
     assert a.to_arrow().equals(b.to_arrow())
     with pytest.raises(ValueError, match="got 2 titles for 8 texts"):
         scorer.score_prepared(titles[:2], prepared)
+
+
+def test_searches_on_a_torch_device_score_the_same(scorer, monkeypatch):
+    """What a model on a GPU does (every search through kernels.reduce_on, indexes resident on the device), run on
+    torch's CPU: the same scores, evidence and occupations as the native kernel's."""
+    import torch
+
+    import exposure.occupations.assign as assign_module
+    import exposure.scoring as scoring_module
+    from exposure import kernels
+
+    rows = _postings(8)
+    titles, texts = [r["title"] for r in rows], [r["text"] for r in rows]
+    ref = scorer.score(titles, texts)
+    for module in (assign_module, scoring_module):
+        monkeypatch.setattr(module, "gpu_or_none", lambda device: torch.device("cpu"))
+    resident_before = len(kernels._RESIDENT)
+    got = scorer.score(titles, texts)
+    assert len(kernels._RESIDENT) > resident_before  # the indexes went to the device
+    assert got.status == ref.status
+    for name in ("exposure", "technology_scores", "automation_exposure", "share_exposed"):
+        np.testing.assert_allclose(getattr(got, name), getattr(ref, name), atol=1e-5, err_msg=name)
+    assert [[d["text"] for d in row] for row in got.top_duties] == [[d["text"] for d in row] for row in ref.top_duties]
+    assert [[c for c, _, _ in row] for row in got.occupations] == [[c for c, _, _ in row] for row in ref.occupations]
+    np.testing.assert_allclose([[p for _, _, p in row] for row in got.occupations],
+                               [[p for _, _, p in row] for row in ref.occupations], atol=1e-5)
+
+
+@pytest.mark.gpu
+def test_a_model_on_cuda_scores_like_the_cpu(scorer, classifier):
+    """Encoder and searches on the GPU (float32): the scores of the CPU run."""
+    from exposure import Encoder, ExposureModel
+
+    gpu_model = ExposureModel(Encoder(device="cuda", dtype="float32"))
+    gpu_scorer = PostingScorer(gpu_model, UnitClassifier.load(encoder=gpu_model.encoder),
+                               small_assigner(gpu_model.encoder), occupation_scores=occupation_table(gpu_model.technologies))
+    rows = _postings(8)
+    titles, texts = [r["title"] for r in rows], [r["text"] for r in rows]
+    ref, got = scorer.score(titles, texts), gpu_scorer.score(titles, texts)
+    assert got.status == ref.status
+    np.testing.assert_allclose(got.exposure, ref.exposure, atol=1e-3)
+    np.testing.assert_allclose(got.technology_scores, ref.technology_scores, atol=1e-3)

@@ -12,6 +12,9 @@ posting benchmark on the card. Cases (``EXPOSURE_BENCH_N`` queries, default
   would write;
 * ``exposure fp32 top5`` / ``exposure fp16 top5`` / ``exposure bf16 top5``:
   ``exposure.kernels.reduce(..., "topk", k=5, precision=...)`` on tensors;
+* the duty search of posting scoring: ``mm fp32`` alone and ``exposure fp32 max by group``
+  (``reduce(..., "max", groups=...)``) for n / 10 queries against the 18,796 O*NET 29.1 tasks
+  grouped by their 1,016 occupations;
 * encoder: ``exposure.Encoder`` in float32 and float16 against
   ``SentenceTransformer.encode`` in float32 and float16 on the same card, over the
   first EXPOSURE_BENCH_TEXTS (default 20,000) O*NET task statements, batch 256.
@@ -104,6 +107,39 @@ def test_exposure_topk(benchmark, m, precision):
     q, k, exact = data(m)
     measure(benchmark, lambda: kernels.reduce(q, k, "topk", k=K_TOP, precision=precision).indices, m,
             f"exposure {precision} top5", exact)
+
+
+def _task_groups():
+    """One unit row per O*NET 29.1 task (random) and its occupation's id: the duty search's index."""
+    codes = load_tasks("29.1").column("soc_code").to_pylist()
+    _, groups = np.unique(np.asarray(codes, dtype=object), return_inverse=True)
+    g = torch.Generator(device="cpu").manual_seed(1)
+    q = torch.nn.functional.normalize(torch.randn(max(N // 10, 1), D, generator=g), dim=1).to(DEVICE)
+    k = torch.nn.functional.normalize(torch.randn(len(codes), D, generator=g), dim=1).to(DEVICE)
+    return q, k, groups.astype(np.int64), int(groups.max()) + 1
+
+
+def measure_grouped(benchmark, fn, q, k, case):
+    benchmark.group = f"{DEVICE} n={q.shape[0]} m={k.shape[0]} d={D}, duty search"
+    benchmark.extra_info.update(n=q.shape[0], m=k.shape[0], d=D, case=case, device=_device_name())
+
+    def timed():
+        out = fn()
+        sync()
+        return out
+
+    benchmark.pedantic(timed, rounds=5, iterations=1, warmup_rounds=1)
+
+
+def test_duty_search_mm_alone(benchmark):
+    q, k, _, _ = _task_groups()
+    measure_grouped(benchmark, lambda: torch_chunks(q, k, lambda s: None, CHUNK), q, k, "mm fp32")
+
+
+def test_duty_search_max_by_group(benchmark):
+    q, k, groups, num_groups = _task_groups()
+    measure_grouped(benchmark, lambda: kernels.reduce(q, k, "max", groups=groups, num_groups=num_groups).values,
+                    q, k, "exposure fp32 max by group")
 
 
 TEXTS = load_tasks("27").column("task").to_pylist()[:N_TEXTS]

@@ -13,6 +13,7 @@ transformers' fast tokenizer runs too; :class:`Tokenizer` offers the two calls t
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import math
@@ -20,6 +21,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Optional
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -45,7 +47,8 @@ class Tokenizer:
 
     def __init__(self, backend, pad_id: int, model_max_length: int, input_names: tuple) -> None:
         self._backend = backend
-        self._backend.no_padding()
+        self._backend.no_padding()  # whatever tokenizer.json sets: the calls below decide
+        self._backend.no_truncation()
         self._max = None
         self.pad_token_id = pad_id
         self.model_max_length = model_max_length
@@ -73,17 +76,17 @@ class Tokenizer:
         if return_tensors != "pt":
             raise ValueError("only return_tensors='pt' is supported")
         ids = tokens["input_ids"]
-        width = max((len(x) for x in ids), default=0)
-        out = {"input_ids": torch.full((len(ids), width), self.pad_token_id, dtype=torch.long),
-               "attention_mask": torch.zeros((len(ids), width), dtype=torch.long)}
-        types = tokens.get("token_type_ids")
-        if types is not None:
-            out["token_type_ids"] = torch.zeros((len(ids), width), dtype=torch.long)
-        for i, row in enumerate(ids):
-            out["input_ids"][i, : len(row)] = torch.tensor(row, dtype=torch.long)
-            out["attention_mask"][i, : len(row)] = 1
-            if types is not None:
-                out["token_type_ids"][i, : len(row)] = torch.tensor(types[i], dtype=torch.long)
+        lengths = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
+        mask = np.arange(int(lengths.max(initial=0))) < lengths[:, None]  # row-major: the tokens in order
+
+        def padded(rows: list, fill: int) -> torch.Tensor:
+            out = np.full(mask.shape, fill, dtype=np.int64)
+            out[mask] = np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64, count=int(lengths.sum()))
+            return torch.from_numpy(out)
+
+        out = {"input_ids": padded(ids, self.pad_token_id), "attention_mask": torch.from_numpy(mask.astype(np.int64))}
+        if tokens.get("token_type_ids") is not None:
+            out["token_type_ids"] = padded(tokens["token_type_ids"], 0)
         return out
 
 

@@ -305,7 +305,8 @@ def reduce_on(device: Any, queries: np.ndarray, keys: np.ndarray, op: Op = "max"
     """
     if device is None:
         return reduce(queries, keys, op, **kwargs)
-    torch = sys.modules["torch"]  # a device object comes from torch
+    import torch  # asked to run on a torch device
+
     device = torch.device(device)
     queries = torch.tensor(_as_float32_array(queries, "queries"), device=device)
     keys = _as_float32_array(keys, "keys")  # the same object when it is already C-contiguous float32

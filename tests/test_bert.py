@@ -155,3 +155,17 @@ def test_a_folder_without_tokenizer_json_loads_through_transformers(tmp_path, en
     enc = Encoder(str(folder), device="cpu")
     assert not isinstance(enc.model, _bert.BertModel)
     np.testing.assert_allclose(enc.encode(SHORT), encoder.encode(SHORT), atol=1e-5)
+
+
+def test_truncation_and_padding_preset_in_tokenizer_json_do_not_leak(tmp_path, reference):
+    folder = _copy_model(tmp_path)
+    spec = json.loads((folder / "tokenizer.json").read_text(encoding="utf-8"))
+    spec["truncation"] = {"direction": "Right", "max_length": 4, "strategy": "LongestFirst", "stride": 0}
+    spec["padding"] = {"strategy": {"Fixed": 40}, "direction": "Right", "pad_to_multiple_of": None, "pad_id": 0,
+                       "pad_type_id": 0, "pad_token": "[PAD]"}
+    os.remove(folder / "tokenizer.json")
+    (folder / "tokenizer.json").write_text(json.dumps(spec), encoding="utf-8")
+    tokenizer, _ = _bert.load(str(folder))
+    assert tokenizer(SHORT, truncation=False)["input_ids"] == reference[0](SHORT)["input_ids"]
+    assert tokenizer(SHORT, truncation=True, max_length=8)["input_ids"] == \
+        reference[0](SHORT, truncation=True, max_length=8)["input_ids"]

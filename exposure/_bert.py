@@ -152,6 +152,11 @@ class BertModel(nn.Module):
         return SimpleNamespace(last_hidden_state=x)
 
 
+# transformers' BertConfig defaults, for what a config.json leaves out
+_CONFIG_DEFAULTS = {"vocab_size": 30522, "hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12,
+                    "intermediate_size": 3072, "hidden_act": "gelu", "max_position_embeddings": 512,
+                    "type_vocab_size": 2, "layer_norm_eps": 1e-12}
+
 # transformers' parameter names -> this module's
 _RENAMES = (
     ("embeddings.word_embeddings.", "word_embeddings."),
@@ -236,21 +241,32 @@ def load(path: str) -> Optional[tuple[Tokenizer, BertModel]]:
     if why:
         logger.debug("%s: %s; loading with transformers", path, why)
         return None
+    from safetensors import SafetensorError
     from safetensors.torch import load_file
     from tokenizers import Tokenizer as Backend
 
-    config = SimpleNamespace(**{"layer_norm_eps": 1e-12, "hidden_act": "gelu", "type_vocab_size": 2, **cfg})
-    model = BertModel(config)
-    weights = {_rename(k): v for k, v in load_file(str(root / "model.safetensors")).items()}
-    missing = sorted(set(model.state_dict()) - set(weights))
-    if missing:
-        logger.debug("%s: weights %s not found; loading with transformers", path, ", ".join(missing[:3]))
+    config = SimpleNamespace(**{**_CONFIG_DEFAULTS, **cfg})
+    try:
+        model = BertModel(config)
+        weights = {_rename(k): v for k, v in load_file(str(root / "model.safetensors")).items()}
+        missing = sorted(set(model.state_dict()) - set(weights))
+        if missing:
+            logger.debug("%s: weights %s not found; loading with transformers", path, ", ".join(missing[:3]))
+            return None
+        model.load_state_dict({k: weights[k] for k in model.state_dict()})  # shapes checked here
+    except (OSError, RuntimeError, ValueError, TypeError, SafetensorError) as exc:
+        logger.debug("%s: %s; loading with transformers", path, exc)
         return None
-    model.load_state_dict({k: weights[k] for k in model.state_dict()})
-    backend = Backend.from_file(str(root / "tokenizer.json"))
+    try:
+        backend = Backend.from_file(str(root / "tokenizer.json"))
+    except Exception as exc:  # tokenizers raises plain Exception for a file it cannot parse
+        logger.debug("%s: tokenizer.json: %s; loading with transformers", path, exc)
+        return None
     pad_token = tok_cfg.get("pad_token", "[PAD]")
     pad_token = pad_token.get("content") if isinstance(pad_token, dict) else pad_token
     pad_id = backend.token_to_id(pad_token) if pad_token else None
-    max_length = int(tok_cfg.get("model_max_length") or cfg.get("max_position_embeddings", 512))
+    if pad_id is None:
+        pad_id = cfg.get("pad_token_id") or 0
+    max_length = int(tok_cfg.get("model_max_length") or config.max_position_embeddings)
     names = tuple(tok_cfg.get("model_input_names") or ("input_ids", "token_type_ids", "attention_mask"))
-    return Tokenizer(backend, int(pad_id or cfg.get("pad_token_id") or 0), max_length, names), model
+    return Tokenizer(backend, int(pad_id), max_length, names), model

@@ -169,3 +169,7 @@ def test_truncation_and_padding_preset_in_tokenizer_json_do_not_leak(tmp_path, r
     assert tokenizer(SHORT, truncation=False)["input_ids"] == reference[0](SHORT)["input_ids"]
     assert tokenizer(SHORT, truncation=True, max_length=8)["input_ids"] == \
         reference[0](SHORT, truncation=True, max_length=8)["input_ids"]
+
+
+def test_weights_that_do_not_fit_the_config_are_left_to_transformers(tmp_path):
+    assert _bert.load(str(_copy_model(tmp_path, hidden_size=512, num_attention_heads=8))) is None

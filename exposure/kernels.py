@@ -623,7 +623,13 @@ def _torch_reduce(queries, keys, op, k, temperature, group_ids, num_groups, out,
     _check_finite_rows(torch, queries, "queries")
     _check_finite_rows(torch, keys, "keys")
     grouped = group_ids is not None
-    if grouped:  # (group, its keys in index order) for the groups that have keys; the others stay -inf / -1
+    # A grouped max reduces every group at once (a few kernels per chunk, not a few per group); the other
+    # grouped ops go group by group over (group, its keys in index order) for the groups that have keys.
+    every_group_at_once = grouped and op == "max"
+    if every_group_at_once:
+        group_of = torch.as_tensor(group_ids, device=device)
+        column = torch.arange(m, device=device)
+    elif grouped:  # groups without keys stay -inf / -1
         order = np.argsort(group_ids, kind="stable")
         cuts = np.flatnonzero(np.diff(group_ids[order])) + 1
         columns = [(int(group_ids[run[0]]), torch.as_tensor(run, device=device))
@@ -656,9 +662,6 @@ def _torch_reduce(queries, keys, op, k, temperature, group_ids, num_groups, out,
         budget, most = ((64 << 20), 65536) if device.type == "cuda" else ((16 << 20), 4096)
         chunk_size = max(1, min(most, budget // max(m, 1)))
     keys_t = keys.t()
-    if grouped and op == "max":  # every group at once: a few kernels per chunk, not a few per group
-        group_of = torch.as_tensor(group_ids, device=device)
-        column = torch.arange(m, device=device)
     with torch.no_grad():
         for i in range(0, n, chunk_size):
             j = min(n, i + chunk_size)
@@ -666,7 +669,7 @@ def _torch_reduce(queries, keys, op, k, temperature, group_ids, num_groups, out,
             if op == "matrix":
                 values[i:j] = scores
                 continue
-            if grouped and op == "max":
+            if every_group_at_once:
                 scores = scores.float()
                 where = group_of.expand(j - i, m)
                 best = values[i:j].scatter_reduce_(1, where, scores, "amax")

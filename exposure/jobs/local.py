@@ -201,23 +201,25 @@ class BatchJob:
         """
         if self.resume or workers < 1 or self.format is None or self._ahead is not None:
             return
-        pool = TextWorkers(classifier, workers, max_chars).__enter__()
-        try:
-            reader = self._reader()
-            stream = pool.map(self._to_score(reader, 0, IdSet()))
-        except BaseException:
-            pool.__exit__(None, None, None)
-            raise
-        self._ahead = (pool, stream)
+        self._ahead = self._text_stream(classifier, workers, max_chars, 0, IdSet())
 
     def _stop_ahead(self) -> None:
         if self._ahead is not None:
             self._ahead[0].__exit__(None, None, None)
             self._ahead = None
 
-    def _reader(self) -> Iterator:
-        return (jsonl_chunks if self.format == "jsonl" else arrow_chunks)(self.input, self.columns, self.chunk_size,
-                                                                          self.encoding)
+    def _text_stream(self, classifier: UnitClassifier, workers: int, max_chars: int, start_row: int,
+                     seen: IdSet) -> Tuple[TextWorkers, Iterator]:
+        """Text workers started on the input's chunks from ``start_row`` on, and their stream of prepared chunks
+        (:meth:`_to_score`); the caller exits the pool."""
+        pool = TextWorkers(classifier, workers, max_chars).__enter__()
+        try:
+            reader = (jsonl_chunks if self.format == "jsonl" else arrow_chunks)(self.input, self.columns,
+                                                                               self.chunk_size, self.encoding)
+            return pool, pool.map(self._to_score(reader, start_row, seen))
+        except BaseException:
+            pool.__exit__(None, None, None)
+            raise
 
     @staticmethod
     def _to_score(reader: Iterator, start_row: int, seen: IdSet) -> Iterator[Tuple[tuple, List]]:
@@ -381,14 +383,12 @@ class BatchJob:
         scorer.cache.reset_stats()
         t0 = time.perf_counter()
         scored = units = kept = 0
-        ahead, self._ahead = self._ahead, None
-        if ahead is not None and start_row == 0 and ahead[0].serves(scorer.classifier, workers, scorer.max_chars):
-            pool, chunks = ahead  # already at work on the first chunks
+        if self._ahead is not None and start_row == 0 and self._ahead[0].serves(scorer.classifier, workers,
+                                                                                 scorer.max_chars):
+            (pool, chunks), self._ahead = self._ahead, None  # already at work on the first chunks
         else:
-            if ahead is not None:
-                ahead[0].__exit__(None, None, None)
-            pool = TextWorkers(scorer.classifier, workers, scorer.max_chars).__enter__()
-            chunks = pool.map(self._to_score(self._reader(), start_row, seen))
+            self._stop_ahead()
+            pool, chunks = self._text_stream(scorer.classifier, workers, scorer.max_chars, start_row, seen)
         try:
             for (first, end, ids, titles, status, take, texts), prepared in chunks:
                 result = score_chunk([titles[i] for i in take], texts, scorer, prepared)

@@ -350,8 +350,9 @@ def rollup(table: pa.Table, keys: np.ndarray, members: np.ndarray, titles: Mappi
         # A task reaching a group through two members (a code split in a crosswalk) counts once, at its best.
         key = np.array([f"{gi}\x1f{i}\x1f{t}" for gi, i, t in zip(group.tolist(), ids.to_pylist(), texts.to_pylist())])
         best_first = np.argsort(-np.where(np.isnan(scores), -np.inf, scores), kind="stable")
-        first = best_first[np.unique(key[best_first], return_index=True)[1]]
-        scores = np.where(np.isin(np.arange(scores.shape[0]), first), scores, np.nan)
+        kept = np.zeros(scores.shape[0], dtype=bool)
+        kept[best_first[np.unique(key[best_first], return_index=True)[1]]] = True
+        scores = np.where(kept, scores, np.nan)
         top = _top_per_group(group, g, scores, k)
         out.update(_top_columns(top, ids, texts, scores))
     return pa.table(out)

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "similarity.hpp"
+#include "sparse_topk.hpp"
 
 namespace py = pybind11;
 using exposure::Op;
@@ -117,6 +118,58 @@ py::tuple reduce(const py::array& queries, const py::array& keys, const std::str
     return py::make_tuple(values, indices);
 }
 
+/// Checks a 1-D C-contiguous array of dtype T with `size` entries (any size when size < 0).
+template <class T>
+const T* vector_data(const py::array& a, const char* name, const char* dtype, py::ssize_t size = -1) {
+    if (a.ndim() != 1 || !a.dtype().is(py::dtype::of<T>()) || !is_c_contiguous(a) || (size >= 0 && a.shape(0) != size))
+        throw std::invalid_argument(std::string(name) + " must be a C-contiguous " + dtype + " array of shape (" +
+                                    (size >= 0 ? std::to_string(size) + "," : std::string("n,")) + "), got " +
+                                    describe(a));
+    return static_cast<const T*>(a.data());
+}
+
+/// Checks that a CSR pointer array starts at 0, never decreases and ends at `total`.
+void check_ptr(const std::int64_t* ptr, std::size_t rows, std::size_t total, const char* name) {
+    if (ptr[0] != 0 || static_cast<std::size_t>(ptr[rows]) != total)
+        throw std::invalid_argument(std::string(name) + " must start at 0 and end at " + std::to_string(total));
+    for (std::size_t i = 0; i < rows; ++i)
+        if (ptr[i + 1] < ptr[i]) throw std::invalid_argument(std::string(name) + " must not decrease");
+}
+
+py::tuple sparse_topk(const py::array& q_ptr, const py::array& q_cols, const py::array& q_weights,
+                      const py::array& ptr, const py::array& keys, const py::array& weights, std::size_t m,
+                      std::size_t k, int threads) {
+    if (q_ptr.ndim() != 1 || q_ptr.shape(0) < 1) throw std::invalid_argument("q_ptr must have one entry per query, plus one");
+    const std::size_t n = static_cast<std::size_t>(q_ptr.shape(0)) - 1;
+    if (ptr.ndim() != 1 || ptr.shape(0) < 1) throw std::invalid_argument("ptr must have one entry per column, plus one");
+    const std::size_t columns = static_cast<std::size_t>(ptr.shape(0)) - 1;
+    if (k > m) throw std::invalid_argument("k must be at most the number of keys (" + std::to_string(m) + "), got " +
+                                           std::to_string(k));
+    exposure::SparseQueries Q{vector_data<std::int64_t>(q_ptr, "q_ptr", "int64"),
+                              vector_data<std::int64_t>(q_cols, "q_cols", "int64"),
+                              vector_data<double>(q_weights, "q_weights", "float64", q_cols.shape(0)), n};
+    exposure::InvertedIndex X{vector_data<std::int64_t>(ptr, "ptr", "int64"),
+                              vector_data<std::int32_t>(keys, "keys", "int32"),
+                              vector_data<float>(weights, "weights", "float32", keys.shape(0)), m};
+    check_ptr(Q.ptr, n, static_cast<std::size_t>(q_cols.shape(0)), "q_ptr");
+    check_ptr(X.ptr, columns, static_cast<std::size_t>(keys.shape(0)), "ptr");
+    for (py::ssize_t j = 0; j < q_cols.shape(0); ++j)
+        if (Q.cols[j] < 0 || static_cast<std::size_t>(Q.cols[j]) >= columns)
+            throw std::invalid_argument("q_cols must lie in [0, " + std::to_string(columns) + "), got " +
+                                        std::to_string(Q.cols[j]));
+    for (py::ssize_t p = 0; p < keys.shape(0); ++p)
+        if (X.keys[p] < 0 || static_cast<std::size_t>(X.keys[p]) >= m)
+            throw std::invalid_argument("keys must lie in [0, " + std::to_string(m) + "), got " + std::to_string(X.keys[p]));
+
+    py::array_t<std::int64_t> idx({static_cast<py::ssize_t>(n), static_cast<py::ssize_t>(k)});
+    py::array_t<float> val({static_cast<py::ssize_t>(n), static_cast<py::ssize_t>(k)});
+    {
+        py::gil_scoped_release release;
+        exposure::sparse_topk(Q, X, k, threads, idx.mutable_data(), val.mutable_data());
+    }
+    return py::make_tuple(idx, val);
+}
+
 std::string compiler() {
 #if defined(__clang__)
     return std::string("clang ") + __clang_version__;
@@ -159,6 +212,10 @@ PYBIND11_MODULE(_core, m) {
           py::arg("out") = py::none(), py::arg("threads") = 0, py::arg("block_rows") = 0,
           py::arg("precision") = "fp32", py::arg("candidates") = 0,
           "Similarities queries @ keys.T reduced per query (and group); returns (values, indices or None).");
+    m.def("sparse_topk", &sparse_topk, py::arg("q_ptr"), py::arg("q_cols"), py::arg("q_weights"), py::arg("ptr"),
+          py::arg("keys"), py::arg("weights"), py::arg("m"), py::arg("k"), py::arg("threads") = 0,
+          "Per sparse query (CSR rows) the k keys of an inverted index with the largest dot product; returns "
+          "(indices, values), descending, lower index first on ties, unscored keys at 0 last.");
     m.def("int8_path", &exposure::int8_path, "The precision='int8' micro-kernel in use: 'avx512_vnni' or 'scalar'.");
     m.def("build_info", &build_info, "The SIMD path in use, what the CPU supports, OpenMP and the compiler.");
     m.def(

@@ -1,4 +1,4 @@
-"""Character n-gram TF-IDF over short texts (occupation titles), in numpy only.
+"""Character n-gram TF-IDF over short texts (occupation titles): built in numpy, searched by a native kernel.
 
 The spelling signal that :class:`~exposure.occupations.assign.OccupationAssigner` adds
 to the embedding one: titles that share word pieces ("electrician", "electrical")
@@ -18,15 +18,13 @@ scikit-learn to choose it.
 from __future__ import annotations
 
 import os
-from typing import BinaryIO, Callable, Dict, List, Sequence, Tuple, Union
+from typing import BinaryIO, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from .. import _core, _processes
+
 __all__ = ["NgramIndex", "char_ngrams"]
-
-# (indexed texts x queries) scores per block of queries: bounds the dense score block.
-_BLOCK_CELLS = 4_000_000
-
 
 def char_ngrams(text: str, lo: int = 2, hi: int = 4) -> List[str]:
     """The n-grams of ``text``'s space-padded words, as scikit-learn's ``char_wb`` analyzer makes them.
@@ -134,39 +132,23 @@ class NgramIndex:
         norm = np.sqrt(np.bincount(q, weights=w * w, minlength=len(texts)))
         return q, g, w / np.maximum(norm[q], 1e-12) if q.size else w
 
-    def topk(self, texts: Sequence[str], k: int) -> Tuple[np.ndarray, np.ndarray]:
+    def topk(self, texts: Sequence[str], k: int, threads: Optional[int] = None) -> Tuple[np.ndarray, np.ndarray]:
         """The ``k`` most similar indexed texts per query: ``(indices, cosine similarities)``, descending,
-        lower index first on ties (a query with no n-gram in the index is 0 to every text)."""
+        lower index first on ties (a query with no n-gram in the index is 0 to every text).
+
+        Runs in the native kernel (``exposure._core.sparse_topk``): each query's scores are summed from
+        the postings of its n-grams only, on ``threads`` threads (``None``: the OpenMP default).
+        """
         n, m = len(texts), self.size
         k = min(int(k), m)
-        idx = np.zeros((n, k), dtype=np.int64)
-        val = np.zeros((n, k), dtype=np.float32)
         if n == 0 or k == 0:
-            return idx, val
+            return np.zeros((n, k), dtype=np.int64), np.zeros((n, k), dtype=np.float32)
         q, g, w = self._vectors(texts)
-        block = max(1, _BLOCK_CELLS // max(m, 1))
-        bounds = np.searchsorted(q, np.arange(0, n + block, block))
-        for b, a in enumerate(range(0, n, block)):
-            lo, hi = bounds[b], bounds[b + 1]
-            rows = min(block, n - a)
-            qq, gg, ww = q[lo:hi] - a, g[lo:hi], w[lo:hi]
-            starts, counts = self._ptr[gg], self._ptr[gg + 1] - self._ptr[gg]
-            total = int(counts.sum())
-            offsets = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
-            post = np.repeat(starts, counts) + offsets
-            cells = np.repeat(qq, counts) * m + self._text[post]
-            s = np.bincount(cells, weights=np.repeat(ww, counts) * self._weight[post], minlength=rows * m)
-            s = s.reshape(rows, m)
-            for r in range(rows):  # the top k among the texts that share an n-gram with the query (a few %)
-                row = s[r]
-                cand = np.flatnonzero(row)
-                if cand.size > k:
-                    cand = cand[np.argpartition(-row[cand], k - 1)[:k]]
-                elif cand.size < k:  # then texts at 0, lowest index first
-                    zero = np.ones(m, dtype=bool)
-                    zero[cand] = False
-                    cand = np.concatenate([cand, np.flatnonzero(zero)[:k - cand.size]])
-                v = row[cand]
-                order = np.lexsort((cand, -v))  # descending similarity, lower index first on ties
-                idx[a + r], val[a + r] = cand[order], v[order]
-        return idx, val
+        q_ptr = np.searchsorted(q, np.arange(n + 1)).astype(np.int64)
+        threads = _processes.fork_safe_threads(threads, "title n-gram search")
+        if threads != 1:
+            _processes.note_threads()
+        return _core.sparse_topk(q_ptr, g.astype(np.int64, copy=False), w.astype(np.float64, copy=False),
+                                 self._ptr.astype(np.int64, copy=False), self._text.astype(np.int32, copy=False),
+                                 self._weight.astype(np.float32, copy=False), m, k,
+                                 threads=threads or 0)

@@ -1,0 +1,67 @@
+"""The title n-gram search: the native sparse top-k against a dense numpy definition."""
+
+import numpy as np
+import pytest
+
+from exposure import _core
+from exposure.occupations._ngrams import NgramIndex
+
+
+def dense_topk(index: NgramIndex, texts, k):
+    """Every score summed in numpy (float64, the query's n-grams in order), ranked by (-score, index)."""
+    q, g, w = index._vectors(texts)
+    k = min(k, index.size)
+    idx = np.zeros((len(texts), k), dtype=np.int64)
+    val = np.zeros((len(texts), k), dtype=np.float32)
+    for i in range(len(texts)):
+        s = np.zeros(index.size)
+        for gram, weight in zip(g[q == i], w[q == i]):
+            lo, hi = index._ptr[gram], index._ptr[gram + 1]
+            np.add.at(s, index._text[lo:hi], weight * index._weight[lo:hi].astype(np.float64))
+        order = np.lexsort((np.arange(index.size), -s))[:k]
+        idx[i], val[i] = order, s[order]
+    return idx, val
+
+
+def random_titles(rng, n, alphabet="abcde", words=(1, 3)):
+    """Short words over a small alphabet: many shared n-grams, many equal scores."""
+    return [" ".join("".join(rng.choice(list(alphabet), size=rng.integers(1, 5)))
+                     for _ in range(rng.integers(*words, endpoint=True))) for _ in range(n)]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_sparse_topk_matches_the_dense_definition(seed):
+    rng = np.random.default_rng(seed)
+    index = NgramIndex(random_titles(rng, 300), max_df=[1.0, 0.2][seed % 2])
+    queries = random_titles(rng, 40) + ["", "zzz", "a"]
+    for k in (1, 5, 32, index.size):
+        want_idx, want_val = dense_topk(index, queries, k)
+        for threads in (1, 2):
+            idx, val = index.topk(queries, k, threads=threads)
+            np.testing.assert_array_equal(idx, want_idx)
+            np.testing.assert_array_equal(val, want_val)  # the same sums in the same order: bit for bit
+
+
+def test_queries_without_a_shared_ngram_rank_every_text_at_zero_in_index_order():
+    index = NgramIndex(["line cook", "cook", "nurse"])
+    idx, val = index.topk(["zzz", "cook"], 3)
+    assert idx[0].tolist() == [0, 1, 2] and not val[0].any()
+    assert idx[1].tolist()[:2] == [1, 0] and val[1, 2] == 0 and idx[1, 2] == 2
+
+
+def test_the_native_kernel_checks_its_inputs():
+    ptr, keys, weights = np.array([0, 2], np.int64), np.array([0, 1], np.int32), np.ones(2, np.float32)
+    q_ptr, q_cols, q_weights = np.array([0, 1], np.int64), np.array([0], np.int64), np.ones(1)
+    assert _core.sparse_topk(q_ptr, q_cols, q_weights, ptr, keys, weights, 2, 2)[0].tolist() == [[0, 1]]
+    with pytest.raises(ValueError, match="keys must be a C-contiguous int32 array"):
+        _core.sparse_topk(q_ptr, q_cols, q_weights, ptr, keys.astype(np.int64), weights, 2, 2)
+    with pytest.raises(ValueError, match=r"keys must lie in \[0, 2\), got 5"):
+        _core.sparse_topk(q_ptr, q_cols, q_weights, ptr, np.array([0, 5], np.int32), weights, 2, 2)
+    with pytest.raises(ValueError, match=r"q_cols must lie in \[0, 1\)"):
+        _core.sparse_topk(q_ptr, np.array([3], np.int64), q_weights, ptr, keys, weights, 2, 2)
+    with pytest.raises(ValueError, match="ptr must start at 0 and end at 2"):
+        _core.sparse_topk(q_ptr, q_cols, q_weights, np.array([0, 1], np.int64), keys, weights, 2, 2)
+    with pytest.raises(ValueError, match="k must be at most the number of keys"):
+        _core.sparse_topk(q_ptr, q_cols, q_weights, ptr, keys, weights, 2, 3)
+    with pytest.raises(ValueError, match=r"q_weights must be a C-contiguous float64 array of shape \(1,\)"):
+        _core.sparse_topk(q_ptr, q_cols, np.ones(2), ptr, keys, weights, 2, 2)

@@ -691,13 +691,14 @@ class OccupationAssigner:
             return out
         best = reduce_on(self._gpu, np.ascontiguousarray(embeddings, dtype=np.float32), idx["emb"], "max",
                       groups=idx["occ"], num_groups=len(self.codes)).values
-        best = np.where(np.isfinite(best), best, 0.0).astype(np.float64)
-        order = np.argsort(owners, kind="stable")
-        owners, best = owners[order], best[order]
+        best[~np.isfinite(best)] = 0.0  # occupations without tasks; filled below
+        if np.any(owners[1:] < owners[:-1]):  # a posting's duties side by side
+            order = np.argsort(owners, kind="stable")
+            owners, best = owners[order], best[order]
         cnt = np.bincount(owners, minlength=n)
         has = cnt > 0
         starts = np.concatenate([[0], np.cumsum(cnt)[:-1]])[has]
-        mean = np.add.reduceat(best, starts, axis=0) / cnt[has, None]
+        mean = np.add.reduceat(best, starts, axis=0, dtype=np.float64) / cnt[has, None]
         # Occupations without tasks: the posting's mean over those with tasks, i.e. no evidence either way.
         fill = mean[:, idx["has_tasks"]].mean(axis=1, keepdims=True)
         mean[:, ~idx["has_tasks"]] = fill

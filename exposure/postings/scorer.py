@@ -310,45 +310,44 @@ class PostingScorer:
         g = len(techs)
         status = list(prepared.status)
         # 1. the first stage's survivors are encoded once, through the cache; the second stage finds the duties
+        dim = self.model.encoder.dim
+        kept_per_posting = np.fromiter(map(len, prepared.kept), dtype=np.int64, count=n)
         flat = [t for kept in prepared.kept for t in kept]
-        emb = self.encoder.encode(flat) if flat else np.zeros((0, self.model.encoder.dim), np.float32)
-        duties: List[List[str]] = [[] for _ in range(n)]
-        duty_emb: List[np.ndarray] = [np.zeros((0, self.model.encoder.dim), np.float32) for _ in range(n)]
-        start = 0
-        for i, kept in enumerate(prepared.kept):
-            if not kept:
-                continue
-            e = emb[start:start + len(kept)]
-            start += len(kept)
-            is_duty = self.classifier.duty_mask(e, prepared.context[i])
-            duties[i] = [t for t, d in zip(kept, is_duty) if d]
-            duty_emb[i] = e[is_duty]
+        if flat:
+            emb = self.encoder.encode(flat)
+            is_duty = self.classifier.duty_mask(emb, np.vstack([c for c in prepared.context if len(c)]))
+        else:
+            emb, is_duty = np.zeros((0, dim), np.float32), np.zeros(0, dtype=bool)
+        owner = np.repeat(np.arange(n), kept_per_posting)[is_duty]  # the posting of each duty, ascending
+        n_duties = np.bincount(owner, minlength=n).astype(np.int32)
+        duty_texts = [t for t, d in zip(flat, is_duty.tolist()) if d]
+        duty_rows = emb[is_duty]
+        cuts = np.cumsum(n_duties, dtype=np.int64)
+        duty_emb = np.split(duty_rows, cuts[:-1]) if n else []  # per posting, views
         kept_units = len(flat)
         # 2. score each distinct duty once: cached scores, the rest from their embeddings
-        flat = [d for ds in duties for d in ds]
-        rows = self._score_duties(flat, np.vstack(duty_emb) if flat else None)
-        # 3. aggregate per posting
+        rows = self._score_duties(duty_texts, duty_rows if duty_texts else None)
+        # 3. aggregate per posting: means over its duties (float64 sums), the most exposed as evidence
         exposure = np.full(n, np.nan, dtype=np.float32)
         tech = np.full((n, g), np.nan, dtype=np.float32)
         automation = np.full(n, np.nan, dtype=np.float32)
         share = np.full(n, np.nan, dtype=np.float32)
-        n_duties = np.array([len(d) for d in duties], dtype=np.int32)
         top: List[List[dict]] = [[] for _ in range(n)]
-        caps = self.model.capabilities.capabilities
-        start = 0
-        for i in range(n):
-            k = n_duties[i]
-            if not k:
-                continue
-            r = rows[start:start + k]
-            start += k
-            exposure[i] = r[:, 0].mean()
-            tech[i] = r[:, 1:1 + g].mean(axis=0)
-            automation[i] = r[:, 1 + g].mean()
-            share[i] = (r[:, 0] >= EXPOSED_THRESHOLD).mean()
-            order = np.argsort(-r[:, 0], kind="stable")[:TOP_DUTIES]
-            top[i] = [{"text": duties[i][j], "exposure": float(r[j, 0]),
-                       "capability": caps[int(r[j, -1])].statement if r[j, -1] >= 0 else None} for j in order]
+        has = n_duties > 0
+        if has.any():
+            starts = cuts[has] - n_duties[has]
+            count = n_duties[has, None].astype(np.float64)
+            means = np.add.reduceat(rows[:, :2 + g], starts, axis=0, dtype=np.float64) / count
+            exposure[has], tech[has], automation[has] = means[:, 0], means[:, 1:1 + g], means[:, 1 + g]
+            exposed = (rows[:, 0] >= EXPOSED_THRESHOLD).astype(np.float64)
+            share[has] = np.add.reduceat(exposed, starts) / count[:, 0]
+            order = np.lexsort((-rows[:, 0], owner))  # per posting, most exposed first, ties in posting order
+            rank = np.arange(order.size) - (cuts - n_duties)[owner[order]]
+            caps = self.model.capabilities.capabilities
+            for j in order[rank < TOP_DUTIES].tolist():
+                cap = int(rows[j, -1])
+                top[owner[j]].append({"text": duty_texts[j], "exposure": float(rows[j, 0]),
+                                      "capability": caps[cap].statement if cap >= 0 else None})
         # 4. occupations, and the fallback for postings without duties
         occupations = basis = abstained = None
         if self.assigner is not None:

@@ -154,7 +154,9 @@ def render_rates(data: dict, title: str) -> str:
     lines = [
         "# " + title,
         "",
-        f"Machine: {machine()}; {first.get('threads')} threads for every case; run "
+        f"Machine: {machine()}; "
+        + (f"{first['threads']} threads for every case; " if first.get("threads") else "the threads each case names; ")
+        + "run "
         f"{data.get('datetime', '')[:19]} UTC with pytest-benchmark "
         f"({info.get('python_implementation', '')} {info.get('python_version', '')}).",
         "",
@@ -164,7 +166,7 @@ def render_rates(data: dict, title: str) -> str:
     groups = defaultdict(list)
     for b in data["benchmarks"]:
         groups[b["group"]].append(b)
-    extra = [k for k in ("min_cosine",) if k in first]
+    extra = [k for k in ("min_cosine", "same_top32_rows") if any(k in b["extra_info"] for b in data["benchmarks"])]
     for group, rows in groups.items():
         med = {b["extra_info"]["case"]: b["stats"]["median"] for b in rows}
         baseline = rows[0]["extra_info"]["baseline"]

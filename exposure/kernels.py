@@ -58,7 +58,7 @@ if TYPE_CHECKING:
 Array = Union[np.ndarray, "torch.Tensor"]
 
 __all__ = ["NUMPY_PRECISIONS", "OPS", "TORCH_PRECISIONS", "Reduction", "build_info", "logsumexp", "max_sim", "reduce",
-           "gpu_or_none", "reduce_on", "similarity_matrix", "topk"]
+           "gpu_or_none", "reduce_on", "similarity_matrix", "sparse_topk", "topk"]
 
 
 class Reduction(NamedTuple):
@@ -360,6 +360,38 @@ def similarity_matrix(queries: Array, keys: Array, *, out: Optional[Array] = Non
 
 # ---------------------------------------------------------------------------
 # Input checks: say what is wrong and what is accepted.
+
+
+def sparse_topk(q_ptr: np.ndarray, q_cols: np.ndarray, q_weights: np.ndarray, ptr: np.ndarray, keys: np.ndarray,
+                weights: np.ndarray, num_keys: int, k: int, *, threads: Optional[int] = None) -> Reduction:
+    """Per sparse query, the ``k`` keys of an inverted index with the largest dot product (the native kernel).
+
+    Query ``i`` is the CSR row ``(q_cols[j], q_weights[j]) for j in range(q_ptr[i], q_ptr[i + 1])``; column
+    ``c`` of the index holds ``(keys[p], weights[p]) for p in range(ptr[c], ptr[c + 1])``, keys in
+    ``[0, num_keys)``. Each query's scores are summed in float64 from its columns' entries only, in that
+    order, so a query costs what its columns hold, not ``num_keys``. Results: float32 ``values`` and int64
+    ``indices`` of shape ``(n, k)``, descending, lower index first on ties; keys no column reaches score 0
+    and fill the rest in index order. ``threads``: as for :func:`reduce` (``None``: the OpenMP default).
+
+    >>> import numpy as np
+    >>> i64 = lambda *x: np.array(x, dtype=np.int64)
+    >>> best = sparse_topk(i64(0, 2), i64(0, 1), np.array([1.0, 0.5]),          # one query: 1.0 col 0, 0.5 col 1
+    ...                    i64(0, 1, 3), np.array([2, 0, 2], np.int32), np.ones(3, np.float32), 3, 2)
+    >>> best.indices.tolist(), best.values.tolist()
+    ([[2, 0]], [[1.5, 0.5]])
+    """
+    threads = _processes.fork_safe_threads(_optional_positive_int(threads, "threads"), "exposure.kernels.sparse_topk")
+    if threads != 1:
+        _processes.note_threads()
+    num_keys, k = _as_int(num_keys, "num_keys must be an integer"), _as_int(k, "k must be an integer")
+    if num_keys < 0 or k < 0:
+        raise ValueError(f"num_keys and k must be at least 0, got {num_keys} and {k}")
+    indices, values = _core.sparse_topk(
+        np.ascontiguousarray(q_ptr, dtype=np.int64), np.ascontiguousarray(q_cols, dtype=np.int64),
+        np.ascontiguousarray(q_weights, dtype=np.float64), np.ascontiguousarray(ptr, dtype=np.int64),
+        np.ascontiguousarray(keys, dtype=np.int32), np.ascontiguousarray(weights, dtype=np.float32), num_keys, k,
+        threads=threads or 0)
+    return Reduction(values, indices)
 
 
 def _type_name(x: Any) -> str:

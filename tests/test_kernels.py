@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from exposure import _core, _reference
-from exposure.kernels import build_info, logsumexp, max_sim, reduce, reduce_on, similarity_matrix, topk
+from exposure.kernels import build_info, logsumexp, max_sim, reduce, reduce_on, similarity_matrix, sparse_topk, topk
 
 ISAS = _core.build_info()["isa_available"]
 BACKENDS = [*ISAS, "torch"]
@@ -450,3 +450,47 @@ def test_gpu_or_none(device):
     assert gpu_or_none(device) is None
     if torch.cuda.is_available():
         assert gpu_or_none("cuda").type == "cuda"
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 6), columns=st.integers(1, 8), m=st.integers(1, 12),
+       k=st.integers(0, 12), threads=st.sampled_from([1, 2]))
+def test_sparse_topk_matches_dense_scores(seed, n, columns, m, k, threads):
+    """Against the dense scores: small integer-valued weights make exact ties common."""
+    k = min(k, m)
+    rng = np.random.default_rng(seed)
+    index = rng.random((columns, m)) < 0.4
+    ptr = np.concatenate([[0], np.cumsum(index.sum(axis=1))])
+    keys = np.nonzero(index)[1].astype(np.int32)
+    weights = rng.integers(1, 4, keys.size).astype(np.float32)
+    queries = rng.random((n, columns)) < 0.5
+    q_ptr = np.concatenate([[0], np.cumsum(queries.sum(axis=1))])
+    q_cols = np.nonzero(queries)[1]
+    q_weights = rng.integers(1, 3, q_cols.size).astype(np.float64)
+    dense_keys = np.zeros((columns, m))
+    dense_keys[np.repeat(np.arange(columns), np.diff(ptr)), keys] = weights
+    dense_queries = np.zeros((n, columns))
+    dense_queries[np.repeat(np.arange(n), np.diff(q_ptr)), q_cols] = q_weights
+    scores = dense_queries @ dense_keys
+    want = np.array([np.lexsort((np.arange(m), -row))[:k] for row in scores], dtype=np.int64).reshape(n, k)
+    got = sparse_topk(q_ptr, q_cols, q_weights, ptr, keys, weights, m, k, threads=threads)
+    np.testing.assert_array_equal(got.indices, want)
+    np.testing.assert_array_equal(got.values, np.take_along_axis(scores, want, axis=1).astype(np.float32))
+
+
+def test_sparse_topk_checks_its_inputs():
+    ptr, keys, weights = np.array([0, 2], np.int64), np.array([0, 1], np.int32), np.ones(2, np.float32)
+    q_ptr, q_cols, q_weights = np.array([0, 1], np.int64), np.array([0], np.int64), np.ones(1)
+    assert sparse_topk(q_ptr, q_cols, q_weights, ptr, keys, weights, 2, 2).indices.tolist() == [[0, 1]]
+    with pytest.raises(ValueError, match="num_keys and k must be at least 0"):
+        sparse_topk(q_ptr, q_cols, q_weights, ptr, keys, weights, 2, -1)
+    with pytest.raises(ValueError, match=r"keys must lie in \[0, 2\), got 5"):
+        sparse_topk(q_ptr, q_cols, q_weights, ptr, np.array([0, 5], np.int32), weights, 2, 2)
+    with pytest.raises(ValueError, match=r"q_cols must lie in \[0, 1\)"):
+        sparse_topk(q_ptr, np.array([3], np.int64), q_weights, ptr, keys, weights, 2, 2)
+    with pytest.raises(ValueError, match="ptr must start at 0 and end at 2"):
+        sparse_topk(q_ptr, q_cols, q_weights, np.array([0, 1], np.int64), keys, weights, 2, 2)
+    with pytest.raises(ValueError, match="k must be at most the number of keys"):
+        sparse_topk(q_ptr, q_cols, q_weights, ptr, keys, weights, 2, 3)
+    with pytest.raises(ValueError, match=r"q_weights must be a C-contiguous float64 array of shape \(1,\)"):
+        sparse_topk(q_ptr, q_cols, np.ones(2), ptr, keys, weights, 2, 2)

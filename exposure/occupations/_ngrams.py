@@ -22,7 +22,7 @@ from typing import BinaryIO, Callable, Dict, List, Optional, Sequence, Tuple, Un
 
 import numpy as np
 
-from .. import _core, _processes
+from ..kernels import sparse_topk
 
 __all__ = ["NgramIndex", "char_ngrams"]
 
@@ -136,19 +136,14 @@ class NgramIndex:
         """The ``k`` most similar indexed texts per query: ``(indices, cosine similarities)``, descending,
         lower index first on ties (a query with no n-gram in the index is 0 to every text).
 
-        Runs in the native kernel (``exposure._core.sparse_topk``): each query's scores are summed from
-        the postings of its n-grams only, on ``threads`` threads (``None``: the OpenMP default).
+        :func:`exposure.kernels.sparse_topk` (native): each query's scores are summed from the postings of
+        its n-grams only, on ``threads`` threads (``None``: the OpenMP default).
         """
         n, m = len(texts), self.size
         k = min(int(k), m)
         if n == 0 or k == 0:
             return np.zeros((n, k), dtype=np.int64), np.zeros((n, k), dtype=np.float32)
         q, g, w = self._vectors(texts)
-        q_ptr = np.searchsorted(q, np.arange(n + 1)).astype(np.int64)
-        threads = _processes.fork_safe_threads(threads, "title n-gram search")
-        if threads != 1:
-            _processes.note_threads()
-        return _core.sparse_topk(q_ptr, g.astype(np.int64, copy=False), w.astype(np.float64, copy=False),
-                                 self._ptr.astype(np.int64, copy=False), self._text.astype(np.int32, copy=False),
-                                 self._weight.astype(np.float32, copy=False), m, k,
-                                 threads=threads or 0)
+        q_ptr = np.searchsorted(q, np.arange(n + 1))
+        best = sparse_topk(q_ptr, g, w, self._ptr, self._text, self._weight, m, k, threads=threads)
+        return best.indices, best.values

@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 
-from exposure import _core
 from exposure.occupations._ngrams import NgramIndex
 
 
@@ -47,21 +46,3 @@ def test_queries_without_a_shared_ngram_rank_every_text_at_zero_in_index_order()
     idx, val = index.topk(["zzz", "cook"], 3)
     assert idx[0].tolist() == [0, 1, 2] and not val[0].any()
     assert idx[1].tolist()[:2] == [1, 0] and val[1, 2] == 0 and idx[1, 2] == 2
-
-
-def test_the_native_kernel_checks_its_inputs():
-    ptr, keys, weights = np.array([0, 2], np.int64), np.array([0, 1], np.int32), np.ones(2, np.float32)
-    q_ptr, q_cols, q_weights = np.array([0, 1], np.int64), np.array([0], np.int64), np.ones(1)
-    assert _core.sparse_topk(q_ptr, q_cols, q_weights, ptr, keys, weights, 2, 2)[0].tolist() == [[0, 1]]
-    with pytest.raises(ValueError, match="keys must be a C-contiguous int32 array"):
-        _core.sparse_topk(q_ptr, q_cols, q_weights, ptr, keys.astype(np.int64), weights, 2, 2)
-    with pytest.raises(ValueError, match=r"keys must lie in \[0, 2\), got 5"):
-        _core.sparse_topk(q_ptr, q_cols, q_weights, ptr, np.array([0, 5], np.int32), weights, 2, 2)
-    with pytest.raises(ValueError, match=r"q_cols must lie in \[0, 1\)"):
-        _core.sparse_topk(q_ptr, np.array([3], np.int64), q_weights, ptr, keys, weights, 2, 2)
-    with pytest.raises(ValueError, match="ptr must start at 0 and end at 2"):
-        _core.sparse_topk(q_ptr, q_cols, q_weights, np.array([0, 1], np.int64), keys, weights, 2, 2)
-    with pytest.raises(ValueError, match="k must be at most the number of keys"):
-        _core.sparse_topk(q_ptr, q_cols, q_weights, ptr, keys, weights, 2, 3)
-    with pytest.raises(ValueError, match=r"q_weights must be a C-contiguous float64 array of shape \(1,\)"):
-        _core.sparse_topk(q_ptr, q_cols, np.ones(2), ptr, keys, weights, 2, 2)

@@ -12,6 +12,10 @@ posting benchmark on the card. Cases (``EXPOSURE_BENCH_N`` queries, default
   would write;
 * ``exposure fp32 top5`` / ``exposure fp16 top5`` / ``exposure bf16 top5``:
   ``exposure.kernels.reduce(..., "topk", k=5, precision=...)`` on tensors;
+* ``triton fused fp32 top5`` (fp16, bf16) and ``triton fused fp16 max``: ``exposure._triton_reduce.fused_reduce``,
+  one kernel that reduces each GEMM tile in registers (not yet behind ``reduce``: these figures decide),
+  and ``triton fused fp16 top5 BMxBNxBD/W``: a sweep of its tiling (queries x keys x d per tile, warps);
+  skipped where triton is missing; on the CPU (smoke run) in Triton's interpreter, so keep N small;
 * the duty search of posting scoring: ``mm fp32`` alone and ``exposure fp32 max by group``
   (``reduce(..., "max", groups=...)``) for n / 10 queries against the 18,796 O*NET 29.1 tasks
   grouped by their 1,016 occupations;
@@ -29,6 +33,9 @@ import os
 import numpy as np
 import pytest
 import torch
+
+if os.environ.get("EXPOSURE_BENCH_DEVICE", "cuda") == "cpu":  # the fused kernels' smoke run: Triton's interpreter
+    os.environ.setdefault("TRITON_INTERPRET", "1")
 
 from _common import recall_at_k, torch_chunks
 from exposure import Encoder, kernels
@@ -107,6 +114,52 @@ def test_exposure_topk(benchmark, m, precision):
     q, k, exact = data(m)
     measure(benchmark, lambda: kernels.reduce(q, k, "topk", k=K_TOP, precision=precision).indices, m,
             f"exposure {precision} top5", exact)
+
+
+def _fused():
+    return pytest.importorskip("exposure._triton_reduce", reason="needs triton")
+
+
+@pytest.mark.parametrize("m", [1000, 4000])
+@pytest.mark.parametrize("precision", list(DTYPES))
+def test_fused_topk(benchmark, m, precision):
+    fused = _fused()
+    q, k, exact = data(m)
+    q, k = q.to(DTYPES[precision]), k.to(DTYPES[precision])
+    measure(benchmark, lambda: fused.fused_reduce(q, k, "topk", k=K_TOP)[1], m, f"triton fused {precision} top5",
+            exact)
+
+
+@pytest.mark.parametrize("m", [1000, 4000])
+def test_fused_max(benchmark, m):
+    fused = _fused()
+    q, k, _ = data(m)
+    q, k = q.half(), k.half()
+    measure(benchmark, lambda: fused.fused_reduce(q, k, "max")[1], m, "triton fused fp16 max")
+
+
+@pytest.mark.parametrize("m", [1000, 4000])
+def test_torch_max(benchmark, m):
+    q, k, _ = data(m)
+    q, k = q.half(), k.half()
+    measure(benchmark, lambda: torch.cat(torch_chunks(q, k, lambda s: s.max(dim=1).indices, CHUNK)), m,
+            "torch fp16 max")
+
+
+# (BLOCK_M, BLOCK_N, BLOCK_D, num_warps) tried for the fused fp16 top-5
+BLOCKS = [(64, 64, 64, 4), (64, 128, 64, 4), (128, 64, 64, 4), (128, 128, 64, 8), (64, 128, 128, 4),
+          (128, 128, 32, 8)]
+
+
+@pytest.mark.parametrize("m", [1000, 4000])
+@pytest.mark.parametrize("blocks", BLOCKS, ids=lambda b: "x".join(map(str, b[:3])) + f"/{b[3]}")
+def test_fused_topk_blocks(benchmark, m, blocks):
+    fused = _fused()
+    q, k, exact = data(m)
+    q, k = q.half(), k.half()
+    name = "x".join(map(str, blocks[:3])) + f"/{blocks[3]}"
+    measure(benchmark, lambda: fused.fused_reduce(q, k, "topk", k=K_TOP, blocks=blocks)[1], m,
+            f"triton fused fp16 top5 {name}", exact)
 
 
 def _task_groups():

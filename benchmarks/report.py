@@ -192,8 +192,8 @@ def render_gpu(runs: list, title: str = "") -> str:
         first = kernel["benchmarks"][0]["extra_info"]
         lines += ["", f"Device: {first.get('device')}; run {kernel.get('datetime', '')[:19]} UTC. GFLOP/s = "
                   "2·n·m·d / median time; 'of mm time' = chunked torch.mm alone (cuBLAS, same precision) / "
-                  "this case (1.00 = no cost beyond the matmul); 'vs torch' = torch.mm + topk (same precision) "
-                  "/ this case; recall@5 against the float32 top-5."]
+                  "this case (1.00 = no cost beyond the matmul); 'vs torch' = torch.mm + topk (or + max for a max; same "
+                  "precision) / this case; recall@5 against the float32 top-5."]
         groups = defaultdict(list)
         for b in kernel["benchmarks"]:
             groups[b["group"]].append(b)
@@ -203,11 +203,14 @@ def render_gpu(runs: list, title: str = "") -> str:
                       "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
             for b in sorted(rows, key=lambda b: b["extra_info"]["case"]):
                 e, st = b["extra_info"], b["stats"]
-                precision = e["case"].split()[1]
+                words = e["case"].split()
+                precision = next((w for w in words if w in ("fp32", "fp16", "bf16")), "")
+                op = "max" if "max" in words else "top5"
                 mm = med.get(f"mm {precision}")
-                torch_case = med.get(f"torch {precision} top5")
+                torch_case = med.get(f"torch {precision} {op}")
+                ours = e["case"].startswith(("exposure", "triton"))
                 cells = [f"{mm / st['median']:.2f}" if mm and not e["case"].startswith("mm") else "",
-                         f"{torch_case / st['median']:.2f}×" if torch_case and e["case"].startswith("exposure") else "",
+                         f"{torch_case / st['median']:.2f}×" if torch_case and ours else "",
                          str(e.get("recall@5", ""))]
                 lines.append(f"| {e['case']} | {st['median'] * 1e3:.1f} | {st['min'] * 1e3:.1f} | "
                              f"{2 * e['n'] * e['m'] * e['d'] / st['median'] / 1e9:.0f} | " + " | ".join(cells) + " |")

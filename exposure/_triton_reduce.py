@@ -6,7 +6,8 @@ Private and not yet used by :func:`exposure.kernels.reduce`: ``benchmarks/bench_
 groups: ``"max"`` and ``"topk"`` (descending, the lower key index first among equal scores, exactly: a running
 top-k is merged with each tile by ``k`` passes of max-then-lowest-index) and ``"logsumexp"`` (a running max
 and sum, rescaled per tile). Scores accumulate in float32 whatever the input dtype; float32 inputs multiply in
-IEEE float32 (no TF32), so their results match the float32 reference.
+IEEE float32 (no TF32), so their results match the float32 reference. Rows are not checked for NaN or inf
+(``reduce`` does that).
 
 The tests run the kernels in Triton's interpreter on the CPU (``TRITON_INTERPRET=1`` before ``triton`` is
 imported) when no GPU is present.
@@ -152,4 +153,3 @@ def fused_reduce(queries: torch.Tensor, keys: torch.Tensor, op: str = "topk", *,
     if op == "max":
         return values[:, 0], indices[:, 0]
     return values, indices
-

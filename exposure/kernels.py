@@ -358,10 +358,6 @@ def similarity_matrix(queries: Array, keys: Array, *, out: Optional[Array] = Non
     return reduce(queries, keys, "matrix", out=out, **kwargs).values
 
 
-# ---------------------------------------------------------------------------
-# Input checks: say what is wrong and what is accepted.
-
-
 def sparse_topk(q_ptr: np.ndarray, q_cols: np.ndarray, q_weights: np.ndarray, ptr: np.ndarray, keys: np.ndarray,
                 weights: np.ndarray, num_keys: int, k: int, *, threads: Optional[int] = None) -> Reduction:
     """Per sparse query, the ``k`` keys of an inverted index with the largest dot product (the native kernel).
@@ -392,6 +388,10 @@ def sparse_topk(q_ptr: np.ndarray, q_cols: np.ndarray, q_weights: np.ndarray, pt
         np.ascontiguousarray(keys, dtype=np.int32), np.ascontiguousarray(weights, dtype=np.float32), num_keys, k,
         threads=threads or 0)
     return Reduction(values, indices)
+
+
+# ---------------------------------------------------------------------------
+# Input checks: say what is wrong and what is accepted.
 
 
 def _type_name(x: Any) -> str:

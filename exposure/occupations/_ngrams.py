@@ -26,6 +26,7 @@ from ..kernels import sparse_topk
 
 __all__ = ["NgramIndex", "char_ngrams"]
 
+
 def char_ngrams(text: str, lo: int = 2, hi: int = 4) -> List[str]:
     """The n-grams of ``text``'s space-padded words, as scikit-learn's ``char_wb`` analyzer makes them.
 

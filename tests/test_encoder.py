@@ -1,3 +1,4 @@
+import copy
 import time
 
 import numpy as np
@@ -287,3 +288,23 @@ def test_cpu_batches_side_by_side_give_the_same_rows(encoder, monkeypatch):
         torch.set_num_threads(threads)
     np.testing.assert_array_equal(side_by_side, one_by_one)
     np.testing.assert_allclose(side_by_side, encoder.encode(texts, batch_size=64), atol=1e-6)
+
+
+def test_batches_hold_what_batch_size_and_max_tokens_allow():
+    from exposure.encoder import _batch_bounds
+
+    lengths = np.array([9, 7, 4, 4, 3, 2, 2, 2, 1])  # sorted, longest first
+    assert _batch_bounds(lengths, 4, None) == [(0, 4), (4, 8), (8, 9)]
+    assert _batch_bounds(lengths, 100, 8) == [(0, 1), (1, 2), (2, 4), (4, 6), (6, 9)]  # 9 > 8 tokens: alone
+    assert _batch_bounds(lengths, 2, 8) == [(0, 1), (1, 2), (2, 4), (4, 6), (6, 8), (8, 9)]
+    assert _batch_bounds(np.zeros(0, np.int64), 4, 8) == []
+    with pytest.raises(ValueError, match="max_tokens"):
+        Encoder(device="cpu", max_tokens=0)
+
+
+def test_a_token_budget_gives_the_same_rows(encoder):
+    texts = [f"Prepare {'detailed ' * (i % 7)}reports for client {i}." for i in range(40)]
+    budgeted = copy.copy(encoder)
+    budgeted.max_tokens = 60  # a few long texts a batch, many short ones
+    np.testing.assert_allclose(budgeted.encode(texts, batch_size=1000), encoder.encode(texts), atol=1e-6)
+    assert encoder.max_tokens is None  # no token budget on the CPU by default

@@ -323,7 +323,8 @@ def _add_model_options(p: argparse.ArgumentParser, capabilities: bool = True, dt
                  "embeddings at cosine >= 0.9998 to float32)")
     p.add_argument("--dtype", default=dtype, choices=("auto", "float32", "float16", "bfloat16"), help=help_)
     p.add_argument("--batch-size", type=int, default=None,
-                   help="texts per forward pass of the encoder (default: 64 on the CPU, 256 on CUDA)")
+                   help="the most texts per forward pass of the encoder (default: 64 on the CPU; on CUDA 4,096, "
+                        "in batches of at most 32,768 tokens)")
     p.add_argument("--zero-shot", action="store_true",
                    help="headline exposure from the zero-shot rule (capability similarities only) instead of the "
                         "calibrated head; the head was fitted on the human labels of 715 O*NET occupations, so "

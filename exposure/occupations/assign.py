@@ -708,7 +708,8 @@ class OccupationAssigner:
     # ----------------------------------------------------------------- assign
     def assign(self, titles: Sequence[Optional[str]], duties: Optional[Sequence[Optional[Sequence[str]]]] = None,
                k: int = 3, level: str = "onet", *, duty_embeddings: Optional[Sequence[np.ndarray]] = None,
-               clean_titles: bool = True, min_confidence: Optional[float] = None) -> Assignments:
+               clean_titles: bool = True, min_confidence: Optional[float] = None,
+               title_embeddings: Optional[np.ndarray] = None) -> Assignments:
         """The ``k`` likeliest occupations of each posting, with their confidences.
 
         Args:
@@ -726,6 +727,10 @@ class OccupationAssigner:
                 min_confidence"``) where the top confidence is below this, a number in
                 [0, 1]; :meth:`threshold_for` gives one for a target coverage or accuracy.
                 ``None``: never abstain.
+            title_embeddings: ``(len(titles), dim)`` rows of this encoder for
+                :meth:`title_queries` of the titles (rows of postings without a title are not
+                read), e.g. encoded in one call with the duties; ``None``: the titles are
+                encoded here.
         """
         if isinstance(titles, str):
             raise TypeError("titles must be a list of strings, one per posting; got a single string")
@@ -744,7 +749,12 @@ class OccupationAssigner:
             logger.warning("min_confidence %s applies to uncalibrated probabilities (calibration is off for this "
                            "assigner)", min_confidence)
         duty_emb, owners = self._duties(duties, duty_embeddings, n)  # owners ascending: a block's duties are a slice
-        query = [clean_posting_title(t) if clean_titles else (t or "").strip() for t in titles]
+        query = self.title_queries(titles, clean_titles)
+        if title_embeddings is not None:
+            title_embeddings = np.asarray(title_embeddings, dtype=np.float32)
+            if title_embeddings.shape != (n, self.encoder.dim):
+                raise ValueError(f"title_embeddings must be ({n}, {self.encoder.dim}), one row per title, got "
+                                 f"{title_embeddings.shape}")
         has_title = np.array([bool(normalize_title(q)) for q in query], dtype=bool)
         has_duties = np.bincount(owners, minlength=n) > 0
         probs = np.zeros((n, len(self.codes)), dtype=np.float32)
@@ -758,7 +768,8 @@ class OccupationAssigner:
             logits = np.zeros((rows.size, len(self.codes)), dtype=np.float32)
             if rt.any():
                 texts = [query[i] for i in rows[rt]]
-                ts = self.title_scores(self.encoder.encode(texts), texts)
+                emb = self.encoder.encode(texts) if title_embeddings is None else title_embeddings[rows[rt]]
+                ts = self.title_scores(emb, texts)
                 logits[rt] = ts / np.where(rd[rt], both_title, t_title)[:, None]
             if rd.any():
                 lo, hi = np.searchsorted(owners, [rows[0], rows[-1] + 1])
@@ -790,6 +801,16 @@ class OccupationAssigner:
         out_codes[empty], out_names[empty] = "", ""
         conf[empty] = np.nan
         return Assignments(out_codes, out_names, conf, basis, flags, level, abstained, calibration is not None)
+
+    @staticmethod
+    def title_queries(titles: Sequence[Optional[str]], clean_titles: bool = True) -> List[str]:
+        """The texts :meth:`assign` embeds for ``titles``: cleaned (:func:`clean_posting_title`) when
+        ``clean_titles``, else stripped; ``""`` for a missing title.
+
+        >>> OccupationAssigner.title_queries(["Senior Data Analyst - $90k", None])
+        ['Data Analyst', '']
+        """
+        return [clean_posting_title(t) if clean_titles else (t or "").strip() for t in titles]
 
     def threshold_for(self, *, coverage: Optional[float] = None, accuracy: Optional[float] = None,
                       level: str = "onet", basis: str = "title") -> float:

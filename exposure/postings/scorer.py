@@ -234,15 +234,22 @@ class PostingScorer:
         Posting titles repeat, like boilerplate. The indexes are built (or loaded from the disk cache)
         first, with the plain encoder, and shared with the caller's assigner: pushing the catalogue's
         tens of thousands of texts through the cache would only evict the units. The caller's
-        assigner keeps its own encoder. Other assigners are used as they are.
+        assigner keeps its own encoder. Other assigners are used as they are. The copy's titles are
+        encoded with the posting's units, in one call (:meth:`score_prepared`).
         """
         if getattr(assigner, "encoder", None) is not encoder or not all(
-                callable(getattr(assigner, name, None)) for name in ("title_index", "task_index")):
+                callable(getattr(assigner, name, None)) for name in ("title_index", "task_index", "title_queries")):
             return assigner
         assigner.title_index(), assigner.task_index()
         assigner = copy.copy(assigner)
         assigner.encoder = self.encoder
         return assigner
+
+    @property
+    def _titles_with_units(self) -> bool:
+        """Whether the assigner encodes titles through the unit cache, so that :meth:`score_prepared` encodes
+        them with the units, in one call, and hands it their rows."""
+        return getattr(self.assigner, "encoder", None) is self.encoder
 
     def __repr__(self) -> str:
         return (f"PostingScorer(model={self.model!r}, assigner={type(self.assigner).__name__ if self.assigner else None}, "
@@ -309,15 +316,21 @@ class PostingScorer:
         techs = self.model.technologies
         g = len(techs)
         status = list(prepared.status)
-        # 1. the first stage's survivors are encoded once, through the cache; the second stage finds the duties
+        # 1. the first stage's survivors are encoded once, through the cache (with the titles, when the assigner
+        # encodes them through it: one call); the second stage finds the duties
         dim = self.model.encoder.dim
         kept_per_posting = np.fromiter(map(len, prepared.kept), dtype=np.int64, count=n)
         flat = [t for kept in prepared.kept for t in kept]
+        with_units = self._titles_with_units
+        queries = self.assigner.title_queries(titles) if with_units else []
+        everything = flat + queries
+        emb = self.encoder.encode(everything) if everything else np.zeros((0, dim), np.float32)
+        title_emb = emb[len(flat):] if with_units else None
+        emb = emb[:len(flat)]
         if flat:
-            emb = self.encoder.encode(flat)
             is_duty = self.classifier.duty_mask(emb, np.vstack([c for c in prepared.context if len(c)]))
         else:
-            emb, is_duty = np.zeros((0, dim), np.float32), np.zeros(0, dtype=bool)
+            is_duty = np.zeros(0, dtype=bool)
         owner = np.repeat(np.arange(n), kept_per_posting)[is_duty]  # the posting of each duty, ascending
         n_duties = np.bincount(owner, minlength=n).astype(np.int32)
         duty_texts = [t for t, d in zip(flat, is_duty.tolist()) if d]
@@ -351,7 +364,7 @@ class PostingScorer:
         # 4. occupations, and the fallback for postings without duties
         occupations = basis = abstained = None
         if self.assigner is not None:
-            occupations, basis, abstained = self._assign(titles, duty_emb)
+            occupations, basis, abstained = self._assign(titles, duty_emb, title_emb)
         for i in range(n):
             if status[i] in ("ok", "truncated") and not n_duties[i]:
                 status[i] = "no_duties"
@@ -392,8 +405,9 @@ class PostingScorer:
                     rows[j] = new[where[t]]
         return rows
 
-    def _assign(self, titles, duty_emb):
-        res = self.assigner.assign(titles, duty_embeddings=duty_emb, k=TOP_DUTIES)
+    def _assign(self, titles, duty_emb, title_emb=None):
+        extra = {} if title_emb is None else {"title_embeddings": title_emb}
+        res = self.assigner.assign(titles, duty_embeddings=duty_emb, k=TOP_DUTIES, **extra)
         codes, names, conf = np.asarray(res.codes), np.asarray(res.titles), np.asarray(res.confidence)
         occ = [[(str(c), str(t), float(p)) for c, t, p in zip(codes[i], names[i], conf[i]) if c]
                for i in range(len(titles))]

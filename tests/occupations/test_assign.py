@@ -87,6 +87,18 @@ def test_duties_help_an_ambiguous_title(assigner):
     assert both[0][0][2] > title_only[0][2] or title_only[0][0] == "53-7051.00"
 
 
+def test_title_embeddings_given_are_used_as_the_titles_rows(assigner):
+    titles = ["Senior Staff Nurse", None, "Wireman"]
+    rows = assigner.encoder.encode(assigner.title_queries(titles))
+    given = assigner.assign(titles, title_embeddings=rows)
+    assert given.codes.tolist() == assigner.assign(titles).codes.tolist()
+    np.testing.assert_allclose(given.confidence, assigner.assign(titles).confidence, atol=1e-6)
+    swapped = assigner.assign(titles, title_embeddings=rows[[2, 1, 0]])  # the rows, not the texts, are read
+    assert swapped.codes[0, 0] == given.codes[2, 0] != given.codes[0, 0]
+    with pytest.raises(ValueError, match=r"title_embeddings must be \(3, 384\)"):
+        assigner.assign(titles, title_embeddings=rows[:2])
+
+
 def test_confidences_are_sorted_probabilities(assigner):
     out = assigner.assign(["Staff Nurse", "Operator", "Chef", "Wireman"], [None, ["Cook food"], None, []], k=4)
     assert out.codes.shape == out.confidence.shape == (4, 4)

@@ -206,6 +206,25 @@ def test_titles_are_encoded_through_the_unit_cache(model, classifier, assigner):
     assert PostingScorer(model, classifier, other).assigner is other
 
 
+def test_titles_are_encoded_in_one_call_with_the_units(model, classifier, assigner, monkeypatch):
+    rows = _postings(3)
+    titles, texts = [r["title"] for r in rows] + [None], [r["text"] for r in rows] + [rows[0]["text"]]
+    fresh = PostingScorer(model, classifier, assigner, occupation_scores=occupation_table(model.technologies))
+    calls = []
+    real = type(model.encoder).encode
+    monkeypatch.setattr(type(model.encoder), "encode", lambda self, t, **kw: calls.append(list(t)) or real(self, t, **kw))
+    got = fresh.score(titles, texts)
+    monkeypatch.undo()
+    assert len(calls) == 1 and all(fresh.assigner.title_queries([t])[0] in calls[0] for t in titles[:3])
+    # the same occupations as an assigner that encodes its titles itself (other batches: rows within 1e-6)
+    want = PostingScorer(model, classifier, assigner, occupation_scores=occupation_table(model.technologies))
+    want.assigner.encoder = model.encoder
+    ref = want.score(titles, texts)
+    assert [[c for c, _, _ in o] for o in got.occupations] == [[c for c, _, _ in o] for o in ref.occupations]
+    np.testing.assert_allclose([p for o in got.occupations for _, _, p in o],
+                               [p for o in ref.occupations for _, _, p in o], atol=1e-5)
+
+
 def test_the_model_keeps_its_posting_scorer(model, classifier, assigner):
     rows = _postings(2)
     titles, texts = [r["title"] for r in rows], [r["text"] for r in rows]

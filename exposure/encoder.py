@@ -31,7 +31,7 @@ import time
 import warnings
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
@@ -327,6 +327,9 @@ class Encoder:
         cuda = self.device.type == "cuda"
         self.batch_size = int(batch_size or (4096 if cuda else 64))
         self.max_tokens = int(max_tokens) if max_tokens is not None else (32768 if cuda else None)
+        # Tokenise the next window of texts on a thread while this one's batches run: on CUDA, where the card
+        # does the arithmetic; on the CPU the cores are busy with the batches.
+        self.prefetch = cuda
         start = time.perf_counter()
         if _is_sentence_transformer(model):
             self.name, auto_model, self.tokenizer, st_max_len = _unpack_sentence_transformer(model)
@@ -408,8 +411,9 @@ class Encoder:
         batches (little padding; as many texts as ``batch_size`` and ``max_tokens``
         allow) under ``torch.inference_mode``. Texts are tokenised once, a window of
         16,384 at a time, and each batch is padded from their token ids. On CUDA,
-        batches go through pinned memory and results stay on the GPU until the end of
-        the window, so padding the next batch overlaps the current forward pass.
+        the next window is tokenised on a thread meanwhile, batches go through pinned
+        memory and results stay on the GPU until the end of the window, so padding the
+        next batch overlaps the current forward pass.
         ``batch_size`` overrides the encoder's for this call. ``None``, empty and
         whitespace-only texts get a zero row: they carry
         no meaning and so match nothing. A single string is treated as a list of one.
@@ -436,12 +440,24 @@ class Encoder:
         embedded = np.zeros((len(unique), self.dim), dtype=np.float32)
         truncated = 0
         bar = tqdm(total=len(unique), unit="text", desc="encoding", disable=not show_progress)
-        with torch.inference_mode():
-            for w in range(0, len(unique), _SORT_WINDOW):
-                window = unique[w : w + _SORT_WINDOW]
-                # Tokenised once; each batch is padded from the token ids.
-                tokens = self.tokenizer(window, truncation=True, max_length=self.max_length, verbose=False)
-                truncated += self._count_truncated(tokens, window)
+        starts = range(0, len(unique), _SORT_WINDOW)
+
+        def tokenize(w: int) -> tuple:  # a window tokenised once; each batch is padded from the token ids
+            window = unique[w : w + _SORT_WINDOW]
+            tokens = self.tokenizer(window, truncation=True, max_length=self.max_length, verbose=False)
+            return tokens, self._count_truncated(tokens, window)
+
+        # On CUDA the next window is tokenised on a thread while the card runs this one's batches.
+        with ThreadPoolExecutor(1, thread_name_prefix="tokenizer") if self.prefetch else nullcontext() as pool, \
+                torch.inference_mode():
+            ahead = pool.submit(tokenize, starts[0]) if pool is not None and starts else None
+            for w in starts:
+                if ahead is None:
+                    tokens, cut = tokenize(w)
+                else:
+                    tokens, cut = ahead.result()
+                    ahead = pool.submit(tokenize, w + _SORT_WINDOW) if w + _SORT_WINDOW < len(unique) else None
+                truncated += cut
                 ids = tokens["input_ids"]
                 lengths = np.fromiter((len(x) for x in ids), dtype=np.int64, count=len(ids))
                 order = np.argsort(-lengths, kind="stable")

@@ -1,4 +1,5 @@
 import copy
+import threading
 import time
 
 import numpy as np
@@ -308,3 +309,22 @@ def test_a_token_budget_gives_the_same_rows(encoder):
     budgeted.max_tokens = 60  # a few long texts a batch, many short ones
     np.testing.assert_allclose(budgeted.encode(texts, batch_size=1000), encoder.encode(texts), atol=1e-6)
     assert encoder.max_tokens is None  # no token budget on the CPU by default
+
+
+def test_tokenising_the_next_window_on_a_thread_gives_the_same_rows(encoder, monkeypatch):
+    import exposure.encoder as encoder_module
+
+    monkeypatch.setattr(encoder_module, "_SORT_WINDOW", 7)  # several windows
+    texts = [f"Inspect {'welded ' * (i % 5)}joints on line {i}." for i in range(30)] + [None, ""]
+    ahead = copy.copy(encoder)
+    ahead.prefetch = True  # what CUDA does
+    threads = []
+    real = encoder.tokenizer.__class__.__call__
+    monkeypatch.setattr(encoder.tokenizer.__class__, "__call__",
+                        lambda self, *a, **k: threads.append(threading.current_thread().name) or real(self, *a, **k))
+    got = ahead.encode(texts)
+    assert len(threads) == 5 and all(name.startswith("tokenizer") for name in threads)
+    assert encoder.prefetch is False
+    threads.clear()
+    np.testing.assert_array_equal(got, encoder.encode(texts))
+    assert threads == ["MainThread"] * 5

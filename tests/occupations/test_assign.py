@@ -441,3 +441,15 @@ def test_threshold_for(encoder, assigner):
         cal.threshold_for(coverage=0.5, level="soc")
     with pytest.raises(ValueError, match="threshold_for needs calibrated confidences"):
         assigner.threshold_for(coverage=0.5)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_top_k_is_a_stable_descending_sort_cut_to_k(seed):
+    from exposure.occupations.assign import _top_k
+
+    rng = np.random.default_rng(seed)
+    scores = rng.integers(0, 4, (30, 12)).astype(np.float32)  # many ties, at the k-th place too
+    scores[0] = 0  # a row of equal scores
+    for k in (1, 3, 12):
+        np.testing.assert_array_equal(_top_k(scores, k), np.argsort(-scores, axis=1, kind="stable")[:, :k])
+    assert _top_k(scores[:0], 3).shape == (0, 3)

@@ -249,7 +249,8 @@ class PostingScorer:
     def _titles_with_units(self) -> bool:
         """Whether the assigner encodes titles through the unit cache, so that :meth:`score_prepared` encodes
         them with the units, in one call, and hands it their rows."""
-        return getattr(self.assigner, "encoder", None) is self.encoder
+        return (getattr(self.assigner, "encoder", None) is self.encoder
+                and callable(getattr(self.assigner, "title_queries", None)))
 
     def __repr__(self) -> str:
         return (f"PostingScorer(model={self.model!r}, assigner={type(self.assigner).__name__ if self.assigner else None}, "

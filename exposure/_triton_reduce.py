@@ -36,10 +36,12 @@ def _scores(q_ptr, k_ptr, rows, cols, n, m, D: tl.constexpr, BLOCK_M: tl.constex
             BLOCK_D: tl.constexpr, IEEE: tl.constexpr):
     """The (BLOCK_M, BLOCK_N) float32 tile of queries[rows] @ keys[cols].T."""
     s = tl.zeros((BLOCK_M, BLOCK_N), dtype=tl.float32)
+    row_at = rows.to(tl.int64)[:, None] * D  # int64 offsets: n * d passes 2**31 past 5.6 million rows of 384
+    col_at = cols.to(tl.int64)[:, None] * D
     for d0 in range(0, D, BLOCK_D):
         dd = d0 + tl.arange(0, BLOCK_D)
-        a = tl.load(q_ptr + rows[:, None] * D + dd[None, :], mask=(rows < n)[:, None] & (dd < D)[None, :], other=0.0)
-        b = tl.load(k_ptr + cols[:, None] * D + dd[None, :], mask=(cols < m)[:, None] & (dd < D)[None, :], other=0.0)
+        a = tl.load(q_ptr + row_at + dd[None, :], mask=(rows < n)[:, None] & (dd < D)[None, :], other=0.0)
+        b = tl.load(k_ptr + col_at + dd[None, :], mask=(cols < m)[:, None] & (dd < D)[None, :], other=0.0)
         if IEEE:
             s += tl.dot(a, tl.trans(b), input_precision="ieee")
         else:
@@ -73,7 +75,7 @@ def _topk_kernel(q_ptr, k_ptr, val_ptr, idx_ptr, n, m, D: tl.constexpr, K: tl.co
             s = tl.where(col_idx == pick[:, None], float("-inf"), s)
             best = tl.where(best_idx == pick[:, None], float("-inf"), best)
         best, best_idx = new, new_idx
-    out = rows[:, None] * K + slots[None, :]
+    out = rows.to(tl.int64)[:, None] * K + slots[None, :]
     keep = (rows < n)[:, None] & (slots < K)[None, :]
     tl.store(val_ptr + out, best, mask=keep)
     tl.store(idx_ptr + out, best_idx.to(tl.int64), mask=keep)

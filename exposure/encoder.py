@@ -413,10 +413,10 @@ class Encoder:
         16,384 at a time, and each batch is padded from their token ids. On CUDA,
         the next window is tokenised on a thread meanwhile, batches go through pinned
         memory and results stay on the GPU until the end of the window, so padding the
-        next batch overlaps the current forward pass.
-        ``batch_size`` overrides the encoder's for this call. ``None``, empty and
-        whitespace-only texts get a zero row: they carry
-        no meaning and so match nothing. A single string is treated as a list of one.
+        next batch overlaps the current forward pass. ``batch_size`` overrides the
+        encoder's for this call. ``None``, empty and whitespace-only texts get a zero
+        row: they carry no meaning and so match nothing. A single string is treated as
+        a list of one.
         ``texts`` may be a list, a pandas Series (NaN is a missing text), a numpy array
         or a pyarrow array (nulls are missing texts): see :func:`as_texts`.
 

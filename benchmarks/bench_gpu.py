@@ -152,15 +152,19 @@ BLOCKS = [(64, 64, 64, 4), (64, 128, 64, 4), (128, 64, 64, 4), (128, 128, 64, 8)
           (128, 128, 32, 8)]
 
 
+def _tiling(blocks) -> str:
+    """``BMxBNxBD/W``: queries x keys x d per tile, warps."""
+    return "x".join(map(str, blocks[:3])) + f"/{blocks[3]}"
+
+
 @pytest.mark.parametrize("m", [1000, 4000])
-@pytest.mark.parametrize("blocks", BLOCKS, ids=lambda b: "x".join(map(str, b[:3])) + f"/{b[3]}")
+@pytest.mark.parametrize("blocks", BLOCKS, ids=_tiling)
 def test_fused_topk_blocks(benchmark, m, blocks):
     fused = _fused()
     q, k, exact = data(m)
     q, k = q.half(), k.half()
-    name = "x".join(map(str, blocks[:3])) + f"/{blocks[3]}"
     measure(benchmark, lambda: fused.fused_reduce(q, k, "topk", k=K_TOP, blocks=blocks)[1], m,
-            f"triton fused fp16 top5 {name}", exact)
+            f"triton fused fp16 top5 {_tiling(blocks)}", exact)
 
 
 def _task_groups():

@@ -16,7 +16,7 @@
   the assigner's searches and the aggregation remain.
 * ``test_job_workers[W]``: the batch job (:func:`exposure.jobs.score_postings_file`) with a fresh scorer
   (cold cache) and ``W`` text workers (0: everything in this process), postings/s and the
-  largest worker's peak memory.
+  largest worker's peak memory; W in EXPOSURE_BENCH_WORKERS (default "0 1 2").
 * ``test_cli_peak_memory``: ``exposure score-postings`` in a subprocess; its peak RSS
   (``os.wait4``'s ``ru_maxrss``: the command and its text workers) and wall time.
 
@@ -47,6 +47,7 @@ POSTINGS_FILE = os.environ.get("EXPOSURE_BENCH_POSTINGS_FILE") or None
 DEVICE = os.environ.get("EXPOSURE_BENCH_DEVICE", "cpu")
 DTYPE = os.environ.get("EXPOSURE_BENCH_DTYPE") or None
 STYLE = os.environ.get("EXPOSURE_BENCH_STYLE", "realistic")
+WORKERS = [int(w) for w in os.environ.get("EXPOSURE_BENCH_WORKERS", "0 1 2").split()]
 CHUNK = 1000
 _state = {}
 
@@ -119,7 +120,7 @@ def test_pipeline_warm(benchmark, scorer, postings):
     _state["warm"] = _run(benchmark, scorer, postings, "warm cache")
 
 
-@pytest.mark.parametrize("workers", [0, 1, 2])
+@pytest.mark.parametrize("workers", WORKERS)
 def test_job_workers(benchmark, postings, tmp_path, workers):
     from exposure.jobs import score_postings_file
 
@@ -130,7 +131,8 @@ def test_job_workers(benchmark, postings, tmp_path, workers):
 
     summary = benchmark.pedantic(run, rounds=1, iterations=1)
     this = summary["this_run"]
-    info = {"postings": summary["rows"], "workers": workers, "seconds": this["seconds"],
+    info = {"postings": summary["rows"], "workers": workers, "device": DEVICE,
+            "dtype": str(scorer.model.encoder.dtype).replace("torch.", ""), "seconds": this["seconds"],
             "postings_per_s": this["postings_per_s"], "cache_hit_rate": this["cache"]["hit_rate"],
             "peak_rss_mb_this_process": this["peak_rss_mb"], "worker_peak_rss_mb": this.get("worker_peak_rss_mb")}
     benchmark.extra_info.update(info)

@@ -43,7 +43,8 @@ step "tests"
 python -m pytest -q -p no:cacheprovider benchmarks/bench_gpu.py --benchmark-json="$dest/gpu.json" || failed=1
 step "kernel and encoder benchmarks"
 
-# 3. end to end: generated postings through PostingScorer on the card, cold and warm unit cache;
+# 3. end to end: generated postings through PostingScorer on the card, cold and warm unit cache, in one
+#    process; then the batch job with a text worker on every core but one (what score-postings runs);
 #    the postings are generated once, outside the results, for every dtype
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -52,8 +53,8 @@ step "$postings postings generated"
 runs=()
 for dtype in $dtypes; do
     EXPOSURE_BENCH_DEVICE=cuda EXPOSURE_BENCH_DTYPE=$dtype EXPOSURE_BENCH_POSTINGS_FILE="$work/postings.parquet" \
-        EXPOSURE_CACHE_DIR="${EXPOSURE_CACHE_DIR:-$dest/cache}" \
-        python -m pytest -q -p no:cacheprovider -s benchmarks/bench_pipeline.py -k "cold or warm" \
+        EXPOSURE_BENCH_WORKERS="$(( $(nproc) - 1 ))" EXPOSURE_CACHE_DIR="${EXPOSURE_CACHE_DIR:-$dest/cache}" \
+        python -m pytest -q -p no:cacheprovider -s benchmarks/bench_pipeline.py -k "cold or warm or job_workers" \
         --benchmark-json="$dest/pipeline_$dtype.json"
     runs+=("$dest/pipeline_$dtype.json")
     step "end to end, $dtype"

@@ -28,6 +28,7 @@ import numpy as np
 from ..io import as_table, as_texts
 from ..occupations.assign import OccupationAssigner, check_confidence
 from ..occupations.score import cached_occupation_scores
+from ..occupations.tables import _top_per_group
 from .classifier import UnitClassifier
 from .frontend import MAX_CHARS, PreparedPostings, prepare
 
@@ -355,13 +356,13 @@ class PostingScorer:
             exposure[has], tech[has], automation[has] = means[:, 0], means[:, 1:1 + g], means[:, 1 + g]
             exposed = (rows[:, 0] >= EXPOSED_THRESHOLD).astype(np.float64)
             share[has] = np.add.reduceat(exposed, starts) / count[:, 0]
-            order = np.lexsort((-rows[:, 0], owner))  # per posting, most exposed first, ties in posting order
-            rank = np.arange(order.size) - (cuts - n_duties)[owner[order]]
             caps = self.model.capabilities.capabilities
-            for j in order[rank < TOP_DUTIES].tolist():
-                cap = int(rows[j, -1])
-                top[owner[j]].append({"text": duty_texts[j], "exposure": float(rows[j, 0]),
-                                      "capability": caps[cap].statement if cap >= 0 else None})
+            best = _top_per_group(owner, n, rows[:, 0], TOP_DUTIES)  # most exposed first, ties in posting order
+            for i, j in zip(*np.nonzero(best >= 0)):
+                d = best[i, j]
+                cap = int(rows[d, -1])
+                top[i].append({"text": duty_texts[d], "exposure": float(rows[d, 0]),
+                               "capability": caps[cap].statement if cap >= 0 else None})
         # 4. occupations, and the fallback for postings without duties
         occupations = basis = abstained = None
         if self.assigner is not None:

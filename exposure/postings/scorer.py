@@ -366,7 +366,11 @@ class PostingScorer:
         # 4. occupations, and the fallback for postings without duties
         occupations = basis = abstained = None
         if self.assigner is not None:
-            occupations, basis, abstained = self._assign(titles, duty_emb, title_emb)
+            if with_units:  # the titles as cleaned for the encoder, and their rows
+                occupations, basis, abstained = self._assign(queries, duty_emb, clean_titles=False,
+                                                             title_embeddings=title_emb)
+            else:
+                occupations, basis, abstained = self._assign(titles, duty_emb)
         for i in range(n):
             if status[i] in ("ok", "truncated") and not n_duties[i]:
                 status[i] = "no_duties"
@@ -407,9 +411,8 @@ class PostingScorer:
                     rows[j] = new[where[t]]
         return rows
 
-    def _assign(self, titles, duty_emb, title_emb=None):
-        extra = {} if title_emb is None else {"title_embeddings": title_emb}
-        res = self.assigner.assign(titles, duty_embeddings=duty_emb, k=TOP_DUTIES, **extra)
+    def _assign(self, titles, duty_emb, **options):
+        res = self.assigner.assign(titles, duty_embeddings=duty_emb, k=TOP_DUTIES, **options)
         codes, names, conf = np.asarray(res.codes), np.asarray(res.titles), np.asarray(res.confidence)
         occ = [[(str(c), str(t), float(p)) for c, t, p in zip(codes[i], names[i], conf[i]) if c]
                for i in range(len(titles))]

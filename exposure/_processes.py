@@ -10,8 +10,9 @@ after :func:`exposure.kernels.reduce` or torch ran on several threads hangs that
 
 What the library does about it:
 
-* :func:`note_threads` is called before every call that may start OpenMP threads
-  (a native ``reduce`` not pinned to one thread, a torch CPU ``reduce``).
+* :func:`note_threads` is called (by :func:`fork_safe_threads`) before every call that may start
+  OpenMP threads (a native ``reduce`` or ``sparse_topk`` not pinned to one thread, a torch CPU
+  ``reduce``).
 * At ``fork``, the parent records whether the child inherits a broken pool: threads
   may have run (:func:`note_threads`, or torch is loaded) and the process has more
   than one thread (on Linux, counted in ``/proc/self/task``; elsewhere assumed).
@@ -72,9 +73,12 @@ def forked_after_threads() -> bool:
 
 
 def fork_safe_threads(threads: Optional[int], what: str = "exposure.kernels.reduce") -> Optional[int]:
-    """``threads``, or 1 in a process forked after OpenMP threads ran (warning once, with the fix)."""
+    """The thread count for a native call about to run: ``threads``, or 1 in a process forked after OpenMP
+    threads ran (warning once, with the fix). A count other than 1 is recorded (:func:`note_threads`)."""
     global _warned
     if not _unsafe or threads == 1:
+        if threads != 1:
+            note_threads()
         return threads
     if not _warned:
         _warned = True

@@ -190,8 +190,6 @@ def reduce(
     on_cpu = not q_is_torch or queries.device.type == "cpu"
     if on_cpu:  # forked after OpenMP threads ran: one thread, or the child hangs (see exposure._processes)
         threads = _processes.fork_safe_threads(threads)
-        if threads != 1:
-            _processes.note_threads()
     # torch's thread count is set around the conversions and checks too: they may run in parallel
     with _torch_threads(torch, queries.device, threads) if q_is_torch else nullcontext():
         return _reduce(queries, keys, op, k, temperature, groups, num_groups, out, threads, chunk_size, precision,
@@ -377,8 +375,6 @@ def sparse_topk(q_ptr: np.ndarray, q_cols: np.ndarray, q_weights: np.ndarray, pt
     ([[2, 0]], [[1.5, 0.5]])
     """
     threads = _processes.fork_safe_threads(_optional_positive_int(threads, "threads"), "exposure.kernels.sparse_topk")
-    if threads != 1:
-        _processes.note_threads()
     num_keys, k = _as_int(num_keys, "num_keys must be an integer"), _as_int(k, "k must be an integer")
     if num_keys < 0 or k < 0:
         raise ValueError(f"num_keys and k must be at least 0, got {num_keys} and {k}")

@@ -386,6 +386,11 @@ class ExposureModel:
         return cached_float32_embeddings(path, len(texts), self.encoder.dim, lambda: self.encoder.encode(texts),
                                          "capability embeddings")
 
+    @property
+    def _gpu(self):
+        """The GPU the similarity searches run on: the encoder's, if it has one; ``None``: the native kernel."""
+        return gpu_or_none(getattr(self.encoder, "device", None))
+
     def capability_features(self, embeddings: np.ndarray) -> np.ndarray:
         """The capability features a head reads (:func:`exposure.heads.capability_features`), float64 ``(n, f)``.
 
@@ -399,8 +404,7 @@ class ExposureModel:
         # A head pools the capability set's headline; it is the model's own unless other technologies were chosen.
         mask = (self._headline_mask if set(self.headline) == set(headline)
                 else np.isin(np.array(self.technologies), headline))
-        return capability_features(emb, caps, counters, self.capabilities.technology_index, mask,
-                                   gpu_or_none(getattr(self.encoder, "device", None)))
+        return capability_features(emb, caps, counters, self.capabilities.technology_index, mask, self._gpu)
 
     @staticmethod
     def _check_embeddings(embeddings: np.ndarray, dim: int) -> np.ndarray:
@@ -440,7 +444,7 @@ class ExposureModel:
                 raise ValueError(f"got {emb.shape[0]} rows of embeddings but {len(texts)} texts; "
                                  "pass one text per row, or texts=None")
         T = self.temperature
-        gpu = gpu_or_none(getattr(self.encoder, "device", None))  # searches follow the encoder onto a GPU
+        gpu = self._gpu
         groups = self.capabilities.technology_index
         n_tech = len(self.technologies)
         counts = np.bincount(groups, minlength=n_tech)

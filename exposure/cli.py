@@ -199,7 +199,7 @@ def _add_score_postings(sub) -> None:
 def _score_postings(args: argparse.Namespace) -> int:
     from .encoder import resolve_device
     from .jobs.local import BatchJob
-    from .jobs.workers import default_workers
+    from .jobs.workers import WorkerError, default_workers
     from .postings.classifier import UnitClassifier
 
     cluster = _cluster_options(args)
@@ -246,7 +246,14 @@ def _score_postings(args: argparse.Namespace) -> int:
         classifier = UnitClassifier.load()
         # The text workers start on the first chunks now, while this process loads the model and indexes.
         job.start_text_workers(workers, classifier, args.max_chars)
-        job.run(_posting_scorer(args, classifier), show_progress=not args.quiet, workers=workers)
+        try:
+            job.run(_posting_scorer(args, classifier), show_progress=not args.quiet, workers=workers)
+        except WorkerError as exc:
+            print(f"exposure score-postings: error: a text worker process ended before its work was done"
+                  f"{f' ({exc.how})' if exc.how else ''}; if memory ran out, use fewer --workers or a smaller "
+                  f"--chunk-size (--workers 0: the text work in this process). The parts committed so far are "
+                  f"kept in {job.parts}: rerun with --resume to go on", file=sys.stderr)
+            return 1
     return 0
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from .._exports import lazy_exports
 
 _EXPORTS = {"BatchJob": "local", "score_postings_file": "local", "output_schema": "output",
-            "TextWorkers": "workers", "default_workers": "workers",
+            "TextWorkers": "workers", "WorkerError": "workers", "default_workers": "workers",
             "OutputInUseError": "output", "REJECTED_STATUSES": "rows", "score_postings_ray": "ray",
             "require_ray": "ray"}
 
@@ -26,4 +26,4 @@ if TYPE_CHECKING:
     from .output import OutputInUseError, output_schema
     from .ray import require_ray, score_postings_ray
     from .rows import REJECTED_STATUSES
-    from .workers import TextWorkers, default_workers
+    from .workers import TextWorkers, WorkerError, default_workers

@@ -8,6 +8,11 @@ started with "spawn" (:func:`~exposure._processes.worker_context`: no inherited 
 or torch threads to hang on). The workers import numpy and the text modules only,
 never torch. Results come back in input order.
 
+A worker that ends before its work is done (killed, out of memory, or failing to start:
+"spawn" imports the caller's script again, so a script must start the pool under
+``if __name__ == "__main__":``) stops the pool with a :class:`WorkerError` that says so,
+never a hang.
+
 >>> from exposure.postings import UnitClassifier
 >>> with TextWorkers(UnitClassifier.load(), workers=0) as pool:
 ...     [(item, prepared) for item, prepared in pool.map([("a", ["text"])])]
@@ -19,17 +24,20 @@ from __future__ import annotations
 import copy
 import logging
 import os
+import pickle
+import signal
 import threading
 import time
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from .._processes import peak_rss_mb, worker_context
 from ..postings.classifier import UnitClassifier
 from ..postings.frontend import MAX_CHARS, PreparedPostings, prepare
 
-__all__ = ["TextWorkers", "default_workers"]
+__all__ = ["TextWorkers", "WorkerError", "default_workers"]
 
 logger = logging.getLogger(__name__)
 
@@ -44,9 +52,22 @@ def default_workers() -> int:
     return max(cores - 1, 0)
 
 
-def _start(classifier: UnitClassifier, max_chars: int) -> None:
+class WorkerError(RuntimeError):
+    """A text worker process ended before its work was done; the message says how and what to do.
+
+    ``how`` says how the workers that ended did (``"killed by SIGKILL"``, ``"exit status 1"``), or is empty.
+    """
+
+    def __init__(self, message: str, how: str = "") -> None:
+        super().__init__(message)
+        self.how = how
+
+
+def _start(classifiers: Any, max_chars: int) -> None:
     global _classifier, _max_chars
-    _classifier, _max_chars = classifier, max_chars
+    # The classifier (about 1.7 MB pickled) comes through a queue, not with the process's start-up data:
+    # a worker that fails to start would leave that data half-read and the pool waiting on it for ever.
+    _classifier, _max_chars = pickle.loads(classifiers.get()), max_chars
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
 
 
@@ -77,19 +98,29 @@ class TextWorkers:
         self._classifier.encoder = None
         self._max_chars = int(max_chars)
         self._pool: Optional[ProcessPoolExecutor] = None
+        self._queue: Any = None
         #: The largest peak resident memory of a worker so far, in MB (None before any result).
         self.peak_rss_mb: Optional[float] = None
 
     def __enter__(self) -> "TextWorkers":
         if self.workers:
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=worker_context(), initializer=_start,
-                                             initargs=(self._classifier, self._max_chars))
+            context = worker_context()
+            self._queue = context.Queue()
+            payload = pickle.dumps(self._classifier, protocol=pickle.HIGHEST_PROTOCOL)
+            for _ in range(self.workers):  # one copy per worker, written by the queue's thread
+                self._queue.put(payload)
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_start,
+                                             initargs=(self._queue, self._max_chars))
         return self
 
     def __exit__(self, *exc) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+        if self._queue is not None:
+            self._queue.cancel_join_thread()  # copies that no worker took (one failed to start) are dropped
+            self._queue.close()
+            self._queue = None
 
     def serves(self, classifier: UnitClassifier, workers: int, max_chars: int) -> bool:
         """Whether this pool does the text work that ``classifier``, ``workers`` and ``max_chars`` ask for."""
@@ -99,7 +130,30 @@ class TextWorkers:
     def _submit(self, texts: Sequence) -> List[Future]:
         """The chunk in one piece per worker, so that the workers share it."""
         step = max(1, -(-len(texts) // self.workers))
-        return [self._pool.submit(_prepare, list(texts[a:a + step])) for a in range(0, len(texts), step)]
+        try:
+            return [self._pool.submit(_prepare, list(texts[a:a + step])) for a in range(0, len(texts), step)]
+        except BrokenProcessPool as exc:
+            raise self._broken() from exc
+
+    def _broken(self) -> WorkerError:
+        """The error for a pool that lost a worker, with how the workers that ended did."""
+        ended = set()
+        for process in list(getattr(self._pool, "_processes", {}).values()):
+            process.join(1.0)  # a broken pool stops its workers: wait a moment for their exit status
+            code = process.exitcode
+            if code is not None and code < 0:
+                try:
+                    ended.add(f"killed by {signal.Signals(-code).name}")
+                except ValueError:
+                    ended.add(f"killed by signal {-code}")
+            elif code:
+                ended.add(f"exit status {code}")
+        how = ", ".join(sorted(ended))
+        return WorkerError(
+            f"a text worker process ended before its work was done{f' ({how})' if how else ''}. Out of memory: use "
+            "fewer workers or smaller chunks. From a Python script: start the work under `if __name__ == "
+            "\"__main__\":` (the workers start with spawn, which imports the script again). With 0 workers the "
+            "text work runs in this process", how)
 
     def map(self, chunks: Iterable[Tuple[Any, Sequence]]) -> Iterator[Tuple[Any, Optional[PreparedPostings]]]:
         """``(item, prepared texts)`` for each ``(item, texts)`` of ``chunks``, in order.
@@ -114,7 +168,10 @@ class TextWorkers:
 
     def _collect(self, entry: Tuple[Any, List[Future]]) -> Tuple[Any, PreparedPostings]:
         item, futures = entry
-        results = [f.result() for f in futures]
+        try:
+            results = [f.result() for f in futures]
+        except BrokenProcessPool as exc:
+            raise self._broken() from exc
         for _, peak in results:
             if peak == peak and (self.peak_rss_mb is None or peak > self.peak_rss_mb):
                 self.peak_rss_mb = peak

@@ -5,6 +5,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -262,3 +263,67 @@ def test_text_workers_never_load_torch(scorer):
             == ["exposure.postings.frontend"]
     with pytest.raises(ValueError, match="workers must be >= 0"):
         workers_module.TextWorkers(scorer.classifier, workers=-1)
+
+
+_UNGUARDED_SCRIPT = """
+from exposure.jobs.workers import TextWorkers
+from exposure.postings import UnitClassifier
+
+with TextWorkers(UnitClassifier.load(), workers=1) as pool:  # no `if __name__ == "__main__":`
+    print(list(pool.map([("chunk", ["Duties:\\\\n- Load trucks"])])))
+"""
+
+
+def test_a_script_without_a_main_guard_gets_an_error_not_a_hang(tmp_path):
+    # "spawn" runs the script again in the worker, where starting the pool fails; the caller used to wait for ever
+    # on the worker's start-up data.
+    script = tmp_path / "unguarded.py"
+    script.write_text(_UNGUARDED_SCRIPT)
+    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(ROOT)),
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert "WorkerError: a text worker process ended before its work was done (exit status 1)." in done.stderr
+    assert 'if __name__ == "__main__":' in done.stderr.splitlines()[-1]
+
+
+def test_a_killed_text_worker_stops_the_pool_with_an_error(scorer):
+    from exposure.jobs.workers import TextWorkers, WorkerError
+
+    chunks = [(i, ["Duties:\n- Load trucks\n- Count stock"] * 50) for i in range(4)]
+    with TextWorkers(scorer.classifier, workers=1) as pool:
+        stream = pool.map(chunks)  # the first two chunks are submitted: the worker starts
+        [worker] = pool._pool._processes.values()
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.join(30)
+        with pytest.raises(WorkerError, match=r"ended before its work was done \(killed by SIGKILL\)"):
+            list(stream)
+
+
+def test_cli_a_killed_text_worker_is_one_line_and_resumable(tmp_path, model):
+    rows = repeated_postings(300, 6, seed=5)
+    write_rows(rows, tmp_path / "in.parquet")
+    out = tmp_path / "out.parquet"
+    cmd, env = cli_command(tmp_path / "in.parquet", out, "--chunk-size", "10", "--workers", "1")
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline, worker = time.time() + 120, None
+    while worker is None and proc.poll() is None and time.time() < deadline:  # the worker starts before the model
+        worker = next((pid for pid in _children(proc.pid) if b"spawn_main" in _cmdline(pid)), None)
+        time.sleep(0.02)
+    assert worker is not None, proc.communicate()[1][-2000:]
+    os.kill(worker, signal.SIGKILL)
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 1 and not out.exists()
+    assert err.strip().splitlines()[-1] == (
+        "exposure score-postings: error: a text worker process ended before its work was done (killed by SIGKILL); "
+        "if memory ran out, use fewer --workers or a smaller --chunk-size (--workers 0: the text work in this "
+        f"process). The parts committed so far are kept in {out}.parts: rerun with --resume to go on")
+    done = subprocess.run(cmd + ["--resume"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert pq.read_table(out)["row"].to_pylist() == list(range(300))
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""

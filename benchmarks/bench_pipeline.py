@@ -17,6 +17,11 @@
 * ``test_job_workers[W]``: the batch job (:func:`exposure.jobs.score_postings_file`) with a fresh scorer
   (cold cache) and ``W`` text workers (0: everything in this process), postings/s and the
   largest worker's peak memory; W in EXPOSURE_BENCH_WORKERS (default "0 1 2").
+* ``test_text_stage[W]``: the text stage alone, as the batch job runs it: ``W`` text worker processes
+  (:class:`~exposure.jobs.workers.TextWorkers`, already started) prepare the postings in chunks of 1,000
+  for a caller that only takes the results; postings/s. W in EXPOSURE_BENCH_TEXT_WORKERS (default
+  "1 2"). Where the model runs on a GPU this stage is what the workers must keep up with; on a CPU
+  the encoder shares the cores with it.
 * ``test_cli_peak_memory``: ``exposure score-postings`` in a subprocess; its peak RSS
   (``os.wait4``'s ``ru_maxrss``: the command and its text workers) and wall time.
 
@@ -48,6 +53,7 @@ DEVICE = os.environ.get("EXPOSURE_BENCH_DEVICE", "cpu")
 DTYPE = os.environ.get("EXPOSURE_BENCH_DTYPE") or None
 STYLE = os.environ.get("EXPOSURE_BENCH_STYLE", "realistic")
 WORKERS = [int(w) for w in os.environ.get("EXPOSURE_BENCH_WORKERS", "0 1 2").split()]
+TEXT_WORKERS = [int(w) for w in os.environ.get("EXPOSURE_BENCH_TEXT_WORKERS", "1 2").split()]
 CHUNK = 1000
 _state = {}
 
@@ -138,6 +144,29 @@ def test_job_workers(benchmark, postings, tmp_path, workers):
     benchmark.extra_info.update(info)
     _state[f"workers{workers}"] = info
     print(f"\njob, {workers} workers: {json.dumps(info)}")
+
+
+@pytest.mark.parametrize("workers", TEXT_WORKERS)
+def test_text_stage(benchmark, postings, workers):
+    from exposure.jobs.workers import TextWorkers
+    from exposure.postings import UnitClassifier
+
+    texts = pq.read_table(postings, columns=["description"]).column("description").to_pylist()
+    chunks = [(a, texts[a:a + CHUNK]) for a in range(0, len(texts), CHUNK)]
+    with TextWorkers(UnitClassifier.load(), workers=workers) as pool:
+        list(pool.map([(None, ["Duties:\n- Load trucks"] * workers)]))  # every worker started, outside the timing
+
+        def run():
+            return sum(len(prepared) for _, prepared in pool.map(chunks))
+
+        t0 = time.perf_counter()
+        done = benchmark.pedantic(run, rounds=1, iterations=1)
+        elapsed = time.perf_counter() - t0
+    assert done == len(texts)
+    info = {"postings": len(texts), "text_workers": workers, "seconds": round(elapsed, 2),
+            "postings_per_s": round(len(texts) / elapsed, 1), "cores": len(os.sched_getaffinity(0))}
+    benchmark.extra_info.update(info)
+    print(f"\ntext stage, {workers} workers: {json.dumps(info)}")
 
 
 def test_cli_peak_memory(benchmark, postings, tmp_path):

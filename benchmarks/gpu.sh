@@ -61,8 +61,9 @@ EXPOSURE_BENCH_DEVICE=$device python -m pytest -q -p no:cacheprovider benchmarks
 step "kernel and encoder benchmarks"
 
 # 3. end to end: generated postings through PostingScorer on the card, cold and warm unit cache, in one
-#    process; then the batch job with a text worker on every core but one (what score-postings runs);
-#    the postings are generated once, outside the results, for every dtype
+#    process; then the batch job with a text worker on every core but one (what score-postings runs), and
+#    the text stage alone with 1 and with that many workers; the postings are generated once, outside the
+#    results, for every dtype
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 python benchmarks/generate_postings.py "$postings" -o "$work/postings.parquet" --seed 0
@@ -70,8 +71,9 @@ step "$postings postings generated"
 runs=()
 for dtype in $dtypes; do
     EXPOSURE_BENCH_DEVICE=$device EXPOSURE_BENCH_DTYPE=$dtype EXPOSURE_BENCH_POSTINGS_FILE="$work/postings.parquet" \
-        EXPOSURE_BENCH_WORKERS="$(( $(nproc) - 1 ))" \
-        python -m pytest -q -p no:cacheprovider -s benchmarks/bench_pipeline.py -k "cold or warm or job_workers" \
+        EXPOSURE_BENCH_WORKERS="$(( $(nproc) - 1 ))" EXPOSURE_BENCH_TEXT_WORKERS="1 $(( $(nproc) - 1 ))" \
+        python -m pytest -q -p no:cacheprovider -s benchmarks/bench_pipeline.py \
+        -k "cold or warm or job_workers or text_stage" \
         --benchmark-json="$dest/pipeline_$dtype.json"
     runs+=("$dest/pipeline_$dtype.json")
     step "end to end, $dtype"

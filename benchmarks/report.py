@@ -223,8 +223,8 @@ def render_gpu(runs: list, title: str = "") -> str:
                   "| --- | --- | --- | ---: | ---: | ---: | ---: |"]
         for b in pipeline:
             e = b["extra_info"]
-            lines.append(f"| {b['name']} | {e.get('device')} | {e.get('dtype')} | {e['postings']} | {e['seconds']} | "
-                         f"{e['postings_per_s']} | {e['cache_hit_rate']} |")
+            lines.append(f"| {b['name']} | {e.get('device', 'cpu')} | {e.get('dtype', '')} | {e['postings']} | "
+                         f"{e['seconds']} | {e['postings_per_s']} | {e.get('cache_hit_rate', '')} |")
     return "\n".join(lines) + "\n"
 
 

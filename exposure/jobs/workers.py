@@ -25,6 +25,7 @@ import copy
 import logging
 import os
 import pickle
+import queue
 import signal
 import threading
 import time
@@ -114,11 +115,21 @@ class TextWorkers:
         return self
 
     def __exit__(self, *exc) -> None:
+        started = 0
         if self._pool is not None:
+            started = len(getattr(self._pool, "_processes", None) or {})  # each took one copy of the classifier
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
         if self._queue is not None:
-            self._queue.cancel_join_thread()  # copies that no worker took (one failed to start) are dropped
+            # Workers start as work comes: take back the copies of those that never started, or the queue's
+            # thread would wait for ever to write them. (A worker that died before taking its copy leaves that
+            # copy with the queue's thread, which this process does not wait for.)
+            for _ in range(self.workers - started):
+                try:
+                    self._queue.get(timeout=5.0)
+                except queue.Empty:
+                    break
+            self._queue.cancel_join_thread()
             self._queue.close()
             self._queue = None
 

@@ -286,6 +286,20 @@ def test_a_script_without_a_main_guard_gets_an_error_not_a_hang(tmp_path):
     assert 'if __name__ == "__main__":' in done.stderr.splitlines()[-1]
 
 
+def test_text_workers_that_never_started_leave_no_thread_behind(scorer):
+    import threading
+
+    from exposure.jobs.workers import TextWorkers
+
+    with TextWorkers(scorer.classifier, workers=3) as pool:  # one text: one worker starts, two copies stay queued
+        [(_, prepared)] = list(pool.map([("chunk", ["Duties:\n- Load trucks"])]))
+        assert len(pool._pool._processes) == 1 and prepared.kept == [["Load trucks"]]
+    deadline = time.time() + 10
+    while any(t.name == "QueueFeederThread" for t in threading.enumerate()) and time.time() < deadline:
+        time.sleep(0.05)
+    assert not [t for t in threading.enumerate() if t.name == "QueueFeederThread"]
+
+
 def test_a_killed_text_worker_stops_the_pool_with_an_error(scorer):
     from exposure.jobs.workers import TextWorkers, WorkerError
 

@@ -83,6 +83,19 @@ def _prepare(texts: List[Any]) -> Tuple[PreparedPostings, float]:
     return prepare(texts, _classifier, _max_chars), peak_rss_mb()
 
 
+def _exit_status(process: Any, wait: float = 1.0) -> Optional[int]:
+    """``process.exitcode``, waiting up to ``wait`` seconds for it (a broken pool is stopping its workers).
+
+    The pool's own thread reaps them too: whichever thread's ``waitpid`` comes second gets no status, and the
+    exit code shows once the first has recorded it, so it is asked again rather than read once.
+    """
+    deadline = time.monotonic() + wait
+    process.join(wait)
+    while process.exitcode is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return process.exitcode
+
+
 class TextWorkers:
     """``workers`` processes that :func:`~exposure.postings.frontend.prepare` chunks of posting texts.
 
@@ -150,8 +163,7 @@ class TextWorkers:
         """The error for a pool that lost a worker, with how the workers that ended did."""
         ended = set()
         for process in list(getattr(self._pool, "_processes", {}).values()):
-            process.join(1.0)  # a broken pool stops its workers: wait a moment for their exit status
-            code = process.exitcode
+            code = _exit_status(process)
             if code is not None and code < 0:
                 try:
                     ended.add(f"killed by {signal.Signals(-code).name}")

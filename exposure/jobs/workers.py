@@ -83,14 +83,14 @@ def _prepare(texts: List[Any]) -> Tuple[PreparedPostings, float]:
     return prepare(texts, _classifier, _max_chars), peak_rss_mb()
 
 
-def _exit_status(process: Any, wait: float = 1.0) -> Optional[int]:
-    """``process.exitcode``, waiting up to ``wait`` seconds for it (a broken pool is stopping its workers).
+def _exit_status(process: Any, deadline: float) -> Optional[int]:
+    """``process.exitcode``, waiting for it until ``deadline`` (``time.monotonic``): a broken pool is stopping
+    its workers.
 
     The pool's own thread reaps them too: whichever thread's ``waitpid`` comes second gets no status, and the
     exit code shows once the first has recorded it, so it is asked again rather than read once.
     """
-    deadline = time.monotonic() + wait
-    process.join(wait)
+    process.join(max(deadline - time.monotonic(), 0.0))
     while process.exitcode is None and time.monotonic() < deadline:
         time.sleep(0.01)
     return process.exitcode
@@ -161,9 +161,9 @@ class TextWorkers:
 
     def _broken(self) -> WorkerError:
         """The error for a pool that lost a worker, with how the workers that ended did."""
-        ended = set()
+        ended, deadline = set(), time.monotonic() + 1.0
         for process in list(getattr(self._pool, "_processes", {}).values()):
-            code = _exit_status(process)
+            code = _exit_status(process, deadline)
             if code is not None and code < 0:
                 try:
                     ended.add(f"killed by {signal.Signals(-code).name}")
@@ -171,6 +171,8 @@ class TextWorkers:
                     ended.add(f"killed by signal {-code}")
             elif code:
                 ended.add(f"exit status {code}")
+        if len(ended) > 1:  # the pool stops the other workers with SIGTERM once one has ended
+            ended.discard("killed by SIGTERM")
         how = ", ".join(sorted(ended))
         return WorkerError(
             f"a text worker process ended before its work was done{f' ({how})' if how else ''}. Out of memory: use "

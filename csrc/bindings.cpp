@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "similarity.hpp"
+#include "segment_sum.hpp"
 #include "sparse_topk.hpp"
 
 namespace py = pybind11;
@@ -170,6 +171,22 @@ py::tuple sparse_topk(const py::array& q_ptr, const py::array& q_cols, const py:
     return py::make_tuple(idx, val);
 }
 
+py::array_t<double> segment_sum(const py::array& values, const py::array& offsets, int threads) {
+    const float* data = matrix_data(values, "values");
+    if (offsets.ndim() != 1 || offsets.shape(0) < 1)
+        throw std::invalid_argument("offsets must have one entry per segment, plus one, got " + describe(offsets));
+    const std::size_t segments = static_cast<std::size_t>(offsets.shape(0)) - 1;
+    const std::int64_t* ptr = vector_data<std::int64_t>(offsets, "offsets", "int64");
+    check_ptr(ptr, segments, static_cast<std::size_t>(values.shape(0)), "offsets");
+    const std::size_t cols = static_cast<std::size_t>(values.shape(1));
+    py::array_t<double> out({static_cast<py::ssize_t>(segments), static_cast<py::ssize_t>(cols)});
+    {
+        py::gil_scoped_release release;
+        exposure::segment_sum(data, cols, ptr, segments, threads, out.mutable_data());
+    }
+    return out;
+}
+
 std::string compiler() {
 #if defined(__clang__)
     return std::string("clang ") + __clang_version__;
@@ -216,6 +233,8 @@ PYBIND11_MODULE(_core, m) {
           py::arg("keys"), py::arg("weights"), py::arg("m"), py::arg("k"), py::arg("threads") = 0,
           "Per sparse query (CSR rows) the k keys of an inverted index with the largest dot product; returns "
           "(indices, values), descending, lower index first on ties, unscored keys at 0 last.");
+    m.def("segment_sum", &segment_sum, py::arg("values"), py::arg("offsets"), py::arg("threads") = 0,
+          "Row sums of a float32 matrix per segment of rows (CSR offsets), in float64, in row order.");
     m.def("int8_path", &exposure::int8_path, "The precision='int8' micro-kernel in use: 'avx512_vnni' or 'scalar'.");
     m.def("build_info", &build_info, "The SIMD path in use, what the CPU supports, OpenMP and the compiler.");
     m.def(

@@ -58,7 +58,7 @@ if TYPE_CHECKING:
 Array = Union[np.ndarray, "torch.Tensor"]
 
 __all__ = ["NUMPY_PRECISIONS", "OPS", "TORCH_PRECISIONS", "Reduction", "build_info", "logsumexp", "max_sim", "reduce",
-           "gpu_or_none", "reduce_on", "similarity_matrix", "sparse_topk", "topk"]
+           "gpu_or_none", "reduce_on", "segment_sum", "similarity_matrix", "sparse_topk", "topk"]
 
 
 class Reduction(NamedTuple):
@@ -384,6 +384,29 @@ def sparse_topk(q_ptr: np.ndarray, q_cols: np.ndarray, q_weights: np.ndarray, pt
         np.ascontiguousarray(keys, dtype=np.int32), np.ascontiguousarray(weights, dtype=np.float32), num_keys, k,
         threads=threads or 0)
     return Reduction(values, indices)
+
+
+def segment_sum(values: np.ndarray, offsets: np.ndarray, *, threads: Optional[int] = None) -> np.ndarray:
+    """Row sums of ``values`` per segment of consecutive rows, in float64 (the native kernel).
+
+    Segment ``s`` is the rows ``offsets[s]`` to ``offsets[s + 1] - 1`` (``offsets`` starts at 0, never
+    decreases and ends at the number of rows); an empty segment sums to 0. Each sum starts from the
+    segment's first row and adds the others in row order in float64: the sums of
+    ``np.add.reduceat(values, offsets[:-1], axis=0, dtype=np.float64)`` for non-empty segments, to the bit,
+    without a float64 copy of ``values`` and about ten times as fast. ``values`` is read as C-contiguous
+    float32 (converted once otherwise). Returns float64 ``(len(offsets) - 1, values.shape[1])``.
+    ``threads``: as for :func:`reduce`; the sums do not depend on it.
+
+    >>> import numpy as np
+    >>> segment_sum(np.arange(8, dtype=np.float32).reshape(4, 2), np.array([0, 1, 1, 4])).tolist()
+    [[0.0, 1.0], [0.0, 0.0], [12.0, 15.0]]
+    """
+    threads = _processes.fork_safe_threads(_optional_positive_int(threads, "threads"), "exposure.kernels.segment_sum")
+    offsets = np.asarray(offsets)
+    if offsets.dtype.kind not in "iu":
+        raise TypeError(f"offsets must be integers, got {offsets.dtype} {offsets.shape}")
+    return _core.segment_sum(_as_float32_array(values, "values"), np.ascontiguousarray(offsets, dtype=np.int64),
+                             threads=threads or 0)
 
 
 # ---------------------------------------------------------------------------

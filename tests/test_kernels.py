@@ -16,7 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from exposure import _core, _reference
-from exposure.kernels import build_info, logsumexp, max_sim, reduce, reduce_on, similarity_matrix, sparse_topk, topk
+from exposure.kernels import (build_info, logsumexp, max_sim, reduce, reduce_on, segment_sum, similarity_matrix,
+                              sparse_topk, topk)
 
 ISAS = _core.build_info()["isa_available"]
 BACKENDS = [*ISAS, "torch"]
@@ -494,3 +495,73 @@ def test_sparse_topk_checks_its_inputs():
         sparse_topk(q_ptr, q_cols, q_weights, ptr, keys, weights, 2, 3)
     with pytest.raises(ValueError, match=r"q_weights must be a C-contiguous float64 array of shape \(1,\)"):
         sparse_topk(q_ptr, q_cols, np.ones(2), ptr, keys, weights, 2, 2)
+
+
+def _reduceat_sums(values, offsets):
+    """np.add.reduceat in float64, with 0 for empty segments (where reduceat repeats the next row)."""
+    sums = np.zeros((len(offsets) - 1, values.shape[1]))
+    full = np.diff(offsets) > 0
+    if full.any():
+        sums[full] = np.add.reduceat(values, offsets[:-1][full], axis=0, dtype=np.float64)
+    return sums
+
+
+def _sequential_sums(values, offsets):
+    """The definition: each segment's first row, then the next rows added one by one, in float64."""
+    sums = np.zeros((len(offsets) - 1, values.shape[1]))
+    for s, (a, b) in enumerate(zip(offsets[:-1], offsets[1:])):
+        if b > a:
+            acc = values[a].astype(np.float64)
+            for r in range(a + 1, b):
+                acc = acc + values[r].astype(np.float64)
+            sums[s] = acc
+    return sums
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), rows=st.integers(0, 40), cols=st.integers(1, 9), segments=st.integers(0, 12),
+       threads=st.sampled_from([1, 2]))
+def test_segment_sum_adds_in_row_order_in_float64(seed, rows, cols, segments, threads):
+    """Random segments (empty ones too) of values whose float64 sums depend on the order they are added in."""
+    rng = np.random.default_rng(seed)
+    values = (rng.standard_normal((rows, cols)) * 10.0 ** rng.integers(-8, 9, (rows, cols))).astype(np.float32)
+    values[rng.random((rows, cols)) < 0.1] = -0.0
+    cuts = np.sort(rng.integers(0, rows + 1, max(segments - 1, 0)))
+    offsets = np.concatenate([[0], cuts, [rows]]) if segments else np.array([0, rows])
+    got = segment_sum(values, offsets, threads=threads)
+    want = _sequential_sums(values, offsets)
+    assert got.dtype == np.float64 and got.shape == want.shape
+    np.testing.assert_array_equal(got.view(np.int64), want.view(np.int64))  # the sign of a zero too
+
+
+def test_segment_sum_on_a_large_matrix_with_two_threads_is_the_one_thread_sum():
+    rng = np.random.default_rng(1)
+    values = rng.standard_normal((3000, 301)).astype(np.float32)
+    offsets = np.concatenate([[0], np.sort(rng.integers(0, 3000, 499)), [3000]])
+    one, two = segment_sum(values, offsets, threads=1), segment_sum(values, offsets, threads=2)
+    np.testing.assert_array_equal(one, two)
+    # numpy adds a wide matrix's rows in order too (a single column it adds pairwise)
+    np.testing.assert_array_equal(one.view(np.int64), _reduceat_sums(values, offsets).view(np.int64))
+    # float64 and strided input is read as float32, once
+    np.testing.assert_array_equal(segment_sum(values.astype(np.float64)[:, :], offsets), one)
+    np.testing.assert_array_equal(segment_sum(np.asfortranarray(values), offsets), one)
+
+
+def test_segment_sum_checks_its_inputs():
+    values = np.ones((3, 2), np.float32)
+    assert segment_sum(values, [0, 3]).tolist() == [[3.0, 3.0]]
+    assert segment_sum(values[:0], [0]).shape == (0, 2)
+    with pytest.raises(ValueError, match="offsets must start at 0 and end at 3"):
+        segment_sum(values, [0, 2])
+    with pytest.raises(ValueError, match="offsets must start at 0 and end at 3"):
+        segment_sum(values, [1, 3])
+    with pytest.raises(ValueError, match="offsets must not decrease"):
+        segment_sum(values, [0, 2, 1, 3])
+    with pytest.raises(ValueError, match="offsets must have one entry per segment, plus one"):
+        segment_sum(values, np.zeros(0, np.int64))
+    with pytest.raises(TypeError, match="offsets must be integers"):
+        segment_sum(values, [0.0, 3.0])
+    with pytest.raises(ValueError, match=r"values must be 2-D"):
+        segment_sum(np.ones(3, np.float32), [0, 3])
+    with pytest.raises(TypeError, match="values must be a floating-point array"):
+        segment_sum(np.ones((3, 2), np.int64), [0, 3])

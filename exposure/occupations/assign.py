@@ -76,7 +76,7 @@ import pyarrow.compute as pc
 from .._assets import (cache_dir, embeddings_file_names, load_embeddings, save_embeddings, texts_checksum,
                        write_atomic)
 from ..io import as_table, require_columns
-from ..kernels import gpu_or_none, reduce_on
+from ..kernels import gpu_or_none, reduce_on, segment_sum
 from ..stats import softmax
 from ._ngrams import NgramIndex
 from .catalogue import load_crosswalk, load_occupations, load_tasks, load_titles
@@ -717,8 +717,7 @@ class OccupationAssigner:
             owners, best = owners[order], best[order]
         cnt = np.bincount(owners, minlength=n)
         has = cnt > 0
-        starts = np.concatenate([[0], np.cumsum(cnt)[:-1]])[has]
-        mean = np.add.reduceat(best, starts, axis=0, dtype=np.float64) / cnt[has, None]
+        mean = segment_sum(best, np.concatenate([[0], np.cumsum(cnt[has])])) / cnt[has, None]
         # Occupations without tasks: the posting's mean over those with tasks, i.e. no evidence either way.
         fill = mean[:, idx["has_tasks"]].mean(axis=1, keepdims=True)
         mean[:, ~idx["has_tasks"]] = fill

@@ -166,7 +166,8 @@ def render_rates(data: dict, title: str) -> str:
     groups = defaultdict(list)
     for b in data["benchmarks"]:
         groups[b["group"]].append(b)
-    extra = [k for k in ("min_cosine", "same_top32_rows") if any(k in b["extra_info"] for b in data["benchmarks"])]
+    extra = [k for k in ("min_cosine", "same_top32_rows", "same_sums")
+             if any(k in b["extra_info"] for b in data["benchmarks"])]
     for group, rows in groups.items():
         med = {b["extra_info"]["case"]: b["stats"]["median"] for b in rows}
         baseline = rows[0]["extra_info"]["baseline"]

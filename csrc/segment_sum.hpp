@@ -1,10 +1,11 @@
 // @brief Row sums per segment of a float32 matrix, accumulated in float64.
 //
 // Segment s is the rows offsets[s] .. offsets[s+1]-1; its sum starts from its first row and adds the
-// others in row order, each column on its own, in double: the same operations, in the same order, as
-// numpy's np.add.reduceat(values, starts, axis=0, dtype=np.float64), so the sums are equal to the bit
-// (an empty segment sums to 0). One segment per work item (OpenMP), so the result does not depend on the
-// thread count; nothing but the output is written.
+// others in row order, each column on its own, in double (an empty segment sums to 0). numpy's
+// np.add.reduceat(values, starts, axis=0, dtype=np.float64) does the same additions in the same order on a
+// matrix of several columns (a single column it adds pairwise), so there the sums are equal to the bit.
+// One segment per work item (OpenMP), so the result does not depend on the thread count; nothing but the
+// output is written.
 #pragma once
 
 #include <cstddef>

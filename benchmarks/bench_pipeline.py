@@ -52,8 +52,9 @@ POSTINGS_FILE = os.environ.get("EXPOSURE_BENCH_POSTINGS_FILE") or None
 DEVICE = os.environ.get("EXPOSURE_BENCH_DEVICE", "cpu")
 DTYPE = os.environ.get("EXPOSURE_BENCH_DTYPE") or None
 STYLE = os.environ.get("EXPOSURE_BENCH_STYLE", "realistic")
-WORKERS = [int(w) for w in os.environ.get("EXPOSURE_BENCH_WORKERS", "0 1 2").split()]
-TEXT_WORKERS = [int(w) for w in os.environ.get("EXPOSURE_BENCH_TEXT_WORKERS", "1 2").split()]
+# each count once ("1 $(( $(nproc) - 1 ))" is "1 1" on 2 cores)
+WORKERS = list(dict.fromkeys(int(w) for w in os.environ.get("EXPOSURE_BENCH_WORKERS", "0 1 2").split()))
+TEXT_WORKERS = list(dict.fromkeys(int(w) for w in os.environ.get("EXPOSURE_BENCH_TEXT_WORKERS", "1 2").split()))
 CHUNK = 1000
 _state = {}
 

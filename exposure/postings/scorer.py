@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, List, Optional, Sequence, Union
 import numpy as np
 
 from ..io import as_table, as_texts
+from ..kernels import segment_sum
 from ..occupations.assign import OccupationAssigner, check_confidence
 from ..occupations.score import cached_occupation_scores
 from ..occupations.tables import _top_per_group
@@ -350,12 +351,12 @@ class PostingScorer:
         top: List[List[dict]] = [[] for _ in range(n)]
         has = n_duties > 0
         if has.any():
-            starts = cuts[has] - n_duties[has]
-            count = n_duties[has, None].astype(np.float64)
-            means = np.add.reduceat(rows[:, :2 + g], starts, axis=0, dtype=np.float64) / count
+            # per posting, float64 sums over its duties in order: exposure, technologies, automation, exposed
+            sums = segment_sum(np.column_stack([rows[:, :2 + g], rows[:, 0] >= EXPOSED_THRESHOLD]),
+                               np.concatenate([[0], cuts]))[has]
+            means = sums / n_duties[has, None]
             exposure[has], tech[has], automation[has] = means[:, 0], means[:, 1:1 + g], means[:, 1 + g]
-            exposed = (rows[:, 0] >= EXPOSED_THRESHOLD).astype(np.float64)
-            share[has] = np.add.reduceat(exposed, starts) / count[:, 0]
+            share[has] = means[:, 2 + g]
             caps = self.model.capabilities.capabilities
             best = _top_per_group(owner, n, rows[:, 0], TOP_DUTIES)  # most exposed first, ties in posting order
             for i, j in zip(*np.nonzero(best >= 0)):

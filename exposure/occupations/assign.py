@@ -880,14 +880,15 @@ class OccupationAssigner:
         if duty_embeddings is not None:
             if len(duty_embeddings) != n:
                 raise ValueError(f"got duty embeddings for {len(duty_embeddings)} postings, but {n} titles")
-            blocks = []
-            for i, e in enumerate(duty_embeddings):
-                e = np.zeros((0, dim), np.float32) if e is None else np.asarray(e, dtype=np.float32)
+            blocks = [np.zeros((0, dim), np.float32) if e is None else np.asarray(e, dtype=np.float32)
+                      for e in duty_embeddings]
+            for i, e in enumerate(blocks):
                 if e.ndim != 2 or e.shape[1] != dim:
                     raise ValueError(f"duty_embeddings[{i}] must be (duties, {dim}), got {e.shape}")
-                blocks.append(e[np.linalg.norm(e, axis=1) > 0])
             owners = np.repeat(np.arange(n), [b.shape[0] for b in blocks])
-            return (np.vstack(blocks) if blocks else np.zeros((0, dim), np.float32)), owners
+            emb = np.vstack(blocks) if blocks else np.zeros((0, dim), np.float32)
+            keep = np.linalg.norm(emb, axis=1) > 0  # zero rows (no text) are no duty
+            return (emb, owners) if keep.all() else (emb[keep], owners[keep])
         if duties is None:
             return np.zeros((0, dim), np.float32), np.zeros(0, dtype=np.int64)
         if len(duties) != n:

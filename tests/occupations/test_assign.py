@@ -141,6 +141,10 @@ def test_duty_embeddings_can_be_passed(assigner, encoder):
     b = assigner.assign([None, "Lawyer"], duty_embeddings=emb)
     assert a.codes.tolist() == b.codes.tolist()
     np.testing.assert_allclose(a.confidence, b.confidence, atol=1e-5)
+    # a zero row (a duty without text) is no duty: the second posting stays title-only
+    c = assigner.assign([None, "Lawyer"], duty_embeddings=[emb[0], np.zeros((1, encoder.dim), np.float32)])
+    assert c.codes.tolist() == b.codes.tolist() and c.basis == b.basis
+    np.testing.assert_allclose(c.confidence, b.confidence, atol=1e-6)
 
 
 def test_blocks_take_their_own_duties(assigner, encoder, monkeypatch):

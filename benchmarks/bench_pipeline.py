@@ -17,6 +17,10 @@
 * ``test_job_workers[W]``: the batch job (:func:`exposure.jobs.score_postings_file`) with a fresh scorer
   (cold cache) and ``W`` text workers (0: everything in this process), postings/s and the
   largest worker's peak memory; W in EXPOSURE_BENCH_WORKERS (default "0 1 2").
+* ``test_job_warm[W]``: the same batch job with the warm scorer of ``test_pipeline_warm`` (W >= 1 of
+  EXPOSURE_BENCH_WORKERS): the whole job, text workers included, when nothing is encoded. Its cache hit rate
+  is reported: the default unit cache (100,000 entries) holds the units of about 9,000 realistic postings, so
+  over more postings than that a second pass is not warm.
 * ``test_text_stage[W]``: the text stage alone, as the batch job runs it: ``W`` text worker processes
   (:class:`~exposure.jobs.workers.TextWorkers`, already started) prepare the postings in chunks of 1,000
   for a caller that only takes the results; postings/s. W in EXPOSURE_BENCH_TEXT_WORKERS (default
@@ -145,6 +149,27 @@ def test_job_workers(benchmark, postings, tmp_path, workers):
     benchmark.extra_info.update(info)
     _state[f"workers{workers}"] = info
     print(f"\njob, {workers} workers: {json.dumps(info)}")
+
+
+@pytest.mark.parametrize("workers", [w for w in WORKERS if w > 0])
+def test_job_warm(benchmark, scorer, postings, tmp_path, workers):
+    from exposure.jobs import score_postings_file
+
+    if "cold" not in _state and "warm" not in _state:
+        _score_all(scorer, postings)  # fill the cache when run alone
+
+    def run():
+        return score_postings_file(postings, tmp_path / "scores.parquet", scorer, chunk_size=CHUNK, workers=workers)
+
+    summary = benchmark.pedantic(run, rounds=1, iterations=1)
+    this = summary["this_run"]
+    info = {"postings": summary["rows"], "workers": workers, "device": DEVICE,
+            "dtype": str(scorer.model.encoder.dtype).replace("torch.", ""), "seconds": this["seconds"],
+            "postings_per_s": this["postings_per_s"], "cache_hit_rate": this["cache"]["hit_rate"],
+            "worker_peak_rss_mb": this.get("worker_peak_rss_mb"), "cores": len(os.sched_getaffinity(0))}
+    benchmark.extra_info.update(info)
+    _state[f"warm_workers{workers}"] = info
+    print(f"\njob, warm cache, {workers} workers: {json.dumps(info)}")
 
 
 @pytest.mark.parametrize("workers", TEXT_WORKERS)

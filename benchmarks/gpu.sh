@@ -73,7 +73,7 @@ for dtype in $dtypes; do
     EXPOSURE_BENCH_DEVICE=$device EXPOSURE_BENCH_DTYPE=$dtype EXPOSURE_BENCH_POSTINGS_FILE="$work/postings.parquet" \
         EXPOSURE_BENCH_WORKERS="$(( $(nproc) - 1 ))" EXPOSURE_BENCH_TEXT_WORKERS="1 $(( $(nproc) - 1 ))" \
         python -m pytest -q -p no:cacheprovider -s benchmarks/bench_pipeline.py \
-        -k "cold or warm or job_workers or text_stage" \
+        -k "(cold or warm or job_workers or text_stage) and not job_warm" \
         --benchmark-json="$dest/pipeline_$dtype.json"
     runs+=("$dest/pipeline_$dtype.json")
     step "end to end, $dtype"

@@ -406,6 +406,38 @@ def _vote(values: np.ndarray, indices: np.ndarray, ptr: np.ndarray, occ: np.ndar
     return (tau * np.log(acc) + top).astype(np.float32)
 
 
+def _distinct_rows(rows: np.ndarray, texts: Optional[Sequence[str]] = None) -> Optional[Tuple[np.ndarray, np.ndarray]]:
+    """``(first, inverse)`` when ``rows`` repeat: the first occurrence of each distinct row (with its text, when
+    ``texts`` are given), in order, and for each row the place of its own among them, so that
+    ``rows[first][inverse]`` is ``rows``; ``None`` when every row is distinct. Rows are compared by their bytes,
+    so a search of ``rows[first]`` gives a repeated row exactly the result it would get itself.
+
+    >>> first, inverse = _distinct_rows(np.array([[1, 0], [0, 1], [1, 0]], np.float32))
+    >>> first.tolist(), inverse.tolist()
+    ([0, 1], [0, 1, 0])
+    """
+    rows = np.ascontiguousarray(rows)
+    if rows.shape[0] < 2:
+        return None
+    if texts is None:
+        keys = rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
+        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        if first.size == rows.shape[0]:
+            return None
+        order = np.argsort(first)  # first-seen order
+        place = np.empty_like(order)
+        place[order] = np.arange(order.size)
+        return first[order], place[inverse.ravel()]
+    seen: dict = {}
+    inverse = np.fromiter((seen.setdefault((t, r.tobytes()), len(seen)) for t, r in zip(texts, rows)),
+                          dtype=np.int64, count=rows.shape[0])
+    if len(seen) == rows.shape[0]:
+        return None
+    first = np.full(len(seen), rows.shape[0], dtype=np.int64)
+    np.minimum.at(first, inverse, np.arange(rows.shape[0]))
+    return first, inverse
+
+
 def _top_k(scores: np.ndarray, k: int) -> np.ndarray:
     """The column indices of each row's ``k`` largest scores, descending, the lower index first among equal ones:
     ``np.argsort(-scores, axis=1, kind="stable")[:, :k]``, without sorting whole rows.
@@ -685,15 +717,20 @@ class OccupationAssigner:
         idx = self.title_index()
         n_occ = len(self.codes)
         embeddings = np.ascontiguousarray(embeddings, dtype=np.float32)
+        if self.ngram_weight > 0 and (texts is None or len(texts) != embeddings.shape[0]):
+            raise ValueError("title_scores needs the titles' texts, one per embedding, for the n-gram vote "
+                             "(ngram_weight > 0)")
+        # A title repeated in the batch (the same text and embedding) is scored once.
+        repeats = _distinct_rows(embeddings, list(texts) if texts is not None else None)
+        if repeats is not None:
+            first, inverse = repeats
+            return self.title_scores(embeddings[first], None if texts is None else [texts[i] for i in first])[inverse]
         k = min(self.title_k, len(idx["keys"]))
         top = reduce_on(self._gpu, embeddings, idx["emb"], "topk", k=k)
         out = _vote(top.values, top.indices, idx["ptr"], idx["occ"], n_occ, self.title_tau)
         if self.centroid_weight > 0:
             out += self.centroid_weight * (embeddings @ idx["centroids"].T)
         if self.ngram_weight > 0:
-            if texts is None or len(texts) != embeddings.shape[0]:
-                raise ValueError("title_scores needs the titles' texts, one per embedding, for the n-gram vote "
-                                 "(ngram_weight > 0)")
             if idx.get("ngrams") is None:  # the weight was set after the index was built
                 idx["ngrams"] = _ngram_index(idx["keys"])
             ni, nv = idx["ngrams"].topk([normalize_title(t) for t in texts], _NGRAM_K)
@@ -709,8 +746,14 @@ class OccupationAssigner:
         out = np.full((n, len(self.codes)), np.nan, dtype=np.float32)
         if embeddings.shape[0] == 0:
             return out
-        best = reduce_on(self._gpu, np.ascontiguousarray(embeddings, dtype=np.float32), idx["emb"], "max",
-                      groups=idx["occ"], num_groups=len(self.codes)).values
+        rows, gpu = np.ascontiguousarray(embeddings, dtype=np.float32), self._gpu
+        # On the CPU a duty repeated in the batch (the same embedding) is searched once; on a GPU the search is
+        # cheaper than finding the repeats.
+        repeats = _distinct_rows(rows) if gpu is None else None
+        best = reduce_on(gpu, rows if repeats is None else rows[repeats[0]], idx["emb"], "max",
+                         groups=idx["occ"], num_groups=len(self.codes)).values
+        if repeats is not None:
+            best = best[repeats[1]]
         best[~np.isfinite(best)] = 0.0  # occupations without tasks; filled below
         if np.any(owners[1:] < owners[:-1]):  # a posting's duties side by side
             order = np.argsort(owners, kind="stable")

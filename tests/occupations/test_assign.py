@@ -457,3 +457,46 @@ def test_top_k_is_a_stable_descending_sort_cut_to_k(seed):
     for k in (1, 3, 12):
         np.testing.assert_array_equal(_top_k(scores, k), np.argsort(-scores, axis=1, kind="stable")[:, :k])
     assert _top_k(scores[:0], 3).shape == (0, 3)
+
+
+def test_distinct_rows_finds_repeats_by_bytes_and_text():
+    from exposure.occupations.assign import _distinct_rows
+
+    rng = np.random.default_rng(0)
+    base = rng.standard_normal((6, 5)).astype(np.float32)
+    base[5] = 0.0
+    pick = rng.integers(0, 6, 40)
+    rows = base[pick].copy()
+    rows[3] = -0.0  # other bytes than +0.0: a row of its own
+    first, inverse = _distinct_rows(rows)
+    np.testing.assert_array_equal(rows[first][inverse], rows)
+    assert np.all(np.diff(first) > 0)  # first occurrences, in order
+    assert [int(np.flatnonzero((rows == rows[i]).all(axis=1) & (np.signbit(rows) == np.signbit(rows[i])).all(axis=1))[0])
+            for i in first] == first.tolist()
+    assert len(first) == len({r.tobytes() for r in rows})
+    assert _distinct_rows(base) is None and _distinct_rows(rows[:1]) is None
+    # with texts: the same row under another text is another title
+    texts = ["a", "b", "a", "a"]
+    first, inverse = _distinct_rows(np.stack([base[0], base[0], base[0], base[1]]), texts)
+    assert first.tolist() == [0, 1, 3] and inverse.tolist() == [0, 1, 0, 2]
+    assert _distinct_rows(np.stack([base[0], base[0]]), ["a", "b"]) is None
+
+
+def test_repeated_titles_and_duties_are_searched_once(assigner, encoder, monkeypatch):
+    from exposure.occupations import assign as assign_module
+
+    titles = ["Wireman", "RN", "Wireman", "Line Cook", "RN", "Wireman"]
+    t_emb = encoder.encode(titles)
+    duties = encoder.encode(["Pull wire", "Chart vitals", "Pull wire", "Grill burgers", "Pull wire"])
+    owners = np.array([0, 1, 1, 2, 3])
+    searched = []
+    real_reduce = assign_module.reduce_on
+    monkeypatch.setattr(assign_module, "reduce_on", lambda gpu, q, *a, **k: searched.append(len(q)) or
+                        real_reduce(gpu, q, *a, **k))
+    got_t = assigner.title_scores(t_emb, titles)
+    got_d = assigner.duty_scores(duties, owners, 4)
+    assert searched == [3, 3]  # three distinct titles, three distinct duties
+    monkeypatch.setattr(assign_module, "_distinct_rows", lambda *a, **k: None)
+    np.testing.assert_array_equal(got_t, assigner.title_scores(t_emb, titles))
+    np.testing.assert_array_equal(got_d, assigner.duty_scores(duties, owners, 4))
+    assert searched[2:] == [6, 5]

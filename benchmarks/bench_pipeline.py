@@ -15,8 +15,9 @@
   and title is in the cache, so only splitting, the cheap stage, the classifier,
   the assigner's searches and the aggregation remain.
 * ``test_job_workers[W]``: the batch job (:func:`exposure.jobs.score_postings_file`) with a fresh scorer
-  (cold cache) and ``W`` text workers (0: everything in this process), postings/s and the
-  largest worker's peak memory; W in EXPOSURE_BENCH_WORKERS (default "0 1 2").
+  (cold cache) and ``W`` text workers (0: everything in this process), postings/s, the
+  largest worker's peak memory and where the job's time went (its summary's ``seconds_by_step``);
+  W in EXPOSURE_BENCH_WORKERS (default "0 1 2").
 * ``test_job_warm[W]``: the same batch job with the warm scorer of ``test_pipeline_warm`` (W >= 1 of
   EXPOSURE_BENCH_WORKERS): the whole job, text workers included, when nothing is encoded. Its cache hit rate
   is reported: the default unit cache (100,000 entries) holds the units of about 9,000 realistic postings, so
@@ -145,7 +146,8 @@ def test_job_workers(benchmark, postings, tmp_path, workers):
     info = {"postings": summary["rows"], "workers": workers, "device": DEVICE,
             "dtype": str(scorer.model.encoder.dtype).replace("torch.", ""), "seconds": this["seconds"],
             "postings_per_s": this["postings_per_s"], "cache_hit_rate": this["cache"]["hit_rate"],
-            "peak_rss_mb_this_process": this["peak_rss_mb"], "worker_peak_rss_mb": this.get("worker_peak_rss_mb")}
+            "peak_rss_mb_this_process": this["peak_rss_mb"], "worker_peak_rss_mb": this.get("worker_peak_rss_mb"),
+            "seconds_by_step": this["seconds_by_step"]}
     benchmark.extra_info.update(info)
     _state[f"workers{workers}"] = info
     print(f"\njob, {workers} workers: {json.dumps(info)}")
@@ -166,7 +168,8 @@ def test_job_warm(benchmark, scorer, postings, tmp_path, workers):
     info = {"postings": summary["rows"], "workers": workers, "device": DEVICE,
             "dtype": str(scorer.model.encoder.dtype).replace("torch.", ""), "seconds": this["seconds"],
             "postings_per_s": this["postings_per_s"], "cache_hit_rate": this["cache"]["hit_rate"],
-            "worker_peak_rss_mb": this.get("worker_peak_rss_mb"), "cores": len(os.sched_getaffinity(0))}
+            "worker_peak_rss_mb": this.get("worker_peak_rss_mb"), "cores": len(os.sched_getaffinity(0)),
+            "seconds_by_step": this["seconds_by_step"]}
     benchmark.extra_info.update(info)
     _state[f"warm_workers{workers}"] = info
     print(f"\njob, warm cache, {workers} workers: {json.dumps(info)}")

@@ -226,7 +226,23 @@ def render_gpu(runs: list, title: str = "") -> str:
             e = b["extra_info"]
             lines.append(f"| {b['name']} | {e.get('device', 'cpu')} | {e.get('dtype', '')} | {e['postings']} | "
                          f"{e['seconds']} | {e['postings_per_s']} | {e.get('cache_hit_rate', '')} |")
+        lines += render_steps(pipeline)
     return "\n".join(lines) + "\n"
+
+
+def render_steps(pipeline: list) -> list:
+    """The batch jobs' ``seconds_by_step`` (where each run's time went), as table lines; none without them."""
+    jobs = [b for b in pipeline if b["extra_info"].get("seconds_by_step")]
+    if not jobs:
+        return []
+    steps = list(dict.fromkeys(k for b in jobs for k in b["extra_info"]["seconds_by_step"]))
+    lines = ["", "### Where the batch jobs' time went (seconds; `seconds_by_step` of the job summary)", "",
+             "| case | " + " | ".join(steps) + " | total |", "| --- |" + " ---: |" * (len(steps) + 1)]
+    for b in jobs:
+        e = b["extra_info"]
+        lines.append(f"| {b['name']} | " + " | ".join(str(e["seconds_by_step"].get(k, "")) for k in steps)
+                     + f" | {e['seconds']} |")
+    return lines
 
 
 def main(argv=None) -> int:

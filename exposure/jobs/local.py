@@ -383,6 +383,8 @@ class BatchJob:
         scorer.cache.reset_stats()
         t0 = time.perf_counter()
         scored = units = kept = 0
+        before = dict(getattr(scorer, "seconds", {}))
+        waited = {"read_and_wait": 0.0, "write": 0.0}
         if self._ahead is not None and start_row == 0 and self._ahead[0].serves(scorer.classifier, workers,
                                                                                  scorer.max_chars):
             (pool, chunks), self._ahead = self._ahead, None  # already at work on the first chunks
@@ -390,12 +392,14 @@ class BatchJob:
             self._stop_ahead()
             pool, chunks = self._text_stream(scorer.classifier, workers, scorer.max_chars, start_row, seen)
         try:
-            for (first, end, ids, titles, status, take, texts), prepared in chunks:
+            for (first, end, ids, titles, status, take, texts), prepared in _timed(chunks, waited, "read_and_wait"):
                 result = score_chunk([titles[i] for i in take], texts, scorer, prepared)
+                start = time.perf_counter()
                 table = rows_table(first, ids, titles, status, take, result, schema)
                 self._writing = self.parts / f"{_PART_PREFIX}{part:05d}.parquet"
                 write_table_atomic(table.replace_schema_metadata(
                     {_META_KEY: json.dumps({"row_start": first, "row_end": end}).encode()}), self._writing)
+                waited["write"] += time.perf_counter() - start
                 part += 1
                 scored += len(take)
                 units += int(result.n_units.sum())
@@ -417,6 +421,7 @@ class BatchJob:
                     "peak_rss_mb": peak_rss_mb()}
         if workers:
             this_run["worker_peak_rss_mb"] = pool.peak_rss_mb
+        this_run["seconds_by_step"] = _seconds_by_step(waited, before, getattr(scorer, "seconds", {}))
         this_run["cache"].update(entries=len(scorer.cache), max_entries=scorer.cache.max_entries)
         self._writing = self.summary_path
         summary = self.finish(counts, this_run, log, record)
@@ -442,6 +447,28 @@ class BatchJob:
         """Write the run summary (``counts`` from :meth:`combine`), log what was done; returns the summary."""
         return write_summary(self.input, self.output, self.rejected_path, self.summary_path, counts, this_run, log,
                              record)
+
+
+def _timed(items: Iterable, seconds: dict, key: str) -> Iterator:
+    """``items``, adding the time spent waiting for each one to ``seconds[key]``."""
+    it = iter(items)
+    while True:
+        start = time.perf_counter()
+        try:
+            item = next(it)
+        except StopIteration:
+            return
+        finally:
+            seconds[key] += time.perf_counter() - start
+        yield item
+
+
+def _seconds_by_step(job: dict, before: dict, after: dict) -> dict:
+    """Where a run's time went: reading the input and waiting for the text workers, the scorer's steps
+    (:data:`~exposure.postings.scorer.SCORING_STEPS`, from ``PostingScorer.seconds`` before and after the run)
+    and writing the parts, in seconds."""
+    steps = {k: after[k] - before.get(k, 0.0) for k in after}
+    return {k: round(v, 3) for k, v in {"read_and_wait": job["read_and_wait"], **steps, "write": job["write"]}.items()}
 
 
 def model_record(scorer: PostingScorer) -> dict:

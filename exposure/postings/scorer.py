@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import logging
 import os
+import time
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +39,8 @@ if TYPE_CHECKING:  # the encoder pulls in torch: imported where a scorer is buil
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["PostingScorer", "PostingScores", "score_postings", "posting_schema", "STATUSES", "EXPOSED_THRESHOLD"]
+__all__ = ["PostingScorer", "PostingScores", "score_postings", "posting_schema", "STATUSES", "EXPOSED_THRESHOLD",
+           "SCORING_STEPS"]
 
 # --------------------------------------------------------------------------- posting scores
 
@@ -52,6 +54,11 @@ STATUSES = ("ok", "truncated", "no_duties_occupation_fallback", "no_duties", "em
 #: A duty counts as exposed when its exposure is at least this (``share_exposed``).
 EXPOSED_THRESHOLD = 0.5
 TOP_DUTIES = 3
+#: The steps of :class:`PostingScorer` whose seconds it adds up in ``PostingScorer.seconds``: the text work
+#: (:meth:`PostingScorer.prepare`, when the scorer does it), encoding (cache lookups and the encoder, units and
+#: titles together), the unit classifier's second stage, scoring the duties (heads and capabilities), the
+#: per-posting aggregation and the occupation assignment (its title and duty searches included).
+SCORING_STEPS = ("text", "encode", "classify", "score_duties", "aggregate", "assign")
 
 
 @dataclass
@@ -229,6 +236,9 @@ class PostingScorer:
         # Scores of duties seen before: exposure, the technology scores, automation_exposure (NaN without
         # technology labels), the best capability's index.
         self._duty_scores = EmbeddingCache(cache.max_entries, width=3 + len(model.technologies))
+        #: Seconds spent in each of :data:`SCORING_STEPS` since the scorer was built (a batch job reports them
+        #: per run; ``dict.fromkeys(SCORING_STEPS, 0.0)`` starts again).
+        self.seconds = dict.fromkeys(SCORING_STEPS, 0.0)
 
     def _titles_through_cache(self, assigner, encoder):
         """An assigner on the model's encoder as a copy that encodes posting titles through the unit cache.
@@ -302,7 +312,10 @@ class PostingScorer:
         (:meth:`prepare`), then the model's (:meth:`score_prepared`).
         """
         texts = as_texts(texts)
-        return self.score_prepared(titles, self.prepare(texts))
+        start = time.perf_counter()
+        prepared = self.prepare(texts)
+        self.seconds["text"] += time.perf_counter() - start
+        return self.score_prepared(titles, prepared)
 
     def prepare(self, texts: Sequence) -> PreparedPostings:
         """The text work on posting texts (:func:`~exposure.postings.frontend.prepare` with this scorer's
@@ -321,6 +334,13 @@ class PostingScorer:
         status = list(prepared.status)
         # 1. the first stage's survivors are encoded once, through the cache (with the titles, when the assigner
         # encodes them through it: one call); the second stage finds the duties
+        clock = [time.perf_counter()]
+
+        def step(name: str) -> None:  # the time since the last step goes to ``name``
+            now = time.perf_counter()
+            self.seconds[name] += now - clock[0]
+            clock[0] = now
+
         dim = self.model.encoder.dim
         kept_per_posting = np.fromiter(map(len, prepared.kept), dtype=np.int64, count=n)
         flat = [t for kept in prepared.kept for t in kept]
@@ -330,6 +350,7 @@ class PostingScorer:
         emb = self.encoder.encode(everything) if everything else np.zeros((0, dim), np.float32)
         title_emb = emb[len(flat):] if with_units else None
         emb = emb[:len(flat)]
+        step("encode")
         if flat:
             is_duty = self.classifier.duty_mask(emb, np.vstack([c for c in prepared.context if len(c)]))
         else:
@@ -341,8 +362,10 @@ class PostingScorer:
         cuts = np.cumsum(n_duties, dtype=np.int64)
         duty_emb = np.split(duty_rows, cuts[:-1]) if n else []  # per posting, views
         kept_units = len(flat)
+        step("classify")
         # 2. score each distinct duty once: cached scores, the rest from their embeddings
         rows = self._score_duties(duty_texts, duty_rows if duty_texts else None)
+        step("score_duties")
         # 3. aggregate per posting: means over its duties (float64 sums), the most exposed as evidence
         exposure = np.full(n, np.nan, dtype=np.float32)
         tech = np.full((n, g), np.nan, dtype=np.float32)
@@ -364,6 +387,7 @@ class PostingScorer:
                 cap = int(rows[d, -1])
                 top[i].append({"text": duty_texts[d], "exposure": float(rows[d, 0]),
                                "capability": caps[cap].statement if cap >= 0 else None})
+        step("aggregate")
         # 4. occupations, and the fallback for postings without duties
         occupations = basis = abstained = None
         if self.assigner is not None:
@@ -372,6 +396,7 @@ class PostingScorer:
                                                              title_embeddings=title_emb)
             else:
                 occupations, basis, abstained = self._assign(titles, duty_emb)
+            step("assign")
         for i in range(n):
             if status[i] in ("ok", "truncated") and not n_duties[i]:
                 status[i] = "no_duties"
@@ -382,6 +407,7 @@ class PostingScorer:
                             exposure[i], tech[i], automation[i] = lookup[code][0], lookup[code][1:-1], lookup[code][-1]
                             status[i] = "no_duties_occupation_fallback"
                             break
+        step("aggregate")
         return PostingScores(status=status, exposure=exposure, technology_scores=tech, technologies=techs,
                              share_exposed=share, n_duties=n_duties,
                              n_units=prepared.n_units.copy(), n_chars=prepared.n_chars.copy(),

@@ -209,6 +209,15 @@ def test_text_workers_give_the_same_rows(tmp_path, scorer):
     got = score_postings_file(tmp_path / "in.jsonl", tmp_path / "w2.parquet", scorer, chunk_size=3, workers=2)
     assert got["this_run"]["workers"] == 2 and ref["this_run"]["workers"] == 0
     assert 0 < got["this_run"]["worker_peak_rss_mb"] < 1536 and "worker_peak_rss_mb" not in ref["this_run"]
+    # where the time went: disjoint parts of the run, the text work in this process only without workers
+    from exposure.postings.scorer import SCORING_STEPS
+
+    for run in (ref, got):
+        steps = run["this_run"]["seconds_by_step"]
+        assert list(steps) == ["read_and_wait", *SCORING_STEPS, "write"] and min(steps.values()) >= 0
+        assert steps["write"] > 0
+        assert sum(steps.values()) <= run["this_run"]["seconds"] + 0.005 + 0.0005 * len(steps)
+    assert ref["this_run"]["seconds_by_step"]["text"] > 0 and got["this_run"]["seconds_by_step"]["text"] == 0
     assert got["status"] == ref["status"] and got["rejected"] == ref["rejected"]
     assert pq.read_table(tmp_path / "w2.parquet").equals(pq.read_table(tmp_path / "w0.parquet"))
     from exposure.io import read_provenance

@@ -251,8 +251,17 @@ def test_scoring_prepared_postings_is_scoring(scorer):
     prepared = pickle.loads(pickle.dumps(scorer.prepare(texts)))  # as it comes back from a worker
     assert prepared.status[-3:] == ["non_english", "empty", "empty"] and len(prepared) == 8
     assert all(len(k) == len(c) for k, c in zip(prepared.kept, prepared.context))
-    a, b = scorer.score(titles, texts), scorer.score_prepared(titles, prepared)
+    before = dict(scorer.seconds)
+    a = scorer.score(titles, texts)
+    middle = dict(scorer.seconds)
+    b = scorer.score_prepared(titles, prepared)
     assert a.to_arrow().equals(b.to_arrow())
+    # the scorer adds up its steps' seconds; the text work only where it does it
+    from exposure.postings.scorer import SCORING_STEPS
+
+    assert list(scorer.seconds) == list(SCORING_STEPS)
+    assert middle["text"] > before["text"] and scorer.seconds["text"] == middle["text"]
+    assert all(scorer.seconds[k] > middle[k] > before[k] for k in ("encode", "classify", "assign"))
     with pytest.raises(ValueError, match="got 2 titles for 8 texts"):
         scorer.score_prepared(titles[:2], prepared)
 

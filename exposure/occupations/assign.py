@@ -417,24 +417,16 @@ def _distinct_rows(rows: np.ndarray, texts: Optional[Sequence[str]] = None) -> O
     ([0, 1], [0, 1, 0])
     """
     rows = np.ascontiguousarray(rows)
-    if rows.shape[0] < 2:
+    n = rows.shape[0]
+    if n < 2:
         return None
-    if texts is None:
-        keys = rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
-        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-        if first.size == rows.shape[0]:
-            return None
-        order = np.argsort(first)  # first-seen order
-        place = np.empty_like(order)
-        place[order] = np.arange(order.size)
-        return first[order], place[inverse.ravel()]
+    keys = (r.tobytes() for r in rows) if texts is None else zip(texts, (r.tobytes() for r in rows))
     seen: dict = {}
-    inverse = np.fromiter((seen.setdefault((t, r.tobytes()), len(seen)) for t, r in zip(texts, rows)),
-                          dtype=np.int64, count=rows.shape[0])
-    if len(seen) == rows.shape[0]:
+    inverse = np.fromiter((seen.setdefault(key, len(seen)) for key in keys), dtype=np.int64, count=n)
+    if len(seen) == n:
         return None
-    first = np.full(len(seen), rows.shape[0], dtype=np.int64)
-    np.minimum.at(first, inverse, np.arange(rows.shape[0]))
+    first = np.full(len(seen), n, dtype=np.int64)
+    np.minimum.at(first, inverse, np.arange(n))
     return first, inverse
 
 

@@ -132,14 +132,12 @@ def test_pipeline_warm(benchmark, scorer, postings):
     _state["warm"] = _run(benchmark, scorer, postings, "warm cache")
 
 
-@pytest.mark.parametrize("workers", WORKERS)
-def test_job_workers(benchmark, postings, tmp_path, workers):
+def _job(benchmark, scorer, postings, out, workers, label):
+    """The batch job on ``postings`` with ``scorer`` and ``workers`` text workers, its figures stored and printed."""
     from exposure.jobs import score_postings_file
 
-    scorer = _new_scorer()  # cold cache; the model and indexes load outside the timing
-
     def run():
-        return score_postings_file(postings, tmp_path / "scores.parquet", scorer, chunk_size=CHUNK, workers=workers)
+        return score_postings_file(postings, out, scorer, chunk_size=CHUNK, workers=workers)
 
     summary = benchmark.pedantic(run, rounds=1, iterations=1)
     this = summary["this_run"]
@@ -147,32 +145,25 @@ def test_job_workers(benchmark, postings, tmp_path, workers):
             "dtype": str(scorer.model.encoder.dtype).replace("torch.", ""), "seconds": this["seconds"],
             "postings_per_s": this["postings_per_s"], "cache_hit_rate": this["cache"]["hit_rate"],
             "peak_rss_mb_this_process": this["peak_rss_mb"], "worker_peak_rss_mb": this.get("worker_peak_rss_mb"),
-            "seconds_by_step": this["seconds_by_step"]}
+            "cores": len(os.sched_getaffinity(0)), "seconds_by_step": this["seconds_by_step"]}
     benchmark.extra_info.update(info)
-    _state[f"workers{workers}"] = info
-    print(f"\njob, {workers} workers: {json.dumps(info)}")
+    print(f"\n{label}: {json.dumps(info)}")
+    return info
+
+
+@pytest.mark.parametrize("workers", WORKERS)
+def test_job_workers(benchmark, postings, tmp_path, workers):
+    scorer = _new_scorer()  # cold cache; the model and indexes load outside the timing
+    _state[f"workers{workers}"] = _job(benchmark, scorer, postings, tmp_path / "scores.parquet", workers,
+                                       f"job, {workers} workers")
 
 
 @pytest.mark.parametrize("workers", [w for w in WORKERS if w > 0])
 def test_job_warm(benchmark, scorer, postings, tmp_path, workers):
-    from exposure.jobs import score_postings_file
-
     if "cold" not in _state and "warm" not in _state:
         _score_all(scorer, postings)  # fill the cache when run alone
-
-    def run():
-        return score_postings_file(postings, tmp_path / "scores.parquet", scorer, chunk_size=CHUNK, workers=workers)
-
-    summary = benchmark.pedantic(run, rounds=1, iterations=1)
-    this = summary["this_run"]
-    info = {"postings": summary["rows"], "workers": workers, "device": DEVICE,
-            "dtype": str(scorer.model.encoder.dtype).replace("torch.", ""), "seconds": this["seconds"],
-            "postings_per_s": this["postings_per_s"], "cache_hit_rate": this["cache"]["hit_rate"],
-            "worker_peak_rss_mb": this.get("worker_peak_rss_mb"), "cores": len(os.sched_getaffinity(0)),
-            "seconds_by_step": this["seconds_by_step"]}
-    benchmark.extra_info.update(info)
-    _state[f"warm_workers{workers}"] = info
-    print(f"\njob, warm cache, {workers} workers: {json.dumps(info)}")
+    _state[f"warm_workers{workers}"] = _job(benchmark, scorer, postings, tmp_path / "scores.parquet", workers,
+                                            f"job, warm cache, {workers} workers")
 
 
 @pytest.mark.parametrize("workers", TEXT_WORKERS)

@@ -383,8 +383,8 @@ class BatchJob:
         scorer.cache.reset_stats()
         t0 = time.perf_counter()
         scored = units = kept = 0
-        before = dict(getattr(scorer, "seconds", {}))
-        waited = {"read_and_wait": 0.0, "write": 0.0}
+        before = dict(scorer.seconds)
+        job_seconds = {"read_and_wait": 0.0, "write": 0.0}
         if self._ahead is not None and start_row == 0 and self._ahead[0].serves(scorer.classifier, workers,
                                                                                  scorer.max_chars):
             (pool, chunks), self._ahead = self._ahead, None  # already at work on the first chunks
@@ -392,14 +392,14 @@ class BatchJob:
             self._stop_ahead()
             pool, chunks = self._text_stream(scorer.classifier, workers, scorer.max_chars, start_row, seen)
         try:
-            for (first, end, ids, titles, status, take, texts), prepared in _timed(chunks, waited, "read_and_wait"):
+            for (first, end, ids, titles, status, take, texts), prepared in _timed(chunks, job_seconds, "read_and_wait"):
                 result = score_chunk([titles[i] for i in take], texts, scorer, prepared)
                 start = time.perf_counter()
                 table = rows_table(first, ids, titles, status, take, result, schema)
                 self._writing = self.parts / f"{_PART_PREFIX}{part:05d}.parquet"
                 write_table_atomic(table.replace_schema_metadata(
                     {_META_KEY: json.dumps({"row_start": first, "row_end": end}).encode()}), self._writing)
-                waited["write"] += time.perf_counter() - start
+                job_seconds["write"] += time.perf_counter() - start
                 part += 1
                 scored += len(take)
                 units += int(result.n_units.sum())
@@ -421,7 +421,7 @@ class BatchJob:
                     "peak_rss_mb": peak_rss_mb()}
         if workers:
             this_run["worker_peak_rss_mb"] = pool.peak_rss_mb
-        this_run["seconds_by_step"] = _seconds_by_step(waited, before, getattr(scorer, "seconds", {}))
+        this_run["seconds_by_step"] = _seconds_by_step(job_seconds, before, scorer.seconds)
         this_run["cache"].update(entries=len(scorer.cache), max_entries=scorer.cache.max_entries)
         self._writing = self.summary_path
         summary = self.finish(counts, this_run, log, record)

@@ -33,3 +33,27 @@ def recall_at_k(found, reference) -> float:
     want = np.asarray(reference).reshape(len(reference), -1)
     got = np.asarray(found).reshape(len(want), 1, -1)
     return float((want[:, :, None] == got).any(axis=2).mean())
+
+
+def tokenizers_to_compare(encoder) -> dict:
+    """The ways to tokenise texts for ``encoder`` (the default model's), by name, each a function of a list of texts
+    that returns each text's token ids, truncated to ``encoder.max_length``:
+
+    * ``exposure``: the encoder's own tokenizer (``exposure._bert``: the native WordPiece for ASCII texts, the
+      ``tokenizers`` library for the rest), ids in flat arrays;
+    * ``tokenizers library``: the same ``tokenizer.json`` through ``tokenizers.Tokenizer.encode_batch`` alone,
+      ids as lists (what the encoder did before);
+    * ``transformers fast tokenizer``: ``AutoTokenizer`` called on the texts, what sentence-transformers runs.
+    """
+    from transformers import AutoTokenizer
+
+    from exposure import _bert
+    from exposure.encoder import _default_model_path
+
+    ours = encoder.tokenizer
+    library = _bert.Tokenizer(ours._backend, ours.pad_token_id, ours.model_max_length, ours.model_input_names)
+    auto = AutoTokenizer.from_pretrained(_default_model_path())
+    n = encoder.max_length
+    return {"exposure": lambda texts: ours(texts, max_length=n),
+            "tokenizers library": lambda texts: library(texts, max_length=n),
+            "transformers fast tokenizer": lambda texts: auto(texts, truncation=True, max_length=n)["input_ids"]}

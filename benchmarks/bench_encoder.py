@@ -15,6 +15,12 @@ Texts are distinct, so the encoder's skipping of repeated texts plays no part in
 these figures. Every case runs on EXPOSURE_BENCH_THREADS torch threads (default
 2) with batch size 64. ``min_cosine`` is the smallest cosine between a case's
 embeddings and exposure's float32 ones (which match sentence-transformers to 1e-5).
+
+``test_tokenize``: tokenising the same texts alone (texts/s, on every core the
+libraries use: OpenMP's threads for the native WordPiece, the ``tokenizers``
+library's own): the encoder's tokenizer against the ``tokenizers`` library alone
+and transformers' fast tokenizer (``_common.tokenizers_to_compare``); every case
+gives the same ids.
 """
 
 import os
@@ -23,7 +29,7 @@ import numpy as np
 import pytest
 import torch
 
-from _common import generator
+from _common import generator, tokenizers_to_compare
 from exposure import Encoder
 from exposure.occupations import load_tasks
 from exposure.postings import split_units
@@ -83,3 +89,20 @@ def test_sentence_transformers(benchmark, dtype, name):
     model.to(getattr(torch, dtype))
     measure(benchmark, lambda texts: model.encode(texts, batch_size=BATCH, normalize_embeddings=True),
             f"sentence-transformers {dtype}", name)
+
+
+_TOKENIZERS: dict = {}
+
+
+@pytest.mark.parametrize("name", list(TEXTS))
+@pytest.mark.parametrize("case", ["exposure", "tokenizers library", "transformers fast tokenizer"])
+def test_tokenize(benchmark, case, name):
+    if not _TOKENIZERS:
+        _TOKENIZERS.update(tokenizers_to_compare(Encoder(device="cpu")))
+    texts = TEXTS[name]
+    label = {"tasks": "O*NET task statements", "units": "distinct posting units"}[name]
+    benchmark.group = f"tokenising {len(texts)} {label}"
+    benchmark.extra_info.update(case=case, items=len(texts), unit="texts/s", baseline="tokenizers library")
+    ids = benchmark.pedantic(lambda: _TOKENIZERS[case](texts), rounds=5, iterations=1, warmup_rounds=1)
+    reference = _TOKENIZERS["tokenizers library"](texts)["input_ids"]
+    assert (ids if isinstance(ids, list) else ids["input_ids"]) == reference

@@ -22,7 +22,9 @@ posting benchmark on the card. Cases (``EXPOSURE_BENCH_N`` queries, default
 * encoder: ``exposure.Encoder`` in float32 and float16 with its default batches (on CUDA at most
   32,768 tokens and 4,096 texts each), and in float16 in batches of 256 (the default before), against
   ``SentenceTransformer.encode`` in float32 and float16 (batch 256) on the same card, over the
-  first EXPOSURE_BENCH_TEXTS (default 20,000) O*NET task statements.
+  first EXPOSURE_BENCH_TEXTS (default 20,000) O*NET task statements;
+* tokenising those texts alone on the server's cores: the encoder's tokenizer (the native WordPiece)
+  against the ``tokenizers`` library alone and transformers' fast tokenizer.
 
 Every timed function ends with ``torch.cuda.synchronize()``. ``report.py --gpu`` turns
 the median time into GFLOP/s (2·n·m·d / time); ``recall@5`` compares a case's top-5 with
@@ -38,7 +40,7 @@ import torch
 if os.environ.get("EXPOSURE_BENCH_DEVICE", "cuda") == "cpu":  # the fused kernels' smoke run: Triton's interpreter
     os.environ.setdefault("TRITON_INTERPRET", "1")
 
-from _common import recall_at_k, torch_chunks
+from _common import recall_at_k, tokenizers_to_compare, torch_chunks
 from exposure import Encoder, kernels
 from exposure.occupations import load_tasks
 
@@ -235,3 +237,17 @@ def test_sentence_transformers(benchmark, dtype):
     model.to(getattr(torch, dtype))
     measure_encoder(benchmark, lambda: model.encode(TEXTS, batch_size=BATCH, normalize_embeddings=True),
                     f"sentence-transformers {dtype}")
+
+
+@pytest.mark.parametrize("case", ["exposure", "tokenizers library", "transformers fast tokenizer"])
+def test_tokenize(benchmark, case):
+    """Tokenising is CPU work: with the card's encoder at hundreds of thousands of sentences/s it must keep up."""
+    if "tokenizers" not in _REFERENCE:
+        _REFERENCE["tokenizers"] = tokenizers_to_compare(Encoder(device="cpu"))
+    tokenize = _REFERENCE["tokenizers"][case]
+    benchmark.group = f"tokenising {len(TEXTS)} O*NET task statements (CPU)"
+    benchmark.extra_info.update(case=case, items=len(TEXTS), unit="texts/s", baseline="tokenizers library",
+                                device=_device_name())
+    ids = benchmark.pedantic(lambda: tokenize(TEXTS), rounds=3, iterations=1, warmup_rounds=1)
+    assert (ids if isinstance(ids, list) else ids["input_ids"]) == _REFERENCE["tokenizers"]["tokenizers library"](
+        TEXTS)["input_ids"]

@@ -160,7 +160,8 @@ def render_rates(data: dict, title: str) -> str:
         f"{data.get('datetime', '')[:19]} UTC with pytest-benchmark "
         f"({info.get('python_implementation', '')} {info.get('python_version', '')}).",
         "",
-        f"Rate = {first['unit']} at the median time; ratio = the baseline's median time / this case's "
+        "Rate = the items per second each table names, at the median time; ratio = the baseline's median time / "
+        "this case's "
         "(> 1 means faster than the baseline).",
     ]
     groups = defaultdict(list)
@@ -170,9 +171,9 @@ def render_rates(data: dict, title: str) -> str:
              if any(k in b["extra_info"] for b in data["benchmarks"])]
     for group, rows in groups.items():
         med = {b["extra_info"]["case"]: b["stats"]["median"] for b in rows}
-        baseline = rows[0]["extra_info"]["baseline"]
+        baseline, unit = rows[0]["extra_info"]["baseline"], rows[0]["extra_info"]["unit"]
         lines += ["", f"## {group}", "",
-                  f"| case | median s | min s | max s | {first['unit']} | vs {baseline} | "
+                  f"| case | median s | min s | max s | {unit} | vs {baseline} | "
                   + " | ".join(extra) + " |",
                   "| --- | ---: | ---: | ---: | ---: | ---: | " + " | ".join("---:" for _ in extra) + " |"]
         for b in sorted(rows, key=lambda b: b["stats"]["median"]):

@@ -3,6 +3,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
@@ -12,6 +13,7 @@
 #include "similarity.hpp"
 #include "segment_sum.hpp"
 #include "sparse_topk.hpp"
+#include "wordpiece.hpp"
 
 namespace py = pybind11;
 using exposure::Op;
@@ -187,6 +189,62 @@ py::array_t<double> segment_sum(const py::array& values, const py::array& offset
     return out;
 }
 
+exposure::WordPiece make_wordpiece(const py::dict& vocab, const std::string& prefix, std::int32_t unk,
+                                   std::int32_t cls, std::int32_t sep, bool lowercase, std::size_t max_word_chars,
+                                   const std::vector<std::string>& added) {
+    std::vector<std::string> tokens;
+    std::vector<std::int32_t> ids;
+    for (const auto& item : vocab) {
+        tokens.push_back(item.first.cast<std::string>());
+        ids.push_back(item.second.cast<std::int32_t>());
+    }
+    return exposure::WordPiece(tokens, ids, prefix, {unk, cls, sep, lowercase, max_word_chars}, added);
+}
+
+/// (ids int64 of the texts encoded, one after the other; their lengths, 0 where not encoded; truncated; encoded):
+/// texts that are not ASCII str, or hold an added token, are not encoded (left to the caller).
+py::tuple wordpiece_encode(const exposure::WordPiece& wp, const py::list& texts, std::size_t max_length, int threads) {
+    if (max_length != 0 && max_length < 3)
+        throw std::invalid_argument("max_length must be 0 (no truncation) or at least 3 ([CLS], a token, [SEP]), got " +
+                                    std::to_string(max_length));
+    const std::size_t n = texts.size();
+    std::vector<py::object> held;  // the texts stay alive while the GIL is released
+    std::vector<const char*> data(n, nullptr);
+    std::vector<std::size_t> sizes(n, 0);
+    py::array_t<bool> ok(static_cast<py::ssize_t>(n)), truncated(static_cast<py::ssize_t>(n));
+    std::vector<std::uint8_t> ascii(n, 0), encoded(n, 0), cut(n, 0);
+    held.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        py::object t = texts[i];
+        PyObject* o = t.ptr();
+        if (PyUnicode_Check(o) && PyUnicode_IS_ASCII(o)) {
+            data[i] = static_cast<const char*>(PyUnicode_DATA(o));
+            sizes[i] = static_cast<std::size_t>(PyUnicode_GET_LENGTH(o));
+            ascii[i] = 1;
+        }
+        held.push_back(std::move(t));
+    }
+    std::vector<std::vector<std::int32_t>> ids;
+    {
+        py::gil_scoped_release release;
+        exposure::wordpiece_batch(wp, data.data(), sizes.data(), n, max_length, threads, ids, encoded.data(), cut.data());
+    }
+    py::array_t<std::int64_t> lengths(static_cast<py::ssize_t>(n));
+    std::size_t total = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        const bool done = ascii[i] && encoded[i];
+        lengths.mutable_data()[i] = done ? static_cast<std::int64_t>(ids[i].size()) : 0;
+        ok.mutable_data()[i] = done;
+        truncated.mutable_data()[i] = done && cut[i];
+        if (done) total += ids[i].size();
+    }
+    py::array_t<std::int64_t> flat(static_cast<py::ssize_t>(total));
+    std::int64_t* out = flat.mutable_data();
+    for (std::size_t i = 0; i < n; ++i)
+        if (ascii[i] && encoded[i]) out = std::copy(ids[i].begin(), ids[i].end(), out);
+    return py::make_tuple(flat, lengths, truncated, ok);
+}
+
 std::string compiler() {
 #if defined(__clang__)
     return std::string("clang ") + __clang_version__;
@@ -235,6 +293,14 @@ PYBIND11_MODULE(_core, m) {
           "(indices, values), descending, lower index first on ties, unscored keys at 0 last.");
     m.def("segment_sum", &segment_sum, py::arg("values"), py::arg("offsets"), py::arg("threads") = 0,
           "Row sums of a float32 matrix per segment of rows (CSR offsets), in float64, in row order.");
+    py::class_<exposure::WordPiece>(m, "WordPiece",
+                                    "BERT's tokenizer on ASCII texts (the ids of Hugging Face tokenizers'; private, "
+                                    "see exposure._bert).")
+        .def(py::init(&make_wordpiece), py::arg("vocab"), py::arg("prefix"), py::arg("unk"), py::arg("cls"),
+             py::arg("sep"), py::arg("lowercase"), py::arg("max_word_chars"), py::arg("added"))
+        .def("encode", &wordpiece_encode, py::arg("texts"), py::arg("max_length") = 0, py::arg("threads") = 0,
+             "(ids, lengths, truncated, encoded) of a list of texts; those not encoded (not ASCII, or holding an "
+             "added token) have length 0.");
     m.def("int8_path", &exposure::int8_path, "The precision='int8' micro-kernel in use: 'avx512_vnni' or 'scalar'.");
     m.def("build_info", &build_info, "The SIMD path in use, what the CPU supports, OpenMP and the compiler.");
     m.def(

@@ -458,11 +458,10 @@ class Encoder:
                     tokens, cut = ahead.result()
                     ahead = pool.submit(tokenize, w + _SORT_WINDOW) if w + _SORT_WINDOW < len(unique) else None
                 truncated += cut
-                ids = tokens["input_ids"]
-                lengths = np.fromiter((len(x) for x in ids), dtype=np.int64, count=len(ids))
+                lengths = _token_lengths(tokens)
                 order = np.argsort(-lengths, kind="stable")
                 bounds = _batch_bounds(lengths[order], batch, self.max_tokens)
-                batches = ({k: [v[j] for j in order[a:b]] for k, v in tokens.items()} for a, b in bounds)
+                batches = (_take(tokens, order[a:b]) for a, b in bounds)
                 pooled = []
                 for rows in self._forward(batches, len(bounds)):
                     pooled.append(rows)
@@ -507,6 +506,8 @@ class Encoder:
 
     def _count_truncated(self, tokens: Any, texts: list[str]) -> int:
         """How many of ``texts`` were cut to ``max_length`` tokens (a slow tokenizer is asked again)."""
+        if isinstance(tokens, _bert.TokenIds):
+            return int(tokens.truncated.sum())
         if getattr(tokens, "encodings", None) is not None:
             return sum(1 for e in tokens.encodings if e.overflowing)
         full = self.tokenizer(texts, truncation=False, verbose=False)["input_ids"]
@@ -527,6 +528,22 @@ class Encoder:
         else:
             pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
         return torch.nn.functional.normalize(pooled, p=2, dim=1)
+
+
+def _token_lengths(tokens: Any) -> np.ndarray:
+    """The number of tokens of each text of a tokenizer's output: :class:`~exposure._bert.TokenIds` or
+    transformers' lists."""
+    if isinstance(tokens, _bert.TokenIds):
+        return tokens.lengths
+    ids = tokens["input_ids"]
+    return np.fromiter((len(x) for x in ids), dtype=np.int64, count=len(ids))
+
+
+def _take(tokens: Any, rows: np.ndarray) -> Any:
+    """The texts ``rows`` of a tokenizer's output, in that order, for its ``pad``."""
+    if isinstance(tokens, _bert.TokenIds):
+        return tokens.take(rows)
+    return {k: [v[j] for j in rows] for k, v in tokens.items()}
 
 
 def _batch_bounds(lengths: np.ndarray, most: int, max_tokens: Optional[int]) -> List[Tuple[int, int]]:

@@ -53,7 +53,7 @@ def test_same_token_ids_as_transformers(reference, max_length):
     theirs = reference[0](TEXTS, truncation=True, max_length=max_length)
     assert ours["input_ids"] == theirs["input_ids"]
     assert ours["token_type_ids"] == theirs["token_type_ids"]
-    assert [bool(e.overflowing) for e in ours.encodings] == [bool(e.overflowing) for e in theirs.encodings]
+    assert ours.truncated.tolist() == [bool(e.overflowing) for e in theirs.encodings]
     padded, expected = tokenizer.pad(ours), reference[0].pad(theirs, return_tensors="pt")
     assert set(padded) == set(expected)
     for key in expected:
@@ -173,3 +173,100 @@ def test_truncation_and_padding_preset_in_tokenizer_json_do_not_leak(tmp_path, r
 
 def test_weights_that_do_not_fit_the_config_are_left_to_transformers(tmp_path):
     assert _bert.load(str(_copy_model(tmp_path, hidden_size=512, num_attention_heads=8))) is None
+
+
+# --------------------------------------------------------------------------- the native WordPiece
+
+def _tokenizer_json():
+    with open(os.path.join(_default_model_path(), "tokenizer.json"), encoding="utf-8") as f:
+        return json.load(f)
+
+
+def _library_only(tokenizer):
+    """The same tokenizer with every text left to the tokenizers library."""
+    return _bert.Tokenizer(tokenizer._backend, tokenizer.pad_token_id, tokenizer.model_max_length,
+                           tokenizer.model_input_names)
+
+
+def _ascii_texts(seed, n):
+    """ASCII texts that stress BERT's pipeline: vocabulary words and pieces glued together, unknown words,
+    every punctuation mark, tabs, line breaks and control characters, capitals, added tokens in any case,
+    words near and over 100 characters."""
+    rng = np.random.default_rng(seed)
+    vocab = [w for w in _tokenizer_json()["model"]["vocab"] if w.isascii()]
+    parts = vocab + [chr(c) for c in range(128)] + [" ", " ", "\t", "\n", "\r\n", "[CLS]", "[mask]", "[Sep]",
+                                                     "qzxv", "x" * 99, "y" * 101, "ABCdef", "don't", "e-mail"]
+    texts = []
+    for _ in range(n):
+        k = int(rng.integers(0, 40))
+        picks = rng.integers(0, len(parts), size=k)
+        glue = rng.choice(["", " ", "  "], size=k)
+        texts.append("".join(parts[i] + g for i, g in zip(picks, glue)))
+    return texts
+
+
+@pytest.mark.parametrize("max_length", [None, 3, 8, 256])
+def test_native_wordpiece_gives_the_librarys_ids(max_length):
+    tokenizer, _ = _bert.load(_default_model_path())
+    assert tokenizer._native is not None  # the default model's tokenizer.json is BERT's pipeline
+    texts = _ascii_texts(0, 3000) + TEXTS + ["", " ", "\x00\x01\x0b\x0c\x1f\x7f", "A\tb\nC\rd"]
+    kwargs = {"truncation": max_length is not None, "max_length": max_length}
+    ours, library = tokenizer(texts, **kwargs), _library_only(tokenizer)(texts, **kwargs)
+    for key in ("ids", "offsets", "truncated", "type_ids"):
+        np.testing.assert_array_equal(getattr(ours, key), getattr(library, key), err_msg=key)
+    _, _, _, encoded = tokenizer._native.encode(texts, max_length or 0)
+    assert 0.8 * len(texts) < encoded.sum() < len(texts)  # most natively; the rest (added tokens, not ASCII) not
+
+
+def test_native_wordpiece_leaves_added_tokens_and_other_texts_to_the_library():
+    tokenizer, _ = _bert.load(_default_model_path())
+    texts = ["Sort mail.", "[CLS] sort", "a [mask] b", "[c\x01ls]", "caf\u00e9", 7, "[PAD"]
+    ids, lengths, truncated, encoded = tokenizer._native.encode(texts, 0)
+    assert encoded.tolist() == [True, False, False, False, False, False, True]
+    assert lengths[~encoded].tolist() == [0] * 5 and len(ids) == lengths.sum()
+    with pytest.raises(ValueError, match="max_length must be 0 .* or at least 3"):
+        tokenizer._native.encode(texts, 2)
+
+
+def test_native_wordpiece_cased_and_bert_processing(tmp_path, reference):
+    """A cased normaliser and the older BertProcessing post-processor: the same ids as the library."""
+    spec = _tokenizer_json()
+    spec["normalizer"]["lowercase"] = False
+    spec["post_processor"] = {"type": "BertProcessing", "sep": ["[SEP]", 102], "cls": ["[CLS]", 101]}
+    from tokenizers import Tokenizer as Backend
+
+    backend = Backend.from_str(json.dumps(spec))
+    native = _bert.native_wordpiece(spec)
+    assert native is not None
+    cased = _bert.Tokenizer(backend, 0, 512, ("input_ids", "token_type_ids", "attention_mask"), native)
+    texts = _ascii_texts(1, 1000)
+    ours, library = cased(texts, max_length=64), _library_only(cased)(texts, max_length=64)
+    np.testing.assert_array_equal(ours.ids, library.ids)
+    np.testing.assert_array_equal(ours.offsets, library.offsets)
+
+
+@pytest.mark.parametrize("part, change", [
+    ("normalizer", {"type": "Lowercase"}),
+    ("normalizer", {"type": "BertNormalizer", "clean_text": False, "lowercase": True}),
+    ("pre_tokenizer", {"type": "Whitespace"}),
+    ("model", {"type": "BPE"}),
+    ("post_processor", {"type": "RobertaProcessing"}),
+    ("post_processor", {"type": "TemplateProcessing", "special_tokens": {},
+                        "single": [{"Sequence": {"id": "A", "type_id": 0}}]}),
+])
+def test_other_tokenizer_pipelines_get_no_native_wordpiece(part, change):
+    spec = _tokenizer_json()
+    spec[part] = {**spec[part], **change} if part == "model" else change
+    assert _bert.native_wordpiece(spec) is None
+
+
+def test_token_ids_take_and_pad():
+    tokenizer, _ = _bert.load(_default_model_path())
+    tokens = tokenizer(["Sort the mail.", "x", "Weld steel beams on sites."])
+    part = tokens.take([2, 1])
+    assert part["input_ids"] == [tokens["input_ids"][2], tokens["input_ids"][1]]
+    assert part.truncated.tolist() == [False, False]
+    padded = tokenizer.pad(part)
+    assert padded["input_ids"].shape == (2, len(tokens["input_ids"][2]))
+    assert padded["attention_mask"].sum(1).tolist() == part.lengths.tolist()
+    assert padded["input_ids"][1, part.lengths[1]:].eq(tokenizer.pad_token_id).all()

@@ -21,6 +21,7 @@ one) serve workloads where texts repeat, such as the boilerplate of job postings
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import logging
 import os
@@ -607,13 +608,14 @@ class EmbeddingCache:
         """``(rows, found)``: float32 ``(len(keys), width)`` (zeros where not found) and a boolean mask."""
         width = self.width or 0
         out = np.zeros((len(keys), width), dtype=np.float32)
-        found = np.zeros(len(keys), dtype=bool)
-        for i, k in enumerate(keys):
-            slot = self._slots.get(k)
-            if slot is not None:
-                self._slots.move_to_end(k)
-                out[i] = self._rows[slot]
-                found[i] = True
+        slots = np.fromiter(map(self._slots.get, keys, itertools.repeat(-1)), dtype=np.int64, count=len(keys))
+        found = slots >= 0
+        if found.any():
+            touch = self._slots.move_to_end
+            for k, f in zip(keys, found.tolist()):
+                if f:
+                    touch(k)
+            out[found] = self._rows[slots[found]]
         if count:
             self.hits += int(found.sum())
             self.misses += int((~found).sum())
@@ -628,13 +630,19 @@ class EmbeddingCache:
             self.width = rows.shape[1]
         if rows.shape != (len(keys), self.width):
             raise ValueError(f"rows must be ({len(keys)}, {self.width}), got {rows.shape}")
-        for k, r in zip(keys, rows):
-            slot = self._slots.get(k)
+        # Slots first (the least recently used may make room), then the rows in one copy; a key given twice keeps
+        # its last row, as does a slot that a later key of the same call took over.
+        slots = self._slots
+        row_of_slot = {}
+        for i, k in enumerate(keys):
+            slot = slots.get(k)
             if slot is None:
                 slot = self._take_slot()
-            self._slots[k] = slot
-            self._slots.move_to_end(k)
-            self._rows[slot] = r
+            slots[k] = slot
+            slots.move_to_end(k)
+            row_of_slot[slot] = i
+        self._rows[np.fromiter(row_of_slot, dtype=np.int64, count=len(row_of_slot))] = \
+            rows[np.fromiter(row_of_slot.values(), dtype=np.int64, count=len(row_of_slot))]
 
     def _take_slot(self) -> int:
         if self._free:
@@ -680,19 +688,20 @@ class CachedEncoder:
         bad = [i for i, t in enumerate(items) if t is not None and not isinstance(t, str)]
         if bad:
             raise TypeError(f"texts[{bad[0]}] is {type(items[bad[0]]).__name__}, expected str or None")
-        out = np.zeros((len(items), self.encoder.dim), dtype=np.float32)
         keys = [items[i] for i in keep]
         rows, found = self.cache.get(keys, count=False)
         # Distinct texts not cached: encoded once each; repeats within the call are hits too.
-        missing = list(dict.fromkeys(k for k, f in zip(keys, found) if not f))
+        missing = list(dict.fromkeys(k for k, f in zip(keys, found.tolist()) if not f))
         self.cache.misses += len(missing)
         self.cache.hits += len(keys) - len(missing)
         if missing:
             emb = self.encoder.encode(missing, batch_size=batch_size, show_progress=show_progress)
             self.cache.put(missing, emb)
             where = {k: j for j, k in enumerate(missing)}
-            for j, k in enumerate(keys):
-                if not found[j]:
-                    rows[j] = emb[where[k]]
+            new = np.flatnonzero(~found)
+            rows[new] = emb[np.fromiter((where[keys[j]] for j in new), dtype=np.int64, count=len(new))]
+        if len(keep) == len(items):  # no blank text: the rows as they are
+            return rows
+        out = np.zeros((len(items), self.encoder.dim), dtype=np.float32)
         out[keep] = rows
         return out

@@ -170,6 +170,35 @@ def test_lru_cache_evicts_the_least_recently_used():
         EmbeddingCache(-1)
 
 
+def test_lru_cache_agrees_with_a_plain_lru_map():
+    """Random puts (keys repeated within a call, more keys than fit) and gets against an OrderedDict LRU."""
+    from collections import OrderedDict
+
+    rng = np.random.default_rng(0)
+    for size in (1, 3, 8):
+        c, ref = EmbeddingCache(size, width=2), OrderedDict()
+        for step in range(300):
+            keys = [f"k{i}" for i in rng.integers(0, 12, size=int(rng.integers(0, 12)))]
+            if rng.random() < 0.5:
+                rows = rng.standard_normal((len(keys), 2)).astype(np.float32)
+                c.put(keys, rows)
+                for k, r in zip(keys, rows):
+                    if k not in ref and len(ref) == size:
+                        ref.popitem(last=False)
+                    ref[k] = r
+                    ref.move_to_end(k)
+            else:
+                got, found = c.get(keys)
+                for i, k in enumerate(keys):
+                    assert found[i] == (k in ref), (size, step, k)
+                    if k in ref:
+                        ref.move_to_end(k)
+                        np.testing.assert_array_equal(got[i], ref[k])
+                    else:
+                        assert not got[i].any()
+            assert list(c._slots) == list(ref)
+
+
 def test_cached_occupation_scores_are_score_occupations(model, tmp_path):
     from exposure.occupations import load_tasks, score_occupations
     from exposure.occupations import cached_occupation_scores

@@ -102,7 +102,8 @@ def test_tokenize(benchmark, case, name):
     texts = TEXTS[name]
     label = {"tasks": "O*NET task statements", "units": "distinct posting units"}[name]
     benchmark.group = f"tokenising {len(texts)} {label}"
-    benchmark.extra_info.update(case=case, items=len(texts), unit="texts/s", baseline="tokenizers library")
+    benchmark.extra_info.update(case=case, items=len(texts), unit="texts/s", baseline="tokenizers library",
+                                threads=len(os.sched_getaffinity(0)))  # each case uses every core
     ids = benchmark.pedantic(lambda: _TOKENIZERS[case](texts), rounds=5, iterations=1, warmup_rounds=1)
     reference = _TOKENIZERS["tokenizers library"](texts)["input_ids"]
     assert (ids if isinstance(ids, list) else ids["input_ids"]) == reference

@@ -173,15 +173,13 @@ def render_rates(data: dict, title: str) -> str:
         med = {b["extra_info"]["case"]: b["stats"]["median"] for b in rows}
         baseline, unit = rows[0]["extra_info"]["baseline"], rows[0]["extra_info"]["unit"]
         lines += ["", f"## {group}", "",
-                  f"| case | median s | min s | max s | {unit} | vs {baseline} | "
-                  + " | ".join(extra) + " |",
-                  "| --- | ---: | ---: | ---: | ---: | ---: | " + " | ".join("---:" for _ in extra) + " |"]
+                  f"| case | median s | min s | max s | {unit} | vs {baseline} |" + "".join(f" {k} |" for k in extra),
+                  "| --- | ---: | ---: | ---: | ---: | ---: |" + " ---: |" * len(extra)]
         for b in sorted(rows, key=lambda b: b["stats"]["median"]):
             e, st = b["extra_info"], b["stats"]
             ratio = f"{med[baseline] / st['median']:.2f}×" if baseline in med else ""
-            lines.append(f"| {e['case']} | {st['median']:.2f} | {st['min']:.2f} | {st['max']:.2f} | "
-                         f"{e['items'] / st['median']:.0f} | {ratio} | " + " | ".join(str(e.get(k, "")) for k in extra)
-                         + " |")
+            lines.append(f"| {e['case']} | {st['median']:.3g} | {st['min']:.3g} | {st['max']:.3g} | "
+                         f"{e['items'] / st['median']:.0f} | {ratio} |" + "".join(f" {e.get(k, '')} |" for k in extra))
     return "\n".join(lines) + "\n"
 
 

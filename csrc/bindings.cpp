@@ -205,8 +205,8 @@ exposure::WordPiece make_wordpiece(const py::dict& vocab, const std::string& pre
 /// texts that are not ASCII str, or hold an added token, are not encoded (left to the caller).
 py::tuple wordpiece_encode(const exposure::WordPiece& wp, const py::list& texts, std::size_t max_length, int threads) {
     if (max_length != 0 && max_length < 3)
-        throw std::invalid_argument("max_length must be 0 (no truncation) or at least 3 ([CLS], a token, [SEP]), got " +
-                                    std::to_string(max_length));
+        throw std::invalid_argument("max_length must be 0 (no truncation) or at least 3 ([CLS], a token, [SEP]), "
+                                    "got " + std::to_string(max_length));
     const std::size_t n = texts.size();
     std::vector<py::object> held;  // the texts stay alive while the GIL is released
     std::vector<const char*> data(n, nullptr);
@@ -227,7 +227,8 @@ py::tuple wordpiece_encode(const exposure::WordPiece& wp, const py::list& texts,
     std::vector<std::vector<std::int32_t>> ids;
     {
         py::gil_scoped_release release;
-        exposure::wordpiece_batch(wp, data.data(), sizes.data(), n, max_length, threads, ids, encoded.data(), cut.data());
+        exposure::wordpiece_batch(wp, data.data(), sizes.data(), n, max_length, threads, ids, encoded.data(),
+                                  cut.data());
     }
     py::array_t<std::int64_t> lengths(static_cast<py::ssize_t>(n));
     std::size_t total = 0;

@@ -8,7 +8,8 @@
 // that matches nothing, or of more than max_word_chars characters, is the unknown token. Truncation keeps the
 // first max_length - 2 tokens, then [CLS] and [SEP] are added. A text that holds an added token's text (such
 // as "[CLS]", which `tokenizers` matches before the rest), in any case, before or after normalisation, is not
-// encoded here: encode() returns false and the caller asks `tokenizers`. Texts are independent: one per work item (OpenMP).
+// encoded here: encode() returns false and the caller asks `tokenizers`. Texts are independent: one per work
+// item (OpenMP).
 #pragma once
 
 #include <array>

@@ -122,9 +122,9 @@ class Tokenizer:
 
 class TokenIds:
     """The token ids of ``n`` texts, one after the other (``offsets`` from 0 to ``len(ids)``): text ``i`` is
-    ``ids[offsets[i]:offsets[i + 1]]``, its special tokens included; ``type_ids`` alike (``None`` where the model takes none); ``truncated[i]``: text ``i``
-    was cut to the length asked for. ``tokens["input_ids"]`` gives the ids as lists, as transformers'
-    tokenizers do.
+    ``ids[offsets[i]:offsets[i + 1]]``, its special tokens included; ``type_ids`` alike (``None`` where the
+    model takes none); ``truncated[i]``: text ``i`` was cut to the length asked for. ``tokens["input_ids"]``
+    gives the ids as lists, as transformers' tokenizers do.
 
     >>> t = TokenIds(np.array([101, 7, 102, 101, 102]), np.array([0, 3, 5]), np.array([False, False]))
     >>> t.lengths.tolist(), t["input_ids"], t.take([1]).ids.tolist()

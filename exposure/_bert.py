@@ -90,6 +90,15 @@ class Tokenizer:
         np.cumsum(lengths, out=offsets[1:])
         return TokenIds(ids, offsets, truncated, types if "token_type_ids" in self.model_input_names else None)
 
+    def __getstate__(self) -> dict:
+        # The native tokenizer does not pickle: it is built again from the backend's tokenizer.json.
+        return {**self.__dict__, "_native": self._native is not None}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        if self._native:
+            self._native = native_wordpiece(json.loads(self._backend.to_str()))
+
     def _encode_batch(self, texts: list, limit: Optional[int]) -> list:
         """The ``tokenizers`` library's encodings of ``texts``, truncated to ``limit`` tokens (None: not)."""
         if limit != self._max:

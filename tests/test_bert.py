@@ -260,6 +260,16 @@ def test_other_tokenizer_pipelines_get_no_native_wordpiece(part, change):
     assert _bert.native_wordpiece(spec) is None
 
 
+def test_tokenizer_pickles_with_its_native_wordpiece():
+    import pickle
+
+    tokenizer, _ = _bert.load(_default_model_path())
+    again = pickle.loads(pickle.dumps(tokenizer))
+    assert again._native is not None
+    texts = _ascii_texts(2, 200)
+    np.testing.assert_array_equal(again(texts, max_length=32).ids, tokenizer(texts, max_length=32).ids)
+
+
 def test_token_ids_take_and_pad():
     tokenizer, _ = _bert.load(_default_model_path())
     tokens = tokenizer(["Sort the mail.", "x", "Weld steel beams on sites."])

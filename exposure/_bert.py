@@ -27,6 +27,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ._processes import fork_safe_threads
+
 __all__ = ["load", "Tokenizer", "TokenIds", "BertModel", "native_wordpiece"]
 
 logger = logging.getLogger(__name__)
@@ -67,7 +69,9 @@ class Tokenizer:
         limit = max_length if truncation else None
         n = len(texts)
         if self._native is not None and (limit is None or limit >= 3):
-            native_ids, lengths, truncated, done = self._native.encode(texts, int(limit or 0))
+            # OpenMP threads; one thread in a process forked after threads ran (they would hang there)
+            threads = fork_safe_threads(None, "the native WordPiece tokenizer") or 0
+            native_ids, lengths, truncated, done = self._native.encode(texts, int(limit or 0), threads)
             library = ~done
         else:
             native_ids, lengths, truncated = np.zeros(0, np.int64), np.zeros(n, np.int64), np.zeros(n, bool)

@@ -112,6 +112,19 @@ def test_torch_tensors_in_a_child_forked_after_torch_threads():
     assert "was forked after OpenMP threads ran" in proc.stderr
 
 
+def test_native_tokenizer_in_a_child_forked_after_threads():
+    proc = run_script("""
+        from exposure import _bert
+        from exposure.encoder import _default_model_path
+        tokenizer, _ = _bert.load(_default_model_path())
+        texts = [f"Inspect {'welded ' * (i % 7)}joints on line {i}." for i in range(5000)]
+        ref = tokenizer(texts, max_length=64).ids   # the native tokenizer's OpenMP threads now exist
+        print("child", in_child(lambda: np.array_equal(tokenizer(texts, max_length=64).ids, ref)))
+    """)
+    assert "child 0" in proc.stdout
+    assert "the native WordPiece tokenizer" in proc.stderr and "runs on 1 thread" in proc.stderr
+
+
 def test_fork_without_threads_keeps_the_thread_count():
     proc = run_script("""
         ref = compute(1)                      # single-threaded: no OpenMP pool to inherit

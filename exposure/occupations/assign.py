@@ -715,8 +715,8 @@ class OccupationAssigner:
         # A title repeated in the batch (the same text and embedding) is scored once.
         repeats = _distinct_rows(embeddings, list(texts) if texts is not None else None)
         if repeats is not None:
-            first, inverse = repeats
-            return self.title_scores(embeddings[first], None if texts is None else [texts[i] for i in first])[inverse]
+            embeddings = embeddings[repeats[0]]
+            texts = None if texts is None else [texts[i] for i in repeats[0]]
         k = min(self.title_k, len(idx["keys"]))
         top = reduce_on(self._gpu, embeddings, idx["emb"], "topk", k=k)
         out = _vote(top.values, top.indices, idx["ptr"], idx["occ"], n_occ, self.title_tau)
@@ -727,7 +727,7 @@ class OccupationAssigner:
                 idx["ngrams"] = _ngram_index(idx["keys"])
             ni, nv = idx["ngrams"].topk([normalize_title(t) for t in texts], _NGRAM_K)
             out += self.ngram_weight * _vote(nv, ni, idx["ptr"], idx["occ"], n_occ, self.title_tau)
-        return out
+        return out if repeats is None else out[repeats[1]]
 
     def duty_scores(self, embeddings: np.ndarray, owners: np.ndarray, n: int) -> np.ndarray:
         """``(n, occupations)`` duty scores: per posting, the mean over its duties of the best task per occupation.

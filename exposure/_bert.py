@@ -115,22 +115,10 @@ class Tokenizer:
 
     def pad(self, tokens: "TokenIds", return_tensors: str = "pt") -> dict:
         """``input_ids`` (and ``token_type_ids``) padded to the longest in the batch, with the
-        ``attention_mask``, as int64 tensors."""
+        ``attention_mask``, as int64 tensors (:meth:`TokenIds.pad`)."""
         if return_tensors != "pt":
             raise ValueError("only return_tensors='pt' is supported")
-        lengths = tokens.lengths
-        mask = np.arange(int(lengths.max(initial=0))) < lengths[:, None]  # row-major: the tokens in order
-
-        def padded(flat: np.ndarray, fill: int) -> torch.Tensor:
-            out = np.full(mask.shape, fill, dtype=np.int64)
-            out[mask] = flat
-            return torch.from_numpy(out)
-
-        out = {"input_ids": padded(tokens.ids, self.pad_token_id),
-               "attention_mask": torch.from_numpy(mask.astype(np.int64))}
-        if tokens.type_ids is not None:
-            out["token_type_ids"] = padded(tokens.type_ids, 0)
-        return out
+        return tokens.pad(self.pad_token_id)
 
 
 class TokenIds:
@@ -164,6 +152,42 @@ class TokenIds:
         at = np.repeat(self.offsets[rows] - offsets[:-1], lengths) + np.arange(offsets[-1])
         return TokenIds(self.ids[at], offsets, self.truncated[rows],
                         None if self.type_ids is None else self.type_ids[at])
+
+    @classmethod
+    def from_lists(cls, input_ids: list, token_type_ids: Optional[list] = None,
+                   truncated: Optional[np.ndarray] = None) -> "TokenIds":
+        """The ids of a tokenizer that gives lists (transformers' ``tokenizer(texts)["input_ids"]``)."""
+        lengths = np.fromiter(map(len, input_ids), dtype=np.int64, count=len(input_ids))
+        offsets = np.zeros(len(input_ids) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+
+        def flat(rows: list) -> np.ndarray:
+            return np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64, count=int(offsets[-1]))
+
+        return cls(flat(input_ids), offsets, np.zeros(len(input_ids), bool) if truncated is None else truncated,
+                   None if token_type_ids is None else flat(token_type_ids))
+
+    def pad(self, pad_id: Optional[int], left: bool = False) -> dict:
+        """``input_ids`` (and ``token_type_ids``) padded with ``pad_id`` (type id 0) to the longest text, on the
+        right (``left``: on the left), with the ``attention_mask``, as int64 tensors: what transformers'
+        ``tokenizer.pad(..., return_tensors="pt")`` gives."""
+        lengths = self.lengths
+        width = int(lengths.max(initial=0))
+        if pad_id is None and bool((lengths < width).any()):
+            raise ValueError("the tokenizer has no padding token, so texts of different lengths cannot be batched; "
+                             "use batch_size=1 or a tokenizer with a pad token")
+        # row-major: each text's tokens in order
+        mask = (np.arange(width) >= (width - lengths)[:, None]) if left else (np.arange(width) < lengths[:, None])
+
+        def padded(flat: np.ndarray, fill: int) -> torch.Tensor:
+            out = np.full(mask.shape, fill, dtype=np.int64)
+            out[mask] = flat
+            return torch.from_numpy(out)
+
+        out = {"input_ids": padded(self.ids, pad_id or 0), "attention_mask": torch.from_numpy(mask.astype(np.int64))}
+        if self.type_ids is not None:
+            out["token_type_ids"] = padded(self.type_ids, 0)
+        return out
 
     def __getitem__(self, key: str) -> list:
         flat = {"input_ids": self.ids, "token_type_ids": self.type_ids}.get(key)

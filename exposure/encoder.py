@@ -444,9 +444,8 @@ class Encoder:
         starts = range(0, len(unique), _SORT_WINDOW)
 
         def tokenize(w: int) -> tuple:  # a window tokenised once; each batch is padded from the token ids
-            window = unique[w : w + _SORT_WINDOW]
-            tokens = self.tokenizer(window, truncation=True, max_length=self.max_length, verbose=False)
-            return tokens, self._count_truncated(tokens, window)
+            tokens = self._tokenize(unique[w : w + _SORT_WINDOW])
+            return tokens, int(tokens.truncated.sum())
 
         # On CUDA the next window is tokenised on a thread while the card runs this one's batches.
         with ThreadPoolExecutor(1, thread_name_prefix="tokenizer") if self.prefetch else nullcontext() as pool, \
@@ -459,10 +458,10 @@ class Encoder:
                     tokens, cut = ahead.result()
                     ahead = pool.submit(tokenize, w + _SORT_WINDOW) if w + _SORT_WINDOW < len(unique) else None
                 truncated += cut
-                lengths = _token_lengths(tokens)
+                lengths = tokens.lengths
                 order = np.argsort(-lengths, kind="stable")
                 bounds = _batch_bounds(lengths[order], batch, self.max_tokens)
-                batches = (_take(tokens, order[a:b]) for a, b in bounds)
+                batches = (tokens.take(order[a:b]) for a, b in bounds)
                 pooled = []
                 for rows in self._forward(batches, len(bounds)):
                     pooled.append(rows)
@@ -505,19 +504,24 @@ class Encoder:
         with torch.inference_mode():  # a per-thread mode
             return self._embed(tokens)
 
-    def _count_truncated(self, tokens: Any, texts: list[str]) -> int:
-        """How many of ``texts`` were cut to ``max_length`` tokens (a slow tokenizer is asked again)."""
+    def _tokenize(self, texts: list[str]) -> "_bert.TokenIds":
+        """The token ids of ``texts``, truncated to ``max_length``, as flat arrays: exposure's BERT tokenizer
+        gives them so; transformers' lists are flattened once here (a slow tokenizer is asked again, untruncated,
+        which texts it cut)."""
+        tokens = self.tokenizer(texts, truncation=True, max_length=self.max_length, verbose=False)
         if isinstance(tokens, _bert.TokenIds):
-            return int(tokens.truncated.sum())
+            return tokens
         if getattr(tokens, "encodings", None) is not None:
-            return sum(1 for e in tokens.encodings if e.overflowing)
-        full = self.tokenizer(texts, truncation=False, verbose=False)["input_ids"]
-        return sum(1 for x in full if len(x) > self.max_length)
+            cut = np.array([bool(e.overflowing) for e in tokens.encodings], dtype=bool)
+        else:
+            full = self.tokenizer(texts, truncation=False, verbose=False)["input_ids"]
+            cut = np.array([len(x) > self.max_length for x in full], dtype=bool)
+        return _bert.TokenIds.from_lists(tokens["input_ids"], tokens.get("token_type_ids"), cut)
 
-    def _embed(self, tokens: dict) -> torch.Tensor:
+    def _embed(self, tokens: "_bert.TokenIds") -> torch.Tensor:
         """One forward pass: the token ids of a batch -> pooled, normalised float32 rows, left on the model's
         device."""
-        enc = self.tokenizer.pad(tokens, return_tensors="pt")
+        enc = tokens.pad(self.tokenizer.pad_token_id, getattr(self.tokenizer, "padding_side", "right") == "left")
         if self.device.type == "cuda":  # pinned host memory: the copy runs asynchronously
             enc = {k: v.pin_memory().to(self.device, non_blocking=True) for k, v in enc.items()}
         hidden = self.model(**enc).last_hidden_state.float()
@@ -529,22 +533,6 @@ class Encoder:
         else:
             pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
         return torch.nn.functional.normalize(pooled, p=2, dim=1)
-
-
-def _token_lengths(tokens: Any) -> np.ndarray:
-    """The number of tokens of each text of a tokenizer's output: :class:`~exposure._bert.TokenIds` or
-    transformers' lists."""
-    if isinstance(tokens, _bert.TokenIds):
-        return tokens.lengths
-    ids = tokens["input_ids"]
-    return np.fromiter((len(x) for x in ids), dtype=np.int64, count=len(ids))
-
-
-def _take(tokens: Any, rows: np.ndarray) -> Any:
-    """The texts ``rows`` of a tokenizer's output, in that order, for its ``pad``."""
-    if isinstance(tokens, _bert.TokenIds):
-        return tokens.take(rows)
-    return {k: [v[j] for j in rows] for k, v in tokens.items()}
 
 
 def _batch_bounds(lengths: np.ndarray, most: int, max_tokens: Optional[int]) -> List[Tuple[int, int]]:

@@ -280,3 +280,20 @@ def test_token_ids_take_and_pad():
     assert padded["input_ids"].shape == (2, len(tokens["input_ids"][2]))
     assert padded["attention_mask"].sum(1).tolist() == part.lengths.tolist()
     assert padded["input_ids"][1, part.lengths[1]:].eq(tokenizer.pad_token_id).all()
+
+
+@pytest.mark.parametrize("side", ["right", "left"])
+def test_token_ids_pad_as_transformers_pads(reference, side):
+    """The encoder pads every tokenizer's ids this way, transformers' lists too (TokenIds.from_lists)."""
+    import copy
+
+    tok = copy.deepcopy(reference[0])
+    tok.padding_side = side
+    lists = tok(SHORT, truncation=True, max_length=16)
+    ours = _bert.TokenIds.from_lists(lists["input_ids"], lists["token_type_ids"]).pad(tok.pad_token_id, side == "left")
+    theirs = tok.pad(lists, return_tensors="pt")
+    assert set(ours) == set(theirs)
+    for key in theirs:
+        assert torch.equal(ours[key], theirs[key]), key
+    with pytest.raises(ValueError, match="no padding token"):
+        _bert.TokenIds.from_lists(lists["input_ids"]).pad(None)

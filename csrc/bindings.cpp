@@ -209,10 +209,8 @@ py::tuple wordpiece_encode(const exposure::WordPiece& wp, const py::list& texts,
                                     "got " + std::to_string(max_length));
     const std::size_t n = texts.size();
     std::vector<py::object> held;  // the texts stay alive while the GIL is released
-    std::vector<const char*> data(n, nullptr);
+    std::vector<const char*> data(n, nullptr);  // null: not an ASCII str, left to the caller
     std::vector<std::size_t> sizes(n, 0);
-    py::array_t<bool> ok(static_cast<py::ssize_t>(n)), truncated(static_cast<py::ssize_t>(n));
-    std::vector<std::uint8_t> ascii(n, 0), encoded(n, 0), cut(n, 0);
     held.reserve(n);
     for (std::size_t i = 0; i < n; ++i) {
         py::object t = texts[i];
@@ -220,30 +218,26 @@ py::tuple wordpiece_encode(const exposure::WordPiece& wp, const py::list& texts,
         if (PyUnicode_Check(o) && PyUnicode_IS_ASCII(o)) {
             data[i] = static_cast<const char*>(PyUnicode_DATA(o));
             sizes[i] = static_cast<std::size_t>(PyUnicode_GET_LENGTH(o));
-            ascii[i] = 1;
         }
         held.push_back(std::move(t));
     }
+    py::array_t<bool> encoded(static_cast<py::ssize_t>(n)), truncated(static_cast<py::ssize_t>(n));
     std::vector<std::vector<std::int32_t>> ids;
     {
         py::gil_scoped_release release;
-        exposure::wordpiece_batch(wp, data.data(), sizes.data(), n, max_length, threads, ids, encoded.data(),
-                                  cut.data());
+        exposure::wordpiece_batch(wp, data.data(), sizes.data(), n, max_length, threads, ids,
+                                  encoded.mutable_data(), truncated.mutable_data());
     }
     py::array_t<std::int64_t> lengths(static_cast<py::ssize_t>(n));
     std::size_t total = 0;
     for (std::size_t i = 0; i < n; ++i) {
-        const bool done = ascii[i] && encoded[i];
-        lengths.mutable_data()[i] = done ? static_cast<std::int64_t>(ids[i].size()) : 0;
-        ok.mutable_data()[i] = done;
-        truncated.mutable_data()[i] = done && cut[i];
-        if (done) total += ids[i].size();
+        lengths.mutable_data()[i] = static_cast<std::int64_t>(ids[i].size());  // empty where not encoded
+        total += ids[i].size();
     }
     py::array_t<std::int64_t> flat(static_cast<py::ssize_t>(total));
     std::int64_t* out = flat.mutable_data();
-    for (std::size_t i = 0; i < n; ++i)
-        if (ascii[i] && encoded[i]) out = std::copy(ids[i].begin(), ids[i].end(), out);
-    return py::make_tuple(flat, lengths, truncated, ok);
+    for (const auto& v : ids) out = std::copy(v.begin(), v.end(), out);
+    return py::make_tuple(flat, lengths, truncated, encoded);
 }
 
 std::string compiler() {

@@ -206,11 +206,12 @@ private:
     std::array<bool, 256> starts_added_{};  // the first characters of added_
 };
 
-/// encode() of each of n texts (texts[i], lengths[i] bytes); ids[i] their ids, ok[i] 0 where a text was left
-/// to the caller, truncated[i] 1 where it was cut. One text per work item.
+/// encode() of each of n texts (texts[i], lengths[i] bytes; a null text is not encoded); ids[i] their ids
+/// (empty where not encoded), ok[i] false where a text was left to the caller, truncated[i] true where it was
+/// cut. One text per work item.
 inline void wordpiece_batch(const WordPiece& wp, const char* const* texts, const std::size_t* lengths, std::size_t n,
                             std::size_t max_length, int threads, std::vector<std::vector<std::int32_t>>& ids,
-                            std::uint8_t* ok, std::uint8_t* truncated) {
+                            bool* ok, bool* truncated) {
     ids.resize(n);
 #ifdef EXPOSURE_OPENMP
     const int wanted = threads > 0 ? threads : omp_get_max_threads();
@@ -226,8 +227,8 @@ inline void wordpiece_batch(const WordPiece& wp, const char* const* texts, const
 #pragma omp for schedule(dynamic, 64)
 #endif
         for (std::int64_t i = 0; i < static_cast<std::int64_t>(n); ++i) {
-            ok[i] = wp.encode(texts[i], lengths[i], max_length, ids[i], cut, norm) ? 1 : 0;
-            truncated[i] = cut ? 1 : 0;
+            ok[i] = texts[i] != nullptr && wp.encode(texts[i], lengths[i], max_length, ids[i], cut, norm);
+            truncated[i] = ok[i] && cut;
         }
     }
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import os
 from pathlib import Path
 
 import numpy as np
@@ -57,3 +58,14 @@ def tokenizers_to_compare(encoder) -> dict:
     return {"exposure": lambda texts: ours(texts, max_length=n),
             "tokenizers library": lambda texts: library(texts, max_length=n),
             "transformers fast tokenizer": lambda texts: auto(texts, truncation=True, max_length=n)["input_ids"]}
+
+
+def measure_tokenize(benchmark, tokenizers: dict, case: str, texts: list, group: str, rounds: int = 5, **info) -> None:
+    """Time ``tokenizers[case]`` (from :func:`tokenizers_to_compare`) on ``texts`` as a texts/s row against the
+    ``tokenizers`` library, on every core the libraries use, and check that it gives the library's ids."""
+    benchmark.group = group
+    benchmark.extra_info.update(case=case, items=len(texts), unit="texts/s", baseline="tokenizers library",
+                                threads=len(os.sched_getaffinity(0)), **info)
+    ids = benchmark.pedantic(lambda: tokenizers[case](texts), rounds=rounds, iterations=1, warmup_rounds=1)
+    reference = tokenizers["tokenizers library"](texts)["input_ids"]
+    assert (ids if isinstance(ids, list) else ids["input_ids"]) == reference

@@ -29,7 +29,7 @@ import numpy as np
 import pytest
 import torch
 
-from _common import generator, tokenizers_to_compare
+from _common import generator, measure_tokenize, tokenizers_to_compare
 from exposure import Encoder
 from exposure.occupations import load_tasks
 from exposure.postings import split_units
@@ -99,11 +99,5 @@ _TOKENIZERS: dict = {}
 def test_tokenize(benchmark, case, name):
     if not _TOKENIZERS:
         _TOKENIZERS.update(tokenizers_to_compare(Encoder(device="cpu")))
-    texts = TEXTS[name]
     label = {"tasks": "O*NET task statements", "units": "distinct posting units"}[name]
-    benchmark.group = f"tokenising {len(texts)} {label}"
-    benchmark.extra_info.update(case=case, items=len(texts), unit="texts/s", baseline="tokenizers library",
-                                threads=len(os.sched_getaffinity(0)))  # each case uses every core
-    ids = benchmark.pedantic(lambda: _TOKENIZERS[case](texts), rounds=5, iterations=1, warmup_rounds=1)
-    reference = _TOKENIZERS["tokenizers library"](texts)["input_ids"]
-    assert (ids if isinstance(ids, list) else ids["input_ids"]) == reference
+    measure_tokenize(benchmark, _TOKENIZERS, case, TEXTS[name], f"tokenising {len(TEXTS[name])} {label}")

@@ -40,7 +40,7 @@ import torch
 if os.environ.get("EXPOSURE_BENCH_DEVICE", "cuda") == "cpu":  # the fused kernels' smoke run: Triton's interpreter
     os.environ.setdefault("TRITON_INTERPRET", "1")
 
-from _common import recall_at_k, tokenizers_to_compare, torch_chunks
+from _common import measure_tokenize, recall_at_k, tokenizers_to_compare, torch_chunks
 from exposure import Encoder, kernels
 from exposure.occupations import load_tasks
 
@@ -244,10 +244,5 @@ def test_tokenize(benchmark, case):
     """Tokenising is CPU work: with the card's encoder at hundreds of thousands of sentences/s it must keep up."""
     if "tokenizers" not in _REFERENCE:
         _REFERENCE["tokenizers"] = tokenizers_to_compare(Encoder(device="cpu"))
-    tokenize = _REFERENCE["tokenizers"][case]
-    benchmark.group = f"tokenising {len(TEXTS)} O*NET task statements (CPU)"
-    benchmark.extra_info.update(case=case, items=len(TEXTS), unit="texts/s", baseline="tokenizers library",
-                                device=_device_name())
-    ids = benchmark.pedantic(lambda: tokenize(TEXTS), rounds=3, iterations=1, warmup_rounds=1)
-    assert (ids if isinstance(ids, list) else ids["input_ids"]) == _REFERENCE["tokenizers"]["tokenizers library"](
-        TEXTS)["input_ids"]
+    measure_tokenize(benchmark, _REFERENCE["tokenizers"], case, TEXTS,
+                     f"tokenising {len(TEXTS)} O*NET task statements (CPU)", rounds=3, device=_device_name())

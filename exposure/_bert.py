@@ -83,16 +83,19 @@ class Tokenizer:
         # Each text's ids in its place: the native ones and the library's. The native texts' type ids are 0
         # (native_wordpiece takes only templates that give 0).
         from_library = np.repeat(library, lengths)
+        taken = int(from_library.sum())
         ids = np.empty(len(from_library), dtype=np.int64)
-        types = np.zeros(len(from_library), dtype=np.int64)
         ids[~from_library] = native_ids
         ids[from_library] = np.fromiter(itertools.chain.from_iterable(e.ids for e in encodings), dtype=np.int64,
-                                        count=int(from_library.sum()))
-        types[from_library] = np.fromiter(itertools.chain.from_iterable(e.type_ids for e in encodings),
-                                          dtype=np.int64, count=int(from_library.sum()))
+                                        count=taken)
+        types = None
+        if "token_type_ids" in self.model_input_names:
+            types = np.zeros(len(from_library), dtype=np.int64)
+            types[from_library] = np.fromiter(itertools.chain.from_iterable(e.type_ids for e in encodings),
+                                              dtype=np.int64, count=taken)
         offsets = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
-        return TokenIds(ids, offsets, truncated, types if "token_type_ids" in self.model_input_names else None)
+        return TokenIds(ids, offsets, truncated, types)
 
     def __getstate__(self) -> dict:
         # The native tokenizer does not pickle: it is built again from the backend's tokenizer.json.

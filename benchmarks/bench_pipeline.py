@@ -134,10 +134,10 @@ def test_pipeline_warm(benchmark, scorer, postings):
 
 def _job(benchmark, scorer, postings, out, workers, label):
     """The batch job on ``postings`` with ``scorer`` and ``workers`` text workers, its figures stored and printed."""
-    from exposure.jobs import score_postings_file
+    from exposure.jobs import RunOptions, score_postings_file
 
     def run():
-        return score_postings_file(postings, out, scorer, chunk_size=CHUNK, workers=workers)
+        return score_postings_file(postings, out, RunOptions(chunk_size=CHUNK), scorer=scorer, workers=workers)
 
     summary = benchmark.pedantic(run, rounds=1, iterations=1)
     this = summary["this_run"]

@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from _common import generator  # noqa: E402
 from exposure.cli import _posting_scorer, build_parser  # noqa: E402
-from exposure.jobs import require_ray, score_postings_ray  # noqa: E402
+from exposure.jobs import RunOptions, require_ray, score_postings_ray  # noqa: E402
 from report import machine  # noqa: E402
 
 WORKERS = (1, 2)
@@ -43,8 +43,8 @@ def _run_all(postings: Path, folder: Path, chunk_size: int) -> list:
         options = build_parser().parse_args(["score-postings", str(postings), "-o", "unused.parquet",
                                               *SCORER_OPTIONS])
         make_scorer = functools.partial(_posting_scorer, options)
-        return [score_postings_ray(postings, folder / f"scores_{w}.parquet", make_scorer, num_workers=w,
-                                   chunk_size=chunk_size, gpus_per_worker=0) for w in WORKERS]
+        return [score_postings_ray(postings, folder / f"scores_{w}.parquet", RunOptions(chunk_size=chunk_size),
+                                   scorer=make_scorer, num_workers=w, gpus_per_worker=0) for w in WORKERS]
     finally:
         ray.shutdown()
 

@@ -44,6 +44,7 @@ _EXPORTS = {
     "PostingScores": "postings",
     "score_postings": "postings",
     "score_postings_file": "jobs",
+    "RunOptions": "jobs",
     "score_postings_ray": "jobs",
 }
 # Top-level names before exposure 0.2 that belong to their modules.
@@ -68,7 +69,7 @@ if TYPE_CHECKING:
     from .capabilities import CapabilitySet, CapabilitySetError
     from .encoder import Encoder, resolve_device
     from .heads import HeadFileError, HeadMismatchError
-    from .jobs import score_postings_file, score_postings_ray
+    from .jobs import RunOptions, score_postings_file, score_postings_ray
     from .occupations import (ComparisonResult, OccupationAssigner, aggregate, compare_index, load_occupations,
                               load_tasks, occupation_table, score_occupations, to_soc2010, to_soc2018)
     from .postings import PostingScorer, PostingScores, UnitClassifier, score_postings

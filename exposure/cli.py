@@ -181,7 +181,7 @@ def _add_score_postings(sub) -> None:
                    "worker that dies.")
     g.add_argument("--engine", choices=("local", "ray"), default="local",
                    help="'local': this process, crash-safe parts and --resume; 'ray': a Ray cluster")
-    # No default values: a given option is one set on the command line (see _cluster_options).
+    # No default values: a given option is one set on the command line (see _score_postings).
     g.add_argument("--address", default=argparse.SUPPRESS,
                    help="the Ray cluster to join ('auto' on a cluster node, or ray://HEAD:10001) (default: "
                         "$RAY_ADDRESS, else a Ray instance started on this machine)")
@@ -197,115 +197,45 @@ def _add_score_postings(sub) -> None:
 
 
 def _score_postings(args: argparse.Namespace) -> int:
-    from .encoder import resolve_device
-    from .jobs.local import BatchJob
-    from .jobs.workers import WorkerError, default_workers
-    from .postings.classifier import UnitClassifier
+    from .jobs.local import score_postings_file
 
-    cluster = _cluster_options(args)
-    if args.cache_size < 0 or args.max_chars < 1:
-        raise ValueError(f"--cache-size must be >= 0 and --max-chars >= 1, got {args.cache_size}, {args.max_chars}")
+    cluster = {name: getattr(args, name) for name in _CLUSTER_OPTIONS if hasattr(args, name)}
+    if args.engine == "local" and cluster:
+        raise ValueError(f"{', '.join(_CLUSTER_OPTIONS[n] for n in cluster)} only apply to --engine ray; "
+                         "add --engine ray or leave them out")
     if args.workers is not None and args.workers < 0:
         raise ValueError(f"--workers must be >= 0, got {args.workers}")
-    if args.min_soc_confidence is not None:
-        if not 0.0 <= args.min_soc_confidence <= 1.0:  # NaN fails this too
-            raise ValueError(f"--min-soc-confidence must be between 0 and 1 (a confidence), got "
-                             f"{args.min_soc_confidence}")
-        if args.no_assign:
-            raise ValueError("--min-soc-confidence applies to the occupation assignment, which --no-assign turns "
-                             "off; leave out one of them")
-    if args.workers is not None and args.engine == "ray":
-        raise ValueError("--workers applies to --engine local; with --engine ray each Ray worker does its own text "
-                         "work (use --num-workers)")
+    options = _run_options(args)
     if args.engine == "ray":
-        import functools
-
-        from .jobs.ray import require_ray, score_postings_ray
+        from .jobs.ray import require_ray
 
         try:
             require_ray()
         except ImportError as exc:
             raise ValueError(str(exc)) from None
-        if args.device == "cpu":
-            cluster.setdefault("gpus_per_worker", 0.0)
-        # Each worker builds its own scorer from these options (the model is loaded once per worker).
-        score_postings_ray(args.input, args.output, functools.partial(_posting_scorer, args),
-                           id_column=args.id_column, title_column=args.title_column, text_column=args.text_column,
-                           chunk_size=args.chunk_size, show_progress=not args.quiet, encoding=args.encoding,
-                           **cluster)
-        return 0
-    # Check what is cheap to check (formats, columns, an existing output, what --resume would continue)
-    # before loading a model; the job holds OUTPUT's lock from here to its end.
-    with BatchJob(args.input, args.output, id_column=args.id_column, title_column=args.title_column,
-                  text_column=args.text_column, chunk_size=args.chunk_size, resume=args.resume,
-                  encoding=args.encoding) as job:
-        job.check({"assign": not args.no_assign, "max_chars": args.max_chars, "encoding": args.encoding,
-                   "min_soc_confidence": args.min_soc_confidence})
+    else:
+        from .encoder import resolve_device
+
         resolve_device(args.device)
-        workers = default_workers() if args.workers is None else args.workers
-        classifier = UnitClassifier.load()
-        # The text workers start on the first chunks now, while this process loads the model and indexes.
-        job.start_text_workers(workers, classifier, args.max_chars)
-        try:
-            job.run(_posting_scorer(args, classifier), show_progress=not args.quiet, workers=workers)
-        except WorkerError as exc:
-            print(f"exposure score-postings: error: a text worker process ended before its work was done"
-                  f"{f' ({exc.how})' if exc.how else ''}; if memory ran out, use fewer --workers or a smaller "
-                  f"--chunk-size (--workers 0: the text work in this process). The parts committed so far are "
-                  f"kept in {job.parts}: rerun with --resume to go on", file=sys.stderr)
-            return 1
+    score_postings_file(args.input, args.output, options, engine=args.engine, resume=args.resume,
+                        workers=args.workers, show_progress=not args.quiet, **cluster)
     return 0
+
+
+def _run_options(args: argparse.Namespace):
+    """The RunOptions that the score-postings flags describe."""
+    from .jobs.options import RunOptions
+
+    return RunOptions(id_column=args.id_column, title_column=args.title_column, text_column=args.text_column,
+                      encoding=args.encoding, chunk_size=args.chunk_size, assign=not args.no_assign,
+                      max_chars=args.max_chars, min_soc_confidence=args.min_soc_confidence, device=args.device,
+                      dtype=args.dtype, batch_size=args.batch_size, capabilities=args.capabilities,
+                      zero_shot=args.zero_shot, cache_size=args.cache_size)
 
 
 # The --engine ray options; left out, they are not set at all (their defaults depend on the cluster).
 _CLUSTER_OPTIONS = {"address": "--address", "num_workers": "--num-workers", "cpus_per_worker": "--cpus-per-worker",
                     "gpus_per_worker": "--gpus-per-worker"}
-
-
-def _cluster_options(args: argparse.Namespace) -> dict:
-    """The cluster options given, checked: they need --engine ray, which has no --resume."""
-    given = {name: getattr(args, name) for name in _CLUSTER_OPTIONS if hasattr(args, name)}
-    if args.engine == "local":
-        if given:
-            raise ValueError(f"{', '.join(_CLUSTER_OPTIONS[n] for n in given)} only apply to --engine ray; "
-                             "add --engine ray or leave them out")
-        return given
-    if args.resume:
-        raise ValueError("--resume needs --engine local: a ray run is not resumable (Ray retries failed workers "
-                         "within a run); run it again without --resume, or finish a local run with --engine local")
-    if given.get("num_workers", 1) < 1:
-        raise ValueError(f"--num-workers must be at least 1, got {given['num_workers']}")
-    if given.get("cpus_per_worker", 1) <= 0:
-        raise ValueError(f"--cpus-per-worker must be > 0, got {given['cpus_per_worker']}")
-    gpus = given.get("gpus_per_worker")
-    if gpus is not None and gpus < 0:
-        raise ValueError(f"--gpus-per-worker must be >= 0, got {gpus}")
-    if args.device not in ("auto", "cpu", "cuda"):
-        raise ValueError(f"--device {args.device!r}: with --engine ray use 'auto', 'cpu' or 'cuda' (each worker "
-                         "sees only the GPUs Ray gives it)")
-    if args.device == "cpu" and gpus:
-        raise ValueError("--device cpu with --gpus-per-worker > 0 would hold GPUs unused; use --device auto or "
-                         "--gpus-per-worker 0")
-    if args.device == "cuda" and gpus == 0:
-        raise ValueError("--device cuda needs --gpus-per-worker > 0 (or leave it out: 1 when the cluster has GPUs)")
-    return given
-
-
-def _posting_scorer(args: argparse.Namespace, classifier=None):
-    """The PostingScorer that the score-postings options describe (model, assigner, cache); ``classifier``:
-    the unit classifier (the shipped one when ``None``)."""
-    from .postings.scorer import PostingScorer
-
-    model = _model(args)
-    assigner = None
-    if not args.no_assign:
-        from .occupations.assign import OccupationAssigner
-
-        logger.info("loading the occupation indexes (built at first use and cached; 'exposure prepare' builds "
-                    "them ahead)")
-        assigner = OccupationAssigner(model.encoder, show_progress=not args.quiet)
-    return PostingScorer(model, classifier, assigner=assigner, cache=args.cache_size, max_chars=args.max_chars,
-                         min_soc_confidence=args.min_soc_confidence)
 
 
 def _model(args: argparse.Namespace, technologies=None):
@@ -1004,6 +934,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except ValueError as exc:
         print(f"exposure {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except RuntimeError as exc:
+        from .jobs.output import JobFailedError
+
+        if not isinstance(exc, JobFailedError):
+            raise
+        print(f"exposure {args.command}: error: {exc}", file=sys.stderr)
+        return 1
     except OSError as exc:
         print(f"exposure {args.command}: error: {os_error_message(exc, getattr(args, 'output', None))}",
               file=sys.stderr)

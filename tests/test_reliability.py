@@ -19,7 +19,7 @@ import pytest
 
 from exposure import _assets
 from exposure import cli
-from exposure.jobs import BatchJob, OutputInUseError, score_postings_file
+from exposure.jobs import BatchJob, OutputInUseError, RunOptions, score_postings_file
 from exposure.jobs import local as local_module
 from exposure.jobs import output as output_module
 from exposure.io import WriteError, read_batches
@@ -41,7 +41,7 @@ def scorer(model):
 @pytest.fixture
 def cli_scorer(scorer, model, monkeypatch):
     """`exposure` commands in this process use the session's model and scorer instead of loading new ones."""
-    monkeypatch.setattr(cli, "_posting_scorer", lambda args, classifier=None: scorer)
+    monkeypatch.setattr(RunOptions, "build_scorer", lambda self, classifier=None, show_progress=False: scorer)
     monkeypatch.setattr(cli, "_model", lambda args, technologies=None: model)
     return scorer
 
@@ -96,13 +96,14 @@ def test_two_processes_on_one_output_write_every_id_once(tmp_path):
 def test_resume_of_a_finished_output_checks_input_and_options(tmp_path, scorer):
     write_rows(labelled_postings(4), tmp_path / "in.jsonl")
     out = tmp_path / "out.parquet"
-    score_postings_file(tmp_path / "in.jsonl", out, scorer, chunk_size=2)
+    score_postings_file(tmp_path / "in.jsonl", out, RunOptions(chunk_size=2), scorer=scorer)
     # Same input and options: nothing to do.
-    assert score_postings_file(tmp_path / "in.jsonl", out, scorer, resume=True)["rows_written"] == 4
+    assert score_postings_file(tmp_path / "in.jsonl", out, RunOptions(chunk_size=2), scorer=scorer,
+                               resume=True)["rows_written"] == 4
     # Another input under the same name: refused, one line per difference, before any scoring.
     write_rows(labelled_postings(7), tmp_path / "in.jsonl")
     with pytest.raises(ValueError) as info:
-        score_postings_file(tmp_path / "in.jsonl", out, scorer, resume=True)
+        score_postings_file(tmp_path / "in.jsonl", out, RunOptions(chunk_size=2), scorer=scorer, resume=True)
     message = str(info.value)
     assert "cannot resume" in message and "\n  input size:" in message and "{" not in message
     assert pq.read_table(out).num_rows == 4  # the finished output is kept
@@ -110,11 +111,14 @@ def test_resume_of_a_finished_output_checks_input_and_options(tmp_path, scorer):
     write_rows(labelled_postings(4), tmp_path / "in.jsonl")
     os.utime(tmp_path / "in.jsonl", ns=(0, json.loads((tmp_path / "out.summary.json").read_text())
                                            ["run"]["input"]["mtime_ns"]))
-    with BatchJob(tmp_path / "in.jsonl", out, resume=True) as job:
+    with BatchJob(tmp_path / "in.jsonl", out, RunOptions(chunk_size=2, assign=False), resume=True) as job:
         with pytest.raises(ValueError, match=r"occupation assignment \(--no-assign\): on in the earlier run, off now"):
-            job.check({"assign": False})
-    with BatchJob(tmp_path / "in.jsonl", out, resume=True) as job:
-        job.check({"assign": True, "max_chars": scorer.max_chars})
+            job.check()
+    with BatchJob(tmp_path / "in.jsonl", out, RunOptions(chunk_size=3), resume=True) as job:
+        with pytest.raises(ValueError, match=r"--chunk-size: 2 in the earlier run, 3 now"):
+            job.check()
+    with BatchJob(tmp_path / "in.jsonl", out, RunOptions(chunk_size=2, max_chars=scorer.max_chars), resume=True) as job:
+        job.check()
 
 
 def test_an_edit_past_the_first_64_kb_is_seen_by_its_modification_time(tmp_path, scorer):
@@ -123,12 +127,12 @@ def test_an_edit_past_the_first_64_kb_is_seen_by_its_modification_time(tmp_path,
     path = tmp_path / "in.jsonl"
     write_rows(rows, path)
     out = tmp_path / "out.parquet"
-    score_postings_file(path, out, scorer, chunk_size=1)
+    score_postings_file(path, out, RunOptions(chunk_size=1), scorer=scorer)
     data = path.read_bytes()
     i = data.rindex(rows[1]["title"].encode())
     path.write_bytes(data[:i] + b"Z" + data[i + 1:])  # same size, same first 64 KB
     with pytest.raises(ValueError, match="input modification time \\(the file was changed since\\)"):
-        score_postings_file(path, out, scorer, resume=True)
+        score_postings_file(path, out, RunOptions(chunk_size=1), scorer=scorer, resume=True)
 
 
 def test_a_crashed_run_resumes_only_with_its_own_options(tmp_path, scorer, monkeypatch):
@@ -145,13 +149,14 @@ def test_a_crashed_run_resumes_only_with_its_own_options(tmp_path, scorer, monke
 
     monkeypatch.setattr(local_module, "write_table_atomic", crash_on_second)
     with pytest.raises(KeyboardInterrupt):
-        score_postings_file(tmp_path / "in.parquet", out, scorer, chunk_size=2)
+        score_postings_file(tmp_path / "in.parquet", out, RunOptions(chunk_size=2), scorer=scorer)
     monkeypatch.setattr(local_module, "write_table_atomic", real)
     with pytest.raises(ValueError, match="--max-chars: 100,000 in the earlier run, 500 now"):
-        score_postings_file(tmp_path / "in.parquet", out, PostingScorer(
+        score_postings_file(tmp_path / "in.parquet", out, RunOptions(chunk_size=2), scorer=PostingScorer(
             scorer.model, scorer.classifier, scorer.assigner, occupation_scores=occupation_table(
                 scorer.model.technologies), max_chars=500), resume=True)
-    assert score_postings_file(tmp_path / "in.parquet", out, scorer, resume=True)["rows_written"] == 4
+    assert score_postings_file(tmp_path / "in.parquet", out, RunOptions(chunk_size=2), scorer=scorer,
+                               resume=True)["rows_written"] == 4
 
 
 # --------------------------------------------------------------------------- OS errors
@@ -175,12 +180,12 @@ def test_disk_full_writing_a_part_keeps_the_committed_ones(tmp_path, scorer, mon
 
     monkeypatch.setattr(output_module.pq, "write_table", write_then_fill)
     with pytest.raises(WriteError, match=r"disk full writing .*part-00001.parquet: .*rerun with --resume"):
-        score_postings_file(tmp_path / "in.parquet", out, scorer, chunk_size=2)
+        score_postings_file(tmp_path / "in.parquet", out, RunOptions(chunk_size=2), scorer=scorer)
     parts = tmp_path / "out.parquet.parts"
     assert sorted(p.name for p in parts.iterdir()) == ["manifest.json", "part-00000.parquet"]  # no .tmp left
     assert not out.with_name("out.parquet.lock").exists()
     monkeypatch.setattr(output_module.pq, "write_table", real)
-    summary = score_postings_file(tmp_path / "in.parquet", out, scorer, chunk_size=2, resume=True)
+    summary = score_postings_file(tmp_path / "in.parquet", out, RunOptions(chunk_size=2), scorer=scorer, resume=True)
     assert summary["this_run"]["resumed_from_row"] == 2 and pq.read_table(out).num_rows == 6
 
 
@@ -200,7 +205,7 @@ def test_disk_full_in_the_final_combine_is_one_line_and_leaves_no_tmp(tmp_path, 
     assert not list(tmp_path.glob(".*.tmp")) and not out.exists()
     assert len(list((tmp_path / "out.parquet.parts").glob("part-*.parquet"))) == 2  # nothing committed is lost
     monkeypatch.undo()
-    monkeypatch.setattr(cli, "_posting_scorer", lambda a, classifier=None: cli_scorer)
+    monkeypatch.setattr(RunOptions, "build_scorer", lambda self, classifier=None, show_progress=False: cli_scorer)
     assert cli.main(args + ["--resume"]) == 0 and pq.read_table(out).num_rows == 4
 
 
@@ -323,7 +328,7 @@ def test_a_nan_id_is_a_missing_id(tmp_path, scorer):
     table = pa.table({"id": pa.array([1.0, float("nan"), 3.0]), "title": [r["title"] for r in rows],
                       "description": [r["description"] for r in rows]})
     pq.write_table(table, tmp_path / "in.parquet")
-    summary = score_postings_file(tmp_path / "in.parquet", tmp_path / "out.parquet", scorer)
+    summary = score_postings_file(tmp_path / "in.parquet", tmp_path / "out.parquet", scorer=scorer)
     assert summary["rejected"]["missing_id"] == 1
     assert pq.read_table(tmp_path / "out.parquet")["id"].to_pylist() == ["1", "3"]
 
@@ -337,9 +342,9 @@ def test_latin1_input_is_one_error_naming_the_line_for_csv_and_jsonl(tmp_path, s
         (tmp_path / f"in{ext}").write_bytes(data.encode("latin-1"))
         line = 1 + data.splitlines().index(next(x for x in data.splitlines() if "Caf" in x))
         with pytest.raises(ValueError, match=rf"line {line} is not valid utf-8 text .*--encoding latin-1"):
-            score_postings_file(tmp_path / f"in{ext}", tmp_path / f"out{ext[1:]}.parquet", scorer)
-        summary = score_postings_file(tmp_path / f"in{ext}", tmp_path / f"out{ext[1:]}.parquet", scorer,
-                                      encoding="latin-1")
+            score_postings_file(tmp_path / f"in{ext}", tmp_path / f"out{ext[1:]}.parquet", scorer=scorer)
+        summary = score_postings_file(tmp_path / f"in{ext}", tmp_path / f"out{ext[1:]}.parquet",
+                                      RunOptions(encoding="latin-1"), scorer=scorer)
         assert summary["rows_written"] == 3
         assert pq.read_table(tmp_path / f"out{ext[1:]}.parquet")["title"][1].as_py() == "Caf\u00e9 manager"
 
@@ -348,7 +353,8 @@ def test_the_output_keeps_the_id_column_name(tmp_path, scorer):
     rows = [{"job_id": r["id"], "title": r["title"], "description": r["description"]} for r in labelled_postings(3)]
     rows.append(dict(rows[0]))
     write_rows(rows, tmp_path / "in.parquet")
-    score_postings_file(tmp_path / "in.parquet", tmp_path / "out.parquet", scorer, id_column="job_id")
+    score_postings_file(tmp_path / "in.parquet", tmp_path / "out.parquet", RunOptions(id_column="job_id"),
+                        scorer=scorer)
     assert pq.read_table(tmp_path / "out.parquet").column_names[:2] == ["job_id", "row"]
     assert pq.read_table(tmp_path / "out.rejected.parquet").column_names == ["job_id", "row", "status"]
 
@@ -358,7 +364,7 @@ def test_gzip_compressed_inputs(tmp_path, scorer):
     for ext in (".csv", ".jsonl"):
         write_rows(rows, tmp_path / f"in{ext}")
         (tmp_path / f"in{ext}.gz").write_bytes(gzip.compress((tmp_path / f"in{ext}").read_bytes()))
-        summary = score_postings_file(tmp_path / f"in{ext}.gz", tmp_path / f"out{ext[1:]}.parquet", scorer)
+        summary = score_postings_file(tmp_path / f"in{ext}.gz", tmp_path / f"out{ext[1:]}.parquet", scorer=scorer)
         assert summary["rows_written"] == 3
     (tmp_path / "t.tsv.gz").write_bytes(gzip.compress(b"task\nWeld beams.\nFile claims.\n"))
     assert sum(b.num_rows for b in read_batches(tmp_path / "t.tsv.gz", ["task"])) == 2

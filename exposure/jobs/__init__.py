@@ -1,6 +1,7 @@
 """Streaming batch jobs over a postings file: rows in, results out, resume; a local and a Ray engine.
 
 - :mod:`exposure.jobs.rows`: reading input rows in chunks (Parquet, CSV/TSV, JSON Lines), ids and their statuses.
+- :mod:`exposure.jobs.options`: :class:`RunOptions`, what a run is asked to do (the command line builds it).
 - :mod:`exposure.jobs.output`: the run's lock, atomic writes, scored rows, OUTPUT, its rejected file and summary.
 - :mod:`exposure.jobs.local`: :class:`BatchJob`, the local engine that commits parts and resumes after a crash.
 - :mod:`exposure.jobs.workers`: :class:`TextWorkers`, processes that do the text work of the next chunks while
@@ -13,7 +14,8 @@ from typing import TYPE_CHECKING
 
 from .._exports import lazy_exports
 
-_EXPORTS = {"BatchJob": "local", "score_postings_file": "local", "output_schema": "output",
+_EXPORTS = {"BatchJob": "local", "score_postings_file": "local", "RunOptions": "options", "output_schema": "output",
+            "JobFailedError": "output", "ChunkFailedError": "output",
             "TextWorkers": "workers", "WorkerError": "workers", "default_workers": "workers",
             "OutputInUseError": "output", "REJECTED_STATUSES": "rows", "score_postings_ray": "ray",
             "require_ray": "ray"}
@@ -23,7 +25,8 @@ __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 if TYPE_CHECKING:
     from .local import BatchJob, score_postings_file
-    from .output import OutputInUseError, output_schema
+    from .options import RunOptions
+    from .output import ChunkFailedError, JobFailedError, OutputInUseError, output_schema
     from .ray import require_ray, score_postings_ray
     from .rows import REJECTED_STATUSES
     from .workers import TextWorkers, WorkerError, default_workers

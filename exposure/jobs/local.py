@@ -33,12 +33,24 @@ Guarantees:
 - **What ``--resume`` checks.** The parts folder (and, once the run is complete,
   the summary) records the input (path, size, modification time, a checksum of
   its first 64 KB), the columns, the options that change rows (``--no-assign``,
-  ``--max-chars``, ``--encoding``, ``--min-soc-confidence``) and the model's fingerprint (encoder, dtype,
-  capability set, head). A resume with anything else stops with one line per
+  ``--max-chars``, ``--encoding``, ``--min-soc-confidence``, ``--chunk-size``:
+  :meth:`RunOptions.rows <exposure.jobs.options.RunOptions.rows>`) and the model's fingerprint (encoder,
+  dtype, capability set, head). A resume with anything else stops with one line per
   difference; the input, columns and options are checked before the model loads.
+  Under bfloat16 a unit's embedding depends slightly on the other texts of its encoder
+  batch, and a resumed run starts with an empty unit cache, so its rows may differ from
+  an uninterrupted run's by float rounding (posting exposure within about 1e-3);
+  under float32 they agree within 1e-5.
 - **What is kept on errors.** A failed write (disk full, read-only folder) stops
   the run with one line; its temporary file is removed and every committed part
   stays, so ``--resume`` goes on once the cause is fixed. ``Ctrl-C`` does the same.
+- **Failures surface.** A chunk whose scoring raises is logged with its traceback
+  once, then cut in halves to find the postings that fail alone: those get status
+  ``error``, the rest their scores; the summary counts ``failed_chunks`` and
+  ``error_rows``. When every posting of a chunk fails, the fault is the run's, not the
+  postings': the run stops with one line naming the cause, keeping the committed parts
+  (``--resume`` goes on once it is fixed). A run whose every scored posting failed
+  writes its output and summary, then ends with an error, never as a success.
 
 Ids: ``OUTPUT`` has exactly one row per distinct non-empty id, the first
 occurrence's. Later rows with the same id (status ``duplicate_id``) and rows
@@ -64,19 +76,20 @@ import pyarrow.parquet as pq
 
 from ..io import WriteError, input_format, os_error_message, read_batches, with_provenance
 from ..postings.classifier import UnitClassifier
-from ..postings.frontend import MAX_CHARS
 from ..postings.scorer import PostingScorer, posting_schema
-from .output import (RunLock, combine_parts, differences, output_schema, peak_rss_mb, rows_table, run_stats,
-                     score_chunk, write_json_atomic, write_summary, write_table_atomic)
+from .options import RunOptions
+from .output import (ChunkFailedError, Failures, JobFailedError, RunLock, combine_parts, differences, output_schema,
+                     peak_rss_mb, rows_table, run_stats, score_chunk, write_json_atomic, write_summary,
+                     write_table_atomic)
 from .rows import (REJECTED_STATUSES, IdSet, arrow_chunks, count_rows, hash_ids, head_digest, id_status,
                    jsonl_chunks)
-from .workers import TextWorkers
+from .workers import TextWorkers, WorkerError
 
-__all__ = ["BatchJob", "score_postings_file", "model_record", "PathLike"]
+__all__ = ["BatchJob", "score_postings_file", "model_record", "PathLike", "RunOptions"]
 
 logger = logging.getLogger(__name__)
 
-_FORMAT_VERSION = 2
+_FORMAT_VERSION = 3  # 3: chunk_size among the recorded options
 _PART_PREFIX = "part-"
 _META_KEY = b"exposure.batch"
 
@@ -86,47 +99,36 @@ PathLike = Union[str, os.PathLike]
 # --------------------------------------------------------------------------- the job
 
 class BatchJob:
-    """One ``score-postings`` run: input, output, columns, and the parts folder that makes it resumable.
+    """One ``score-postings`` run: input, output, options, and the parts folder that makes it resumable.
 
     Args:
         input: Parquet, CSV/TSV or JSON Lines file (CSV/TSV/JSONL may end in ``.gz``) with an
             id, a title and a text column.
         output: the ``.parquet`` file to write. Its id column keeps the input's name.
-        id_column, title_column, text_column: the input's columns.
-        chunk_size: postings scored and committed at a time (one part file each).
+        options: the run's :class:`~exposure.jobs.options.RunOptions` (columns, encoding, chunk size, what
+            changes the rows, how the model is built).
         resume: continue after a crash (or finish a combine); without it an existing
             output or parts folder is an error.
-        encoding: the text encoding of a CSV/TSV/JSONL input.
 
-    :meth:`check` takes the run's lock and does the cheap checks (formats, columns,
-    existing output, what ``--resume`` would continue) before any model is loaded;
-    :meth:`start_text_workers` may then set the text workers on the first chunks while the
-    model loads; :meth:`run` scores and returns the run summary, and releases the lock. Use the job
-    as a context manager (or call :meth:`close`) to release the lock when a run does not
-    happen.
+    :meth:`run` does everything in order: it takes the run's lock, checks what is cheap to check
+    (formats, columns, the output, what ``--resume`` would continue) before any model is loaded,
+    starts the text workers on the first chunks while the model loads, scores, and releases the lock.
 
     Example:
-        >>> with BatchJob("postings.parquet", "scores.parquet") as job:        # doctest: +SKIP
-        ...     job.check()
-        ...     summary = job.run(PostingScorer(ExposureModel(device="cpu")))
+        >>> summary = BatchJob("postings.parquet", "scores.parquet").run()        # doctest: +SKIP
     """
 
-    def __init__(self, input: PathLike, output: PathLike, *, id_column: str = "id", title_column: str = "title",
-                 text_column: str = "description", chunk_size: int = 1000, resume: bool = False,
-                 encoding: str = "utf-8") -> None:
-        if chunk_size < 1:
-            raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")
-        try:
-            "".encode(encoding)
-        except LookupError:
-            raise ValueError(f"unknown text encoding {encoding!r}; use a Python codec name such as 'utf-8', "
-                             "'latin-1' or 'cp1252'") from None
+    def __init__(self, input: PathLike, output: PathLike, options: Optional[RunOptions] = None, *,
+                 resume: bool = False) -> None:
+        self.options = RunOptions() if options is None else options
+        if not isinstance(self.options, RunOptions):
+            raise TypeError(f"options must be a RunOptions, got {type(self.options).__name__}")
         self.input = Path(input)
         self.output = Path(output)
-        self.columns = (id_column, title_column, text_column)
-        self.chunk_size = int(chunk_size)
+        self.columns = self.options.columns
+        self.chunk_size = self.options.chunk_size
         self.resume = bool(resume)
-        self.encoding = encoding
+        self.encoding = self.options.encoding
         self.parts = self.output.with_name(self.output.name + ".parts")
         self.trash = self.output.with_name(self.output.name + ".parts.trash")
         stem = self.output.name[: -len(self.output.suffix)] if self.output.suffix else self.output.name
@@ -134,8 +136,6 @@ class BatchJob:
         self.rejected_path = self.output.with_name(stem + ".rejected.parquet")
         self.format = None
         self._lock = RunLock(self.output.with_name(self.output.name + ".lock"), self.output)
-        # Text workers started ahead of the model (start_text_workers), with their stream of chunks.
-        self._ahead: Optional[Tuple[TextWorkers, Iterator]] = None
 
     @property
     def id_name(self) -> str:
@@ -144,11 +144,13 @@ class BatchJob:
         return "id" if name in ("row", "title", *posting_schema(()).names) else name
 
     # ----------------------------------------------------------------- checks
-    def check(self, options: Optional[dict] = None) -> None:
+    def check(self) -> None:
         """Take the run's lock, then the cheap checks before a model is loaded: formats, columns, the
-        output and parts folder; with ``resume``, that the input, columns and ``options`` (those of
-        :meth:`options` that are known, for example ``{"assign": False}``) are the earlier run's."""
-        self.format = input_format(self.input)
+        output and parts folder; with ``resume``, that the input, columns and row options are the earlier
+        run's. :meth:`run` calls it; the Ray engine too. Calling it again does nothing."""
+        if self.format is not None:
+            return
+        fmt = input_format(self.input)
         if self.output.suffix.lower() not in (".parquet", ".pq"):
             raise ValueError(f"cannot write {str(self.output)!r}: score-postings writes Parquet; "
                              "give an output file ending in .parquet")
@@ -156,12 +158,13 @@ class BatchJob:
             raise ValueError(f"output folder {str(self.output.parent)!r} does not exist")
         self._lock.acquire()
         try:
-            self._check_locked(options or {})
+            self._check_locked(fmt)
         except BaseException:
             self._lock.release()
             raise
+        self.format = fmt
 
-    def _check_locked(self, options: dict) -> None:
+    def _check_locked(self, fmt: str) -> None:
         if not self.resume:
             there = self.leftovers()
             if there:
@@ -169,7 +172,7 @@ class BatchJob:
                                  "or finish that run, or remove them to start again")
         if not self.input.is_file():
             raise ValueError(f"input file {str(self.input)!r} does not exist")
-        if self.format == "jsonl":
+        if fmt == "jsonl":
             if next(jsonl_chunks(self.input, self.columns, 50, self.encoding), None) is None:
                 raise ValueError(f"input file {str(self.input)!r} has no rows")  # as for an empty CSV
         else:
@@ -177,7 +180,7 @@ class BatchJob:
         if self.resume:
             old = self._earlier_record()
             if old is not None:
-                new = self.record(options=options)
+                new = self.record()
                 old = {**{k: old.get(k) for k in new}, "options": {k: (old.get("options") or {}).get(k)
                                                                   for k in new["options"]}}
                 self._refuse_differences(old, new)
@@ -187,32 +190,15 @@ class BatchJob:
         return [str(p) for p in (self.output, self.parts) if p.exists()]
 
     def close(self) -> None:
-        """Release the run's lock (:meth:`run` does it when it ends) and stop text workers that no run used."""
-        self._stop_ahead()
+        """Release the run's lock (:meth:`run` does it when it ends)."""
         self._lock.release()
+        self.format = None
 
-    def start_text_workers(self, workers: int, classifier: UnitClassifier, max_chars: int = MAX_CHARS) -> None:
-        """Start ``workers`` text worker processes on the first chunks now, while the caller loads the model.
-
-        Call it after :meth:`check`; :meth:`run` goes on with them when its scorer's classifier does the same
-        text work as ``classifier`` (:meth:`~exposure.postings.UnitClassifier.same_text_work`), with the same
-        ``max_chars`` and ``workers``, else it stops them and starts its own. Only a fresh run starts early:
-        ``--resume`` first reads where the earlier run stopped.
-        """
-        if self.resume or workers < 1 or self.format is None or self._ahead is not None:
-            return
-        self._ahead = self._text_stream(classifier, workers, max_chars, 0, IdSet())
-
-    def _stop_ahead(self) -> None:
-        if self._ahead is not None:
-            self._ahead[0].__exit__(None, None, None)
-            self._ahead = None
-
-    def _text_stream(self, classifier: UnitClassifier, workers: int, max_chars: int, start_row: int,
+    def _text_stream(self, classifier: UnitClassifier, workers: int, start_row: int,
                      seen: IdSet) -> Tuple[TextWorkers, Iterator]:
         """Text workers started on the input's chunks from ``start_row`` on, and their stream of prepared chunks
         (:meth:`_to_score`); the caller exits the pool."""
-        pool = TextWorkers(classifier, workers, max_chars).__enter__()
+        pool = TextWorkers(classifier, workers, self.options.max_chars).__enter__()
         try:
             reader = (jsonl_chunks if self.format == "jsonl" else arrow_chunks)(self.input, self.columns,
                                                                                self.chunk_size, self.encoding)
@@ -228,9 +214,6 @@ class BatchJob:
             end = first + len(ids)
             if end <= start_row:
                 continue  # committed before the crash
-            if first < start_row:  # a chunk size other than the crashed run's
-                cut = start_row - first
-                ids, titles, texts, flags, first = ids[cut:], titles[cut:], texts[cut:], flags[cut:], start_row
             status = id_status(ids, flags, seen)
             take = [i for i, s in enumerate(status) if s is None]
             texts = [texts[i] for i in take]
@@ -242,20 +225,15 @@ class BatchJob:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def options(self, scorer: PostingScorer) -> dict:
-        """The options that change OUTPUT's rows, as recorded for ``--resume``."""
-        return {"assign": scorer.assigner is not None, "max_chars": scorer.max_chars, "encoding": self.encoding,
-                "min_soc_confidence": getattr(scorer, "min_soc_confidence", None)}
-
-    def record(self, scorer: Optional[PostingScorer] = None, options: Optional[dict] = None) -> dict:
-        """What ``--resume`` compares: the input, the columns, the options and (with ``scorer``) the model."""
+    def record(self, scorer: Optional[PostingScorer] = None) -> dict:
+        """What ``--resume`` compares: the input, the columns, the row options and (with ``scorer``) the model."""
         st = self.input.stat()
         record = {
             "format_version": _FORMAT_VERSION,
             "input": {"path": str(self.input.resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns,
                       "head_sha256": head_digest(self.input)},
             "columns": dict(zip(("id", "title", "text"), self.columns)),
-            "options": self.options(scorer) if scorer is not None else dict(options or {}),
+            "options": self.options.rows(),
         }
         if scorer is not None:
             record["model"] = model_record(scorer)
@@ -332,35 +310,60 @@ class BatchJob:
         return len(files), row, seen
 
     # ----------------------------------------------------------------- run
-    def run(self, scorer: PostingScorer, show_progress: bool = True,
-            log: Callable[[str], None] = logger.info, workers: int = 0) -> dict:
-        """Score every posting, commit parts, combine them; returns the run summary (also written as JSON).
+    def run(self, scorer: Union[PostingScorer, Callable[[], PostingScorer], None] = None, *, workers: int = 0,
+            show_progress: bool = True, log: Callable[[str], None] = logger.info) -> dict:
+        """Check, score every posting, commit parts, combine them; returns the run summary (also written as JSON).
 
-        ``workers`` processes do the text work of the next chunks while this process scores the
-        current one (:class:`~exposure.jobs.workers.TextWorkers`; 0: all in this process). Rows and
-        scores are the same either way.
+        ``scorer``: ``None`` builds the scorer the options describe
+        (:meth:`~exposure.jobs.options.RunOptions.build_scorer`), after the cheap checks and with the text
+        workers already at work on the first chunks; a :class:`~exposure.postings.PostingScorer`, or a
+        function that returns one, scores with that scorer, whose row options (assignment, ``max_chars``,
+        ``min_soc_confidence``) are then the run's. ``workers`` processes do the text work of the next chunks
+        while this process scores the current one (:class:`~exposure.jobs.workers.TextWorkers`; 0: all in
+        this process). Rows and scores are the same either way.
 
-        Holds the lock (taken by :meth:`check`, or here) until it returns or raises. An
-        ``OSError`` while writing (disk full, read-only folder) is raised as a
-        :class:`~exposure.io.WriteError` with a one-line message; committed parts are kept.
+        Holds the lock from the checks until it returns or raises. An ``OSError`` while writing (disk full,
+        read-only folder) is raised as a :class:`~exposure.io.WriteError` with a one-line message; a chunk
+        whose every posting fails raises :class:`~exposure.jobs.output.ChunkFailedError`, a run whose every
+        scored posting failed :class:`~exposure.jobs.output.JobFailedError` (after writing its output); in
+        each case the parts committed so far are kept for ``--resume``.
         """
-        if self.format is None:
-            self.check()
-        else:
-            self._lock.acquire()
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
+            raise ValueError(f"workers must be an integer >= 0, got {workers!r}")
+        self.check()
+        ahead = None
         try:
-            return self._run(scorer, show_progress, log, workers)
+            if scorer is None:
+                classifier = UnitClassifier.load()
+                if workers and not self.resume:  # the text workers start now, while the model loads
+                    ahead = self._text_stream(classifier, workers, 0, IdSet())
+                scorer = self.options.build_scorer(classifier, show_progress=show_progress)
+            elif not isinstance(scorer, PostingScorer):
+                scorer = scorer()
+            if not isinstance(scorer, PostingScorer):
+                raise TypeError(f"scorer must be a PostingScorer or a function returning one, got "
+                                f"{type(scorer).__name__}")
+            self.options = self.options.of_scorer(scorer)
+            return self._run(scorer, show_progress, log, workers, ahead)
         except OSError as exc:
             if isinstance(exc, WriteError):
                 raise
             raise WriteError(os_error_message(exc, self._writing, "free space (or fix the folder) and rerun with "
                                               "--resume: the parts committed so far are kept")) from exc
+        except WorkerError as exc:
+            raise JobFailedError(f"a text worker process ended before its work was done"
+                                 f"{f' ({exc.how})' if exc.how else ''}; if memory ran out, use fewer --workers or a "
+                                 f"smaller --chunk-size (--workers 0: the text work in this process). The parts "
+                                 f"committed so far are kept in {self.parts}: rerun with --resume to go on") from exc
         finally:
-            self._lock.release()
+            if ahead is not None:
+                ahead[0].__exit__(None, None, None)
+            self.close()
 
     _writing: Optional[Path] = None
 
-    def _run(self, scorer: PostingScorer, show_progress: bool, log: Callable[[str], None], workers: int) -> dict:
+    def _run(self, scorer: PostingScorer, show_progress: bool, log: Callable[[str], None], workers: int,
+             ahead: Optional[Tuple[TextWorkers, Iterator]]) -> dict:
         from tqdm.auto import tqdm
 
         if self.resume and self.output.is_file() and not self.parts.exists():
@@ -383,17 +386,24 @@ class BatchJob:
         scorer.cache.reset_stats()
         t0 = time.perf_counter()
         scored = units = kept = 0
+        failures = Failures()
         before = dict(scorer.seconds)
         job_seconds = {"read_and_wait": 0.0, "write": 0.0}
-        if self._ahead is not None and start_row == 0 and self._ahead[0].serves(scorer.classifier, workers,
-                                                                                 scorer.max_chars):
-            (pool, chunks), self._ahead = self._ahead, None  # already at work on the first chunks
+        if ahead is not None and start_row == 0 and ahead[0].serves(scorer.classifier, workers, scorer.max_chars):
+            pool, chunks = ahead  # already at work on the first chunks; run() exits the pool
+            own_pool = False
         else:
-            self._stop_ahead()
-            pool, chunks = self._text_stream(scorer.classifier, workers, scorer.max_chars, start_row, seen)
+            pool, chunks = self._text_stream(scorer.classifier, workers, start_row, seen)
+            own_pool = True
         try:
-            for (first, end, ids, titles, status, take, texts), prepared in _timed(chunks, job_seconds, "read_and_wait"):
-                result = score_chunk([titles[i] for i in take], texts, scorer, prepared)
+            for (first, end, ids, titles, status, take, texts), prepared in _timed(chunks, job_seconds,
+                                                                                   "read_and_wait"):
+                try:
+                    result = score_chunk([titles[i] for i in take], texts, scorer, prepared, failures,
+                                         where=f"input rows {first:,}-{end - 1:,}")
+                except ChunkFailedError as exc:
+                    raise ChunkFailedError(f"{exc}. The parts committed so far ({first:,} input rows) are kept in "
+                                           f"{self.parts}: fix the cause and rerun with --resume") from exc
                 start = time.perf_counter()
                 table = rows_table(first, ids, titles, status, take, result, schema)
                 self._writing = self.parts / f"{_PART_PREFIX}{part:05d}.parquet"
@@ -408,7 +418,8 @@ class BatchJob:
                 bar.set_postfix(cache_hits=f"{scorer.cache.hit_rate:.0%}"
                                 if scorer.cache.hits + scorer.cache.misses else "-", refresh=False)
         finally:
-            pool.__exit__(None, None, None)
+            if own_pool:
+                pool.__exit__(None, None, None)
             bar.close()
         elapsed = time.perf_counter() - t0
         self._writing = self.output
@@ -418,7 +429,7 @@ class BatchJob:
                                for f in sorted(self.parts.glob(f"{_PART_PREFIX}*.parquet"))))
         this_run = {"resumed_from_row": start_row, "workers": workers,
                     **run_stats(scored, elapsed, units, kept, scorer.cache.hits, scorer.cache.misses),
-                    "peak_rss_mb": peak_rss_mb()}
+                    **failures.as_dict(), "peak_rss_mb": peak_rss_mb()}
         if workers:
             this_run["worker_peak_rss_mb"] = pool.peak_rss_mb
         this_run["seconds_by_step"] = _seconds_by_step(job_seconds, before, scorer.seconds)
@@ -428,6 +439,9 @@ class BatchJob:
         # Only now may the parts go: renamed first, so that no half-deleted folder is ever resumed from.
         os.replace(self.parts, self.trash)
         shutil.rmtree(self.trash, ignore_errors=True)
+        if scored and failures.error_rows == scored:
+            raise JobFailedError(f"every one of the {scored:,} postings scored failed (status 'error'; the log has "
+                                 f"the traceback); {self.output} and {self.summary_path} were written")
         return summary
 
     def combine(self, schema: pa.Schema, tables: Iterable[pa.Table]) -> dict:
@@ -482,19 +496,53 @@ def model_record(scorer: PostingScorer) -> dict:
             "technologies": list(m.technologies)}
 
 
-def score_postings_file(input: PathLike, output: PathLike, scorer: PostingScorer, *, id_column: str = "id",
-                        title_column: str = "title", text_column: str = "description", chunk_size: int = 1000,
-                        resume: bool = False, show_progress: bool = False, encoding: str = "utf-8",
-                        workers: int = 0) -> dict:
-    """Score a postings file into ``output`` (Parquet) with :class:`BatchJob`; returns the run summary.
+def score_postings_file(input: PathLike, output: PathLike, options: Optional[RunOptions] = None, *,
+                        engine: str = "local", scorer: Union[PostingScorer, Callable[[], PostingScorer], None] = None,
+                        resume: bool = False, workers: Optional[int] = 0, show_progress: bool = False,
+                        log: Callable[[str], None] = logger.info, **cluster) -> dict:
+    """Score a postings file into ``output`` (Parquet); returns the run summary. The one way to run a job:
+    ``exposure score-postings`` calls it too.
 
-    ``workers``: processes that do the text work ahead of the model
-    (:func:`~exposure.jobs.workers.default_workers` gives all cores but one; 0: none, all in this process).
+    Args:
+        input: Parquet, CSV/TSV or JSON Lines file with an id, a title and a text column.
+        output: the ``.parquet`` file to write.
+        options: :class:`~exposure.jobs.options.RunOptions` (columns, chunk size, the row options, how the
+            model is built); ``None``: the defaults.
+        engine: ``"local"`` (this process, crash-safe parts, ``resume``) or ``"ray"`` (a Ray cluster,
+            :func:`~exposure.jobs.ray.score_postings_ray`).
+        scorer: ``None`` builds the scorer the options describe (in each Ray worker too); a function that
+            returns a :class:`~exposure.postings.PostingScorer` (picklable for Ray) or, for the local engine,
+            a scorer: its row options are then the run's.
+        resume: continue an interrupted local run.
+        workers: local text worker processes (0: all in this process; ``None``:
+            :func:`~exposure.jobs.workers.default_workers`, all cores but one, as the command line does).
+        show_progress: a progress bar.
+        log: where the closing lines go.
+        cluster: the Ray engine's ``address``, ``num_workers``, ``cpus_per_worker``, ``gpus_per_worker``.
 
-    >>> scorer = PostingScorer(ExposureModel(device="cpu"))                          # doctest: +SKIP
-    >>> score_postings_file("postings.parquet", "scores.parquet", scorer)["rows_written"]  # doctest: +SKIP
+    >>> summary = score_postings_file("postings.parquet", "scores.parquet", RunOptions(assign=False))  # doctest: +SKIP
+    >>> summary["rows_written"]                                                                      # doctest: +SKIP
     """
-    with BatchJob(input, output, id_column=id_column, title_column=title_column, text_column=text_column,
-                  chunk_size=chunk_size, resume=resume, encoding=encoding) as job:
-        job.check(job.options(scorer))
-        return job.run(scorer, show_progress=show_progress, log=lambda m: None, workers=workers)
+    options = RunOptions() if options is None else options
+    if engine not in ("local", "ray"):
+        raise ValueError(f"engine must be 'local' or 'ray', got {engine!r}")
+    if engine == "local":
+        if cluster:
+            raise ValueError(f"{', '.join(sorted(cluster))} only apply to engine='ray' (--engine ray)")
+        from .workers import default_workers
+
+        with BatchJob(input, output, options, resume=resume) as job:
+            return job.run(scorer, workers=default_workers() if workers is None else workers,
+                           show_progress=show_progress, log=log)
+    if resume:
+        raise ValueError("--resume needs --engine local: a ray run is not resumable (Ray retries failed workers "
+                         "within a run); run it again without --resume, or finish a local run with --engine local")
+    if workers:
+        raise ValueError("--workers applies to --engine local; with --engine ray each Ray worker does its own text "
+                         "work (use --num-workers)")
+    if isinstance(scorer, PostingScorer):
+        raise ValueError("the ray engine builds a scorer in each worker: pass a function that returns one "
+                         "(picklable), or leave scorer out to build it from the options")
+    from .ray import score_postings_ray
+
+    return score_postings_ray(input, output, options, scorer=scorer, show_progress=show_progress, log=log, **cluster)

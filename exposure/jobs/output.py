@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import datetime
 import json
+import logging
 import os
 import socket
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, List, Optional
 
@@ -28,10 +30,14 @@ from .._processes import peak_rss_mb
 from ..io import WriteError, os_error_message
 from ..postings.frontend import PreparedPostings
 from ..postings.scorer import STATUSES, PostingScorer, PostingScores, posting_schema
+from .options import describe
 from .rows import REJECTED_STATUSES
 
+logger = logging.getLogger(__name__)
+
 __all__ = ["OutputInUseError", "RunLock", "write_table_atomic", "write_json_atomic", "output_schema", "differences",
-           "run_stats", "peak_rss_mb", "unscored", "concat", "score_chunk", "rows_table", "combine_parts",
+           "run_stats", "peak_rss_mb", "unscored", "concat", "score_chunk", "ChunkFailedError", "JobFailedError",
+           "Failures", "FAIL_FAST", "rows_table", "combine_parts",
            "write_summary"]
 
 
@@ -106,27 +112,6 @@ class RunLock:
 
 # --------------------------------------------------------------------------- resume records
 
-def _when(ns: int) -> str:
-    return datetime.datetime.fromtimestamp(ns / 1e9).astimezone().isoformat(timespec="seconds")
-
-
-# What a difference between the earlier run and this one is called, and how to say its values.
-_LABELS = {
-    "format_version": ("parts format", str),
-    "input.path": ("input file", str),
-    "input.size": ("input size", lambda v: f"{v:,} bytes"),
-    "input.mtime_ns": ("input modification time (the file was changed since)", _when),
-    "input.head_sha256": ("input content (checksum of its first 64 KB)", str),
-    "columns.id": ("--id-column", repr), "columns.title": ("--title-column", repr),
-    "columns.text": ("--text-column", repr),
-    "options.assign": ("occupation assignment (--no-assign)", lambda v: "on" if v else "off"),
-    "options.max_chars": ("--max-chars", lambda v: f"{v:,}"),
-    "options.encoding": ("--encoding", repr),
-    "options.min_soc_confidence": ("--min-soc-confidence", str),
-    "model.fingerprint": ("model (encoder, dtype, capability set, head)", lambda v: str(v)[:12]),
-}
-
-
 def differences(old: dict, new: dict, prefix: str = "") -> List[str]:
     """One readable line per value that differs between two run records (nested dicts)."""
     lines = []
@@ -135,9 +120,8 @@ def differences(old: dict, new: dict, prefix: str = "") -> List[str]:
         if isinstance(a, dict) and isinstance(b, dict):
             lines += differences(a, b, name + ".")
         elif a != b:
-            label, say = _LABELS.get(name, (name, str))
-            lines.append(f"{label}: {say(a) if a is not None else '(none)'} in the earlier run, "
-                         f"{say(b) if b is not None else '(none)'} now")
+            label, was = describe(name, a)
+            lines.append(f"{label}: {was} in the earlier run, {describe(name, b)[1]} now")
     return lines
 
 
@@ -187,21 +171,107 @@ def concat(pieces: List[PostingScores], technologies) -> PostingScores:
                                             else p.automation_exposure for p in pieces]))
 
 
-def score_chunk(titles: list, texts: list, scorer: PostingScorer,
-                prepared: Optional[PreparedPostings] = None) -> PostingScores:
-    """Score a chunk (its text work already done when ``prepared`` is given); if that fails, each posting
-    alone, so one bad posting gets status ``error``."""
+class JobFailedError(RuntimeError):
+    """A run stopped (or ended) because scoring failed; the message says what failed and what was kept."""
+
+
+class ChunkFailedError(JobFailedError):
+    """Every posting of a chunk failed: a fault of the run (the model, an index, memory), not of the postings.
+
+    The message names the rows and the cause; the parts committed before the chunk are kept.
+    """
+
+
+@dataclass
+class Failures:
+    """What failed in a run so far: chunks whose whole scoring raised, and postings that got status ``error``."""
+
+    failed_chunks: int = 0
+    error_rows: int = 0
+
+    def as_dict(self) -> dict:
+        return {"failed_chunks": self.failed_chunks, "error_rows": self.error_rows}
+
+
+def score_chunk(titles: list, texts: list, scorer: PostingScorer, prepared: Optional[PreparedPostings] = None,
+                failures: Optional[Failures] = None, where: str = "") -> PostingScores:
+    """Score a chunk (its text work already done when ``prepared`` is given).
+
+    If that raises, the traceback is logged once, the chunk is counted in ``failures`` and cut in
+    halves again and again to find the postings that fail: those get status ``error`` (counted in
+    ``failures.error_rows``), the others their scores. When every posting of a chunk of two or more
+    fails (or the first :data:`FAIL_FAST` postings tried alone all fail, none scoring), the fault is
+    not in the postings: :class:`ChunkFailedError` names the cause (``where`` names the rows).
+    """
     try:
         return scorer.score(titles, texts) if prepared is None else scorer.score_prepared(titles, prepared)
-    except Exception:
-        pieces = []
-        for t, x in zip(titles, texts):
-            try:
-                pieces.append(scorer.score([t], [x]))
-            except Exception:
-                pieces.append(unscored(["error"], scorer.model.technologies,
-                                       [len(x) if isinstance(x, str) else 0]))
-        return concat(pieces, scorer.model.technologies)
+    except Exception as exc:
+        failures = Failures() if failures is None else failures
+        failures.failed_chunks += 1
+        at = f" at {where}" if where else ""
+        logger.error("scoring the chunk of %d postings%s failed; looking for the postings that fail", len(texts), at,
+                     exc_info=True)
+        search = _Search(titles, texts, scorer)
+        try:
+            result = search.halves(0, len(texts)) if texts else None
+        except _Systematic:
+            result = None
+        if result is None or (len(search.errors) == len(texts) > 1):
+            raise ChunkFailedError(f"scoring the chunk{at} failed for every posting tried, so the fault is not in "
+                                   f"the postings: {type(exc).__name__}: {exc}") from exc
+        failures.error_rows += len(search.errors)
+        if search.errors:
+            logger.warning("%d of %d postings of the chunk%s failed (status 'error'); their places in the chunk: %s",
+                           len(search.errors), len(texts), at, ", ".join(map(str, search.errors[:20]))
+                           + (" ..." if len(search.errors) > 20 else ""))
+        return result
+
+
+#: A chunk whose first this many postings fail when scored alone, none scoring, stops the run.
+FAIL_FAST = 16
+
+
+class _Systematic(Exception):
+    """The first :data:`FAIL_FAST` postings tried alone all failed."""
+
+
+class _Search:
+    """Finds the postings of a failed chunk that fail on their own, by halves."""
+
+    def __init__(self, titles: list, texts: list, scorer: PostingScorer) -> None:
+        self.titles, self.texts, self.scorer = titles, texts, scorer
+        self.errors: List[int] = []
+        self.scored = 0
+
+    def halves(self, a: int, b: int) -> PostingScores:
+        """Scores of postings ``a:b``, known to fail together: each half on its own."""
+        if b - a == 1:
+            return self.alone(a)
+        half = (a + b) // 2
+        return concat([self.part(a, half), self.part(half, b)], self.scorer.model.technologies)
+
+    def part(self, a: int, b: int) -> PostingScores:
+        if b - a == 1:
+            return self.alone(a)
+        try:
+            result = self.scorer.score(self.titles[a:b], self.texts[a:b])
+        except Exception:
+            return self.halves(a, b)
+        self.scored += b - a
+        return result
+
+    def alone(self, i: int) -> PostingScores:
+        try:
+            result = self.scorer.score(self.titles[i:i + 1], self.texts[i:i + 1])
+        except Exception:
+            logger.debug("posting %d of the chunk fails on its own", i, exc_info=True)
+            self.errors.append(i)
+            if not self.scored and len(self.errors) >= FAIL_FAST:
+                raise _Systematic() from None
+            x = self.texts[i]
+            return unscored(["error"], self.scorer.model.technologies, [len(x) if isinstance(x, str) else 0])
+        self.scored += 1
+        return result
 
 
 def rows_table(first: int, ids, titles, status, take, result: PostingScores, schema: pa.Schema) -> pa.Table:

@@ -12,7 +12,8 @@ Ray is an optional extra: ``pip install "exposure[ray]"`` (Ray Data). How it wor
    local reader does (a malformed line is a row with status ``invalid_json``), and cuts it
    into blocks of ``chunk_size`` rows (a block goes to one worker whole).
 3. ``map_batches`` hands batches of ``chunk_size`` rows to a fixed pool of ``num_workers``
-   actors. Each actor calls ``make_scorer()`` once, so the model, its unit cache and the
+   actors. Each actor builds its scorer once (from the run's
+   :class:`~exposure.jobs.options.RunOptions`, or by calling ``scorer()``), so the model, its unit cache and the
    occupation indexes stay loaded for the whole run, and holds ``cpus_per_worker`` CPUs
    (its torch threads) and ``gpus_per_worker`` GPUs. For every input row it returns one
    row: the id and title, then the posting's scores, or only a status for a row it does not
@@ -48,7 +49,7 @@ Example:
     >>> from exposure import ExposureModel, PostingScorer
     >>> def make_scorer():                              # runs once in each worker
     ...     return PostingScorer(ExposureModel(device="auto"), assigner="default")
-    >>> summary = score_postings_ray("postings.parquet", "scores.parquet", make_scorer,
+    >>> summary = score_postings_ray("postings.parquet", "scores.parquet", scorer=make_scorer,
     ...                              address="auto", num_workers=4)   # doctest: +SKIP
     >>> summary["rows_written"]                                        # doctest: +SKIP
 """
@@ -72,7 +73,8 @@ import pyarrow as pa
 from ..io import csv_options, decode_lines, with_provenance
 from ..postings.scorer import PostingScorer
 from .local import BatchJob, PathLike, model_record
-from .output import output_schema, peak_rss_mb, rows_table, run_stats, score_chunk
+from .options import RunOptions
+from .output import Failures, JobFailedError, output_schema, peak_rss_mb, rows_table, run_stats, score_chunk
 from .rows import REJECTED_STATUSES, IdSet, arrow_rows, count_rows, id_status, parse_jsonl_line
 
 logger = logging.getLogger(__name__)
@@ -82,7 +84,7 @@ __all__ = ["score_postings_ray", "require_ray"]
 # Per-batch counters of a worker (JSON), on the first row of each batch it returns: they add up
 # correctly however Ray Data splits or merges the blocks on the way to the driver.
 _STATS = "_batch_stats"
-_COUNTERS = ("scored", "units", "kept", "hits", "misses")
+_COUNTERS = ("scored", "units", "kept", "hits", "misses", "failed_chunks", "error_rows")
 
 
 def require_ray():
@@ -99,20 +101,21 @@ def require_ray():
 class _ScoreBatches:
     """A Ray Data actor: builds its scorer once, then scores batches, one output row per input row."""
 
-    def __init__(self, make_scorer: Callable[[], PostingScorer], columns: Tuple[str, str, str], jsonl: bool,
+    def __init__(self, options: RunOptions, make_scorer: Optional[Callable[[], PostingScorer]], jsonl: bool,
                  id_name: str = "id") -> None:
-        self.scorer = make_scorer()
-        self.columns = columns
+        self.scorer = options.build_scorer() if make_scorer is None else make_scorer()
+        if not isinstance(self.scorer, PostingScorer):
+            raise TypeError(f"the scorer function returned a {type(self.scorer).__name__}, not a PostingScorer")
+        self.options = options.of_scorer(self.scorer)
+        self.columns = options.columns
         self.jsonl = jsonl
         self.schema = output_schema(self.scorer.model.technologies, id_name)
         self._hits = self._misses = 0
+        self._failures = Failures()
         # How this actor scores, sent with every batch (the driver may see any batch first; a few hundred bytes
         # per chunk): the driver records it in OUTPUT and the summary.
-        self._run = {
-            "model": model_record(self.scorer),
-            "options": {"assign": self.scorer.assigner is not None, "max_chars": self.scorer.max_chars,
-                        "min_soc_confidence": getattr(self.scorer, "min_soc_confidence", None)},
-            "provenance": {**self.scorer.model.provenance(), "command": "score-postings"}}
+        self._run = {"model": model_record(self.scorer), "options": self.options.rows(),
+                     "provenance": {**self.scorer.model.provenance(), "command": "score-postings"}}
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         n = batch.num_rows
@@ -125,11 +128,14 @@ class _ScoreBatches:
         # Ids repeated within this batch; the driver drops those seen in earlier batches.
         status = id_status(ids, flags, IdSet())
         take = [i for i, s in enumerate(status) if s is None]
-        result = score_chunk([titles[i] for i in take], [texts[i] for i in take], self.scorer)
+        before = self._failures.as_dict()
+        result = score_chunk([titles[i] for i in take], [texts[i] for i in take], self.scorer,
+                             failures=self._failures, where=f"a batch of {n:,} rows")
         table = rows_table(0, ids, titles, status, take, result, self.schema)  # rows are numbered by the driver
         cache = self.scorer.cache
         stats = dict(zip(_COUNTERS, (len(take), int(result.n_units.sum()), result.kept_units,
                                      cache.hits - self._hits, cache.misses - self._misses)))
+        stats.update({k: v - before[k] for k, v in self._failures.as_dict().items()})
         self._hits, self._misses = cache.hits, cache.misses
         stats["run"] = self._run
         return table.append_column(_STATS, pa.array([json.dumps(stats)] + [None] * (n - 1) if n else [], pa.string()))
@@ -178,27 +184,28 @@ def _pool_size(ray, num_workers: Optional[int], cpus_per_worker: float,
     return workers, float(gpus_per_worker)
 
 
-def score_postings_ray(input: PathLike, output: PathLike, make_scorer: Callable[[], PostingScorer], *,
-                       id_column: str = "id", title_column: str = "title", text_column: str = "description",
-                       chunk_size: int = 1000, address: Optional[str] = None, num_workers: Optional[int] = None,
-                       cpus_per_worker: float = 1.0, gpus_per_worker: Optional[float] = None,
-                       show_progress: bool = False, encoding: str = "utf-8",
+def score_postings_ray(input: PathLike, output: PathLike, options: Optional[RunOptions] = None, *,
+                       scorer: Optional[Callable[[], PostingScorer]] = None, address: Optional[str] = None,
+                       num_workers: Optional[int] = None, cpus_per_worker: float = 1.0,
+                       gpus_per_worker: Optional[float] = None, show_progress: bool = False,
                        log: Callable[[str], None] = logger.info) -> dict:
     """Score a postings file into ``output`` (Parquet) on a Ray cluster; returns the run summary.
 
-    The output, its ``.rejected.parquet`` and ``.summary.json`` files are those of
-    :func:`exposure.jobs.local.score_postings_file` (same schema, rows, statuses and id rules;
-    scores equal to float rounding); the summary's ``this_run`` adds an ``engine`` entry.
+    :func:`exposure.jobs.score_postings_file` with ``engine="ray"`` calls this. The output, its
+    ``.rejected.parquet`` and ``.summary.json`` files are those of the local engine (same schema, rows,
+    statuses and id rules; scores equal to float rounding); the summary's ``this_run`` adds an
+    ``engine`` entry.
 
     Args:
         input: Parquet, CSV/TSV or JSON Lines file with an id, a title and a text column,
             at the same path on every node.
         output: the ``.parquet`` file to write; it must not exist yet.
-        make_scorer: builds the :class:`~exposure.postings.PostingScorer`; called once in each
-            worker, so it must be picklable (a module-level function or a ``functools.partial``
-            of one; ``exposure`` must be installed on every node).
-        id_column, title_column, text_column: the input's columns.
-        chunk_size: rows per batch sent to a worker.
+        options: the run's :class:`~exposure.jobs.options.RunOptions` (columns, ``chunk_size``: rows per
+            batch sent to a worker, encoding, and how each worker builds its scorer); sent to every worker.
+        scorer: ``None``: each worker builds the scorer the options describe; else a function that builds
+            the :class:`~exposure.postings.PostingScorer`, called once in each worker, so it must be
+            picklable (a module-level function or a ``functools.partial`` of one; ``exposure`` must be
+            installed on every node).
         address: the cluster to join (``"auto"``, ``"ray://head:10001"``); ``None``:
             ``$RAY_ADDRESS``, else a Ray instance started on this machine (and stopped at the
             end). If Ray is already initialised in this process, that cluster is used.
@@ -208,31 +215,41 @@ def score_postings_ray(input: PathLike, output: PathLike, make_scorer: Callable[
         gpus_per_worker: GPUs per actor (fractions share a GPU); ``None``: 1 when the cluster
             has a GPU, else 0.
         show_progress: a progress bar over the rows received.
-        encoding: the text encoding of a CSV/TSV/JSONL input.
         log: where the closing lines go (default: this module's logger).
 
     Raises:
         ImportError: Ray Data is not installed.
         ValueError: bad input, columns or options, an existing output, or a pool the cluster cannot hold.
+        JobFailedError: every posting of a batch, or every posting of the run, failed.
     """
     ray = require_ray()
-    if (chunk_size < 1 or cpus_per_worker <= 0 or (gpus_per_worker is not None and gpus_per_worker < 0)
+    options = RunOptions() if options is None else options
+    if (cpus_per_worker <= 0 or (gpus_per_worker is not None and gpus_per_worker < 0)
             or (num_workers is not None and num_workers < 1)):
-        raise ValueError(f"chunk_size and num_workers must be >= 1, cpus_per_worker > 0 and gpus_per_worker >= 0; "
-                         f"got {chunk_size}, {num_workers}, {cpus_per_worker}, {gpus_per_worker}")
-    job = BatchJob(input, output, id_column=id_column, title_column=title_column, text_column=text_column,
-                   chunk_size=chunk_size, encoding=encoding)
+        raise ValueError(f"--num-workers must be >= 1, --cpus-per-worker > 0 and --gpus-per-worker >= 0; "
+                         f"got {num_workers}, {cpus_per_worker}, {gpus_per_worker}")
+    if options.device == "cpu" and gpus_per_worker:
+        raise ValueError("--device cpu with --gpus-per-worker > 0 would hold GPUs unused; use --device auto or "
+                         "--gpus-per-worker 0")
+    if options.device == "cuda" and gpus_per_worker == 0:
+        raise ValueError("--device cuda needs --gpus-per-worker > 0 (or leave it out: 1 when the cluster has GPUs)")
+    if scorer is None and options.device not in ("auto", "cpu", "cuda"):
+        raise ValueError(f"--device {options.device!r}: with --engine ray use 'auto', 'cpu' or 'cuda' (each worker "
+                         "sees only the GPUs Ray gives it)")
+    if options.device == "cpu" and gpus_per_worker is None:
+        gpus_per_worker = 0.0
+    job = BatchJob(input, output, options)
     there = job.leftovers()
     if there:
         raise ValueError(f"{' and '.join(map(repr, there))} already exist(s): remove them to score again (the ray "
                          "engine does not resume; finish a local run's parts with --engine local --resume)")
     with job:  # holds OUTPUT's lock for the whole run
         job.check()
-        return _run_on_ray(ray, job, make_scorer, address, num_workers, cpus_per_worker, gpus_per_worker,
+        return _run_on_ray(ray, job, scorer, address, num_workers, cpus_per_worker, gpus_per_worker,
                            show_progress, log)
 
 
-def _run_on_ray(ray, job: BatchJob, make_scorer: Callable[[], PostingScorer], address: Optional[str],
+def _run_on_ray(ray, job: BatchJob, make_scorer: Optional[Callable[[], PostingScorer]], address: Optional[str],
                 num_workers: Optional[int], cpus_per_worker: float, gpus_per_worker: Optional[float],
                 show_progress: bool, log: Callable[[str], None]) -> dict:
     chunk_size = job.chunk_size
@@ -250,7 +267,7 @@ def _run_on_ray(ray, job: BatchJob, make_scorer: Callable[[], PostingScorer], ad
         ctx.enable_progress_bars = False  # ours counts postings
         # Blocks of chunk_size rows: a read block is one task for one worker, however many batches it holds.
         ds = _read(ray, job).repartition(target_num_rows_per_block=chunk_size).map_batches(
-            _ScoreBatches, fn_constructor_args=(make_scorer, job.columns, job.format == "jsonl", job.id_name),
+            _ScoreBatches, fn_constructor_args=(job.options, make_scorer, job.format == "jsonl", job.id_name),
             batch_size=chunk_size, batch_format="pyarrow", compute=ray.data.ActorPoolStrategy(size=workers),
             num_cpus=cpus_per_worker, num_gpus=gpus)
         return _collect(ds, job, total, log, show_progress, engine={
@@ -310,7 +327,9 @@ def _collect(ds, job: BatchJob, total: Optional[int], log: Callable[[str], None]
     if first is None:
         bar.close()
         raise ValueError(f"input file {str(job.input)!r} has no rows")
-    options = {**scored_with["options"], "encoding": job.encoding}
+    options = scored_with["options"]
+    job.options = job.options.replace(**{k: v for k, v in options.items() if k in ("assign", "max_chars",
+                                                                                   "min_soc_confidence")})
     provenance = {**scored_with["provenance"], "options": options}
     counts = job.combine(with_provenance(first.schema, provenance), itertools.chain([first], blocks))
     bar.close()
@@ -320,7 +339,12 @@ def _collect(ds, job: BatchJob, total: Optional[int], log: Callable[[str], None]
                              totals["misses"]),
                 "duplicates_scored": totals["duplicates_scored"],
                 "first_rows_after_s": round(first_rows_s, 2),
+                "failed_chunks": totals["failed_chunks"], "error_rows": totals["error_rows"],
                 "driver_peak_rss_mb": peak_rss_mb()}
-    record = job.record(options=options)
+    record = job.record()
     record["model"] = scored_with["model"]  # what a later --resume of the finished output compares
-    return job.finish(counts, this_run, log, record)
+    summary = job.finish(counts, this_run, log, record)
+    if totals["scored"] and totals["error_rows"] == totals["scored"]:
+        raise JobFailedError(f"every one of the {totals['scored']:,} postings scored failed (status 'error'; the "
+                             f"workers' logs have the traceback); {job.output} and {job.summary_path} were written")
+    return summary

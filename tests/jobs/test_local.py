@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from exposure.jobs import REJECTED_STATUSES, score_postings_file
+from exposure.jobs import REJECTED_STATUSES, RunOptions, score_postings_file
 from exposure.jobs import output as output_module
 from exposure.cli import main
 from exposure.postings import PostingScorer
@@ -44,7 +44,8 @@ def test_parquet_csv_and_jsonl_inputs_give_the_same_rows(tmp_path, scorer):
     out = {}
     for ext in (".parquet", ".csv", ".jsonl"):
         write_rows(rows, tmp_path / f"in{ext}")
-        summary = score_postings_file(tmp_path / f"in{ext}", tmp_path / f"out{ext[1:]}.parquet", scorer, chunk_size=4)
+        summary = score_postings_file(tmp_path / f"in{ext}", tmp_path / f"out{ext[1:]}.parquet",
+                                      RunOptions(chunk_size=4), scorer=scorer)
         assert summary["rows"] == summary["rows_written"] == 6 and summary["status"]["ok"] == 6
         assert not (tmp_path / f"out{ext[1:]}.parquet.parts").exists()
         out[ext] = pq.read_table(tmp_path / f"out{ext[1:]}.parquet")
@@ -76,7 +77,7 @@ def test_bad_rows_and_duplicate_ids_never_stop_the_batch(tmp_path, scorer):
     ]
     src = tmp_path / "bad.jsonl"
     src.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    summary = score_postings_file(src, tmp_path / "bad.parquet", scorer, chunk_size=5)
+    summary = score_postings_file(src, tmp_path / "bad.parquet", RunOptions(chunk_size=5), scorer=scorer)
     out = pq.read_table(tmp_path / "bad.parquet").to_pylist()
     ids = [r["id"] for r in out]
     assert len(ids) == len(set(ids)) == 9  # one row per distinct id
@@ -108,18 +109,19 @@ def test_a_crash_during_the_final_combine_is_resumed(tmp_path, scorer, monkeypat
 
     monkeypatch.setattr(output_module.os, "replace", crash)
     with pytest.raises(KeyboardInterrupt):
-        score_postings_file(tmp_path / "in.parquet", out, scorer, chunk_size=2)
+        score_postings_file(tmp_path / "in.parquet", out, RunOptions(chunk_size=2), scorer=scorer)
     monkeypatch.setattr(output_module.os, "replace", real)
     assert not out.exists() and len(list((tmp_path / "out.parquet.parts").glob("part-*.parquet"))) == 3
     with pytest.raises(ValueError, match="--resume"):
-        score_postings_file(tmp_path / "in.parquet", out, scorer, chunk_size=2)
-    summary = score_postings_file(tmp_path / "in.parquet", out, scorer, chunk_size=2, resume=True)
+        score_postings_file(tmp_path / "in.parquet", out, RunOptions(chunk_size=2), scorer=scorer)
+    summary = score_postings_file(tmp_path / "in.parquet", out, RunOptions(chunk_size=2), scorer=scorer, resume=True)
     t = pq.read_table(out)
     assert sorted(t["id"].to_pylist()) == sorted({r["id"] for r in rows}) and summary["rows"] == 6
     assert summary["this_run"]["postings_scored"] == 0 and summary["rejected"]["duplicate_id"] == 1
     assert not (tmp_path / "out.parquet.parts").exists()
     # Resuming a finished run does nothing.
-    assert score_postings_file(tmp_path / "in.parquet", out, scorer, resume=True)["rows_written"] == 5
+    assert score_postings_file(tmp_path / "in.parquet", out, RunOptions(chunk_size=2), scorer=scorer,
+                               resume=True)["rows_written"] == 5
 
 
 def test_cli_errors_name_what_is_wrong(tmp_path, capsys):
@@ -205,8 +207,9 @@ def test_text_workers_give_the_same_rows(tmp_path, scorer):
                                    {"id": "y", "title": "Fahrer", "description": GERMAN},
                                    {"id": "x", "title": "again", "description": "Duplicate id."}]
     write_rows(rows, tmp_path / "in.jsonl")
-    ref = score_postings_file(tmp_path / "in.jsonl", tmp_path / "w0.parquet", scorer, chunk_size=3)
-    got = score_postings_file(tmp_path / "in.jsonl", tmp_path / "w2.parquet", scorer, chunk_size=3, workers=2)
+    ref = score_postings_file(tmp_path / "in.jsonl", tmp_path / "w0.parquet", RunOptions(chunk_size=3), scorer=scorer)
+    got = score_postings_file(tmp_path / "in.jsonl", tmp_path / "w2.parquet", RunOptions(chunk_size=3), scorer=scorer,
+                              workers=2)
     assert got["this_run"]["workers"] == 2 and ref["this_run"]["workers"] == 0
     assert 0 < got["this_run"]["worker_peak_rss_mb"] < 1536 and "worker_peak_rss_mb" not in ref["this_run"]
     # where the time went: disjoint parts of the run, the text work in this process only without workers
@@ -227,33 +230,38 @@ def test_text_workers_give_the_same_rows(tmp_path, scorer):
     assert record["fingerprint"] == scorer.model.fingerprint() and record["mode"] == "calibrated"
 
 
-def test_text_workers_started_before_the_model(tmp_path, scorer):
+def test_text_workers_start_before_the_model_loads(tmp_path, scorer, monkeypatch):
     from exposure.jobs.local import BatchJob
 
     write_rows(labelled_postings(8), tmp_path / "in.jsonl")
-    ref = score_postings_file(tmp_path / "in.jsonl", tmp_path / "ref.parquet", scorer, chunk_size=3)
+    ref = score_postings_file(tmp_path / "in.jsonl", tmp_path / "ref.parquet", RunOptions(chunk_size=3), scorer=scorer)
+    events = []
+    stream = BatchJob._text_stream
+
+    def text_stream(self, *args):
+        events.append("text workers")
+        return stream(self, *args)
+
+    def build_scorer(self, classifier=None, show_progress=False):
+        events.append("model")
+        return scorer
+
+    monkeypatch.setattr(BatchJob, "_text_stream", text_stream)
+    monkeypatch.setattr(RunOptions, "build_scorer", build_scorer)
+    got = score_postings_file(tmp_path / "in.jsonl", tmp_path / "got.parquet", RunOptions(chunk_size=3), workers=1)
+    assert events == ["text workers", "model"]  # the workers were at work while the model loaded, and kept on
+    assert got["this_run"]["workers"] == 1 and got["status"] == ref["status"]
+    assert pq.read_table(tmp_path / "got.parquet").equals(pq.read_table(tmp_path / "ref.parquet"))
+    # A classifier that keeps other units gets workers of its own: the rows are still the scorer's.
     other = copy.copy(scorer.classifier)
-    other.threshold = other.threshold + 0.01  # keeps other units
-    for name, classifier, reused in (("same", copy.copy(scorer.classifier), True), ("other", other, False)):
-        with BatchJob(tmp_path / "in.jsonl", tmp_path / f"{name}.parquet", chunk_size=3) as job:
-            job.check()
-            job.start_text_workers(1, classifier, scorer.max_chars)
-            pool = job._ahead[0]
-            assert pool._pool is not None and job._ahead[1]._pending  # the first chunks are at work already
-            got = job.run(scorer, show_progress=False, workers=1)
-            assert (pool.peak_rss_mb is not None) == reused and job._ahead is None and pool._pool is None
-        assert got["this_run"]["workers"] == 1 and got["status"] == ref["status"]
-        assert pq.read_table(tmp_path / f"{name}.parquet").equals(pq.read_table(tmp_path / "ref.parquet"))
-    with BatchJob(tmp_path / "in.jsonl", tmp_path / "unused.parquet", chunk_size=3) as job:
-        job.check()
-        job.start_text_workers(1, scorer.classifier, scorer.max_chars)
-        pool = job._ahead[0]._pool
-        processes = list(pool._processes.values())
-    assert job._ahead is None and not any(p.is_alive() for p in processes)  # a job that never ran stops them
-    with BatchJob(tmp_path / "in.jsonl", tmp_path / "ref.parquet", chunk_size=3, resume=True) as job:
-        job.check()
-        job.start_text_workers(1, scorer.classifier, scorer.max_chars)
-        assert job._ahead is None  # a resumed run reads where the earlier one stopped first
+    other.threshold = other.threshold + 0.01
+    events.clear()
+    monkeypatch.setattr(RunOptions, "build_scorer", lambda self, classifier=None, show_progress=False:
+                        (events.append("model"), copy.copy(scorer))[1])
+    monkeypatch.setattr(type(scorer.classifier), "load", classmethod(lambda cls, path=None, encoder=None: other))
+    got = score_postings_file(tmp_path / "in.jsonl", tmp_path / "other.parquet", RunOptions(chunk_size=3), workers=1)
+    assert events == ["text workers", "model", "text workers"]
+    assert pq.read_table(tmp_path / "other.parquet").equals(pq.read_table(tmp_path / "ref.parquet"))
 
 
 def _modules_loaded(names):

@@ -12,8 +12,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from exposure.cli import _posting_scorer, build_parser, main
-from exposure.jobs import score_postings_file
+from exposure.cli import _run_options, build_parser, main
+from exposure.jobs import RunOptions, score_postings_file
 from exposure.postings import PostingScorer
 
 from helpers import GERMAN, POSTINGS, ROOT, generated_postings, help_text, occupation_table, small_assigner
@@ -101,30 +101,26 @@ def test_ray_engine_writes_the_local_engines_rows(ray_cluster, postings, local_s
     assert pq.read_table(out).equals(got)
 
 
-class _KillsItselfOnce:
-    """A scorer whose worker process kills itself (SIGKILL) at its second batch, when no worker has done so yet."""
+def _scorer_that_kills_its_worker_once(marker: str) -> PostingScorer:
+    """The command line's scorer, whose worker process kills itself (SIGKILL) at its second batch, when no worker
+    has done so yet."""
+    args = build_parser().parse_args(["score-postings", "in.parquet", "-o", "out.parquet", *CLI_ARGS])
+    scorer = _run_options(args).build_scorer()
+    score, batches = scorer.score, []
 
-    def __init__(self, scorer: PostingScorer, marker: str) -> None:
-        self.scorer, self.marker, self.batches = scorer, marker, 0
-
-    def __getattr__(self, name):
-        return getattr(self.__dict__["scorer"], name)
-
-    def score(self, titles, texts):
-        self.batches += 1
-        if self.batches == 2:
+    def score_or_die(titles, texts):
+        batches.append(1)
+        if len(batches) == 2:
             try:
-                os.close(os.open(self.marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))  # only the first one gets it
+                os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))  # only the first one gets it
             except FileExistsError:
                 pass
             else:
                 os.kill(os.getpid(), signal.SIGKILL)
-        return self.scorer.score(titles, texts)
+        return score(titles, texts)
 
-
-def _scorer_that_kills_its_worker_once(marker: str) -> _KillsItselfOnce:
-    args = build_parser().parse_args(["score-postings", "in.parquet", "-o", "out.parquet", *CLI_ARGS])
-    return _KillsItselfOnce(_posting_scorer(args), marker)
+    scorer.score = score_or_die
+    return scorer
 
 
 def test_a_worker_killed_mid_run_loses_and_repeats_no_row(ray_cluster, postings, local_scores, tmp_path):
@@ -135,9 +131,9 @@ def test_a_worker_killed_mid_run_loses_and_repeats_no_row(ray_cluster, postings,
     n = 600  # the first rows of the 2,000: their uninterrupted scores are the local run's first rows
     pq.write_table(pq.read_table(postings).slice(0, n), tmp_path / "in.parquet")
     marker = tmp_path / "killed"
-    summary = score_postings_ray(tmp_path / "in.parquet", tmp_path / "scores.parquet",
-                                 functools.partial(_scorer_that_kills_its_worker_once, str(marker)),
-                                 num_workers=2, chunk_size=50)
+    summary = score_postings_ray(tmp_path / "in.parquet", tmp_path / "scores.parquet", RunOptions(chunk_size=50),
+                                 scorer=functools.partial(_scorer_that_kills_its_worker_once, str(marker)),
+                                 num_workers=2)
     assert marker.exists()  # a worker did die, after it had scored a batch
     _assert_same_rows(pq.read_table(tmp_path / "scores.parquet"), local_scores.slice(0, n))
     # The lost batch was scored again, and its rows and counts arrived once.
@@ -185,8 +181,9 @@ def test_bad_rows_and_duplicate_ids_across_batches_match_the_local_engine(ray_cl
 
     src = tmp_path / "bad.jsonl"
     _bad_postings_jsonl(src)
-    local = score_postings_file(src, tmp_path / "local.parquet", _small_scorer(model), chunk_size=3)
-    remote = score_postings_ray(src, tmp_path / "ray.parquet", _small_scorer, chunk_size=3, num_workers=2)
+    local = score_postings_file(src, tmp_path / "local.parquet", RunOptions(chunk_size=3), scorer=_small_scorer(model))
+    remote = score_postings_ray(src, tmp_path / "ray.parquet", RunOptions(chunk_size=3), scorer=_small_scorer,
+                                num_workers=2)
     _assert_same_rows(pq.read_table(tmp_path / "ray.parquet"), pq.read_table(tmp_path / "local.parquet"))
     assert pq.read_table(tmp_path / "ray.rejected.parquet").equals(pq.read_table(tmp_path / "local.rejected.parquet"))
     for key in ("rows", "rows_written", "rejected", "status"):
@@ -208,9 +205,10 @@ def test_csv_ids_stay_text_and_match_the_local_engine(ray_cluster, model, tmp_pa
     texts = [good[0]["text"], good[1]["text"], good[2]["text"], good[2]["text"], "Duties:\n- Sort, label and file mail"]
     pcsv.write_csv(pa.table({"id": pa.array(ids, pa.string()), "title": ["Clerk"] * 5, "description": texts}),
                    tmp_path / "in.csv")
-    local = score_postings_file(tmp_path / "in.csv", tmp_path / "local.parquet", _small_scorer(model), chunk_size=2)
-    remote = score_postings_ray(tmp_path / "in.csv", tmp_path / "ray.parquet", _small_scorer, chunk_size=2,
-                                num_workers=2)
+    local = score_postings_file(tmp_path / "in.csv", tmp_path / "local.parquet", RunOptions(chunk_size=2),
+                                scorer=_small_scorer(model))
+    remote = score_postings_ray(tmp_path / "in.csv", tmp_path / "ray.parquet", RunOptions(chunk_size=2),
+                                scorer=_small_scorer, num_workers=2)
     got = pq.read_table(tmp_path / "ray.parquet")
     _assert_same_rows(got, pq.read_table(tmp_path / "local.parquet"))
     assert got["id"].to_pylist() == ["00123", "123", "x"] and got["row"].to_pylist() == [0, 1, 4]
@@ -221,14 +219,14 @@ def test_pools_the_cluster_cannot_hold_and_existing_outputs_are_errors(ray_clust
     from exposure.jobs import score_postings_ray
 
     with pytest.raises(ValueError, match=r"3 workers of 1 CPUs .* use at most 2 workers"):
-        score_postings_ray(postings, tmp_path / "a.parquet", _small_scorer, num_workers=3)
+        score_postings_ray(postings, tmp_path / "a.parquet", scorer=_small_scorer, num_workers=3)
     with pytest.raises(ValueError, match="use fewer CPUs or GPUs per worker"):
-        score_postings_ray(postings, tmp_path / "a.parquet", _small_scorer, gpus_per_worker=1)
+        score_postings_ray(postings, tmp_path / "a.parquet", scorer=_small_scorer, gpus_per_worker=1)
     with pytest.raises(ValueError, match="num_workers must be >= 1"):
-        score_postings_ray(postings, tmp_path / "a.parquet", _small_scorer, num_workers=0)
+        score_postings_ray(postings, tmp_path / "a.parquet", scorer=_small_scorer, num_workers=0)
     (tmp_path / "b.parquet").write_bytes(b"old")
     with pytest.raises(ValueError, match="remove them to score again"):
-        score_postings_ray(postings, tmp_path / "b.parquet", _small_scorer)
+        score_postings_ray(postings, tmp_path / "b.parquet", scorer=_small_scorer)
     assert not (tmp_path / "a.parquet").exists()
 
 

@@ -504,9 +504,10 @@ def main(argv=None) -> int:
 
     postings = [json.loads(line) for line in open(POSTINGS, encoding="utf-8") if line.strip()]
     ptruth = [{p["soc_code"]} for p in postings]
-    clf = UnitClassifier.load(encoder=Encoder(device="cpu"))
+    unit_encoder = Encoder(device="cpu")
+    clf = UnitClassifier.load(encoder=unit_encoder)
     t = time.perf_counter()
-    read = read_postings([p["text"] for p in postings], clf)
+    read = read_postings([p["text"] for p in postings], clf, unit_encoder)
     t_read = time.perf_counter() - t
     ptitles = [p["title"] for p in postings]
     pduties = [r.duties for r in read]

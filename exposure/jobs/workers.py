@@ -21,7 +21,6 @@ never a hang.
 
 from __future__ import annotations
 
-import copy
 import logging
 import os
 import pickle
@@ -107,9 +106,7 @@ class TextWorkers:
         if workers < 0:
             raise ValueError(f"workers must be >= 0, got {workers}")
         self.workers = int(workers)
-        # The workers need the first stage and the context scaling only: no encoder travels to them.
-        self._classifier = copy.copy(classifier)
-        self._classifier.encoder = None
+        self._classifier = classifier  # the first stage and the context scaling: numpy arrays, no model
         self._max_chars = int(max_chars)
         self._pool: Optional[ProcessPoolExecutor] = None
         self._queue: Any = None

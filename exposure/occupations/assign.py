@@ -67,7 +67,7 @@ import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, List, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, List, Optional, Protocol, Sequence, Tuple, Union
 
 import numpy as np
 import pyarrow as pa
@@ -86,7 +86,7 @@ if TYPE_CHECKING:  # the encoder pulls in torch
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["OccupationAssigner", "Assignments", "normalize_title", "clean_posting_title",
+__all__ = ["OccupationAssigner", "Assigner", "Assignments", "normalize_title", "clean_posting_title",
            "resolve_cache_dir", "load_calibration", "ASSIGNMENT_LEVELS"]
 
 #: Levels the assignment can be given at.
@@ -286,6 +286,24 @@ class Assignments:
 
 
 # --------------------------------------------------------------------------- calibration
+
+class Assigner(Protocol):
+    """What :class:`~exposure.postings.PostingScorer` needs of an occupation assigner (an
+    :class:`OccupationAssigner`, or one of your own): the texts to embed for posting titles, and an
+    assignment from embeddings the scorer made with the model's encoder."""
+
+    def title_queries(self, titles: Sequence[Optional[str]]) -> List[str]:
+        """The text to embed for each title (``""`` for none)."""
+        ...
+
+    def assign_embeddings(self, queries: Sequence[str], title_embeddings: np.ndarray, duty_embeddings: np.ndarray,
+                          duty_owners: np.ndarray, *, k: int = 3,
+                          min_confidence: Optional[float] = None) -> "Assignments":
+        """The ``k`` likeliest occupations of each posting from its title's row of ``title_embeddings`` (for
+        ``queries[i]``) and its duties' rows of ``duty_embeddings`` (``duty_owners``: the posting of each row,
+        ascending); abstaining below ``min_confidence``."""
+        ...
+
 
 def check_confidence(value, name: str = "min_confidence") -> Optional[float]:
     """``value`` as a float in [0, 1] (``None`` stays ``None``), or an error that says what is wrong.
@@ -763,7 +781,8 @@ class OccupationAssigner:
     def assign(self, titles: Sequence[Optional[str]], duties: Optional[Sequence[Optional[Sequence[str]]]] = None,
                k: int = 3, level: str = "onet", *, duty_embeddings: Optional[Sequence[np.ndarray]] = None,
                clean_titles: bool = True, min_confidence: Optional[float] = None,
-               title_embeddings: Optional[np.ndarray] = None) -> Assignments:
+               title_embeddings: Optional[np.ndarray] = None, duty_owners: Optional[np.ndarray] = None
+               ) -> Assignments:
         """The ``k`` likeliest occupations of each posting, with their confidences.
 
         Args:
@@ -774,7 +793,9 @@ class OccupationAssigner:
             level: ``"onet"`` (O*NET-SOC codes) or ``"soc2018"`` (6-digit SOC 2018,
                 probabilities summed over the O*NET occupations in each).
             duty_embeddings: per posting the duties' embeddings from this encoder
-                (``UnitPredictions.duty_embeddings``), instead of ``duties``.
+                (``UnitPredictions.duty_embeddings``), instead of ``duties``; or, with
+                ``duty_owners``, all the duties' rows in one ``(d, dim)`` array.
+            duty_owners: ``(d,)`` the posting of each row of ``duty_embeddings``, ascending.
             clean_titles: drop pay, requisition numbers and seniority words from titles
                 first (:func:`clean_posting_title`).
             min_confidence: abstain (no codes, ``abstained`` true, flag ``"below
@@ -802,7 +823,7 @@ class OccupationAssigner:
         if min_confidence is not None and calibration is None:
             logger.warning("min_confidence %s applies to uncalibrated probabilities (calibration is off for this "
                            "assigner)", min_confidence)
-        duty_emb, owners = self._duties(duties, duty_embeddings, n)  # owners ascending: a block's duties are a slice
+        duty_emb, owners = self._duties(duties, duty_embeddings, n, duty_owners)  # owners ascending: blocks slice
         query = self.title_queries(titles, clean_titles)
         if title_embeddings is not None:
             title_embeddings = np.asarray(title_embeddings, dtype=np.float32)
@@ -856,6 +877,22 @@ class OccupationAssigner:
         conf[empty] = np.nan
         return Assignments(out_codes, out_names, conf, basis, flags, level, abstained, calibration is not None)
 
+    def assign_embeddings(self, queries: Sequence[str], title_embeddings: np.ndarray, duty_embeddings: np.ndarray,
+                          duty_owners: np.ndarray, *, k: int = 3,
+                          min_confidence: Optional[float] = None) -> Assignments:
+        """:meth:`assign` from embeddings made elsewhere (as :class:`~exposure.postings.PostingScorer` does,
+        through its unit cache): ``title_embeddings`` ``(n, dim)`` rows for ``queries`` (the
+        :meth:`title_queries` of the titles, not cleaned again), ``duty_embeddings`` ``(d, dim)`` and
+        ``duty_owners`` ``(d,)`` the posting of each duty row, ascending. The :class:`Assigner` protocol.
+
+        >>> q = assigner.title_queries(["Forklift Driver"])                         # doctest: +SKIP
+        >>> assigner.assign_embeddings(q, encoder.encode(q), np.zeros((0, 384), np.float32),
+        ...                            np.zeros(0, np.int64))[0][0][0]                # doctest: +SKIP
+        '53-7051.00'
+        """
+        return self.assign(list(queries), k=k, duty_embeddings=duty_embeddings, duty_owners=duty_owners,
+                           clean_titles=False, min_confidence=min_confidence, title_embeddings=title_embeddings)
+
     @staticmethod
     def title_queries(titles: Sequence[Optional[str]], clean_titles: bool = True) -> List[str]:
         """The texts :meth:`assign` embeds for ``titles``: cleaned (:func:`clean_posting_title`) when
@@ -907,11 +944,23 @@ class OccupationAssigner:
                              f"(coverage {cov[best]:.3f})")
         return float(thr[ok.min()])
 
-    def _duties(self, duties, duty_embeddings, n: int) -> Tuple[np.ndarray, np.ndarray]:
+    def _duties(self, duties, duty_embeddings, n: int, duty_owners=None) -> Tuple[np.ndarray, np.ndarray]:
         """All duty embeddings stacked, and the posting each belongs to."""
         dim = self.encoder.dim
         if duties is not None and duty_embeddings is not None:
             raise ValueError("pass duties or duty_embeddings, not both")
+        if duty_owners is not None:
+            emb = np.asarray(duty_embeddings, dtype=np.float32) if duty_embeddings is not None else None
+            owners = np.asarray(duty_owners)
+            if emb is None or emb.ndim != 2 or emb.shape[1] != dim or owners.shape != (emb.shape[0],):
+                raise ValueError(f"with duty_owners, duty_embeddings must be one (d, {dim}) array and duty_owners "
+                                 f"(d,), got {None if emb is None else emb.shape} and {owners.shape}")
+            if owners.size and (owners.dtype.kind not in "iu" or owners[0] < 0 or owners[-1] >= n
+                                or np.any(np.diff(owners) < 0)):
+                raise ValueError(f"duty_owners must be ascending posting numbers in [0, {n}), got {owners[:10]}...")
+            owners = owners.astype(np.int64, copy=False)
+            keep = np.linalg.norm(emb, axis=1) > 0  # zero rows (no text) are no duty
+            return (emb, owners) if keep.all() else (emb[keep], owners[keep])
         if duty_embeddings is not None:
             if len(duty_embeddings) != n:
                 raise ValueError(f"got duty embeddings for {len(duty_embeddings)} postings, but {n} titles")

@@ -372,16 +372,19 @@ class UnitClassifier:
     over the embedding and :func:`context_features`.
 
     Load the shipped model with :meth:`load`; it belongs to one encoder (the
-    default all-MiniLM-L6-v2) and refuses another.
+    default all-MiniLM-L6-v2) and refuses another (:meth:`check_encoder`). The
+    classifier holds no encoder: it labels embeddings (:meth:`duty_mask`,
+    :meth:`predict` with ``embeddings``), or encodes with the ``encoder`` a call is given.
 
     Example:
         >>> from exposure import Encoder
-        >>> clf = UnitClassifier.load(encoder=Encoder(device="cpu"))          # doctest: +SKIP
-        >>> clf.predict(split_units("Duties:\\n- Load trucks\\nWe offer dental.")).labels  # doctest: +SKIP
+        >>> encoder = Encoder(device="cpu")                                      # doctest: +SKIP
+        >>> clf = UnitClassifier.load(encoder=encoder)                           # doctest: +SKIP
+        >>> clf.predict(split_units("Duties:\\n- Load trucks\\nWe offer dental."), encoder=encoder).labels  # doctest: +SKIP
         ['OTHER', 'DUTY', 'BENEFIT']
     """
 
-    def __init__(self, weights: dict, manifest: dict, encoder: Optional["Encoder"] = None) -> None:
+    def __init__(self, weights: dict, manifest: dict) -> None:
         self.manifest = manifest
         self.labels = tuple(manifest["labels"])
         self.encoder_name = manifest["encoder"]["name"]
@@ -407,17 +410,13 @@ class UnitClassifier:
             raise ValueError(f"unit classifier weights have shape {self.coef.shape}, expected "
                              f"({len(self.labels)}, {expected}): the model files do not match this version of "
                              "exposure.units; retrain with benchmarks/train_unit_classifier.py")
-        self.encoder = None
-        if encoder is not None:
-            self._check_encoder(encoder)
-            self.encoder = encoder
 
     @classmethod
     def load(cls, path: Union[str, Path, None] = None, encoder: Optional["Encoder"] = None) -> "UnitClassifier":
         """Load a unit classifier folder (``None``: the shipped ``models/units``).
 
-        ``encoder`` must be the encoder the model was trained on (same name
-        and width), else ``ValueError`` names the right one.
+        ``encoder``, when given, is checked to be the encoder the model was trained on (same
+        name and width), else ``ValueError`` names the right one (:meth:`check_encoder`).
         """
         root = shipped("units") if path is None else Path(path)
         manifest_path, weights_path = root / MANIFEST_FILE, root / MODEL_FILE
@@ -428,7 +427,10 @@ class UnitClassifier:
             manifest = json.load(f)
         with np.load(weights_path, allow_pickle=False) as npz:
             weights = {k: npz[k] for k in npz.files}
-        return cls(weights, manifest, encoder)
+        classifier = cls(weights, manifest)
+        if encoder is not None:
+            classifier.check_encoder(encoder)
+        return classifier
 
     def same_text_work(self, other: "UnitClassifier") -> bool:
         """Whether ``other`` keeps the same units and gives them the same context features (a copy, or the same
@@ -441,7 +443,8 @@ class UnitClassifier:
         return all(np.array_equal(getattr(self, f), getattr(other, f)) if isinstance(getattr(self, f), np.ndarray)
                    else getattr(self, f) == getattr(other, f) for f in fields)
 
-    def _check_encoder(self, encoder: "Encoder") -> None:
+    def check_encoder(self, encoder: "Encoder") -> None:
+        """Raise ``ValueError`` unless ``encoder`` gives the embeddings this classifier was trained on."""
         name, dim = getattr(encoder, "name", None), getattr(encoder, "dim", None)
         if name != self.encoder_name or dim != self.dim:
             raise ValueError(f"this unit classifier was trained on embeddings from {self.encoder_name!r} "
@@ -494,19 +497,21 @@ class UnitClassifier:
         return self.second_stage(embeddings, context).argmax(axis=1) == self.labels.index("DUTY")
 
     def predict(self, units: Sequence[Union[str, Unit]], embeddings: Optional[np.ndarray] = None,
-                prefilter: Optional[bool] = None) -> UnitPredictions:
+                prefilter: Optional[bool] = None, *, encoder: Optional["Encoder"] = None) -> UnitPredictions:
         """Label the units of one posting, given in posting order (context features are positional).
 
         ``embeddings``: the units' rows from the model's encoder, ``(n, dim)``;
-        without them the units the first stage keeps are encoded with the
-        classifier's encoder. ``prefilter`` (default: only when no embeddings
-        are given) skips the second stage for units the first stage drops.
+        without them the units the first stage keeps are encoded with ``encoder``.
+        ``prefilter`` (default: only when no embeddings are given) skips the second
+        stage for units the first stage drops.
         """
-        return self.predict_many([units], None if embeddings is None else [embeddings], prefilter)[0]
+        return self.predict_many([units], None if embeddings is None else [embeddings], prefilter,
+                                 encoder=encoder)[0]
 
     def predict_many(self, postings: Sequence[Sequence[Union[str, Unit]]],
                      embeddings: Optional[Sequence[np.ndarray]] = None,
-                     prefilter: Optional[bool] = None) -> List[UnitPredictions]:
+                     prefilter: Optional[bool] = None, *, encoder: Optional["Encoder"] = None
+                     ) -> List[UnitPredictions]:
         """:meth:`predict` for many postings, with one encoder call for all the units that need it."""
         unit_lists = [_as_units(p) for p in postings]
         if prefilter is None:
@@ -515,11 +520,12 @@ class UnitClassifier:
         cheap = [self.prefilter_probabilities(u) for u in unit_lists]
         masks = [self._keep(c) if prefilter else np.ones(len(u), dtype=bool) for c, u in zip(cheap, unit_lists)]
         if embeddings is None:
-            if self.encoder is None:
-                raise ValueError("no embeddings given and no encoder: load the classifier with "
-                                 "UnitClassifier.load(encoder=Encoder()) or pass embeddings")
+            if encoder is None:
+                raise ValueError("no embeddings given and no encoder: pass encoder=Encoder() (the encoder this "
+                                 "classifier was trained on) or the units' embeddings")
+            self.check_encoder(encoder)
             texts = [u.text for units, m in zip(unit_lists, masks) for u, k in zip(units, m) if k]
-            flat = self.encoder.encode(texts) if texts else np.zeros((0, self.dim), dtype=np.float32)
+            flat = encoder.encode(texts) if texts else np.zeros((0, self.dim), dtype=np.float32)
             bounds = np.cumsum([0] + [int(m.sum()) for m in masks])
             embs = [flat[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
         else:
@@ -545,17 +551,17 @@ class UnitClassifier:
         return out
 
 
-def read_postings(texts: Sequence[str], classifier: UnitClassifier) -> List[UnitPredictions]:
+def read_postings(texts: Sequence[str], classifier: UnitClassifier, encoder: "Encoder") -> List[UnitPredictions]:
     """Segment and label many postings, encoding only the units that pass the first stage, in one call.
 
-    >>> clf = UnitClassifier.load(encoder=Encoder(device="cpu"))            # doctest: +SKIP
-    >>> [p.duties for p in read_postings(["Duties:\\n- Load trucks\\nEOE."], clf)]  # doctest: +SKIP
+    >>> encoder = Encoder(device="cpu")                                      # doctest: +SKIP
+    >>> [p.duties for p in read_postings(["Duties:\\n- Load trucks\\nEOE."], UnitClassifier.load(), encoder)]  # doctest: +SKIP
     [['Load trucks']]
     """
     for i, t in enumerate(texts):
         if not isinstance(t, str):
             raise TypeError(f"texts[{i}] is {type(t).__name__}, expected str")
-    return classifier.predict_many([segment(t) for t in texts])
+    return classifier.predict_many([segment(t) for t in texts], encoder=encoder)
 
 
 def find_duties(text: str, encoder: "Encoder", classifier: Optional[UnitClassifier] = None) -> List[str]:
@@ -568,7 +574,4 @@ def find_duties(text: str, encoder: "Encoder", classifier: Optional[UnitClassifi
     ['Load trucks', 'Count stock']
     """
     clf = classifier if classifier is not None else UnitClassifier.load(encoder=encoder)
-    if clf.encoder is None:
-        clf._check_encoder(encoder)
-        clf.encoder = encoder
-    return read_postings([text], clf)[0].duties
+    return read_postings([text], clf, encoder)[0].duties

@@ -15,7 +15,6 @@ posting without duties takes its occupation's score.
 
 from __future__ import annotations
 
-import copy
 import logging
 import os
 import time
@@ -28,7 +27,7 @@ import numpy as np
 
 from ..io import as_table, as_texts
 from ..kernels import segment_sum
-from ..occupations.assign import OccupationAssigner, check_confidence
+from ..occupations.assign import Assigner, OccupationAssigner, check_confidence
 from ..occupations.score import cached_occupation_scores
 from ..occupations.tables import _top_per_group
 from .classifier import UnitClassifier
@@ -174,12 +173,11 @@ class PostingScorer:
         model: the :class:`~exposure.scoring.ExposureModel`.
         classifier: a :class:`UnitClassifier` for ``model.encoder``; ``None`` loads the shipped one.
         assigner: ``None`` (no occupations), ``"default"`` (an
-            :class:`~exposure.occupations.OccupationAssigner` on the model's encoder) or any object
-            with ``assign(titles, duty_embeddings=..., k=3)`` returning ``codes``, ``titles``,
-            ``confidence`` ``(n, k)`` arrays (and optionally ``basis``), as
-            :class:`~exposure.occupations.OccupationAssigner` does. An ``OccupationAssigner`` on the
-            model's encoder has its indexes built (or loaded from the disk cache) here, and a copy
-            of it encodes the posting titles through the unit cache.
+            :class:`~exposure.occupations.OccupationAssigner` on the model's encoder) or any
+            :class:`~exposure.occupations.assign.Assigner` (an ``OccupationAssigner``, or one of your own) for
+            embeddings of the model's encoder: the scorer encodes the posting titles (through its unit cache,
+            in one call with the units) and hands it those rows and the duties' rows. An
+            ``OccupationAssigner`` has its indexes built (or loaded from the disk cache) here.
         occupation_scores: a table with ``soc_code``, ``exposure`` and ``exposure_<technology>``
             for the fallback; ``None``: the shipped O*NET 29.1 catalogue scored by ``model``
             (:func:`~exposure.occupations.cached_occupation_scores`, computed at the first posting without
@@ -218,17 +216,20 @@ class PostingScorer:
         if not isinstance(cache, EmbeddingCache):
             cache = EmbeddingCache(100_000 if cache is None else int(cache), width=encoder.dim)
         self.cache = cache
+        #: The model's encoder behind the unit cache: the only encoder the scorer uses.
         self.encoder = CachedEncoder(encoder, cache)
-        base = classifier if classifier is not None else UnitClassifier.load(encoder=encoder)
-        base._check_encoder(encoder)
-        # A copy that encodes through the cache; the caller's classifier is left as it was.
-        self.classifier = copy.copy(base)
-        self.classifier.encoder = self.encoder
+        self.classifier = classifier if classifier is not None else UnitClassifier.load()
+        self.classifier.check_encoder(encoder)
         if isinstance(assigner, str):
             if assigner != "default":
                 raise ValueError(f"assigner must be None, 'default' or an OccupationAssigner, got {assigner!r}")
             assigner = OccupationAssigner(encoder)
-        self.assigner = self._titles_through_cache(assigner, encoder)
+        if isinstance(assigner, OccupationAssigner):
+            if (assigner.encoder.name, assigner.encoder.dim) != (encoder.name, encoder.dim):
+                raise ValueError(f"the assigner's indexes hold {assigner.encoder.name!r} embeddings but the model "
+                                 f"encodes with {encoder.name!r}: build the OccupationAssigner on model.encoder")
+            assigner.title_index(), assigner.task_index()  # built or loaded now, not in the first chunk
+        self.assigner: Optional[Assigner] = assigner
         self._occupation_table = occupation_scores
         self._occupation_lookup: Optional[dict] = None
         self.cache_dir = cache_dir
@@ -239,30 +240,6 @@ class PostingScorer:
         #: Seconds spent in each of :data:`SCORING_STEPS` since the scorer was built (a batch job reports them
         #: per run; ``dict.fromkeys(SCORING_STEPS, 0.0)`` starts again).
         self.seconds = dict.fromkeys(SCORING_STEPS, 0.0)
-
-    def _titles_through_cache(self, assigner, encoder):
-        """An assigner on the model's encoder as a copy that encodes posting titles through the unit cache.
-
-        Posting titles repeat, like boilerplate. The indexes are built (or loaded from the disk cache)
-        first, with the plain encoder, and shared with the caller's assigner: pushing the catalogue's
-        tens of thousands of texts through the cache would only evict the units. The caller's
-        assigner keeps its own encoder. Other assigners are used as they are. The copy's titles are
-        encoded with the posting's units, in one call (:meth:`score_prepared`).
-        """
-        if getattr(assigner, "encoder", None) is not encoder or not all(
-                callable(getattr(assigner, name, None)) for name in ("title_index", "task_index", "title_queries")):
-            return assigner
-        assigner.title_index(), assigner.task_index()
-        assigner = copy.copy(assigner)
-        assigner.encoder = self.encoder
-        return assigner
-
-    @property
-    def _titles_with_units(self) -> bool:
-        """Whether the assigner encodes titles through the unit cache, so that :meth:`score_prepared` encodes
-        them with the units, in one call, and hands it their rows."""
-        return (getattr(self.assigner, "encoder", None) is self.encoder
-                and callable(getattr(self.assigner, "title_queries", None)))
 
     def __repr__(self) -> str:
         return (f"PostingScorer(model={self.model!r}, assigner={type(self.assigner).__name__ if self.assigner else None}, "
@@ -294,10 +271,9 @@ class PostingScorer:
 
     def _assigner_task_embeddings(self) -> Optional[np.ndarray]:
         """The O*NET 29.1 task embeddings an OccupationAssigner on this model's encoder already built."""
-        get = getattr(self.assigner, "catalogue_task_embeddings", None)
-        if get is None or getattr(getattr(self.assigner, "encoder", None), "name", None) != self.model.encoder.name:
+        if not isinstance(self.assigner, OccupationAssigner):
             return None
-        return get("29.1")
+        return self.assigner.catalogue_task_embeddings("29.1")
 
     # ----------------------------------------------------------------- score
     def score(self, titles: Optional[Sequence[Optional[str]]], texts: Sequence) -> PostingScores:
@@ -344,11 +320,10 @@ class PostingScorer:
         dim = self.model.encoder.dim
         kept_per_posting = np.fromiter(map(len, prepared.kept), dtype=np.int64, count=n)
         flat = [t for kept in prepared.kept for t in kept]
-        with_units = self._titles_with_units
-        queries = self.assigner.title_queries(titles) if with_units else []
-        everything = flat + queries
+        queries = self.assigner.title_queries(titles) if self.assigner is not None else []
+        everything = flat + queries  # units and titles in one call, through the cache
         emb = self.encoder.encode(everything) if everything else np.zeros((0, dim), np.float32)
-        title_emb = emb[len(flat):] if with_units else None
+        title_emb = emb[len(flat):]
         emb = emb[:len(flat)]
         step("encode")
         if flat:
@@ -360,7 +335,6 @@ class PostingScorer:
         duty_texts = [t for t, d in zip(flat, is_duty.tolist()) if d]
         duty_rows = emb[is_duty]
         cuts = np.cumsum(n_duties, dtype=np.int64)
-        duty_emb = np.split(duty_rows, cuts[:-1]) if n else []  # per posting, views
         kept_units = len(flat)
         step("classify")
         # 2. score each distinct duty once: cached scores, the rest from their embeddings
@@ -391,11 +365,7 @@ class PostingScorer:
         # 4. occupations, and the fallback for postings without duties
         occupations = basis = abstained = None
         if self.assigner is not None:
-            if with_units:  # the titles as cleaned for the encoder, and their rows
-                occupations, basis, abstained = self._assign(queries, duty_emb, clean_titles=False,
-                                                             title_embeddings=title_emb)
-            else:
-                occupations, basis, abstained = self._assign(titles, duty_emb)
+            occupations, basis, abstained = self._assign(queries, title_emb, duty_rows, owner)
             step("assign")
         for i in range(n):
             if status[i] in ("ok", "truncated") and not n_duties[i]:
@@ -438,19 +408,15 @@ class PostingScorer:
                     rows[j] = new[where[t]]
         return rows
 
-    def _assign(self, titles, duty_emb, **options):
-        res = self.assigner.assign(titles, duty_embeddings=duty_emb, k=TOP_DUTIES, **options)
+    def _assign(self, queries: List[str], title_emb: np.ndarray, duty_rows: np.ndarray, owner: np.ndarray):
+        """Per posting its occupations as ``(code, title, confidence)``, what they rest on, and whether the
+        assigner abstained (below ``min_soc_confidence``)."""
+        res = self.assigner.assign_embeddings(queries, title_emb, duty_rows, owner, k=TOP_DUTIES,
+                                              min_confidence=self.min_soc_confidence)
         codes, names, conf = np.asarray(res.codes), np.asarray(res.titles), np.asarray(res.confidence)
         occ = [[(str(c), str(t), float(p)) for c, t, p in zip(codes[i], names[i], conf[i]) if c]
-               for i in range(len(titles))]
-        basis = list(getattr(res, "basis", [None] * len(titles)))
-        # Abstain below the threshold, for any assigner (an OccupationAssigner's min_confidence does the same).
-        abstained = [False] * len(titles)
-        if self.min_soc_confidence is not None:
-            for i, o in enumerate(occ):
-                if o and not o[0][2] >= self.min_soc_confidence:
-                    occ[i], abstained[i] = [], True
-        return occ, basis, abstained
+               for i in range(len(queries))]
+        return occ, list(res.basis), np.asarray(res.abstained, dtype=bool).tolist()
 
 
 # The scorer of score_postings, per model, with the arguments it was built with.

@@ -86,6 +86,7 @@ def test_a_fault_of_the_run_stops_it_with_one_line_and_resume_goes_on(tmp_path, 
     monkeypatch.setattr(RunOptions, "build_scorer", lambda self, classifier=None, show_progress=False: flaky)
     args = ["score-postings", str(tmp_path / "in.parquet"), "-o", str(out), "--chunk-size", "3", "-q", "--resume",
             "--workers", "0"]
+    capsys.readouterr()
     assert main(args) == 1
     err = capsys.readouterr().err
     last = err.strip().splitlines()[-1]  # after the logged traceback, once
@@ -105,6 +106,7 @@ def test_a_run_whose_every_posting_fails_never_succeeds(tmp_path, flaky, monkeyp
     # Chunks of one: each posting fails alone, which is not proof of a fault of the run until all have.
     args = ["score-postings", str(tmp_path / "in.parquet"), "-o", str(out), "--chunk-size", "1", "-q",
             "--workers", "0"]
+    capsys.readouterr()
     assert main(args) == 1
     err = capsys.readouterr().err
     assert err.count("Traceback") == 3  # one per failed chunk

@@ -47,7 +47,7 @@ def test_aggregate_matches_a_hand_computation_from_task_scores(model, classifier
     rows = _postings(2)
     texts = [r["text"] for r in rows]
     got = scorer.score([r["title"] for r in rows], texts)
-    for i, p in enumerate(read_postings(texts, classifier)):
+    for i, p in enumerate(read_postings(texts, classifier, model.encoder)):
         duties = p.duties
         assert duties and got.n_duties[i] == len(duties) and got.n_units[i] == len(p.units)
         ts = model.score_tasks(duties)  # encoded again here, on purpose: the reference
@@ -219,20 +219,22 @@ def test_titles_are_encoded_through_the_unit_cache(model, classifier, assigner):
     from exposure.occupations import load_tasks
 
     scorer = PostingScorer(model, classifier, assigner, occupation_scores=occupation_table(model.technologies))
-    # A copy on the cached encoder, sharing the indexes; the caller's assigner keeps its encoder.
-    assert scorer.assigner is not assigner and assigner.encoder is model.encoder
-    assert scorer.assigner.encoder is scorer.encoder
-    assert scorer.assigner.title_index() is assigner.title_index()
-    assert scorer.assigner.task_index() is assigner.task_index()
+    # The caller's assigner and classifier are used as they are: nothing copied, nothing swapped.
+    assert scorer.assigner is assigner and assigner.encoder is model.encoder and scorer.classifier is classifier
     rows = _postings(2)
     titles = [r["title"] for r in rows]
     scorer.score(titles, [r["text"] for r in rows])
     assert all(clean_posting_title(t) in scorer.cache for t in titles)
     catalogue = set(load_tasks("29.1")["task"].to_pylist())
     assert not any(t in scorer.cache for t in catalogue)  # the indexes were built with the plain encoder
-    # An assigner on another encoder is used as it is.
-    other = small_assigner(CachedEncoder(model.encoder))
-    assert PostingScorer(model, classifier, other).assigner is other
+    # An assigner whose indexes hold another encoder's embeddings is refused.
+    class Wider:
+        name, dim = "another-model", 768
+
+    other = small_assigner(model.encoder)
+    other.encoder = Wider()
+    with pytest.raises(ValueError, match="build the OccupationAssigner on model.encoder"):
+        PostingScorer(model, classifier, other)
 
 
 def test_titles_are_encoded_in_one_call_with_the_units(model, classifier, assigner, monkeypatch):
@@ -245,13 +247,38 @@ def test_titles_are_encoded_in_one_call_with_the_units(model, classifier, assign
     got = fresh.score(titles, texts)
     monkeypatch.undo()
     assert len(calls) == 1 and all(fresh.assigner.title_queries([t])[0] in calls[0] for t in titles[:3])
-    # the same occupations as an assigner that encodes its titles itself (other batches: rows within 1e-6)
-    want = PostingScorer(model, classifier, assigner, occupation_scores=occupation_table(model.technologies))
-    want.assigner.encoder = model.encoder
-    ref = want.score(titles, texts)
-    assert [[c for c, _, _ in o] for o in got.occupations] == [[c for c, _, _ in o] for o in ref.occupations]
+    # the same occupations as the assigner encoding its titles itself (other batches: rows within 1e-6)
+    duties = [p.duties for p in read_postings(texts, classifier, model.encoder)]
+    ref = assigner.assign(titles, duties, k=3)
+    assert [[c for c, _, _ in o] for o in got.occupations] == [[c for c, _, _ in o] for o in ref.tolist()]
     np.testing.assert_allclose([p for o in got.occupations for _, _, p in o],
-                               [p for o in ref.occupations for _, _, p in o], atol=1e-5)
+                               [p for o in ref.tolist() for _, _, p in o], atol=1e-5)
+
+
+class _Fixed:
+    """An assigner of one's own (the Assigner protocol): the same occupation for every posting."""
+
+    def title_queries(self, titles):
+        return [t or "" for t in titles]
+
+    def assign_embeddings(self, queries, title_embeddings, duty_embeddings, duty_owners, *, k=3, min_confidence=None):
+        from exposure.occupations.assign import Assignments
+
+        n = len(queries)
+        self.seen = (title_embeddings.shape, duty_embeddings.shape, duty_owners.tolist())
+        return Assignments(np.full((n, 1), "43-4051.00"), np.full((n, 1), "Customer Service Representatives"),
+                           np.full((n, 1), 0.9, np.float32), ["title"] * n, [None] * n, "onet")
+
+
+def test_an_assigner_of_ones_own_gets_embeddings(model, classifier):
+    rows = _postings(2)
+    mine = _Fixed()
+    got = PostingScorer(model, classifier, mine, occupation_scores=occupation_table(model.technologies)).score(
+        [r["title"] for r in rows], [r["text"] for r in rows])
+    assert [o[0][0] for o in got.occupations] == ["43-4051.00"] * 2
+    titles, duties, owners = mine.seen
+    assert titles == (2, model.encoder.dim) and duties == (int(got.n_duties.sum()), model.encoder.dim)
+    assert owners == sorted(owners) and len(set(owners)) == 2
 
 
 def test_the_model_keeps_its_posting_scorer(model, classifier, assigner):

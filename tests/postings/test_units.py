@@ -151,14 +151,14 @@ def test_manifest_records_training():
     assert manifest["prefilter"]["cv_duty_recall"] >= 0.98
 
 
-def test_classifier_labels_clear_units(classifier):
+def test_classifier_labels_clear_units(classifier, encoder):
     units = segment("About Us\nAcme Freight is a family-owned trucking company founded in 1962.\n"
                     "Responsibilities\n- Load and unload trailers at the dock\n- Inspect brakes and tires before "
                     "each trip\nQualifications\n- Valid Class A CDL and 2 years of experience\nBenefits\n"
                     "- Medical, dental and vision insurance\n- 401(k) with company match\n"
                     "Acme Freight is an equal opportunity employer and participates in E-Verify.\n"
                     "To apply, send your resume to jobs@acme.example.")
-    pred = classifier.predict(units)
+    pred = classifier.predict(units, encoder=encoder)
     assert pred.labels == ["OTHER", "COMPANY", "OTHER", "DUTY", "DUTY", "OTHER", "REQUIREMENT", "OTHER",
                            "BENEFIT", "BENEFIT", "LEGAL", "OTHER"]
     assert pred.duties == ["Load and unload trailers at the dock", "Inspect brakes and tires before each trip"]
@@ -184,7 +184,7 @@ def test_prefilter_never_drops_a_labelled_duty(classifier):
 
 def test_predict_with_given_embeddings_and_batches_agree(classifier, encoder):
     texts = [p["text"] for p in _postings()[:3]]
-    batch = read_postings(texts, classifier)
+    batch = read_postings(texts, classifier, encoder)
     for text, posting in zip(texts, batch):
         assert posting.duties == find_duties(text, encoder, classifier)
         units = segment(text)

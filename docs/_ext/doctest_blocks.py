@@ -1,10 +1,11 @@
-"""A griffe extension for the API reference: doctest lines become code blocks.
+"""A griffe extension for the API reference: doctest lines become code blocks, Sphinx roles code.
 
 The package's docstrings carry doctest examples (``>>> ...`` and their output) in their prose, outside
 any ``Examples:`` section. Read as Markdown, ``x[0]["a"]`` in such a line is a link reference that
 cannot be resolved, and the lines run together into one paragraph. This extension fences every run of
 doctest lines (up to the next blank line) as a ``pycon`` block; ``Examples:`` sections are left to
-griffe's Google-style parser, which already reads them as code.
+griffe's Google-style parser, which already reads them as code. Sphinx roles (``:func:`~a.b` ``),
+which Markdown shows as written, become inline code (``b``, or ``a.b`` without the tilde).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any, List
 
 import griffe
 
+_ROLE = re.compile(r":(?:mod|func|class|meth|attr|data|exc|obj):`(~?)([^`]+)`")
 _SECTION = re.compile(r"^(\s*)(Examples?|Args|Arguments|Parameters|Returns|Raises|Attributes|Yields|Note|Notes):\s*$")
 
 
@@ -49,9 +51,18 @@ def fence_doctests(text: str) -> str:
     return "\n".join(out)
 
 
+def plain_roles(text: str) -> str:
+    """``text`` with each Sphinx cross-reference role written as inline code.
+
+    >>> plain_roles("See :func:`~exposure.kernels.reduce` and :mod:`exposure.jobs`.")
+    'See `reduce` and `exposure.jobs`.'
+    """
+    return _ROLE.sub(lambda m: "`" + (m.group(2).rsplit(".", 1)[-1] if m.group(1) else m.group(2)) + "`", text)
+
+
 class DoctestBlocks(griffe.Extension):
-    """Fence the doctest lines of every docstring (see :func:`fence_doctests`)."""
+    """Fence the doctest lines of every docstring and write its Sphinx roles as code."""
 
     def on_instance(self, *, node: Any, obj: griffe.Object, agent: Any, **kwargs: Any) -> None:
-        if obj.docstring is not None and ">>>" in obj.docstring.value:
-            obj.docstring.value = fence_doctests(obj.docstring.value)
+        if obj.docstring is not None:
+            obj.docstring.value = plain_roles(fence_doctests(obj.docstring.value))

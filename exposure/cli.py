@@ -35,23 +35,7 @@ from typing import NoReturn, Optional, Sequence
 __all__ = ["main"]
 
 _PREVIEW_ROWS = 25
-#: Row statuses of score-tasks: only "ok" rows are scored.
-TASK_STATUSES = ("ok", "empty", "not_text", "non_english")
-
 logger = logging.getLogger("exposure")
-
-
-def _task_status(values: list) -> list:
-    """Per value: ``ok``, ``empty`` (missing or blank), ``not_text`` (a number, say) or ``non_english``."""
-    from .language import is_english
-
-    status = ["empty" if v is None or (isinstance(v, str) and not v.strip()) else
-              "not_text" if not isinstance(v, str) else "ok" for v in values]
-    texts = [i for i, s in enumerate(status) if s == "ok"]
-    for i, english in zip(texts, is_english([values[i] for i in texts])):
-        if not english:
-            status[i] = "non_english"
-    return status
 
 
 def _add_score_tasks(sub) -> None:
@@ -99,14 +83,13 @@ def _score_tasks(args: argparse.Namespace) -> int:
         total = 0
         counts: dict = {}
         for batch in _chain(first, batches):
-            values = batch.column(args.text_column).to_pylist()
-            status = _task_status(values)
-            scores = model.score_tasks([v if s == "ok" else None for v, s in zip(values, status)])
+            scores = model.score_tasks(batch.column(args.text_column).to_pylist())
+            status = scores.status
             scores = scores.to_arrow().drop_columns(["text"])
             table = pa.Table.from_batches([batch])
-            for name in ["status", *scores.column_names]:
-                column = pa.array(status, pa.string()) if name == "status" else scores.column(name)
-                table = table.append_column(name if name not in table.column_names else f"score_{name}", column)
+            for name in scores.column_names:
+                table = table.append_column(name if name not in table.column_names else f"score_{name}",
+                                            scores.column(name))
             if writer:
                 writer.write(table)
             elif total < _PREVIEW_ROWS:

@@ -40,7 +40,7 @@ import functools
 import re
 from typing import List, Sequence
 
-__all__ = ["is_english", "is_english_posting", "MIN_ENGLISH", "MIN_LETTERS", "LANGUAGES", "SAMPLE_CHARS",
+__all__ = ["is_english", "is_english_posting", "text_status", "TEXT_STATUSES", "MIN_ENGLISH", "MIN_LETTERS", "LANGUAGES", "SAMPLE_CHARS",
            "WINDOW_CHARS", "FUNCTION_WORD_SHARE", "FUNCTION_WORD_MIN_WORDS"]
 
 #: Below this probability of English (among :data:`LANGUAGES`) a text is non-English.
@@ -82,6 +82,27 @@ def is_english(texts: Sequence[str]) -> List[bool]:
         ident = ident or _identifier()
         out.append(dict(ident.rank(text[:2000])).get("en", 0.0) >= MIN_ENGLISH)
     return out
+
+
+#: Why a text is or is not scored: ``ok``; ``empty`` (missing, or only white space); ``not_text`` (a number, say);
+#: ``non_english`` (the model reads English only).
+TEXT_STATUSES = ("ok", "empty", "not_text", "non_english")
+
+
+def text_status(values: Sequence) -> List[str]:
+    """Per value, one of :data:`TEXT_STATUSES`: the rule every scored text follows (tasks, and postings through
+    :func:`~exposure.postings.frontend.prepare`, which judges a posting by :func:`is_english_posting`).
+
+    >>> text_status(["Sort mail.", None, "  ", 12345, "Clasificar el correo entrante por departamento y urgencia."])
+    ['ok', 'empty', 'empty', 'not_text', 'non_english']
+    """
+    status = ["empty" if v is None or (isinstance(v, str) and not v.strip()) else
+              "not_text" if not isinstance(v, str) else "ok" for v in values]
+    texts = [i for i, s in enumerate(status) if s == "ok"]
+    for i, english in zip(texts, is_english([values[i] for i in texts])):
+        if not english:
+            status[i] = "non_english"
+    return status
 
 
 def is_english_posting(text: str, sample: int = SAMPLE_CHARS) -> bool:

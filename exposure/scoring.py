@@ -35,7 +35,7 @@ import json
 import logging
 import os
 from dataclasses import dataclass, field
-from typing import Any, Optional, Sequence, Union
+from typing import Any, List, Optional, Sequence, Union
 
 import numpy as np
 
@@ -44,6 +44,7 @@ from .capabilities import CapabilitySet
 from .encoder import Encoder, as_texts
 from .heads import HeadMismatchError, Heads, available_heads, capability_features, encoder_fingerprint
 from .kernels import gpu_or_none, reduce_on
+from .language import text_status
 from .technologies import TechnologyLabels, technology_scores
 
 __all__ = ["ExposureModel", "TaskScores", "EVIDENCE_K"]
@@ -76,6 +77,8 @@ class TaskScores:
 
     Attributes:
         texts: the scored texts (``None`` where only embeddings were given).
+        status: per task, one of :data:`~exposure.language.TEXT_STATUSES`: ``ok`` (scored), or why it has no
+            score (``empty``, ``not_text``, ``non_english``); all ``ok`` for :meth:`ExposureModel.score_embeddings`.
         exposure: ``(n,)`` headline scores in [0, 1]: the calibrated ``P(E1) + 0.5 P(E2)``
             when ``calibrated``, else the zero-shot score over the headline technologies.
         technology_scores: ``(n, g)`` zero-shot scores in [0, 1], columns in ``technologies`` order.
@@ -113,18 +116,11 @@ class TaskScores:
     activity_index: Optional[np.ndarray] = None
     activity_similarity: Optional[np.ndarray] = None
     activities: Optional[TechnologyLabels] = field(default=None, repr=False)
+    status: Optional[List[str]] = None
 
-    @property
-    def automation(self) -> Optional[np.ndarray]:
-        """Deprecated name of :attr:`gpt4_automation` (GPT-4's rating of LLM automation, not
-        :attr:`automation_exposure`); removed in 0.3."""
-        import warnings
-
-        warnings.warn("TaskScores.automation is now TaskScores.gpt4_automation (the head's estimate of GPT-4's "
-                      "T0-T4 rating of automation by language models); the cross-technology measure is "
-                      "automation_exposure. The old name will be removed in exposure 0.3",
-                      DeprecationWarning, stacklevel=2)
-        return self.gpt4_automation
+    def __post_init__(self) -> None:
+        if self.status is None:
+            self.status = ["ok"] * len(self)
 
     def __len__(self) -> int:
         return int(self.exposure.shape[0])
@@ -143,7 +139,7 @@ class TaskScores:
     def to_arrow(self):
         """A ``pyarrow.Table``: one row per task, flat columns (CSV-friendly).
 
-        Columns: ``text``, ``exposure``, ``p_e0``, ``p_e1``, ``p_e2`` and ``gpt4_automation``
+        Columns: ``text``, ``status``, ``exposure``, ``p_e0``, ``p_e1``, ``p_e2`` and ``gpt4_automation``
         (calibrated scores only), ``exposure_<technology>`` for each technology,
         ``automation_exposure`` (with technology labels), ``margin``,
         ``evidence_{1,2,3}_{id,technology,statement,similarity}``,
@@ -156,7 +152,8 @@ class TaskScores:
         caps, counters = self.capabilities.capabilities, self.capabilities.counters
         cols: dict = {}
         if self.texts is not None:
-            cols["text"] = pa.array(self.texts, type=pa.string())
+            cols["text"] = pa.array([t if isinstance(t, str) else None for t in self.texts], type=pa.string())
+        cols["status"] = pa.array(self.status, type=pa.string())
         cols["exposure"] = pa.array(self.exposure, type=pa.float32())
         if self.probabilities is not None:
             for j, name in enumerate(("p_e0", "p_e1", "p_e2")):
@@ -417,17 +414,23 @@ class ExposureModel:
         """Embed and score task statements; see :meth:`score_embeddings`.
 
         ``texts``: a list, a pandas Series (NaN is a missing text), a numpy array or a pyarrow
-        array (nulls are missing texts), see :func:`~exposure.encoder.as_texts`; missing and
-        blank texts get NaN scores.
+        array (nulls are missing texts), see :func:`~exposure.encoder.as_texts`. Each text gets a
+        status (:func:`~exposure.language.text_status`): only ``ok`` texts are scored; missing and
+        blank texts (``empty``), values that are not text (``not_text``) and texts not in English
+        (``non_english``) get NaN scores. ``exposure score-tasks`` follows the same rule.
 
         >>> import pandas as pd
         >>> model = ExposureModel(device="cpu")                                # doctest: +SKIP
-        >>> model.score_tasks(pd.Series(["Sort mail.", None])).exposure.shape   # doctest: +SKIP
-        (2,)
+        >>> model.score_tasks(pd.Series(["Sort mail.", None, 5])).status       # doctest: +SKIP
+        ['ok', 'empty', 'not_text']
         """
         texts = as_texts(texts)
-        emb = self.encoder.encode(texts, show_progress=show_progress)
-        return self.score_embeddings(emb, texts=texts)
+        status = text_status(texts)
+        emb = self.encoder.encode([t if s == "ok" else None for t, s in zip(texts, status)],
+                                  show_progress=show_progress)
+        scores = self.score_embeddings(emb, texts=texts)
+        scores.status = status
+        return scores
 
     def score_embeddings(self, embeddings: np.ndarray, texts: Optional[Union[Sequence[Optional[str]], Any]] = None
                          ) -> TaskScores:

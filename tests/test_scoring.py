@@ -1,3 +1,4 @@
+import json
 import os
 from pathlib import Path
 
@@ -167,9 +168,7 @@ def test_calibrated_head_is_the_default_when_it_matches(model, zero_shot):
     table = s.to_arrow()
     assert {"p_e0", "p_e1", "p_e2", "gpt4_automation", "margin", "exposure_llm"} <= set(table.column_names)
     assert not {"p_e0", "gpt4_automation", "automation"} & set(z.to_arrow().column_names)
-    # The old attribute name still answers, with a warning naming the new one.
-    with pytest.warns(DeprecationWarning, match="TaskScores.automation is now TaskScores.gpt4_automation"):
-        assert s.automation is s.gpt4_automation
+    assert not hasattr(s, "automation")  # the name deprecated in 0.2 is gone in 0.3
 
 
 def test_calibrated_empty_texts_get_no_score(model):
@@ -265,3 +264,28 @@ def test_capability_embeddings_are_cached_on_disk(encoder, tmp_path, monkeypatch
         got = ExposureModel(encoder, calibrated=False)._reference_embeddings()[0]
     np.testing.assert_array_equal(got, caps)
     assert "could not cache the capability embeddings" in caplog.text
+
+
+def test_statuses_are_the_librarys_and_the_command_line_agrees(model, tmp_path, monkeypatch):
+    import pyarrow.parquet as pq
+
+    from exposure import cli
+
+    values = ["Answer customer questions about orders by email.", None, "   ", 12345,
+              "Responder a las preguntas de los clientes sobre pedidos y devoluciones por correo."]
+    s = model.score_tasks(values)
+    assert s.status == ["ok", "empty", "empty", "not_text", "non_english"]
+    assert np.isfinite(s.exposure[0]) and np.isnan(s.exposure[1:]).all()
+    table = s.to_arrow()
+    assert table.column_names[:3] == ["text", "status", "exposure"] and table["text"][3].as_py() is None
+    # score-tasks gives the same statuses and scores for the same texts.
+    keep = [0, 1, 2, 4]
+    path = tmp_path / "tasks.jsonl"
+    path.write_text("".join(f'{{"task": {json.dumps(values[i])}}}\n' for i in keep), encoding="utf-8")
+    monkeypatch.setattr(cli, "_model", lambda args, technologies=None: model)
+    assert cli.main(["score-tasks", str(path), "-o", str(tmp_path / "out.parquet"), "-q"]) == 0
+    out = pq.read_table(tmp_path / "out.parquet")
+    assert out["status"].to_pylist() == [s.status[i] for i in keep]
+    np.testing.assert_allclose(out["exposure"].to_numpy(zero_copy_only=False), s.exposure[keep], equal_nan=True)
+    # Embeddings are scored as they are.
+    assert model.score_embeddings(model.encoder.encode(values[:1])).status == ["ok"]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import platform
 import sys
 import tempfile
@@ -74,6 +75,17 @@ def measure(postings: Path, folder: Path, dtype: str, chunk_size: int) -> dict:
     return out
 
 
+def _machine() -> str:
+    """The CPU's model name and core count."""
+    name = platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            name = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), name)
+    except OSError:
+        pass
+    return f"{name}, {os.cpu_count()} cores, CPU only"
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--postings", type=int, default=200, help="generated realistic postings")
@@ -89,11 +101,10 @@ def main(argv=None) -> None:
         postings = folder / "postings.parquet"
         generate([str(args.postings), "-o", str(postings), "--seed", "7"])
         rows = {d: measure(postings, folder, d, args.chunk_size) for d in args.dtypes}
-    lines = [f"# A resumed run against an uninterrupted one\n",
+    lines = ["# A resumed run against an uninterrupted one\n",
              f"`python benchmarks/resume_tolerance.py --postings {args.postings} --chunk-size {args.chunk_size}`: "
              f"{args.postings} realistic generated postings (seed 7), `--no-assign`, stopped after the first "
-             f"part and resumed; largest absolute difference per column. Machine: {platform.processor() or platform.machine()}, "
-             f"CPU only.\n",
+             f"part and resumed; largest absolute difference per column. Machine: {_machine()}.\n",
              "| dtype | statuses equal | top duty equal | " + " | ".join(COLUMNS) + " |",
              "| --- | --- | --- | " + " | ".join("---" for _ in COLUMNS) + " |"]
     for d, r in rows.items():

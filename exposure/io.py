@@ -265,12 +265,13 @@ def _jsonl_batches(path: PathLike, batch_size: int, encoding: str) -> Iterator[p
 
 
 def read_batches(path: PathLike, columns: Optional[Sequence[str]] = None,
-                 batch_size: int = 4096, encoding: str = "utf-8") -> Iterator[pa.RecordBatch]:
+                 batch_size: int = 4096, encoding: str = "utf-8", *, only: bool = False) -> Iterator[pa.RecordBatch]:
     """Yield record batches of at most ``batch_size`` rows from a CSV/TSV/Parquet/JSONL file
     (text formats optionally ``.gz``, in ``encoding``).
 
     ``columns`` must exist in the file (a ``ValueError`` lists those that do);
-    every column is returned. An empty or unreadable file, or one with a byte that is not
+    every column is returned, or with ``only`` just ``columns`` (Parquet and CSV/TSV then
+    decode no other column). An empty or unreadable file, or one with a byte that is not
     valid in ``encoding``, raises ``ValueError``.
 
     >>> for batch in read_batches("examples/tasks.csv", ["task"]):   # doctest: +SKIP
@@ -289,12 +290,22 @@ def read_batches(path: PathLike, columns: Optional[Sequence[str]] = None,
         if fmt == "parquet":
             pf = pq.ParquetFile(path)
             _check_columns(pf.schema_arrow, columns, path)
-            batches = pf.iter_batches(batch_size=batch_size)
+            batches = pf.iter_batches(batch_size=batch_size, columns=list(columns) if only and columns else None)
         elif fmt == "jsonl":
             batches = _jsonl_batches(path, batch_size, encoding)
         else:
             # A path ending in .gz is decompressed by pyarrow.
-            reader = pcsv.open_csv(str(path), **csv_options(fmt, columns, encoding))
+            options = csv_options(fmt, columns, encoding)
+            if only and columns:
+                options["convert_options"].include_columns = list(columns)
+            try:
+                reader = pcsv.open_csv(str(path), **options)
+            except (pa.ArrowInvalid, pa.ArrowKeyError):
+                if not (only and columns):
+                    raise
+                # A missing column: read the header without the selection, for the message that lists them.
+                _check_columns(pcsv.open_csv(str(path), **csv_options(fmt, None, encoding)).schema, columns, path)
+                raise
             _check_columns(reader.schema, columns, path)
             batches = (b for b in reader)
         for batch in batches:

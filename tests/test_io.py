@@ -87,3 +87,20 @@ def test_writer_rejects_unknown_extension_and_missing_folder(tmp_path):
         TableWriter(tmp_path / "out.xls")
     with pytest.raises(ValueError, match="does not exist"):
         TableWriter(tmp_path / "no" / "out.csv")
+
+
+def test_read_batches_can_decode_only_the_columns_asked_for(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from exposure.io import read_batches
+
+    table = pa.table({"id": ["a", "b"], "text": ["x", "y"], "big": [1.5, 2.5]})
+    pq.write_table(table, tmp_path / "t.parquet")
+    (tmp_path / "t.csv").write_text("id,text,big\na,x,1.5\nb,y,2.5\n", encoding="utf-8")
+    for name in ("t.parquet", "t.csv"):
+        got = list(read_batches(tmp_path / name, ["text", "id"], only=True))
+        assert sorted(got[0].schema.names) == ["id", "text"] and got[0].column("text").to_pylist() == ["x", "y"]
+        assert list(read_batches(tmp_path / name, ["text"]))[0].schema.names == ["id", "text", "big"]
+        with pytest.raises(ValueError, match="nope"):
+            list(read_batches(tmp_path / name, ["nope"], only=True))

@@ -152,7 +152,7 @@ def arrow_rows(batch, columns: Tuple[str, str, str]) -> Tuple[List[Optional[str]
 def arrow_chunks(path: Path, columns: Tuple[str, str, str], size: int, encoding: str = "utf-8") -> Iterator[Chunk]:
     """Parquet or CSV/TSV in chunks of ``size`` rows (:func:`exposure.io.read_batches`); no row is flagged."""
     start = 0
-    for batch in read_batches(path, list(dict.fromkeys(columns)), batch_size=size, encoding=encoding):
+    for batch in read_batches(path, list(dict.fromkeys(columns)), batch_size=size, encoding=encoding, only=True):
         yield (start, *arrow_rows(batch, columns), [None] * batch.num_rows)
         start += batch.num_rows
 

@@ -45,7 +45,7 @@ import os
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -56,6 +56,10 @@ from .rubric import AUTOMATION_CLASSES, EXPOSURE_CLASSES
 from .stats import softmax
 
 __all__ = [
+    "StatementSimilarities",
+    "statement_similarities",
+    "pooled_logsumexp",
+    "grouped_max",
     "Heads",
     "LinearHead",
     "NeighbourIndex",
@@ -99,35 +103,96 @@ class HeadFileError(ValueError):
 
 # --------------------------------------------------------------------------- features
 
-def capability_features(emb: np.ndarray, cap_emb: np.ndarray, counter_emb: np.ndarray,
-                        technology_index: np.ndarray, headline_mask: np.ndarray, device: Any = None) -> np.ndarray:
+class StatementSimilarities(NamedTuple):
+    """Cosine similarities of a batch of task embeddings to the capability statements ``(n, m)`` and to the
+    counter-statements ``(n, c)``, float32: one matrix product each (:func:`statement_similarities`), from
+    which every pooled feature of a batch is derived (:func:`pooled_logsumexp`, :func:`grouped_max`)."""
+
+    capabilities: np.ndarray
+    counters: np.ndarray
+
+
+def statement_similarities(emb: np.ndarray, cap_emb: np.ndarray, counter_emb: np.ndarray,
+                           device: Any = None) -> StatementSimilarities:
+    """The similarities of ``emb`` to the two small statement sets, computed once (the native kernel's dot
+    products, so their max and top-k are the kernel's to the bit; on a GPU each matrix is computed there and
+    comes back once).
+
+    >>> e = np.eye(3, dtype=np.float32)
+    >>> statement_similarities(e[:2], e, e[2:]).capabilities.tolist()
+    [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
+    """
+    emb = np.ascontiguousarray(emb, dtype=np.float32)
+    caps = reduce_on(device, emb, cap_emb, "matrix").values
+    counters = (reduce_on(device, emb, counter_emb, "matrix").values if counter_emb.shape[0]
+                else np.zeros((emb.shape[0], 0), dtype=np.float32))
+    return StatementSimilarities(np.asarray(caps, dtype=np.float32), np.asarray(counters, dtype=np.float32))
+
+
+def pooled_logsumexp(sim: np.ndarray, temperature: float, groups: Optional[np.ndarray] = None,
+                     num_groups: int = 1) -> np.ndarray:
+    """``T * log(sum_j exp(s_j / T))`` per row and column group, float32 ``(n, num_groups)`` (``-inf`` for a
+    group without columns): the native kernel's log-sum-exp (the largest similarity factored out, the sum in
+    float64) over a similarity matrix ``sim`` already computed.
+
+    >>> float(pooled_logsumexp(np.array([[0.0, 0.0]], np.float32), 1.0)[0, 0]) == float(np.float32(np.log(2)))
+    True
+    """
+    n = sim.shape[0]
+    groups = np.zeros(sim.shape[1], dtype=np.int64) if groups is None else np.asarray(groups)
+    out = np.full((n, num_groups), -np.inf, dtype=np.float32)
+    for g in range(num_groups):
+        cols = sim[:, groups == g]
+        if not cols.shape[1] or not n:
+            continue
+        top = cols.max(axis=1)
+        total = np.exp((cols - top[:, None]) * np.float32(1.0 / temperature)).astype(np.float64).sum(axis=1)
+        out[:, g] = (top + temperature * np.log(total)).astype(np.float32)
+    return out
+
+
+def grouped_max(sim: np.ndarray, groups: np.ndarray, num_groups: int) -> np.ndarray:
+    """The largest similarity per row and column group, float32 ``(n, num_groups)`` (``-inf`` for an empty group).
+
+    >>> grouped_max(np.array([[0.1, 0.5, 0.2]], np.float32), np.array([0, 0, 1]), 2).tolist()
+    [[0.5, 0.20000000298023224]]
+    """
+    out = np.full((sim.shape[0], num_groups), -np.inf, dtype=np.float32)
+    for g in range(num_groups):
+        cols = sim[:, groups == g]
+        if cols.shape[1] and sim.shape[0]:
+            out[:, g] = cols.max(axis=1)
+    return out
+
+
+def capability_features(sims: StatementSimilarities, technology_index: np.ndarray,
+                        headline_mask: np.ndarray) -> np.ndarray:
     """Pooled similarities of each task to the capability set, float64 ``(n, 3*(g+2) + g+1)``.
 
     For each temperature in ``POOL_TEMPERATURES``: log-mean-exp of the similarities to
     each technology's statements, to the headline technologies' statements together,
     and to the counter-statements; then the max similarity per technology and to the
-    counter-statements. A set without counter-statements gets zeros there. ``device``: a GPU to run the
-    searches on (:func:`~exposure.kernels.reduce_on`); ``None``: the native kernel.
+    counter-statements. A set without counter-statements gets zeros there. ``sims``: the batch's
+    :func:`statement_similarities`, from which every column is derived.
     """
-    emb = np.ascontiguousarray(emb, dtype=np.float32)
-    n, g = emb.shape[0], int(np.max(technology_index)) + 1
+    cap, counter = sims
+    n, g = cap.shape[0], int(np.max(technology_index)) + 1
     counts = np.bincount(technology_index, minlength=g).astype(np.float64)
     head_index = np.where(headline_mask[technology_index], 0, 1).astype(np.int32)
-    has_counters = counter_emb.shape[0] > 0
+    has_counters = counter.shape[1] > 0
     cols = []
     for T in POOL_TEMPERATURES:
-        lse = reduce_on(device, emb, cap_emb, "logsumexp", temperature=T, groups=technology_index, num_groups=g).values
+        lse = pooled_logsumexp(cap, T, technology_index, g)
         cols.append(lse.astype(np.float64) - T * np.log(counts))
-        head = reduce_on(device, emb, cap_emb, "logsumexp", temperature=T, groups=head_index, num_groups=2).values[:, :1]
+        head = pooled_logsumexp(cap, T, head_index, 2)[:, :1]
         cols.append(head.astype(np.float64) - T * np.log(counts[headline_mask].sum()))
         if has_counters:
-            lse = reduce_on(device, emb, counter_emb, "logsumexp", temperature=T).values
-            cols.append(lse.astype(np.float64)[:, None] - T * np.log(counter_emb.shape[0]))
+            lse = pooled_logsumexp(counter, T)
+            cols.append(lse.astype(np.float64) - T * np.log(counter.shape[1]))
         else:
             cols.append(np.zeros((n, 1)))
-    cols.append(reduce_on(device, emb, cap_emb, "max", groups=technology_index, num_groups=g).values.astype(np.float64))
-    cols.append(reduce_on(device, emb, counter_emb, "max").values.astype(np.float64)[:, None] if has_counters
-                else np.zeros((n, 1)))
+    cols.append(grouped_max(cap, technology_index, g).astype(np.float64))
+    cols.append(counter.max(axis=1).astype(np.float64)[:, None] if has_counters and n else np.zeros((n, 1)))
     return np.hstack(cols)
 
 

@@ -42,7 +42,8 @@ import numpy as np
 from ._assets import cache_dir, cached_float32_embeddings, embeddings_file_name, encoder_identity
 from .capabilities import CapabilitySet
 from .encoder import Encoder, as_texts
-from .heads import HeadMismatchError, Heads, available_heads, capability_features, encoder_fingerprint
+from .heads import (HeadMismatchError, Heads, StatementSimilarities, available_heads, capability_features,
+                    encoder_fingerprint, pooled_logsumexp, statement_similarities)
 from .kernels import gpu_or_none, reduce_on
 from .language import text_status
 from .technologies import TechnologyLabels, technology_scores
@@ -397,11 +398,14 @@ class ExposureModel:
         """
         caps, counters = self._reference_embeddings()
         emb = self._check_embeddings(embeddings, caps.shape[1])
+        return self._capability_features(statement_similarities(emb, caps, counters, self._gpu))
+
+    def _capability_features(self, sims: StatementSimilarities) -> np.ndarray:
         headline = self.capabilities.headline_technologies
         # A head pools the capability set's headline; it is the model's own unless other technologies were chosen.
         mask = (self._headline_mask if set(self.headline) == set(headline)
                 else np.isin(np.array(self.technologies), headline))
-        return capability_features(emb, caps, counters, self.capabilities.technology_index, mask, self._gpu)
+        return capability_features(sims, self.capabilities.technology_index, mask)
 
     @staticmethod
     def _check_embeddings(embeddings: np.ndarray, dim: int) -> np.ndarray:
@@ -451,15 +455,18 @@ class ExposureModel:
         groups = self.capabilities.technology_index
         n_tech = len(self.technologies)
         counts = np.bincount(groups, minlength=n_tech)
+        # 0. the similarities to the capability and counter-statements, once: every pooled feature below and the
+        # head's features are derived from them
+        sims = statement_similarities(emb, caps, counters, gpu)
         # 1. pooled similarity to each technology's capabilities
-        cap_lse = reduce_on(gpu, emb, caps, "logsumexp", temperature=T, groups=groups, num_groups=n_tech).values
+        cap_lse = pooled_logsumexp(sims.capabilities, T, groups, n_tech)
         cap_pool = _log_mean_exp(cap_lse, counts, T)
         # 2. pooled similarity to human-bound work (0 when the set has none)
         if counters.shape[0]:
-            counter_lse = reduce_on(gpu, emb, counters, "logsumexp", temperature=T).values
+            counter_lse = pooled_logsumexp(sims.counters, T)[:, 0]
             human = _log_mean_exp(counter_lse, np.asarray(counters.shape[0]), T)
-            near = reduce_on(gpu, emb, counters, "max")
-            counter_index, counter_sim = near.indices, near.values
+            counter_index = np.argmax(sims.counters, axis=1).astype(np.int64)  # the first of equal maxima
+            counter_sim = np.take_along_axis(sims.counters, counter_index[:, None], axis=1)[:, 0]
         else:
             human = np.zeros(emb.shape[0], dtype=np.float32)
             counter_index = np.full(emb.shape[0], -1, dtype=np.int64)
@@ -469,9 +476,10 @@ class ExposureModel:
         head_lse = T * np.logaddexp.reduce(sel / T, axis=1) if sel.shape[0] else sel.sum(axis=1)
         head_pool = _log_mean_exp(head_lse, counts[self._headline_mask].sum(), T)
         margin = (head_pool - human).astype(np.float32)
-        # 4. evidence: the best-matching capability statements
+        # 4. evidence: the best-matching capability statements, most similar first (ties: the lower index)
         k = min(EVIDENCE_K, caps.shape[0])
-        top = reduce_on(gpu, emb, caps, "topk", k=k)
+        top_index = np.argsort(-sims.capabilities, axis=1, kind="stable")[:, :k]
+        top_values = np.take_along_axis(sims.capabilities, top_index, axis=1)
         # Zero rows (empty texts) match nothing: no score, no evidence.
         blank = ~np.any(emb, axis=1)
         exposure = _sigmoid(margin / self.scale)
@@ -490,10 +498,10 @@ class ExposureModel:
         probabilities = gpt4_automation = None
         if self.head is not None:
             # 6. calibrated headline: the head's P(E1) + 0.5 P(E2)
-            probs, auto = self.head.predict(emb, self.capability_features(emb), gpu)
+            probs, auto = self.head.predict(emb, self._capability_features(sims), gpu)
             probabilities, gpt4_automation = probs.astype(np.float32), auto.astype(np.float32)
             exposure = (probabilities[:, 1] + 0.5 * probabilities[:, 2]).astype(np.float32)
-        ev_index, ev_sim = np.array(top.indices), np.array(top.values)
+        ev_index, ev_sim = top_index.astype(np.int64), top_values.astype(np.float32)
         if blank.any():
             extra = () if probabilities is None else (probabilities, gpt4_automation)
             extra += () if labels is None else (automation_exposure, act_sim)

@@ -16,6 +16,7 @@ from exposure.heads import (
     capability_features,
     encoder_fingerprint,
     head_features,
+    statement_similarities,
 )
 from exposure.training.heads import fit_softmax, train_heads
 from helpers import SHARED_DATA
@@ -34,7 +35,7 @@ def _synthetic(seed=0, n=600, d=48, groups=30):
     exposure = np.where(emb[:, 0] > 0.2, 1, np.where(emb[:, 0] < -0.2, 0, 2))
     automation = np.digitize(emb[:, 1], [-0.4, -0.15, 0.15, 0.4])
     caps = _unit(np.random.default_rng(99), 6, d)  # one capability set for every sample
-    capf = capability_features(emb, caps, caps[:2], np.array([0, 0, 1, 1, 2, 2], np.int32),
+    capf = capability_features(statement_similarities(emb, caps, caps[:2]), np.array([0, 0, 1, 1, 2, 2], np.int32),
                                np.array([True, False, False]))
     socs = np.array([f"{i % groups:02d}-0000.00" for i in range(n)])
     return emb, capf, exposure, automation, socs, caps

@@ -205,20 +205,64 @@ def test_damaged_head_is_an_error(encoder, tmp_path):
     assert isinstance(Heads.load(), Heads)
 
 
-def test_capability_features_are_the_heads_recipe(model, encoder):
-    from exposure.heads import capability_features
+def _features_by_separate_reductions(emb, cap_emb, counter_emb, technology_index, headline_mask):
+    """The head's features as the native kernel computes them one reduction at a time (exposure 0.2)."""
+    from exposure.heads import POOL_TEMPERATURES
+    from exposure.kernels import reduce
 
-    emb = encoder.encode(TASKS)
+    g = int(technology_index.max()) + 1
+    counts = np.bincount(technology_index, minlength=g).astype(np.float64)
+    head_index = np.where(headline_mask[technology_index], 0, 1).astype(np.int32)
+    cols = []
+    for T in POOL_TEMPERATURES:
+        cols.append(reduce(emb, cap_emb, "logsumexp", temperature=T, groups=technology_index, num_groups=g).values
+                    - T * np.log(counts))
+        cols.append(reduce(emb, cap_emb, "logsumexp", temperature=T, groups=head_index, num_groups=2).values[:, :1]
+                    - T * np.log(counts[headline_mask].sum()))
+        cols.append(reduce(emb, counter_emb, "logsumexp", temperature=T).values[:, None]
+                    - T * np.log(counter_emb.shape[0]))
+    cols.append(reduce(emb, cap_emb, "max", groups=technology_index, num_groups=g).values)
+    cols.append(reduce(emb, counter_emb, "max").values[:, None])
+    return np.hstack([c.astype(np.float64) for c in cols])
+
+
+def test_capability_features_from_one_pass_match_separate_reductions(model, encoder):
+    from exposure.heads import capability_features, statement_similarities
+
+    emb = encoder.encode(TASKS + ["Sort parcels on a conveyor.", "Drive a delivery van."])
     caps = model.capabilities
     cap_emb, counter_emb = encoder.encode(caps.statements), encoder.encode(caps.counter_statements)
-    expected = capability_features(emb, cap_emb, counter_emb, caps.technology_index,
-                                   np.isin(np.array(caps.technologies), caps.headline_technologies))
-    np.testing.assert_allclose(model.capability_features(emb), expected, atol=1e-6)
+    mask = np.isin(np.array(caps.technologies), caps.headline_technologies)
+    want = _features_by_separate_reductions(emb, cap_emb, counter_emb, caps.technology_index, mask)
+    got = capability_features(statement_similarities(emb, cap_emb, counter_emb), caps.technology_index, mask)
+    np.testing.assert_allclose(got, want, atol=1e-6, rtol=0)
+    np.testing.assert_allclose(model.capability_features(emb), want, atol=1e-6, rtol=0)
     # A model pooling other technologies still gives the features the head reads (the set's headline).
     other = ExposureModel(encoder, technologies=["vision"], calibrated=False)
-    np.testing.assert_allclose(other.capability_features(emb), expected, atol=1e-6)
+    np.testing.assert_allclose(other.capability_features(emb), want, atol=1e-6, rtol=0)
     with pytest.raises(ValueError, match=r"embeddings must have shape \(n, 384\)"):
         model.capability_features(np.zeros((2, 5), dtype=np.float32))
+
+
+def test_pooled_reductions_match_the_kernel_on_random_and_adversarial_rows():
+    from exposure.heads import grouped_max, pooled_logsumexp, statement_similarities
+    from exposure.kernels import reduce
+
+    rng = np.random.default_rng(3)
+    keys = rng.standard_normal((37, 16)).astype(np.float32)
+    keys /= np.linalg.norm(keys, axis=1, keepdims=True)
+    queries = np.vstack([rng.standard_normal((50, 16)), np.zeros((1, 16)), keys[:3], -keys[:2]]).astype(np.float32)
+    groups = rng.integers(0, 5, 37).astype(np.int32)
+    groups[groups == 4] = 3  # group 4 has no key: -inf, as the kernel gives
+    sims = statement_similarities(queries, keys, keys[:0])
+    assert sims.counters.shape == (len(queries), 0)
+    for T in (0.02, 0.1, 1.0):
+        want = reduce(queries, keys, "logsumexp", temperature=T, groups=groups, num_groups=5).values
+        got = pooled_logsumexp(sims.capabilities, T, groups, 5)
+        assert np.array_equal(np.isinf(got), np.isinf(want))
+        np.testing.assert_allclose(got[np.isfinite(want)], want[np.isfinite(want)], atol=1e-6, rtol=0)
+    want = reduce(queries, keys, "max", groups=groups, num_groups=5).values
+    np.testing.assert_array_equal(grouped_max(sims.capabilities, groups, 5), want)  # the kernel's dot products
 
 
 def test_fingerprint_tells_models_apart(model, zero_shot, encoder, tmp_path):

@@ -257,6 +257,8 @@ def _jsonl_batches(path: PathLike, batch_size: int, encoding: str) -> Iterator[p
             rows.append(json.loads(line))
         except json.JSONDecodeError as exc:
             raise ValueError(f"{str(path)!r} line {lineno} is not valid JSON: {exc.msg}") from None
+        except RecursionError:
+            raise ValueError(f"{str(path)!r} line {lineno} is not valid JSON: nested too deeply to read") from None
         if len(rows) == batch_size:
             yield pa.RecordBatch.from_pylist(rows)
             rows = []

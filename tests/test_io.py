@@ -87,3 +87,10 @@ def test_writer_rejects_unknown_extension_and_missing_folder(tmp_path):
         TableWriter(tmp_path / "out.xls")
     with pytest.raises(ValueError, match="does not exist"):
         TableWriter(tmp_path / "no" / "out.csv")
+
+
+def test_deeply_nested_json_line_is_named_not_a_crash(tmp_path):
+    path = tmp_path / "deep.jsonl"
+    path.write_text('{"task": "Answer phones"}\n{"task": ' + "[" * 100_000 + "]" * 100_000 + "}\n")
+    with pytest.raises(ValueError, match="line 2 is not valid JSON: nested too deeply"):
+        list(read_batches(path, ["task"]))

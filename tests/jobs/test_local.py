@@ -351,3 +351,31 @@ def _cmdline(pid: int) -> bytes:
         return Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return b""
+
+
+def test_a_deeply_nested_json_line_is_an_invalid_json_row_and_resume_gets_past_it(tmp_path, scorer, monkeypatch):
+    good = labelled_postings(3)
+    deep = '{"id": "deep", "title": "x", "description": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    src = tmp_path / "deep.jsonl"
+    src.write_text("\n".join([json.dumps(good[0]), json.dumps(good[1]), deep, json.dumps(good[2])]) + "\n")
+    out = tmp_path / "deep.parquet"
+    # A first run stops after its first committed part (two rows), before the nested line ...
+    real = output_module.write_table_atomic
+    calls = []
+
+    def stop_after_one_part(table, path):
+        if calls:
+            raise KeyboardInterrupt
+        calls.append(path)
+        real(table, path)
+
+    monkeypatch.setattr("exposure.jobs.local.write_table_atomic", stop_after_one_part)
+    with pytest.raises(KeyboardInterrupt):
+        score_postings_file(src, out, scorer, chunk_size=2)
+    monkeypatch.setattr("exposure.jobs.local.write_table_atomic", real)
+    # ... and --resume reads past it: one row with status invalid_json.
+    summary = score_postings_file(src, out, scorer, chunk_size=2, resume=True)
+    assert summary["rows"] == 4 and summary["rows_written"] == 3
+    assert summary["rejected"]["invalid_json"] == 1
+    rejected = pq.read_table(summary["rejected_file"]).to_pylist()
+    assert rejected == [{"id": None, "row": 2, "status": "invalid_json"}]

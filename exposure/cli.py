@@ -81,10 +81,10 @@ def _score_tasks(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
     from .encoder import resolve_device
-    from .io import TableWriter, input_format, read_batches
+    from .io import TableWriter, input_format, read_batches, typed_values
 
     # Check what is cheap to check before loading a model.
-    input_format(args.input)
+    fmt = input_format(args.input)
     resolve_device(args.device)
     batches = read_batches(args.input, [args.text_column], batch_size=args.chunk_size, encoding=args.encoding)
     first = next(batches)  # raises on a missing column or an empty file
@@ -99,7 +99,7 @@ def _score_tasks(args: argparse.Namespace) -> int:
         total = 0
         counts: dict = {}
         for batch in _chain(first, batches):
-            values = batch.column(args.text_column).to_pylist()
+            values = typed_values(batch.column(args.text_column), fmt)
             status = _task_status(values)
             scores = model.score_tasks([v if s == "ok" else None for v, s in zip(values, status)])
             scores = scores.to_arrow().drop_columns(["text"])

@@ -29,7 +29,7 @@ import pyarrow.compute as pc
 
 __all__ = ["as_texts", "as_table", "TableLike", "decoded_strings", "read_batches", "TableWriter", "read_provenance",
            "with_provenance", "PROVENANCE_KEY", "input_format", "require_columns", "csv_options", "open_binary", "decode_lines", "open_lines",
-           "os_error_message", "WriteError", "READ_FORMATS", "WRITE_FORMATS", "COMPRESSED_FORMATS"]
+           "os_error_message", "WriteError", "typed_values", "READ_FORMATS", "WRITE_FORMATS", "COMPRESSED_FORMATS"]
 
 READ_FORMATS = {".csv": "csv", ".tsv": "tsv", ".txt": "tsv", ".parquet": "parquet", ".pq": "parquet",
                 ".jsonl": "jsonl", ".ndjson": "jsonl"}
@@ -248,22 +248,73 @@ def csv_options(fmt: str, columns: Optional[Sequence[str]] = None, encoding: str
             "convert_options": pcsv.ConvertOptions(column_types={c: pa.string() for c in columns or ()})}
 
 
-def _jsonl_batches(path: PathLike, batch_size: int, encoding: str) -> Iterator[pa.RecordBatch]:
+def _jsonl_column(values: list, text: bool) -> pa.Array:
+    """One column of JSON values: Arrow's own type when they share one, else (and always for a ``text`` column)
+    text, with each value that is not a string kept as its JSON (``5`` -> ``"5"``, see :func:`typed_values`)."""
+    if not text:
+        try:
+            return pa.array(values)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed types, e.g. text and numbers
+            pass
+    return pa.array([v if v is None or isinstance(v, str) else json.dumps(v) for v in values], pa.string())
+
+
+def _jsonl_batch(rows: list, columns: Optional[Sequence[str]]) -> pa.RecordBatch:
+    names = list(dict.fromkeys(k for row in rows for k in row))
+    text = set(columns or ())
+    return pa.RecordBatch.from_arrays([_jsonl_column([row.get(k) for row in rows], k in text) for k in names],
+                                      names=names)
+
+
+def _jsonl_batches(path: PathLike, batch_size: int, encoding: str,
+                   columns: Optional[Sequence[str]] = None) -> Iterator[pa.RecordBatch]:
     rows: list = []
     for lineno, line in open_lines(path, encoding):
         if not line.strip():
             continue
         try:
-            rows.append(json.loads(line))
+            row = json.loads(line)
         except json.JSONDecodeError as exc:
             raise ValueError(f"{str(path)!r} line {lineno} is not valid JSON: {exc.msg}") from None
         except RecursionError:
             raise ValueError(f"{str(path)!r} line {lineno} is not valid JSON: nested too deeply to read") from None
+        if not isinstance(row, dict):
+            raise ValueError(f"{str(path)!r} line {lineno} is not a JSON object (one {{\"column\": value, ...}} "
+                             f"per line), it is a {type(row).__name__}")
+        rows.append(row)
         if len(rows) == batch_size:
-            yield pa.RecordBatch.from_pylist(rows)
+            yield _jsonl_batch(rows, columns)
             rows = []
     if rows:
-        yield pa.RecordBatch.from_pylist(rows)
+        yield _jsonl_batch(rows, columns)
+
+
+_SPELLS_JSON = frozenset("-0123456789[{tf")
+
+
+def _typed(value: Any) -> Any:
+    if not isinstance(value, str) or value.lstrip()[:1] not in _SPELLS_JSON:
+        return value
+    try:
+        decoded = json.loads(value)
+    except (ValueError, RecursionError):
+        return value
+    return value if isinstance(decoded, str) or decoded is None else decoded
+
+
+def typed_values(column: Union[pa.Array, pa.ChunkedArray], fmt: str) -> list:
+    """The Python values of a text ``column`` read from a file in ``fmt`` (:func:`input_format`).
+
+    A text format (CSV, TSV, JSON Lines) holds no types, or (JSON Lines) its text columns are read as
+    text: there a cell that spells a JSON value other than a string, a number (``12345``), ``true`` /
+    ``false``, a list or an object, is that value, so that a rule for texts sees it is not one. Parquet
+    values are returned as stored.
+
+    >>> typed_values(pa.array(["Answer phones", "12345", " 1.5e3", "[1, 2]"]), "csv")
+    ['Answer phones', 12345, 1500.0, [1, 2]]
+    """
+    values = column.to_pylist()
+    return values if fmt == "parquet" else [_typed(v) for v in values]
 
 
 def read_batches(path: PathLike, columns: Optional[Sequence[str]] = None,
@@ -271,8 +322,9 @@ def read_batches(path: PathLike, columns: Optional[Sequence[str]] = None,
     """Yield record batches of at most ``batch_size`` rows from a CSV/TSV/Parquet/JSONL file
     (text formats optionally ``.gz``, in ``encoding``).
 
-    ``columns`` must exist in the file (a ``ValueError`` lists those that do);
-    every column is returned. An empty or unreadable file, or one with a byte that is not
+    ``columns`` must exist in the file (a ``ValueError`` lists those that do); they are read as text
+    (in JSON Lines a value that is not a string as its JSON: see :func:`typed_values`). Every column is
+    returned; a JSON Lines column whose values mix types is text too. An empty or unreadable file, or one with a byte that is not
     valid in ``encoding``, raises ``ValueError``.
 
     >>> for batch in read_batches("examples/tasks.csv", ["task"]):   # doctest: +SKIP
@@ -293,7 +345,7 @@ def read_batches(path: PathLike, columns: Optional[Sequence[str]] = None,
             _check_columns(pf.schema_arrow, columns, path)
             batches = pf.iter_batches(batch_size=batch_size)
         elif fmt == "jsonl":
-            batches = _jsonl_batches(path, batch_size, encoding)
+            batches = _jsonl_batches(path, batch_size, encoding, columns)
         else:
             # A path ending in .gz is decompressed by pyarrow.
             reader = pcsv.open_csv(str(path), **csv_options(fmt, columns, encoding))

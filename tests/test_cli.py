@@ -134,3 +134,18 @@ def test_the_command_ends_after_its_exit_handlers_with_mains_status():
     done = subprocess.run([sys.executable, "-m", "exposure", "score-tasks", "--help"], capture_output=True, text=True,
                           timeout=120)  # --help still ends the usual way
     assert done.returncode == 0 and "usage: exposure score-tasks" in done.stdout
+
+
+@pytest.mark.parametrize("name, content", [
+    ("text_then_number.jsonl", '{"task": "Answer phones"}\n{"task": 5}\n'),
+    ("number_then_text.jsonl", '{"task": 5}\n{"task": "Answer phones"}\n'),
+    ("number.csv", "task\nAnswer phones\n12345\n"),
+])
+def test_numbers_among_tasks_are_not_text_rows(tmp_path, name, content):
+    src, out = tmp_path / name, tmp_path / "out.parquet"
+    src.write_text(content)
+    assert main(["score-tasks", str(src), "-o", str(out), "--device", "cpu", "-q"]) == 0
+    rows = {r["task"]: r for r in pq.read_table(out).to_pylist()}
+    assert rows["Answer phones"]["status"] == "ok" and rows["Answer phones"]["exposure"] is not None
+    number = rows["5" if "jsonl" in name else "12345"]
+    assert number["status"] == "not_text" and not number["exposure"] == number["exposure"]  # null or NaN: no score

@@ -94,3 +94,26 @@ def test_deeply_nested_json_line_is_named_not_a_crash(tmp_path):
     path.write_text('{"task": "Answer phones"}\n{"task": ' + "[" * 100_000 + "]" * 100_000 + "}\n")
     with pytest.raises(ValueError, match="line 2 is not valid JSON: nested too deeply"):
         list(read_batches(path, ["task"]))
+
+
+@pytest.mark.parametrize("lines", [['{"task": "Answer phones"}', '{"task": 5}'],
+                                   ['{"task": 5}', '{"task": "Answer phones"}']])
+def test_json_lines_of_mixed_types_are_read_as_text_with_their_types_recoverable(tmp_path, lines):
+    from exposure.io import typed_values
+
+    path = tmp_path / "mixed.jsonl"
+    path.write_text("\n".join(lines + ['{"task": [1, 2], "n": "x"}', '{"task": null, "n": 3}']) + "\n")
+    (batch,) = read_batches(path, ["task"])
+    assert batch.schema.field("task").type == pa.string() and batch.schema.field("n").type == pa.string()
+    values = typed_values(batch.column("task"), "jsonl")
+    assert sorted(values[:2], key=str) == [5, "Answer phones"] and values[2:] == [[1, 2], None]
+
+
+def test_typed_values_numbers_in_a_csv_text_column_are_numbers(tmp_path):
+    from exposure.io import typed_values
+
+    path = tmp_path / "tasks.csv"
+    path.write_text('task\nAnswer phones\n12345\n"-2.5"\n- Sort mail\n"""quoted"""\n')
+    (batch,) = read_batches(path, ["task"])
+    assert typed_values(batch.column("task"), "csv") == ["Answer phones", 12345, -2.5, "- Sort mail", '"quoted"']
+    assert typed_values(batch.column("task"), "parquet")[1] == "12345"  # stored types are kept

@@ -88,7 +88,7 @@ def test_two_processes_on_one_output_write_every_id_once(tmp_path):
     assert first.returncode == 0, err[-2000:]
     t = pq.read_table(out)
     assert t["id"].to_pylist() == [r["id"] for r in rows] and t["row"].to_pylist() == list(range(120))
-    assert json.loads((tmp_path / "out.summary.json").read_text())["rows"] == 120
+    assert json.loads((tmp_path / "out.parquet.summary.json").read_text())["rows"] == 120
 
 
 # --------------------------------------------------------------------------- what --resume checks
@@ -108,7 +108,7 @@ def test_resume_of_a_finished_output_checks_input_and_options(tmp_path, scorer):
     assert pq.read_table(out).num_rows == 4  # the finished output is kept
     # The options are compared before the model or the indexes load.
     write_rows(labelled_postings(4), tmp_path / "in.jsonl")
-    os.utime(tmp_path / "in.jsonl", ns=(0, json.loads((tmp_path / "out.summary.json").read_text())
+    os.utime(tmp_path / "in.jsonl", ns=(0, json.loads((tmp_path / "out.parquet.summary.json").read_text())
                                            ["run"]["input"]["mtime_ns"]))
     with BatchJob(tmp_path / "in.jsonl", out, resume=True) as job:
         with pytest.raises(ValueError, match=r"occupation assignment \(--no-assign\): on in the earlier run, off now"):
@@ -350,7 +350,7 @@ def test_the_output_keeps_the_id_column_name(tmp_path, scorer):
     write_rows(rows, tmp_path / "in.parquet")
     score_postings_file(tmp_path / "in.parquet", tmp_path / "out.parquet", scorer, id_column="job_id")
     assert pq.read_table(tmp_path / "out.parquet").column_names[:2] == ["job_id", "row"]
-    assert pq.read_table(tmp_path / "out.rejected.parquet").column_names == ["job_id", "row", "status"]
+    assert pq.read_table(tmp_path / "out.parquet.rejected.parquet").column_names == ["job_id", "row", "status"]
 
 
 def test_gzip_compressed_inputs(tmp_path, scorer):

@@ -66,8 +66,8 @@ from ..io import WriteError, input_format, os_error_message, read_batches, with_
 from ..postings.classifier import UnitClassifier
 from ..postings.frontend import MAX_CHARS
 from ..postings.scorer import PostingScorer, posting_schema
-from .output import (RunLock, combine_parts, differences, output_schema, peak_rss_mb, rows_table, run_stats,
-                     score_chunk, write_json_atomic, write_summary, write_table_atomic)
+from .output import (RunLock, check_output_name, combine_parts, companion, differences, output_schema, peak_rss_mb,
+                     rows_table, run_stats, score_chunk, write_json_atomic, write_summary, write_table_atomic)
 from .rows import (REJECTED_STATUSES, IdSet, arrow_chunks, count_rows, hash_ids, head_digest, id_status,
                    jsonl_chunks)
 from .workers import TextWorkers
@@ -127,13 +127,12 @@ class BatchJob:
         self.chunk_size = int(chunk_size)
         self.resume = bool(resume)
         self.encoding = encoding
-        self.parts = self.output.with_name(self.output.name + ".parts")
-        self.trash = self.output.with_name(self.output.name + ".parts.trash")
-        stem = self.output.name[: -len(self.output.suffix)] if self.output.suffix else self.output.name
-        self.summary_path = self.output.with_name(stem + ".summary.json")
-        self.rejected_path = self.output.with_name(stem + ".rejected.parquet")
+        self.parts = companion(self.output, ".parts")
+        self.trash = companion(self.output, ".parts.trash")
+        self.summary_path = companion(self.output, ".summary.json")
+        self.rejected_path = companion(self.output, ".rejected.parquet")
         self.format = None
-        self._lock = RunLock(self.output.with_name(self.output.name + ".lock"), self.output)
+        self._lock = RunLock(companion(self.output, ".lock"), self.output)
         # Text workers started ahead of the model (start_text_workers), with their stream of chunks.
         self._ahead: Optional[Tuple[TextWorkers, Iterator]] = None
 
@@ -152,6 +151,7 @@ class BatchJob:
         if self.output.suffix.lower() not in (".parquet", ".pq"):
             raise ValueError(f"cannot write {str(self.output)!r}: score-postings writes Parquet; "
                              "give an output file ending in .parquet")
+        check_output_name(self.output)
         if not self.output.parent.is_dir():
             raise ValueError(f"output folder {str(self.output.parent)!r} does not exist")
         self._lock.acquire()
@@ -183,8 +183,8 @@ class BatchJob:
                 self._refuse_differences(old, new)
 
     def leftovers(self) -> List[str]:
-        """OUTPUT and the parts folder of an earlier run, those that exist."""
-        return [str(p) for p in (self.output, self.parts) if p.exists()]
+        """OUTPUT, the parts folder, the summary and the rejected rows of an earlier run, those that exist."""
+        return [str(p) for p in (self.output, self.parts, self.summary_path, self.rejected_path) if p.exists()]
 
     def close(self) -> None:
         """Release the run's lock (:meth:`run` does it when it ends) and stop text workers that no run used."""

@@ -54,7 +54,7 @@ def test_parquet_csv_and_jsonl_inputs_give_the_same_rows(tmp_path, scorer):
     for t in out.values():
         assert t["id"].to_pylist() == ref["id"].to_pylist()
         np.testing.assert_allclose(t["exposure"].to_numpy(), ref["exposure"].to_numpy(), atol=1e-5)
-    summary = json.loads((tmp_path / "outjsonl.summary.json").read_text())
+    summary = json.loads((tmp_path / "outjsonl.parquet.summary.json").read_text())
     assert summary["this_run"]["cache"]["hit_rate"] > 0  # the scorer's cache was warm from the first file
     assert 0 < summary["this_run"]["prefilter_kept_share"] < 1
 
@@ -87,7 +87,7 @@ def test_bad_rows_and_duplicate_ids_never_stop_the_batch(tmp_path, scorer):
     by_id = {r["id"]: r for r in out}
     assert by_id["big"]["n_chars"] > 100_000 and by_id["7"]["exposure"] is None
     assert by_id[good[0]["id"]]["title"] == good[0]["title"]  # the first occurrence wins
-    rejected = pq.read_table(tmp_path / "bad.rejected.parquet").to_pylist()
+    rejected = pq.read_table(tmp_path / "bad.parquet.rejected.parquet").to_pylist()
     assert sorted(r["status"] for r in rejected) == ["duplicate_id", "duplicate_id", "invalid_json", "missing_id"]
     assert {r["row"] for r in rejected} == {3, 4, 5, 7}
     assert summary["rows"] == 13 and summary["rows_written"] == 9
@@ -185,7 +185,7 @@ def test_kill_9_then_resume_gives_one_row_per_id(tmp_path, model):
     assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]
     done = subprocess.run(cmd + ["--resume"], cwd=ROOT, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
-    summary = json.loads((tmp_path / "out.summary.json").read_text())
+    summary = json.loads((tmp_path / "out.parquet.summary.json").read_text())
     assert summary["this_run"]["resumed_from_row"] >= 10 and summary["rows"] == 300
     t = pq.read_table(out)
     assert sorted(t["id"].to_pylist()) == [r["id"] for r in rows] and t["row"].to_pylist() == list(range(300))
@@ -379,3 +379,41 @@ def test_a_deeply_nested_json_line_is_an_invalid_json_row_and_resume_gets_past_i
     assert summary["rejected"]["invalid_json"] == 1
     rejected = pq.read_table(summary["rejected_file"]).to_pylist()
     assert rejected == [{"id": None, "row": 2, "status": "invalid_json"}]
+
+
+def _with_a_repeated_id(path):
+    good = labelled_postings(2)
+    write_rows(good + [dict(good[0], title="again")], path)  # row 2 repeats row 0's id: a rejected row
+
+
+def test_outputs_that_share_a_stem_keep_their_own_files(tmp_path, scorer):
+    src = tmp_path / "in.jsonl"
+    _with_a_repeated_id(src)
+    # -o y.rejected.parquet, then -o y.parquet: the first run's output is not the second's rejected file.
+    first = score_postings_file(src, tmp_path / "y.rejected.parquet", scorer)
+    before = pq.read_table(tmp_path / "y.rejected.parquet")
+    score_postings_file(src, tmp_path / "y.parquet", scorer)
+    assert pq.read_table(tmp_path / "y.rejected.parquet").equals(before) and before.num_rows == first["rows_written"]
+    assert pq.read_table(tmp_path / "y.parquet.rejected.parquet")["status"].to_pylist() == ["duplicate_id"]
+    # -o x.parquet, then -o x.pq: each keeps its summary and rejected rows, and x.parquet still resumes.
+    x = score_postings_file(src, tmp_path / "x.parquet", scorer)
+    other = tmp_path / "other.jsonl"
+    write_rows(labelled_postings(3), other)
+    score_postings_file(other, tmp_path / "x.pq", scorer)
+    assert x["rejected_file"] == str(tmp_path / "x.parquet.rejected.parquet")
+    assert pq.read_table(x["rejected_file"]).num_rows == 1 and not (tmp_path / "x.pq.rejected.parquet").exists()
+    assert json.loads((tmp_path / "x.parquet.summary.json").read_text())["input"] == str(src)
+    assert score_postings_file(src, tmp_path / "x.parquet", scorer, resume=True)["rows"] == 3  # complete already
+
+
+def test_an_output_named_like_another_outputs_file_is_refused(tmp_path, scorer):
+    src = tmp_path / "in.jsonl"
+    _with_a_repeated_id(src)
+    with pytest.raises(ValueError, match="is the .rejected.parquet file of the output"):
+        score_postings_file(src, tmp_path / "x.parquet.rejected.parquet", scorer)
+    # A fresh run never deletes what an earlier run of the same output left: it asks for --resume.
+    score_postings_file(src, tmp_path / "x.parquet", scorer)
+    (tmp_path / "x.parquet").unlink()
+    with pytest.raises(ValueError, match="x.parquet.summary.json.* already exist.*--resume"):
+        score_postings_file(src, tmp_path / "x.parquet", scorer)
+    assert (tmp_path / "x.parquet.rejected.parquet").exists()

@@ -9,7 +9,7 @@ that another process (or a later run) may read:
   occupation scores): ``$EXPOSURE_CACHE_DIR``, else ``$XDG_CACHE_HOME/exposure``,
   else ``~/.cache/exposure``.
 - :func:`write_atomic` writes a file so that readers see either no file or the
-  whole file, even after ``kill -9``; the file is readable by everyone (0644), a
+  whole file, even after ``kill -9``; the file's mode follows the umask (:func:`file_mode`), a
   temporary file is never left behind.
 - :func:`embeddings_file_name` (:func:`embeddings_file_names`), :func:`load_embeddings`, :func:`save_embeddings`:
   embeddings kept in the cache folder (occupation indexes, capability sets).
@@ -34,7 +34,7 @@ import numpy as np
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["shipped", "cache_dir", "encoder_identity", "write_atomic", "fsync_dir", "embeddings_file_name",
+__all__ = ["shipped", "cache_dir", "encoder_identity", "umask", "file_mode", "write_atomic", "fsync_dir", "embeddings_file_name",
            "embeddings_file_names", "texts_checksum", "cached_float32_embeddings", "load_embeddings",
            "save_embeddings"]
 
@@ -102,13 +102,42 @@ def fsync_dir(path: PathLike) -> None:
         os.close(fd)
 
 
-def write_atomic(path: PathLike, write: Callable[[BinaryIO], object], mode: int = 0o644) -> None:
+def umask() -> int:
+    """The process's file mode creation mask (``022`` commonly), read without changing it where Linux tells it.
+
+    >>> 0 <= umask() <= 0o777
+    True
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)  # elsewhere: set and restore, the only portable way to read it
+    os.umask(mask)
+    return mask
+
+
+def file_mode() -> int:
+    """The mode a new file gets from ``open()``: ``0o666`` less the :func:`umask` (``0o644`` under ``022``,
+    ``0o600`` under ``077``). Files written under a temporary name (0600 from :func:`tempfile.mkstemp`) are
+    set to it before the rename, so that every file the library writes follows the umask.
+
+    >>> file_mode() == 0o666 & ~umask()
+    True
+    """
+    return 0o666 & ~umask()
+
+
+def write_atomic(path: PathLike, write: Callable[[BinaryIO], object], mode: Optional[int] = None) -> None:
     """Write ``path`` through ``write(binary_file)``: under a temporary name in the same folder,
     flushed to disk, then renamed over ``path`` (atomic on POSIX).
 
     Readers see the old file or the whole new one. On any error (disk full, ``Ctrl-C``) the
     temporary file is removed and the error is raised; ``path`` is untouched. The file gets
-    ``mode`` (readable by everyone by default, unlike :func:`tempfile.mkstemp`'s 0600).
+    ``mode``, by default :func:`file_mode` (what the umask gives, not :func:`tempfile.mkstemp`'s 0600).
     """
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -117,7 +146,7 @@ def write_atomic(path: PathLike, write: Callable[[BinaryIO], object], mode: int 
             write(f)
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, mode)
+        os.chmod(tmp, file_mode() if mode is None else mode)
         os.replace(tmp, path)
     except BaseException:
         try:

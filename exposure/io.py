@@ -27,6 +27,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ._assets import file_mode
+
 __all__ = ["as_texts", "as_table", "TableLike", "decoded_strings", "read_batches", "TableWriter", "read_provenance",
            "with_provenance", "PROVENANCE_KEY", "input_format", "require_columns", "csv_options", "open_binary", "decode_lines", "open_lines",
            "os_error_message", "WriteError", "typed_values", "READ_FORMATS", "WRITE_FORMATS", "COMPRESSED_FORMATS"]
@@ -445,7 +447,7 @@ class TableWriter:
             if self._writer is not None:
                 self._writer.close()
                 self._writer = None
-                os.chmod(self._tmp, 0o644)
+                os.chmod(self._tmp, file_mode())  # mkstemp's 0600 -> what the umask gives
                 os.replace(self._tmp, self.path)
                 self._tmp = None
         finally:

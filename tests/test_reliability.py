@@ -432,3 +432,28 @@ def test_prepare_builds_the_indexes_once_and_says_where(tmp_path, cli_scorer, mo
     assert scored[0].shape == (tasks.num_rows, cli_scorer.model.encoder.dim)  # the index's embeddings, reused
     assert cli.main(["prepare", "--cache-dir", str(tmp_path), "-q"]) == 0
     assert "cached already" in capsys.readouterr().out and len(scored) == 1
+
+
+@pytest.mark.parametrize("mask", [0o077, pytest.param(0o022, marks=pytest.mark.slow)])  # 022: the default
+def test_every_file_written_follows_the_umask(tmp_path, monkeypatch, mask):
+    import stat
+
+    monkeypatch.setenv("EXPOSURE_CACHE_DIR", str(tmp_path / "cache"))
+    src = tmp_path / "in.jsonl"
+    good = labelled_postings(2)
+    write_rows(good + [dict(good[0], title="again")], src)  # a repeated id: a rejected-rows file too
+    inputs = set(tmp_path.iterdir())
+    before = os.umask(mask)
+    try:
+        assert cli.main(["score-tasks", str(EXAMPLE), "-o", str(tmp_path / "tasks.csv"), "--device", "cpu",
+                         "--dtype", "float32", "-q"]) == 0
+        assert cli.main(["score-postings", str(src), "-o", str(tmp_path / "out.parquet"), "--no-assign",
+                         "--device", "cpu", "--dtype", "float32", "--workers", "0", "-q"]) == 0
+    finally:
+        os.umask(before)
+    written = [p for p in tmp_path.rglob("*") if p not in inputs]
+    names = {p.name for p in written}
+    assert {"tasks.csv", "out.parquet", "out.parquet.summary.json", "out.parquet.rejected.parquet", "cache"} <= names
+    assert any(p.suffix == ".npy" for p in written)  # the capability embeddings' cache file
+    modes = {str(p.relative_to(tmp_path)): oct(stat.S_IMODE(p.stat().st_mode)) for p in written}
+    assert modes == {k: oct((0o777 if (tmp_path / k).is_dir() else 0o666) & ~mask) for k in modes}

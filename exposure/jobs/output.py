@@ -105,7 +105,7 @@ class RunLock:
             return
         while True:
             try:
-                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)  # less the umask
             except OSError as exc:
                 raise WriteError(os_error_message(exc, self.path)) from exc
             try:

@@ -13,6 +13,8 @@ that another process (or a later run) may read:
   temporary file is never left behind.
 - :func:`embeddings_file_name` (:func:`embeddings_file_names`), :func:`load_embeddings`, :func:`save_embeddings`:
   embeddings kept in the cache folder (occupation indexes, capability sets).
+- :func:`write_checked`, :func:`read_checked`: every cache file carries its checksum; a damaged one is
+  built again, with a warning naming it.
 
 >>> from exposure._assets import write_atomic
 >>> write_atomic("/tmp/hello.txt", lambda f: f.write(b"hello"))   # doctest: +SKIP
@@ -21,6 +23,7 @@ that another process (or a later run) may read:
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
 import os
@@ -36,7 +39,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["shipped", "cache_dir", "encoder_identity", "umask", "file_mode", "write_atomic", "fsync_dir", "embeddings_file_name",
            "embeddings_file_names", "texts_checksum", "cached_float32_embeddings", "load_embeddings",
-           "save_embeddings"]
+           "save_embeddings", "write_checked", "read_checked"]
 
 PathLike = Union[str, os.PathLike]
 
@@ -208,22 +211,70 @@ def embeddings_file_names(kind: str, encoder, texts: Sequence[str], version: str
     return names
 
 
+# --------------------------------------------------------------------------- cache files with their checksum
+
+#: What ends every cache file: this mark, then the SHA-256 of the bytes before it (``write_checked``).
+_CHECKSUM_MARK = b"exposure-sha256:"
+_TRAILER = len(_CHECKSUM_MARK) + 32
+
+
+def write_checked(path: PathLike, write: Callable[[BinaryIO], object]) -> None:
+    """Write a cache file: what ``write(binary_file)`` writes, then its checksum (a 48-byte trailer: a mark and
+    the SHA-256 of the bytes before it), atomically (:func:`write_atomic`), so that :func:`read_checked` can
+    tell a whole file from a damaged one. A ``.npy`` stays readable by :func:`numpy.load`.
+
+    >>> write_checked("/tmp/x.bin", lambda f: f.write(b"hello")); bytes(read_checked("/tmp/x.bin"))
+    b'hello'
+    """
+    buffer = io.BytesIO()
+    write(buffer)
+    data = buffer.getbuffer()
+    digest = hashlib.sha256(data).digest()
+    write_atomic(path, lambda f: (f.write(data), f.write(_CHECKSUM_MARK + digest)))
+
+
+def read_checked(path: PathLike) -> Optional[memoryview]:
+    """The contents of a cache file that :func:`write_checked` wrote, without the checksum; ``None`` when the
+    file is missing, and (with a warning naming it, for the caller to build it again) when it cannot be read,
+    carries no checksum or does not match it. Checking costs about 45 ms for 30 MB (SHA-256)."""
+    path = Path(path)
+    try:
+        data = memoryview(path.read_bytes())
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        logger.warning("cannot read the cache file %s (%s); building it again", path, exc)
+        return None
+    if len(data) < _TRAILER or data[-_TRAILER:-32] != _CHECKSUM_MARK:
+        logger.warning("the cache file %s has no checksum (written by an older version or another program); "
+                       "building it again", path)
+        return None
+    if hashlib.sha256(data[:-_TRAILER]).digest() != data[-32:]:
+        logger.warning("the cache file %s is damaged (its checksum does not match its contents); building it "
+                       "again", path)
+        return None
+    return data[:-_TRAILER]
+
+
 def load_embeddings(path: Path, rows: int, dim: int) -> Optional[np.ndarray]:
     """The ``(rows, dim)`` array kept at ``path`` (as stored: float16 or float32), or ``None`` when the file is
-    missing, damaged or of another shape."""
-    if not path.is_file():
+    missing, damaged (a warning names it: :func:`read_checked`) or of another shape."""
+    data = read_checked(path)
+    if data is None:
         return None
     try:
-        emb = np.load(path, allow_pickle=False)
+        emb = np.load(io.BytesIO(data), allow_pickle=False)
     except (OSError, ValueError):
+        logger.warning("the cache file %s is not an array; building it again", path)
         return None
     return emb if emb.shape == (rows, dim) else None
 
 
 def save_embeddings(path: Path, emb: np.ndarray) -> None:
-    """Keep ``emb`` at ``path``, written atomically and readable by every user; ``OSError`` when it cannot be."""
+    """Keep ``emb`` at ``path`` with its checksum (:func:`write_checked`), written atomically; ``OSError`` when
+    it cannot be."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, lambda f: np.save(f, emb, allow_pickle=False))
+    write_checked(path, lambda f: np.save(f, emb, allow_pickle=False))
 
 
 def cached_float32_embeddings(path: Optional[Path], rows: int, dim: int, encode, what: str) -> np.ndarray:

@@ -457,3 +457,80 @@ def test_every_file_written_follows_the_umask(tmp_path, monkeypatch, mask):
     assert any(p.suffix == ".npy" for p in written)  # the capability embeddings' cache file
     modes = {str(p.relative_to(tmp_path)): oct(stat.S_IMODE(p.stat().st_mode)) for p in written}
     assert modes == {k: oct((0o777 if (tmp_path / k).is_dir() else 0o666) & ~mask) for k in modes}
+
+
+# --------------------------------------------------------------------------- cache files carry their checksum
+
+def _damage(path: Path) -> None:
+    """Overwrite 4 KB (a quarter of a smaller file) in the middle of ``path``, as a bad disk block would."""
+    size = path.stat().st_size
+    n = min(4096, size // 4)
+    with open(path, "r+b") as f:
+        f.seek((size - n) // 2)
+        f.write(np.random.default_rng(0).bytes(n))
+
+
+def test_damaged_capability_embeddings_are_built_again_with_a_warning(encoder, tmp_path, monkeypatch, caplog):
+    from exposure import ExposureModel
+
+    monkeypatch.setenv("EXPOSURE_CACHE_DIR", str(tmp_path))
+    tasks = ["Answer phones and take messages.", "Drive a forklift in a warehouse.", "Write sales reports."]
+    ref = ExposureModel(encoder).score_tasks(tasks)
+    files = sorted(tmp_path.glob("capability-embeddings-*.npy"), key=lambda p: p.stat().st_size)
+    assert files[-1].stat().st_size > 8192
+    _damage(files[-1])
+    with caplog.at_level("WARNING", logger="exposure"):
+        got = ExposureModel(encoder).score_tasks(tasks)
+    assert f"the cache file {files[-1]} is damaged" in caplog.text
+    np.testing.assert_allclose(got.exposure, ref.exposure, atol=1e-6)
+    np.testing.assert_allclose(got.technology_scores, ref.technology_scores, atol=1e-6)
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="exposure"):
+        ExposureModel(encoder).score_tasks(tasks)
+    assert "cache file" not in caplog.text  # built again, with its checksum
+
+
+def test_damaged_or_unchecked_cache_files_of_every_kind_are_built_again(tmp_path, caplog, model, monkeypatch):
+    from exposure.occupations import assign as assign_module
+    from exposure.occupations import score as occupation_score
+    from exposure.occupations.assign import _embed_cached, _ngram_index
+
+    built = np.random.default_rng(1).standard_normal((64, 32)).astype(np.float32)
+
+    class Enc:
+        name, dim, dtype, calls = "m", 32, "torch.float32", 0
+
+        def encode(self, texts, **kw):
+            Enc.calls += 1
+            return built
+
+    texts = [f"title {i}" for i in range(64)]
+    keys = [f"line cook {i}" for i in range(3000)]
+    table = occupation_table(model.technologies)
+    monkeypatch.setattr(occupation_score, "score_occupations", lambda *a, **k: table)
+    # Titles and tasks embeddings, the title n-gram index and the occupation scores, each written once ...
+    _embed_cached(Enc(), texts, "titles", tmp_path)
+    index = _ngram_index(keys, tmp_path)
+    occupation_score.cached_occupation_scores(model, "29.1", cache_dir=tmp_path)
+    files = {p.name.split("-")[0]: p for p in tmp_path.iterdir()}
+    assert sorted(files) == ["occupation", "title", "titles"]
+    # ... damaged, or (the embeddings) written without a checksum by an older version: each is built again.
+    for p in files.values():
+        _damage(p)
+    np.save(tmp_path / "plain.npy", built)
+    with caplog.at_level("WARNING", logger="exposure"):
+        emb, cached = _embed_cached(Enc(), texts, "titles", tmp_path)
+        assert not cached and Enc.calls == 2
+        np.testing.assert_array_equal(emb, built.astype(np.float16).astype(np.float32))
+        builds = []
+        build = assign_module.NgramIndex.__init__
+        monkeypatch.setattr(assign_module.NgramIndex, "__init__", lambda *a, **k: builds.append(1) or build(*a, **k))
+        again = _ngram_index(keys, tmp_path)
+        assert builds == [1] and again.vocab == index.vocab
+        scores = occupation_score.cached_occupation_scores(model, "29.1", cache_dir=tmp_path)
+        assert scores.equals(table)
+        assert _assets.load_embeddings(tmp_path / "plain.npy", 64, 32) is None
+    for p in files.values():
+        assert f"the cache file {p} is damaged" in caplog.text
+    assert f"the cache file {tmp_path / 'plain.npy'} has no checksum" in caplog.text
+

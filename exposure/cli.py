@@ -395,6 +395,9 @@ def _info(args: argparse.Namespace) -> int:
 
         from .io import read_provenance
 
+        if args.file.is_dir():
+            raise ValueError(f"{args.file} is a folder, not a file; give a Parquet file of scores that exposure "
+                             "wrote (score-tasks, occupations, score-postings)")
         if not args.file.is_file():
             raise ValueError(f"{args.file}: no such file")
         record = read_provenance(args.file)
@@ -619,7 +622,7 @@ def _add_workforce(sub) -> None:
         help="who is exposed: occupation scores joined with employment, wages, education and projections",
         description="Join occupation scores with BLS employment (OEWS May 2021, or --employment) and report "
                     "employment-weighted exposure by SOC major group, wage quintile and entry education; the "
-                    "share of workers whose occupations have at least 10%% / 50%% of tasks exposed; exposure "
+                    "share of workers whose occupations have at least 10% / 50% of tasks exposed; exposure "
                     "against projected employment change 2022-32 and wage, with the occupations that grow and "
                     "are little exposed and those that shrink and are highly exposed (BLS Table 1.12 reasons "
                     "as evidence). Writes tables, summary.md and PNG plots (matplotlib) into the folder. "

@@ -31,7 +31,7 @@ from ._assets import file_mode
 
 __all__ = ["as_texts", "as_table", "TableLike", "decoded_strings", "read_batches", "TableWriter", "read_provenance",
            "with_provenance", "PROVENANCE_KEY", "input_format", "require_columns", "csv_options", "open_binary", "decode_lines", "open_lines",
-           "os_error_message", "WriteError", "typed_values", "READ_FORMATS", "WRITE_FORMATS", "COMPRESSED_FORMATS"]
+           "os_error_message", "WriteError", "ReadError", "typed_values", "READ_FORMATS", "WRITE_FORMATS", "COMPRESSED_FORMATS"]
 
 READ_FORMATS = {".csv": "csv", ".tsv": "tsv", ".txt": "tsv", ".parquet": "parquet", ".pq": "parquet",
                 ".jsonl": "jsonl", ".ndjson": "jsonl"}
@@ -180,8 +180,37 @@ def input_format(path: PathLike) -> str:
 
 
 def open_binary(path: PathLike) -> BinaryIO:
-    """``path`` opened for reading bytes, decompressed on the fly if it ends in ``.gz``."""
-    return gzip.open(path, "rb") if str(path).lower().endswith(".gz") else open(path, "rb")
+    """``path`` opened for reading bytes, decompressed on the fly if it ends in ``.gz``; a file this process
+    may not read is a :class:`ReadError` saying so in one line."""
+    try:
+        return gzip.open(path, "rb") if str(path).lower().endswith(".gz") else open(path, "rb")
+    except PermissionError:
+        raise ReadError(f"cannot read {str(path)!r}: permission denied: make it readable (chmod u+r) or run as "
+                        "a user who may read it") from None
+
+
+def _excerpt(text: str, limit: int = 160) -> Tuple[str, int]:
+    """``text`` for a one-line message, and how many characters were escaped: those that do not print (NUL,
+    controls) and U+FFFD (a byte that is not text), cut to about ``limit`` characters.
+
+    >>> _excerpt("row: \\x00ab\\ufffd")
+    ('row: \\\\x00ab\\\\ufffd', 2)
+    """
+    escaped = [c if c.isprintable() and c != "\ufffd" else c.encode("unicode_escape").decode("ascii")
+               for c in text[: 2 * limit]]
+    shown = "".join(escaped)
+    odd = sum(len(e) > 1 for e in escaped)
+    return (shown if len(shown) <= limit else shown[:limit] + "..."), odd
+
+
+def _read_error(path: PathLike, fmt: str, exc: BaseException) -> str:
+    """One line for a file that ``fmt``'s reader rejects, quoting the reader's message as a short excerpt."""
+    shown, odd = _excerpt(str(exc))
+    message = f"cannot read {str(path)!r} as {fmt}: {shown}"
+    if fmt == "parquet":
+        return message
+    return message + (f"; it holds bytes that are not text: is it a {fmt.upper()} file?" if odd > 3 else
+                      f"; check that it is a {fmt.upper()} file")
 
 
 def decode_lines(lines: Iterable[bytes], encoding: str = "utf-8", path: PathLike = "the input"
@@ -340,6 +369,7 @@ def read_batches(path: PathLike, columns: Optional[Sequence[str]] = None,
         raise ValueError(f"input file {str(path)!r} does not exist")
     if os.path.getsize(path) == 0:
         raise ValueError(f"input file {str(path)!r} is empty")
+    open_binary(path).close()  # a file we may not read: one line, before a reader's own message
     rows = 0
     try:
         if fmt == "parquet":
@@ -362,7 +392,7 @@ def read_batches(path: PathLike, columns: Optional[Sequence[str]] = None,
                 yield part
     except (pa.ArrowInvalid, OSError, UnicodeDecodeError) as exc:
         bad = _first_bad_line(path, encoding) if fmt != "parquet" and "UTF8" in str(exc) else None
-        raise ValueError(bad or f"cannot read {str(path)!r} as {fmt}: {exc}") from None
+        raise ValueError(bad or _read_error(path, fmt, exc)) from None
     if rows == 0:
         raise ValueError(f"input file {str(path)!r} has no rows")
 
@@ -482,7 +512,19 @@ class WriteError(OSError):
     """An operating-system error while writing an output, with a message that says what to do."""
 
 
+class ReadError(OSError):
+    """An operating-system error while reading an input (permission denied), with a message that says what to do."""
+
+
 _ERRNO_TEXT = re.compile(r"\[errno (\d+)\]", re.IGNORECASE)
+
+
+def _file_in_the_way(path: Path) -> Optional[Path]:
+    """``path`` or the first of its parents that exists and is not a folder (where a folder was wanted)."""
+    for p in (path, *path.parents):
+        if p.exists():
+            return None if p.is_dir() else p
+    return None
 
 
 def os_error_message(exc: OSError, path: Optional[PathLike] = None, hint: Optional[str] = None) -> str:
@@ -491,7 +533,7 @@ def os_error_message(exc: OSError, path: Optional[PathLike] = None, hint: Option
     >>> os_error_message(OSError(28, "No space left on device"), "out.parquet")
     'disk full writing out.parquet: free space and run again'
     """
-    if isinstance(exc, WriteError):
+    if isinstance(exc, (WriteError, ReadError)):
         return str(exc)
     code = exc.errno
     if code is None:  # pyarrow's IO errors carry the errno in their text only
@@ -506,6 +548,11 @@ def os_error_message(exc: OSError, path: Optional[PathLike] = None, hint: Option
         what, fix = f"cannot write {where}: the file system is read-only", "write the output to another folder"
     elif code in (errno.EACCES, errno.EPERM):
         what, fix = f"cannot write {where}: permission denied", "make the folder writable or write elsewhere"
+    elif code in (errno.EEXIST, errno.ENOTDIR):
+        taken = _file_in_the_way(Path(where))
+        what = f"cannot write {where}: {str(taken)!r} is a file, not a folder" if taken is not None else \
+            f"cannot write {where}: {str(exc.filename or where)!r} exists already and is not a folder"
+        fix = "give an output path whose folders are folders (or move that file away)"
     else:
         what, fix = f"cannot write {where}: {exc.strerror or exc}", "check the folder and run again"
     return f"{what}: {hint or fix}"

@@ -117,3 +117,35 @@ def test_typed_values_numbers_in_a_csv_text_column_are_numbers(tmp_path):
     (batch,) = read_batches(path, ["task"])
     assert typed_values(batch.column("task"), "csv") == ["Answer phones", 12345, -2.5, "- Sort mail", '"quoted"']
     assert typed_values(batch.column("task"), "parquet")[1] == "12345"  # stored types are kept
+
+
+def test_an_unreadable_input_is_one_line_that_says_so(tmp_path, monkeypatch):
+    import builtins
+
+    from exposure import io as io_module
+    from exposure.io import ReadError, os_error_message
+
+    path = tmp_path / "tasks.csv"
+    path.write_text("task\nAnswer phones\n")
+
+    def deny(file, *args, **kwargs):  # as chmod 000 does for a user other than root
+        if str(file) == str(path):
+            raise PermissionError(13, "Permission denied", str(file))
+        return builtins.open(file, *args, **kwargs)
+
+    monkeypatch.setattr(io_module, "open", deny, raising=False)
+    with pytest.raises(ReadError) as caught:
+        list(read_batches(path, ["task"]))
+    message = os_error_message(caught.value, "out.csv")
+    assert message == f"cannot read {str(path)!r}: permission denied: make it readable (chmod u+r) or run as a user " \
+                      "who may read it"
+
+
+def test_binary_garbage_gives_a_short_escaped_excerpt(tmp_path):
+    path = tmp_path / "tasks.csv"
+    path.write_bytes(b"task\n" + b"\x00\x01\xff\xfe,\x1b" * 80 + b"\n")  # a row of NULs and bytes that are not text
+    with pytest.raises(ValueError) as caught:
+        list(read_batches(path, ["task"]))
+    message = str(caught.value)
+    assert len(message) < len(str(path)) + 250 and message.isprintable() and "\x00" not in message
+    assert "tasks.csv" in message

@@ -320,12 +320,15 @@ class BatchJob:
             if f.name != f"{_PART_PREFIX}{k:05d}.parquet":
                 raise ValueError(f"cannot resume: expected {_PART_PREFIX}{k:05d}.parquet in {str(self.parts)!r}, "
                                  f"found {f.name}; the folder was changed by hand")
-            pf = pq.ParquetFile(f)
-            meta = json.loads(pf.schema_arrow.metadata[_META_KEY])
+            try:
+                pf = pq.ParquetFile(f)
+                meta = json.loads(pf.schema_arrow.metadata[_META_KEY])
+                t = pf.read(columns=[self.id_name, "status"])
+            except (OSError, ValueError, KeyError, TypeError) as exc:  # pyarrow's errors are OSError/ValueError
+                raise ValueError(_damaged_part(files[k:], exc)) from None
             if meta["row_start"] != row:
                 raise ValueError(f"cannot resume: {f.name} starts at input row {meta['row_start']}, expected {row}")
             row = meta["row_end"]
-            t = pf.read(columns=[self.id_name, "status"])
             ok = [i for i, s in zip(t[self.id_name].to_pylist(), t["status"].to_pylist())
                   if i is not None and s not in REJECTED_STATUSES]
             seen.add(hash_ids(ok))
@@ -447,6 +450,14 @@ class BatchJob:
         """Write the run summary (``counts`` from :meth:`combine`), log what was done; returns the summary."""
         return write_summary(self.input, self.output, self.rejected_path, self.summary_path, counts, this_run, log,
                              record)
+
+
+def _damaged_part(parts: List[Path], exc: BaseException) -> str:
+    """What ``--resume`` says of a committed part that cannot be read (``parts``: it and the ones after it)."""
+    later = f" and the {len(parts) - 1} part(s) after it" if len(parts) > 1 else ""
+    return (f"cannot resume: the committed part {parts[0]} is damaged ({str(exc).splitlines()[0][:160]}); remove "
+            f"it{later} ({parts[0].name}{' to ' + parts[-1].name if len(parts) > 1 else ''}) and rerun with "
+            "--resume: the rows they held are scored again")
 
 
 def _timed(items: Iterable, seconds: dict, key: str) -> Iterator:

@@ -82,8 +82,8 @@ def write_json_atomic(obj: dict, path: Path) -> None:
     write_atomic(path, lambda f: f.write((json.dumps(obj, indent=2) + "\n").encode("utf-8")))
 
 
-class OutputInUseError(OSError):
-    """Another run is writing the same output (it holds ``OUTPUT.lock``)."""
+class OutputInUseError(WriteError):
+    """Another run is writing the same output (it holds ``OUTPUT.lock``); the message says which and what to do."""
 
 
 class RunLock:

@@ -417,3 +417,46 @@ def test_an_output_named_like_another_outputs_file_is_refused(tmp_path, scorer):
     with pytest.raises(ValueError, match="x.parquet.summary.json.* already exist.*--resume"):
         score_postings_file(src, tmp_path / "x.parquet", scorer)
     assert (tmp_path / "x.parquet.rejected.parquet").exists()
+
+
+def test_a_damaged_committed_part_is_named_with_how_to_recover(tmp_path, scorer, monkeypatch, capsys):
+    src = tmp_path / "in.jsonl"
+    write_rows(labelled_postings(4), src)
+    out = tmp_path / "out.parquet"
+    real = output_module.write_table_atomic
+    calls = []
+
+    def stop_after_two_parts(table, path):
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        calls.append(path)
+        real(table, path)
+
+    monkeypatch.setattr("exposure.jobs.local.write_table_atomic", stop_after_two_parts)
+    with pytest.raises(KeyboardInterrupt):
+        score_postings_file(src, out, scorer, chunk_size=1)
+    monkeypatch.setattr("exposure.jobs.local.write_table_atomic", real)
+    first = calls[0]
+    first.write_bytes(first.read_bytes()[:100])  # truncated, as a full disk or a torn copy leaves it
+    with pytest.raises(ValueError) as caught:
+        score_postings_file(src, out, scorer, chunk_size=1, resume=True)
+    message = str(caught.value)
+    assert f"the committed part {first} is damaged" in message
+    assert "remove it and the 1 part(s) after it (part-00000.parquet to part-00001.parquet)" in message
+    # Doing what it says finishes the run.
+    for p in calls:
+        p.unlink()
+    assert score_postings_file(src, out, scorer, chunk_size=1, resume=True)["rows_written"] == 4
+
+
+def test_the_lock_message_names_the_other_run_once(tmp_path, capsys):
+    from exposure.jobs import BatchJob
+
+    write_rows(labelled_postings(2), tmp_path / "in.jsonl")
+    out = tmp_path / "out.parquet"
+    with BatchJob(tmp_path / "in.jsonl", out) as holder:
+        holder.check()
+        assert main(["score-postings", str(tmp_path / "in.jsonl"), "-o", str(out), "-q"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("--resume") == 1 and "check the folder" not in err and err.count("\n") == 1
+    assert err.startswith(f"exposure score-postings: error: {out} is being written by another run (pid {os.getpid()}")

@@ -31,7 +31,8 @@ from ._assets import file_mode
 
 __all__ = ["as_texts", "as_table", "TableLike", "decoded_strings", "read_batches", "TableWriter", "read_provenance",
            "with_provenance", "PROVENANCE_KEY", "input_format", "require_columns", "csv_options", "open_binary", "decode_lines", "open_lines",
-           "os_error_message", "WriteError", "ReadError", "typed_values", "READ_FORMATS", "WRITE_FORMATS", "COMPRESSED_FORMATS"]
+           "os_error_message", "WriteError", "ReadError", "typed_values", "READ_FORMATS", "WRITE_FORMATS",
+           "COMPRESSED_FORMATS"]
 
 READ_FORMATS = {".csv": "csv", ".tsv": "tsv", ".txt": "tsv", ".parquet": "parquet", ".pq": "parquet",
                 ".jsonl": "jsonl", ".ndjson": "jsonl"}
@@ -355,8 +356,9 @@ def read_batches(path: PathLike, columns: Optional[Sequence[str]] = None,
 
     ``columns`` must exist in the file (a ``ValueError`` lists those that do); they are read as text
     (in JSON Lines a value that is not a string as its JSON: see :func:`typed_values`). Every column is
-    returned; a JSON Lines column whose values mix types is text too. An empty or unreadable file, or one with a byte that is not
-    valid in ``encoding``, raises ``ValueError``.
+    returned; a JSON Lines column whose values mix types is text too. An empty or unreadable file, or one
+    with a byte that is not valid in ``encoding``, raises ``ValueError``; one this process may not read,
+    :class:`ReadError`.
 
     >>> for batch in read_batches("examples/tasks.csv", ["task"]):   # doctest: +SKIP
     ...     print(batch.num_rows)

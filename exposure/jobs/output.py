@@ -32,8 +32,8 @@ from ..postings.frontend import PreparedPostings
 from ..postings.scorer import STATUSES, PostingScorer, PostingScores, posting_schema
 from .rows import REJECTED_STATUSES
 
-__all__ = ["COMPANIONS", "companion", "check_output_name", "OutputInUseError", "RunLock", "write_table_atomic", "write_json_atomic", "output_schema", "differences",
-           "run_stats", "peak_rss_mb", "unscored", "concat", "score_chunk", "rows_table", "combine_parts",
+__all__ = ["COMPANIONS", "companion", "check_output_name", "OutputInUseError", "RunLock", "write_table_atomic",
+           "write_json_atomic", "output_schema", "differences", "run_stats", "peak_rss_mb", "unscored", "concat", "score_chunk", "rows_table", "combine_parts",
            "write_summary"]
 
 
@@ -59,9 +59,9 @@ def check_output_name(output: Path) -> None:
     """Refuse an ``output`` that is the companion file of another output (``x.parquet.rejected.parquet``):
     the two runs would write, and delete, each other's files.
 
-    >>> check_output_name(Path("x.parquet.rejected.parquet"))
+    >>> check_output_name(Path("x.parquet.rejected.parquet"))  # doctest: +ELLIPSIS
     Traceback (most recent call last):
-    ValueError: cannot write 'x.parquet.rejected.parquet': it is the .rejected.parquet file of the output 'x.parquet'; give an output name that does not end in .rejected.parquet
+    ValueError: cannot write 'x.parquet.rejected.parquet': it is the .rejected.parquet file of the output 'x.parquet'...
     """
     for suffix in COMPANIONS:
         owner = output.name[: -len(suffix)]

@@ -554,10 +554,10 @@ def isco_workforce(scores: TableLike, employment: Union[TableLike, str, Path], *
     by_major = by_major.add_column(1, "title", pa.array([names.get(k) for k in by_major["major_group"].to_pylist()],
                                                         pa.string()))
     head = values["exposure"] if "exposure" in values else values[score_cols[0]]
-    total = _workers(emp, str(employment) if isinstance(employment, (str, Path)) else "the given employment table")
+    base = str(employment) if isinstance(employment, (str, Path)) else "the given employment table"
+    total = _workers(emp, base)
     matched = float(np.nansum(emp[~np.isnan(head)]))
-    coverage = {"base": str(employment) if isinstance(employment, (str, Path)) else "the given employment table",
-                "workers": total, "unit_groups": joined.num_rows,
+    coverage = {"base": base, "workers": total, "unit_groups": joined.num_rows,
                 "matched_share": matched / total if total else float("nan")}
     overall = {c: weighted_mean(v, emp) for c, v in values.items()}
     logger.info("workforce (ISCO-08): %d unit groups, %.0f workers, %.1f %% matched", joined.num_rows, total,

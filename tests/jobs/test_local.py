@@ -353,26 +353,32 @@ def _cmdline(pid: int) -> bytes:
         return b""
 
 
-def test_a_deeply_nested_json_line_is_an_invalid_json_row_and_resume_gets_past_it(tmp_path, scorer, monkeypatch):
+def _stopped_after_parts(n, src, out, scorer, **options):
+    """Score ``src`` into ``out`` until ``n`` parts are committed, then stop as Ctrl-C does; the parts' paths."""
+    real = output_module.write_table_atomic
+    committed = []
+
+    def write(table, path):
+        if len(committed) == n:
+            raise KeyboardInterrupt
+        committed.append(path)
+        real(table, path)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("exposure.jobs.local.write_table_atomic", write)
+        with pytest.raises(KeyboardInterrupt):
+            score_postings_file(src, out, scorer, **options)
+    return committed
+
+
+def test_a_deeply_nested_json_line_is_an_invalid_json_row_and_resume_gets_past_it(tmp_path, scorer):
     good = labelled_postings(3)
     deep = '{"id": "deep", "title": "x", "description": ' + "[" * 100_000 + "]" * 100_000 + "}"
     src = tmp_path / "deep.jsonl"
     src.write_text("\n".join([json.dumps(good[0]), json.dumps(good[1]), deep, json.dumps(good[2])]) + "\n")
     out = tmp_path / "deep.parquet"
     # A first run stops after its first committed part (two rows), before the nested line ...
-    real = output_module.write_table_atomic
-    calls = []
-
-    def stop_after_one_part(table, path):
-        if calls:
-            raise KeyboardInterrupt
-        calls.append(path)
-        real(table, path)
-
-    monkeypatch.setattr("exposure.jobs.local.write_table_atomic", stop_after_one_part)
-    with pytest.raises(KeyboardInterrupt):
-        score_postings_file(src, out, scorer, chunk_size=2)
-    monkeypatch.setattr("exposure.jobs.local.write_table_atomic", real)
+    _stopped_after_parts(1, src, out, scorer, chunk_size=2)
     # ... and --resume reads past it: one row with status invalid_json.
     summary = score_postings_file(src, out, scorer, chunk_size=2, resume=True)
     assert summary["rows"] == 4 and summary["rows_written"] == 3
@@ -419,23 +425,11 @@ def test_an_output_named_like_another_outputs_file_is_refused(tmp_path, scorer):
     assert (tmp_path / "x.parquet.rejected.parquet").exists()
 
 
-def test_a_damaged_committed_part_is_named_with_how_to_recover(tmp_path, scorer, monkeypatch, capsys):
+def test_a_damaged_committed_part_is_named_with_how_to_recover(tmp_path, scorer):
     src = tmp_path / "in.jsonl"
     write_rows(labelled_postings(4), src)
     out = tmp_path / "out.parquet"
-    real = output_module.write_table_atomic
-    calls = []
-
-    def stop_after_two_parts(table, path):
-        if len(calls) == 2:
-            raise KeyboardInterrupt
-        calls.append(path)
-        real(table, path)
-
-    monkeypatch.setattr("exposure.jobs.local.write_table_atomic", stop_after_two_parts)
-    with pytest.raises(KeyboardInterrupt):
-        score_postings_file(src, out, scorer, chunk_size=1)
-    monkeypatch.setattr("exposure.jobs.local.write_table_atomic", real)
+    calls = _stopped_after_parts(2, src, out, scorer, chunk_size=1)
     first = calls[0]
     first.write_bytes(first.read_bytes()[:100])  # truncated, as a full disk or a torn copy leaves it
     with pytest.raises(ValueError) as caught:

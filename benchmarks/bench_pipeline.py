@@ -208,7 +208,7 @@ def test_cli_peak_memory(benchmark, postings, tmp_path):
         return time.perf_counter() - t0
 
     wall = benchmark.pedantic(run, rounds=1, iterations=1)
-    summary = json.loads(out.with_name("scores.summary.json").read_text())
+    summary = json.loads(out.with_name(out.name + ".summary.json").read_text())
     info = {"postings": _rows(postings), "wall_s": round(wall, 1),
             "peak_rss_mb": round(usage["rusage"].ru_maxrss / 1024, 1),
             "peak_rss_mb_summary": summary["this_run"]["peak_rss_mb"],

@@ -65,10 +65,10 @@ def _score_tasks(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
     from .encoder import resolve_device
-    from .io import TableWriter, input_format, read_batches
+    from .io import TableWriter, input_format, read_batches, typed_values
 
     # Check what is cheap to check before loading a model.
-    input_format(args.input)
+    fmt = input_format(args.input)
     resolve_device(args.device)
     batches = read_batches(args.input, [args.text_column], batch_size=args.chunk_size, encoding=args.encoding)
     first = next(batches)  # raises on a missing column or an empty file
@@ -83,7 +83,7 @@ def _score_tasks(args: argparse.Namespace) -> int:
         total = 0
         counts: dict = {}
         for batch in _chain(first, batches):
-            scores = model.score_tasks(batch.column(args.text_column).to_pylist())
+            scores = model.score_tasks(typed_values(batch.column(args.text_column), fmt))
             status = scores.status
             scores = scores.to_arrow().drop_columns(["text"])
             table = pa.Table.from_batches([batch])
@@ -308,6 +308,9 @@ def _info(args: argparse.Namespace) -> int:
 
         from .io import read_provenance
 
+        if args.file.is_dir():
+            raise ValueError(f"{args.file} is a folder, not a file; give a Parquet file of scores that exposure "
+                             "wrote (score-tasks, occupations, score-postings)")
         if not args.file.is_file():
             raise ValueError(f"{args.file}: no such file")
         record = read_provenance(args.file)
@@ -532,7 +535,7 @@ def _add_workforce(sub) -> None:
         help="who is exposed: occupation scores joined with employment, wages, education and projections",
         description="Join occupation scores with BLS employment (OEWS May 2021, or --employment) and report "
                     "employment-weighted exposure by SOC major group, wage quintile and entry education; the "
-                    "share of workers whose occupations have at least 10%% / 50%% of tasks exposed; exposure "
+                    "share of workers whose occupations have at least 10% / 50% of tasks exposed; exposure "
                     "against projected employment change 2022-32 and wage, with the occupations that grow and "
                     "are little exposed and those that shrink and are highly exposed (BLS Table 1.12 reasons "
                     "as evidence). Writes tables, summary.md and PNG plots (matplotlib) into the folder. "

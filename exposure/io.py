@@ -27,9 +27,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ._assets import file_mode
+
 __all__ = ["as_texts", "as_table", "TableLike", "decoded_strings", "read_batches", "TableWriter", "read_provenance",
            "with_provenance", "PROVENANCE_KEY", "input_format", "require_columns", "csv_options", "open_binary", "decode_lines", "open_lines",
-           "os_error_message", "WriteError", "READ_FORMATS", "WRITE_FORMATS", "COMPRESSED_FORMATS"]
+           "os_error_message", "WriteError", "ReadError", "typed_values", "READ_FORMATS", "WRITE_FORMATS",
+           "COMPRESSED_FORMATS"]
 
 READ_FORMATS = {".csv": "csv", ".tsv": "tsv", ".txt": "tsv", ".parquet": "parquet", ".pq": "parquet",
                 ".jsonl": "jsonl", ".ndjson": "jsonl"}
@@ -178,8 +181,37 @@ def input_format(path: PathLike) -> str:
 
 
 def open_binary(path: PathLike) -> BinaryIO:
-    """``path`` opened for reading bytes, decompressed on the fly if it ends in ``.gz``."""
-    return gzip.open(path, "rb") if str(path).lower().endswith(".gz") else open(path, "rb")
+    """``path`` opened for reading bytes, decompressed on the fly if it ends in ``.gz``; a file this process
+    may not read is a :class:`ReadError` saying so in one line."""
+    try:
+        return gzip.open(path, "rb") if str(path).lower().endswith(".gz") else open(path, "rb")
+    except PermissionError:
+        raise ReadError(f"cannot read {str(path)!r}: permission denied: make it readable (chmod u+r) or run as "
+                        "a user who may read it") from None
+
+
+def _excerpt(text: str, limit: int = 160) -> Tuple[str, int]:
+    """``text`` for a one-line message, and how many characters were escaped: those that do not print (NUL,
+    controls) and U+FFFD (a byte that is not text), cut to about ``limit`` characters.
+
+    >>> _excerpt("row: \\x00ab\\ufffd")
+    ('row: \\\\x00ab\\\\ufffd', 2)
+    """
+    escaped = [c if c.isprintable() and c != "\ufffd" else c.encode("unicode_escape").decode("ascii")
+               for c in text[: 2 * limit]]
+    shown = "".join(escaped)
+    odd = sum(len(e) > 1 for e in escaped)
+    return (shown if len(shown) <= limit else shown[:limit] + "..."), odd
+
+
+def _read_error(path: PathLike, fmt: str, exc: BaseException) -> str:
+    """One line for a file that ``fmt``'s reader rejects, quoting the reader's message as a short excerpt."""
+    shown, odd = _excerpt(str(exc))
+    message = f"cannot read {str(path)!r} as {fmt}: {shown}"
+    if fmt == "parquet":
+        return message
+    return message + (f"; it holds bytes that are not text: is it a {fmt.upper()} file?" if odd > 3 else
+                      f"; check that it is a {fmt.upper()} file")
 
 
 def decode_lines(lines: Iterable[bytes], encoding: str = "utf-8", path: PathLike = "the input"
@@ -248,20 +280,73 @@ def csv_options(fmt: str, columns: Optional[Sequence[str]] = None, encoding: str
             "convert_options": pcsv.ConvertOptions(column_types={c: pa.string() for c in columns or ()})}
 
 
-def _jsonl_batches(path: PathLike, batch_size: int, encoding: str) -> Iterator[pa.RecordBatch]:
+def _jsonl_column(values: list, text: bool) -> pa.Array:
+    """One column of JSON values: Arrow's own type when they share one, else (and always for a ``text`` column)
+    text, with each value that is not a string kept as its JSON (``5`` -> ``"5"``, see :func:`typed_values`)."""
+    if not text:
+        try:
+            return pa.array(values)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed types, e.g. text and numbers
+            pass
+    return pa.array([v if v is None or isinstance(v, str) else json.dumps(v) for v in values], pa.string())
+
+
+def _jsonl_batch(rows: list, columns: Optional[Sequence[str]]) -> pa.RecordBatch:
+    names = list(dict.fromkeys(k for row in rows for k in row))
+    text = set(columns or ())
+    return pa.RecordBatch.from_arrays([_jsonl_column([row.get(k) for row in rows], k in text) for k in names],
+                                      names=names)
+
+
+def _jsonl_batches(path: PathLike, batch_size: int, encoding: str,
+                   columns: Optional[Sequence[str]] = None) -> Iterator[pa.RecordBatch]:
     rows: list = []
     for lineno, line in open_lines(path, encoding):
         if not line.strip():
             continue
         try:
-            rows.append(json.loads(line))
+            row = json.loads(line)
         except json.JSONDecodeError as exc:
             raise ValueError(f"{str(path)!r} line {lineno} is not valid JSON: {exc.msg}") from None
+        except RecursionError:
+            raise ValueError(f"{str(path)!r} line {lineno} is not valid JSON: nested too deeply to read") from None
+        if not isinstance(row, dict):
+            raise ValueError(f"{str(path)!r} line {lineno} is not a JSON object (one {{\"column\": value, ...}} "
+                             f"per line), it is a {type(row).__name__}")
+        rows.append(row)
         if len(rows) == batch_size:
-            yield pa.RecordBatch.from_pylist(rows)
+            yield _jsonl_batch(rows, columns)
             rows = []
     if rows:
-        yield pa.RecordBatch.from_pylist(rows)
+        yield _jsonl_batch(rows, columns)
+
+
+_SPELLS_JSON = frozenset("-0123456789[{tf")
+
+
+def _typed(value: Any) -> Any:
+    if not isinstance(value, str) or value.lstrip()[:1] not in _SPELLS_JSON:
+        return value
+    try:
+        decoded = json.loads(value)
+    except (ValueError, RecursionError):
+        return value
+    return value if isinstance(decoded, str) or decoded is None else decoded
+
+
+def typed_values(column: Union[pa.Array, pa.ChunkedArray], fmt: str) -> list:
+    """The Python values of a text ``column`` read from a file in ``fmt`` (:func:`input_format`).
+
+    A text format (CSV, TSV, JSON Lines) holds no types, or (JSON Lines) its text columns are read as
+    text: there a cell that spells a JSON value other than a string, a number (``12345``), ``true`` /
+    ``false``, a list or an object, is that value, so that a rule for texts sees it is not one. Parquet
+    values are returned as stored.
+
+    >>> typed_values(pa.array(["Answer phones", "12345", " 1.5e3", "[1, 2]"]), "csv")
+    ['Answer phones', 12345, 1500.0, [1, 2]]
+    """
+    values = column.to_pylist()
+    return values if fmt == "parquet" else [_typed(v) for v in values]
 
 
 def read_batches(path: PathLike, columns: Optional[Sequence[str]] = None,
@@ -269,10 +354,12 @@ def read_batches(path: PathLike, columns: Optional[Sequence[str]] = None,
     """Yield record batches of at most ``batch_size`` rows from a CSV/TSV/Parquet/JSONL file
     (text formats optionally ``.gz``, in ``encoding``).
 
-    ``columns`` must exist in the file (a ``ValueError`` lists those that do);
-    every column is returned, or with ``only`` just ``columns`` (Parquet and CSV/TSV then
-    decode no other column). An empty or unreadable file, or one with a byte that is not
-    valid in ``encoding``, raises ``ValueError``.
+    ``columns`` must exist in the file (a ``ValueError`` lists those that do); they are read as text
+    (in JSON Lines a value that is not a string as its JSON: see :func:`typed_values`). Every column is
+    returned (a JSON Lines column whose values mix types is text too), or with ``only`` just ``columns``
+    (Parquet and CSV/TSV then decode no other column). An empty or unreadable file, or one with a byte
+    that is not valid in ``encoding``, raises ``ValueError``; one this process may not read,
+    :class:`ReadError`.
 
     >>> for batch in read_batches("examples/tasks.csv", ["task"]):   # doctest: +SKIP
     ...     print(batch.num_rows)
@@ -285,6 +372,7 @@ def read_batches(path: PathLike, columns: Optional[Sequence[str]] = None,
         raise ValueError(f"input file {str(path)!r} does not exist")
     if os.path.getsize(path) == 0:
         raise ValueError(f"input file {str(path)!r} is empty")
+    open_binary(path).close()  # a file we may not read: one line, before a reader's own message
     rows = 0
     try:
         if fmt == "parquet":
@@ -292,7 +380,7 @@ def read_batches(path: PathLike, columns: Optional[Sequence[str]] = None,
             _check_columns(pf.schema_arrow, columns, path)
             batches = pf.iter_batches(batch_size=batch_size, columns=list(columns) if only and columns else None)
         elif fmt == "jsonl":
-            batches = _jsonl_batches(path, batch_size, encoding)
+            batches = _jsonl_batches(path, batch_size, encoding, columns)
         else:
             # A path ending in .gz is decompressed by pyarrow.
             options = csv_options(fmt, columns, encoding)
@@ -317,7 +405,7 @@ def read_batches(path: PathLike, columns: Optional[Sequence[str]] = None,
                 yield part
     except (pa.ArrowInvalid, OSError, UnicodeDecodeError) as exc:
         bad = _first_bad_line(path, encoding) if fmt != "parquet" and "UTF8" in str(exc) else None
-        raise ValueError(bad or f"cannot read {str(path)!r} as {fmt}: {exc}") from None
+        raise ValueError(bad or _read_error(path, fmt, exc)) from None
     if rows == 0:
         raise ValueError(f"input file {str(path)!r} has no rows")
 
@@ -402,7 +490,7 @@ class TableWriter:
             if self._writer is not None:
                 self._writer.close()
                 self._writer = None
-                os.chmod(self._tmp, 0o644)
+                os.chmod(self._tmp, file_mode())  # mkstemp's 0600 -> what the umask gives
                 os.replace(self._tmp, self.path)
                 self._tmp = None
         finally:
@@ -437,7 +525,19 @@ class WriteError(OSError):
     """An operating-system error while writing an output, with a message that says what to do."""
 
 
+class ReadError(OSError):
+    """An operating-system error while reading an input (permission denied), with a message that says what to do."""
+
+
 _ERRNO_TEXT = re.compile(r"\[errno (\d+)\]", re.IGNORECASE)
+
+
+def _file_in_the_way(path: Path) -> Optional[Path]:
+    """``path`` or the first of its parents that exists and is not a folder (where a folder was wanted)."""
+    for p in (path, *path.parents):
+        if p.exists():
+            return None if p.is_dir() else p
+    return None
 
 
 def os_error_message(exc: OSError, path: Optional[PathLike] = None, hint: Optional[str] = None) -> str:
@@ -446,7 +546,7 @@ def os_error_message(exc: OSError, path: Optional[PathLike] = None, hint: Option
     >>> os_error_message(OSError(28, "No space left on device"), "out.parquet")
     'disk full writing out.parquet: free space and run again'
     """
-    if isinstance(exc, WriteError):
+    if isinstance(exc, (WriteError, ReadError)):
         return str(exc)
     code = exc.errno
     if code is None:  # pyarrow's IO errors carry the errno in their text only
@@ -461,6 +561,11 @@ def os_error_message(exc: OSError, path: Optional[PathLike] = None, hint: Option
         what, fix = f"cannot write {where}: the file system is read-only", "write the output to another folder"
     elif code in (errno.EACCES, errno.EPERM):
         what, fix = f"cannot write {where}: permission denied", "make the folder writable or write elsewhere"
+    elif code in (errno.EEXIST, errno.ENOTDIR):
+        taken = _file_in_the_way(Path(where))
+        what = f"cannot write {where}: {str(taken)!r} is a file, not a folder" if taken is not None else \
+            f"cannot write {where}: {str(exc.filename or where)!r} exists already and is not a folder"
+        fix = "give an output path whose folders are folders (or move that file away)"
     else:
         what, fix = f"cannot write {where}: {exc.strerror or exc}", "check the folder and run again"
     return f"{what}: {hint or fix}"

@@ -1,7 +1,9 @@
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -134,3 +136,52 @@ def test_the_command_ends_after_its_exit_handlers_with_mains_status():
     done = subprocess.run([sys.executable, "-m", "exposure", "score-tasks", "--help"], capture_output=True, text=True,
                           timeout=120)  # --help still ends the usual way
     assert done.returncode == 0 and "usage: exposure score-tasks" in done.stdout
+
+
+@pytest.mark.parametrize("name, content", [
+    ("text_then_number.jsonl", '{"task": "Answer phones"}\n{"task": 5}\n'),
+    ("number_then_text.jsonl", '{"task": 5}\n{"task": "Answer phones"}\n'),
+    ("number.csv", "task\nAnswer phones\n12345\n"),
+])
+def test_numbers_among_tasks_are_not_text_rows(tmp_path, name, content):
+    src, out = tmp_path / name, tmp_path / "out.parquet"
+    src.write_text(content)
+    assert main(["score-tasks", str(src), "-o", str(out), "--device", "cpu", "-q"]) == 0
+    rows = {r["task"]: r for r in pq.read_table(out).to_pylist()}
+    assert rows["Answer phones"]["status"] == "ok" and rows["Answer phones"]["exposure"] is not None
+    number = rows["5" if "jsonl" in name else "12345"]
+    assert number["status"] == "not_text" and not number["exposure"] == number["exposure"]  # null or NaN: no score
+
+
+def test_unreadable_input_is_status_1_with_one_line(tmp_path, capsys, monkeypatch):
+    import builtins
+
+    from exposure import io as io_module
+
+    src = tmp_path / "tasks.csv"
+    src.write_text("task\nAnswer phones\n")
+    if os.geteuid() != 0:  # root reads any file: simulate what chmod 000 does for another user
+        src.chmod(0)
+    else:
+        monkeypatch.setattr(io_module, "open", lambda f, *a, **k: (_ for _ in ()).throw(
+            PermissionError(13, "Permission denied", str(f))) if str(f) == str(src) else builtins.open(f, *a, **k),
+            raising=False)
+    assert main(["score-tasks", str(src), "-o", str(tmp_path / "out.csv"), "-q"]) == 1
+    err = capsys.readouterr().err
+    assert err == f"exposure score-tasks: error: cannot read {str(src)!r}: permission denied: make it readable " \
+                  "(chmod u+r) or run as a user who may read it\n"
+
+
+def test_info_on_a_folder_says_it_is_a_folder(tmp_path, capsys):
+    assert main(["info", str(tmp_path)]) == 2
+    assert f"{tmp_path} is a folder, not a file" in capsys.readouterr().err
+
+
+def test_an_output_under_a_file_says_which_path_is_a_file(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "taken").write_text("a file")
+    assert main(["score-tasks", str(EXAMPLE), "-o", "taken/out.csv", "-q"]) == 1
+    assert "cannot write taken/out.csv: 'taken' is a file, not a folder" in capsys.readouterr().err
+    pq.write_table(pa.table({"soc_code": ["15-1252.00"], "exposure": [0.7]}), tmp_path / "occ.parquet")
+    assert main(["workforce", "--scores", "occ.parquet", "-o", "taken", "--no-plots", "-q"]) == 1
+    assert "cannot write taken: 'taken' is a file, not a folder" in capsys.readouterr().err

@@ -104,3 +104,65 @@ def test_read_batches_can_decode_only_the_columns_asked_for(tmp_path):
         assert list(read_batches(tmp_path / name, ["text"]))[0].schema.names == ["id", "text", "big"]
         with pytest.raises(ValueError, match="nope"):
             list(read_batches(tmp_path / name, ["nope"], only=True))
+
+
+def test_deeply_nested_json_line_is_named_not_a_crash(tmp_path):
+    path = tmp_path / "deep.jsonl"
+    path.write_text('{"task": "Answer phones"}\n{"task": ' + "[" * 100_000 + "]" * 100_000 + "}\n")
+    with pytest.raises(ValueError, match="line 2 is not valid JSON: nested too deeply"):
+        list(read_batches(path, ["task"]))
+
+
+@pytest.mark.parametrize("lines", [['{"task": "Answer phones"}', '{"task": 5}'],
+                                   ['{"task": 5}', '{"task": "Answer phones"}']])
+def test_json_lines_of_mixed_types_are_read_as_text_with_their_types_recoverable(tmp_path, lines):
+    from exposure.io import typed_values
+
+    path = tmp_path / "mixed.jsonl"
+    path.write_text("\n".join(lines + ['{"task": [1, 2], "n": "x"}', '{"task": null, "n": 3}']) + "\n")
+    (batch,) = read_batches(path, ["task"])
+    assert batch.schema.field("task").type == pa.string() and batch.schema.field("n").type == pa.string()
+    values = typed_values(batch.column("task"), "jsonl")
+    assert sorted(values[:2], key=str) == [5, "Answer phones"] and values[2:] == [[1, 2], None]
+
+
+def test_typed_values_numbers_in_a_csv_text_column_are_numbers(tmp_path):
+    from exposure.io import typed_values
+
+    path = tmp_path / "tasks.csv"
+    path.write_text('task\nAnswer phones\n12345\n"-2.5"\n- Sort mail\n"""quoted"""\n')
+    (batch,) = read_batches(path, ["task"])
+    assert typed_values(batch.column("task"), "csv") == ["Answer phones", 12345, -2.5, "- Sort mail", '"quoted"']
+    assert typed_values(batch.column("task"), "parquet")[1] == "12345"  # stored types are kept
+
+
+def test_an_unreadable_input_is_one_line_that_says_so(tmp_path, monkeypatch):
+    import builtins
+
+    from exposure import io as io_module
+    from exposure.io import ReadError, os_error_message
+
+    path = tmp_path / "tasks.csv"
+    path.write_text("task\nAnswer phones\n")
+
+    def deny(file, *args, **kwargs):  # as chmod 000 does for a user other than root
+        if str(file) == str(path):
+            raise PermissionError(13, "Permission denied", str(file))
+        return builtins.open(file, *args, **kwargs)
+
+    monkeypatch.setattr(io_module, "open", deny, raising=False)
+    with pytest.raises(ReadError) as caught:
+        list(read_batches(path, ["task"]))
+    message = os_error_message(caught.value, "out.csv")
+    assert message == f"cannot read {str(path)!r}: permission denied: make it readable (chmod u+r) or run as a user " \
+                      "who may read it"
+
+
+def test_binary_garbage_gives_a_short_escaped_excerpt(tmp_path):
+    path = tmp_path / "tasks.csv"
+    path.write_bytes(b"task\n" + b"\x00\x01\xff\xfe,\x1b" * 80 + b"\n")  # a row of NULs and bytes that are not text
+    with pytest.raises(ValueError) as caught:
+        list(read_batches(path, ["task"]))
+    message = str(caught.value)
+    assert len(message) < len(str(path)) + 250 and message.isprintable() and "\x00" not in message
+    assert "tasks.csv" in message

@@ -88,7 +88,7 @@ def test_two_processes_on_one_output_write_every_id_once(tmp_path):
     assert first.returncode == 0, err[-2000:]
     t = pq.read_table(out)
     assert t["id"].to_pylist() == [r["id"] for r in rows] and t["row"].to_pylist() == list(range(120))
-    assert json.loads((tmp_path / "out.summary.json").read_text())["rows"] == 120
+    assert json.loads((tmp_path / "out.parquet.summary.json").read_text())["rows"] == 120
 
 
 # --------------------------------------------------------------------------- what --resume checks
@@ -109,7 +109,7 @@ def test_resume_of_a_finished_output_checks_input_and_options(tmp_path, scorer):
     assert pq.read_table(out).num_rows == 4  # the finished output is kept
     # The options are compared before the model or the indexes load.
     write_rows(labelled_postings(4), tmp_path / "in.jsonl")
-    os.utime(tmp_path / "in.jsonl", ns=(0, json.loads((tmp_path / "out.summary.json").read_text())
+    os.utime(tmp_path / "in.jsonl", ns=(0, json.loads((tmp_path / "out.parquet.summary.json").read_text())
                                            ["run"]["input"]["mtime_ns"]))
     with BatchJob(tmp_path / "in.jsonl", out, RunOptions(chunk_size=2, assign=False), resume=True) as job:
         with pytest.raises(ValueError, match=r"occupation assignment \(--no-assign\): on in the earlier run, off now"):
@@ -356,7 +356,7 @@ def test_the_output_keeps_the_id_column_name(tmp_path, scorer):
     score_postings_file(tmp_path / "in.parquet", tmp_path / "out.parquet", RunOptions(id_column="job_id"),
                         scorer=scorer)
     assert pq.read_table(tmp_path / "out.parquet").column_names[:2] == ["job_id", "row"]
-    assert pq.read_table(tmp_path / "out.rejected.parquet").column_names == ["job_id", "row", "status"]
+    assert pq.read_table(tmp_path / "out.parquet.rejected.parquet").column_names == ["job_id", "row", "status"]
 
 
 def test_gzip_compressed_inputs(tmp_path, scorer):
@@ -438,3 +438,105 @@ def test_prepare_builds_the_indexes_once_and_says_where(tmp_path, cli_scorer, mo
     assert scored[0].shape == (tasks.num_rows, cli_scorer.model.encoder.dim)  # the index's embeddings, reused
     assert cli.main(["prepare", "--cache-dir", str(tmp_path), "-q"]) == 0
     assert "cached already" in capsys.readouterr().out and len(scored) == 1
+
+
+@pytest.mark.parametrize("mask", [0o077, pytest.param(0o022, marks=pytest.mark.slow)])  # 022: the default
+def test_every_file_written_follows_the_umask(tmp_path, monkeypatch, mask):
+    import stat
+
+    monkeypatch.setenv("EXPOSURE_CACHE_DIR", str(tmp_path / "cache"))
+    src = tmp_path / "in.jsonl"
+    good = labelled_postings(2)
+    write_rows(good + [dict(good[0], title="again")], src)  # a repeated id: a rejected-rows file too
+    inputs = set(tmp_path.iterdir())
+    before = os.umask(mask)
+    try:
+        assert cli.main(["score-tasks", str(EXAMPLE), "-o", str(tmp_path / "tasks.csv"), "--device", "cpu",
+                         "--dtype", "float32", "-q"]) == 0
+        assert cli.main(["score-postings", str(src), "-o", str(tmp_path / "out.parquet"), "--no-assign",
+                         "--device", "cpu", "--dtype", "float32", "--workers", "0", "-q"]) == 0
+    finally:
+        os.umask(before)
+    written = [p for p in tmp_path.rglob("*") if p not in inputs]
+    names = {p.name for p in written}
+    assert {"tasks.csv", "out.parquet", "out.parquet.summary.json", "out.parquet.rejected.parquet", "cache"} <= names
+    assert any(p.suffix == ".npy" for p in written)  # the capability embeddings' cache file
+    modes = {str(p.relative_to(tmp_path)): oct(stat.S_IMODE(p.stat().st_mode)) for p in written}
+    assert modes == {k: oct((0o777 if (tmp_path / k).is_dir() else 0o666) & ~mask) for k in modes}
+
+
+# --------------------------------------------------------------------------- cache files carry their checksum
+
+def _damage(path: Path) -> None:
+    """Overwrite 4 KB (a quarter of a smaller file) in the middle of ``path``, as a bad disk block would."""
+    size = path.stat().st_size
+    n = min(4096, size // 4)
+    with open(path, "r+b") as f:
+        f.seek((size - n) // 2)
+        f.write(np.random.default_rng(0).bytes(n))
+
+
+def test_damaged_capability_embeddings_are_built_again_with_a_warning(encoder, tmp_path, monkeypatch, caplog):
+    from exposure import ExposureModel
+
+    monkeypatch.setenv("EXPOSURE_CACHE_DIR", str(tmp_path))
+    tasks = ["Answer phones and take messages.", "Drive a forklift in a warehouse.", "Write sales reports."]
+    ref = ExposureModel(encoder).score_tasks(tasks)
+    files = sorted(tmp_path.glob("capability-embeddings-*.npy"), key=lambda p: p.stat().st_size)
+    assert files[-1].stat().st_size > 8192
+    _damage(files[-1])
+    with caplog.at_level("WARNING", logger="exposure"):
+        got = ExposureModel(encoder).score_tasks(tasks)
+    assert f"the cache file {files[-1]} is damaged" in caplog.text
+    np.testing.assert_allclose(got.exposure, ref.exposure, atol=1e-6)
+    np.testing.assert_allclose(got.technology_scores, ref.technology_scores, atol=1e-6)
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="exposure"):
+        ExposureModel(encoder).score_tasks(tasks)
+    assert "cache file" not in caplog.text  # built again, with its checksum
+
+
+def test_damaged_or_unchecked_cache_files_of_every_kind_are_built_again(tmp_path, caplog, model, monkeypatch):
+    from exposure.occupations import assign as assign_module
+    from exposure.occupations import score as occupation_score
+    from exposure.occupations.assign import _embed_cached, _ngram_index
+
+    built = np.random.default_rng(1).standard_normal((64, 32)).astype(np.float32)
+
+    class Enc:
+        name, dim, dtype, calls = "m", 32, "torch.float32", 0
+
+        def encode(self, texts, **kw):
+            Enc.calls += 1
+            return built
+
+    texts = [f"title {i}" for i in range(64)]
+    keys = [f"line cook {i}" for i in range(3000)]
+    table = occupation_table(model.technologies)
+    monkeypatch.setattr(occupation_score, "score_occupations", lambda *a, **k: table)
+    # Titles and tasks embeddings, the title n-gram index and the occupation scores, each written once ...
+    _embed_cached(Enc(), texts, "titles", tmp_path)
+    index = _ngram_index(keys, tmp_path)
+    occupation_score.cached_occupation_scores(model, "29.1", cache_dir=tmp_path)
+    files = {p.name.split("-")[0]: p for p in tmp_path.iterdir()}
+    assert sorted(files) == ["occupation", "title", "titles"]
+    # ... damaged, or (the embeddings) written without a checksum by an older version: each is built again.
+    for p in files.values():
+        _damage(p)
+    np.save(tmp_path / "plain.npy", built)
+    with caplog.at_level("WARNING", logger="exposure"):
+        emb, cached = _embed_cached(Enc(), texts, "titles", tmp_path)
+        assert not cached and Enc.calls == 2
+        np.testing.assert_array_equal(emb, built.astype(np.float16).astype(np.float32))
+        builds = []
+        build = assign_module.NgramIndex.__init__
+        monkeypatch.setattr(assign_module.NgramIndex, "__init__", lambda *a, **k: builds.append(1) or build(*a, **k))
+        again = _ngram_index(keys, tmp_path)
+        assert builds == [1] and again.vocab == index.vocab
+        scores = occupation_score.cached_occupation_scores(model, "29.1", cache_dir=tmp_path)
+        assert scores.equals(table)
+        assert _assets.load_embeddings(tmp_path / "plain.npy", 64, 32) is None
+    for p in files.values():
+        assert f"the cache file {p} is damaged" in caplog.text
+    assert f"the cache file {tmp_path / 'plain.npy'} has no checksum" in caplog.text
+

@@ -80,9 +80,9 @@ from ..io import WriteError, input_format, os_error_message, read_batches, with_
 from ..postings.classifier import UnitClassifier
 from ..postings.scorer import PostingScorer, posting_schema
 from .options import RunOptions
-from .output import (ChunkFailedError, Failures, JobFailedError, RunLock, combine_parts, differences, output_schema,
-                     peak_rss_mb, rows_table, run_stats, score_chunk, write_json_atomic, write_summary,
-                     write_table_atomic)
+from .output import (ChunkFailedError, Failures, JobFailedError, RunLock, check_output_name, combine_parts,
+                     companion, differences, output_schema, peak_rss_mb, rows_table, run_stats, score_chunk,
+                     write_json_atomic, write_summary, write_table_atomic)
 from .rows import (REJECTED_STATUSES, IdSet, arrow_chunks, count_rows, hash_ids, head_digest, id_status,
                    jsonl_chunks)
 from .workers import TextWorkers, WorkerError
@@ -131,13 +131,12 @@ class BatchJob:
         self.chunk_size = self.options.chunk_size
         self.resume = bool(resume)
         self.encoding = self.options.encoding
-        self.parts = self.output.with_name(self.output.name + ".parts")
-        self.trash = self.output.with_name(self.output.name + ".parts.trash")
-        stem = self.output.name[: -len(self.output.suffix)] if self.output.suffix else self.output.name
-        self.summary_path = self.output.with_name(stem + ".summary.json")
-        self.rejected_path = self.output.with_name(stem + ".rejected.parquet")
+        self.parts = companion(self.output, ".parts")
+        self.trash = companion(self.output, ".parts.trash")
+        self.summary_path = companion(self.output, ".summary.json")
+        self.rejected_path = companion(self.output, ".rejected.parquet")
         self.format = None
-        self._lock = RunLock(self.output.with_name(self.output.name + ".lock"), self.output)
+        self._lock = RunLock(companion(self.output, ".lock"), self.output)
 
     @property
     def id_name(self) -> str:
@@ -156,6 +155,7 @@ class BatchJob:
         if self.output.suffix.lower() not in (".parquet", ".pq"):
             raise ValueError(f"cannot write {str(self.output)!r}: score-postings writes Parquet; "
                              "give an output file ending in .parquet")
+        check_output_name(self.output)
         if not self.output.parent.is_dir():
             raise ValueError(f"output folder {str(self.output.parent)!r} does not exist")
         self._lock.acquire()
@@ -188,8 +188,8 @@ class BatchJob:
                 self._refuse_differences(old, new)
 
     def leftovers(self) -> List[str]:
-        """OUTPUT and the parts folder of an earlier run, those that exist."""
-        return [str(p) for p in (self.output, self.parts) if p.exists()]
+        """OUTPUT, the parts folder, the summary and the rejected rows of an earlier run, those that exist."""
+        return [str(p) for p in (self.output, self.parts, self.summary_path, self.rejected_path) if p.exists()]
 
     def close(self) -> None:
         """Release the run's lock (:meth:`run` does it when it ends)."""
@@ -300,12 +300,15 @@ class BatchJob:
             if f.name != f"{_PART_PREFIX}{k:05d}.parquet":
                 raise ValueError(f"cannot resume: expected {_PART_PREFIX}{k:05d}.parquet in {str(self.parts)!r}, "
                                  f"found {f.name}; the folder was changed by hand")
-            pf = pq.ParquetFile(f)
-            meta = json.loads(pf.schema_arrow.metadata[_META_KEY])
+            try:
+                pf = pq.ParquetFile(f)
+                meta = json.loads(pf.schema_arrow.metadata[_META_KEY])
+                t = pf.read(columns=[self.id_name, "status"])
+            except (OSError, ValueError, KeyError, TypeError) as exc:  # pyarrow's errors are OSError/ValueError
+                raise ValueError(_damaged_part(files[k:], exc)) from None
             if meta["row_start"] != row:
                 raise ValueError(f"cannot resume: {f.name} starts at input row {meta['row_start']}, expected {row}")
             row = meta["row_end"]
-            t = pf.read(columns=[self.id_name, "status"])
             ok = [i for i, s in zip(t[self.id_name].to_pylist(), t["status"].to_pylist())
                   if i is not None and s not in REJECTED_STATUSES]
             seen.add(hash_ids(ok))
@@ -463,6 +466,14 @@ class BatchJob:
         """Write the run summary (``counts`` from :meth:`combine`), log what was done; returns the summary."""
         return write_summary(self.input, self.output, self.rejected_path, self.summary_path, counts, this_run, log,
                              record)
+
+
+def _damaged_part(parts: List[Path], exc: BaseException) -> str:
+    """What ``--resume`` says of a committed part that cannot be read (``parts``: it and the ones after it)."""
+    later = f" and the {len(parts) - 1} part(s) after it" if len(parts) > 1 else ""
+    return (f"cannot resume: the committed part {parts[0]} is damaged ({str(exc).splitlines()[0][:160]}); remove "
+            f"it{later} ({parts[0].name}{' to ' + parts[-1].name if len(parts) > 1 else ''}) and rerun with "
+            "--resume: the rows they held are scored again")
 
 
 def _timed(items: Iterable, seconds: dict, key: str) -> Iterator:

@@ -7,6 +7,8 @@
 - :func:`combine_parts`: scored rows in input order -> OUTPUT and ``.rejected.parquet``;
   :func:`write_summary`: ``.summary.json`` (with :func:`run_stats`, :func:`peak_rss_mb`).
 - :func:`differences`: what ``--resume`` says when the earlier run's record differs from this one's.
+- :func:`companion`, :func:`check_output_name`: the files that go with OUTPUT are named from its full name
+  (``scores.parquet.summary.json``), so two outputs never share one, and all are covered by OUTPUT's lock.
 """
 
 from __future__ import annotations
@@ -35,10 +37,43 @@ from .rows import REJECTED_STATUSES
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["OutputInUseError", "RunLock", "write_table_atomic", "write_json_atomic", "output_schema", "differences",
-           "run_stats", "peak_rss_mb", "unscored", "concat", "score_chunk", "ChunkFailedError", "JobFailedError",
-           "Failures", "FAIL_FAST", "rows_table", "combine_parts",
+__all__ = ["COMPANIONS", "companion", "check_output_name", "OutputInUseError", "RunLock", "write_table_atomic",
+           "write_json_atomic", "output_schema", "differences", "run_stats", "peak_rss_mb", "unscored", "concat",
+           "score_chunk", "ChunkFailedError", "JobFailedError", "Failures", "FAIL_FAST", "rows_table", "combine_parts",
            "write_summary"]
+
+
+# --------------------------------------------------------------------------- the files that go with OUTPUT
+
+#: What is appended to OUTPUT's full name to name the files that go with it: the run's lock, the parts folder
+#: (and the name it is renamed to before removal), the summary and the rejected rows.
+COMPANIONS = (".lock", ".parts", ".parts.trash", ".summary.json", ".rejected.parquet")
+
+
+def companion(output: Path, suffix: str) -> Path:
+    """The file ``suffix`` (one of :data:`COMPANIONS`) of ``output``, named from its full name.
+
+    >>> companion(Path("scores.parquet"), ".summary.json").name
+    'scores.parquet.summary.json'
+    """
+    if suffix not in COMPANIONS:
+        raise ValueError(f"unknown companion {suffix!r}; use one of {', '.join(COMPANIONS)}")
+    return output.with_name(output.name + suffix)
+
+
+def check_output_name(output: Path) -> None:
+    """Refuse an ``output`` that is the companion file of another output (``x.parquet.rejected.parquet``):
+    the two runs would write, and delete, each other's files.
+
+    >>> check_output_name(Path("x.parquet.rejected.parquet"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ValueError: cannot write 'x.parquet.rejected.parquet': it is the .rejected.parquet file of the output 'x.parquet'...
+    """
+    for suffix in COMPANIONS:
+        owner = output.name[: -len(suffix)]
+        if output.name.endswith(suffix) and owner.lower().endswith((".parquet", ".pq")):
+            raise ValueError(f"cannot write {str(output)!r}: it is the {suffix} file of the output "
+                             f"{str(output.with_name(owner))!r}; give an output name that does not end in {suffix}")
 
 
 # --------------------------------------------------------------------------- writing files
@@ -53,8 +88,8 @@ def write_json_atomic(obj: dict, path: Path) -> None:
     write_atomic(path, lambda f: f.write((json.dumps(obj, indent=2) + "\n").encode("utf-8")))
 
 
-class OutputInUseError(OSError):
-    """Another run is writing the same output (it holds ``OUTPUT.lock``)."""
+class OutputInUseError(WriteError):
+    """Another run is writing the same output (it holds ``OUTPUT.lock``); the message says which and what to do."""
 
 
 class RunLock:
@@ -76,7 +111,7 @@ class RunLock:
             return
         while True:
             try:
-                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)  # less the umask
             except OSError as exc:
                 raise WriteError(os_error_message(exc, self.path)) from exc
             try:
@@ -345,7 +380,9 @@ def combine_parts(output: Path, rejected_path: Path, schema: pa.Schema, tables: 
         if rej is not None:
             os.replace(rtmp, rejected_path)
         elif rejected_path.exists():
-            rejected_path.unlink()  # from an earlier run over other input
+            # This output's own file (named from it, under its lock) from the run being resumed: it lists no
+            # row of this one. A fresh run never gets here, it is refused while the file exists.
+            rejected_path.unlink()
         os.replace(tmp, output)
     except BaseException:
         for p in (tmp, rtmp):

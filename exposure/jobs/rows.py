@@ -102,7 +102,7 @@ def parse_jsonl_line(line: str, columns: Tuple[str, str, str]) -> tuple:
         obj = json.loads(line)
         if not isinstance(obj, dict):
             raise ValueError
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
         return None, None, None, "invalid_json", {}
     title = obj.get(title_c)
     return _as_id(obj.get(id_c)), title if isinstance(title, str) else None, obj.get(text_c), None, obj

@@ -412,6 +412,11 @@ def read_employment(path: PathLike, code_column: str = "soc_code", employment_co
         raise ValueError(f"{str(path)!r} column {employment_column!r} is not numeric "
                          f"(type {table.schema.field(employment_column).type})") from None
     emp = np.asarray(pc.fill_null(emp, np.nan).to_numpy(zero_copy_only=False))
+    missing = [r for r, e in zip(raw, emp.tolist()) if np.isnan(e)]
+    if missing:
+        logger.warning("%s: %d row(s) with no value in column %r left out, codes: %s%s", path, len(missing),
+                       employment_column, ", ".join(map(str, missing[:10])),
+                       f" and {len(missing) - 10} more" if len(missing) > 10 else "")
     if np.any(emp < 0):
         raise ValueError(f"{str(path)!r} column {employment_column!r} has negative employment")
     sums: Dict[str, float] = {}

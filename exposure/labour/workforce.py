@@ -385,6 +385,16 @@ def _employment_base(employment: Optional[TableLike]) -> tuple[pa.Table, str]:
                      "employment": pc.cast(table["employment"], pa.float64())}), "the given employment table"
 
 
+def _workers(employment: np.ndarray, where: str) -> float:
+    """The number of workers in ``employment`` (missing values left out); ``ValueError`` when there are none,
+    as every share of them would be undefined."""
+    total = float(np.nansum(employment))
+    if not total > 0:
+        raise ValueError(f"{where} counts no workers: every employment value is 0 or missing, so no share of "
+                         "workers can be computed; give employment counts (people) per occupation")
+    return total
+
+
 def workforce(scores: TableLike, *, employment: Optional[TableLike] = None, tasks: Optional[TableLike] = None,
               task_source: str = "", measures: Sequence[str] = MEASURES, residuals: bool = True, list_size: int = 15,
               provenance: Optional[Dict[str, Any]] = None) -> WorkforceResult:
@@ -474,7 +484,7 @@ def workforce(scores: TableLike, *, employment: Optional[TableLike] = None, task
     occupations = pa.table(cols)
 
     kinds = matched["match"].to_pylist()
-    total = float(np.nansum(emp))
+    total = _workers(emp, base_name)
     by_kind = {k: float(np.nansum(emp[[m == k for m in kinds]])) for k in ("exact", "hybrid", "residual", "none")}
     coverage = {"base": base_name, "workers": total, "occupations": base.num_rows,
                 "matched_share": (total - by_kind["none"]) / total if total else float("nan"),
@@ -544,10 +554,10 @@ def isco_workforce(scores: TableLike, employment: Union[TableLike, str, Path], *
     by_major = by_major.add_column(1, "title", pa.array([names.get(k) for k in by_major["major_group"].to_pylist()],
                                                         pa.string()))
     head = values["exposure"] if "exposure" in values else values[score_cols[0]]
-    total = float(np.nansum(emp))
+    base = str(employment) if isinstance(employment, (str, Path)) else "the given employment table"
+    total = _workers(emp, base)
     matched = float(np.nansum(emp[~np.isnan(head)]))
-    coverage = {"base": str(employment) if isinstance(employment, (str, Path)) else "the given employment table",
-                "workers": total, "unit_groups": joined.num_rows,
+    coverage = {"base": base, "workers": total, "unit_groups": joined.num_rows,
                 "matched_share": matched / total if total else float("nan")}
     overall = {c: weighted_mean(v, emp) for c, v in values.items()}
     logger.info("workforce (ISCO-08): %d unit groups, %.0f workers, %.1f %% matched", joined.num_rows, total,

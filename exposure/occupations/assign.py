@@ -58,6 +58,7 @@ encoder name, width and a checksum of the texts. The cache folder is the
 from __future__ import annotations
 
 import functools
+import io
 import logging
 import os
 import re
@@ -73,8 +74,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .._assets import (cache_dir, embeddings_file_names, load_embeddings, save_embeddings, texts_checksum,
-                       write_atomic)
+from .._assets import (cache_dir, embeddings_file_names, load_embeddings, read_checked, save_embeddings,
+                       texts_checksum, write_checked)
 from ..io import as_table, require_columns
 from ..kernels import gpu_or_none, reduce_on, segment_sum
 from ..stats import softmax
@@ -377,9 +378,10 @@ def _ngram_index(keys: Sequence[str], folder: Optional[Path] = None) -> NgramInd
     if folder is not None:
         checksum = texts_checksum(keys, f"v{_NGRAM_VERSION}\n{max_df!r}\n")
         path = folder / f"title-ngrams-{checksum}.npz"
-        if path.is_file():
+        data = read_checked(path)
+        if data is not None:
             try:
-                index = NgramIndex.load(path)
+                index = NgramIndex.load(io.BytesIO(data))
                 if index.size == len(keys):
                     return index
             except (OSError, ValueError, KeyError, zipfile.BadZipFile):
@@ -388,7 +390,7 @@ def _ngram_index(keys: Sequence[str], folder: Optional[Path] = None) -> NgramInd
     if path is not None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(path, index.save)
+            write_checked(path, index.save)
         except OSError as exc:
             logger.warning("could not cache the title n-gram index in %s (%s); it will be built again next time",
                            path.parent, exc)

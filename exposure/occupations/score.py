@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .._assets import cache_dir as cache_dir_of
-from .._assets import write_atomic
+from .._assets import read_checked, write_checked
 from .catalogue import load_tasks, release_key
 from .tables import LEVELS, occupation_table, to_level
 
@@ -105,16 +105,17 @@ def cached_occupation_scores(model, release: str = "29.1", embeddings: Optional[
         folder = cache_dir_of(None if cache_dir in (None, True) else cache_dir)
         # v2: with the `labelled` column.
         path = folder / f"occupation-scores-v2-{release}-{model.fingerprint()[:20]}.parquet"
-        if path.is_file():
+        data = read_checked(path)  # None when missing or damaged (with a warning): computed below
+        if data is not None:
             try:
-                return pq.read_table(path)
+                return pq.read_table(pa.BufferReader(data))
             except (OSError, ValueError):
-                pass  # damaged: rebuilt below
+                logger.warning("the cache file %s is not a table; computing it again", path)
     table = score_occupations(model, release, top_tasks=0, embeddings=embeddings)
     if path is not None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(path, lambda f: pq.write_table(table, f))
+            write_checked(path, lambda f: pq.write_table(table, f))
         except OSError as exc:
             logger.warning("could not cache the occupation scores in %s (%s); they will be computed again "
                            "next time. Set EXPOSURE_CACHE_DIR to a writable folder.", path.parent, exc)

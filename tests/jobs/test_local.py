@@ -55,7 +55,7 @@ def test_parquet_csv_and_jsonl_inputs_give_the_same_rows(tmp_path, scorer):
     for t in out.values():
         assert t["id"].to_pylist() == ref["id"].to_pylist()
         np.testing.assert_allclose(t["exposure"].to_numpy(), ref["exposure"].to_numpy(), atol=1e-5)
-    summary = json.loads((tmp_path / "outjsonl.summary.json").read_text())
+    summary = json.loads((tmp_path / "outjsonl.parquet.summary.json").read_text())
     assert summary["this_run"]["cache"]["hit_rate"] > 0  # the scorer's cache was warm from the first file
     assert 0 < summary["this_run"]["prefilter_kept_share"] < 1
 
@@ -88,7 +88,7 @@ def test_bad_rows_and_duplicate_ids_never_stop_the_batch(tmp_path, scorer):
     by_id = {r["id"]: r for r in out}
     assert by_id["big"]["n_chars"] > 100_000 and by_id["7"]["exposure"] is None
     assert by_id[good[0]["id"]]["title"] == good[0]["title"]  # the first occurrence wins
-    rejected = pq.read_table(tmp_path / "bad.rejected.parquet").to_pylist()
+    rejected = pq.read_table(tmp_path / "bad.parquet.rejected.parquet").to_pylist()
     assert sorted(r["status"] for r in rejected) == ["duplicate_id", "duplicate_id", "invalid_json", "missing_id"]
     assert {r["row"] for r in rejected} == {3, 4, 5, 7}
     assert summary["rows"] == 13 and summary["rows_written"] == 9
@@ -187,7 +187,7 @@ def test_kill_9_then_resume_gives_one_row_per_id(tmp_path, model):
     assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]
     done = subprocess.run(cmd + ["--resume"], cwd=ROOT, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
-    summary = json.loads((tmp_path / "out.summary.json").read_text())
+    summary = json.loads((tmp_path / "out.parquet.summary.json").read_text())
     assert summary["this_run"]["resumed_from_row"] >= 10 and summary["rows"] == 300
     t = pq.read_table(out)
     assert sorted(t["id"].to_pylist()) == [r["id"] for r in rows] and t["row"].to_pylist() == list(range(300))
@@ -359,3 +359,106 @@ def _cmdline(pid: int) -> bytes:
         return Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return b""
+
+
+def _stopped_after_parts(n, src, out, scorer, **options):
+    """Score ``src`` into ``out`` until ``n`` parts are committed, then stop as Ctrl-C does; the parts' paths."""
+    real = output_module.write_table_atomic
+    committed = []
+
+    def write(table, path):
+        if len(committed) == n:
+            raise KeyboardInterrupt
+        committed.append(path)
+        real(table, path)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("exposure.jobs.local.write_table_atomic", write)
+        with pytest.raises(KeyboardInterrupt):
+            score_postings_file(src, out, RunOptions(**options), scorer=scorer)
+    return committed
+
+
+def test_a_deeply_nested_json_line_is_an_invalid_json_row_and_resume_gets_past_it(tmp_path, scorer):
+    good = labelled_postings(3)
+    deep = '{"id": "deep", "title": "x", "description": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    src = tmp_path / "deep.jsonl"
+    src.write_text("\n".join([json.dumps(good[0]), json.dumps(good[1]), deep, json.dumps(good[2])]) + "\n")
+    out = tmp_path / "deep.parquet"
+    # A first run stops after its first committed part (two rows), before the nested line ...
+    _stopped_after_parts(1, src, out, scorer, chunk_size=2)
+    # ... and --resume reads past it: one row with status invalid_json.
+    summary = score_postings_file(src, out, RunOptions(chunk_size=2), scorer=scorer, resume=True)
+    assert summary["rows"] == 4 and summary["rows_written"] == 3
+    assert summary["rejected"]["invalid_json"] == 1
+    rejected = pq.read_table(summary["rejected_file"]).to_pylist()
+    assert rejected == [{"id": None, "row": 2, "status": "invalid_json"}]
+
+
+def _with_a_repeated_id(path):
+    good = labelled_postings(2)
+    write_rows(good + [dict(good[0], title="again")], path)  # row 2 repeats row 0's id: a rejected row
+
+
+def test_outputs_that_share_a_stem_keep_their_own_files(tmp_path, scorer):
+    src = tmp_path / "in.jsonl"
+    _with_a_repeated_id(src)
+    # -o y.rejected.parquet, then -o y.parquet: the first run's output is not the second's rejected file.
+    first = score_postings_file(src, tmp_path / "y.rejected.parquet", scorer=scorer)
+    before = pq.read_table(tmp_path / "y.rejected.parquet")
+    score_postings_file(src, tmp_path / "y.parquet", scorer=scorer)
+    assert pq.read_table(tmp_path / "y.rejected.parquet").equals(before) and before.num_rows == first["rows_written"]
+    assert pq.read_table(tmp_path / "y.parquet.rejected.parquet")["status"].to_pylist() == ["duplicate_id"]
+    # -o x.parquet, then -o x.pq: each keeps its summary and rejected rows, and x.parquet still resumes.
+    x = score_postings_file(src, tmp_path / "x.parquet", scorer=scorer)
+    other = tmp_path / "other.jsonl"
+    write_rows(labelled_postings(3), other)
+    score_postings_file(other, tmp_path / "x.pq", scorer=scorer)
+    assert x["rejected_file"] == str(tmp_path / "x.parquet.rejected.parquet")
+    assert pq.read_table(x["rejected_file"]).num_rows == 1 and not (tmp_path / "x.pq.rejected.parquet").exists()
+    assert json.loads((tmp_path / "x.parquet.summary.json").read_text())["input"] == str(src)
+    assert score_postings_file(src, tmp_path / "x.parquet", scorer=scorer, resume=True)["rows"] == 3  # complete already
+
+
+def test_an_output_named_like_another_outputs_file_is_refused(tmp_path, scorer):
+    src = tmp_path / "in.jsonl"
+    _with_a_repeated_id(src)
+    with pytest.raises(ValueError, match="is the .rejected.parquet file of the output"):
+        score_postings_file(src, tmp_path / "x.parquet.rejected.parquet", scorer=scorer)
+    # A fresh run never deletes what an earlier run of the same output left: it asks for --resume.
+    score_postings_file(src, tmp_path / "x.parquet", scorer=scorer)
+    (tmp_path / "x.parquet").unlink()
+    with pytest.raises(ValueError, match="x.parquet.summary.json.* already exist.*--resume"):
+        score_postings_file(src, tmp_path / "x.parquet", scorer=scorer)
+    assert (tmp_path / "x.parquet.rejected.parquet").exists()
+
+
+def test_a_damaged_committed_part_is_named_with_how_to_recover(tmp_path, scorer):
+    src = tmp_path / "in.jsonl"
+    write_rows(labelled_postings(4), src)
+    out = tmp_path / "out.parquet"
+    calls = _stopped_after_parts(2, src, out, scorer, chunk_size=1)
+    first = calls[0]
+    first.write_bytes(first.read_bytes()[:100])  # truncated, as a full disk or a torn copy leaves it
+    with pytest.raises(ValueError) as caught:
+        score_postings_file(src, out, RunOptions(chunk_size=1), scorer=scorer, resume=True)
+    message = str(caught.value)
+    assert f"the committed part {first} is damaged" in message
+    assert "remove it and the 1 part(s) after it (part-00000.parquet to part-00001.parquet)" in message
+    # Doing what it says finishes the run.
+    for p in calls:
+        p.unlink()
+    assert score_postings_file(src, out, RunOptions(chunk_size=1), scorer=scorer, resume=True)["rows_written"] == 4
+
+
+def test_the_lock_message_names_the_other_run_once(tmp_path, capsys):
+    from exposure.jobs import BatchJob
+
+    write_rows(labelled_postings(2), tmp_path / "in.jsonl")
+    out = tmp_path / "out.parquet"
+    with BatchJob(tmp_path / "in.jsonl", out) as holder:
+        holder.check()
+        assert main(["score-postings", str(tmp_path / "in.jsonl"), "-o", str(out), "-q"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("--resume") == 1 and "check the folder" not in err and err.count("\n") == 1
+    assert err.startswith(f"exposure score-postings: error: {out} is being written by another run (pid {os.getpid()}")

@@ -112,7 +112,7 @@ def test_a_run_whose_every_posting_fails_never_succeeds(tmp_path, flaky, monkeyp
     assert err.count("Traceback") == 3  # one per failed chunk
     assert err.strip().splitlines()[-1].startswith("exposure score-postings: error: every one of the 3 postings "
                                                    "scored failed")
-    summary = json.loads((tmp_path / "out.summary.json").read_text())
+    summary = json.loads((tmp_path / "out.parquet.summary.json").read_text())
     assert summary["status"]["error"] == 3 and summary["this_run"]["error_rows"] == 3
     assert summary["this_run"]["failed_chunks"] == 3
     with pytest.raises(JobFailedError):

@@ -82,13 +82,13 @@ def test_ray_engine_writes_the_local_engines_rows(ray_cluster, postings, local_s
     got = pq.read_table(out)
     assert got.num_rows == N_ROWS and set(got["status"].to_pylist()) == {"ok"}
     _assert_same_rows(got, local_scores)
-    summary = json.loads((tmp_path / "scores.summary.json").read_text())
+    summary = json.loads((tmp_path / "scores.parquet.summary.json").read_text())
     assert summary["rows"] == summary["rows_written"] == N_ROWS and summary["status"]["ok"] == N_ROWS
     run = summary["this_run"]
     assert run["engine"]["name"] == "ray" and run["engine"]["workers"] == 2
     assert run["postings_scored"] == N_ROWS and run["duplicates_scored"] == 0
     assert run["cache"]["hit_rate"] > 0.5  # 40 texts under 2,000 ids: each worker encodes a text once
-    assert not (tmp_path / "scores.rejected.parquet").exists()
+    assert not (tmp_path / "scores.parquet.rejected.parquet").exists()
     # The output says how it was scored, and the finished run is one a later --resume recognises.
     from exposure.io import read_provenance
 
@@ -185,7 +185,8 @@ def test_bad_rows_and_duplicate_ids_across_batches_match_the_local_engine(ray_cl
     remote = score_postings_ray(src, tmp_path / "ray.parquet", RunOptions(chunk_size=3), scorer=_small_scorer,
                                 num_workers=2)
     _assert_same_rows(pq.read_table(tmp_path / "ray.parquet"), pq.read_table(tmp_path / "local.parquet"))
-    assert pq.read_table(tmp_path / "ray.rejected.parquet").equals(pq.read_table(tmp_path / "local.rejected.parquet"))
+    assert pq.read_table(tmp_path / "ray.parquet.rejected.parquet").equals(
+        pq.read_table(tmp_path / "local.parquet.rejected.parquet"))
     for key in ("rows", "rows_written", "rejected", "status"):
         assert remote[key] == local[key], key
     assert remote["rejected"] == {"duplicate_id": 4, "missing_id": 1, "invalid_json": 1}

@@ -324,3 +324,27 @@ def test_cli_workforce_isco(tmp_path, capsys):
     assert main(["workforce", "--taxonomy", "isco08", "--scores", str(scores), "--employment", str(bad),
                  "-o", str(out)]) == 2
     assert "codes that are not ISCO-08 unit groups" in capsys.readouterr().err
+
+
+def test_employment_rows_without_a_value_are_named_and_no_workers_is_an_error(tmp_path, caplog, capsys):
+    pq.write_table(pa.table({"soc_code": ["15-1252.00", "43-4051.00"], "exposure": [0.7, 0.4]}), tmp_path / "occ.parquet")
+    (tmp_path / "nan.csv").write_text("soc_code,employment\n15-1252,1000\n43-4051,\n")
+    with caplog.at_level("WARNING", logger="exposure"):
+        t = read_employment(tmp_path / "nan.csv")
+    assert t["soc_code"].to_pylist() == ["15-1252"]
+    assert "1 row(s) with no value in column 'employment' left out, codes: 43-4051" in caplog.text
+    (tmp_path / "zero.csv").write_text("soc_code,employment\n15-1252,0\n43-4051,0\n")
+    with pytest.raises(ValueError, match="counts no workers: every employment value is 0 or missing"):
+        workforce(pq.read_table(tmp_path / "occ.parquet"), employment=read_employment(tmp_path / "zero.csv"))
+    capsys.readouterr()
+    assert main(["workforce", "--scores", str(tmp_path / "occ.parquet"), "--employment", str(tmp_path / "zero.csv"),
+                 "-o", str(tmp_path / "out"), "--no-plots", "-q"]) == 2
+    out, err = capsys.readouterr()
+    assert "nan%" not in out and "counts no workers" in err and not (tmp_path / "out").exists()
+
+
+def test_workforce_help_shows_plain_percent_signs(capsys):
+    with pytest.raises(SystemExit):
+        main(["workforce", "--help"])
+    text = capsys.readouterr().out
+    assert "%%" not in text and "10% / 50%" in " ".join(text.split())

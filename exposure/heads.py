@@ -51,7 +51,7 @@ import numpy as np
 
 from ._assets import shipped
 from ._deprecated import moved
-from .kernels import reduce_on
+from .kernels import Index
 from .rubric import AUTOMATION_CLASSES, EXPOSURE_CLASSES
 from .stats import softmax
 
@@ -99,16 +99,19 @@ class HeadFileError(ValueError):
 
 # --------------------------------------------------------------------------- features
 
-def capability_features(emb: np.ndarray, cap_emb: np.ndarray, counter_emb: np.ndarray,
-                        technology_index: np.ndarray, headline_mask: np.ndarray, device: Any = None) -> np.ndarray:
+def capability_features(emb: np.ndarray, cap_emb: Union[np.ndarray, Index], counter_emb: Union[np.ndarray, Index],
+                        technology_index: np.ndarray, headline_mask: np.ndarray) -> np.ndarray:
     """Pooled similarities of each task to the capability set, float64 ``(n, 3*(g+2) + g+1)``.
 
     For each temperature in ``POOL_TEMPERATURES``: log-mean-exp of the similarities to
     each technology's statements, to the headline technologies' statements together,
     and to the counter-statements; then the max similarity per technology and to the
-    counter-statements. A set without counter-statements gets zeros there. ``device``: a GPU to run the
-    searches on (:func:`~exposure.kernels.reduce_on`); ``None``: the native kernel.
+    counter-statements. A set without counter-statements gets zeros there. ``cap_emb`` and ``counter_emb``:
+    the statements' embeddings, or :class:`~exposure.kernels.Index` objects of them (searched on their device;
+    arrays are searched on the native kernel).
     """
+    cap_index = cap_emb if isinstance(cap_emb, Index) else Index(cap_emb)
+    counter_index = counter_emb if isinstance(counter_emb, Index) else Index(counter_emb)
     emb = np.ascontiguousarray(emb, dtype=np.float32)
     n, g = emb.shape[0], int(np.max(technology_index)) + 1
     counts = np.bincount(technology_index, minlength=g).astype(np.float64)
@@ -116,17 +119,17 @@ def capability_features(emb: np.ndarray, cap_emb: np.ndarray, counter_emb: np.nd
     has_counters = counter_emb.shape[0] > 0
     cols = []
     for T in POOL_TEMPERATURES:
-        lse = reduce_on(device, emb, cap_emb, "logsumexp", temperature=T, groups=technology_index, num_groups=g).values
+        lse = cap_index.search(emb, "logsumexp", temperature=T, groups=technology_index, num_groups=g).values
         cols.append(lse.astype(np.float64) - T * np.log(counts))
-        head = reduce_on(device, emb, cap_emb, "logsumexp", temperature=T, groups=head_index, num_groups=2).values[:, :1]
+        head = cap_index.search(emb, "logsumexp", temperature=T, groups=head_index, num_groups=2).values[:, :1]
         cols.append(head.astype(np.float64) - T * np.log(counts[headline_mask].sum()))
         if has_counters:
-            lse = reduce_on(device, emb, counter_emb, "logsumexp", temperature=T).values
+            lse = counter_index.search(emb, "logsumexp", temperature=T).values
             cols.append(lse.astype(np.float64)[:, None] - T * np.log(counter_emb.shape[0]))
         else:
             cols.append(np.zeros((n, 1)))
-    cols.append(reduce_on(device, emb, cap_emb, "max", groups=technology_index, num_groups=g).values.astype(np.float64))
-    cols.append(reduce_on(device, emb, counter_emb, "max").values.astype(np.float64)[:, None] if has_counters
+    cols.append(cap_index.search(emb, "max", groups=technology_index, num_groups=g).values.astype(np.float64))
+    cols.append(counter_index.search(emb, "max").values.astype(np.float64)[:, None] if has_counters
                 else np.zeros((n, 1)))
     return np.hstack(cols)
 
@@ -148,7 +151,7 @@ class NeighbourIndex:
     keys: np.ndarray
     labels: Dict[str, np.ndarray]
     n_classes: Dict[str, int]
-    _keys32: Optional[Tuple[np.ndarray, np.ndarray]] = field(default=None, init=False, repr=False, compare=False)
+    _keys32: Optional[Tuple[np.ndarray, Index]] = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def fit(cls, emb: np.ndarray, labels: Mapping[str, np.ndarray], n_classes: Mapping[str, int],
@@ -171,10 +174,10 @@ class NeighbourIndex:
         z = (np.asarray(emb, dtype=np.float32) - self.mean) @ self.components
         return z / np.maximum(np.linalg.norm(z, axis=1, keepdims=True), 1e-12)
 
-    def _float_keys(self) -> np.ndarray:
-        """``keys`` as float32 (they are stored as float16), converted once."""
+    def _float_keys(self) -> Index:
+        """``keys`` as float32 (they are stored as float16) in an :class:`~exposure.kernels.Index`, built once."""
         if self._keys32 is None or self._keys32[0] is not self.keys:
-            self._keys32 = (self.keys, self.keys.astype(np.float32))
+            self._keys32 = (self.keys, Index(self.keys.astype(np.float32)))
         return self._keys32[1]
 
     def features(self, emb: np.ndarray, name: Union[str, Sequence[str]], query_groups: Optional[np.ndarray] = None,
@@ -185,12 +188,13 @@ class NeighbourIndex:
         nearest ``KNN_K`` labelled tasks, then the best similarity. With groups,
         keys of the query's own group are left out (used while training).
         ``name`` may be several label names: one neighbour search serves them
-        all, and the result is a list with one block per name. ``device``: a GPU for the search without
-        groups (:func:`~exposure.kernels.reduce_on`).
+        all, and the result is a list with one block per name. ``device``: the device of the model it serves;
+        the search without groups runs there when it is a GPU (:meth:`~exposure.kernels.Index.for_device`).
         """
         names = [name] if isinstance(name, str) else list(name)
         q = self.project(emb)
-        keys = self._float_keys()
+        index = self._float_keys()
+        keys = index.keys
         kmax = min(max(KNN_K), keys.shape[0])
         sizes = [self.n_classes[nm] for nm in names]
         onehots = [np.eye(c)[self.labels[nm]] for nm, c in zip(names, sizes)]
@@ -198,7 +202,7 @@ class NeighbourIndex:
         for a in range(0, q.shape[0], _CHUNK):
             # 1. the nearest kmax keys, best first (lower index first on ties)
             if query_groups is None:  # the fused kernel: no (queries x keys) matrix
-                best = reduce_on(device, q[a:a + _CHUNK], keys, "topk", k=kmax)
+                best = index.for_device(device).search(q[a:a + _CHUNK], "topk", k=kmax)
                 idx, top = best.indices, best.values.astype(np.float64)
             else:
                 s = q[a:a + _CHUNK] @ keys.T
@@ -347,7 +351,8 @@ class Heads:
         """Class probabilities of both heads: exposure ``(n, 3)`` and automation ``(n, 5)``, float64.
 
         One neighbour search serves both heads; rows go through in blocks of :data:`PREDICT_BLOCK`,
-        so the scratch memory does not grow with ``n``. ``device``: a GPU for the neighbour search.
+        so the scratch memory does not grow with ``n``. ``device``: the model's device; the neighbour search
+        runs there when it is a GPU, on the native kernel otherwise.
         """
         n = emb.shape[0]
         probs = np.zeros((n, len(EXPOSURE_CLASSES)))
@@ -361,7 +366,7 @@ class Heads:
 
     def predict(self, emb: np.ndarray, cap_features: np.ndarray, device: Any = None) -> Tuple[np.ndarray, np.ndarray]:
         """``(P(E0), P(E1), P(E2))`` per task (float64 ``(n, 3)``) and the automation score (``(n,)`` in [0, 1]);
-        ``device``: a GPU for the neighbour search."""
+        ``device``: as for :meth:`predict_proba`."""
         if emb.shape[0] == 0:
             return np.zeros((0, 3)), np.zeros(0)
         probs, pa = self.predict_proba(emb, cap_features, device)

@@ -43,7 +43,7 @@ from ._assets import cache_dir, cached_float32_embeddings, embeddings_file_name,
 from .capabilities import CapabilitySet
 from .encoder import Encoder, as_texts
 from .heads import HeadMismatchError, Heads, available_heads, capability_features, encoder_fingerprint
-from .kernels import gpu_or_none, reduce_on
+from .kernels import Index
 from .technologies import TechnologyLabels, technology_scores
 
 __all__ = ["ExposureModel", "TaskScores", "EVIDENCE_K"]
@@ -261,6 +261,7 @@ class ExposureModel:
         self._probe: Optional[list] = None  # the encoder's fingerprint (heads.encoder_fingerprint), once
         self.technology_labels = self._load_labels(technology_labels)
         self._activity_emb: Optional[np.ndarray] = None
+        self._index: dict = {}  # name -> Index of those embeddings, built once (see _search_index)
         self.head: Optional[Heads] = None
         self.head_note = "calibrated=False"
         if calibrated is not False:
@@ -387,9 +388,17 @@ class ExposureModel:
                                          "capability embeddings")
 
     @property
-    def _gpu(self):
-        """The GPU the similarity searches run on: the encoder's, if it has one; ``None``: the native kernel."""
-        return gpu_or_none(getattr(self.encoder, "device", None))
+    def _device(self):
+        """The encoder's device: the similarity searches run on it when it is a GPU (:meth:`Index.for_device`)."""
+        return getattr(self.encoder, "device", None)
+
+    def _search_index(self, name: str, embeddings: np.ndarray) -> Index:
+        """``embeddings`` (this model's ``name`` set) as an :class:`~exposure.kernels.Index`, built once and kept
+        with its device copy, where this model searches: on the encoder's GPU, else on the native kernel."""
+        index = self._index.get(name)
+        if index is None or index.keys is not embeddings:
+            index = self._index[name] = Index(embeddings)
+        return index.for_device(self._device)
 
     def capability_features(self, embeddings: np.ndarray) -> np.ndarray:
         """The capability features a head reads (:func:`exposure.heads.capability_features`), float64 ``(n, f)``.
@@ -404,7 +413,8 @@ class ExposureModel:
         # A head pools the capability set's headline; it is the model's own unless other technologies were chosen.
         mask = (self._headline_mask if set(self.headline) == set(headline)
                 else np.isin(np.array(self.technologies), headline))
-        return capability_features(emb, caps, counters, self.capabilities.technology_index, mask, self._gpu)
+        return capability_features(emb, self._search_index("capabilities", caps),
+                                   self._search_index("counters", counters), self.capabilities.technology_index, mask)
 
     @staticmethod
     def _check_embeddings(embeddings: np.ndarray, dim: int) -> np.ndarray:
@@ -444,18 +454,18 @@ class ExposureModel:
                 raise ValueError(f"got {emb.shape[0]} rows of embeddings but {len(texts)} texts; "
                                  "pass one text per row, or texts=None")
         T = self.temperature
-        gpu = self._gpu
+        cap_index, counter_index = self._search_index("capabilities", caps), self._search_index("counters", counters)
         groups = self.capabilities.technology_index
         n_tech = len(self.technologies)
         counts = np.bincount(groups, minlength=n_tech)
         # 1. pooled similarity to each technology's capabilities
-        cap_lse = reduce_on(gpu, emb, caps, "logsumexp", temperature=T, groups=groups, num_groups=n_tech).values
+        cap_lse = cap_index.search(emb, "logsumexp", temperature=T, groups=groups, num_groups=n_tech).values
         cap_pool = _log_mean_exp(cap_lse, counts, T)
         # 2. pooled similarity to human-bound work (0 when the set has none)
         if counters.shape[0]:
-            counter_lse = reduce_on(gpu, emb, counters, "logsumexp", temperature=T).values
+            counter_lse = counter_index.search(emb, "logsumexp", temperature=T).values
             human = _log_mean_exp(counter_lse, np.asarray(counters.shape[0]), T)
-            near = reduce_on(gpu, emb, counters, "max")
+            near = counter_index.search(emb, "max")
             counter_index, counter_sim = near.indices, near.values
         else:
             human = np.zeros(emb.shape[0], dtype=np.float32)
@@ -468,7 +478,7 @@ class ExposureModel:
         margin = (head_pool - human).astype(np.float32)
         # 4. evidence: the best-matching capability statements
         k = min(EVIDENCE_K, caps.shape[0])
-        top = reduce_on(gpu, emb, caps, "topk", k=k)
+        top = cap_index.search(emb, "topk", k=k)
         # Zero rows (empty texts) match nothing: no score, no evidence.
         blank = ~np.any(emb, axis=1)
         exposure = _sigmoid(margin / self.scale)
@@ -478,7 +488,7 @@ class ExposureModel:
             tech_scores = _sigmoid((cap_pool - human[:, None]) / self.scale)
         else:
             # 5. technology scores: the ratings of the nearest labelled activities, the largest as the combined
-            near = reduce_on(gpu, emb, self._activity_embeddings(), "topk", k=labels.k)
+            near = self._search_index("activities", self._activity_embeddings()).search(emb, "topk", k=labels.k)
             order = [labels.technologies.index(t) for t in self.technologies]
             tech_scores = technology_scores(near.indices, near.values, labels.values[:, order], labels.temperature)
             automation_exposure = tech_scores.max(axis=1)
@@ -487,7 +497,7 @@ class ExposureModel:
         probabilities = gpt4_automation = None
         if self.head is not None:
             # 6. calibrated headline: the head's P(E1) + 0.5 P(E2)
-            probs, auto = self.head.predict(emb, self.capability_features(emb), gpu)
+            probs, auto = self.head.predict(emb, self.capability_features(emb), self._device)
             probabilities, gpt4_automation = probs.astype(np.float32), auto.astype(np.float32)
             exposure = (probabilities[:, 1] + 0.5 * probabilities[:, 2]).astype(np.float32)
         ev_index, ev_sim = np.array(top.indices), np.array(top.values)

@@ -266,6 +266,8 @@ K = unit_rows(np.random.default_rng(1), 5, 8)
         (lambda: reduce(Q, K, "max", out=np.empty((20, 5), np.float32)), ValueError, r"out is only supported with op='matrix'"),
         (lambda: reduce(Q, K, "matrix", out=torch.empty(20, 5)), TypeError, r"out must be a numpy array for numpy inputs"),
         (lambda: reduce(Q, K, threads=0), ValueError, r"threads must be a positive int or None, got 0"),
+        (lambda: reduce(torch.from_numpy(Q), torch.from_numpy(K), threads=2), ValueError,
+         r"threads is for numpy input .* torch.set_num_threads\(n\) before the call, not threads=2"),
         (lambda: reduce(Q, K, chunk_size=-3), ValueError, r"chunk_size must be a positive int or None, got -3"),
         (lambda: reduce(Q, torch.from_numpy(K)), TypeError,
          r"queries and keys must both be numpy arrays or both torch tensors, got numpy.ndarray and torch.Tensor"),

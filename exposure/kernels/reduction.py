@@ -4,7 +4,6 @@ native kernel (numpy arrays) or the torch backend (tensors)."""
 from __future__ import annotations
 
 import sys
-from contextlib import nullcontext
 from typing import Any, Optional
 
 import numpy as np
@@ -15,7 +14,7 @@ from ._checks import (as_float32_array, check_groups, check_k, check_precision, 
                       optional_positive_int, type_name)
 from .native import reduce_native
 from .planning import check_affordable
-from .torch_backend import as_tensor, reduce_torch, torch_threads
+from .torch_backend import as_tensor, reduce_torch
 
 __all__ = ["logsumexp", "max_sim", "reduce", "similarity_matrix", "topk"]
 
@@ -55,12 +54,14 @@ def reduce(
         num_groups: number of groups; defaults to ``groups.max() + 1``.
         out: for ``"matrix"``, a C-contiguous float32 ``(n, m)`` array (or tensor) to
             write into instead of allocating.
-        threads: threads for this call only (``None``: the OpenMP / torch default).
-            Results are bit-identical whatever the thread count. In a process forked
-            after OpenMP threads ran in its parent (``os.fork``, multiprocessing's
-            ``'fork'`` start method) the call runs on one thread and logs a warning once,
-            because more would hang: start workers with
-            :func:`exposure._processes.worker_context` (``'spawn'``) instead.
+        threads: native kernel threads for this call only (``None``: the OpenMP default).
+            Results are bit-identical whatever the thread count. Torch tensors run on
+            torch's thread count as the caller set it (``torch.set_num_threads``, process-wide;
+            nothing here changes it), so ``threads`` must be ``None`` for them. In a process
+            forked after OpenMP threads ran in its parent (``os.fork``, multiprocessing's
+            ``'fork'`` start method) the native call runs on one thread, and torch is set to one
+            thread for the rest of that process, with a warning once, because more would hang:
+            start workers with :func:`exposure._processes.worker_context` (``'spawn'``) instead.
         chunk_size: query rows per work item (native kernel) or per ``torch.mm``
             (torch); ``None`` picks a cache-friendly size.
         precision: ``"fp32"`` (default, exact float32). For numpy input, ``"int8"``:
@@ -118,13 +119,17 @@ def reduce(
     if out is not None and op != "matrix":
         raise ValueError(f"out is only supported with op='matrix', got op={op!r}")
 
-    on_cpu = not q_is_torch or queries.device.type == "cpu"
-    if on_cpu:  # forked after OpenMP threads ran: one thread, or the child hangs (see exposure._processes)
+    if q_is_torch and threads is not None:
+        raise ValueError("threads is for numpy input (the native kernel); torch tensors run on torch's own thread "
+                         "count, which is process-wide and the caller's to set: torch.set_num_threads(n) before the "
+                         f"call, not threads={threads}")
+    # forked after OpenMP threads ran: one thread, or the child hangs (see exposure._processes)
+    if not q_is_torch:
         threads = _processes.fork_safe_threads(threads)
-    # torch's thread count is set around the conversions and checks too: they may run in parallel
-    with torch_threads(torch, queries.device, threads) if q_is_torch else nullcontext():
-        return _reduce(queries, keys, op, k, temperature, groups, num_groups, out, threads, chunk_size, precision,
-                       candidates, q_is_torch)
+    elif queries.device.type == "cpu":
+        _processes.fork_safe_torch(torch)
+    return _reduce(queries, keys, op, k, temperature, groups, num_groups, out, threads, chunk_size, precision,
+                   candidates, q_is_torch)
 
 
 def _reduce(queries, keys, op, k, temperature, groups, num_groups, out, threads, chunk_size, precision, candidates,

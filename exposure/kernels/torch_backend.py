@@ -1,21 +1,21 @@
 """The torch backend of :func:`exposure.kernels.reduce`: the same semantics with chunked ``torch.mm``, for
-tensors on any device (results on that device). torch is never imported here: tensors can only arrive if
-the caller already imported it.
+tensors on any device (results on that device). On the CPU it runs on torch's thread count as the caller
+set it (``torch.set_num_threads``): nothing here changes it. torch is never imported here: tensors can only
+arrive if the caller already imported it.
 """
 
 from __future__ import annotations
 
 import math
 import sys
-from contextlib import contextmanager
-from typing import Any, Iterator, Optional, Tuple
+from typing import Any, Tuple
 
 import numpy as np
 
 from ._base import Reduction
 from ._checks import dtype_name, type_name
 
-__all__ = ["as_tensor", "reduce_torch", "torch_threads"]
+__all__ = ["as_tensor", "reduce_torch"]
 
 
 def as_tensor(x: Any, name: str, dtype: Any) -> Any:
@@ -30,20 +30,6 @@ def as_tensor(x: Any, name: str, dtype: Any) -> Any:
         raise ValueError(f"{name} must be 2-D (rows, d), got {dtype_name(x)} {tuple(x.shape)}")
     # one copy at most: .to() with an explicit memory format converts dtype and layout together
     return x.detach().to(dtype=dtype, memory_format=torch.contiguous_format)
-
-
-@contextmanager
-def torch_threads(torch: Any, device: Any, threads: Optional[int]) -> Iterator[None]:
-    """torch's thread count is process-wide: set it for this call and put it back."""
-    if threads is None or device.type != "cpu":
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _check_finite_rows(torch: Any, x: Any, name: str) -> None:

@@ -261,7 +261,7 @@ class ExposureModel:
         self._probe: Optional[list] = None  # the encoder's fingerprint (heads.encoder_fingerprint), once
         self.technology_labels = self._load_labels(technology_labels)
         self._activity_emb: Optional[np.ndarray] = None
-        self._index: dict = {}  # name -> Index of those embeddings, built once (see _search_index)
+        self._index: dict = {}  # name -> (embeddings, their Index), built once (see _search_index)
         self.head: Optional[Heads] = None
         self.head_note = "calibrated=False"
         if calibrated is not False:
@@ -395,9 +395,9 @@ class ExposureModel:
     def _search_index(self, name: str, embeddings: np.ndarray) -> Index:
         """``embeddings`` (this model's ``name`` set) as an :class:`~exposure.kernels.Index`, built once and kept
         with its device copy, where this model searches: on the encoder's GPU, else on the native kernel."""
-        index = self._index.get(name)
-        if index is None or index.keys is not embeddings:
-            index = self._index[name] = Index(embeddings)
+        source, index = self._index.get(name, (None, None))
+        if source is not embeddings:  # (embeddings, their Index): the same object, the same index
+            source, index = self._index[name] = (embeddings, Index(embeddings))
         return index.for_device(self._device)
 
     def capability_features(self, embeddings: np.ndarray) -> np.ndarray:
@@ -454,18 +454,18 @@ class ExposureModel:
                 raise ValueError(f"got {emb.shape[0]} rows of embeddings but {len(texts)} texts; "
                                  "pass one text per row, or texts=None")
         T = self.temperature
-        cap_index, counter_index = self._search_index("capabilities", caps), self._search_index("counters", counters)
+        cap_search, counter_search = self._search_index("capabilities", caps), self._search_index("counters", counters)
         groups = self.capabilities.technology_index
         n_tech = len(self.technologies)
         counts = np.bincount(groups, minlength=n_tech)
         # 1. pooled similarity to each technology's capabilities
-        cap_lse = cap_index.search(emb, "logsumexp", temperature=T, groups=groups, num_groups=n_tech).values
+        cap_lse = cap_search.search(emb, "logsumexp", temperature=T, groups=groups, num_groups=n_tech).values
         cap_pool = _log_mean_exp(cap_lse, counts, T)
         # 2. pooled similarity to human-bound work (0 when the set has none)
         if counters.shape[0]:
-            counter_lse = counter_index.search(emb, "logsumexp", temperature=T).values
+            counter_lse = counter_search.search(emb, "logsumexp", temperature=T).values
             human = _log_mean_exp(counter_lse, np.asarray(counters.shape[0]), T)
-            near = counter_index.search(emb, "max")
+            near = counter_search.search(emb, "max")
             counter_index, counter_sim = near.indices, near.values
         else:
             human = np.zeros(emb.shape[0], dtype=np.float32)
@@ -478,7 +478,7 @@ class ExposureModel:
         margin = (head_pool - human).astype(np.float32)
         # 4. evidence: the best-matching capability statements
         k = min(EVIDENCE_K, caps.shape[0])
-        top = cap_index.search(emb, "topk", k=k)
+        top = cap_search.search(emb, "topk", k=k)
         # Zero rows (empty texts) match nothing: no score, no evidence.
         blank = ~np.any(emb, axis=1)
         exposure = _sigmoid(margin / self.scale)

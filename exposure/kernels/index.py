@@ -40,7 +40,7 @@ class Index:
         >>> keys = np.array([[1.0, 0.0], [0.0, 1.0], [0.8, 0.6]], dtype=np.float32)
         >>> index = Index(keys, groups=[0, 1, 1])
         >>> index.search(np.array([[0.6, 0.8]], np.float32), "max").indices.tolist()
-        [[0, 1]]
+        [[0, 2]]
         >>> len(index), index.shape, index.device is None
         (3, (3, 2), True)
     """

@@ -620,9 +620,9 @@ class OccupationAssigner:
         """``idx["emb"]`` (with ``grouping``: groups and num_groups) as an :class:`~exposure.kernels.Index`, built
         once and kept in ``idx`` with its device copy, where the searches run: on the encoder's GPU if it has
         one, else on the native kernel."""
-        index = idx.get("search")
-        if index is None or index.keys is not idx["emb"]:
-            index = idx["search"] = Index(idx["emb"], **grouping)
+        source, index = idx.get("search", (None, None))
+        if source is not idx["emb"]:  # (the embeddings, their Index): the same object, the same index
+            source, index = idx["search"] = (idx["emb"], Index(idx["emb"], **grouping))
         return index.for_device(getattr(self.encoder, "device", None))
 
     # ----------------------------------------------------------------- indexes

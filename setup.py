@@ -56,7 +56,8 @@ ext_modules = [
 setup(
     # models/ (capability sets, heads, technology labels, unit classifier, assignment calibration) ships inside
     # the package as exposure.models.
-    packages=["exposure", "exposure.occupations", "exposure.labour", "exposure.postings", "exposure.jobs", "exposure.training",
+    packages=["exposure", "exposure.kernels", "exposure.occupations", "exposure.labour", "exposure.postings",
+              "exposure.jobs", "exposure.training",
               "exposure.data", "exposure.models", "exposure.models.capabilities", "exposure.models.heads",
               "exposure.models.technologies", "exposure.models.units", "exposure.models.assign"],
     package_dir={"exposure": "exposure", "exposure.models": "models"},

@@ -12,7 +12,7 @@ posting benchmark on the card. Cases (``EXPOSURE_BENCH_N`` queries, default
   would write;
 * ``exposure fp32 top5`` / ``exposure fp16 top5`` / ``exposure bf16 top5``:
   ``exposure.kernels.reduce(..., "topk", k=5, precision=...)`` on tensors;
-* ``triton fused fp32 top5`` (fp16, bf16) and ``triton fused fp16 max``: ``exposure._triton_reduce.fused_reduce``,
+* ``triton fused fp32 top5`` (fp16, bf16) and ``triton fused fp16 max``: ``benchmarks/triton_reduce.py``'s ``fused_reduce``,
   one kernel that reduces each GEMM tile in registers (not yet behind ``reduce``: these figures decide),
   and ``triton fused fp16 top5 BMxBNxBD/W``: a sweep of its tiling (queries x keys x d per tile, warps);
   skipped where triton is missing; on the CPU (smoke run) in Triton's interpreter, so keep N small;
@@ -120,7 +120,7 @@ def test_exposure_topk(benchmark, m, precision):
 
 
 def _fused():
-    return pytest.importorskip("exposure._triton_reduce", reason="needs triton")
+    return pytest.importorskip("triton_reduce", reason="needs triton")  # benchmarks/triton_reduce.py
 
 
 @pytest.mark.parametrize("m", [1000, 4000])

@@ -279,7 +279,7 @@ def main(argv=None) -> int:
         top = reduce(q, hi["emb"], "topk", k=K)
         dev_i[rows], dev_v[rows] = back[top.indices], top.values
         dev_c[rows] = q @ hi["centroids"].T
-        ni, nv = hi["ngrams"].topk([normalize_title(x) for x in texts], 32)
+        nv, ni = hi["ngrams"].topk([normalize_title(x) for x in texts], 32)
         dev_ni[rows], dev_nv[rows] = back[ni], nv
         if f == 0:  # the eval's arithmetic is the assigner's
             mine = (_vote(dev_v[rows][:, :TITLE_K], dev_i[rows][:, :TITLE_K], idx["ptr"], idx["occ"], n_occ, TITLE_TAU)

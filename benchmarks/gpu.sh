@@ -17,7 +17,7 @@
 # steps.txt (seconds per step) and gpu.md (tables) to RESULTS_DIR, each step's files
 # as soon as it ends, so a run stopped by a time limit keeps what it finished.
 # Stops at the first failure of the build or the CUDA tests (CUDA tests that skip
-# count as a failure here); the fused Triton kernels (exposure/_triton_reduce.py,
+# count as a failure here); the fused Triton kernels (benchmarks/triton_reduce.py,
 # not yet used by reduce) are tested and timed without stopping the rest, and the
 # script exits non-zero at the end if any of that failed.
 set -euo pipefail

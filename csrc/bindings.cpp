@@ -55,11 +55,9 @@ exposure::Precision parse_precision(const std::string& precision) {
     throw std::invalid_argument("precision must be 'fp32' or 'int8', got '" + precision + "'");
 }
 
-py::tuple reduce(const py::array& queries, const py::array& keys, const std::string& op, std::size_t k,
-                 float temperature, const std::optional<py::array>& groups, std::size_t num_groups,
-                 const std::optional<py::array>& out, int threads, std::size_t block_rows,
-                 const std::string& precision, std::size_t candidates) {
-    exposure::Problem P;
+/// The kernel's settings from reduce()'s arguments (checked by the kernel, or parsed here).
+exposure::Settings settings(const std::string& op, std::size_t k, float temperature, int threads,
+                            std::size_t block_rows, const std::string& precision, std::size_t candidates) {
     exposure::Settings S;
     S.op = parse_op(op);
     S.precision = parse_precision(precision);
@@ -68,6 +66,15 @@ py::tuple reduce(const py::array& queries, const py::array& keys, const std::str
     S.temperature = temperature;
     S.threads = threads;
     S.block_rows = block_rows;
+    return S;
+}
+
+py::tuple reduce(const py::array& queries, const py::array& keys, const std::string& op, std::size_t k,
+                 float temperature, const std::optional<py::array>& groups, std::size_t num_groups,
+                 const std::optional<py::array>& out, int threads, std::size_t block_rows,
+                 const std::string& precision, std::size_t candidates) {
+    exposure::Problem P;
+    const exposure::Settings S = settings(op, k, temperature, threads, block_rows, precision, candidates);
 
     P.queries = matrix_data(queries, "queries");
     P.keys = matrix_data(keys, "keys");
@@ -121,6 +128,19 @@ py::tuple reduce(const py::array& queries, const py::array& keys, const std::str
     return py::make_tuple(values, indices);
 }
 
+/// What reduce() with these sizes and settings allocates besides its results, in bytes.
+std::size_t workspace_bytes(std::size_t n, std::size_t m, std::size_t d, const std::string& op, std::size_t k,
+                            std::size_t num_groups, int threads, std::size_t block_rows, const std::string& precision,
+                            std::size_t candidates) {
+    if (threads < 0) throw std::invalid_argument("threads must be positive, got " + std::to_string(threads));
+    exposure::Problem P;
+    P.n = n;
+    P.m = m;
+    P.d = d;
+    P.num_groups = num_groups == 0 ? 1 : num_groups;
+    return exposure::workspace_bytes(P, settings(op, k, 1.0f, threads, block_rows, precision, candidates));
+}
+
 /// Checks a 1-D C-contiguous array of dtype T with `size` entries (any size when size < 0).
 template <class T>
 const T* vector_data(const py::array& a, const char* name, const char* dtype, py::ssize_t size = -1) {
@@ -164,13 +184,13 @@ py::tuple sparse_topk(const py::array& q_ptr, const py::array& q_cols, const py:
         if (X.keys[p] < 0 || static_cast<std::size_t>(X.keys[p]) >= m)
             throw std::invalid_argument("keys must lie in [0, " + std::to_string(m) + "), got " + std::to_string(X.keys[p]));
 
-    py::array_t<std::int64_t> idx({static_cast<py::ssize_t>(n), static_cast<py::ssize_t>(k)});
     py::array_t<float> val({static_cast<py::ssize_t>(n), static_cast<py::ssize_t>(k)});
+    py::array_t<std::int64_t> idx({static_cast<py::ssize_t>(n), static_cast<py::ssize_t>(k)});
     {
         py::gil_scoped_release release;
-        exposure::sparse_topk(Q, X, k, threads, idx.mutable_data(), val.mutable_data());
+        exposure::sparse_topk(Q, X, k, threads, val.mutable_data(), idx.mutable_data());
     }
-    return py::make_tuple(idx, val);
+    return py::make_tuple(val, idx);
 }
 
 py::array_t<double> segment_sum(const py::array& values, const py::array& offsets, int threads) {
@@ -285,7 +305,12 @@ PYBIND11_MODULE(_core, m) {
     m.def("sparse_topk", &sparse_topk, py::arg("q_ptr"), py::arg("q_cols"), py::arg("q_weights"), py::arg("ptr"),
           py::arg("keys"), py::arg("weights"), py::arg("m"), py::arg("k"), py::arg("threads") = 0,
           "Per sparse query (CSR rows) the k keys of an inverted index with the largest dot product; returns "
-          "(indices, values), descending, lower index first on ties, unscored keys at 0 last.");
+          "(values, indices), descending, lower index first on ties, unscored keys at 0 last.");
+    m.def("workspace_bytes", &workspace_bytes, py::arg("n"), py::arg("m"), py::arg("d"), py::arg("op") = "max",
+          py::arg("k") = 0, py::arg("num_groups") = 1, py::arg("threads") = 0, py::arg("block_rows") = 0,
+          py::arg("precision") = "fp32", py::arg("candidates") = 0,
+          "Bytes reduce() with these sizes and settings allocates besides its results (packed keys, per-thread "
+          "scratch), computed by the functions the kernel sizes its buffers with.");
     m.def("segment_sum", &segment_sum, py::arg("values"), py::arg("offsets"), py::arg("threads") = 0,
           "Row sums of a float32 matrix per segment of rows (CSR offsets), in float64, in row order.");
     py::class_<exposure::WordPiece>(m, "WordPiece",

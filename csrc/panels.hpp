@@ -74,6 +74,14 @@ struct KeyLayout {
     std::size_t count = 0;                   // panels
 };
 
+/// @brief Bytes key_layout allocates at most: the packed order, the group counts, a segment per panel and group.
+inline std::size_t key_layout_bytes(const Problem& P, std::size_t nr) {
+    const std::size_t count = (P.m + nr - 1) / nr;
+    const std::size_t segments = std::min(P.m, count + P.num_groups);
+    return P.m * sizeof(std::int64_t) + 2 * (P.num_groups + 1) * sizeof(std::size_t) +
+           (count + 1) * sizeof(std::size_t) + segments * sizeof(Segment);
+}
+
 inline KeyLayout key_layout(const Problem& P, std::size_t nr) {
     KeyLayout L;
     L.count = (P.m + nr - 1) / nr;
@@ -144,9 +152,17 @@ struct F32Panels {
     KeyLayout layout;
     AlignedArray<float> panels;
 
+    /// Floats in the packed panels of P's keys.
+    static std::size_t packed_size(const Problem& P) { return (P.m + nr - 1) / nr * nr * P.d; }
+    /// Bytes allocated: the packed panels and the key layout (per call), the Local of a block (per thread).
+    static std::size_t packed_bytes(const Problem& P) {
+        return packed_size(P) * sizeof(float) + key_layout_bytes(P, nr);
+    }
+    static std::size_t local_bytes(const Problem&, std::size_t) { return 0; }
+
     F32Panels(const Problem& problem, int threads) : P(problem), layout(key_layout(problem, nr)) {
         const std::size_t d = P.d;
-        panels = aligned_array<float>(layout.count * d * nr);
+        panels = aligned_array<float>(packed_size(P));
         float* base = panels.get();
         pack_panels(P, layout, nr, threads, [&](std::size_t p, std::size_t c, const float* src) {
             float* dst = base + p * d * nr + c;
@@ -182,9 +198,20 @@ struct Int8Panels {
     AlignedArray<float> scales;          // (panels * nr,)
     AlignedArray<std::int32_t> offsets;  // (panels * nr,): 128 * sum of the key's codes
 
+    static std::size_t padded_d(const Problem& P) { return (P.d + 3) / 4 * 4; }
+    static std::size_t slots_of(const Problem& P) { return (P.m + nr - 1) / nr * nr; }
+    /// Bytes allocated: the packed codes, scales, offsets and the key layout (per call), a block's Local
+    /// (per thread).
+    static std::size_t packed_bytes(const Problem& P) {
+        return slots_of(P) * (padded_d(P) + sizeof(float) + sizeof(std::int32_t)) + key_layout_bytes(P, nr);
+    }
+    static std::size_t local_bytes(const Problem& P, std::size_t block_rows) {
+        return block_rows * (padded_d(P) + sizeof(float));
+    }
+
     Int8Panels(const Problem& problem, int threads)
-        : P(problem), padded((problem.d + 3) / 4 * 4), layout(key_layout(problem, nr)) {
-        const std::size_t slots = layout.count * nr;
+        : P(problem), padded(padded_d(problem)), layout(key_layout(problem, nr)) {
+        const std::size_t slots = slots_of(P);
         panels = aligned_array<std::int8_t>(slots * padded);
         scales = aligned_array<float>(slots);
         offsets = aligned_array<std::int32_t>(slots);

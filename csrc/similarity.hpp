@@ -158,6 +158,29 @@ void run_blocks(const Problem& P, const Panels& K, std::size_t block_rows, int t
     if (bad < P.n) throw std::invalid_argument("queries row " + std::to_string(bad) + " contains NaN or inf");
 }
 
+/// @brief int8 max / top-k: keys kept per (query, group) by int8 score, to be re-ranked in float32.
+inline std::size_t rescored_candidates(const Problem& P, const Settings& S) {
+    const std::size_t k = S.op == Op::max ? 1 : S.k;
+    return std::min(P.m, std::max(k, S.candidates > 0 ? S.candidates : k + 4));
+}
+
+/// @brief Whether a call of this panel type runs the rescored int8 max / top-k.
+template <class Panels>
+bool rescored(const Settings& S) {
+    return Panels::approximate && (S.op == Op::max || S.op == Op::topk);
+}
+
+/// @brief Scratch bytes per query row of a block, per thread: the rescored candidates (int64 index and float
+/// score each) per group, a float64 sum per group for logsumexp, none otherwise.
+template <class Panels>
+std::size_t scratch_bytes_per_row(const Problem& P, const Settings& S) {
+    if (rescored<Panels>(S)) return P.num_groups * rescored_candidates(P, S) * (sizeof(float) + sizeof(std::int64_t));
+    return S.op == Op::logsumexp ? P.num_groups * sizeof(double) : 0;
+}
+
+/// @brief The thread count a call runs on: the one asked for, else the OpenMP default.
+inline int call_threads(const Settings& S) { return S.threads > 0 ? S.threads : default_threads(); }
+
 /// @brief int8 max / top-k: the `candidates` best by int8 score per (query, group), re-ranked in float32.
 template <class Panels, class Rows, class Dot>
 void run_rescored(const Problem& P, const Settings& S, const Outputs& out, const Panels& K, std::size_t block_rows,
@@ -166,9 +189,9 @@ void run_rescored(const Problem& P, const Settings& S, const Outputs& out, const
     using R = RescoredTopk<Rows, NR, Dot>;
     const std::size_t G = P.num_groups;
     const std::size_t k = S.op == Op::max ? 1 : S.k;
-    const std::size_t kc = std::min(P.m, std::max(k, S.candidates > 0 ? S.candidates : k + 4));
+    const std::size_t kc = rescored_candidates(P, S);
     const std::size_t per_row = G * kc;  // candidates per block row; the block's int64 indices, then its floats
-    run_blocks<Panels, R>(P, K, block_rows, threads, per_row * (sizeof(float) + sizeof(std::int64_t)),
+    run_blocks<Panels, R>(P, K, block_rows, threads, scratch_bytes_per_row<Panels>(P, S),
                           [&](unsigned char* scratch) {
                               auto* ids = reinterpret_cast<std::int64_t*>(scratch);
                               auto* vals = reinterpret_cast<float*>(scratch + block_rows * per_row * sizeof(std::int64_t));
@@ -180,12 +203,12 @@ void run_rescored(const Problem& P, const Settings& S, const Outputs& out, const
 template <class Panels, class Rows, class Dot = ScalarDot>
 void run_path(const Problem& P, const Settings& S, const Outputs& out) {
     constexpr int NR = Panels::nr;
-    const int threads = S.threads > 0 ? S.threads : default_threads();
+    const int threads = call_threads(S);
     const std::size_t block_rows = pick_block_rows<Panels::mr>(P, S, threads);
     const Panels K(P, threads);
     const std::size_t G = P.num_groups;
     if constexpr (Panels::approximate) {
-        if (S.op == Op::max || S.op == Op::topk) {
+        if (rescored<Panels>(S)) {
             run_rescored<Panels, Rows, Dot>(P, S, out, K, block_rows, threads);
             return;
         }
@@ -205,7 +228,8 @@ void run_path(const Problem& P, const Settings& S, const Outputs& out) {
         case Op::logsumexp: {
             using R = LogsumexpReduction<Rows, NR>;
             const float inv_t = 1.0f / S.temperature;
-            run_blocks<Panels, R>(P, K, block_rows, threads, G * sizeof(double), [&](unsigned char* scratch) {
+            run_blocks<Panels, R>(P, K, block_rows, threads, scratch_bytes_per_row<Panels>(P, S),
+                                  [&](unsigned char* scratch) {
                 return R{out.values, reinterpret_cast<double*>(scratch), G, S.temperature, inv_t};
             });
             break;
@@ -216,6 +240,18 @@ void run_path(const Problem& P, const Settings& S, const Outputs& out) {
             break;
         }
     }
+}
+
+/// @brief What run_path<Panels> allocates besides the outputs: the packed keys and their layout, and per thread
+/// a dot tile, the block's scratch and the panels' Local; sized by the functions run_path sizes them with.
+template <class Panels>
+std::size_t path_workspace_bytes(const Problem& P, const Settings& S) {
+    const int threads = call_threads(S);
+    const std::size_t block_rows = pick_block_rows<Panels::mr>(P, S, threads);
+    const std::size_t per_thread = Panels::mr * Panels::nr * sizeof(float) +
+                                   block_rows * scratch_bytes_per_row<Panels>(P, S) +
+                                   Panels::local_bytes(P, block_rows);
+    return Panels::packed_bytes(P) + static_cast<std::size_t>(threads) * per_thread;
 }
 
 inline void validate(const Problem& P, const Settings& S) {
@@ -274,6 +310,27 @@ inline void similarity_reduce(const Problem& P, const Settings& S, const Outputs
         case Isa::avx2: detail::run_path<F32Panels<Avx2Tile>, Avx2Rows>(P, S, out); break;
 #endif
         default: detail::run_path<F32Panels<ScalarTile>, ScalarRows<ScalarTile::nr>>(P, S, out); break;
+    }
+}
+
+/// @brief Bytes similarity_reduce(P, S, ...) would allocate besides its outputs, on the active SIMD path (the
+/// same dispatch); P's data pointers are not read. For planning a call before making it.
+inline std::size_t workspace_bytes(const Problem& P, const Settings& S) {
+    if (S.op == Op::topk && S.k == 0) return 0;
+    if (S.precision == Precision::int8) {
+        using detail::Int8Panels;
+#ifdef EXPOSURE_X86
+        if (use_vnni()) return detail::path_workspace_bytes<Int8Panels<Vnni512Tile>>(P, S);
+#endif
+        return detail::path_workspace_bytes<Int8Panels<ScalarInt8Tile>>(P, S);
+    }
+    using detail::F32Panels;
+    switch (active_isa()) {
+#ifdef EXPOSURE_X86
+        case Isa::avx512: return detail::path_workspace_bytes<F32Panels<Avx512Tile>>(P, S);
+        case Isa::avx2: return detail::path_workspace_bytes<F32Panels<Avx2Tile>>(P, S);
+#endif
+        default: return detail::path_workspace_bytes<F32Panels<ScalarTile>>(P, S);
     }
 }
 

@@ -7,7 +7,8 @@
 // ranked (through a sorted buffer of k) and reset, so a query costs what its columns'
 // postings cost, not m.
 // Ranking: descending score, lower key index first on ties; keys not touched (score 0)
-// fill the rest of the k in index order.
+// fill the rest of the k in index order. Every thread's scratch is allocated before the
+// parallel region (an allocation failing inside one would abort the process).
 #pragma once
 
 #include <algorithm>
@@ -39,18 +40,20 @@ struct InvertedIndex {
 
 namespace detail {
 
-/// One thread's scratch: the dense accumulator, which keys it touched, and whether a key is touched.
+/// One thread's scratch: the dense accumulator, whether a key is touched, and the keys touched (at most m, so
+/// sized once: nothing grows while a query is scored).
 struct SparseScratch {
     std::vector<double> acc;
     std::vector<unsigned char> seen;
     std::vector<std::int32_t> touched;
-    explicit SparseScratch(std::size_t m) : acc(m, 0.0), seen(m, 0) {}
+    std::size_t count = 0;  // touched[0, count)
+    explicit SparseScratch(std::size_t m) : acc(m, 0.0), seen(m, 0), touched(m) {}
 };
 
 inline void sparse_topk_row(const SparseQueries& Q, const InvertedIndex& X, std::size_t i, std::size_t k,
-                            SparseScratch& s, std::int64_t* idx, float* val) {
+                            SparseScratch& s, float* val, std::int64_t* idx) {
     // 1. scatter: every posting of every query column, in order
-    s.touched.clear();
+    s.count = 0;
     for (std::int64_t j = Q.ptr[i]; j < Q.ptr[i + 1]; ++j) {
         const std::int64_t c = Q.cols[j];
         const double w = Q.weights[j];
@@ -58,7 +61,7 @@ inline void sparse_topk_row(const SparseQueries& Q, const InvertedIndex& X, std:
             const std::int32_t t = X.keys[p];
             if (!s.seen[t]) {
                 s.seen[t] = 1;
-                s.touched.push_back(t);
+                s.touched[s.count++] = t;
             }
             s.acc[t] += w * static_cast<double>(X.weights[p]);
         }
@@ -68,7 +71,8 @@ inline void sparse_topk_row(const SparseQueries& Q, const InvertedIndex& X, std:
     const auto better = [acc](std::int32_t a, std::int32_t b) { return acc[a] > acc[b] || (acc[a] == acc[b] && a < b); };
     std::size_t take = 0;
     std::int64_t* best = idx;  // idx[0..take) holds the best so far, in order
-    for (const std::int32_t t : s.touched) {
+    for (std::size_t u = 0; u < s.count; ++u) {
+        const std::int32_t t = s.touched[u];
         if (acc[t] == 0.0) continue;
         if (take == k && !better(t, static_cast<std::int32_t>(best[k - 1]))) continue;
         std::size_t r = take < k ? take++ : k - 1;
@@ -88,7 +92,8 @@ inline void sparse_topk_row(const SparseQueries& Q, const InvertedIndex& X, std:
         ++r;
     }
     // 4. reset what this query touched
-    for (const std::int32_t t : s.touched) {
+    for (std::size_t u = 0; u < s.count; ++u) {
+        const std::int32_t t = s.touched[u];
         s.acc[t] = 0.0;
         s.seen[t] = 0;
     }
@@ -96,24 +101,28 @@ inline void sparse_topk_row(const SparseQueries& Q, const InvertedIndex& X, std:
 
 }  // namespace detail
 
-/// @brief Per query the k keys with the largest sparse dot product: idx, val of shape (n, k); k <= X.m.
-inline void sparse_topk(const SparseQueries& Q, const InvertedIndex& X, std::size_t k, int threads,
-                        std::int64_t* idx, float* val) {
+/// @brief Per query the k keys with the largest sparse dot product: val, idx of shape (n, k); k <= X.m.
+inline void sparse_topk(const SparseQueries& Q, const InvertedIndex& X, std::size_t k, int threads, float* val,
+                        std::int64_t* idx) {
     if (Q.n == 0 || k == 0) return;
 #ifdef EXPOSURE_OPENMP
     const int wanted = threads > 0 ? threads : omp_get_max_threads();  // 0: the OpenMP default
     const int used = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(wanted), Q.n));
+    // one scratch per thread, allocated here: nothing inside the parallel region allocates
+    std::vector<detail::SparseScratch> spaces;
+    spaces.reserve(static_cast<std::size_t>(used));
+    for (int t = 0; t < used; ++t) spaces.emplace_back(X.m);
 #pragma omp parallel num_threads(used)
     {
-        detail::SparseScratch s(X.m);
+        detail::SparseScratch& s = spaces[static_cast<std::size_t>(omp_get_thread_num())];
 #pragma omp for schedule(dynamic, 16)
         for (std::int64_t i = 0; i < static_cast<std::int64_t>(Q.n); ++i)
-            detail::sparse_topk_row(Q, X, static_cast<std::size_t>(i), k, s, idx + i * k, val + i * k);
+            detail::sparse_topk_row(Q, X, static_cast<std::size_t>(i), k, s, val + i * k, idx + i * k);
     }
 #else
     (void)threads;
     detail::SparseScratch s(X.m);
-    for (std::size_t i = 0; i < Q.n; ++i) detail::sparse_topk_row(Q, X, i, k, s, idx + i * k, val + i * k);
+    for (std::size_t i = 0; i < Q.n; ++i) detail::sparse_topk_row(Q, X, i, k, s, val + i * k, idx + i * k);
 #endif
 }
 

@@ -9,7 +9,8 @@
 // first max_length - 2 tokens, then [CLS] and [SEP] are added. A text that holds an added token's text (such
 // as "[CLS]", which `tokenizers` matches before the rest), in any case, before or after normalisation, is not
 // encoded here: encode() returns false and the caller asks `tokenizers`. Texts are independent: one per work
-// item (OpenMP).
+// item (OpenMP). Every buffer is sized before the parallel region (max_ids bounds a text's ids), so nothing
+// allocates inside it: an allocation failing there would abort the process.
 #pragma once
 
 #include <array>
@@ -111,8 +112,19 @@ public:
         }
     }
 
+    /// The most ids encode() holds in out at any time for a text of n bytes: [CLS], a token per byte at most
+    /// (every piece covers a byte or more, an unknown word is one token), [SEP]; under truncation at most the
+    /// max_length - 1 tokens kept, plus one word's pieces (max_word_chars at most, else one unknown token).
+    std::size_t max_ids(std::size_t n, std::size_t max_length) const {
+        const std::size_t whole = n + 2;
+        if (max_length == 0) return whole;
+        const std::size_t cut = max_length + (spec_.max_word_chars > 1 ? spec_.max_word_chars : 1);
+        return cut < whole ? cut : whole;
+    }
+
     /// The ids of one ASCII text into out (cleared first); truncated: more than max_length - 2 tokens
     /// (max_length 0: no truncation). False, with out empty: a text holding an added token, left to the caller.
+    /// Allocates nothing when out holds max_ids(n, max_length) and norm n bytes of capacity.
     bool encode(const char* text, std::size_t n, std::size_t max_length, std::vector<std::int32_t>& out,
                 bool& truncated, std::string& norm) const {
         out.clear();
@@ -208,20 +220,36 @@ private:
 
 /// encode() of each of n texts (texts[i], lengths[i] bytes; a null text is not encoded); ids[i] their ids
 /// (empty where not encoded), ok[i] false where a text was left to the caller, truncated[i] true where it was
-/// cut. One text per work item.
+/// cut. One text per work item; every buffer is allocated before the parallel region.
 inline void wordpiece_batch(const WordPiece& wp, const char* const* texts, const std::size_t* lengths, std::size_t n,
                             std::size_t max_length, int threads, std::vector<std::vector<std::int32_t>>& ids,
                             bool* ok, bool* truncated) {
     ids.resize(n);
+    std::size_t longest = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        if (texts[i] == nullptr) continue;
+        ids[i].reserve(wp.max_ids(lengths[i], max_length));
+        if (lengths[i] > longest) longest = lengths[i];
+    }
 #ifdef EXPOSURE_OPENMP
     const int wanted = threads > 0 ? threads : omp_get_max_threads();
-    const int used = static_cast<int>(n / 512 + 1 < static_cast<std::size_t>(wanted) ? n / 512 + 1 : wanted);
-#pragma omp parallel num_threads(used > 0 ? used : 1)
+    const int cap = static_cast<int>(n / 512 + 1 < static_cast<std::size_t>(wanted) ? n / 512 + 1 : wanted);
+    const int used = cap > 0 ? cap : 1;
 #else
     (void)threads;
+    const int used = 1;
+#endif
+    std::vector<std::string> norms(static_cast<std::size_t>(used));  // each thread's normalised text
+    for (std::string& norm : norms) norm.reserve(longest);
+#ifdef EXPOSURE_OPENMP
+#pragma omp parallel num_threads(used)
 #endif
     {
-        std::string norm;
+#ifdef EXPOSURE_OPENMP
+        std::string& norm = norms[static_cast<std::size_t>(omp_get_thread_num())];
+#else
+        std::string& norm = norms[0];
+#endif
         bool cut = false;
 #ifdef EXPOSURE_OPENMP
 #pragma omp for schedule(dynamic, 64)

@@ -24,8 +24,10 @@ What the library does about it:
   one-thread call returns the same results.
 
 torch's own CPU operators hang the same way in such a child unless
-``torch.set_num_threads(1)`` is called there first; the library cannot do that for
-code it does not run. The fix for both is to start workers without ``fork``:
+``torch.set_num_threads(1)`` is called there first. Before a torch CPU ``reduce`` in such a
+child, :func:`fork_safe_torch` does that once, for the rest of the process (the process
+cannot run torch on more threads anyway), with the same warning; the library cannot do it
+for torch code it does not run. The fix for both is to start workers without ``fork``:
 :func:`worker_context` gives the ``multiprocessing`` context every worker pool of
 this library must use.
 
@@ -44,8 +46,8 @@ from typing import Any, Optional
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["FORK_HELP", "fork_safe_threads", "forked_after_threads", "note_threads", "worker_context",
-           "peak_rss_mb"]
+__all__ = ["FORK_HELP", "fork_safe_threads", "fork_safe_torch", "forked_after_threads", "note_threads",
+           "worker_context", "peak_rss_mb"]
 
 #: What to do instead of forking; part of the warning and of the library's docs.
 FORK_HELP = (
@@ -88,6 +90,19 @@ def fork_safe_threads(threads: Optional[int], what: str = "exposure.kernels.redu
             "cannot start threads in such a child (they would hang), so it runs on 1 thread here instead "
             "of %s. For parallel workers, %s.", what, os.getpid(), asked, FORK_HELP)
     return 1
+
+
+def fork_safe_torch(torch: Any, what: str = "exposure.kernels.reduce") -> None:
+    """Before a torch CPU call: in a process forked after OpenMP threads ran, set torch to one thread, once and
+    for the rest of the process (more would hang), warning once as :func:`fork_safe_threads` does. Elsewhere
+    torch's thread count is the caller's and is left as it is (recorded when it is above 1)."""
+    if not _unsafe:
+        if torch.get_num_threads() != 1:
+            note_threads()
+        return
+    if torch.get_num_threads() != 1:
+        fork_safe_threads(None, what)  # the warning, once
+        torch.set_num_threads(1)
 
 
 def worker_context(method: str = "spawn") -> Any:

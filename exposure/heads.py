@@ -51,7 +51,7 @@ import numpy as np
 
 from ._assets import shipped
 from ._deprecated import moved
-from .kernels import reduce_on
+from .kernels import Index
 from .rubric import AUTOMATION_CLASSES, EXPOSURE_CLASSES
 from .stats import softmax
 
@@ -112,20 +112,24 @@ class StatementSimilarities(NamedTuple):
     counters: np.ndarray
 
 
-def statement_similarities(emb: np.ndarray, cap_emb: np.ndarray, counter_emb: np.ndarray,
-                           device: Any = None) -> StatementSimilarities:
-    """The similarities of ``emb`` to the two small statement sets, computed once (the native kernel's dot
-    products, so their max and top-k are the kernel's to the bit; on a GPU each matrix is computed there and
-    comes back once).
+def statement_similarities(emb: np.ndarray, cap_emb: Union[np.ndarray, Index],
+                           counter_emb: Union[np.ndarray, Index]) -> StatementSimilarities:
+    """The similarities of ``emb`` to the two small statement sets, computed once: the native kernel's dot
+    products, so their max and top-k are the kernel's to the bit. ``cap_emb`` and ``counter_emb``: the
+    statements' embeddings, or :class:`~exposure.kernels.Index` objects of them (on a GPU each matrix is
+    computed there and comes back once).
 
     >>> e = np.eye(3, dtype=np.float32)
     >>> statement_similarities(e[:2], e, e[2:]).capabilities.tolist()
     [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
     """
     emb = np.ascontiguousarray(emb, dtype=np.float32)
-    caps = reduce_on(device, emb, cap_emb, "matrix").values
-    counters = (reduce_on(device, emb, counter_emb, "matrix").values if counter_emb.shape[0]
-                else np.zeros((emb.shape[0], 0), dtype=np.float32))
+    cap_index = cap_emb if isinstance(cap_emb, Index) else Index(cap_emb)
+    caps = cap_index.search(emb, "matrix").values
+    if counter_emb.shape[0]:
+        counters = (counter_emb if isinstance(counter_emb, Index) else Index(counter_emb)).search(emb, "matrix").values
+    else:
+        counters = np.zeros((emb.shape[0], 0), dtype=np.float32)
     return StatementSimilarities(np.asarray(caps, dtype=np.float32), np.asarray(counters, dtype=np.float32))
 
 
@@ -213,7 +217,7 @@ class NeighbourIndex:
     keys: np.ndarray
     labels: Dict[str, np.ndarray]
     n_classes: Dict[str, int]
-    _keys32: Optional[Tuple[np.ndarray, np.ndarray]] = field(default=None, init=False, repr=False, compare=False)
+    _keys32: Optional[Tuple[np.ndarray, Index]] = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def fit(cls, emb: np.ndarray, labels: Mapping[str, np.ndarray], n_classes: Mapping[str, int],
@@ -236,10 +240,10 @@ class NeighbourIndex:
         z = (np.asarray(emb, dtype=np.float32) - self.mean) @ self.components
         return z / np.maximum(np.linalg.norm(z, axis=1, keepdims=True), 1e-12)
 
-    def _float_keys(self) -> np.ndarray:
-        """``keys`` as float32 (they are stored as float16), converted once."""
+    def _float_keys(self) -> Index:
+        """``keys`` as float32 (they are stored as float16) in an :class:`~exposure.kernels.Index`, built once."""
         if self._keys32 is None or self._keys32[0] is not self.keys:
-            self._keys32 = (self.keys, self.keys.astype(np.float32))
+            self._keys32 = (self.keys, Index(self.keys.astype(np.float32)))
         return self._keys32[1]
 
     def features(self, emb: np.ndarray, name: Union[str, Sequence[str]], query_groups: Optional[np.ndarray] = None,
@@ -250,12 +254,13 @@ class NeighbourIndex:
         nearest ``KNN_K`` labelled tasks, then the best similarity. With groups,
         keys of the query's own group are left out (used while training).
         ``name`` may be several label names: one neighbour search serves them
-        all, and the result is a list with one block per name. ``device``: a GPU for the search without
-        groups (:func:`~exposure.kernels.reduce_on`).
+        all, and the result is a list with one block per name. ``device``: the device of the model it serves;
+        the search without groups runs there when it is a GPU (:meth:`~exposure.kernels.Index.for_device`).
         """
         names = [name] if isinstance(name, str) else list(name)
         q = self.project(emb)
-        keys = self._float_keys()
+        index = self._float_keys()
+        keys = index.keys
         kmax = min(max(KNN_K), keys.shape[0])
         sizes = [self.n_classes[nm] for nm in names]
         onehots = [np.eye(c)[self.labels[nm]] for nm, c in zip(names, sizes)]
@@ -263,7 +268,7 @@ class NeighbourIndex:
         for a in range(0, q.shape[0], _CHUNK):
             # 1. the nearest kmax keys, best first (lower index first on ties)
             if query_groups is None:  # the fused kernel: no (queries x keys) matrix
-                best = reduce_on(device, q[a:a + _CHUNK], keys, "topk", k=kmax)
+                best = index.for_device(device).search(q[a:a + _CHUNK], "topk", k=kmax)
                 idx, top = best.indices, best.values.astype(np.float64)
             else:
                 s = q[a:a + _CHUNK] @ keys.T
@@ -412,7 +417,8 @@ class Heads:
         """Class probabilities of both heads: exposure ``(n, 3)`` and automation ``(n, 5)``, float64.
 
         One neighbour search serves both heads; rows go through in blocks of :data:`PREDICT_BLOCK`,
-        so the scratch memory does not grow with ``n``. ``device``: a GPU for the neighbour search.
+        so the scratch memory does not grow with ``n``. ``device``: the model's device; the neighbour search
+        runs there when it is a GPU, on the native kernel otherwise.
         """
         n = emb.shape[0]
         probs = np.zeros((n, len(EXPOSURE_CLASSES)))
@@ -426,7 +432,7 @@ class Heads:
 
     def predict(self, emb: np.ndarray, cap_features: np.ndarray, device: Any = None) -> Tuple[np.ndarray, np.ndarray]:
         """``(P(E0), P(E1), P(E2))`` per task (float64 ``(n, 3)``) and the automation score (``(n,)`` in [0, 1]);
-        ``device``: a GPU for the neighbour search."""
+        ``device``: as for :meth:`predict_proba`."""
         if emb.shape[0] == 0:
             return np.zeros((0, 3)), np.zeros(0)
         probs, pa = self.predict_proba(emb, cap_features, device)

@@ -44,7 +44,7 @@ from .capabilities import CapabilitySet
 from .encoder import Encoder, as_texts
 from .heads import (HeadMismatchError, Heads, StatementSimilarities, available_heads, capability_features,
                     encoder_fingerprint, pooled_logsumexp, statement_similarities)
-from .kernels import gpu_or_none, reduce_on
+from .kernels import Index
 from .language import text_status
 from .technologies import TechnologyLabels, technology_scores
 
@@ -259,6 +259,7 @@ class ExposureModel:
         self._probe: Optional[list] = None  # the encoder's fingerprint (heads.encoder_fingerprint), once
         self.technology_labels = self._load_labels(technology_labels)
         self._activity_emb: Optional[np.ndarray] = None
+        self._index: dict = {}  # name -> (embeddings, their Index), built once (see _search_index)
         self.head: Optional[Heads] = None
         self.head_note = "calibrated=False"
         if calibrated is not False:
@@ -385,9 +386,17 @@ class ExposureModel:
                                          "capability embeddings")
 
     @property
-    def _gpu(self):
-        """The GPU the similarity searches run on: the encoder's, if it has one; ``None``: the native kernel."""
-        return gpu_or_none(getattr(self.encoder, "device", None))
+    def _device(self):
+        """The encoder's device: the similarity searches run on it when it is a GPU (:meth:`Index.for_device`)."""
+        return getattr(self.encoder, "device", None)
+
+    def _search_index(self, name: str, embeddings: np.ndarray) -> Index:
+        """``embeddings`` (this model's ``name`` set) as an :class:`~exposure.kernels.Index`, built once and kept
+        with its device copy, where this model searches: on the encoder's GPU, else on the native kernel."""
+        source, index = self._index.get(name, (None, None))
+        if source is not embeddings:  # (embeddings, their Index): the same object, the same index
+            source, index = self._index[name] = (embeddings, Index(embeddings))
+        return index.for_device(self._device)
 
     def capability_features(self, embeddings: np.ndarray) -> np.ndarray:
         """The capability features a head reads (:func:`exposure.heads.capability_features`), float64 ``(n, f)``.
@@ -398,7 +407,8 @@ class ExposureModel:
         """
         caps, counters = self._reference_embeddings()
         emb = self._check_embeddings(embeddings, caps.shape[1])
-        return self._capability_features(statement_similarities(emb, caps, counters, self._gpu))
+        return self._capability_features(statement_similarities(emb, self._search_index("capabilities", caps),
+                                                                self._search_index("counters", counters)))
 
     def _capability_features(self, sims: StatementSimilarities) -> np.ndarray:
         headline = self.capabilities.headline_technologies
@@ -451,13 +461,13 @@ class ExposureModel:
                 raise ValueError(f"got {emb.shape[0]} rows of embeddings but {len(texts)} texts; "
                                  "pass one text per row, or texts=None")
         T = self.temperature
-        gpu = self._gpu
+        cap_search, counter_search = self._search_index("capabilities", caps), self._search_index("counters", counters)
         groups = self.capabilities.technology_index
         n_tech = len(self.technologies)
         counts = np.bincount(groups, minlength=n_tech)
         # 0. the similarities to the capability and counter-statements, once: every pooled feature below and the
         # head's features are derived from them
-        sims = statement_similarities(emb, caps, counters, gpu)
+        sims = statement_similarities(emb, cap_search, counter_search)
         # 1. pooled similarity to each technology's capabilities
         cap_lse = pooled_logsumexp(sims.capabilities, T, groups, n_tech)
         cap_pool = _log_mean_exp(cap_lse, counts, T)
@@ -489,7 +499,7 @@ class ExposureModel:
             tech_scores = _sigmoid((cap_pool - human[:, None]) / self.scale)
         else:
             # 5. technology scores: the ratings of the nearest labelled activities, the largest as the combined
-            near = reduce_on(gpu, emb, self._activity_embeddings(), "topk", k=labels.k)
+            near = self._search_index("activities", self._activity_embeddings()).search(emb, "topk", k=labels.k)
             order = [labels.technologies.index(t) for t in self.technologies]
             tech_scores = technology_scores(near.indices, near.values, labels.values[:, order], labels.temperature)
             automation_exposure = tech_scores.max(axis=1)
@@ -498,7 +508,7 @@ class ExposureModel:
         probabilities = gpt4_automation = None
         if self.head is not None:
             # 6. calibrated headline: the head's P(E1) + 0.5 P(E2)
-            probs, auto = self.head.predict(emb, self._capability_features(sims), gpu)
+            probs, auto = self.head.predict(emb, self._capability_features(sims), self._device)
             probabilities, gpt4_automation = probs.astype(np.float32), auto.astype(np.float32)
             exposure = (probabilities[:, 1] + 0.5 * probabilities[:, 2]).astype(np.float32)
         ev_index, ev_sim = top_index.astype(np.int64), top_values.astype(np.float32)

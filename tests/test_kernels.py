@@ -1,4 +1,4 @@
-"""exposure.kernels against the numpy oracle in exposure._reference.
+"""exposure.kernels against the numpy oracle in tests/reference.py.
 
 Every native SIMD path this CPU can run, and the torch implementation, are compared
 with the reference on awkward shapes (tile tails everywhere), ties, groups (with an
@@ -15,9 +15,10 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from exposure import _core, _reference
-from exposure.kernels import (build_info, logsumexp, max_sim, reduce, reduce_on, segment_sum, similarity_matrix,
+from exposure import _core
+from exposure.kernels import (Index, build_info, logsumexp, max_sim, reduce, segment_sum, similarity_matrix,
                               sparse_topk, topk)
+import reference
 
 ISAS = _core.build_info()["isa_available"]
 BACKENDS = [*ISAS, "torch"]
@@ -53,7 +54,7 @@ def run(backend, queries, keys, op, **kwargs):
 
 def assert_matches(values, indices, queries, keys, op, **kwargs):
     """Values within 1e-5 of the reference; indices equal, or attaining the reference score where it ties."""
-    ref_values, ref_indices = _reference.reduce(queries, keys, op, **kwargs)
+    ref_values, ref_indices = reference.reduce(queries, keys, op, **kwargs)
     assert values.dtype == np.float32
     assert values.shape == ref_values.shape
     np.testing.assert_allclose(values, ref_values, rtol=0, atol=1e-5)
@@ -64,7 +65,7 @@ def assert_matches(values, indices, queries, keys, op, **kwargs):
     assert indices.shape == ref_indices.shape
     differ = np.argwhere(indices != ref_indices)
     if differ.size:
-        sims = _reference.similarities(queries, keys)
+        sims = reference.similarities(queries, keys)
         for pos in map(tuple, differ):
             assert indices[pos] >= 0, f"missing index at {pos}"
             assert abs(sims[pos[0], indices[pos]] - ref_values[pos]) <= 1e-6, f"index at {pos} is not a tie"
@@ -188,7 +189,7 @@ def test_matrix_into_caller_buffer():
     out = np.full((33, 70), np.nan, dtype=np.float32)
     result = similarity_matrix(queries, keys, out=out)
     assert result is out or np.shares_memory(result, out)
-    np.testing.assert_allclose(out, _reference.similarities(queries, keys), atol=1e-5)
+    np.testing.assert_allclose(out, reference.similarities(queries, keys), atol=1e-5)
     tout = torch.full((33, 70), float("nan"))
     similarity_matrix(torch.from_numpy(queries), torch.from_numpy(keys), out=tout)
     np.testing.assert_allclose(tout.numpy(), out, atol=1e-5)
@@ -265,6 +266,8 @@ K = unit_rows(np.random.default_rng(1), 5, 8)
         (lambda: reduce(Q, K, "max", out=np.empty((20, 5), np.float32)), ValueError, r"out is only supported with op='matrix'"),
         (lambda: reduce(Q, K, "matrix", out=torch.empty(20, 5)), TypeError, r"out must be a numpy array for numpy inputs"),
         (lambda: reduce(Q, K, threads=0), ValueError, r"threads must be a positive int or None, got 0"),
+        (lambda: reduce(torch.from_numpy(Q), torch.from_numpy(K), threads=2), ValueError,
+         r"threads is for numpy input .* torch.set_num_threads\(n\) before the call, not threads=2"),
         (lambda: reduce(Q, K, chunk_size=-3), ValueError, r"chunk_size must be a positive int or None, got -3"),
         (lambda: reduce(Q, torch.from_numpy(K)), TypeError,
          r"queries and keys must both be numpy arrays or both torch tensors, got numpy.ndarray and torch.Tensor"),
@@ -311,28 +314,59 @@ def test_errors_say_what_is_wrong(call, error, message):
     ],
 )
 def test_unaffordable_results_are_refused_before_allocating(monkeypatch, use_torch, kwargs, message):
-    from exposure import kernels
+    from exposure.kernels import planning
 
     q, k = (torch.from_numpy(Q), torch.from_numpy(K)) if use_torch else (Q, K)
-    if kwargs["op"] == "matrix":  # 20 x 5 float32 is 400 bytes: refuse it on a machine of 300
-        monkeypatch.setattr(kernels, "_memory_limit", lambda device=None: 300)
+    if kwargs["op"] == "matrix":  # 20 x 5 float32 is 400 bytes: refuse it on a machine of 300 (results alone)
+        monkeypatch.setattr(planning, "memory_limit", lambda device=None: 300)
+        monkeypatch.setattr(planning.native, "workspace_bytes", lambda *args, **kwargs: 0)
         message = (r"reduce\(op='matrix'\) of 20 queries and 5 keys would need 0\.0 GiB for its float32 values of shape "
                    r"\(20, 5\).*op='max', 'topk' or 'logsumexp' reduce the scores without materialising the n x m "
                    r"matrix; or reduce the queries in slices of at most 7 rows")
     else:
-        monkeypatch.setattr(kernels, "_memory_limit", lambda device=None: 8 << 30)
+        monkeypatch.setattr(planning, "memory_limit", lambda device=None: 8 << 30)
     with pytest.raises(ValueError, match=message):
         reduce(q, k, **kwargs)
 
 
 def test_memory_bound_is_the_machines():
-    from exposure import kernels
+    from exposure.kernels import planning
 
-    limit = kernels._memory_limit()
+    limit = planning.memory_limit()
     assert limit is None or limit > 2**20
     if limit is not None:  # no machine has 10**13 groups x 20 queries x 12 bytes
         with pytest.raises(ValueError, match=r"num_groups=10000000000000 is more than the 5 keys"):
             reduce(Q, K, groups=[0, 1, 2, 3, 4], num_groups=10**13)
+
+
+def test_scratch_the_kernel_reports_is_counted(monkeypatch):
+    """Results that fit with scratch that does not: the scratch is what the native kernel says it allocates."""
+    from exposure.kernels import planning, workspace_bytes
+
+    groups = np.arange(5)
+    scratch = workspace_bytes(20, 5, 8, "logsumexp", num_groups=5, threads=2)
+    assert 20 * 5 * 4 < scratch  # the packed keys and a float64 sum per group and block row on each thread
+    monkeypatch.setattr(planning, "memory_limit", lambda device=None: 20 * 5 * 4 + scratch - 1)
+    with pytest.raises(ValueError, match=r"would need 0\.0 GiB for its float32 values of shape \(20, 5\) and 0\.0 GiB "
+                                         r"of scratch"):
+        reduce(Q, K, "logsumexp", groups=groups, threads=2)
+    monkeypatch.setattr(planning, "memory_limit", lambda device=None: 20 * 5 * 4 + scratch)
+    reduce(Q, K, "logsumexp", groups=groups, threads=2)  # exactly enough
+
+
+@pytest.mark.parametrize("extra, grows", [({"threads": 2}, True), ({"num_groups": 50}, True),
+                                          ({"chunk_size": 1024}, True), ({"k": 3}, False)])
+def test_workspace_follows_what_the_kernel_sizes(extra, grows):
+    """Per-thread scratch: more threads, groups or rows per block cost more; a top-k keeps its results only."""
+    from exposure.kernels import workspace_bytes
+
+    op = "topk" if "k" in extra else "logsumexp"
+    base = workspace_bytes(1000, 300, 64, op, **({"k": 1} if op == "topk" else {}), threads=1)
+    more = workspace_bytes(1000, 300, 64, op, **{"threads": 1, **extra})
+    assert (more > base) if grows else (more == base)
+    assert workspace_bytes(10, 300, 64, "topk", k=0) == 0  # k=0 computes nothing
+    int8 = workspace_bytes(1000, 300, 64, "topk", k=3, precision="int8", candidates=20, threads=1)
+    assert int8 > workspace_bytes(1000, 300, 64, "topk", k=3, precision="int8", candidates=7, threads=1)
 
 
 @pytest.mark.parametrize("use_torch", [False, True])
@@ -344,7 +378,7 @@ def test_many_empty_groups_are_fine_when_affordable(use_torch):
     values, indices = np.asarray(values), np.asarray(indices)
     assert values.shape == indices.shape == (2, 10**6)
     used, compact = np.unique(groups, return_inverse=True)  # the 4 groups that hold keys, numbered 0..3
-    ref_values, ref_indices = _reference.reduce(Q[:2], K, "max", groups=compact)
+    ref_values, ref_indices = reference.reduce(Q[:2], K, "max", groups=compact)
     np.testing.assert_allclose(values[:, used], ref_values, atol=1e-6)
     np.testing.assert_array_equal(indices[:, used], ref_indices)
     empty = np.ones(10**6, bool)
@@ -399,58 +433,92 @@ def test_cuda_matches_reference():
                        queries, keys, op, **kwargs)
 
 
-# --------------------------------------------------------------------------- reduce_on: numpy in, work on a device
+# --------------------------------------------------------------------------- Index: keys held once, searched on a device
+
+INDEX_CASES = [("max", {}), ("topk", {"k": 4}), ("logsumexp", {"temperature": 0.05}),
+               ("max", {"groups": "g", "num_groups": 9}), ("topk", {"k": 2, "groups": "g", "num_groups": 9}),
+               ("logsumexp", {"temperature": 0.1, "groups": "g", "num_groups": 9})]
 
 
-@pytest.mark.parametrize("op, kwargs", [("max", {}), ("topk", {"k": 4}), ("logsumexp", {"temperature": 0.05}),
-                                        ("max", {"groups": "g", "num_groups": 9}),
-                                        ("topk", {"k": 2, "groups": "g", "num_groups": 9}),
-                                        ("logsumexp", {"temperature": 0.1, "groups": "g", "num_groups": 9})])
-def test_reduce_on_a_device_matches_the_native_kernel(op, kwargs):
-    rng = np.random.default_rng(5)
+def index_case(kwargs, seed=5):
+    """(queries, keys, the index's groups and num_groups, the other arguments): groups 7 and 8 left empty."""
+    rng = np.random.default_rng(seed)
     q, keys = unit_rows(rng, 37, 24), unit_rows(rng, 61, 24)
-    kwargs = {k: (rng.integers(0, 7, 61) if v == "g" else v) for k, v in kwargs.items()}  # groups 7 and 8 empty
-    native = reduce(q, keys, op, **kwargs)
-    on_device = reduce_on(torch.device("cpu"), q, keys, op, **kwargs)
-    assert isinstance(on_device.values, np.ndarray) and on_device.values.shape == native.values.shape
-    np.testing.assert_allclose(on_device.values, native.values, atol=1e-5)
-    if native.indices is not None:
-        np.testing.assert_array_equal(on_device.indices, native.indices)
-    none = reduce_on(None, q, keys, op, **kwargs)  # no device: the native kernel itself
-    np.testing.assert_array_equal(none.values, native.values)
+    grouping = {"groups": rng.integers(0, 7, 61), "num_groups": kwargs["num_groups"]} if "groups" in kwargs else {}
+    rest = {k: v for k, v in kwargs.items() if k not in ("groups", "num_groups")}
+    return q, keys, grouping, rest
 
 
-def test_reduce_on_keeps_keys_on_the_device_while_they_live():
-    import gc
+@pytest.mark.parametrize("op, kwargs", INDEX_CASES)
+def test_index_searches_on_the_native_kernel_as_reduce_does(op, kwargs):
+    q, keys, grouping, rest = index_case(kwargs)
+    index = Index(keys, **grouping)
+    assert index.device is None and len(index) == 61 and index.shape == (61, 24)
+    got, want = index.search(q, op, **rest), reduce(q, keys, op, **grouping, **rest)
+    np.testing.assert_array_equal(got.values, want.values)
+    if want.indices is not None:
+        np.testing.assert_array_equal(got.indices, want.indices)
+    if not grouping:  # an index without groups takes them per search
+        per_search = Index(keys).search(q, op, groups=np.arange(61) % 3, **rest)
+        np.testing.assert_array_equal(per_search.values, reduce(q, keys, op, groups=np.arange(61) % 3, **rest).values)
 
-    from exposure import kernels
+
+@pytest.mark.parametrize("op, kwargs", INDEX_CASES)
+def test_index_on_torch_cpu_matches_the_reference(op, kwargs):
+    q, keys, grouping, rest = index_case(kwargs)
+    on_torch = Index(keys, **grouping).to("cpu")
+    assert on_torch.device == torch.device("cpu")
+    got = on_torch.search(q, op, **rest)
+    assert isinstance(got.values, np.ndarray) and (got.indices is None or isinstance(got.indices, np.ndarray))
+    assert_matches(got.values, got.indices, q, keys, op, **grouping, **rest)
+
+
+def test_index_keeps_one_copy_per_device():
+    import pickle
 
     rng = np.random.default_rng(6)
-    q, keys = unit_rows(rng, 5, 8), unit_rows(rng, 40, 8)
-    reduce_on("cpu", q, keys, "max")
-    copy = kernels._RESIDENT[id(keys)][1][torch.device("cpu")]
-    reduce_on("cpu", q[:2], keys, "topk", k=3)
-    assert kernels._RESIDENT[id(keys)][1][torch.device("cpu")] is copy  # copied once, used again
-    del keys, copy
-    gc.collect()
-    assert not any(ref() is None for ref, _ in kernels._RESIDENT.values())  # dropped with its array
+    keys = unit_rows(rng, 40, 8)
+    index = Index(keys)
+    on_cpu = index.to("cpu")
+    assert index.to(torch.device("cpu")) is on_cpu and on_cpu.to("cpu") is on_cpu  # copied once, used again
+    assert on_cpu._tensor.data_ptr() != keys.__array_interface__["data"][0]  # a copy the index holds, not a view
+    assert index.for_device("cpu") is index.for_device(None) is on_cpu.for_device("cpu") is index  # native on a CPU
+    restored = pickle.loads(pickle.dumps(on_cpu))  # keys travel, device copies do not
+    assert restored.device is None and not restored._on
+    np.testing.assert_array_equal(restored.keys, keys)
+
+
+def test_index_with_groups_refuses_groups_per_search():
+    keys = np.eye(3, dtype=np.float32)
+    with pytest.raises(ValueError, match="this index has groups of its own"):
+        Index(keys, groups=[0, 1, 1]).search(keys, "max", groups=[0, 0, 0])
+    with pytest.raises(ValueError, match=r"groups\[2\] = 5 is outside \[0, num_groups=2\)"):
+        Index(keys, groups=[0, 1, 5], num_groups=2)
+    with pytest.raises(ValueError, match="num_groups needs groups"):
+        Index(keys, num_groups=2)
+    with pytest.raises(TypeError, match="keys must be a floating-point array"):
+        Index(np.eye(3, dtype=np.int64))
 
 
 def test_grouped_max_on_torch_breaks_ties_towards_the_lowest_index():
     keys = np.array([[1, 0], [0, 1], [1, 0], [0, 1], [1, 0]], dtype=np.float32)
-    groups = np.array([1, 0, 1, 0, 1])
-    got = reduce_on("cpu", keys[:1], keys, "max", groups=groups, num_groups=3)
+    got = Index(keys, groups=[1, 0, 1, 0, 1], num_groups=3).to("cpu").search(keys[:1], "max")
     np.testing.assert_array_equal(got.indices, [[1, 0, -1]])
     np.testing.assert_array_equal(got.values, [[0, 1, -np.inf]])
 
 
-@pytest.mark.parametrize("device", ["cpu", None])
-def test_gpu_or_none(device):
-    from exposure.kernels import gpu_or_none
-
-    assert gpu_or_none(device) is None
-    if torch.cuda.is_available():
-        assert gpu_or_none("cuda").type == "cuda"
+@pytest.mark.gpu
+@pytest.mark.parametrize("op, kwargs", INDEX_CASES)
+def test_index_on_cuda_matches_the_native_kernel(op, kwargs):
+    q, keys, grouping, rest = index_case(kwargs)
+    index = Index(keys, **grouping)
+    on_gpu = index.for_device("cuda")
+    assert on_gpu.device.type == "cuda" and on_gpu._tensor.is_cuda and index.for_device("cuda") is on_gpu
+    got, native = on_gpu.search(q, op, **rest), index.search(q, op, **rest)
+    assert isinstance(got.values, np.ndarray)
+    np.testing.assert_allclose(got.values, native.values, atol=1e-5)
+    if native.indices is not None:
+        np.testing.assert_array_equal(got.indices, native.indices)
 
 
 @settings(max_examples=60, deadline=None)
@@ -477,6 +545,18 @@ def test_sparse_topk_matches_dense_scores(seed, n, columns, m, k, threads):
     got = sparse_topk(q_ptr, q_cols, q_weights, ptr, keys, weights, m, k, threads=threads)
     np.testing.assert_array_equal(got.indices, want)
     np.testing.assert_array_equal(got.values, np.take_along_axis(scores, want, axis=1).astype(np.float32))
+
+
+def test_native_functions_return_values_then_indices():
+    """One order everywhere: (values, indices), from _core.reduce and _core.sparse_topk alike."""
+    i64 = lambda *x: np.array(x, dtype=np.int64)  # noqa: E731
+    sparse = _core.sparse_topk(i64(0, 2), i64(0, 1), np.array([1.0, 0.5]), i64(0, 1, 3), np.array([2, 0, 2], np.int32),
+                               np.ones(3, np.float32), 3, 2)
+    dense = _core.reduce(Q, K, "topk", k=2)
+    for values, indices in (sparse, dense):
+        assert values.dtype == np.float32 and indices.dtype == np.int64
+    np.testing.assert_array_equal(sparse[0], [[1.5, 0.5]])
+    np.testing.assert_array_equal(sparse[1], [[2, 0]])
 
 
 def test_sparse_topk_checks_its_inputs():

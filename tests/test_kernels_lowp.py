@@ -1,6 +1,6 @@
 """Reduced precision: precision="int8" (native) and "fp16"/"bf16" (torch) against the numpy oracle.
 
-int8 scores before re-ranking are pinned bit for bit by ``_reference.int8_similarities``
+int8 scores before re-ranking are pinned bit for bit by ``reference.int8_similarities``
 on every SIMD path; max/top-k must return exact float32 scores of the keys they pick
 and find the true best keys (all of them when every key is a candidate).
 """
@@ -11,8 +11,9 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from exposure import _core, _reference
+from exposure import _core
 from exposure.kernels import build_info, reduce
+import reference
 
 from test_kernels import K, Q, assert_matches, unit_rows
 
@@ -30,7 +31,7 @@ def recall(found, expected):
 
 def assert_exact_scores_of_chosen_keys(values, indices, queries, keys, op):
     """Every returned value is the float32 dot product of its query and key; top-k lists are sorted."""
-    sims = _reference.similarities(queries, keys)
+    sims = reference.similarities(queries, keys)
     rows = np.broadcast_to(np.arange(len(queries)).reshape((-1,) + (1,) * (indices.ndim - 1)), indices.shape)
     valid = indices >= 0
     np.testing.assert_allclose(values[valid], sims[rows[valid], indices[valid]], rtol=0, atol=1e-5)
@@ -47,9 +48,9 @@ def test_int8_scores_match_the_reference_bit_for_bit(isa, n, m, d):
     rng = np.random.default_rng([n, m, d])
     queries, keys = unit_rows(rng, n, d), unit_rows(rng, m, d)
     got = reduce(queries, keys, "matrix", precision="int8").values
-    np.testing.assert_array_equal(got, _reference.int8_similarities(queries, keys))
+    np.testing.assert_array_equal(got, reference.int8_similarities(queries, keys))
     if n and m:  # about 0.003 from float32 at d = 384
-        assert np.abs(got - _reference.similarities(queries, keys)).max() < 0.01
+        assert np.abs(got - reference.similarities(queries, keys)).max() < 0.01
 
 
 def test_int8_accepts_converted_and_zero_inputs(isa):
@@ -71,7 +72,7 @@ def test_int8_max_and_topk_find_the_best_keys_with_exact_scores(isa, grouped):
     queries, keys = unit_rows(rng, 300, 384), unit_rows(rng, 260, 384)
     kwargs = {"groups": rng.integers(0, 4, 260), "num_groups": 5} if grouped else {}  # group 4 empty
     for op, extra in [("max", {}), ("topk", {"k": 1}), ("topk", {"k": 5}), ("topk", {"k": 20})]:
-        ref_values, ref_indices = _reference.reduce(queries, keys, op, **extra, **kwargs)
+        ref_values, ref_indices = reference.reduce(queries, keys, op, **extra, **kwargs)
         values, indices = reduce(queries, keys, op, precision="int8", **extra, **kwargs)
         assert values.shape == ref_values.shape and values.dtype == np.float32 and indices.dtype == np.int64
         assert_exact_scores_of_chosen_keys(values, indices, queries, keys, op)
@@ -99,7 +100,7 @@ def test_int8_logsumexp_is_close(isa):
     groups = rng.integers(0, 3, 300)
     for kwargs in ({"temperature": 1.0}, {"temperature": 0.05}, {"temperature": 0.1, "groups": groups}):
         got = reduce(queries, keys, "logsumexp", precision="int8", **kwargs).values
-        ref, _ = _reference.reduce(queries, keys, "logsumexp", **kwargs)
+        ref, _ = reference.reduce(queries, keys, "logsumexp", **kwargs)
         assert np.abs(got - ref).max() < 0.01
 
 
@@ -144,14 +145,14 @@ def test_torch_half_precision_scores_are_close(device, precision, atol):
     tq, tk = torch.from_numpy(queries).to(device), torch.from_numpy(keys).to(device)
     got = reduce(tq, tk, "matrix", precision=precision).values
     assert got.dtype == torch.float32 and got.device.type == device
-    np.testing.assert_allclose(got.cpu().numpy(), _reference.similarities(queries, keys), rtol=0, atol=atol)
+    np.testing.assert_allclose(got.cpu().numpy(), reference.similarities(queries, keys), rtol=0, atol=atol)
     best = reduce(tq, tk, "topk", k=5, precision=precision)
-    ref_values, ref_indices = _reference.reduce(queries, keys, "topk", k=5)
+    ref_values, ref_indices = reference.reduce(queries, keys, "topk", k=5)
     assert best.values.dtype == torch.float32
     np.testing.assert_allclose(best.values.cpu().numpy(), ref_values, rtol=0, atol=atol)
     assert recall(best.indices.cpu().numpy(), ref_indices) >= 0.9
     lse = reduce(tq, tk, "logsumexp", temperature=0.1, precision=precision).values
-    np.testing.assert_allclose(lse.cpu().numpy(), _reference.reduce(queries, keys, "logsumexp", temperature=0.1)[0],
+    np.testing.assert_allclose(lse.cpu().numpy(), reference.reduce(queries, keys, "logsumexp", temperature=0.1)[0],
                                rtol=0, atol=atol)
 
 
@@ -192,4 +193,4 @@ def test_property_int8_with_every_key_a_candidate_is_exact(n, m, d, op, k_fracti
     values, indices = reduce(queries, keys, op, precision="int8", candidates=m, **kwargs)
     assert_matches(values, indices, queries, keys, op, **kwargs)
     np.testing.assert_array_equal(reduce(queries, keys, "matrix", precision="int8").values,
-                                  _reference.int8_similarities(queries, keys))
+                                  reference.int8_similarities(queries, keys))

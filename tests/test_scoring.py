@@ -265,6 +265,21 @@ def test_pooled_reductions_match_the_kernel_on_random_and_adversarial_rows():
     np.testing.assert_array_equal(grouped_max(sims.capabilities, groups, 5), want)  # the kernel's dot products
 
 
+def test_the_model_builds_its_search_indexes_once(model, encoder, monkeypatch):
+    """The model holds an Index per statement set: later scoring calls search it again, none is rebuilt."""
+    from exposure.kernels import Index
+
+    emb = encoder.encode(TASKS)
+    first = model.score_embeddings(emb)  # builds what an earlier test did not
+    built = []
+    real_init = Index.__init__
+    monkeypatch.setattr(Index, "__init__", lambda self, *a, **k: built.append(len(a[0])) or real_init(self, *a, **k))
+    again = model.score_embeddings(emb)
+    model.capability_features(emb)
+    assert built == []
+    np.testing.assert_array_equal(again.exposure, first.exposure)
+
+
 def test_fingerprint_tells_models_apart(model, zero_shot, encoder, tmp_path):
     import copy
 

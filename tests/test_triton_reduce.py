@@ -1,18 +1,33 @@
 """The fused Triton reductions against the numpy reference: on a GPU when there is one, else in Triton's
 interpreter on the CPU. Skipped where triton is not installed (it is not a dependency)."""
 
+import importlib.util
 import os
+import sys
 
 import numpy as np
 import pytest
 import torch
 
-if not torch.cuda.is_available():  # read when the kernels are defined: before exposure._triton_reduce imports
+if not torch.cuda.is_available():  # read when the kernels are defined: before benchmarks/triton_reduce.py imports
     os.environ.setdefault("TRITON_INTERPRET", "1")
 pytest.importorskip("triton")
 
-from exposure import _reference  # noqa: E402
-from exposure._triton_reduce import MAX_K, fused_reduce  # noqa: E402
+import reference  # noqa: E402
+from helpers import ROOT  # noqa: E402
+
+
+def _load_triton_reduce():
+    """benchmarks/triton_reduce.py (not part of the package), registered so triton can read its source."""
+    spec = importlib.util.spec_from_file_location("triton_reduce", ROOT / "benchmarks" / "triton_reduce.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["triton_reduce"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+_triton = _load_triton_reduce()
+MAX_K, fused_reduce = _triton.MAX_K, _triton.fused_reduce
 
 DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
 
@@ -35,11 +50,11 @@ def run(q, keys, op, dtype=torch.float32, **kw):
 def test_topk_and_max_match_the_reference_in_float32(n, m, d, k):
     rng = np.random.default_rng(n * 1000 + m)
     q, keys = unit_rows(rng, n, d), unit_rows(rng, m, d)
-    want_v, want_i = _reference.reduce(q, keys, "topk", k=k)
+    want_v, want_i = reference.reduce(q, keys, "topk", k=k)
     got_v, got_i = run(q, keys, "topk", k=k)
     np.testing.assert_array_equal(got_i, want_i)
     np.testing.assert_allclose(got_v, want_v, atol=1e-5)
-    want_v, want_i = _reference.reduce(q, keys, "max")
+    want_v, want_i = reference.reduce(q, keys, "max")
     got_v, got_i = run(q, keys, "max")
     np.testing.assert_array_equal(got_i, want_i)
     np.testing.assert_allclose(got_v, want_v, atol=1e-5)
@@ -54,7 +69,7 @@ def test_equal_scores_keep_the_lower_index_across_tiles():
     # Entries in {-1, 0, 1}: integer scores, exact in any summation order, many ties at the k-th place.
     rng = np.random.default_rng(2)
     q, keys = (rng.integers(-1, 2, (rows, 8)).astype(np.float32) for rows in (40, 150))
-    want_v, want_i = _reference.reduce(q, keys, "topk", k=9)
+    want_v, want_i = reference.reduce(q, keys, "topk", k=9)
     got_v, got_i = run(q, keys, "topk", k=9)
     np.testing.assert_array_equal(got_i, want_i)
     np.testing.assert_array_equal(got_v, want_v)
@@ -64,7 +79,7 @@ def test_logsumexp_matches_the_reference():
     rng = np.random.default_rng(3)
     q, keys = unit_rows(rng, 67, 32), unit_rows(rng, 150, 32)
     for t in (1.0, 0.05):
-        want, _ = _reference.reduce(q, keys, "logsumexp", temperature=t)
+        want, _ = reference.reduce(q, keys, "logsumexp", temperature=t)
         got, idx = run(q, keys, "logsumexp", temperature=t)
         assert idx is None
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
@@ -76,7 +91,7 @@ def test_half_precision_inputs_find_the_float32_neighbours(dtype):
         pytest.skip("Triton's interpreter reads bfloat16 tensors as raw bits; checked on a GPU")
     rng = np.random.default_rng(4)
     q, keys = unit_rows(rng, 64, 64), unit_rows(rng, 128, 64)
-    want_v, want_i = _reference.reduce(q, keys, "topk", k=5)
+    want_v, want_i = reference.reduce(q, keys, "topk", k=5)
     got_v, got_i = run(q, keys, "topk", dtype, k=5)
     recall = np.mean([len(set(a) & set(b)) / 5 for a, b in zip(got_i, want_i)])
     assert recall >= 0.95

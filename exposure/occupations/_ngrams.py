@@ -10,7 +10,7 @@ assigner needs no scikit-learn at run time; ``benchmarks/eval_assign.py`` used
 scikit-learn to choose it.
 
 >>> index = NgramIndex(["line cook", "electrician", "electrical engineer"])
->>> idx, sim = index.topk(["electricians"], 2)
+>>> sim, idx = index.topk(["electricians"], 2)
 >>> idx.tolist(), bool(sim[0, 0] > sim[0, 1] > 0)
 ([[1, 2]], True)
 """
@@ -22,7 +22,7 @@ from typing import BinaryIO, Callable, Dict, List, Optional, Sequence, Tuple, Un
 
 import numpy as np
 
-from ..kernels import sparse_topk
+from ..kernels import Reduction, sparse_topk
 
 __all__ = ["NgramIndex", "char_ngrams"]
 
@@ -113,7 +113,7 @@ class NgramIndex:
 
         >>> import io
         >>> f = io.BytesIO(); NgramIndex(["line cook", "cook"]).save(f); _ = f.seek(0)
-        >>> NgramIndex.load(f).topk(["cooks"], 1)[0].tolist()
+        >>> NgramIndex.load(f).topk(["cooks"], 1).indices.tolist()
         [[1]]
         """
         with np.load(path, allow_pickle=False) as data:
@@ -133,9 +133,10 @@ class NgramIndex:
         norm = np.sqrt(np.bincount(q, weights=w * w, minlength=len(texts)))
         return q, g, w / np.maximum(norm[q], 1e-12) if q.size else w
 
-    def topk(self, texts: Sequence[str], k: int, threads: Optional[int] = None) -> Tuple[np.ndarray, np.ndarray]:
-        """The ``k`` most similar indexed texts per query: ``(indices, cosine similarities)``, descending,
-        lower index first on ties (a query with no n-gram in the index is 0 to every text).
+    def topk(self, texts: Sequence[str], k: int, threads: Optional[int] = None) -> Reduction:
+        """The ``k`` most similar indexed texts per query: :class:`~exposure.kernels.Reduction` of ``(values,
+        indices)``, float32 cosine similarities and int64 indices ``(n, k)``, descending, lower index first on
+        ties (a query with no n-gram in the index is 0 to every text).
 
         :func:`exposure.kernels.sparse_topk` (native): each query's scores are summed from the postings of
         its n-grams only, on ``threads`` threads (``None``: the OpenMP default).
@@ -143,8 +144,7 @@ class NgramIndex:
         n, m = len(texts), self.size
         k = min(int(k), m)
         if n == 0 or k == 0:
-            return np.zeros((n, k), dtype=np.int64), np.zeros((n, k), dtype=np.float32)
+            return Reduction(np.zeros((n, k), dtype=np.float32), np.zeros((n, k), dtype=np.int64))
         q, g, w = self._vectors(texts)
         q_ptr = np.searchsorted(q, np.arange(n + 1))
-        best = sparse_topk(q_ptr, g, w, self._ptr, self._text, self._weight, m, k, threads=threads)
-        return best.indices, best.values
+        return sparse_topk(q_ptr, g, w, self._ptr, self._text, self._weight, m, k, threads=threads)

@@ -77,7 +77,7 @@ import pyarrow.compute as pc
 from .._assets import (cache_dir, embeddings_file_names, load_embeddings, read_checked, save_embeddings,
                        texts_checksum, write_checked)
 from ..io import as_table, require_columns
-from ..kernels import gpu_or_none, reduce_on, segment_sum
+from ..kernels import Index, segment_sum
 from ..stats import softmax
 from ._ngrams import NgramIndex
 from .catalogue import load_crosswalk, load_occupations, load_tasks, load_titles
@@ -636,10 +636,14 @@ class OccupationAssigner:
             raise ValueError(f"{what} name codes that are not among the occupations: {bad[:5]}")
         return ids
 
-    @property
-    def _gpu(self):
-        """The GPU the index searches run on: the encoder's, if it has one; ``None``: the native kernel."""
-        return gpu_or_none(getattr(self.encoder, "device", None))
+    def _search_index(self, idx: dict, **grouping) -> Index:
+        """``idx["emb"]`` (with ``grouping``: groups and num_groups) as an :class:`~exposure.kernels.Index`, built
+        once and kept in ``idx`` with its device copy, where the searches run: on the encoder's GPU if it has
+        one, else on the native kernel."""
+        source, index = idx.get("search", (None, None))
+        if source is not idx["emb"]:  # (the embeddings, their Index): the same object, the same index
+            source, index = idx["search"] = (idx["emb"], Index(idx["emb"], **grouping))
+        return index.for_device(getattr(self.encoder, "device", None))
 
     # ----------------------------------------------------------------- indexes
     def title_index(self):
@@ -738,14 +742,14 @@ class OccupationAssigner:
             embeddings = embeddings[repeats[0]]
             texts = None if texts is None else [texts[i] for i in repeats[0]]
         k = min(self.title_k, len(idx["keys"]))
-        top = reduce_on(self._gpu, embeddings, idx["emb"], "topk", k=k)
+        top = self._search_index(idx).search(embeddings, "topk", k=k)
         out = _vote(top.values, top.indices, idx["ptr"], idx["occ"], n_occ, self.title_tau)
         if self.centroid_weight > 0:
             out += self.centroid_weight * (embeddings @ idx["centroids"].T)
         if self.ngram_weight > 0:
             if idx.get("ngrams") is None:  # the weight was set after the index was built
                 idx["ngrams"] = _ngram_index(idx["keys"])
-            ni, nv = idx["ngrams"].topk([normalize_title(t) for t in texts], _NGRAM_K)
+            nv, ni = idx["ngrams"].topk([normalize_title(t) for t in texts], _NGRAM_K)
             out += self.ngram_weight * _vote(nv, ni, idx["ptr"], idx["occ"], n_occ, self.title_tau)
         return out if repeats is None else out[repeats[1]]
 
@@ -758,12 +762,12 @@ class OccupationAssigner:
         out = np.full((n, len(self.codes)), np.nan, dtype=np.float32)
         if embeddings.shape[0] == 0:
             return out
-        rows, gpu = np.ascontiguousarray(embeddings, dtype=np.float32), self._gpu
+        rows = np.ascontiguousarray(embeddings, dtype=np.float32)
+        index = self._search_index(idx, groups=idx["occ"], num_groups=len(self.codes))
         # On the CPU a duty repeated in the batch (the same embedding) is searched once; on a GPU the search is
         # cheaper than finding the repeats.
-        repeats = _distinct_rows(rows) if gpu is None else None
-        best = reduce_on(gpu, rows if repeats is None else rows[repeats[0]], idx["emb"], "max",
-                         groups=idx["occ"], num_groups=len(self.codes)).values
+        repeats = _distinct_rows(rows) if index.device is None else None
+        best = index.search(rows if repeats is None else rows[repeats[0]], "max").values
         if repeats is not None:
             best = best[repeats[1]]
         best[~np.isfinite(best)] = 0.0  # occupations without tasks; filled below

@@ -292,16 +292,17 @@ def test_ngram_index_matches_scikit_learn():
     vec = sklearn.TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True).fit(texts)
     assert sorted(char_ngrams("line cook")) == sorted(vec.build_analyzer()("line cook"))
     want = (vec.transform(queries) @ vec.transform(texts).T).toarray()
-    idx, sim = NgramIndex(texts).topk(queries, 6)
+    sim, idx = NgramIndex(texts).topk(queries, 6)
     got = np.zeros_like(want)
     np.put_along_axis(got, idx, sim, axis=1)
     np.testing.assert_allclose(got, want, atol=1e-6)
     assert np.all(np.diff(sim, axis=1) <= 0) and np.all(sim[3] == 0)
-    i2, _ = NgramIndex(texts).topk(queries, 2)
+    i2 = NgramIndex(texts).topk(queries, 2).indices
     assert i2.shape == (4, 2) and i2[0, 0] in (2, 3) and i2[1, 0] in (0, 1)
     # max_df leaves out the commonest n-grams: " c" is in two of six texts.
     assert " c" in NgramIndex(texts).vocab and " c" not in NgramIndex(texts, max_df=0.2).vocab
-    assert NgramIndex(texts).topk([], 3)[0].shape == (0, 3)
+    empty = NgramIndex(texts).topk([], 3)
+    assert empty.values.shape == empty.indices.shape == (0, 3) and empty.values.dtype == np.float32
 
 
 def test_title_vote():
@@ -490,9 +491,9 @@ def test_repeated_titles_and_duties_are_searched_once(assigner, encoder, monkeyp
     duties = encoder.encode(["Pull wire", "Chart vitals", "Pull wire", "Grill burgers", "Pull wire"])
     owners = np.array([0, 1, 1, 2, 3])
     searched = []
-    real_reduce = assign_module.reduce_on
-    monkeypatch.setattr(assign_module, "reduce_on", lambda gpu, q, *a, **k: searched.append(len(q)) or
-                        real_reduce(gpu, q, *a, **k))
+    real_search = assign_module.Index.search
+    monkeypatch.setattr(assign_module.Index, "search", lambda self, q, *a, **k: searched.append(len(q)) or
+                        real_search(self, q, *a, **k))
     got_t = assigner.title_scores(t_emb, titles)
     got_d = assigner.duty_scores(duties, owners, 4)
     assert searched == [3, 3]  # three distinct titles, three distinct duties

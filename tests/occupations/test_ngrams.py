@@ -36,13 +36,13 @@ def test_sparse_topk_matches_the_dense_definition(seed):
     for k in (1, 5, 32, index.size):
         want_idx, want_val = dense_topk(index, queries, k)
         for threads in (1, 2):
-            idx, val = index.topk(queries, k, threads=threads)
+            val, idx = index.topk(queries, k, threads=threads)
             np.testing.assert_array_equal(idx, want_idx)
             np.testing.assert_array_equal(val, want_val)  # the same sums in the same order: bit for bit
 
 
 def test_queries_without_a_shared_ngram_rank_every_text_at_zero_in_index_order():
     index = NgramIndex(["line cook", "cook", "nurse"])
-    idx, val = index.topk(["zzz", "cook"], 3)
+    val, idx = index.topk(["zzz", "cook"], 3)
     assert idx[0].tolist() == [0, 1, 2] and not val[0].any()
     assert idx[1].tolist()[:2] == [1, 0] and val[1, 2] == 0 and idx[1, 2] == 2

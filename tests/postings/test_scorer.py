@@ -323,22 +323,20 @@ def test_scoring_prepared_postings_is_scoring(scorer):
 
 
 def test_searches_on_a_torch_device_score_the_same(scorer, monkeypatch):
-    """What a model on a GPU does (every search through kernels.reduce_on, indexes resident on the device), run on
-    torch's CPU: the same scores, evidence and occupations as the native kernel's."""
-    import torch
-
-    import exposure.occupations.assign as assign_module
-    import exposure.scoring as scoring_module
-    from exposure import kernels
+    """What a model on a GPU does (every search through an index resident on the device), run on torch's CPU:
+    the same scores, evidence and occupations as the native kernel's."""
+    from exposure.kernels import Index
 
     rows = _postings(8)
     titles, texts = [r["title"] for r in rows], [r["text"] for r in rows]
     ref = scorer.score(titles, texts)
-    for module in (assign_module, scoring_module):
-        monkeypatch.setattr(module, "gpu_or_none", lambda device: torch.device("cpu"))
-    resident_before = len(kernels._RESIDENT)
+    searched_on = []
+    real_search = Index.search
+    monkeypatch.setattr(Index, "for_device", lambda self, device: self.to("cpu"))  # as for_device("cuda") does
+    monkeypatch.setattr(Index, "search", lambda self, *a, **k: searched_on.append(self.device) or
+                        real_search(self, *a, **k))
     got = scorer.score(titles, texts)
-    assert len(kernels._RESIDENT) > resident_before  # the indexes went to the device
+    assert searched_on and all(d is not None and d.type == "cpu" for d in searched_on)  # every search on torch
     assert got.status == ref.status
     for name in ("exposure", "technology_scores", "automation_exposure", "share_exposed"):
         np.testing.assert_allclose(getattr(got, name), getattr(ref, name), atol=1e-5, err_msg=name)

@@ -1,7 +1,7 @@
 """Fused similarity reductions for CUDA tensors in Triton: each program multiplies a block of queries by the
 keys, tile by tile, and reduces every tile in registers, so the ``n x m`` scores are never written.
 
-Private and not yet used by :func:`exposure.kernels.reduce`: ``benchmarks/bench_gpu.py`` times it against
+Not part of the package and not yet used by :func:`exposure.kernels.reduce`: ``benchmarks/bench_gpu.py`` times it against
 ``torch.mm`` alone and ``torch.mm`` + ``torch.topk`` on a card first. The semantics are ``reduce``'s, without
 groups: ``"max"`` and ``"topk"`` (descending, the lower key index first among equal scores, exactly: a running
 top-k is merged with each tile by ``k`` passes of max-then-lowest-index) and ``"logsumexp"`` (a running max

@@ -180,7 +180,7 @@ def _add_score_postings(sub) -> None:
 
 
 def _score_postings(args: argparse.Namespace) -> int:
-    from .jobs.local import score_postings_file
+    from .jobs.run import score_postings_file
 
     cluster = {name: getattr(args, name) for name in _CLUSTER_OPTIONS if hasattr(args, name)}
     if args.engine == "local" and cluster:

@@ -84,11 +84,11 @@ def _rows(path):
 
 def _new_scorer():
     """The scorer that ``score-postings --device DEVICE [--dtype DTYPE]`` builds, so the two cannot drift apart."""
-    from exposure.cli import _posting_scorer, build_parser
+    from exposure.cli import _run_options, build_parser
 
     options = ["--device", DEVICE] + (["--dtype", DTYPE] if DTYPE else [])
-    s = _posting_scorer(build_parser().parse_args(["score-postings", "unused.parquet", "-o", "unused.parquet",
-                                                   *options]))
+    s = _run_options(build_parser().parse_args(["score-postings", "unused.parquet", "-o", "unused.parquet",
+                                                *options])).build_scorer()
     s.occupation_lookup()  # the fallback's occupation scores: once per model, outside the timings
     return s
 

@@ -15,7 +15,6 @@ machine with at least two cores; it needs ``pip install -e ".[ray]"``.
 from __future__ import annotations
 
 import argparse
-import functools
 import os
 import shlex
 import sys
@@ -26,12 +25,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from _common import generator  # noqa: E402
-from exposure.cli import _posting_scorer, build_parser  # noqa: E402
 from exposure.jobs import RunOptions, require_ray, score_postings_ray  # noqa: E402
 from report import machine  # noqa: E402
 
 WORKERS = (1, 2)
-SCORER_OPTIONS = ["--no-assign", "--device", "cpu"]
+#: What each worker scores with: no occupation assignment, on the CPU.
+SCORER_OPTIONS = {"assign": False, "device": "cpu"}
 
 
 def _run_all(postings: Path, folder: Path, chunk_size: int) -> list:
@@ -40,11 +39,9 @@ def _run_all(postings: Path, folder: Path, chunk_size: int) -> list:
     ray.init(num_cpus=max(WORKERS) + 1, include_dashboard=False, log_to_driver=False,
              runtime_env={"env_vars": {"PYTHONPATH": str(ROOT)}})
     try:
-        options = build_parser().parse_args(["score-postings", str(postings), "-o", "unused.parquet",
-                                              *SCORER_OPTIONS])
-        make_scorer = functools.partial(_posting_scorer, options)
-        return [score_postings_ray(postings, folder / f"scores_{w}.parquet", RunOptions(chunk_size=chunk_size),
-                                   scorer=make_scorer, num_workers=w, gpus_per_worker=0) for w in WORKERS]
+        options = RunOptions(chunk_size=chunk_size, **SCORER_OPTIONS)  # each worker builds its scorer from them
+        return [score_postings_ray(postings, folder / f"scores_{w}.parquet", options, num_workers=w,
+                                   gpus_per_worker=0) for w in WORKERS]
     finally:
         ray.shutdown()
 
@@ -61,7 +58,7 @@ def _report(summaries: list, n: int, chunk_size: int, command: str) -> str:
         f"Machine: {machine()}, {ram:.0f} GiB; torch {torch.__version__}, ray {ray.__version__}.",
         "",
         f"{n:,} postings from `benchmarks/generate_postings.py {n} --seed 0`, batches of {chunk_size:,}; the scorer of "
-        f"`score-postings {' '.join(SCORER_OPTIONS)}`, one CPU (one torch thread), model and unit cache per worker; "
+        "`score-postings --no-assign --device cpu`, one CPU (one torch thread), model and unit cache per worker; "
         "a local Ray instance with one more logical CPU than workers, for Ray Data's read tasks. Seconds run from "
         "the start of the dataset to the last row written, the workers' start (model loading) included.",
         "",

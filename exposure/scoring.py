@@ -114,18 +114,6 @@ class TaskScores:
     activity_similarity: Optional[np.ndarray] = None
     activities: Optional[TechnologyLabels] = field(default=None, repr=False)
 
-    @property
-    def automation(self) -> Optional[np.ndarray]:
-        """Deprecated name of :attr:`gpt4_automation` (GPT-4's rating of LLM automation, not
-        :attr:`automation_exposure`); removed in 0.3."""
-        import warnings
-
-        warnings.warn("TaskScores.automation is now TaskScores.gpt4_automation (the head's estimate of GPT-4's "
-                      "T0-T4 rating of automation by language models); the cross-technology measure is "
-                      "automation_exposure. The old name will be removed in exposure 0.3",
-                      DeprecationWarning, stacklevel=2)
-        return self.gpt4_automation
-
     def __len__(self) -> int:
         return int(self.exposure.shape[0])
 

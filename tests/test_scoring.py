@@ -167,9 +167,6 @@ def test_calibrated_head_is_the_default_when_it_matches(model, zero_shot):
     table = s.to_arrow()
     assert {"p_e0", "p_e1", "p_e2", "gpt4_automation", "margin", "exposure_llm"} <= set(table.column_names)
     assert not {"p_e0", "gpt4_automation", "automation"} & set(z.to_arrow().column_names)
-    # The old attribute name still answers, with a warning naming the new one.
-    with pytest.warns(DeprecationWarning, match="TaskScores.automation is now TaskScores.gpt4_automation"):
-        assert s.automation is s.gpt4_automation
 
 
 def test_calibrated_empty_texts_get_no_score(model):

@@ -406,7 +406,7 @@ class UnitClassifier:
         if self.coef.shape != (len(self.labels), expected):
             raise ValueError(f"unit classifier weights have shape {self.coef.shape}, expected "
                              f"({len(self.labels)}, {expected}): the model files do not match this version of "
-                             "exposure.units; retrain with benchmarks/train_unit_classifier.py")
+                             "exposure.postings.classifier; retrain with benchmarks/train_unit_classifier.py")
         self.encoder = None
         if encoder is not None:
             self._check_encoder(encoder)

@@ -82,17 +82,3 @@ def test_a_failing_language_check_is_an_error_for_that_posting_only(classifier, 
     assert "posting 1 of the batch could not be read or cut into units (RuntimeError: model broke): status 'error'" \
         in caplog.text
 
-
-def test_looks_english_is_deprecated_and_asks_the_language_check():
-    from exposure.language import is_english_posting
-    from exposure.postings import looks_english
-
-    with pytest.warns(DeprecationWarning, match=r"exposure\.postings\.segmentation\.looks_english is deprecated; "
-                                                r"use exposure\.language\.is_english_posting \(looks_english will "
-                                                r"be removed in exposure 0\.3\)"):
-        assert looks_english(KEYWORD_ENGLISH[0])
-    for text in KEYWORD_ENGLISH + OTHER_LANGUAGES:
-        with pytest.warns(DeprecationWarning):
-            assert looks_english(text) == is_english_posting(text)
-    with pytest.warns(DeprecationWarning):  # the first `sample` characters only, as before
-        assert looks_english(KEYWORD_ENGLISH[0] + " " + GERMAN * 3, sample=len(KEYWORD_ENGLISH[0]))

@@ -74,10 +74,24 @@ def cli_command(input: Path, output: Path, *options: str) -> tuple:
     return argv, dict(os.environ, PYTHONPATH=str(ROOT))
 
 
+def read_jsonl(path: Path) -> list:
+    """The rows of a JSON Lines file."""
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def labelled_rows() -> list:
+    """The labelled synthetic postings as stored: ``id``, ``title``, ``text``, ``soc_code``."""
+    return read_jsonl(POSTINGS / "postings.jsonl")
+
+
+def unit_labels() -> dict:
+    """``{posting id: {unit text: label}}`` of the labelled synthetic postings."""
+    return {d["id"]: d["labels"] for d in read_jsonl(POSTINGS / "labels.jsonl")}
+
+
 def labelled_postings(n):
-    with open(POSTINGS / "postings.jsonl", encoding="utf-8") as f:
-        rows = [json.loads(line) for line in f if line.strip()]
-    return [{"id": r["id"], "title": r["title"], "description": r["text"]} for r in rows[:n]]
+    return [{"id": r["id"], "title": r["title"], "description": r["text"]} for r in labelled_rows()[:n]]
 
 
 def write_rows(rows, path):

@@ -7,6 +7,8 @@ import pytest
 
 from exposure.cli import main
 
+from helpers import help_text, labelled_postings, write_rows
+
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "tasks.csv"
 
 
@@ -95,6 +97,21 @@ def test_errors_name_the_problem(args, message, capsys, tmp_path, monkeypatch):
     assert message in capsys.readouterr().err
 
 
+def test_cli_min_soc_confidence_errors(tmp_path, capsys):
+    write_rows(labelled_postings(2), tmp_path / "in.csv")
+    base = ["score-postings", str(tmp_path / "in.csv"), "-o", str(tmp_path / "o.parquet")]
+    assert main(base + ["--min-soc-confidence", "85"]) == 2
+    assert "--min-soc-confidence must be between 0 and 1 (a confidence), got 85.0" in capsys.readouterr().err
+    assert main(base + ["--min-soc-confidence", "0.5", "--no-assign"]) == 2
+    assert "--min-soc-confidence applies to the occupation assignment, which --no-assign turns off" in \
+        capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(base + ["--min-soc-confidence", "high"])
+    assert "invalid float value: 'high'" in capsys.readouterr().err
+    assert not (tmp_path / "o.parquet").exists()
+    assert "--min-soc-confidence" in help_text("score-postings", capsys)
+
+
 def test_empty_and_missing_files(tmp_path, capsys):
     empty = tmp_path / "empty.csv"
     empty.write_text("")
@@ -134,3 +151,4 @@ def test_the_command_ends_after_its_exit_handlers_with_mains_status():
     done = subprocess.run([sys.executable, "-m", "exposure", "score-tasks", "--help"], capture_output=True, text=True,
                           timeout=120)  # --help still ends the usual way
     assert done.returncode == 0 and "usage: exposure score-tasks" in done.stdout
+

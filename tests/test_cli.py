@@ -12,6 +12,7 @@ from helpers import help_text, labelled_postings, write_rows
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "tasks.csv"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args", [["--help"], ["score-tasks", "--help"], ["info", "--help"]])
 def test_help_for_every_command(args):
     out = subprocess.run([sys.executable, "-m", "exposure", *args], capture_output=True, text=True, check=True)
@@ -35,6 +36,7 @@ def test_prints_a_readable_table(capsys):
     assert len(out.splitlines()) == 2 + 24
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ext", [".parquet", ".csv"])
 def test_writes_every_row_with_input_columns(tmp_path, ext, capsys):
     out = tmp_path / f"scores{ext}"
@@ -51,6 +53,7 @@ def test_writes_every_row_with_input_columns(tmp_path, ext, capsys):
     assert "scored 24 tasks" in err and "tasks/s" in err
 
 
+@pytest.mark.slow
 def test_zero_shot_switch_uses_the_zero_shot_rule(tmp_path, encoder, model):
     from exposure import ExposureModel
 
@@ -76,6 +79,7 @@ def test_zero_shot_switch_uses_the_zero_shot_rule(tmp_path, encoder, model):
     assert calibrated["fingerprint"] == model.fingerprint() != zero["fingerprint"]
 
 
+@pytest.mark.slow
 def test_jsonl_input(tmp_path):
     src = tmp_path / "in.jsonl"
     src.write_text('{"id": 1, "text": "Write reports."}\n{"id": 2, "text": null}\n')
@@ -127,6 +131,7 @@ def test_info(capsys):
     assert "kernel isa" in out and "openmp" in out
 
 
+@pytest.mark.slow
 def test_info_shows_how_a_file_was_made(tmp_path, capsys):
     import json
 

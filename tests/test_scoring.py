@@ -29,6 +29,7 @@ def _lme(sims, temperature):
     return m[..., 0] + temperature * np.log(np.exp((sims - m) / temperature).mean(axis=-1))
 
 
+@pytest.mark.slow
 def test_rule_matches_its_definition(zero_shot):
     """Recompute the documented zero-shot rule with plain numpy from the embeddings."""
     model = zero_shot
@@ -133,6 +134,7 @@ def test_bad_arguments(encoder):
         model.score_embeddings(np.zeros((2, 5), dtype=np.float32))
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not (DATA / "task_labels_train.tsv").exists(), reason="needs ../shared/data")
 def test_zero_shot_agrees_with_human_labels_on_a_sample(zero_shot):
     """A regression guard for the capability set: 600 labelled tasks, AUC of E1|E2 vs E0."""
@@ -149,6 +151,7 @@ def test_zero_shot_agrees_with_human_labels_on_a_sample(zero_shot):
 
 # ---------------------------------------------------------------- the calibrated head
 
+@pytest.mark.slow
 def test_calibrated_head_is_the_default_when_it_matches(model, zero_shot):
     assert model.calibrated and not zero_shot.calibrated
     assert "calibrated (head 'default')" in repr(model) and "zero-shot rule (calibrated=False)" in repr(zero_shot)
@@ -203,6 +206,7 @@ def test_damaged_head_is_an_error(encoder, tmp_path):
     assert isinstance(Heads.load(), Heads)
 
 
+@pytest.mark.slow
 def test_capability_features_are_the_heads_recipe(model, encoder):
     from exposure.heads import capability_features
 
@@ -219,6 +223,7 @@ def test_capability_features_are_the_heads_recipe(model, encoder):
         model.capability_features(np.zeros((2, 5), dtype=np.float32))
 
 
+@pytest.mark.slow
 def test_fingerprint_tells_models_apart(model, zero_shot, encoder, tmp_path):
     import copy
 
@@ -235,6 +240,7 @@ def test_fingerprint_tells_models_apart(model, zero_shot, encoder, tmp_path):
     assert ExposureModel(encoder, head=other).fingerprint() == retrained.fingerprint()  # in memory: the same weights
 
 
+@pytest.mark.slow
 def test_capability_embeddings_are_cached_on_disk(encoder, tmp_path, monkeypatch, caplog):
     monkeypatch.setenv("EXPOSURE_CACHE_DIR", str(tmp_path))
     first = ExposureModel(encoder, calibrated=False)

@@ -39,6 +39,7 @@ def scorer(model):
                          occupation_scores=occupation_table(model.technologies))
 
 
+@pytest.mark.slow
 def test_parquet_csv_and_jsonl_inputs_give_the_same_rows(tmp_path, scorer):
     rows = labelled_postings(6)
     out = {}
@@ -160,6 +161,7 @@ def _children(pid: int) -> list:
     return out
 
 
+@pytest.mark.slow
 def test_kill_9_then_resume_gives_one_row_per_id(tmp_path, model):
     # 300 generated postings: 6 distinct texts under 300 ids, so that a run takes seconds, not minutes.
     rows = repeated_postings(300, 6, seed=5)
@@ -227,6 +229,7 @@ def test_text_workers_give_the_same_rows(tmp_path, scorer):
     assert record["fingerprint"] == scorer.model.fingerprint() and record["mode"] == "calibrated"
 
 
+@pytest.mark.slow
 def test_text_workers_started_before_the_model(tmp_path, scorer):
     from exposure.jobs.local import BatchJob
 
@@ -323,6 +326,7 @@ def test_a_killed_text_worker_stops_the_pool_with_an_error(scorer):
             list(stream)
 
 
+@pytest.mark.slow
 def test_cli_a_killed_text_worker_is_one_line_and_resumable(tmp_path, model):
     rows = repeated_postings(300, 6, seed=5)
     write_rows(rows, tmp_path / "in.parquet")

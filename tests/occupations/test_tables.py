@@ -69,6 +69,7 @@ def test_shipped_files_are_small_and_labels_are_not_shipped():
     assert "public domain" in readme
 
 
+@pytest.mark.slow
 @needs_data
 def test_catalogue_rebuilds_byte_for_byte(tmp_path):
     from exposure.data.build import build
@@ -273,6 +274,7 @@ def test_score_occupations_with_embeddings_and_errors():
         score_occupations(_FakeModel(), level="naics")
 
 
+@pytest.mark.slow
 def test_score_occupations_with_the_real_model(model):
     """The real TaskScores columns flow through (random embeddings keep it fast)."""
     tasks = load_tasks("27")

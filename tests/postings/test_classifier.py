@@ -92,6 +92,7 @@ def test_prefilter_never_drops_a_labelled_duty(classifier):
     assert dropped / total > 0.5  # and it saves most of the encoding
 
 
+@pytest.mark.slow
 def test_predict_with_given_embeddings_and_batches_agree(classifier, encoder):
     texts = [p["text"] for p in labelled_rows()[:3]]
     batch = read_postings(texts, classifier)

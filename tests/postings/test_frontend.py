@@ -105,6 +105,7 @@ def _assert_same(a, b):
         assert x.dtype == y.dtype and x.shape == y.shape and x.tobytes() == y.tobytes()
 
 
+@pytest.mark.slow
 def test_memo_caches_do_not_change_results(front_end_texts):
     clf = UnitClassifier.load()
     fresh = []

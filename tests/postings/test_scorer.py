@@ -30,6 +30,7 @@ def scorer(model, classifier, assigner):
     return PostingScorer(model, classifier, assigner, occupation_scores=occupation_table(model.technologies))
 
 
+@pytest.mark.slow
 def test_aggregate_matches_a_hand_computation_from_task_scores(model, classifier, scorer):
     rows = labelled_rows()[:2]
     texts = [r["text"] for r in rows]
@@ -52,6 +53,7 @@ def test_aggregate_matches_a_hand_computation_from_task_scores(model, classifier
     assert table["soc_code_1"].null_count == 0 and table["assignment_basis"].to_pylist() == ["title+duties"] * 2
 
 
+@pytest.mark.slow
 def test_evidence_is_sorted_and_confidences_descend(scorer):
     rows = labelled_rows()[:8]
     got = scorer.score([r["title"] for r in rows], [r["text"] for r in rows]).to_arrow().to_pylist()
@@ -120,6 +122,7 @@ def test_keyword_style_english_postings_are_scored(scorer):
     assert np.isfinite(got.exposure[:2]).all() and np.isnan(got.exposure[2])
 
 
+@pytest.mark.slow
 def test_cache_hits_on_shared_boilerplate_and_changes_nothing(model, classifier):
     rows = labelled_rows()[:3]
     # Three postings of one employer: the same house duties, blurb and legal text in each.
@@ -186,6 +189,7 @@ def test_lru_cache_agrees_with_a_plain_lru_map():
             assert list(c._slots) == list(ref)
 
 
+@pytest.mark.slow
 def test_cached_occupation_scores_are_score_occupations(model, tmp_path):
     from exposure.occupations import load_tasks, score_occupations
     from exposure.occupations import cached_occupation_scores
@@ -222,6 +226,7 @@ def test_titles_are_encoded_through_the_unit_cache(model, classifier, assigner):
     assert PostingScorer(model, classifier, other).assigner is other
 
 
+@pytest.mark.slow
 def test_titles_are_encoded_in_one_call_with_the_units(model, classifier, assigner, monkeypatch):
     rows = labelled_rows()[:3]
     titles, texts = [r["title"] for r in rows] + [None], [r["text"] for r in rows] + [rows[0]["text"]]
@@ -241,6 +246,7 @@ def test_titles_are_encoded_in_one_call_with_the_units(model, classifier, assign
                                [p for o in ref.occupations for _, _, p in o], atol=1e-5)
 
 
+@pytest.mark.slow
 def test_the_model_keeps_its_posting_scorer(model, classifier, assigner):
     rows = labelled_rows()[:2]
     titles, texts = [r["title"] for r in rows], [r["text"] for r in rows]
@@ -329,6 +335,7 @@ def parts(classifier, assigner):
     return classifier, assigner
 
 
+@pytest.mark.slow
 def test_scorer_abstains_below_min_soc_confidence(model, parts):
     classifier, assigner = parts
     rows = labelled_rows()[:4]

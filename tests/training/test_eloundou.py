@@ -111,6 +111,7 @@ def test_reliability_of_a_calibrated_predictor():
     assert reliability(np.full(100, 0.9), np.zeros(100))["ece"] == pytest.approx(0.9)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not (DATA / "task_labels_train.tsv").exists(), reason="needs ../shared/data")
 def test_reproduce_eloundou_on_a_subset(tmp_path, capsys):
     pytest.importorskip("matplotlib")

@@ -1,4 +1,5 @@
-"""fork after OpenMP threads ran: exposure.kernels.reduce runs single-threaded in the child instead of hanging.
+"""exposure._processes: fork after OpenMP threads ran, exposure.kernels.reduce runs single-threaded in the child
+instead of hanging; worker processes are spawned.
 
 libgomp's thread pool does not survive ``fork``: a child's first multithreaded
 OpenMP region waits forever for the parent's worker threads. Every scenario runs in

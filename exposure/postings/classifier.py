@@ -75,7 +75,7 @@ _CUES = (
 )
 _CUE_RES = tuple((name, re.compile(p, re.IGNORECASE)) for name, p in _CUES)
 # The same cues for ASCII text made lower case, matched case-sensitively: the same answers (no cue has an upper-case
-# letter of its own; tests/postings/test_units.py checks), twice as fast as IGNORECASE.
+# letter of its own; tests/postings/test_classifier.py checks), twice as fast as IGNORECASE.
 _CUE_RES_LOWER = tuple(re.compile(p) for _, p in _CUES)
 # The cues that are one word list, r"\b(?:...)" and maybe a closing r"\b" (no "|" outside the group; the tests
 # check): they rarely fire on the units that get context features, so on ASCII text one regex, their union,

@@ -19,6 +19,9 @@ ROOT = Path(__file__).resolve().parents[1]
 POSTINGS = ROOT / "tests" / "data" / "postings"
 #: The source data (O*NET, labels, BLS) beside the repository, or $EXPOSURE_DATA.
 SHARED_DATA = Path(os.environ.get("EXPOSURE_DATA", ROOT.parent / "shared" / "data"))
+#: Skips a test where the source data is not at hand.
+needs_shared_data = pytest.mark.skipif(not (SHARED_DATA / "task_labels_train.tsv").is_file(),
+                                       reason=f"shared data not found at {SHARED_DATA} (set EXPOSURE_DATA)")
 
 CODES = ["43-4051.00", "53-3032.00", "29-1141.00", "15-1252.00", "47-2111.00", "35-2014.00"]
 NAMES = ["Customer Service Representatives", "Heavy and Tractor-Trailer Truck Drivers", "Registered Nurses",

@@ -117,3 +117,15 @@ def help_text(command: str, capsys) -> str:
         main([command, "--help"])
     assert done.value.code == 0
     return capsys.readouterr().out
+
+
+def child_pids(pid: int) -> list:
+    """The processes whose parent is ``pid`` (Linux /proc)."""
+    out = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            if f"\nPPid:\t{pid}\n" in status.read_text():
+                out.append(int(status.parent.name))
+        except OSError:
+            pass
+    return out

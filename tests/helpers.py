@@ -129,3 +129,31 @@ def child_pids(pid: int) -> list:
         except OSError:
             pass
     return out
+
+
+#: Texts with a missing one and an empty one, and what reading them gives.
+MIXED_TEXTS = ["Answer customer questions about orders by email.", None, "Weld steel beams on construction sites.",
+               ""]
+MIXED_TEXTS_READ = ["Answer customer questions about orders by email.", None,
+                    "Weld steel beams on construction sites.", ""]
+
+
+def text_containers() -> dict:
+    """:data:`MIXED_TEXTS` in each container a list of texts may come in (NaN for the missing text where the container
+    has no None)."""
+    pd = pytest.importorskip("pandas")
+    nan_series = pd.Series([MIXED_TEXTS[0], np.nan, MIXED_TEXTS[2], ""])
+    return {
+        "list": list(MIXED_TEXTS),
+        "tuple": tuple(MIXED_TEXTS),
+        "generator": (t for t in MIXED_TEXTS),
+        "pandas-object-nan": nan_series.astype(object),
+        "pandas-default": nan_series,
+        "pandas-string-dtype": pd.Series(MIXED_TEXTS, dtype="string"),
+        "pandas-categorical": pd.Series(MIXED_TEXTS, dtype="category"),
+        "pyarrow-array": pa.array(MIXED_TEXTS, pa.string()),
+        "pyarrow-large": pa.array(MIXED_TEXTS, pa.large_string()),
+        "pyarrow-chunked": pa.chunked_array([MIXED_TEXTS[:2], MIXED_TEXTS[2:]], pa.string()),
+        "pyarrow-dictionary": pa.array(MIXED_TEXTS, pa.string()).dictionary_encode(),
+        "numpy-object": np.array([MIXED_TEXTS[0], float("nan"), MIXED_TEXTS[2], ""], dtype=object),
+    }

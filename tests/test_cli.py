@@ -27,6 +27,7 @@ def test_no_command_prints_help(capsys):
     assert "score-tasks" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_prints_a_readable_table(capsys):
     assert main(["score-tasks", str(EXAMPLE), "--device", "cpu", "-q",
                  "--text-column", "task"]) == 0

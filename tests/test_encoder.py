@@ -8,6 +8,8 @@ import torch
 
 from exposure import Encoder, resolve_device
 
+from helpers import MIXED_TEXTS_READ, text_containers
+
 SENTENCES = [
     "Answer customer questions about orders, billing, and returns.",
     "Weld steel beams on construction sites.",
@@ -336,3 +338,16 @@ def test_tokenising_the_next_window_on_a_thread_gives_the_same_rows(encoder, mon
     threads.clear()
     np.testing.assert_array_equal(got, encoder.encode(texts))
     assert threads == ["MainThread"] * 5
+
+
+@pytest.mark.slow
+def test_encode_accepts_series_arrays_and_numpy(encoder):
+    ref = encoder.encode(MIXED_TEXTS_READ)
+    for kind, texts in text_containers().items():
+        np.testing.assert_allclose(encoder.encode(texts), ref, atol=1e-6, err_msg=kind)
+    assert not ref[[1, 3]].any()
+
+
+def test_encode_still_rejects_non_text_values(encoder):
+    with pytest.raises(TypeError, match=r"texts\[1\] is int"):
+        encoder.encode(np.array(["ok", 3], dtype=object))

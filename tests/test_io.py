@@ -1,10 +1,51 @@
+"""exposure.io: texts from any container; tables read and written in bounded batches."""
+
 import json
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from exposure.io import TableWriter, read_batches
+from exposure.io import TableWriter, as_texts, read_batches
+
+from helpers import MIXED_TEXTS_READ, text_containers
+
+
+# --------------------------------------------------------------------------- texts from any container
+
+@pytest.mark.parametrize("kind", ["list", "tuple", "generator", "pandas-object-nan", "pandas-default",
+                                  "pandas-string-dtype", "pandas-categorical", "pyarrow-array", "pyarrow-large",
+                                  "pyarrow-chunked", "pyarrow-dictionary", "numpy-object"])
+def test_as_texts_containers(kind):
+    assert as_texts(text_containers()[kind]) == MIXED_TEXTS_READ
+
+
+def test_as_texts_numpy_strings_and_scalars():
+    got = as_texts(np.array(["Sort mail.", "Repair brakes."]))
+    assert got == ["Sort mail.", "Repair brakes."] and all(type(t) is str for t in got)
+    assert as_texts("Sort mail.") == ["Sort mail."]
+    assert as_texts([np.float32("nan"), float("nan"), None]) == [None, None, None]
+
+
+def test_as_texts_keeps_non_text_values_for_the_caller():
+    assert as_texts([17, "a", ["a list"]]) == [17, "a", ["a list"]]
+    assert as_texts(pa.array([1, None, 3])) == [1, None, 3]
+
+
+def test_as_texts_rejects_tables_and_bad_shapes():
+    pd = pytest.importorskip("pandas")
+    with pytest.raises(TypeError, match="one column"):
+        as_texts(pd.DataFrame({"task": ["a"]}))
+    with pytest.raises(TypeError, match="one column"):
+        as_texts(pa.table({"task": ["a"]}))
+    with pytest.raises(ValueError, match="one-dimensional"):
+        as_texts(np.array([["a", "b"]]))
+    with pytest.raises(TypeError, match="texts is None"):
+        as_texts(None)
+
+
+# --------------------------------------------------------------------------- tables in files
 
 ROWS = [{"id": f"{i:05d}", "task": f"Task number {i}, with a comma"} for i in range(10)]
 

@@ -94,6 +94,7 @@ def test_keyword_postings_are_english():
     assert is_english_posting(" ".join(KEYWORD_ENGLISH))  # a long one: three windows, each keywords
 
 
+@pytest.mark.slow
 def test_keyword_postings_from_every_occupations_tasks_are_english():
     from exposure.occupations import load_tasks
 

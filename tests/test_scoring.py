@@ -2,10 +2,13 @@ import os
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pytest
 
 from exposure import CapabilitySet, ExposureModel
 from exposure.heads import HeadFileError, HeadMismatchError, Heads
+
+from helpers import MIXED_TEXTS, MIXED_TEXTS_READ
 
 DATA = Path(os.environ.get("EXPOSURE_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
@@ -268,3 +271,25 @@ def test_capability_embeddings_are_cached_on_disk(encoder, tmp_path, monkeypatch
         got = ExposureModel(encoder, calibrated=False)._reference_embeddings()[0]
     np.testing.assert_array_equal(got, caps)
     assert "could not cache the capability embeddings" in caplog.text
+
+
+@pytest.mark.slow
+def test_score_tasks_accepts_series_and_arrow(model):
+    pd = pytest.importorskip("pandas")
+    ref = model.score_tasks(MIXED_TEXTS_READ)
+    for texts in (pd.Series([MIXED_TEXTS[0], np.nan, MIXED_TEXTS[2], ""]), pa.chunked_array([MIXED_TEXTS[:1], MIXED_TEXTS[1:]]),
+                  np.array(MIXED_TEXTS, dtype=object)):
+        got = model.score_tasks(texts)
+        np.testing.assert_allclose(got.exposure, ref.exposure, atol=1e-6, equal_nan=True)
+        assert got.texts == MIXED_TEXTS_READ
+        assert got.to_arrow()["text"].to_pylist() == MIXED_TEXTS_READ
+    assert np.isnan(ref.exposure[[1, 3]]).all() and np.isfinite(ref.exposure[[0, 2]]).all()
+
+
+def test_score_embeddings_accepts_a_series_of_texts(model):
+    pd = pytest.importorskip("pandas")
+    emb = model.encoder.encode(MIXED_TEXTS_READ)
+    got = model.score_embeddings(emb, texts=pd.Series([MIXED_TEXTS[0], np.nan, MIXED_TEXTS[2], ""]))
+    assert got.texts == MIXED_TEXTS_READ and got.to_arrow()["text"].to_pylist() == MIXED_TEXTS_READ
+    with pytest.raises(ValueError, match="4 rows of embeddings but 2 texts"):
+        model.score_embeddings(emb, texts=MIXED_TEXTS[:2])

@@ -26,6 +26,7 @@ with TextWorkers(UnitClassifier.load(), workers=1) as pool:  # no `if __name__ =
 """
 
 
+@pytest.mark.slow
 def test_text_workers_give_the_same_rows(tmp_path, scorer):
     rows = labelled_postings(8) + [{"id": "x", "title": None, "description": None},
                                    {"id": "y", "title": "Fahrer", "description": GERMAN},
@@ -89,6 +90,7 @@ def _modules_loaded(names):
     return [n for n in names if n in sys.modules]
 
 
+@pytest.mark.slow
 def test_text_workers_never_load_torch(scorer):
     from exposure.jobs import workers as workers_module
 

@@ -2,6 +2,7 @@
 below a minimum occupation confidence."""
 
 import numpy as np
+import pyarrow as pa
 import pytest
 
 from exposure.encoder import CachedEncoder, EmbeddingCache
@@ -369,3 +370,18 @@ def test_scorer_min_soc_confidence_errors(model, parts, bad, error, message):
 def test_scorer_min_soc_confidence_needs_an_assigner(model, parts):
     with pytest.raises(ValueError, match="min_soc_confidence needs an assigner"):
         PostingScorer(model, parts[0], None, min_soc_confidence=0.5)
+
+
+@pytest.mark.slow
+def test_score_postings_converts_titles_and_texts(model):
+    """Posting scores read titles and texts from any container, NaN and nulls as missing."""
+    pd = pytest.importorskip("pandas")
+    from exposure.postings import score_postings
+
+    text = "Duties:\n- Answer patient calls and book appointments\n- Update medical records"
+    out = score_postings(model, pd.Series(["Nurse", np.nan]), pa.array([text, None]))
+    ref = score_postings(model, ["Nurse", None], [text, None])
+    assert out.status == ref.status == ["ok", "empty"]
+    np.testing.assert_array_equal(out.exposure, ref.exposure)
+    odd = score_postings(model, None, np.array([text, 17], dtype=object))
+    assert odd.status == ["ok", "not_text"]

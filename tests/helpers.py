@@ -157,3 +157,52 @@ def text_containers() -> dict:
         "pyarrow-dictionary": pa.array(MIXED_TEXTS, pa.string()).dictionary_encode(),
         "numpy-object": np.array([MIXED_TEXTS[0], float("nan"), MIXED_TEXTS[2], ""], dtype=object),
     }
+
+
+#: Occupation scores in a dictionary of columns, for tables of every kind (:func:`frame_kinds`).
+OCCUPATION_SCORES = {"soc_code": ["11-1011.00", "15-1252.00", "47-2061.00", "43-9021.00", "29-1229.01",
+                                  "29-1229.02"],
+                     "title": ["Chief Executives", "Software Developers", "Construction Laborers", "Data Entry Keyers",
+                               "Physicians A", "Physicians B"],
+                     "exposure": [0.5, 0.9, 0.1, 0.8, 0.2, 0.4]}
+
+
+class ArrowStream:
+    """Any object speaking the Arrow PyCapsule stream protocol."""
+
+    def __init__(self, table):
+        self.table = table
+
+    def __arrow_c_stream__(self, requested_schema=None):
+        return self.table.__arrow_c_stream__(requested_schema)
+
+
+def frame_kinds(data: dict) -> dict:
+    """The same data as a pyarrow Table and as every other accepted kind available here."""
+    out = {"arrow": pa.table(data), "stream": ArrowStream(pa.table(data))}
+    try:
+        import pandas as pd
+    except ImportError:
+        pass
+    else:
+        frame = pd.DataFrame(data)
+        out["pandas"] = frame
+        out["pandas-with-index"] = frame.set_axis(range(10, 10 + len(frame)))
+    try:
+        import polars as pl
+    except ImportError:
+        pass
+    else:
+        out["polars"] = pl.DataFrame(data)
+    return out
+
+
+def assert_same_table(a: pa.Table, b: pa.Table) -> None:
+    """The same columns and values; floats equal to rounding, NaN equal to NaN."""
+    assert a.column_names == b.column_names
+    for name in a.column_names:
+        x, y = a[name].to_pylist(), b[name].to_pylist()
+        if pa.types.is_floating(a.schema.field(name).type):
+            np.testing.assert_allclose(np.array(x, dtype=float), np.array(y, dtype=float), equal_nan=True)
+        else:
+            assert x == y, name

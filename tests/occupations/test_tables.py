@@ -1,4 +1,5 @@
-"""exposure.occupations.tables: aggregation, the paper's measures, occupation tables, roll-ups and crosswalks."""
+"""exposure.occupations.tables: aggregation, the paper's measures, occupation tables, roll-ups and crosswalks, from any
+kind of table."""
 
 import subprocess
 import sys
@@ -12,9 +13,14 @@ import pytest
 from exposure.occupations import (LEVELS, RELEASES, aggregate, exposure_measures, load_crosswalk, load_tasks,
                                   occupation_table, one_hot, to_level, to_soc2010, to_soc2018)
 
-from helpers import SHARED_DATA, needs_shared_data
+from helpers import OCCUPATION_SCORES, SHARED_DATA, assert_same_table, frame_kinds, needs_shared_data
 
 DATA = SHARED_DATA
+#: Task scores of two occupations, for tables of every kind.
+TASKS = {"soc_code": ["11-1011.00", "11-1011.00", "11-1011.00", "15-1252.00", "15-1252.00"],
+         "task_id": [1, 2, 3, 4, 5], "weight": [2, 1, 1, 2, 2],
+         "task": ["plan", "greet", "sign", "code", "test"],
+         "exposure": [0.9, 0.1, 0.5, 0.8, 0.6], "exposure_llm": [1.0, 0.0, 0.0, 1.0, 1.0]}
 
 
 def _read(path, sep=","):
@@ -239,3 +245,34 @@ def test_labelled_flag_survives_the_roll_ups():
     assert old["15-1132"] is True
     # Flagging again replaces the column rather than adding a second one.
     assert flag_labelled(t, set())["labelled"].to_pylist() == [False] * 4
+
+
+def test_occupation_table_accepts_frames():
+    pytest.importorskip("pandas")
+    ref = occupation_table(pa.table(TASKS), top_tasks=2)
+    for kind, frame in frame_kinds(TASKS).items():
+        assert_same_table(occupation_table(frame, top_tasks=2), ref)
+
+
+def test_occupation_table_from_pandas_with_missing_scores():
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(TASKS).assign(exposure=[0.9, np.nan, 0.5, 0.8, 0.6])
+    rows = {r["soc_code"]: r for r in occupation_table(frame).to_pylist()}
+    assert rows["11-1011.00"]["exposure"] == pytest.approx((2 * 0.9 + 0.5) / 3)
+
+
+def test_roll_ups_accept_frames():
+    pytest.importorskip("pandas")
+    ref2018, ref2010 = to_soc2018(pa.table(OCCUPATION_SCORES)), to_soc2010(pa.table(OCCUPATION_SCORES))
+    for kind, frame in frame_kinds(OCCUPATION_SCORES).items():
+        assert_same_table(to_soc2018(frame), ref2018)
+        assert_same_table(to_soc2010(frame), ref2010)
+        assert_same_table(to_level(frame, "soc2018"), ref2018)
+        assert isinstance(to_level(frame, "onet"), pa.Table)
+
+
+def test_roll_ups_reject_other_types():
+    with pytest.raises(TypeError, match="pandas or polars DataFrame"):
+        to_soc2018({"soc_code": ["11-1011.00"]})
+    with pytest.raises(TypeError, match="pandas or polars DataFrame"):
+        occupation_table([("11-1011.00", 0.5)])

@@ -1,5 +1,5 @@
-"""exposure.postings.scorer: duty scores aggregated per posting, evidence, fallback, statuses, the unit cache, abstention
-below a minimum occupation confidence."""
+"""exposure.postings.scorer: duty scores aggregated per posting, evidence, fallback, statuses, the unit cache,
+abstention below a minimum occupation confidence, titles and texts from any container."""
 
 import numpy as np
 import pyarrow as pa

@@ -4,6 +4,7 @@ entry (a subpackage's modules import each other), and there is no import circle;
 under ``TYPE_CHECKING`` count too."""
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -69,18 +70,21 @@ def _public_api() -> dict:
     return {name: f"exposure.{module}" for name, module in exposure._EXPORTS.items()}
 
 
-def _statements():
+@functools.lru_cache(maxsize=None)
+def _statements() -> tuple:
     """``(module, import statement, the module it imports from or None for a plain import)`` over the package,
-    imports in functions and under ``TYPE_CHECKING`` included."""
+    imports in functions and under ``TYPE_CHECKING`` included (read once per test session)."""
+    found = []
     for path in sorted(PACKAGE.rglob("*.py")):
         name = _module(path)
         package = name if path.name == "__init__.py" else name.rpartition(".")[0]
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.ImportFrom):
                 base = package.split(".")[: len(package.split(".")) - max(node.level - 1, 0)] if node.level else []
-                yield name, node, ".".join(base + ([node.module] if node.module else []))
+                found.append((name, node, ".".join(base + ([node.module] if node.module else []))))
             elif isinstance(node, ast.Import):
-                yield name, node, None
+                found.append((name, node, None))
+    return tuple(found)
 
 
 def _known() -> set:

@@ -119,6 +119,7 @@ def test_resume_of_a_finished_output_checks_input_and_options(tmp_path, scorer):
         job.check({"assign": True, "max_chars": scorer.max_chars})
 
 
+@pytest.mark.slow
 def test_an_edit_past_the_first_64_kb_is_seen_by_its_modification_time(tmp_path, scorer):
     rows = labelled_postings(2)
     rows[0]["description"] += "\n" + "x" * 70_000

@@ -115,6 +115,7 @@ def test_a_script_without_a_main_guard_gets_an_error_not_a_hang(tmp_path):
     assert 'if __name__ == "__main__":' in done.stderr.splitlines()[-1]
 
 
+@pytest.mark.slow
 def test_text_workers_that_never_started_leave_no_thread_behind(scorer):
     import threading
 

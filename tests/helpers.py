@@ -77,6 +77,16 @@ def cli_command(input: Path, output: Path, *options: str) -> tuple:
     return argv, dict(os.environ, PYTHONPATH=str(ROOT))
 
 
+def killable_run(folder: Path) -> tuple:
+    """``(rows, argv, env, output)`` of an ``exposure score-postings`` run long enough to kill in the middle:
+    300 postings sharing 6 texts written to ``folder/in.parquet``, chunks of 10, one text worker."""
+    rows = repeated_postings(300, 6, seed=5)
+    write_rows(rows, folder / "in.parquet")
+    out = folder / "out.parquet"
+    argv, env = cli_command(folder / "in.parquet", out, "--chunk-size", "10", "--workers", "1")
+    return rows, argv, env, out
+
+
 def read_jsonl(path: Path) -> list:
     """The rows of a JSON Lines file."""
     with open(path, encoding="utf-8") as f:

@@ -176,6 +176,7 @@ def test_loaded_sentence_transformer_encodes_like_default(encoder):
     np.testing.assert_allclose(enc.encode(texts), encoder.encode(texts), atol=1e-5)
 
 
+@pytest.mark.slow
 def test_sentence_transformer_left_as_is_when_moved(encoder):
     _, st_model = _sentence_transformer()
     enc = Encoder(st_model, device="cpu", dtype="bfloat16")

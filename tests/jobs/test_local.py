@@ -18,8 +18,7 @@ from exposure.cli import main
 from exposure.postings import PostingScorer
 from exposure.postings import UnitClassifier
 
-from helpers import (GERMAN, POSTINGS, ROOT, child_pids, cli_command, help_text, labelled_postings, repeated_postings,
-                     write_rows)
+from helpers import GERMAN, POSTINGS, ROOT, child_pids, help_text, killable_run, labelled_postings, write_rows
 
 DATA = POSTINGS
 
@@ -80,6 +79,7 @@ def test_bad_rows_and_duplicate_ids_never_stop_the_batch(tmp_path, scorer):
     assert summary["rejected"] == {"duplicate_id": 2, "missing_id": 1, "invalid_json": 1}
 
 
+@pytest.mark.slow
 def test_a_crash_during_the_final_combine_is_resumed(tmp_path, scorer, monkeypatch):
     rows = labelled_postings(5)
     rows.append(dict(rows[0]))  # a duplicate id
@@ -137,10 +137,7 @@ def test_help_lists_every_option(capsys):
 @pytest.mark.slow
 def test_kill_9_then_resume_gives_one_row_per_id(tmp_path, model):
     # 300 generated postings: 6 distinct texts under 300 ids, so that a run takes seconds, not minutes.
-    rows = repeated_postings(300, 6, seed=5)
-    write_rows(rows, tmp_path / "in.parquet")
-    out = tmp_path / "out.parquet"
-    cmd, env = cli_command(tmp_path / "in.parquet", out, "--chunk-size", "10", "--workers", "1")
+    rows, cmd, env, out = killable_run(tmp_path)
     log = open(tmp_path / "killed.log", "wb")
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=log)
     first = out.with_name("out.parquet.parts") / "part-00000.parquet"

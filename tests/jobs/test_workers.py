@@ -14,7 +14,7 @@ import pytest
 
 from exposure.jobs import score_postings_file
 
-from helpers import GERMAN, ROOT, child_pids, cli_command, labelled_postings, repeated_postings, write_rows
+from helpers import GERMAN, ROOT, child_pids, killable_run, labelled_postings, write_rows
 
 
 _UNGUARDED_SCRIPT = """
@@ -146,10 +146,7 @@ def test_a_killed_text_worker_stops_the_pool_with_an_error(scorer):
 
 @pytest.mark.slow
 def test_cli_a_killed_text_worker_is_one_line_and_resumable(tmp_path, model):
-    rows = repeated_postings(300, 6, seed=5)
-    write_rows(rows, tmp_path / "in.parquet")
-    out = tmp_path / "out.parquet"
-    cmd, env = cli_command(tmp_path / "in.parquet", out, "--chunk-size", "10", "--workers", "1")
+    _, cmd, env, out = killable_run(tmp_path)
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline, worker = time.time() + 120, None
     while worker is None and proc.poll() is None and time.time() < deadline:  # the worker starts before the model

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from ._exports import lazy_exports
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 # Public name -> module.
 _EXPORTS = {
@@ -47,18 +47,9 @@ _EXPORTS = {
     "RunOptions": "jobs",
     "score_postings_ray": "jobs",
 }
-# Top-level names before exposure 0.2 that belong to their modules.
-_MOVED = {
-    "reduce": "exposure.kernels",
-    "Reduction": "exposure.kernels",
-    "build_info": "exposure.kernels",
-    "EmbeddingCache": "exposure.encoder",
-    "Heads": "exposure.heads",
-    "reproduce_eloundou": "exposure.training.eloundou",
-}
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
-__getattr__, _ = lazy_exports(__name__, _EXPORTS, _MOVED)
+__getattr__, _ = lazy_exports(__name__, _EXPORTS)
 
 
 def __dir__():

@@ -20,7 +20,7 @@ What the library does about it:
 * In such a child, :func:`fork_safe_threads` turns the thread count into 1 and logs
   a warning once: a one-thread region never touches the pool, so ``reduce`` runs,
   single-threaded, instead of hanging. This was checked with real forked children
-  under a timeout (``tests/test_fork.py``): the multithreaded call hangs, the
+  under a timeout (``tests/test_processes.py``): the multithreaded call hangs, the
   one-thread call returns the same results.
 
 torch's own CPU operators hang the same way in such a child unless

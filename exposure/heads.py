@@ -50,7 +50,6 @@ from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tup
 import numpy as np
 
 from ._assets import shipped
-from ._deprecated import moved
 from .kernels import Index
 from .rubric import AUTOMATION_CLASSES, EXPOSURE_CLASSES
 from .stats import softmax
@@ -73,10 +72,6 @@ __all__ = [
     "AUTOMATION_CLASSES",
     "PROBE_TEXT",
 ]
-
-# The training moved to exposure.training.heads; the old paths warn (imported by name only when used).
-__getattr__ = moved(__name__, {name: "exposure.training.heads"
-                               for name in ("STRENGTHS", "fit_softmax", "select_strength", "train_heads")})
 
 HEADS_FORMAT = 1
 #: Encoded to fingerprint an encoder: a head works only with the encoder it was trained on.

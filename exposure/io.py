@@ -30,9 +30,9 @@ import pyarrow.compute as pc
 from ._assets import file_mode
 
 __all__ = ["as_texts", "as_table", "TableLike", "decoded_strings", "read_batches", "TableWriter", "read_provenance",
-           "with_provenance", "PROVENANCE_KEY", "input_format", "require_columns", "csv_options", "open_binary", "decode_lines", "open_lines",
-           "os_error_message", "WriteError", "ReadError", "typed_values", "READ_FORMATS", "WRITE_FORMATS",
-           "COMPRESSED_FORMATS"]
+           "with_provenance", "PROVENANCE_KEY", "input_format", "require_columns", "float_column", "csv_options",
+           "open_binary", "decode_lines", "open_lines", "os_error_message", "WriteError", "ReadError", "typed_values",
+           "READ_FORMATS", "WRITE_FORMATS", "COMPRESSED_FORMATS"]
 
 READ_FORMATS = {".csv": "csv", ".tsv": "tsv", ".txt": "tsv", ".parquet": "parquet", ".pq": "parquet",
                 ".jsonl": "jsonl", ".ndjson": "jsonl"}
@@ -259,6 +259,15 @@ def require_columns(names: Sequence[str], columns: Optional[Sequence[str]], what
     if missing:
         raise ValueError(f"{what} has no column {', '.join(repr(c) for c in missing)}; "
                          f"its columns are: {', '.join(names) or '(none)'}")
+
+
+def float_column(table: pa.Table, name: str) -> np.ndarray:
+    """Column ``name`` of ``table`` as a float64 numpy array, nulls as NaN.
+
+    >>> float_column(pa.table({"x": pa.array([1, None, 3])}), "x").tolist()
+    [1.0, nan, 3.0]
+    """
+    return pc.fill_null(pc.cast(table.column(name), pa.float64()), np.nan).to_numpy(zero_copy_only=False)
 
 
 def _check_columns(schema: pa.Schema, columns: Optional[Sequence[str]], path: PathLike) -> None:

@@ -15,7 +15,7 @@ from typing import Callable, Dict, List, Sequence, Tuple
 import numpy as np
 
 __all__ = ["grouped_folds", "rankdata", "pearson", "roc_auc", "roc_curve", "tpr_at_fpr", "spearman", "log_loss",
-           "softmax", "bootstrap_ci", "bootstrap_many", "reliability", "FPR"]
+           "softmax", "top_per_group", "bootstrap_ci", "bootstrap_many", "reliability", "FPR"]
 
 FPR = 0.25
 
@@ -145,6 +145,25 @@ def softmax(z: np.ndarray) -> np.ndarray:
     np.exp(z, out=z)
     z /= z.sum(axis=1, keepdims=True)
     return z
+
+
+def top_per_group(groups: np.ndarray, n_groups: int, score: np.ndarray, k: int) -> np.ndarray:
+    """``(n_groups, k)`` row indices of the ``k`` highest scores in each group, best first; -1 pads.
+
+    ``groups[i]`` is row ``i``'s group in ``0 .. n_groups - 1``. Rows with a NaN score are left
+    out; equal scores keep row order. The top tasks of an occupation, the top duties of a posting.
+
+    >>> top_per_group(np.array([0, 0, 1, 0]), 3, np.array([0.2, 0.9, 0.5, 0.2]), 2).tolist()
+    [[1, 0], [2, -1], [-1, -1]]
+    """
+    idx = np.flatnonzero(~np.isnan(score))
+    order = idx[np.lexsort((-score[idx], groups[idx]))]  # by group, then score descending; stable on ties
+    g = groups[order]
+    pos = np.arange(order.shape[0]) - np.searchsorted(g, np.arange(n_groups))[g]
+    keep = pos < k
+    out = np.full((n_groups, k), -1, dtype=np.int64)
+    out[g[keep], pos[keep]] = order[keep]
+    return out
 
 
 def bootstrap_ci(stat: Callable[[np.ndarray], float], groups: Sequence, n_boot: int = 1000,

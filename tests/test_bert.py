@@ -46,6 +46,7 @@ def _copy_model(tmp_path, **config_changes):
     return folder
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("max_length", [8, 256])
 def test_same_token_ids_as_transformers(reference, max_length):
     tokenizer, _ = _bert.load(_default_model_path())
@@ -60,6 +61,7 @@ def test_same_token_ids_as_transformers(reference, max_length):
         assert torch.equal(padded[key], expected[key]), key
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
 def test_same_hidden_states_as_transformers(reference, dtype):
     tokenizer, model = _bert.load(_default_model_path())
@@ -205,6 +207,7 @@ def _ascii_texts(seed, n):
     return texts
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("max_length", [None, 3, 8, 256])
 def test_native_wordpiece_gives_the_librarys_ids(max_length):
     tokenizer, _ = _bert.load(_default_model_path())

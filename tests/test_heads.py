@@ -75,6 +75,7 @@ def test_softmax_recovers_a_separable_rule():
     assert w[0] > 0 and w[1] > 0 and abs(w[2]) < 0.2 * w[0]
 
 
+@pytest.mark.slow
 def test_heads_learn_a_synthetic_rule(synthetic_heads):
     heads, _ = synthetic_heads
     emb, capf, exposure, automation, _, _ = _synthetic(seed=7, n=300)
@@ -104,6 +105,7 @@ def test_one_neighbour_search_serves_both_label_sets(synthetic_heads):
     np.testing.assert_allclose(auto, p_auto @ (np.arange(5) / 4), atol=1e-15)
 
 
+@pytest.mark.slow
 def test_training_is_deterministic(tmp_path):
     emb, capf, exposure, automation, socs, _ = _synthetic(n=200, groups=10)
     digests = []

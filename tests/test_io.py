@@ -1,10 +1,82 @@
+"""exposure.io: texts from any container, tables from any kind of table (pandas, polars, Arrow streams); tables
+read and written in bounded batches."""
+
 import json
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from exposure.io import TableWriter, read_batches
+from exposure.io import TableWriter, as_table, as_texts, read_batches
+from exposure.occupations import to_soc2018
+
+from helpers import MIXED_TEXTS_READ, OCCUPATION_SCORES, assert_same_table, frame_kinds, text_containers
+
+
+# --------------------------------------------------------------------------- texts from any container
+
+@pytest.mark.parametrize("kind", ["list", "tuple", "generator", "pandas-object-nan", "pandas-default",
+                                  "pandas-string-dtype", "pandas-categorical", "pyarrow-array", "pyarrow-large",
+                                  "pyarrow-chunked", "pyarrow-dictionary", "numpy-object"])
+def test_as_texts_containers(kind):
+    assert as_texts(text_containers()[kind]) == MIXED_TEXTS_READ
+
+
+def test_as_texts_numpy_strings_and_scalars():
+    got = as_texts(np.array(["Sort mail.", "Repair brakes."]))
+    assert got == ["Sort mail.", "Repair brakes."] and all(type(t) is str for t in got)
+    assert as_texts("Sort mail.") == ["Sort mail."]
+    assert as_texts([np.float32("nan"), float("nan"), None]) == [None, None, None]
+
+
+def test_as_texts_keeps_non_text_values_for_the_caller():
+    assert as_texts([17, "a", ["a list"]]) == [17, "a", ["a list"]]
+    assert as_texts(pa.array([1, None, 3])) == [1, None, 3]
+
+
+def test_as_texts_rejects_tables_and_bad_shapes():
+    pd = pytest.importorskip("pandas")
+    with pytest.raises(TypeError, match="one column"):
+        as_texts(pd.DataFrame({"task": ["a"]}))
+    with pytest.raises(TypeError, match="one column"):
+        as_texts(pa.table({"task": ["a"]}))
+    with pytest.raises(ValueError, match="one-dimensional"):
+        as_texts(np.array([["a", "b"]]))
+    with pytest.raises(TypeError, match="texts is None"):
+        as_texts(None)
+
+
+# --------------------------------------------------------------------------- tables from any kind of table
+
+def test_as_table_kinds():
+    pd = pytest.importorskip("pandas")
+    frames = frame_kinds(OCCUPATION_SCORES)
+    assert as_table(frames["arrow"]) is frames["arrow"]
+    for kind, frame in frames.items():
+        t = as_table(frame)
+        assert isinstance(t, pa.Table) and t.column_names == list(OCCUPATION_SCORES), kind
+        assert t["soc_code"].to_pylist() == OCCUPATION_SCORES["soc_code"] and t["soc_code"].type == pa.string(), kind
+    assert as_table(pa.table(OCCUPATION_SCORES).to_batches()[0]).num_rows == 6
+    cat = as_table(pd.DataFrame({"soc_code": pd.Categorical(["11-1011.00"])}))
+    assert cat["soc_code"].type == pa.string()  # dictionary columns decoded
+
+
+def test_as_table_rejects_other_types_saying_what_is_accepted():
+    pd = pytest.importorskip("pandas")
+    for bad in ({"soc_code": ["11-1011.00"]}, [1, 2], "scores.csv", pd.Series([1.0])):
+        with pytest.raises(TypeError, match=r"pyarrow\.Table, a pandas or polars DataFrame"):
+            as_table(bad, "task_scores")
+
+
+def test_polars_frames_are_accepted():
+    pl = pytest.importorskip("polars")
+    t = as_table(pl.DataFrame(OCCUPATION_SCORES))
+    assert t["soc_code"].to_pylist() == OCCUPATION_SCORES["soc_code"] and t["soc_code"].type == pa.string()
+    assert_same_table(to_soc2018(pl.DataFrame(OCCUPATION_SCORES)), to_soc2018(pa.table(OCCUPATION_SCORES)))
+
+
+# --------------------------------------------------------------------------- tables in files
 
 ROWS = [{"id": f"{i:05d}", "task": f"Task number {i}, with a comma"} for i in range(10)]
 

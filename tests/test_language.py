@@ -94,6 +94,7 @@ def test_keyword_postings_are_english():
     assert is_english_posting(" ".join(KEYWORD_ENGLISH))  # a long one: three windows, each keywords
 
 
+@pytest.mark.slow
 def test_keyword_postings_from_every_occupations_tasks_are_english():
     from exposure.occupations import load_tasks
 
@@ -112,6 +113,7 @@ def test_generated_postings_are_english_as_written_and_as_keywords(generated):
     assert all(is_english_posting(keywords(t)) for t in generated)
 
 
+@pytest.mark.slow
 def test_every_task_statement_reads_as_english_by_the_posting_check_too():
     from exposure.occupations import load_tasks
 

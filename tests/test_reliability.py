@@ -63,6 +63,7 @@ def test_a_second_job_on_the_same_output_is_refused_while_the_first_holds_it(tmp
         again.check()
 
 
+@pytest.mark.slow
 def test_two_processes_on_one_output_write_every_id_once(tmp_path):
     rows = repeated_postings(120, 4, seed=3)
     write_rows(rows, tmp_path / "in.parquet")
@@ -93,6 +94,7 @@ def test_two_processes_on_one_output_write_every_id_once(tmp_path):
 
 # --------------------------------------------------------------------------- what --resume checks
 
+@pytest.mark.slow
 def test_resume_of_a_finished_output_checks_input_and_options(tmp_path, scorer):
     write_rows(labelled_postings(4), tmp_path / "in.jsonl")
     out = tmp_path / "out.parquet"
@@ -121,6 +123,7 @@ def test_resume_of_a_finished_output_checks_input_and_options(tmp_path, scorer):
         job.check()
 
 
+@pytest.mark.slow
 def test_an_edit_past_the_first_64_kb_is_seen_by_its_modification_time(tmp_path, scorer):
     rows = labelled_postings(2)
     rows[0]["description"] += "\n" + "x" * 70_000
@@ -165,6 +168,7 @@ def _disk_full(*args, **kwargs):
     raise OSError(errno.ENOSPC, "No space left on device")
 
 
+@pytest.mark.slow
 def test_disk_full_writing_a_part_keeps_the_committed_ones(tmp_path, scorer, monkeypatch):
     write_rows(labelled_postings(6), tmp_path / "in.parquet")
     out = tmp_path / "out.parquet"
@@ -386,6 +390,7 @@ def test_score_tasks_says_why_a_row_has_no_score(tmp_path, cli_scorer, capsys):
     assert pq.read_table(tmp_path / "i.parquet")["status"].to_pylist() == ["not_text", "not_text"]
 
 
+@pytest.mark.slow
 def test_no_onet_task_statement_is_taken_for_another_language():
     from exposure.language import is_english
     from exposure.occupations import load_tasks
@@ -413,6 +418,7 @@ def test_the_library_logs_instead_of_printing():
         assert not calls, f"{path.name} line {calls[0].lineno} prints"
 
 
+@pytest.mark.slow
 def test_prepare_builds_the_indexes_once_and_says_where(tmp_path, cli_scorer, monkeypatch, capsys):
     import pyarrow.compute as pc
 

@@ -3,10 +3,13 @@ import os
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pytest
 
 from exposure import CapabilitySet, ExposureModel
 from exposure.heads import HeadFileError, HeadMismatchError, Heads
+
+from helpers import MIXED_TEXTS, MIXED_TEXTS_READ
 
 DATA = Path(os.environ.get("EXPOSURE_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
@@ -30,6 +33,7 @@ def _lme(sims, temperature):
     return m[..., 0] + temperature * np.log(np.exp((sims - m) / temperature).mean(axis=-1))
 
 
+@pytest.mark.slow
 def test_rule_matches_its_definition(zero_shot):
     """Recompute the documented zero-shot rule with plain numpy from the embeddings."""
     model = zero_shot
@@ -134,6 +138,7 @@ def test_bad_arguments(encoder):
         model.score_embeddings(np.zeros((2, 5), dtype=np.float32))
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not (DATA / "task_labels_train.tsv").exists(), reason="needs ../shared/data")
 def test_zero_shot_agrees_with_human_labels_on_a_sample(zero_shot):
     """A regression guard for the capability set: 600 labelled tasks, AUC of E1|E2 vs E0."""
@@ -150,6 +155,7 @@ def test_zero_shot_agrees_with_human_labels_on_a_sample(zero_shot):
 
 # ---------------------------------------------------------------- the calibrated head
 
+@pytest.mark.slow
 def test_calibrated_head_is_the_default_when_it_matches(model, zero_shot):
     assert model.calibrated and not zero_shot.calibrated
     assert "calibrated (head 'default')" in repr(model) and "zero-shot rule (calibrated=False)" in repr(zero_shot)
@@ -280,6 +286,7 @@ def test_the_model_builds_its_search_indexes_once(model, encoder, monkeypatch):
     np.testing.assert_array_equal(again.exposure, first.exposure)
 
 
+@pytest.mark.slow
 def test_fingerprint_tells_models_apart(model, zero_shot, encoder, tmp_path):
     import copy
 
@@ -296,6 +303,7 @@ def test_fingerprint_tells_models_apart(model, zero_shot, encoder, tmp_path):
     assert ExposureModel(encoder, head=other).fingerprint() == retrained.fingerprint()  # in memory: the same weights
 
 
+@pytest.mark.slow
 def test_capability_embeddings_are_cached_on_disk(encoder, tmp_path, monkeypatch, caplog):
     monkeypatch.setenv("EXPOSURE_CACHE_DIR", str(tmp_path))
     first = ExposureModel(encoder, calibrated=False)
@@ -348,3 +356,25 @@ def test_statuses_are_the_librarys_and_the_command_line_agrees(model, tmp_path, 
     np.testing.assert_allclose(out["exposure"].to_numpy(zero_copy_only=False), s.exposure[keep], equal_nan=True)
     # Embeddings are scored as they are.
     assert model.score_embeddings(model.encoder.encode(values[:1])).status == ["ok"]
+
+
+@pytest.mark.slow
+def test_score_tasks_accepts_series_and_arrow(model):
+    pd = pytest.importorskip("pandas")
+    ref = model.score_tasks(MIXED_TEXTS_READ)
+    for texts in (pd.Series([MIXED_TEXTS[0], np.nan, MIXED_TEXTS[2], ""]), pa.chunked_array([MIXED_TEXTS[:1], MIXED_TEXTS[1:]]),
+                  np.array(MIXED_TEXTS, dtype=object)):
+        got = model.score_tasks(texts)
+        np.testing.assert_allclose(got.exposure, ref.exposure, atol=1e-6, equal_nan=True)
+        assert got.texts == MIXED_TEXTS_READ
+        assert got.to_arrow()["text"].to_pylist() == MIXED_TEXTS_READ
+    assert np.isnan(ref.exposure[[1, 3]]).all() and np.isfinite(ref.exposure[[0, 2]]).all()
+
+
+def test_score_embeddings_accepts_a_series_of_texts(model):
+    pd = pytest.importorskip("pandas")
+    emb = model.encoder.encode(MIXED_TEXTS_READ)
+    got = model.score_embeddings(emb, texts=pd.Series([MIXED_TEXTS[0], np.nan, MIXED_TEXTS[2], ""]))
+    assert got.texts == MIXED_TEXTS_READ and got.to_arrow()["text"].to_pylist() == MIXED_TEXTS_READ
+    with pytest.raises(ValueError, match="4 rows of embeddings but 2 texts"):
+        model.score_embeddings(emb, texts=MIXED_TEXTS[:2])

@@ -36,6 +36,7 @@ def test_shipped_labels_follow_their_rubric():
     assert labels.checksum == TechnologyLabels.load(LABELS / "default.json").checksum
 
 
+@pytest.mark.slow
 def test_scores_are_the_documented_nearest_activity_rule(labelled):
     """Recompute the technology scores with plain numpy from the embeddings."""
     texts = ["Weld steel frames on an assembly line.", "Answer customer emails about billing.", "Sort parcels."]
@@ -76,6 +77,7 @@ def test_blank_texts_get_no_technology_scores(labelled):
     assert np.isfinite(s.technology_scores[1]).all()
 
 
+@pytest.mark.slow
 def test_which_technology_rule_a_model_uses(encoder, labelled):
     assert labelled.technology_labels is not None
     zero = ExposureModel(encoder, calibrated=False, technology_labels=None)

@@ -40,10 +40,11 @@ import pyarrow.compute as pc
 
 from .._assets import cache_dir as cache_dir_of
 from .._assets import cached_float32_embeddings, embeddings_file_name
-from ..io import TableLike, as_table, read_batches, require_columns
+from ..io import TableLike, as_table, float_column, read_batches, require_columns
 from ..occupations.catalogue import normalize_codes, normalize_isco_codes, read_shipped
-from ..occupations.tables import _float_column, _rank_desc, _top_columns, _top_per_group, aggregate, rollup
+from ..occupations.tables import aggregate, rank_desc, rollup, top_task_columns
 from ..occupations.tables import to_soc2010
+from ..stats import top_per_group
 
 if TYPE_CHECKING:
     from ..scoring import ExposureModel
@@ -229,13 +230,13 @@ def isco_table(task_scores: TableLike, top_tasks: int = 3) -> pa.Table:
     unknown = sorted(set(codes) - set(titles))
     if unknown:
         raise ValueError(f"unknown ISCO-08 unit groups in the task scores: {', '.join(unknown[:10])}")
-    cols: dict[str, np.ndarray] = {"exposure": _float_column(tasks, "exposure")}
+    cols: dict[str, np.ndarray] = {"exposure": float_column(tasks, "exposure")}
     if all(c in tasks.column_names for c in ("p_e0", "p_e1", "p_e2")):
-        p1, p2 = _float_column(tasks, "p_e1"), _float_column(tasks, "p_e2")
+        p1, p2 = float_column(tasks, "p_e1"), float_column(tasks, "p_e2")
         cols.update(alpha=p1, beta=p1 + 0.5 * p2, gamma=p1 + p2)
     for c in tasks.column_names:
         if c.startswith("exposure_") or c in ("automation_exposure", "gpt4_automation"):
-            cols[c] = _float_column(tasks, c)
+            cols[c] = float_column(tasks, c)
     agg = aggregate(codes, None, cols)
 
     all_codes = pa.array(sorted(titles), pa.string())
@@ -247,14 +248,14 @@ def isco_table(task_scores: TableLike, top_tasks: int = 3) -> pa.Table:
         out["from_definition"] = pa.array([flag.get(c) for c in all_codes.to_pylist()], pa.bool_())
     for c in cols:
         out[c] = pc.take(agg[c], pos)
-    out["rank"] = _rank_desc(pc.fill_null(out["exposure"], np.nan).to_numpy(zero_copy_only=False))
+    out["rank"] = rank_desc(pc.fill_null(out["exposure"], np.nan).to_numpy(zero_copy_only=False))
     if top_tasks:
         inv = np.searchsorted(np.asarray(all_codes.to_pylist(), dtype=str), np.asarray(codes, dtype=str))
-        top = _top_per_group(inv, len(all_codes), cols["exposure"], top_tasks)
+        top = top_per_group(inv, len(all_codes), cols["exposure"], top_tasks)
         n = tasks.num_rows
         ids = tasks["task_id"].combine_chunks() if "task_id" in tasks.column_names else pa.nulls(n, pa.string())
         texts = tasks["task"].combine_chunks() if "task" in tasks.column_names else pa.nulls(n, pa.string())
-        out.update(_top_columns(top, ids, texts, cols["exposure"]))
+        out.update(top_task_columns(top, ids, texts, cols["exposure"]))
     return pa.table(out)
 
 

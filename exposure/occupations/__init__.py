@@ -29,11 +29,9 @@ _EXPORTS = {
                      "ASSIGNMENT_LEVELS"), "assign"),
     **dict.fromkeys(("compare_index", "ComparisonResult", "read_index"), "compare"),
 }
-# Names this module re-exported before exposure 0.2; they live elsewhere.
-_MOVED = {"EXPOSURE_CLASSES": "exposure.rubric", "as_table": "exposure.io", "TableLike": "exposure.io"}
 
 __all__ = sorted(_EXPORTS)
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, _MOVED)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 if TYPE_CHECKING:
     from .assign import ASSIGNMENT_LEVELS, Assignments, OccupationAssigner, clean_posting_title, normalize_title

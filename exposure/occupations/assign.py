@@ -794,7 +794,7 @@ class OccupationAssigner:
         Args:
             titles: one title per posting; ``None`` or blank when unknown (flagged).
             duties: per posting a list of duty texts (or ``None``); e.g. from
-                :func:`exposure.units.read_postings`. ``None``: titles only.
+                :func:`exposure.postings.read_postings`. ``None``: titles only.
             k: occupations per posting.
             level: ``"onet"`` (O*NET-SOC codes) or ``"soc2018"`` (6-digit SOC 2018,
                 probabilities summed over the O*NET occupations in each).

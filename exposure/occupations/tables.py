@@ -25,12 +25,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..io import TableLike, as_table, require_columns
+from ..io import TableLike, as_table, float_column, require_columns
 from ..rubric import EXPOSURE_CLASSES
+from ..stats import top_per_group
 from .catalogue import CODE_SYSTEMS, load_crosswalk, load_occupations, load_tasks, normalize_codes, release_key
 
 __all__ = ["LEVELS", "aggregate", "one_hot", "exposure_measures", "occupation_table", "to_soc2018", "to_soc2010",
-           "to_level", "is_onet_level", "rollup"]
+           "to_level", "is_onet_level", "rollup", "rank_desc", "top_task_columns"]
 
 #: Levels an occupation table can be expressed at: O*NET-SOC detail, SOC 2018, SOC 2010 (6-digit).
 LEVELS = CODE_SYSTEMS
@@ -143,32 +144,29 @@ def exposure_measures(soc_codes: Sequence[str], weights: Optional[Sequence[float
     return aggregate(soc_codes, weights, _measures(p))
 
 
-def _float_column(table: pa.Table, name: str) -> np.ndarray:
-    return pc.fill_null(pc.cast(table.column(name), pa.float64()), np.nan).to_numpy(zero_copy_only=False)
+def rank_desc(values: np.ndarray) -> pa.Array:
+    """Ranks for a ``rank`` column: 1 for the largest value, ties share the best rank, NaN gets null.
 
-
-def _rank_desc(x: np.ndarray) -> pa.Array:
-    """1 for the largest value; ties share the best rank; NaN gets null."""
-    ok = ~np.isnan(x)
-    srt = np.sort(x[ok])
-    rank = np.zeros(x.shape[0], dtype=np.int32)
-    rank[ok] = 1 + srt.shape[0] - np.searchsorted(srt, x[ok], side="right")
+    >>> rank_desc(np.array([0.2, 0.7, np.nan, 0.7])).to_pylist()
+    [3, 1, None, 1]
+    """
+    ok = ~np.isnan(values)
+    srt = np.sort(values[ok])
+    rank = np.zeros(values.shape[0], dtype=np.int32)
+    rank[ok] = 1 + srt.shape[0] - np.searchsorted(srt, values[ok], side="right")
     return pa.array(rank, pa.int32(), mask=~ok)
 
 
-def _top_per_group(inv: np.ndarray, n_groups: int, score: np.ndarray, k: int) -> np.ndarray:
-    """``(n_groups, k)`` row indices of the highest scores in each group, best first; -1 pads."""
-    idx = np.flatnonzero(~np.isnan(score))
-    order = idx[np.lexsort((-score[idx], inv[idx]))]  # by group, then score descending; stable on ties
-    g = inv[order]
-    pos = np.arange(order.shape[0]) - np.searchsorted(g, np.arange(n_groups))[g]
-    keep = pos < k
-    out = np.full((n_groups, k), -1, dtype=np.int64)
-    out[g[keep], pos[keep]] = order[keep]
-    return out
+def top_task_columns(top: np.ndarray, ids: pa.Array, texts: pa.Array, scores: np.ndarray) -> dict[str, pa.Array]:
+    """The ``top_task_{r}_id``, ``top_task_{r}`` and ``top_task_{r}_exposure`` columns (r = 1 .. k) of a table
+    whose rows are groups: ``top`` holds each group's task rows, best first, -1 where a group has fewer
+    (:func:`exposure.stats.top_per_group`); ``ids``, ``texts`` and ``scores`` are per task row.
 
-
-def _top_columns(top: np.ndarray, ids: pa.Array, texts: pa.Array, scores: np.ndarray) -> dict[str, pa.Array]:
+    >>> cols = top_task_columns(np.array([[1], [-1]]), pa.array(["t1", "t2"]), pa.array(["Cook", "Drive"]),
+    ...                         np.array([0.1, 0.8]))
+    >>> {name: col.to_pylist() for name, col in cols.items()}
+    {'top_task_1_id': ['t2', None], 'top_task_1': ['Drive', None], 'top_task_1_exposure': [0.8, None]}
+    """
     cols: dict[str, pa.Array] = {}
     for r in range(top.shape[1]):
         sel = top[:, r]
@@ -243,26 +241,26 @@ def occupation_table(task_scores: TableLike, release: str = "27", top_tasks: int
     tasks = _complete(task_scores, release)
     codes = _codes(tasks["soc_code"], "soc_code")
     n = codes.shape[0]
-    weights = _float_column(tasks, "weight")
+    weights = float_column(tasks, "weight")
 
     # 1. the columns to average, in output order
     techs = [c for c in tasks.column_names if c.startswith("exposure_")]
     cols: dict[str, np.ndarray] = {}
     if probs:
-        p = np.stack([_float_column(tasks, c) for c in _PROBABILITIES], axis=1)
+        p = np.stack([float_column(tasks, c) for c in _PROBABILITIES], axis=1)
         m = _measures(p)
         headline = m["beta"]
         cols["exposure"] = headline
         cols.update(m)
     else:
-        headline = _float_column(tasks, "exposure")
+        headline = float_column(tasks, "exposure")
         cols["exposure"] = headline
     for c in techs:
-        cols[c] = _float_column(tasks, c)
+        cols[c] = float_column(tasks, c)
     # "automation": the name of gpt4_automation in exposure 0.2.0, in stored task scores.
     for c in ("automation_exposure", "gpt4_automation", "automation"):
         if c in tasks.column_names:
-            cols[c] = _float_column(tasks, c)
+            cols[c] = float_column(tasks, c)
     agg = aggregate(codes, weights, cols)
 
     # 2. every occupation of the release, plus any code the scores have that it lacks
@@ -276,14 +274,14 @@ def occupation_table(task_scores: TableLike, release: str = "27", top_tasks: int
     for c in cols:
         out[c] = pc.take(agg[c], pos)
     exposure = pc.fill_null(out["exposure"], np.nan).to_numpy(zero_copy_only=False)
-    out["rank"] = _rank_desc(exposure)
+    out["rank"] = rank_desc(exposure)
 
     # 3. evidence: the tasks that contribute most to the headline score
     if top_tasks:
         inv = np.searchsorted(np.asarray(all_codes.to_pylist(), dtype=str), codes)  # all_codes is sorted
-        top = _top_per_group(inv, len(all_codes), headline, top_tasks)
+        top = top_per_group(inv, len(all_codes), headline, top_tasks)
         ids = tasks["task_id"].combine_chunks() if "task_id" in tasks.column_names else pa.nulls(n, pa.int32())
-        out.update(_top_columns(top, ids, tasks["task"].combine_chunks(), headline))
+        out.update(top_task_columns(top, ids, tasks["task"].combine_chunks(), headline))
     return pa.table(out)
 
 
@@ -311,7 +309,7 @@ def rollup(table: pa.Table, keys: np.ndarray, members: np.ndarray, titles: Mappi
     0.30000000000000004
     """
     score_cols = _score_columns(table)
-    agg = aggregate(keys, None, {c: _float_column(table, c) for c in score_cols})
+    agg = aggregate(keys, None, {c: float_column(table, c) for c in score_cols})
     uniq = np.asarray(agg["soc_code"].to_pylist(), dtype=str)
     inv = np.searchsorted(uniq, keys)
     g = uniq.shape[0]
@@ -329,7 +327,7 @@ def rollup(table: pa.Table, keys: np.ndarray, members: np.ndarray, titles: Mappi
                                    for a, b in zip(bounds[:-1], bounds[1:])], pa.string())
     for c in _COUNT_COLUMNS:
         if c in table.column_names:
-            counts = np.nan_to_num(_float_column(table, c))
+            counts = np.nan_to_num(float_column(table, c))
             out[c] = pa.array(np.bincount(inv, weights=counts, minlength=g).astype(np.int32))
     if "labelled" in table.column_names:  # in-sample if any member is
         flag = pc.fill_null(table["labelled"], False).to_numpy(zero_copy_only=False).astype(np.float64)
@@ -337,7 +335,7 @@ def rollup(table: pa.Table, keys: np.ndarray, members: np.ndarray, titles: Mappi
     for c in score_cols:
         out[c] = agg[c]
     if "exposure" in out:
-        out["rank"] = _rank_desc(pc.fill_null(out["exposure"], np.nan).to_numpy(zero_copy_only=False))
+        out["rank"] = rank_desc(pc.fill_null(out["exposure"], np.nan).to_numpy(zero_copy_only=False))
     # Evidence: the best tasks among all the members' top tasks.
     k = 0
     while f"top_task_{k + 1}" in table.column_names:
@@ -345,7 +343,7 @@ def rollup(table: pa.Table, keys: np.ndarray, members: np.ndarray, titles: Mappi
     if k:
         ids = pa.concat_arrays([table[f"top_task_{r + 1}_id"].combine_chunks() for r in range(k)])
         texts = pa.concat_arrays([table[f"top_task_{r + 1}"].combine_chunks() for r in range(k)])
-        scores = np.concatenate([_float_column(table, f"top_task_{r + 1}_exposure") for r in range(k)])
+        scores = np.concatenate([float_column(table, f"top_task_{r + 1}_exposure") for r in range(k)])
         group = np.tile(inv, k)
         # A task reaching a group through two members (a code split in a crosswalk) counts once, at its best.
         key = np.array([f"{gi}\x1f{i}\x1f{t}" for gi, i, t in zip(group.tolist(), ids.to_pylist(), texts.to_pylist())])
@@ -353,8 +351,8 @@ def rollup(table: pa.Table, keys: np.ndarray, members: np.ndarray, titles: Mappi
         kept = np.zeros(scores.shape[0], dtype=bool)
         kept[best_first[np.unique(key[best_first], return_index=True)[1]]] = True
         scores = np.where(kept, scores, np.nan)
-        top = _top_per_group(group, g, scores, k)
-        out.update(_top_columns(top, ids, texts, scores))
+        top = top_per_group(group, g, scores, k)
+        out.update(top_task_columns(top, ids, texts, scores))
     return pa.table(out)
 
 

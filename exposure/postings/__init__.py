@@ -2,7 +2,7 @@
 
 - :mod:`~exposure.postings.segmentation`: HTML or plain text -> clean lines -> units (bullet lines,
   sentences, headers), standard library only. Whether a posting is English is
-  :func:`exposure.language.is_english_posting` (``looks_english`` is deprecated and calls it).
+  :func:`exposure.language.is_english_posting`.
 - :mod:`~exposure.postings.classifier`: which units are duties: a cheap hashed first stage, then a
   classifier over the units' embeddings (numpy; the encoder only for the second stage).
 - :mod:`~exposure.postings.frontend`: :func:`prepare`: the text work on postings (statuses, the language
@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 from .._exports import lazy_exports
 
 _EXPORTS = {
-    **dict.fromkeys(("Unit", "normalize", "segment", "split_units", "header_category", "is_header",
-                     "looks_english", "BULLET"), "segmentation"),
+    **dict.fromkeys(("Unit", "normalize", "segment", "split_units", "header_category", "is_header", "BULLET"),
+                    "segmentation"),
     **dict.fromkeys(("LABELS", "CONTEXT_FEATURES", "context_features", "hashed_features", "UnitClassifier",
                      "UnitPredictions", "read_postings", "find_duties", "MODEL_FILE", "MANIFEST_FILE"),
                     "classifier"),
@@ -29,17 +29,13 @@ _EXPORTS = {
     **dict.fromkeys(("PostingScorer", "PostingScores", "score_postings", "posting_schema", "STATUSES",
                      "EXPOSED_THRESHOLD"), "scorer"),
 }
-# Names this module held before exposure 0.2; they live elsewhere.
-_MOVED = {"EmbeddingCache": "exposure.encoder", "CachedEncoder": "exposure.encoder",
-          "occupation_scores": "exposure.occupations.score:cached_occupation_scores"}
 
 __all__ = sorted(_EXPORTS)
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, _MOVED)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 if TYPE_CHECKING:
     from .classifier import (CONTEXT_FEATURES, LABELS, MANIFEST_FILE, MODEL_FILE, UnitClassifier, UnitPredictions,
                              context_features, find_duties, hashed_features, read_postings)
     from .frontend import MAX_CHARS, PreparedPostings, prepare
     from .scorer import EXPOSED_THRESHOLD, STATUSES, PostingScorer, PostingScores, posting_schema, score_postings
-    from .segmentation import BULLET, Unit, header_category, is_header, looks_english, normalize, segment, \
-        split_units
+    from .segmentation import BULLET, Unit, header_category, is_header, normalize, segment, split_units

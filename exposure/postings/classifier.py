@@ -75,7 +75,7 @@ _CUES = (
 )
 _CUE_RES = tuple((name, re.compile(p, re.IGNORECASE)) for name, p in _CUES)
 # The same cues for ASCII text made lower case, matched case-sensitively: the same answers (no cue has an upper-case
-# letter of its own; tests/postings/test_units.py checks), twice as fast as IGNORECASE.
+# letter of its own; tests/postings/test_classifier.py checks), twice as fast as IGNORECASE.
 _CUE_RES_LOWER = tuple(re.compile(p) for _, p in _CUES)
 # The cues that are one word list, r"\b(?:...)" and maybe a closing r"\b" (no "|" outside the group; the tests
 # check): they rarely fire on the units that get context features, so on ASCII text one regex, their union,
@@ -409,7 +409,7 @@ class UnitClassifier:
         if self.coef.shape != (len(self.labels), expected):
             raise ValueError(f"unit classifier weights have shape {self.coef.shape}, expected "
                              f"({len(self.labels)}, {expected}): the model files do not match this version of "
-                             "exposure.units; retrain with benchmarks/train_unit_classifier.py")
+                             "exposure.postings.classifier; retrain with benchmarks/train_unit_classifier.py")
 
     @classmethod
     def load(cls, path: Union[str, Path, None] = None, encoder: Optional["Encoder"] = None) -> "UnitClassifier":

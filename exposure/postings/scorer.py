@@ -29,7 +29,7 @@ from ..io import as_table, as_texts
 from ..kernels import segment_sum
 from ..occupations.assign import Assigner, OccupationAssigner, check_confidence
 from ..occupations.score import cached_occupation_scores
-from ..occupations.tables import _top_per_group
+from ..stats import top_per_group
 from .classifier import UnitClassifier
 from .frontend import MAX_CHARS, PreparedPostings, prepare
 
@@ -355,7 +355,7 @@ class PostingScorer:
             exposure[has], tech[has], automation[has] = means[:, 0], means[:, 1:1 + g], means[:, 1 + g]
             share[has] = means[:, 2 + g]
             caps = self.model.capabilities.capabilities
-            best = _top_per_group(owner, n, rows[:, 0], TOP_DUTIES)  # most exposed first, ties in posting order
+            best = top_per_group(owner, n, rows[:, 0], TOP_DUTIES)  # most exposed first, ties in posting order
             for i, j in zip(*np.nonzero(best >= 0)):
                 d = best[i, j]
                 cap = int(rows[d, -1])

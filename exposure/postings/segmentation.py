@@ -8,11 +8,9 @@ text into clean lines (tags, entities, unicode, bullets, whitespace) and
 :func:`segment` / :func:`split_units` cut the lines into units, one per bullet
 line or sentence, headers on their own. Which units are duties is
 :mod:`exposure.postings.classifier`; whether a posting is English,
-:func:`exposure.language.is_english_posting` (:func:`looks_english`, deprecated,
-calls it).
+:func:`exposure.language.is_english_posting`.
 
-Pure Python and the standard library: no model, no numpy (py3langid is loaded
-only when :func:`looks_english` is called). The work on one line
+Pure Python and the standard library: no model, no numpy. The work on one line
 of text is memoised in bounded caches (boilerplate recurs across postings);
 :func:`clear_caches` empties them, and they never change a result.
 
@@ -27,16 +25,13 @@ import functools
 import html
 import re
 import unicodedata
-import warnings
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import List, Optional, Tuple
 
-from .._deprecated import REMOVED_IN
-from ..language import is_english_posting
 
-__all__ = ["Unit", "normalize", "segment", "split_units", "header_category", "is_header", "looks_english",
-           "BULLET", "clear_caches"]
+__all__ = ["Unit", "normalize", "segment", "split_units", "header_category", "is_header", "BULLET",
+           "clear_caches"]
 
 # Speed: the work that depends on one line of text only (cleaning a raw line, cutting a clean line into units,
 # header categories) is memoised in bounded LRU caches of pure functions: boilerplate lines (the employer's blurb,
@@ -400,26 +395,6 @@ def split_units(text: str) -> List[str]:
     ['Responsibilities:', 'Greet guests', 'Keep the lobby clean', 'We are an equal opportunity employer.', 'Apply at jobs.example.com.']
     """
     return [u.text for u in segment(text)]
-
-
-# --------------------------------------------------------------------------- 3. language
-
-def looks_english(text: str, sample: int = 5000) -> bool:
-    """Deprecated (removed in exposure 0.3): :func:`exposure.language.is_english_posting` on the first ``sample``
-    characters, with a ``DeprecationWarning``.
-
-    This was a stop-word heuristic, which took English keyword lists (``"forklift certified pallet jack
-    inventory counts"``, no function words) for another language; the posting front end now asks py3langid.
-
-    >>> import warnings
-    >>> with warnings.catch_warnings():
-    ...     warnings.simplefilter("ignore", DeprecationWarning)
-    ...     looks_english("warehouse associate forklift certified pallet jack inventory counts osha safety")
-    True
-    """
-    warnings.warn(f"{__name__}.looks_english is deprecated; use exposure.language.is_english_posting "
-                  f"(looks_english will be removed in exposure {REMOVED_IN})", DeprecationWarning, stacklevel=2)
-    return is_english_posting(text[:sample])
 
 
 def clear_caches() -> None:

@@ -1,11 +1,10 @@
-"""exposure.jobs.local and `exposure score-postings`: formats, bad rows, duplicate ids, resume after kill -9."""
+"""exposure.jobs.local and `exposure score-postings`: formats, bad rows, duplicate ids, resume after kill -9 (the text
+workers: test_workers.py)."""
 
-import copy
 import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -19,26 +18,12 @@ from exposure.cli import main
 from exposure.postings import PostingScorer
 from exposure.postings import UnitClassifier
 
-from helpers import (GERMAN, POSTINGS, ROOT, cli_command, help_text, labelled_postings, occupation_table,
-                     repeated_postings, small_assigner, write_rows)
+from helpers import GERMAN, POSTINGS, ROOT, child_pids, help_text, killable_run, labelled_postings, write_rows
 
 DATA = POSTINGS
 
 
-
-
-
-
-
-
-
-
-@pytest.fixture(scope="module")
-def scorer(model):
-    return PostingScorer(model, UnitClassifier.load(encoder=model.encoder), small_assigner(model.encoder),
-                         occupation_scores=occupation_table(model.technologies))
-
-
+@pytest.mark.slow
 def test_parquet_csv_and_jsonl_inputs_give_the_same_rows(tmp_path, scorer):
     rows = labelled_postings(6)
     out = {}
@@ -95,6 +80,7 @@ def test_bad_rows_and_duplicate_ids_never_stop_the_batch(tmp_path, scorer):
     assert summary["rejected"] == {"duplicate_id": 2, "missing_id": 1, "invalid_json": 1}
 
 
+@pytest.mark.slow
 def test_a_crash_during_the_final_combine_is_resumed(tmp_path, scorer, monkeypatch):
     rows = labelled_postings(5)
     rows.append(dict(rows[0]))  # a duplicate id
@@ -150,24 +136,10 @@ def test_help_lists_every_option(capsys):
     assert "score-postings" in capsys.readouterr().out
 
 
-def _children(pid: int) -> list:
-    """The processes whose parent is ``pid`` (Linux /proc)."""
-    out = []
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            if f"\nPPid:\t{pid}\n" in status.read_text():
-                out.append(int(status.parent.name))
-        except OSError:
-            pass
-    return out
-
-
+@pytest.mark.slow
 def test_kill_9_then_resume_gives_one_row_per_id(tmp_path, model):
     # 300 generated postings: 6 distinct texts under 300 ids, so that a run takes seconds, not minutes.
-    rows = repeated_postings(300, 6, seed=5)
-    write_rows(rows, tmp_path / "in.parquet")
-    out = tmp_path / "out.parquet"
-    cmd, env = cli_command(tmp_path / "in.parquet", out, "--chunk-size", "10", "--workers", "1")
+    rows, cmd, env, out = killable_run(tmp_path)
     log = open(tmp_path / "killed.log", "wb")
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=log)
     first = out.with_name("out.parquet.parts") / "part-00000.parquet"
@@ -175,7 +147,7 @@ def test_kill_9_then_resume_gives_one_row_per_id(tmp_path, model):
     while not first.exists() and proc.poll() is None and time.time() < deadline:
         time.sleep(0.05)
     assert proc.poll() is None, (tmp_path / "killed.log").read_text()[-2000:]
-    workers = _children(proc.pid)
+    workers = child_pids(proc.pid)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     log.close()
@@ -200,166 +172,6 @@ def test_kill_9_then_resume_gives_one_row_per_id(tmp_path, model):
         assert r["exposure"] == pytest.approx(float(ref.exposure[i % 6]), abs=1e-5)
         assert r["top_duty_1"] == ref.top_duties[i % 6][0]["text"]
     assert not set(REJECTED_STATUSES) & set(t["status"].to_pylist())
-
-
-def test_text_workers_give_the_same_rows(tmp_path, scorer):
-    rows = labelled_postings(8) + [{"id": "x", "title": None, "description": None},
-                                   {"id": "y", "title": "Fahrer", "description": GERMAN},
-                                   {"id": "x", "title": "again", "description": "Duplicate id."}]
-    write_rows(rows, tmp_path / "in.jsonl")
-    ref = score_postings_file(tmp_path / "in.jsonl", tmp_path / "w0.parquet", RunOptions(chunk_size=3), scorer=scorer)
-    got = score_postings_file(tmp_path / "in.jsonl", tmp_path / "w2.parquet", RunOptions(chunk_size=3), scorer=scorer,
-                              workers=2)
-    assert got["this_run"]["workers"] == 2 and ref["this_run"]["workers"] == 0
-    assert 0 < got["this_run"]["worker_peak_rss_mb"] < 1536 and "worker_peak_rss_mb" not in ref["this_run"]
-    # where the time went: disjoint parts of the run, the text work in this process only without workers
-    from exposure.postings.scorer import SCORING_STEPS
-
-    for run in (ref, got):
-        steps = run["this_run"]["seconds_by_step"]
-        assert list(steps) == ["read_and_wait", *SCORING_STEPS, "write"] and min(steps.values()) >= 0
-        assert steps["write"] > 0
-        assert sum(steps.values()) <= run["this_run"]["seconds"] + 0.005 + 0.0005 * len(steps)
-    assert ref["this_run"]["seconds_by_step"]["text"] > 0 and got["this_run"]["seconds_by_step"]["text"] == 0
-    assert got["status"] == ref["status"] and got["rejected"] == ref["rejected"]
-    assert pq.read_table(tmp_path / "w2.parquet").equals(pq.read_table(tmp_path / "w0.parquet"))
-    from exposure.io import read_provenance
-
-    record = read_provenance(tmp_path / "w2.parquet")
-    assert record["command"] == "score-postings" and record["options"]["assign"] is True
-    assert record["fingerprint"] == scorer.model.fingerprint() and record["mode"] == "calibrated"
-
-
-def test_text_workers_start_before_the_model_loads(tmp_path, scorer, monkeypatch):
-    from exposure.jobs.local import BatchJob
-
-    write_rows(labelled_postings(8), tmp_path / "in.jsonl")
-    ref = score_postings_file(tmp_path / "in.jsonl", tmp_path / "ref.parquet", RunOptions(chunk_size=3), scorer=scorer)
-    events = []
-    stream = BatchJob._text_stream
-
-    def text_stream(self, *args):
-        events.append("text workers")
-        return stream(self, *args)
-
-    def build_scorer(self, classifier=None, show_progress=False):
-        events.append("model")
-        return scorer
-
-    monkeypatch.setattr(BatchJob, "_text_stream", text_stream)
-    monkeypatch.setattr(RunOptions, "build_scorer", build_scorer)
-    got = score_postings_file(tmp_path / "in.jsonl", tmp_path / "got.parquet", RunOptions(chunk_size=3), workers=1)
-    assert events == ["text workers", "model"]  # the workers were at work while the model loaded, and kept on
-    assert got["this_run"]["workers"] == 1 and got["status"] == ref["status"]
-    assert pq.read_table(tmp_path / "got.parquet").equals(pq.read_table(tmp_path / "ref.parquet"))
-    # A classifier that keeps other units gets workers of its own: the rows are still the scorer's.
-    other = copy.copy(scorer.classifier)
-    other.threshold = other.threshold + 0.01
-    events.clear()
-    monkeypatch.setattr(RunOptions, "build_scorer", lambda self, classifier=None, show_progress=False:
-                        (events.append("model"), copy.copy(scorer))[1])
-    monkeypatch.setattr(type(scorer.classifier), "load", classmethod(lambda cls, path=None, encoder=None: other))
-    got = score_postings_file(tmp_path / "in.jsonl", tmp_path / "other.parquet", RunOptions(chunk_size=3), workers=1)
-    assert events == ["text workers", "model", "text workers"]
-    assert pq.read_table(tmp_path / "other.parquet").equals(pq.read_table(tmp_path / "ref.parquet"))
-
-
-def _modules_loaded(names):
-    import sys
-
-    return [n for n in names if n in sys.modules]
-
-
-def test_text_workers_never_load_torch(scorer):
-    from exposure.jobs import workers as workers_module
-
-    with workers_module.TextWorkers(scorer.classifier, workers=1) as pool:
-        [(_, prepared)] = list(pool.map([("chunk", ["Duties:\n- Load trucks\n- Count stock"])]))
-        assert prepared.kept == [["Load trucks", "Count stock"]]
-        assert pool._pool.submit(_modules_loaded, ["torch", "transformers", "exposure.postings.frontend"]).result() \
-            == ["exposure.postings.frontend"]
-    with pytest.raises(ValueError, match="workers must be >= 0"):
-        workers_module.TextWorkers(scorer.classifier, workers=-1)
-
-
-_UNGUARDED_SCRIPT = """
-from exposure.jobs.workers import TextWorkers
-from exposure.postings import UnitClassifier
-
-with TextWorkers(UnitClassifier.load(), workers=1) as pool:  # no `if __name__ == "__main__":`
-    print(list(pool.map([("chunk", ["Duties:\\\\n- Load trucks"])])))
-"""
-
-
-def test_a_script_without_a_main_guard_gets_an_error_not_a_hang(tmp_path):
-    # "spawn" runs the script again in the worker, where starting the pool fails; the caller used to wait for ever
-    # on the worker's start-up data.
-    script = tmp_path / "unguarded.py"
-    script.write_text(_UNGUARDED_SCRIPT)
-    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(ROOT)),
-                          capture_output=True, text=True, timeout=60)
-    assert done.returncode != 0
-    assert "WorkerError: a text worker process ended before its work was done (exit status 1)." in done.stderr
-    assert 'if __name__ == "__main__":' in done.stderr.splitlines()[-1]
-
-
-def test_text_workers_that_never_started_leave_no_thread_behind(scorer):
-    import threading
-
-    from exposure.jobs.workers import TextWorkers
-
-    with TextWorkers(scorer.classifier, workers=3) as pool:  # one text: one worker starts, two copies stay queued
-        [(_, prepared)] = list(pool.map([("chunk", ["Duties:\n- Load trucks"])]))
-        assert len(pool._pool._processes) == 1 and prepared.kept == [["Load trucks"]]
-    deadline = time.time() + 10
-    while any(t.name == "QueueFeederThread" for t in threading.enumerate()) and time.time() < deadline:
-        time.sleep(0.05)
-    assert not [t for t in threading.enumerate() if t.name == "QueueFeederThread"]
-
-
-def test_a_killed_text_worker_stops_the_pool_with_an_error(scorer):
-    from exposure.jobs.workers import TextWorkers, WorkerError
-
-    chunks = [(i, ["Duties:\n- Load trucks\n- Count stock"] * 50) for i in range(5)]
-    with TextWorkers(scorer.classifier, workers=2) as pool:
-        stream = pool.map(chunks)  # the first three chunks are submitted: both workers start
-        worker, _ = pool._pool._processes.values()
-        os.kill(worker.pid, signal.SIGKILL)
-        worker.join(30)
-        # The pool stops the other worker with SIGTERM: only how the first one ended is news.
-        with pytest.raises(WorkerError, match=r"ended before its work was done \(killed by SIGKILL\)\."):
-            list(stream)
-
-
-def test_cli_a_killed_text_worker_is_one_line_and_resumable(tmp_path, model):
-    rows = repeated_postings(300, 6, seed=5)
-    write_rows(rows, tmp_path / "in.parquet")
-    out = tmp_path / "out.parquet"
-    cmd, env = cli_command(tmp_path / "in.parquet", out, "--chunk-size", "10", "--workers", "1")
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline, worker = time.time() + 120, None
-    while worker is None and proc.poll() is None and time.time() < deadline:  # the worker starts before the model
-        worker = next((pid for pid in _children(proc.pid) if b"spawn_main" in _cmdline(pid)), None)
-        time.sleep(0.02)
-    assert worker is not None, proc.communicate()[1][-2000:]
-    os.kill(worker, signal.SIGKILL)
-    _, err = proc.communicate(timeout=300)
-    assert proc.returncode == 1 and not out.exists()
-    assert err.strip().splitlines()[-1] == (
-        "exposure score-postings: error: a text worker process ended before its work was done (killed by SIGKILL); "
-        "if memory ran out, use fewer --workers or a smaller --chunk-size (--workers 0: the text work in this "
-        f"process). The parts committed so far are kept in {out}.parts: rerun with --resume to go on")
-    done = subprocess.run(cmd + ["--resume"], cwd=ROOT, env=env, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert pq.read_table(out)["row"].to_pylist() == list(range(300))
-
-
-def _cmdline(pid: int) -> bytes:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return b""
-
 
 def _stopped_after_parts(n, src, out, scorer, **options):
     """Score ``src`` into ``out`` until ``n`` parts are committed, then stop as Ctrl-C does; the parts' paths."""

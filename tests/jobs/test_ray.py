@@ -75,6 +75,7 @@ def _assert_same_rows(got: pa.Table, ref: pa.Table) -> None:
             assert a.to_pylist() == b.to_pylist(), name
 
 
+@pytest.mark.slow
 def test_ray_engine_writes_the_local_engines_rows(ray_cluster, postings, local_scores, tmp_path):
     out = tmp_path / "scores.parquet"
     assert main(["score-postings", str(postings), "-o", str(out), *CLI_ARGS, "--engine", "ray",
@@ -123,6 +124,7 @@ def _scorer_that_kills_its_worker_once(marker: str) -> PostingScorer:
     return scorer
 
 
+@pytest.mark.slow
 def test_a_worker_killed_mid_run_loses_and_repeats_no_row(ray_cluster, postings, local_scores, tmp_path):
     import functools
 
@@ -176,6 +178,7 @@ def _bad_postings_jsonl(path: Path) -> None:
     path.write_text("\n".join(lines) + "\n\n", encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_bad_rows_and_duplicate_ids_across_batches_match_the_local_engine(ray_cluster, model, tmp_path):
     from exposure.jobs import score_postings_ray
 
@@ -195,6 +198,7 @@ def test_bad_rows_and_duplicate_ids_across_batches_match_the_local_engine(ray_cl
     assert remote["this_run"]["duplicates_scored"] >= 1
 
 
+@pytest.mark.slow
 def test_csv_ids_stay_text_and_match_the_local_engine(ray_cluster, model, tmp_path):
     import pyarrow.csv as pcsv
 
@@ -216,6 +220,7 @@ def test_csv_ids_stay_text_and_match_the_local_engine(ray_cluster, model, tmp_pa
     assert remote["rejected"] == local["rejected"] == {"duplicate_id": 1, "missing_id": 1, "invalid_json": 0}
 
 
+@pytest.mark.slow
 def test_pools_the_cluster_cannot_hold_and_existing_outputs_are_errors(ray_cluster, postings, tmp_path):
     from exposure.jobs import score_postings_ray
 

@@ -147,6 +147,7 @@ def test_duty_embeddings_can_be_passed(assigner, encoder):
     np.testing.assert_allclose(c.confidence, b.confidence, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_blocks_take_their_own_duties(assigner, encoder, monkeypatch):
     # Postings go through in blocks; each block must score exactly its postings' duties.
     titles = ["Wireman", None, "Line Cook", "", "RN", None, "Operator"]
@@ -180,6 +181,7 @@ def test_title_ngram_index_is_cached(encoder, tmp_path, monkeypatch):
     assert again.vocab == built.vocab and assign_module.NgramIndex.load(path).size == built.size  # and rewritten
 
 
+@pytest.mark.slow
 def test_cache_is_reused_and_keyed_by_encoder(encoder, tmp_path):
     first = CountingEncoder(encoder)
     a = OccupationAssigner(first, titles=TITLES, tasks=TASKS, cache_dir=tmp_path)

@@ -1,4 +1,5 @@
-"""exposure.occupations.compare and the `exposure compare` / `exposure occupations` commands."""
+"""exposure.occupations.compare and the `exposure compare` / `exposure occupations` commands; indices and scores from
+any kind of table."""
 
 import subprocess
 import sys
@@ -15,17 +16,17 @@ from exposure import stats as exposure_stats
 from exposure.occupations.compare import CODE_SYSTEMS, INDEX_CODE_SYSTEMS, ComparisonResult, compare_index, read_index
 from exposure.occupations import LEVELS, RELEASES, exposure_measures, load_tasks, one_hot, to_soc2018
 
-from helpers import SHARED_DATA
+from helpers import OCCUPATION_SCORES, SHARED_DATA, assert_same_table, frame_kinds
 
 DATA = SHARED_DATA
 MICROSOFT = DATA / "indices" / "microsoft_ai_applicability_soc2018.csv"
 needs_data = pytest.mark.skipif(not (MICROSOFT.is_file() and (DATA / "task_labels_train.tsv").is_file()),
                                 reason=f"shared data not found at {DATA} (set EXPOSURE_DATA)")
+#: A published index in its own code column, one code unknown.
+INDEX = {"soc": ["111011", "151252", "472061", "439021", "291229", "999999"],
+         "score": [0.3, 0.7, 0.0, 0.6, 0.25, 0.5]}
 
-OURS = pa.table({"soc_code": ["11-1011.00", "15-1252.00", "47-2061.00", "43-9021.00", "29-1229.01", "29-1229.02"],
-                 "title": ["Chief Executives", "Software Developers", "Construction Laborers", "Data Entry Keyers",
-                           "Physicians A", "Physicians B"],
-                 "exposure": [0.5, 0.9, 0.1, 0.8, 0.2, 0.4]})
+OURS = pa.table(OCCUPATION_SCORES)
 
 
 @pytest.fixture(scope="module")
@@ -358,3 +359,29 @@ def test_labelled_and_unlabelled_occupations_are_reported_apart(tmp_path, capsys
     # Without the column there are no subsets and no such lines.
     plain = compare_index(index, ours.drop_columns(["labelled"]), "soc", "score", "soc2018", n_boot=50)
     assert plain.subsets == {} and "in-sample" not in plain.summary()
+
+
+def test_compare_index_accepts_frames_on_both_sides():
+    pytest.importorskip("pandas")
+    ref = compare_index(pa.table(INDEX), pa.table(OCCUPATION_SCORES), "soc", "score", "soc2018", n_boot=50)
+    for kind_index, index in frame_kinds(INDEX).items():
+        for kind_ours, ours in frame_kinds(OCCUPATION_SCORES).items():
+            r = compare_index(index, ours, "soc", "score", "soc2018", n_boot=50)
+            assert (r.n_matched, r.unmatched) == (ref.n_matched, ref.unmatched), (kind_index, kind_ours)
+            assert r.spearman == pytest.approx(ref.spearman) and r.spearman_ci == pytest.approx(ref.spearman_ci)
+            assert_same_table(r.joined, ref.joined)
+    assert read_index(frame_kinds(INDEX)["pandas"], "soc", "score").column_names == ["code", "value"]
+
+
+def test_compare_index_pandas_values_with_nan():
+    pd = pytest.importorskip("pandas")
+    index = pd.DataFrame({"soc": ["111011", "151252", "472061", "439021"], "score": [0.3, np.nan, 0.0, 0.6]})
+    r = compare_index(index, pd.DataFrame(OCCUPATION_SCORES), "soc", "score", "soc2018", n_boot=0)
+    assert r.n_matched == 3
+
+
+def test_compare_index_rejects_other_types():
+    with pytest.raises(TypeError, match=r"ours must be a pyarrow\.Table, a pandas or polars DataFrame"):
+        compare_index(pa.table(INDEX), {"soc_code": ["11-1011.00"]}, "soc", "score", "soc2018")
+    with pytest.raises(TypeError, match=r"index must be a pyarrow\.Table, a pandas or polars DataFrame"):
+        compare_index([1, 2], pa.table(OCCUPATION_SCORES), "soc", "score", "soc2018")

@@ -1,4 +1,5 @@
-"""exposure.occupations: catalogue, aggregation, the paper's measures, roll-ups and crosswalks."""
+"""exposure.occupations.tables: aggregation, the paper's measures, occupation tables, roll-ups and crosswalks, from any
+kind of table."""
 
 import subprocess
 import sys
@@ -9,83 +10,22 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pytest
 
-from exposure.occupations import (LEVELS, RELEASES, SOC_MAJOR_GROUPS, aggregate, exposure_measures, load_crosswalk,
-                                  load_occupations, load_tasks, major_group, major_groups, normalize_codes,
-                                  occupation_table, one_hot, score_occupations, to_level, to_soc2010, to_soc2018)
+from exposure.occupations import (LEVELS, RELEASES, aggregate, exposure_measures, load_crosswalk, load_tasks,
+                                  occupation_table, one_hot, to_level, to_soc2010, to_soc2018)
 
-from helpers import ROOT, SHARED_DATA
+from helpers import OCCUPATION_SCORES, SHARED_DATA, assert_same_table, frame_kinds, needs_shared_data
 
 DATA = SHARED_DATA
-PACKAGE_DATA = ROOT / "exposure" / "data"
-needs_data = pytest.mark.skipif(not (DATA / "task_labels_train.tsv").is_file(),
-                                reason=f"shared data not found at {DATA} (set EXPOSURE_DATA)")
+#: Task scores of two occupations, for tables of every kind.
+TASKS = {"soc_code": ["11-1011.00", "11-1011.00", "11-1011.00", "15-1252.00", "15-1252.00"],
+         "task_id": [1, 2, 3, 4, 5], "weight": [2, 1, 1, 2, 2],
+         "task": ["plan", "greet", "sign", "code", "test"],
+         "exposure": [0.9, 0.1, 0.5, 0.8, 0.6], "exposure_llm": [1.0, 0.0, 0.0, 1.0, 1.0]}
 
 
 def _read(path, sep=","):
     return pcsv.read_csv(path, parse_options=pcsv.ParseOptions(delimiter=sep),
                          convert_options=pcsv.ConvertOptions(column_types={"soc_code": pa.string()}))
-
-
-# --------------------------------------------------------------------------- catalogue
-
-@pytest.mark.parametrize("release, n_tasks, n_occ", [("27", 19265, 923), ("29.1", 18796, 923)])
-def test_task_catalogue(release, n_tasks, n_occ):
-    t = load_tasks(release)
-    assert t.column_names == ["soc_code", "occupation_title", "task_id", "task_type", "weight", "task"]
-    assert t.num_rows == n_tasks and len(set(t["soc_code"].to_pylist())) == n_occ
-    assert t.schema.field("soc_code").type == pa.string()  # dictionary-decoded for callers
-    core = pc.equal(t["task_type"], "Core")
-    assert pc.all(pc.equal(t["weight"], pc.if_else(core, 2, 1).cast(pa.int8()))).as_py()
-    assert set(t["task_type"].to_pylist()) == {"Core", "Supplemental", "Unrated"}
-    assert t.column("task").null_count == 0 and t.column("occupation_title").null_count == 0
-
-
-def test_occupations_keep_those_without_tasks():
-    occ = load_occupations("29.1")
-    assert occ.num_rows == 1016 and occ.column_names == ["soc_code", "title", "description"]
-    with_tasks = set(load_tasks("29.1")["soc_code"].to_pylist())
-    assert sum(c not in with_tasks for c in occ["soc_code"].to_pylist()) == 93
-    occ27 = load_occupations("27")
-    assert occ27.num_rows == 923 and occ27.column_names == ["soc_code", "title"]
-    assert occ27.slice(0, 1).to_pylist() == [{"soc_code": "11-1011.00", "title": "Chief Executives"}]
-
-
-def test_unknown_release_lists_the_shipped_ones():
-    with pytest.raises(ValueError, match=r"unknown O\*NET release '28'; shipped releases are: 27, 29.1"):
-        load_tasks("28")
-    assert load_occupations(29.1).num_rows == 1016  # a number is accepted
-
-
-def test_shipped_files_are_small_and_labels_are_not_shipped():
-    files = sorted(p.name for p in PACKAGE_DATA.iterdir() if p.suffix in (".parquet", ".csv"))
-    assert {"onet27_tasks.parquet", "onet29_1_occupations.parquet", "onet29_1_tasks.parquet",
-            "soc_2010_to_2018.csv"} <= set(files)
-    assert not [f for f in files if "label" in f or "rating" in f]
-    assert all((PACKAGE_DATA / f).stat().st_size < 5_000_000 for f in files)
-    readme = (PACKAGE_DATA / "README.md").read_text()
-    for release in ("27", "29.1"):
-        assert (f"This product includes information from the O*NET {release} Database by the U.S.\n"
-                "  Department of Labor") in readme
-    assert "public domain" in readme
-
-
-@needs_data
-def test_catalogue_rebuilds_byte_for_byte(tmp_path):
-    from exposure.data.build import build
-
-    for path in build(DATA, tmp_path):
-        assert path.read_bytes() == (PACKAGE_DATA / path.name).read_bytes(), path.name
-
-
-@needs_data
-def test_tasks_match_the_source_row_for_row():
-    src = pcsv.read_csv(DATA / "onet_tasks.tsv", parse_options=pcsv.ParseOptions(delimiter="\t"),
-                        convert_options=pcsv.ConvertOptions(column_types={"soc_code": pa.string()}))
-    t = load_tasks("27")
-    for c in ("soc_code", "occupation_title", "task_type", "task"):
-        assert t[c].to_pylist() == src[c].to_pylist(), c
-    assert t["task_id"].to_pylist() == src["task_id"].to_pylist()
-    assert 'Conduct "head counts" to help predict the outcome of upcoming votes.' in t["task"].to_pylist()
 
 
 def test_no_torch_at_import():
@@ -142,7 +82,7 @@ def test_one_hot_and_measures():
         exposure_measures(["a"], None, np.zeros((1, 2)))
 
 
-@needs_data
+@needs_shared_data
 @pytest.mark.parametrize("rater", ["human", "gpt4"])
 def test_reproduces_the_published_occupation_ratings_exactly(rater):
     labels = _read(DATA / "task_labels_train.tsv", "\t")
@@ -227,96 +167,7 @@ def test_codes_outside_the_catalogue_are_kept():
     assert row["title"] is None and row["n_tasks"] == 5 and row["rank"] == 1
 
 
-class _FakeScores:
-    def __init__(self, texts):
-        self.texts = list(texts)
-
-    def to_arrow(self):
-        x = np.array([len(t) % 7 / 7 for t in self.texts])
-        return pa.table({"text": self.texts, "exposure": x, "exposure_llm": 1 - x})
-
-
-class _FakeModel:
-    """Stands in for ExposureModel: a score from the text length, no encoder."""
-
-    labelled_occupations = frozenset({"11-1011.00", "11-1011.03"})
-
-    def score_tasks(self, texts, show_progress=False):
-        return _FakeScores(texts)
-
-    def score_embeddings(self, embeddings, texts=None):
-        return _FakeScores(texts)
-
-
-@pytest.mark.parametrize("level, n_rows", [("onet", 923), ("soc2018", 798), ("soc2010", 778)])
-def test_score_occupations_plumbing(level, n_rows):
-    t = score_occupations(_FakeModel(), "27", level=level)
-    assert t.num_rows == n_rows and t["exposure"].null_count == 0
-    if level == "onet":
-        tasks = load_tasks("27")
-        first = t.to_pylist()[0]
-        sel = tasks.filter(pc.equal(tasks["soc_code"], first["soc_code"]))
-        x = np.array([len(s) % 7 / 7 for s in sel["task"].to_pylist()])
-        w = sel["weight"].to_numpy().astype(float)
-        assert first["exposure"] == pytest.approx(np.dot(w, x) / w.sum())
-        assert first["n_tasks"] == sel.num_rows
-    assert t["labelled"].to_pylist().count(True) == (2 if level == "onet" else 1)
-
-
-def test_score_occupations_with_embeddings_and_errors():
-    n = load_tasks("29.1").num_rows
-    t = score_occupations(_FakeModel(), "29.1", embeddings=np.zeros((n, 4), np.float32))
-    assert t.num_rows == 1016 and t["exposure"].null_count == 93
-    with pytest.raises(ValueError, match="embeddings have 3 rows; O\\*NET 29.1 has 18796 tasks"):
-        score_occupations(_FakeModel(), "29.1", embeddings=np.zeros((3, 4)))
-    with pytest.raises(ValueError, match="unknown level 'naics'; use one of: onet, soc2018, soc2010"):
-        score_occupations(_FakeModel(), level="naics")
-
-
-def test_score_occupations_with_the_real_model(model):
-    """The real TaskScores columns flow through (random embeddings keep it fast)."""
-    tasks = load_tasks("27")
-    rng = np.random.default_rng(0)
-    emb = rng.standard_normal((tasks.num_rows, 384)).astype(np.float32)
-    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
-    t = score_occupations(model, embeddings=emb)
-    techs = [f"exposure_{x}" for x in model.technologies]
-    measures = ["alpha", "beta", "gamma"] if model.calibrated else []
-    combined = ["automation_exposure"] if model.technology_labels is not None else []
-    automation = ["gpt4_automation"] if model.calibrated else []
-    expected = ["soc_code", "title", "n_tasks", "labelled", "exposure", *measures, *techs, *combined, *automation,
-                "rank"]
-    assert t.column_names[:len(expected)] == expected
-    # The head's training occupations are flagged in-sample; none without a head.
-    assert t["labelled"].to_pylist().count(True) == (715 if model.calibrated else 0)
-    if model.calibrated:  # the headline is the paper's beta
-        assert t["exposure"].to_pylist() == t["beta"].to_pylist()
-    assert t["rank"].null_count == 0 and sorted(t["rank"].to_pylist()) == list(range(1, 924))
-
-
 # --------------------------------------------------------------------------- codes and roll-ups
-
-@pytest.mark.parametrize("code, system, expected", [
-    ("11-1011.00", "soc2018", "11-1011"), (" 111011 ", "soc2018", "11-1011"), (111011, "soc2010", "11-1011"),
-    ("11-1011", "onet", "11-1011.00"), ("111011.03", "onet", "11-1011.03"), ("11-1011.1", "onet", "11-1011.10"),
-    ("11-101", "soc2018", None), ("Chief Executives", "onet", None), (None, "onet", None),
-])
-def test_normalize_codes(code, system, expected):
-    assert normalize_codes([code], system) == [expected]
-
-
-def test_normalize_codes_unknown_system():
-    with pytest.raises(ValueError, match="unknown code system 'isco'; use one of: onet, soc2018, soc2010"):
-        normalize_codes(["11-1011"], "isco")
-
-
-def test_major_groups():
-    assert len(SOC_MAJOR_GROUPS) == 23 and "55" in SOC_MAJOR_GROUPS
-    assert major_group("15-1252.00") == "Computer and Mathematical" and major_group("99-0000") is None
-    groups = major_groups(load_occupations("29.1")["soc_code"])
-    assert None not in groups and len(set(groups)) == 23
-    assert len(set(major_groups(load_tasks("27")["soc_code"]))) == 22
-
 
 def test_to_soc2018_weighs_each_onet_occupation_equally():
     t = pa.table({"soc_code": ["29-1229.01", "29-1229.02", "29-1229.03", "11-1011.00"],
@@ -394,3 +245,34 @@ def test_labelled_flag_survives_the_roll_ups():
     assert old["15-1132"] is True
     # Flagging again replaces the column rather than adding a second one.
     assert flag_labelled(t, set())["labelled"].to_pylist() == [False] * 4
+
+
+def test_occupation_table_accepts_frames():
+    pytest.importorskip("pandas")
+    ref = occupation_table(pa.table(TASKS), top_tasks=2)
+    for kind, frame in frame_kinds(TASKS).items():
+        assert_same_table(occupation_table(frame, top_tasks=2), ref)
+
+
+def test_occupation_table_from_pandas_with_missing_scores():
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(TASKS).assign(exposure=[0.9, np.nan, 0.5, 0.8, 0.6])
+    rows = {r["soc_code"]: r for r in occupation_table(frame).to_pylist()}
+    assert rows["11-1011.00"]["exposure"] == pytest.approx((2 * 0.9 + 0.5) / 3)
+
+
+def test_roll_ups_accept_frames():
+    pytest.importorskip("pandas")
+    ref2018, ref2010 = to_soc2018(pa.table(OCCUPATION_SCORES)), to_soc2010(pa.table(OCCUPATION_SCORES))
+    for kind, frame in frame_kinds(OCCUPATION_SCORES).items():
+        assert_same_table(to_soc2018(frame), ref2018)
+        assert_same_table(to_soc2010(frame), ref2010)
+        assert_same_table(to_level(frame, "soc2018"), ref2018)
+        assert isinstance(to_level(frame, "onet"), pa.Table)
+
+
+def test_roll_ups_reject_other_types():
+    with pytest.raises(TypeError, match="pandas or polars DataFrame"):
+        to_soc2018({"soc_code": ["11-1011.00"]})
+    with pytest.raises(TypeError, match="pandas or polars DataFrame"):
+        occupation_table([("11-1011.00", 0.5)])

@@ -1,11 +1,16 @@
-"""exposure.postings.frontend.prepare: the statuses it gives, the language check above all (no encoder needed)."""
+"""exposure.postings.frontend.prepare: the statuses it gives, the language check above all (no encoder needed);
+the front end's memo caches never change a result."""
 
 import logging
 
+import numpy as np
 import pytest
 
+import exposure.postings.classifier as unit_features
 import exposure.postings.frontend as frontend
-from exposure.postings import UnitClassifier, prepare
+import exposure.postings.segmentation as segmentation
+from exposure.language import is_english_posting
+from exposure.postings import Unit, UnitClassifier, context_features, hashed_features, normalize, prepare, segment
 
 from helpers import GERMAN, generated_postings
 
@@ -83,16 +88,43 @@ def test_a_failing_language_check_is_an_error_for_that_posting_only(classifier, 
         in caplog.text
 
 
-def test_looks_english_is_deprecated_and_asks_the_language_check():
-    from exposure.language import is_english_posting
-    from exposure.postings import looks_english
+# --------------------------------------------------------------------------- memo caches
+# is_english_posting, normalize/segment, hashed_features and context_features run per posting before anything is
+# encoded, so they memoise per-line and per-unit work; the caches may not change a result (is_english_posting's
+# shortcut past the model: tests/test_language.py).
 
-    with pytest.warns(DeprecationWarning, match=r"exposure\.postings\.segmentation\.looks_english is deprecated; "
-                                                r"use exposure\.language\.is_english_posting \(looks_english will "
-                                                r"be removed in exposure 0\.3\)"):
-        assert looks_english(KEYWORD_ENGLISH[0])
-    for text in KEYWORD_ENGLISH + OTHER_LANGUAGES:
-        with pytest.warns(DeprecationWarning):
-            assert looks_english(text) == is_english_posting(text)
-    with pytest.warns(DeprecationWarning):  # the first `sample` characters only, as before
-        assert looks_english(KEYWORD_ENGLISH[0] + " " + GERMAN * 3, sample=len(KEYWORD_ENGLISH[0]))
+def _front_end(text, verbs):
+    units = segment(text)
+    return (is_english_posting(text), normalize(text), units, *hashed_features(units),
+            context_features(units, verbs))
+
+
+def _assert_same(a, b):
+    assert a[:3] == b[:3]
+    for x, y in zip(a[3:], b[3:]):
+        assert x.dtype == y.dtype and x.shape == y.shape and x.tobytes() == y.tobytes()
+
+
+@pytest.mark.slow
+def test_memo_caches_do_not_change_results(front_end_texts):
+    clf = UnitClassifier.load()
+    fresh = []
+    for text in front_end_texts:  # every posting computed from empty caches
+        unit_features.clear_caches()
+        fresh.append(_front_end(text, clf.verbs))
+    unit_features.clear_caches()
+    for _ in range(2):  # then through caches that fill as they go, and from full ones
+        for text, want in zip(front_end_texts, fresh):
+            _assert_same(_front_end(text, clf.verbs), want)
+    rng = np.random.default_rng(1)
+    for text, want in zip(front_end_texts, fresh):
+        units, full = want[2], want[-1]
+        keep = clf.keep(units)
+        assert np.array_equal(context_features(units, clf.verbs, rows=keep), full[keep])
+        idx = rng.permutation(len(units))[: len(units) // 3]
+        assert np.array_equal(context_features(units, clf.verbs, rows=idx), full[idx])
+        if keep.any():
+            texts = [u.text for u in units]  # plain texts take the other path of _as_units
+            assert np.array_equal(context_features(texts, clf.verbs, rows=keep),
+                                  context_features([Unit(t, header=segmentation.is_header(t), line=i)
+                                                    for i, t in enumerate(texts)], clf.verbs)[keep])

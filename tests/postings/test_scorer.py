@@ -1,8 +1,8 @@
-"""exposure.postings, posting level: duty scores aggregated per posting, evidence, fallback, statuses, the unit cache."""
-
-import json
+"""exposure.postings.scorer: duty scores aggregated per posting, evidence, fallback, statuses, the unit cache,
+abstention below a minimum occupation confidence, titles and texts from any container."""
 
 import numpy as np
+import pyarrow as pa
 import pytest
 
 from exposure.encoder import CachedEncoder, EmbeddingCache
@@ -11,21 +11,9 @@ from exposure.postings import (EXPOSED_THRESHOLD, STATUSES, PostingScorer, UnitC
                                read_postings, score_postings)
 from exposure.postings.scorer import _SCORERS
 
-from helpers import CODES, GERMAN, POSTINGS, occupation_table, small_assigner
-
-DATA = POSTINGS
+from helpers import CODES, GERMAN, labelled_rows, occupation_table, small_assigner
 
 BOILERPLATE = "We are an equal opportunity employer. Apply today on our careers page."
-
-
-def _postings(n):
-    with open(DATA / "postings.jsonl", encoding="utf-8") as f:
-        rows = [json.loads(line) for line in f if line.strip()]
-    return rows[:n]
-
-
-
-
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +31,9 @@ def scorer(model, classifier, assigner):
     return PostingScorer(model, classifier, assigner, occupation_scores=occupation_table(model.technologies))
 
 
+@pytest.mark.slow
 def test_aggregate_matches_a_hand_computation_from_task_scores(model, classifier, scorer):
-    rows = _postings(2)
+    rows = labelled_rows()[:2]
     texts = [r["text"] for r in rows]
     got = scorer.score([r["title"] for r in rows], texts)
     for i, p in enumerate(read_postings(texts, classifier, model.encoder)):
@@ -65,8 +54,9 @@ def test_aggregate_matches_a_hand_computation_from_task_scores(model, classifier
     assert table["soc_code_1"].null_count == 0 and table["assignment_basis"].to_pylist() == ["title+duties"] * 2
 
 
+@pytest.mark.slow
 def test_evidence_is_sorted_and_confidences_descend(scorer):
-    rows = _postings(8)
+    rows = labelled_rows()[:8]
     got = scorer.score([r["title"] for r in rows], [r["text"] for r in rows]).to_arrow().to_pylist()
     for r in got:
         ev = [r[f"top_duty_{k}_exposure"] for k in (1, 2, 3) if r[f"top_duty_{k}"] is not None]
@@ -77,7 +67,7 @@ def test_evidence_is_sorted_and_confidences_descend(scorer):
 
 
 def test_the_model_method_delegates(model, classifier, assigner, scorer):
-    rows = _postings(2)
+    rows = labelled_rows()[:2]
     titles, texts = [r["title"] for r in rows], [r["text"] for r in rows]
     a = score_postings(model, titles, texts, classifier=classifier, assigner=assigner,
                        occupation_scores=occupation_table(model.technologies))
@@ -101,7 +91,7 @@ def test_posting_without_duties_falls_back_to_its_occupation(model, classifier, 
 
 
 def test_bad_rows_get_a_status_and_no_score(model, classifier, assigner):
-    rows = _postings(1)
+    rows = labelled_rows()[:1]
     small = PostingScorer(model, classifier, assigner, occupation_scores=occupation_table(model.technologies),
                           max_chars=3000)
     long_text = rows[0]["text"] + "\n" + "Filler paragraph about nothing in particular. " * 200
@@ -116,7 +106,7 @@ def test_bad_rows_get_a_status_and_no_score(model, classifier, assigner):
 
 
 def test_language_check():
-    assert is_english_posting(_postings(1)[0]["text"])
+    assert is_english_posting(labelled_rows()[:1][0]["text"])
     assert not is_english_posting(GERMAN)
     assert not is_english_posting("负责设备的日常维护和保养工作，编写维修报告并协助生产部门解决技术问题")
     assert is_english_posting("Ops mgr")  # too short to tell: passes
@@ -133,8 +123,9 @@ def test_keyword_style_english_postings_are_scored(scorer):
     assert np.isfinite(got.exposure[:2]).all() and np.isnan(got.exposure[2])
 
 
+@pytest.mark.slow
 def test_cache_hits_on_shared_boilerplate_and_changes_nothing(model, classifier):
-    rows = _postings(3)
+    rows = labelled_rows()[:3]
     # Three postings of one employer: the same house duties, blurb and legal text in each.
     shared = ("Responsibilities:\n- Follow all company safety procedures and report hazards to your supervisor.\n"
               "- Keep the work area clean and organized.\n")
@@ -199,6 +190,7 @@ def test_lru_cache_agrees_with_a_plain_lru_map():
             assert list(c._slots) == list(ref)
 
 
+@pytest.mark.slow
 def test_cached_occupation_scores_are_score_occupations(model, tmp_path):
     from exposure.occupations import load_tasks, score_occupations
     from exposure.occupations import cached_occupation_scores
@@ -221,7 +213,7 @@ def test_titles_are_encoded_through_the_unit_cache(model, classifier, assigner):
     scorer = PostingScorer(model, classifier, assigner, occupation_scores=occupation_table(model.technologies))
     # The caller's assigner and classifier are used as they are: nothing copied, nothing swapped.
     assert scorer.assigner is assigner and assigner.encoder is model.encoder and scorer.classifier is classifier
-    rows = _postings(2)
+    rows = labelled_rows()[:2]
     titles = [r["title"] for r in rows]
     scorer.score(titles, [r["text"] for r in rows])
     assert all(clean_posting_title(t) in scorer.cache for t in titles)
@@ -237,8 +229,9 @@ def test_titles_are_encoded_through_the_unit_cache(model, classifier, assigner):
         PostingScorer(model, classifier, other)
 
 
+@pytest.mark.slow
 def test_titles_are_encoded_in_one_call_with_the_units(model, classifier, assigner, monkeypatch):
-    rows = _postings(3)
+    rows = labelled_rows()[:3]
     titles, texts = [r["title"] for r in rows] + [None], [r["text"] for r in rows] + [rows[0]["text"]]
     fresh = PostingScorer(model, classifier, assigner, occupation_scores=occupation_table(model.technologies))
     calls = []
@@ -271,7 +264,7 @@ class _Fixed:
 
 
 def test_an_assigner_of_ones_own_gets_embeddings(model, classifier):
-    rows = _postings(2)
+    rows = labelled_rows()[:2]
     mine = _Fixed()
     got = PostingScorer(model, classifier, mine, occupation_scores=occupation_table(model.technologies)).score(
         [r["title"] for r in rows], [r["text"] for r in rows])
@@ -281,8 +274,9 @@ def test_an_assigner_of_ones_own_gets_embeddings(model, classifier):
     assert owners == sorted(owners) and len(set(owners)) == 2
 
 
+@pytest.mark.slow
 def test_the_model_keeps_its_posting_scorer(model, classifier, assigner):
-    rows = _postings(2)
+    rows = labelled_rows()[:2]
     titles, texts = [r["title"] for r in rows], [r["text"] for r in rows]
     table = occupation_table(model.technologies)
     first = score_postings(model, titles, texts, classifier=classifier, assigner=assigner, occupation_scores=table,
@@ -301,7 +295,7 @@ def test_the_model_keeps_its_posting_scorer(model, classifier, assigner):
 def test_scoring_prepared_postings_is_scoring(scorer):
     import pickle
 
-    rows = [json.loads(line) for line in (POSTINGS / "postings.jsonl").read_text().splitlines()[:5]]
+    rows = labelled_rows()[:5]
     titles = [r["title"] for r in rows] + ["Fahrer", None, None]
     texts = [r["text"] for r in rows] + [GERMAN, None, "   "]
     prepared = pickle.loads(pickle.dumps(scorer.prepare(texts)))  # as it comes back from a worker
@@ -327,7 +321,7 @@ def test_searches_on_a_torch_device_score_the_same(scorer, monkeypatch):
     the same scores, evidence and occupations as the native kernel's."""
     from exposure.kernels import Index
 
-    rows = _postings(8)
+    rows = labelled_rows()[:8]
     titles, texts = [r["title"] for r in rows], [r["text"] for r in rows]
     ref = scorer.score(titles, texts)
     searched_on = []
@@ -354,9 +348,65 @@ def test_a_model_on_cuda_scores_like_the_cpu(scorer, classifier):
     gpu_model = ExposureModel(Encoder(device="cuda", dtype="float32"))
     gpu_scorer = PostingScorer(gpu_model, UnitClassifier.load(encoder=gpu_model.encoder),
                                small_assigner(gpu_model.encoder), occupation_scores=occupation_table(gpu_model.technologies))
-    rows = _postings(8)
+    rows = labelled_rows()[:8]
     titles, texts = [r["title"] for r in rows], [r["text"] for r in rows]
     ref, got = scorer.score(titles, texts), gpu_scorer.score(titles, texts)
     assert got.status == ref.status
     np.testing.assert_allclose(got.exposure, ref.exposure, atol=1e-3)
     np.testing.assert_allclose(got.technology_scores, ref.technology_scores, atol=1e-3)
+
+
+@pytest.fixture(scope="module")
+def parts(classifier, assigner):
+    return classifier, assigner
+
+
+@pytest.mark.slow
+def test_scorer_abstains_below_min_soc_confidence(model, parts):
+    classifier, assigner = parts
+    rows = labelled_rows()[:4]
+    titles, texts = [r["title"] for r in rows], [r["text"] for r in rows]
+    texts[3] = "We are an equal opportunity employer. Apply today on our careers page."  # no duties: fallback
+    table = occupation_table(model.technologies)
+    full = PostingScorer(model, classifier, assigner, occupation_scores=table).score(titles, texts)
+    top = np.array([o[0][2] for o in full.occupations])
+    assert full.abstained == [False] * 4 and full.status[3] == "no_duties_occupation_fallback"
+    t = float(top[3]) + 1e-4  # just above the last posting's top confidence
+    got = PostingScorer(model, classifier, assigner, occupation_scores=table, min_soc_confidence=t).score(titles, texts)
+    assert got.abstained == [bool(c < t) for c in top] and got.abstained[3]
+    assert got.status[3] == "no_duties" and np.isnan(got.exposure[3])
+    out = got.to_arrow()
+    assert out.schema == posting_schema(model.technologies) and out["soc_abstained"].to_pylist() == got.abstained
+    for i, r in enumerate(out.to_pylist()):
+        assert (r["soc_code_1"] is None) == got.abstained[i] and (r["soc_confidence_1"] is None) == got.abstained[i]
+    none = PostingScorer(model, classifier, None, occupation_scores=table).score(titles[:1], texts[:1]).to_arrow()
+    assert none["soc_abstained"].to_pylist() == [None]
+
+
+@pytest.mark.parametrize("bad, error, message", [
+    (1.2, ValueError, r"min_soc_confidence must be between 0 and 1 \(a confidence\), got 1.2"),
+    ("high", TypeError, "min_soc_confidence must be a number between 0 and 1, got str 'high'"),
+])
+def test_scorer_min_soc_confidence_errors(model, parts, bad, error, message):
+    with pytest.raises(error, match=message):
+        PostingScorer(model, parts[0], parts[1], min_soc_confidence=bad)
+
+
+def test_scorer_min_soc_confidence_needs_an_assigner(model, parts):
+    with pytest.raises(ValueError, match="min_soc_confidence needs an assigner"):
+        PostingScorer(model, parts[0], None, min_soc_confidence=0.5)
+
+
+@pytest.mark.slow
+def test_score_postings_converts_titles_and_texts(model):
+    """Posting scores read titles and texts from any container, NaN and nulls as missing."""
+    pd = pytest.importorskip("pandas")
+    from exposure.postings import score_postings
+
+    text = "Duties:\n- Answer patient calls and book appointments\n- Update medical records"
+    out = score_postings(model, pd.Series(["Nurse", np.nan]), pa.array([text, None]))
+    ref = score_postings(model, ["Nurse", None], [text, None])
+    assert out.status == ref.status == ["ok", "empty"]
+    np.testing.assert_array_equal(out.exposure, ref.exposure)
+    odd = score_postings(model, None, np.array([text, 17], dtype=object))
+    assert odd.status == ["ok", "not_text"]

@@ -4,7 +4,7 @@ Each source posting starts with ``=== id | title | soc_code``; its body is the
 posting text with label markers ``{D}`` DUTY, ``{R}`` REQUIREMENT, ``{C}``
 COMPANY, ``{B}`` BENEFIT, ``{L}`` LEGAL, ``{O}`` OTHER. A marker labels all
 the text up to the next marker. The text without markers is the posting; each
-unit of ``exposure.units.split_units`` gets the label of the marked span it
+unit of ``exposure.postings.split_units`` gets the label of the marked span it
 lies in, found by a left-to-right alignment of the units with the normalised
 spans. A unit that straddles two spans (the splitter missed a boundary the
 labeller marked) is an error: fix the splitter or the markers.

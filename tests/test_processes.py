@@ -1,4 +1,5 @@
-"""fork after OpenMP threads ran: exposure.kernels.reduce runs single-threaded in the child instead of hanging.
+"""exposure._processes: fork after OpenMP threads ran, exposure.kernels.reduce runs single-threaded in the child
+instead of hanging; worker processes are spawned.
 
 libgomp's thread pool does not survive ``fork``: a child's first multithreaded
 OpenMP region waits forever for the parent's worker threads. Every scenario runs in
@@ -94,6 +95,7 @@ def test_multiprocessing_fork_pool_after_threads():
     assert "same True" in proc.stdout
 
 
+@pytest.mark.slow
 def test_torch_tensors_in_a_child_forked_after_torch_threads():
     pytest.importorskip("torch")
     proc = run_script("""
@@ -113,6 +115,7 @@ def test_torch_tensors_in_a_child_forked_after_torch_threads():
     assert "was forked after OpenMP threads ran" in proc.stderr
 
 
+@pytest.mark.slow
 def test_native_tokenizer_in_a_child_forked_after_threads():
     proc = run_script("""
         from exposure import _bert
@@ -137,6 +140,7 @@ def test_fork_without_threads_keeps_the_thread_count():
     assert "forked after OpenMP threads" not in proc.stderr
 
 
+@pytest.mark.slow
 def test_worker_context_spawns_workers_that_run_multithreaded():
     proc = run_script("""
         ref = kernels.reduce(Q, K, "max", threads=2)

@@ -224,10 +224,12 @@ def score_postings_ray(input: PathLike, output: PathLike, options: Optional[RunO
     """
     ray = require_ray()
     options = RunOptions() if options is None else options
-    if (cpus_per_worker <= 0 or (gpus_per_worker is not None and gpus_per_worker < 0)
-            or (num_workers is not None and num_workers < 1)):
-        raise ValueError(f"--num-workers must be >= 1, --cpus-per-worker > 0 and --gpus-per-worker >= 0; "
-                         f"got {num_workers}, {cpus_per_worker}, {gpus_per_worker}")
+    if num_workers is not None and num_workers < 1:
+        raise ValueError(f"--num-workers must be at least 1, got {num_workers}")
+    if cpus_per_worker <= 0:
+        raise ValueError(f"--cpus-per-worker must be > 0, got {cpus_per_worker}")
+    if gpus_per_worker is not None and gpus_per_worker < 0:
+        raise ValueError(f"--gpus-per-worker must be >= 0, got {gpus_per_worker}")
     if options.device == "cpu" and gpus_per_worker:
         raise ValueError("--device cpu with --gpus-per-worker > 0 would hold GPUs unused; use --device auto or "
                          "--gpus-per-worker 0")

@@ -228,7 +228,7 @@ def test_pools_the_cluster_cannot_hold_and_existing_outputs_are_errors(ray_clust
         score_postings_ray(postings, tmp_path / "a.parquet", scorer=_small_scorer, num_workers=3)
     with pytest.raises(ValueError, match="use fewer CPUs or GPUs per worker"):
         score_postings_ray(postings, tmp_path / "a.parquet", scorer=_small_scorer, gpus_per_worker=1)
-    with pytest.raises(ValueError, match="num_workers must be >= 1"):
+    with pytest.raises(ValueError, match="--num-workers must be at least 1"):
         score_postings_ray(postings, tmp_path / "a.parquet", scorer=_small_scorer, num_workers=0)
     (tmp_path / "b.parquet").write_bytes(b"old")
     with pytest.raises(ValueError, match="remove them to score again"):

@@ -11,6 +11,7 @@ import pytest
 from exposure.cli import main
 from exposure.io import read_provenance
 from exposure.labour import load_oews, load_projections, workforce
+from exposure.labour.employment import read_employment
 from exposure.labour.workforce import task_exposed_shares, wage_quintiles, weighted_mean
 
 from helpers import help_text

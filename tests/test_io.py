@@ -238,3 +238,26 @@ def test_binary_garbage_gives_a_short_escaped_excerpt(tmp_path):
     message = str(caught.value)
     assert len(message) < len(str(path)) + 250 and message.isprintable() and "\x00" not in message
     assert "tasks.csv" in message
+
+
+@pytest.mark.parametrize("name", ["t.csv", "t.csv.gz", "t.jsonl", "t.jsonl.gz"])
+def test_readers_tell_how_far_they_got_without_reading_twice(tmp_path, name):
+    import gzip
+
+    from exposure.io import ReadProgress, open_lines, read_batches
+
+    rows = [{"id": str(i), "task": f"Answer phone call number {i} from a customer."} for i in range(3000)]
+    text = ("id,task\n" + "".join(f"{r['id']},{r['task']}\n" for r in rows) if ".csv" in name
+            else "".join(json.dumps(r) + "\n" for r in rows))
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(text.encode()) if name.endswith(".gz") else text.encode())
+    progress = ReadProgress(path.stat().st_size)
+    seen = []
+    if ".csv" in name:
+        for batch in read_batches(path, ["task"], batch_size=500, progress=progress):
+            seen.append(progress.bytes_read)
+    else:
+        for lineno, _ in open_lines(path, progress=progress):
+            if lineno % 500 == 0:
+                seen.append(progress.bytes_read)
+    assert seen == sorted(seen) and 0 < seen[-1] <= progress.total and progress.bytes_read == progress.total

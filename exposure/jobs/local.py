@@ -76,7 +76,7 @@ from typing import Callable, Iterable, Iterator, List, Optional, Tuple, Union
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..io import WriteError, input_format, os_error_message, read_batches, with_provenance
+from ..io import ReadProgress, WriteError, input_format, os_error_message, read_batches, with_provenance
 from ..postings.classifier import UnitClassifier
 from ..postings.scorer import PostingScorer, posting_schema
 from .options import RunOptions
@@ -201,9 +201,12 @@ class BatchJob:
         """Text workers started on the input's chunks from ``start_row`` on, and their stream of prepared chunks
         (:meth:`_to_score`); the caller exits the pool."""
         pool = TextWorkers(classifier, workers, self.options.max_chars).__enter__()
+        # How far the reader got in the file, for the progress bar of a CSV/TSV or JSON Lines input (whose rows
+        # are not counted ahead: that would read the file twice).
+        self._read = ReadProgress(self.input.stat().st_size)
         try:
-            reader = (jsonl_chunks if self.format == "jsonl" else arrow_chunks)(self.input, self.columns,
-                                                                               self.chunk_size, self.encoding)
+            reader = (jsonl_chunks if self.format == "jsonl" else arrow_chunks)(
+                self.input, self.columns, self.chunk_size, self.encoding, progress=self._read)
             return pool, pool.map(self._to_score(reader, start_row, seen))
         except BaseException:
             pool.__exit__(None, None, None)
@@ -369,8 +372,6 @@ class BatchJob:
 
     def _run(self, scorer: PostingScorer, show_progress: bool, log: Callable[[str], None], workers: int,
              ahead: Optional[Tuple[TextWorkers, Iterator]]) -> dict:
-        from tqdm.auto import tqdm
-
         if self.resume and self.output.is_file() and not self.parts.exists():
             old = self._earlier_record()
             self._refuse_differences(old, self.record(scorer))
@@ -385,9 +386,6 @@ class BatchJob:
         if start_row:
             log(f"resuming after {part} committed parts ({start_row:,} input rows)")
         schema = output_schema(scorer.model.technologies, self.id_name)
-        total = count_rows(self.input, self.format, self.columns[0], self.encoding)
-        bar = tqdm(total=total, initial=start_row, unit="posting", desc="scoring postings", dynamic_ncols=True,
-                   disable=not show_progress, file=sys.stderr, smoothing=0.1)
         scorer.cache.reset_stats()
         t0 = time.perf_counter()
         scored = units = kept = 0
@@ -400,6 +398,9 @@ class BatchJob:
         else:
             pool, chunks = self._text_stream(scorer.classifier, workers, start_row, seen)
             own_pool = True
+        # Parquet holds its row count in its metadata; CSV/TSV and JSON Lines are followed by the bytes read.
+        rows = count_rows(self.input, self.format, self.columns[0], self.encoding) if self.format == "parquet" else None
+        bar = _ProgressBar(rows, self._read, start_row, show_progress)
         try:
             for (first, end, ids, titles, status, take, texts), prepared in _timed(chunks, job_seconds,
                                                                                    "read_and_wait"):
@@ -419,9 +420,7 @@ class BatchJob:
                 scored += len(take)
                 units += int(result.n_units.sum())
                 kept += result.kept_units
-                bar.update(len(ids))
-                bar.set_postfix(cache_hits=f"{scorer.cache.hit_rate:.0%}"
-                                if scorer.cache.hits + scorer.cache.misses else "-", refresh=False)
+                bar.update(end, scorer.cache)
         finally:
             if own_pool:
                 pool.__exit__(None, None, None)
@@ -474,6 +473,38 @@ def _damaged_part(parts: List[Path], exc: BaseException) -> str:
     return (f"cannot resume: the committed part {parts[0]} is damaged ({str(exc).splitlines()[0][:160]}); remove "
             f"it{later} ({parts[0].name}{' to ' + parts[-1].name if len(parts) > 1 else ''}) and rerun with "
             "--resume: the rows they held are scored again")
+
+
+class _ProgressBar:
+    """The run's progress bar: in postings when the row count is known (``rows``: Parquet's metadata), else in
+    bytes of the file read (CSV/TSV and JSON Lines: counting their rows first would read them twice), with the
+    postings done and the unit cache's hit rate beside it."""
+
+    def __init__(self, rows: Optional[int], read: ReadProgress, start_row: int, show: bool) -> None:
+        from tqdm.auto import tqdm
+
+        self.read = read
+        self.by_rows = rows is not None
+        if self.by_rows:
+            self.bar = tqdm(total=rows, initial=start_row, unit="posting",
+                            desc="scoring postings", dynamic_ncols=True, disable=not show, file=sys.stderr,
+                            smoothing=0.1)
+        else:
+            self.bar = tqdm(total=read.total, unit="B", unit_scale=True, unit_divisor=1024, desc="scoring postings",
+                            dynamic_ncols=True, disable=not show, file=sys.stderr, smoothing=0.1)
+
+    def update(self, rows_done: int, cache) -> None:
+        """After a chunk: ``rows_done`` input rows done in all; the unit cache for its hit rate."""
+        hits = f"{cache.hit_rate:.0%}" if cache.hits + cache.misses else "-"
+        if self.by_rows:
+            self.bar.update(rows_done - self.bar.n)
+            self.bar.set_postfix(cache_hits=hits, refresh=False)
+        else:
+            self.bar.update(min(self.read.bytes_read, self.read.total) - self.bar.n)
+            self.bar.set_postfix(postings=f"{rows_done:,}", cache_hits=hits, refresh=False)
+
+    def close(self) -> None:
+        self.bar.close()
 
 
 def _timed(items: Iterable, seconds: dict, key: str) -> Iterator:

@@ -17,7 +17,7 @@ from typing import Iterator, List, Optional, Tuple
 import numpy as np
 import pyarrow.parquet as pq
 
-from ..io import csv_options, open_binary, open_lines, read_batches
+from ..io import ReadProgress, csv_options, open_binary, open_lines, read_batches
 
 __all__ = ["REJECTED_STATUSES", "Chunk", "IdSet", "hash_ids", "count_rows", "head_digest", "parse_jsonl_line",
            "jsonl_chunks", "arrow_rows", "arrow_chunks", "id_status"]
@@ -108,12 +108,14 @@ def parse_jsonl_line(line: str, columns: Tuple[str, str, str]) -> tuple:
     return _as_id(obj.get(id_c)), title if isinstance(title, str) else None, obj.get(text_c), None, obj
 
 
-def jsonl_chunks(path: Path, columns: Tuple[str, str, str], size: int, encoding: str = "utf-8") -> Iterator[Chunk]:
-    """JSON Lines in chunks, one row per non-blank line; a malformed line is a row with status ``invalid_json``."""
+def jsonl_chunks(path: Path, columns: Tuple[str, str, str], size: int, encoding: str = "utf-8",
+                 progress: Optional[ReadProgress] = None) -> Iterator[Chunk]:
+    """JSON Lines in chunks, one row per non-blank line; a malformed line is a row with status ``invalid_json``.
+    ``progress`` is told the bytes read (:class:`~exposure.io.ReadProgress`)."""
     ids, titles, texts, bad = [], [], [], []
     start = 0
     seen_columns: dict = {}
-    for _, line in open_lines(path, encoding):
+    for _, line in open_lines(path, encoding, progress):
         if not line.strip():
             continue
         id_, title, text, flag, obj = parse_jsonl_line(line, columns)
@@ -149,10 +151,13 @@ def arrow_rows(batch, columns: Tuple[str, str, str]) -> Tuple[List[Optional[str]
     return ids, titles, batch.column(text_c).to_pylist()
 
 
-def arrow_chunks(path: Path, columns: Tuple[str, str, str], size: int, encoding: str = "utf-8") -> Iterator[Chunk]:
-    """Parquet or CSV/TSV in chunks of ``size`` rows (:func:`exposure.io.read_batches`); no row is flagged."""
+def arrow_chunks(path: Path, columns: Tuple[str, str, str], size: int, encoding: str = "utf-8",
+                 progress: Optional[ReadProgress] = None) -> Iterator[Chunk]:
+    """Parquet or CSV/TSV in chunks of ``size`` rows (:func:`exposure.io.read_batches`); no row is flagged.
+    ``progress`` (CSV/TSV) is told the bytes read."""
     start = 0
-    for batch in read_batches(path, list(dict.fromkeys(columns)), batch_size=size, encoding=encoding, only=True):
+    for batch in read_batches(path, list(dict.fromkeys(columns)), batch_size=size, encoding=encoding, only=True,
+                              progress=progress):
         yield (start, *arrow_rows(batch, columns), [None] * batch.num_rows)
         start += batch.num_rows
 

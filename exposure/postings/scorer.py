@@ -77,8 +77,11 @@ class PostingScores:
         n_duties, n_units: duty units and all units found; n_chars: length of the text as given.
         top_duties: per posting up to 3 ``{"text", "exposure", "capability"}`` dicts, most
             exposed first (``capability``: the duty's best-matching capability statement).
-        occupations: per posting up to 3 ``(soc_code, title, confidence)``, likeliest first
-            (``None`` when no assigner was given); basis: what the assignment rests on.
+        soc_codes, soc_titles: ``(n, 3)`` object arrays of the likeliest occupations' codes and titles, most
+            likely first (``None`` where fewer were named or the assigner abstained); soc_confidence:
+            ``(n, 3)`` float32 (NaN there); all three ``None`` when no assigner was given.
+            :attr:`occupations` gives them as ``(soc_code, title, confidence)`` tuples.
+        basis: what the assignment rests on.
         abstained: per posting, whether the assignment was withheld because its top confidence
             was below the scorer's ``min_soc_confidence`` (``None`` when no assigner was given).
         kept_units: units that passed the classifier's cheap first stage (were encoded).
@@ -93,7 +96,9 @@ class PostingScores:
     n_units: np.ndarray
     n_chars: np.ndarray
     top_duties: List[List[dict]]
-    occupations: Optional[List[List[tuple]]] = None
+    soc_codes: Optional[np.ndarray] = None
+    soc_titles: Optional[np.ndarray] = None
+    soc_confidence: Optional[np.ndarray] = None
     basis: Optional[List[Optional[str]]] = None
     kept_units: int = 0
     abstained: Optional[List[bool]] = None
@@ -123,18 +128,33 @@ class PostingScores:
             cols[f"top_duty_{r + 1}"] = pa.array([e and e["text"] for e in ev], pa.string())
             cols[f"top_duty_{r + 1}_exposure"] = pa.array([e and e["exposure"] for e in ev], pa.float32())
             cols[f"top_duty_{r + 1}_capability"] = pa.array([e and e["capability"] for e in ev], pa.string())
-        occ = self.occupations if self.occupations is not None else [[] for _ in range(n)]
+        codes, titles, conf = self._occupation_columns()
         for r in range(TOP_DUTIES):
-            o = [x[r] if len(x) > r else None for x in occ]
-            cols[f"soc_code_{r + 1}"] = pa.array([x and x[0] for x in o], pa.string())
-            cols[f"occupation_{r + 1}"] = pa.array([x and x[1] for x in o], pa.string())
-            cols[f"soc_confidence_{r + 1}"] = pa.array([x and x[2] for x in o], pa.float32())
+            cols[f"soc_code_{r + 1}"] = pa.array(codes[:, r], pa.string())
+            cols[f"occupation_{r + 1}"] = pa.array(titles[:, r], pa.string())
+            cols[f"soc_confidence_{r + 1}"] = pa.array(conf[:, r], pa.float32(), mask=np.isnan(conf[:, r]))
         cols["assignment_basis"] = pa.array(self.basis if self.basis is not None else [None] * n, pa.string())
         cols["soc_abstained"] = pa.array(self.abstained if self.abstained is not None else [None] * n, pa.bool_())
         return pa.table(cols, schema=posting_schema(self.technologies))
 
     def to_pandas(self):
         return self.to_arrow().to_pandas()
+
+    @property
+    def occupations(self) -> Optional[List[List[tuple]]]:
+        """Per posting up to 3 ``(soc_code, title, confidence)``, likeliest first; ``None`` without an assigner."""
+        if self.soc_codes is None:
+            return None
+        return [[(c, t, float(p)) for c, t, p in zip(cs, ts, ps) if c is not None]
+                for cs, ts, ps in zip(self.soc_codes, self.soc_titles, self.soc_confidence)]
+
+    def _occupation_columns(self) -> tuple:
+        """``(codes, titles, confidence)``, ``(n, 3)`` each, empty ones when no assigner was given."""
+        if self.soc_codes is not None:
+            return self.soc_codes, self.soc_titles, self.soc_confidence
+        n = len(self)
+        return (np.full((n, TOP_DUTIES), None, dtype=object), np.full((n, TOP_DUTIES), None, dtype=object),
+                np.full((n, TOP_DUTIES), np.nan, dtype=np.float32))
 
 
 def posting_schema(technologies: Sequence[str]):
@@ -363,16 +383,16 @@ class PostingScorer:
                                "capability": caps[cap].statement if cap >= 0 else None})
         step("aggregate")
         # 4. occupations, and the fallback for postings without duties
-        occupations = basis = abstained = None
+        codes = names = conf = basis = abstained = None
         if self.assigner is not None:
-            occupations, basis, abstained = self._assign(queries, title_emb, duty_rows, owner)
+            codes, names, conf, basis, abstained = self._assign(queries, title_emb, duty_rows, owner)
             step("assign")
         for i in range(n):
             if status[i] in ("ok", "truncated") and not n_duties[i]:
                 status[i] = "no_duties"
-                if occupations is not None and occupations[i]:
+                if codes is not None and codes[i, 0] is not None:
                     lookup = self.occupation_lookup()
-                    for code, _, _ in occupations[i]:
+                    for code in codes[i]:
                         if code in lookup:
                             exposure[i], tech[i], automation[i] = lookup[code][0], lookup[code][1:-1], lookup[code][-1]
                             status[i] = "no_duties_occupation_fallback"
@@ -381,7 +401,8 @@ class PostingScorer:
         return PostingScores(status=status, exposure=exposure, technology_scores=tech, technologies=techs,
                              share_exposed=share, n_duties=n_duties,
                              n_units=prepared.n_units.copy(), n_chars=prepared.n_chars.copy(),
-                             top_duties=top, occupations=occupations, basis=basis, kept_units=kept_units,
+                             top_duties=top, soc_codes=codes, soc_titles=names, soc_confidence=conf,
+                             basis=basis, kept_units=kept_units,
                              abstained=abstained,
                              automation_exposure=automation)
 
@@ -409,14 +430,21 @@ class PostingScorer:
         return rows
 
     def _assign(self, queries: List[str], title_emb: np.ndarray, duty_rows: np.ndarray, owner: np.ndarray):
-        """Per posting its occupations as ``(code, title, confidence)``, what they rest on, and whether the
-        assigner abstained (below ``min_soc_confidence``)."""
+        """The assigner's occupations as ``(n, 3)`` code, title and confidence arrays (``None`` / NaN where none is
+        named), what they rest on, and whether the assigner abstained (below ``min_soc_confidence``)."""
         res = self.assigner.assign_embeddings(queries, title_emb, duty_rows, owner, k=TOP_DUTIES,
                                               min_confidence=self.min_soc_confidence)
-        codes, names, conf = np.asarray(res.codes), np.asarray(res.titles), np.asarray(res.confidence)
-        occ = [[(str(c), str(t), float(p)) for c, t, p in zip(codes[i], names[i], conf[i]) if c]
-               for i in range(len(queries))]
-        return occ, list(res.basis), np.asarray(res.abstained, dtype=bool).tolist()
+        n = len(queries)
+        codes = np.full((n, TOP_DUTIES), None, dtype=object)
+        names = np.full((n, TOP_DUTIES), None, dtype=object)
+        conf = np.full((n, TOP_DUTIES), np.nan, dtype=np.float32)
+        k = min(TOP_DUTIES, np.asarray(res.codes).shape[1] if n else 0)
+        got = np.asarray(res.codes, dtype=object)[:, :k]
+        named = got != ""
+        codes[:, :k] = np.where(named, got, None)
+        names[:, :k] = np.where(named, np.asarray(res.titles, dtype=object)[:, :k], None)
+        conf[:, :k] = np.where(named, np.asarray(res.confidence, dtype=np.float32)[:, :k], np.nan)
+        return codes, names, conf, list(res.basis), np.asarray(res.abstained, dtype=bool).tolist()
 
 
 # The scorer of score_postings, per model, with the arguments it was built with.

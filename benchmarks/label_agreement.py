@@ -31,6 +31,8 @@ from sklearn.metrics import cohen_kappa_score
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import real_postings  # noqa: E402
 
+from exposure.stats import bootstrap_ci  # noqa: E402
+
 logger = logging.getLogger("label_agreement")
 
 LABELS = ("DUTY", "REQUIREMENT", "COMPANY", "BENEFIT", "LEGAL", "OTHER")
@@ -90,18 +92,18 @@ def check_units(rows: List[dict], posts: dict, name: str) -> Dict[str, List[Tupl
     return out
 
 
-def _bootstrap(groups: List[Tuple[list, list]], stat, seed: int = 0, rounds: int = 1000) -> Tuple[float, float]:
-    """95 % interval of ``stat(a, b)`` over postings resampled with replacement."""
-    rng = np.random.default_rng(seed)
-    values = []
-    for _ in range(rounds):
-        pick = rng.integers(0, len(groups), len(groups))
-        a = [x for k in pick for x in groups[k][0]]
-        b = [x for k in pick for x in groups[k][1]]
-        if len(set(a) | set(b)) > 1:
-            values.append(stat(a, b))
-    lo, hi = np.percentile(values, [2.5, 97.5])
-    return float(lo), float(hi)
+def _bootstrap(groups: List[Tuple[list, list]], stat) -> Tuple[float, float]:
+    """95 % interval of ``stat(a, b)`` over postings resampled with replacement (:func:`exposure.stats.bootstrap_ci`
+    with the posting as the group)."""
+    a = np.array([x for g in groups for x in g[0]], dtype=object)
+    b = np.array([x for g in groups for x in g[1]], dtype=object)
+    owner = np.repeat(np.arange(len(groups)), [len(g[0]) for g in groups])
+
+    def on(rows: np.ndarray) -> float:
+        x, y = list(a[rows]), list(b[rows])
+        return stat(x, y) if len(set(x) | set(y)) > 1 else np.nan
+
+    return bootstrap_ci(on, owner)
 
 
 def _kappa(a, b) -> float:
@@ -157,8 +159,9 @@ def main(argv: Optional[list] = None) -> None:
         majors = Counter(c[:2] for c in soc.values())
         split = Counter(posts[p]["split"] for p in soc)
         sources = Counter(posts[p]["source"] for p in soc)
-        lines += [f"Occupation codes: {len(soc):,} postings ({', '.join(f'{k} {v}' for k, v in sorted(sources.items()))}; "
-                  f"test split {split['test']}), {len(majors)} SOC major groups, "
+        by_source = ", ".join(f"{k} {v}" for k, v in sorted(sources.items()))
+        lines += [f"Occupation codes: {len(soc):,} postings ({by_source}; test split {split['test']}), "
+                  f"{len(majors)} SOC major groups, "
                   f"{len(set(soc.values()))} distinct codes.\n"]
         if (f / "soc_second.jsonl").is_file():
             second = check_codes(read_jsonl(f / "soc_second.jsonl"), posts, "soc_second.jsonl")

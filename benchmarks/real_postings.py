@@ -7,7 +7,7 @@ may not be shipped). Ids and texts:
 * ``usajobs:<number>``: the last part of the vacancy ``URI``; text = ``JobSummary``, a blank line,
   ``QualificationSummary`` (as in the file: public domain).
 * ``nhs:<number>``: the last part of the vacancy ``url``; text = ``description`` with its HTML character
-  references decoded (``html.unescape``); the tags stay in the text.
+  references decoded (``html.unescape``; the title's too); the tags stay in the text.
 * ``linkedin:<job_id>``: text = ``description`` (CC BY-SA 4.0).
 
 The split is fixed by posting: a posting is in the test split when the first 8 hex digits of the SHA-1 of
@@ -56,7 +56,8 @@ def _nhs(folder: Path) -> Iterator[dict]:
             if line.strip():
                 row = json.loads(line)
                 yield {"id": "nhs:" + row["url"].rstrip("/").rsplit("/", 1)[-1], "source": "nhs",
-                       "title": row.get("title") or "", "text": html.unescape(row.get("description") or "")}
+                       "title": html.unescape(row.get("title") or ""),
+                       "text": html.unescape(row.get("description") or "")}
 
 
 def _linkedin(folder: Path) -> Iterator[dict]:

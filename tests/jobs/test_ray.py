@@ -96,7 +96,8 @@ def test_ray_engine_writes_the_local_engines_rows(ray_cluster, postings, local_s
     made = read_provenance(out)
     assert made["command"] == "score-postings" and made["options"] == {"assign": False, "max_chars": 100_000,
                                                                           "encoding": "utf-8",
-                                                                          "min_soc_confidence": None}
+                                                                          "min_soc_confidence": None,
+                                                                          "chunk_size": 1000}
     assert summary["run"]["model"]["fingerprint"] == made["fingerprint"]
     assert main(["score-postings", str(postings), "-o", str(out), *CLI_ARGS, "--resume"]) == 0
     assert pq.read_table(out).equals(got)

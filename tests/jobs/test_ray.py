@@ -97,9 +97,9 @@ def test_ray_engine_writes_the_local_engines_rows(ray_cluster, postings, local_s
     assert made["command"] == "score-postings" and made["options"] == {"assign": False, "max_chars": 100_000,
                                                                           "encoding": "utf-8",
                                                                           "min_soc_confidence": None,
-                                                                          "chunk_size": 1000}
+                                                                          "chunk_size": 100}
     assert summary["run"]["model"]["fingerprint"] == made["fingerprint"]
-    assert main(["score-postings", str(postings), "-o", str(out), *CLI_ARGS, "--resume"]) == 0
+    assert main(["score-postings", str(postings), "-o", str(out), *CLI_ARGS, "--chunk-size", "100", "--resume"]) == 0
     assert pq.read_table(out).equals(got)
 
 

@@ -301,6 +301,30 @@ def test_cpu_batches_side_by_side_give_the_same_rows(encoder, monkeypatch):
     np.testing.assert_allclose(side_by_side, encoder.encode(texts, batch_size=64), atol=1e-6)
 
 
+def test_side_by_side_batches_never_change_the_callers_thread_count(encoder, monkeypatch):
+    """Torch's thread count is per thread: the encoder's batch threads set theirs, the caller's stays as it is."""
+    import threading
+
+    texts = [f"{s} Case {i}." for i, s in enumerate(SENTENCES)]
+    threads = torch.get_num_threads()
+    calls = []
+    real = torch.set_num_threads
+
+    def recorded(n):
+        calls.append((threading.current_thread().name, n))
+        real(n)
+
+    torch.set_num_threads(2)
+    try:
+        monkeypatch.setattr(torch, "set_num_threads", recorded)
+        encoder.encode(texts, batch_size=4)
+        monkeypatch.undo()
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(threads)
+    assert calls and all(name.startswith("encoder") and n == 1 for name, n in calls), calls
+
+
 def test_batches_hold_what_batch_size_and_max_tokens_allow():
     from exposure.encoder import _batch_bounds
 

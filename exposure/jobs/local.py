@@ -97,6 +97,9 @@ _META_KEY = b"exposure.batch"
 
 PathLike = Union[str, os.PathLike]
 
+# The recorded options that the job itself decides, whatever scorer it is given.
+_JOB_OPTIONS = ("encoding", "chunk_size")
+
 
 # --------------------------------------------------------------------------- the job
 
@@ -183,6 +186,8 @@ class BatchJob:
             old = self._earlier_record()
             if old is not None:
                 new = self.record()
+                if not self._scorer_options_known:  # compared once the scorer is built (_open_parts)
+                    new["options"] = {k: v for k, v in new["options"].items() if k in _JOB_OPTIONS}
                 old = {**{k: old.get(k) for k in new}, "options": {k: (old.get("options") or {}).get(k)
                                                                   for k in new["options"]}}
                 self._refuse_differences(old, new)
@@ -338,6 +343,10 @@ class BatchJob:
         """
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
             raise ValueError(f"workers must be an integer >= 0, got {workers!r}")
+        if isinstance(scorer, PostingScorer):
+            self.options = self.options.of_scorer(scorer)  # a given scorer's row options are the run's
+        elif scorer is not None:
+            self._scorer_options_known = False  # a function's scorer says its row options once it is built
         self.check()
         ahead = None
         try:
@@ -369,6 +378,7 @@ class BatchJob:
             self.close()
 
     _writing: Optional[Path] = None
+    _scorer_options_known = True
 
     def _run(self, scorer: PostingScorer, show_progress: bool, log: Callable[[str], None], workers: int,
              ahead: Optional[Tuple[TextWorkers, Iterator]]) -> dict:

@@ -193,15 +193,16 @@ def unscored(status: List[str], technologies, n_chars) -> PostingScores:
 def concat(pieces: List[PostingScores], technologies) -> PostingScores:
     """The postings of ``pieces``, one after the other, as one :class:`~exposure.postings.PostingScores`."""
     assigned = any(p.soc_codes is not None for p in pieces)
-    occ = [np.concatenate(c) for c in zip(*(p._occupation_columns() for p in pieces))] if assigned else [None] * 3
+    occ = [np.concatenate(c) for c in zip(*(p.occupation_columns() for p in pieces))] if assigned else [None] * 3
     basis = [b for p in pieces for b in (p.basis or [None] * len(p))] if assigned else None
+    abstained = [a for p in pieces for a in (p.abstained or [None] * len(p))] if assigned else None
     return PostingScores(
         status=[s for p in pieces for s in p.status], exposure=np.concatenate([p.exposure for p in pieces]),
         technology_scores=np.vstack([p.technology_scores for p in pieces]), technologies=tuple(technologies),
         share_exposed=np.concatenate([p.share_exposed for p in pieces]),
         n_duties=np.concatenate([p.n_duties for p in pieces]), n_units=np.concatenate([p.n_units for p in pieces]),
         n_chars=np.concatenate([p.n_chars for p in pieces]), top_duties=[d for p in pieces for d in p.top_duties],
-        soc_codes=occ[0], soc_titles=occ[1], soc_confidence=occ[2], basis=basis,
+        soc_codes=occ[0], soc_titles=occ[1], soc_confidence=occ[2], basis=basis, abstained=abstained,
         kept_units=sum(p.kept_units for p in pieces),
         automation_exposure=np.concatenate([np.full(len(p), np.nan, np.float32) if p.automation_exposure is None
                                             else p.automation_exposure for p in pieces]))

@@ -128,7 +128,7 @@ class PostingScores:
             cols[f"top_duty_{r + 1}"] = pa.array([e and e["text"] for e in ev], pa.string())
             cols[f"top_duty_{r + 1}_exposure"] = pa.array([e and e["exposure"] for e in ev], pa.float32())
             cols[f"top_duty_{r + 1}_capability"] = pa.array([e and e["capability"] for e in ev], pa.string())
-        codes, titles, conf = self._occupation_columns()
+        codes, titles, conf = self.occupation_columns()
         for r in range(TOP_DUTIES):
             cols[f"soc_code_{r + 1}"] = pa.array(codes[:, r], pa.string())
             cols[f"occupation_{r + 1}"] = pa.array(titles[:, r], pa.string())
@@ -148,7 +148,7 @@ class PostingScores:
         return [[(c, t, float(p)) for c, t, p in zip(cs, ts, ps) if c is not None]
                 for cs, ts, ps in zip(self.soc_codes, self.soc_titles, self.soc_confidence)]
 
-    def _occupation_columns(self) -> tuple:
+    def occupation_columns(self) -> tuple:
         """``(codes, titles, confidence)``, ``(n, 3)`` each, empty ones when no assigner was given."""
         if self.soc_codes is not None:
             return self.soc_codes, self.soc_titles, self.soc_confidence
@@ -438,8 +438,11 @@ class PostingScorer:
         codes = np.full((n, TOP_DUTIES), None, dtype=object)
         names = np.full((n, TOP_DUTIES), None, dtype=object)
         conf = np.full((n, TOP_DUTIES), np.nan, dtype=np.float32)
-        k = min(TOP_DUTIES, np.asarray(res.codes).shape[1] if n else 0)
-        got = np.asarray(res.codes, dtype=object)[:, :k]
+        if not n:
+            return codes, names, conf, [], []
+        got = np.asarray(res.codes, dtype=object)
+        k = min(TOP_DUTIES, got.shape[1])
+        got = got[:, :k]
         named = got != ""
         codes[:, :k] = np.where(named, got, None)
         names[:, :k] = np.where(named, np.asarray(res.titles, dtype=object)[:, :k], None)

@@ -18,7 +18,8 @@ from exposure.cli import main
 from exposure.postings import PostingScorer
 from exposure.postings import UnitClassifier
 
-from helpers import GERMAN, POSTINGS, ROOT, child_pids, help_text, killable_run, labelled_postings, write_rows
+from helpers import (GERMAN, POSTINGS, ROOT, child_pids, help_text, killable_run, labelled_postings, occupation_table,
+                     write_rows)
 
 DATA = POSTINGS
 
@@ -274,3 +275,19 @@ def test_the_lock_message_names_the_other_run_once(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("--resume") == 1 and "check the folder" not in err and err.count("\n") == 1
     assert err.startswith(f"exposure score-postings: error: {out} is being written by another run (pid {os.getpid()}")
+
+
+def test_a_scorer_of_ones_own_decides_the_row_options_resume_compares(tmp_path, scorer):
+    rows = labelled_postings(4)
+    write_rows(rows, tmp_path / "in.parquet")
+    out = tmp_path / "out.parquet"
+    short = PostingScorer(scorer.model, scorer.classifier, scorer.assigner,
+                          occupation_scores=occupation_table(scorer.model.technologies), max_chars=500)
+    _stopped_after_parts(1, tmp_path / "in.parquet", out, short, chunk_size=2)
+    # The same scorer resumes, given as it is or as a function that builds it; the default options would not.
+    summary = score_postings_file(tmp_path / "in.parquet", out, RunOptions(chunk_size=2), scorer=lambda: short,
+                                  resume=True)
+    assert summary["rows_written"] == 4 and summary["run"]["options"]["max_chars"] == 500
+    assert "truncated" in summary["status"] and summary["status"]["truncated"] >= 1
+    with pytest.raises(ValueError, match="--max-chars: 500 in the earlier run, 100,000 now"):
+        score_postings_file(tmp_path / "in.parquet", out, RunOptions(chunk_size=2), scorer=scorer, resume=True)

@@ -69,6 +69,8 @@ def test_the_bisection_scores_every_good_posting_as_the_whole_chunk_would(tmp_pa
     assert got.n_chars[0] == len(texts[0]) and got.top_duties[0] == []
     assert got.status[0] == "error" and got.status[1:] == ref.status
     assert got.exposure[1:] == pytest.approx(ref.exposure, abs=1e-5)
+    assert [[c for c, _, _ in o] for o in got.occupations[1:]] == [[c for c, _, _ in o] for o in ref.occupations]
+    assert got.abstained[1:] == ref.abstained and got.basis[1:] == ref.basis
     assert failures.as_dict() == {"failed_chunks": 1, "error_rows": 1}
 
 

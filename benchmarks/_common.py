@@ -69,3 +69,12 @@ def measure_tokenize(benchmark, tokenizers: dict, case: str, texts: list, group:
     ids = benchmark.pedantic(lambda: tokenizers[case](texts), rounds=rounds, iterations=1, warmup_rounds=1)
     reference = tokenizers["tokenizers library"](texts)["input_ids"]
     assert (ids if isinstance(ids, list) else ids["input_ids"]) == reference
+
+
+def publish(text: str, output=None, log=None) -> None:
+    """A report's Markdown: logged, and written to ``output`` (a path) when one is given."""
+    import logging
+
+    (log or logging.getLogger("benchmarks")).info(text)
+    if output:
+        Path(output).write_text(text, encoding="utf-8")

@@ -22,6 +22,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import real_postings  # noqa: E402
+from _common import publish  # noqa: E402
 
 from exposure.stats import bootstrap_ci  # noqa: E402
 
@@ -77,10 +78,7 @@ def main(argv: Optional[list] = None) -> None:
             lo3, hi3 = bootstrap_ci(lambda idx: t3[idx].mean(), postings)
             lines.append(f"| {split} | {source} | {len(sel)} | {t1.mean():.3f} ({lo1:.3f}-{hi1:.3f}) | "
                          f"{t3.mean():.3f} ({lo3:.3f}-{hi3:.3f}) | {_ece(conf, t1):.3f} |")
-    text = "\n".join(lines) + "\n"
-    logger.info(text)
-    if args.output:
-        args.output.write_text(text, encoding="utf-8")
+    publish("\n".join(lines) + "\n", args.output, logger)
 
 
 if __name__ == "__main__":

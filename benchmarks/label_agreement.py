@@ -30,6 +30,7 @@ from sklearn.metrics import cohen_kappa_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import real_postings  # noqa: E402
+from _common import publish  # noqa: E402
 
 from exposure.stats import bootstrap_ci  # noqa: E402
 
@@ -184,10 +185,7 @@ def main(argv: Optional[list] = None) -> None:
                       f"overlapping first-pass unit; agreement {r['agree']:.3f}, Cohen's kappa {r['kappa']:.3f} "
                       f"({r['kappa_ci'][0]:.3f}-{r['kappa_ci'][1]:.3f}); DUTY against the rest: kappa "
                       f"{r['duty_kappa']:.3f} ({r['duty_kappa_ci'][0]:.3f}-{r['duty_kappa_ci'][1]:.3f}).\n"]
-    text = "\n".join(lines)
-    logger.info(text)
-    if args.output:
-        args.output.write_text(text, encoding="utf-8")
+    publish("\n".join(lines), args.output, logger)
 
 
 if __name__ == "__main__":

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
-import platform
 import sys
 import tempfile
 from pathlib import Path
@@ -27,6 +25,9 @@ import pyarrow.parquet as pq
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from _common import publish  # noqa: E402
+from report import machine  # noqa: E402
 
 logger = logging.getLogger("resume_tolerance")
 
@@ -75,17 +76,6 @@ def measure(postings: Path, folder: Path, dtype: str, chunk_size: int) -> dict:
     return out
 
 
-def _machine() -> str:
-    """The CPU's model name and core count."""
-    name = platform.machine()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            name = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), name)
-    except OSError:
-        pass
-    return f"{name}, {os.cpu_count()} cores, CPU only"
-
-
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--postings", type=int, default=200, help="generated realistic postings")
@@ -104,16 +94,13 @@ def main(argv=None) -> None:
     lines = ["# A resumed run against an uninterrupted one\n",
              f"`python benchmarks/resume_tolerance.py --postings {args.postings} --chunk-size {args.chunk_size}`: "
              f"{args.postings} realistic generated postings (seed 7), `--no-assign`, stopped after the first "
-             f"part and resumed; largest absolute difference per column. Machine: {_machine()}.\n",
+             f"part and resumed; largest absolute difference per column. Machine: {machine()}, CPU only.\n",
              "| dtype | statuses equal | top duty equal | " + " | ".join(COLUMNS) + " |",
              "| --- | --- | --- | " + " | ".join("---" for _ in COLUMNS) + " |"]
     for d, r in rows.items():
         lines.append(f"| {d} | {r['status_same']} | {r['top_duty_1_same']} | "
                      + " | ".join(f"{r[c]:.2e}" for c in COLUMNS) + " |")
-    text = "\n".join(lines) + "\n"
-    logger.info(text)
-    if args.output:
-        args.output.write_text(text, encoding="utf-8")
+    publish("\n".join(lines) + "\n", args.output, logger)
 
 
 if __name__ == "__main__":

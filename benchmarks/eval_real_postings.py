@@ -66,7 +66,8 @@ def main(argv: Optional[list] = None) -> None:
              "`benchmarks/data/real_postings/soc.jsonl` (guide version 1), title and text, the default assigner, "
              "CPU; a posting counts as right when the hand code's 6-digit SOC occupation is the top code "
              "(top-1) or among the first three (top-3). 95 % bootstrap intervals over postings.\n",
-             "| split | source | postings | top-1 | top-3 | ECE of the top confidence |", "| --- | --- | --- | --- | --- | --- |"]
+             "| split | source | postings | top-1 | top-3 | ECE of the top confidence |",
+             "| --- | --- | --- | --- | --- | --- |"]
     for split in ("test", "train"):
         for source in ("all", *real_postings.SOURCES):
             sel = [r for r in rows if r["split"] == split and source in ("all", r["source"])]

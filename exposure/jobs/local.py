@@ -212,14 +212,15 @@ class BatchJob:
         try:
             reader = (jsonl_chunks if self.format == "jsonl" else arrow_chunks)(
                 self.input, self.columns, self.chunk_size, self.encoding, progress=self._read)
-            return pool, pool.map(self._to_score(reader, start_row, seen))
+            return pool, pool.map(self._to_score(reader, start_row, seen, self._read))
         except BaseException:
             pool.__exit__(None, None, None)
             raise
 
     @staticmethod
-    def _to_score(reader: Iterator, start_row: int, seen: IdSet) -> Iterator[Tuple[tuple, List]]:
-        """The chunks not committed yet, each with the texts to score (rows of new, non-empty ids)."""
+    def _to_score(reader: Iterator, start_row: int, seen: IdSet, read: ReadProgress) -> Iterator[Tuple[tuple, List]]:
+        """The chunks not committed yet, each with the texts to score (rows of new, non-empty ids) and how far
+        into the file the reader was when it gave the chunk (the text workers read ahead of the scoring)."""
         for first, ids, titles, texts, flags in reader:
             end = first + len(ids)
             if end <= start_row:
@@ -227,7 +228,7 @@ class BatchJob:
             status = id_status(ids, flags, seen)
             take = [i for i, s in enumerate(status) if s is None]
             texts = [texts[i] for i in take]
-            yield (first, end, ids, titles, status, take, texts), texts
+            yield (first, end, ids, titles, status, take, texts, read.bytes_read), texts
 
     def __enter__(self) -> "BatchJob":
         return self
@@ -412,7 +413,7 @@ class BatchJob:
         rows = count_rows(self.input, self.format, self.columns[0], self.encoding) if self.format == "parquet" else None
         bar = _ProgressBar(rows, self._read, start_row, show_progress)
         try:
-            for (first, end, ids, titles, status, take, texts), prepared in _timed(chunks, job_seconds,
+            for (first, end, ids, titles, status, take, texts, at), prepared in _timed(chunks, job_seconds,
                                                                                    "read_and_wait"):
                 try:
                     result = score_chunk([titles[i] for i in take], texts, scorer, prepared, failures,
@@ -430,7 +431,7 @@ class BatchJob:
                 scored += len(take)
                 units += int(result.n_units.sum())
                 kept += result.kept_units
-                bar.update(end, scorer.cache)
+                bar.update(end, at, scorer.cache)
         finally:
             if own_pool:
                 pool.__exit__(None, None, None)
@@ -503,14 +504,15 @@ class _ProgressBar:
             self.bar = tqdm(total=read.total, unit="B", unit_scale=True, unit_divisor=1024, desc="scoring postings",
                             dynamic_ncols=True, disable=not show, file=sys.stderr, smoothing=0.1)
 
-    def update(self, rows_done: int, cache) -> None:
-        """After a chunk: ``rows_done`` input rows done in all; the unit cache for its hit rate."""
+    def update(self, rows_done: int, bytes_done: int, cache) -> None:
+        """After a chunk: ``rows_done`` input rows and ``bytes_done`` bytes of the file done in all (CSV/TSV in
+        the reader's blocks of 4 MB); the unit cache for its hit rate."""
         hits = f"{cache.hit_rate:.0%}" if cache.hits + cache.misses else "-"
         if self.by_rows:
             self.bar.update(rows_done - self.bar.n)
             self.bar.set_postfix(cache_hits=hits, refresh=False)
         else:
-            self.bar.update(min(self.read.bytes_read, self.read.total) - self.bar.n)
+            self.bar.update(min(bytes_done, self.read.total) - self.bar.n)
             self.bar.set_postfix(postings=f"{rows_done:,}", cache_hits=hits, refresh=False)
 
     def close(self) -> None:

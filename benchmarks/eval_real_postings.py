@@ -12,7 +12,6 @@ expected calibration error of the top confidence. The split is the fixed posting
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from pathlib import Path
@@ -24,18 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import real_postings  # noqa: E402
 from _common import publish  # noqa: E402
 
-from exposure.stats import bootstrap_ci  # noqa: E402
+from exposure.stats import bootstrap_ci, reliability  # noqa: E402
 
 logger = logging.getLogger("eval_real_postings")
-LABELS = Path(__file__).resolve().parent / "data" / "real_postings"
-
-
-def _ece(conf: np.ndarray, right: np.ndarray, bins: int = 10) -> float:
-    """Expected calibration error of ``conf`` (top confidence) against ``right`` (top code right), equal-width bins."""
-    edges = np.linspace(0, 1, bins + 1)
-    which = np.clip(np.digitize(conf, edges[1:-1]), 0, bins - 1)
-    return float(sum(abs(conf[which == b].mean() - right[which == b].mean()) * (which == b).mean()
-                     for b in range(bins) if (which == b).any()))
 
 
 def main(argv: Optional[list] = None) -> None:
@@ -46,7 +36,7 @@ def main(argv: Optional[list] = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     from exposure.jobs import RunOptions
 
-    codes = {r["posting_id"]: r["soc_code"] for r in map(json.loads, open(LABELS / "soc.jsonl", encoding="utf-8"))}
+    codes = {r["posting_id"]: r["soc_code"] for r in real_postings.read_labels("soc.jsonl")}
     posts = real_postings.by_id()
     ids = sorted(codes)
     scorer = RunOptions(device="cpu", dtype=args.dtype).build_scorer()
@@ -78,7 +68,7 @@ def main(argv: Optional[list] = None) -> None:
             lo1, hi1 = bootstrap_ci(lambda idx: t1[idx].mean(), postings)
             lo3, hi3 = bootstrap_ci(lambda idx: t3[idx].mean(), postings)
             lines.append(f"| {split} | {source} | {len(sel)} | {t1.mean():.3f} ({lo1:.3f}-{hi1:.3f}) | "
-                         f"{t3.mean():.3f} ({lo3:.3f}-{hi3:.3f}) | {_ece(conf, t1):.3f} |")
+                         f"{t3.mean():.3f} ({lo3:.3f}-{hi3:.3f}) | {reliability(conf, t1)['ece']:.3f} |")
     publish("\n".join(lines) + "\n", args.output, logger)
 
 

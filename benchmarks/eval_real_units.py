@@ -13,7 +13,6 @@ split the confusion by label.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import re
 import sys
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import List, Optional
 
 import numpy as np
+from sklearn.metrics import precision_recall_fscore_support
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import real_postings  # noqa: E402
@@ -30,7 +30,6 @@ from _common import publish  # noqa: E402
 from exposure.stats import bootstrap_ci  # noqa: E402
 
 logger = logging.getLogger("eval_real_units")
-LABELS_DIR = Path(__file__).resolve().parent / "data" / "real_postings"
 # What marks a list item just before a unit: a list tag, a bullet character or "1." / "2)".
 _BULLET_BEFORE = re.compile(r"(?:<li[^>]*>|[•\-\*·●▪◦‣–]|(?:^|\s)\d{1,2}[.)])$", re.I)
 
@@ -51,10 +50,8 @@ def posting_units(text: str, spans: List[tuple]):
 
 
 def _prf(pred: np.ndarray, gold: np.ndarray) -> tuple:
-    tp = float(np.sum(pred & gold))
-    p = tp / max(pred.sum(), 1)
-    r = tp / max(gold.sum(), 1)
-    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+    """DUTY precision, recall and F1 (scikit-learn's, 0 where undefined)."""
+    return tuple(precision_recall_fscore_support(gold, pred, average="binary", zero_division=0)[:3])
 
 
 def main(argv: Optional[list] = None) -> None:
@@ -66,7 +63,7 @@ def main(argv: Optional[list] = None) -> None:
     from exposure.postings import UnitClassifier
 
     spans = defaultdict(list)
-    for row in map(json.loads, open(LABELS_DIR / "units.jsonl", encoding="utf-8")):
+    for row in real_postings.read_labels("units.jsonl"):
         spans[row["posting_id"]].append((row["start"], row["end"], row["label"]))
     posts = real_postings.by_id()
     encoder = Encoder(device="cpu", dtype="float32")

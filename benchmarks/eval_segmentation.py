@@ -14,7 +14,6 @@ per source, and the time per posting. Choose on the train split; the test split 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 import time
@@ -27,7 +26,6 @@ import real_postings  # noqa: E402
 from _common import publish  # noqa: E402
 
 logger = logging.getLogger("eval_segmentation")
-LABELS_DIR = Path(__file__).resolve().parent / "data" / "real_postings"
 
 
 def _key(text: str) -> str:
@@ -75,7 +73,7 @@ def main(argv: Optional[list] = None) -> None:
 
     posts = real_postings.by_id()
     gold: Dict[str, Counter] = defaultdict(Counter)
-    for row in map(json.loads, open(LABELS_DIR / "units.jsonl", encoding="utf-8")):
+    for row in real_postings.read_labels("units.jsonl"):
         text = posts[row["posting_id"]]["text"][row["start"]:row["end"]]
         key = _key(segmentation.normalize(text))
         if key:

@@ -18,7 +18,6 @@ Intervals are 95 % bootstrap intervals over postings (``exposure.stats.bootstrap
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from collections import Counter
@@ -38,11 +37,6 @@ logger = logging.getLogger("label_agreement")
 
 LABELS = ("DUTY", "REQUIREMENT", "COMPANY", "BENEFIT", "LEGAL", "OTHER")
 SHARED = Path(real_postings.data_dir()).parent
-
-
-def read_jsonl(path: Path) -> List[dict]:
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
 
 
 def onet_codes() -> set:
@@ -156,7 +150,7 @@ def main(argv: Optional[list] = None) -> None:
              f"`python benchmarks/label_agreement.py {args.folder}`; guide: `docs/labelling.md`.\n"]
     f = args.folder
     if (f / "soc.jsonl").is_file():
-        soc = check_codes(read_jsonl(f / "soc.jsonl"), posts, "soc.jsonl")
+        soc = check_codes(real_postings.read_labels("soc.jsonl", f), posts, "soc.jsonl")
         majors = Counter(c[:2] for c in soc.values())
         split = Counter(posts[p]["split"] for p in soc)
         sources = Counter(posts[p]["source"] for p in soc)
@@ -165,21 +159,22 @@ def main(argv: Optional[list] = None) -> None:
                   f"{len(majors)} SOC major groups, "
                   f"{len(set(soc.values()))} distinct codes.\n"]
         if (f / "soc_second.jsonl").is_file():
-            second = check_codes(read_jsonl(f / "soc_second.jsonl"), posts, "soc_second.jsonl")
+            second = check_codes(real_postings.read_labels("soc_second.jsonl", f), posts, "soc_second.jsonl")
             lines += ["| level | postings | agreement | Cohen's kappa (95 % interval) |", "| --- | --- | --- | --- |"]
             for r in code_agreement(soc, second):
                 lines.append(f"| {r['level']} | {r['postings']} | {r['agree']:.3f} | {r['kappa']:.3f} "
                              f"({r['kappa_ci'][0]:.3f}-{r['kappa_ci'][1]:.3f}) |")
             lines.append("")
     if (f / "units.jsonl").is_file():
-        units = check_units(read_jsonl(f / "units.jsonl"), posts, "units.jsonl")
+        units = check_units(real_postings.read_labels("units.jsonl", f), posts, "units.jsonl")
         counts = Counter(label for spans in units.values() for _, _, label in spans)
         sources = Counter(posts[p]["source"] for p in units)
         lines += [f"Units: {sum(counts.values()):,} in {len(units)} postings "
                   f"({', '.join(f'{k} {v}' for k, v in sorted(sources.items()))}); "
                   + ", ".join(f"{lab} {counts[lab]:,}" for lab in LABELS) + ".\n"]
         if (f / "units_second.jsonl").is_file():
-            second_units = check_units(read_jsonl(f / "units_second.jsonl"), posts, "units_second.jsonl")
+            second_units = check_units(real_postings.read_labels("units_second.jsonl", f), posts,
+                                       "units_second.jsonl")
             r = unit_agreement(units, second_units)
             lines += [f"Second pass: {r['units']:,} units of {r['postings']} postings, {r['unmatched']} without an "
                       f"overlapping first-pass unit; agreement {r['agree']:.3f}, Cohen's kappa {r['kappa']:.3f} "

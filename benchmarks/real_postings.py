@@ -34,6 +34,8 @@ from typing import Dict, Iterator, List, Optional
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ("usajobs", "nhs", "linkedin")
+#: Where the hand labels of these postings are kept (``docs/labelling.md``).
+LABELS_DIR = Path(__file__).resolve().parent / "data" / "real_postings"
 
 
 def data_dir() -> Path:
@@ -100,6 +102,17 @@ def split_of(posting_id: str) -> str:
 def by_id(sources=SOURCES) -> Dict[str, dict]:
     """:func:`load` keyed by posting id."""
     return {p["id"]: p for p in load(sources)}
+
+
+def read_labels(name: str, folder: Optional[Path] = None) -> List[dict]:
+    """The lines of one labels file (``soc.jsonl``, ``units.jsonl``, ...) of ``folder`` (default
+    :data:`LABELS_DIR`), as dicts.
+
+    >>> len(read_labels("soc.jsonl")) >= 1000                            # doctest: +SKIP
+    True
+    """
+    with open((LABELS_DIR if folder is None else folder) / name, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
 
 
 def main(argv=None) -> None:

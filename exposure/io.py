@@ -410,6 +410,7 @@ def read_batches(path: PathLike, columns: Optional[Sequence[str]] = None,
         raise ValueError(f"input file {str(path)!r} is empty")
     open_binary(path).close()  # a file we may not read: one line, before a reader's own message
     rows = 0
+    source = None  # a CSV file opened here only to tell ``progress`` how far its reader got
     try:
         if fmt == "parquet":
             pf = pq.ParquetFile(path)
@@ -423,10 +424,9 @@ def read_batches(path: PathLike, columns: Optional[Sequence[str]] = None,
             if only and columns:
                 options["convert_options"].include_columns = list(columns)
             try:
-                source = None
                 if progress is None:
                     reader = pcsv.open_csv(str(path), **options)
-                else:  # opened here, to ask it how far the reader got
+                else:
                     source = pa.OSFile(str(path))
                     stream = (pa.CompressedInputStream(source, "gzip") if str(path).lower().endswith(".gz")
                               else source)
@@ -440,7 +440,7 @@ def read_batches(path: PathLike, columns: Optional[Sequence[str]] = None,
             _check_columns(reader.schema, columns, path)
             batches = (b for b in reader)
         for batch in batches:
-            if progress is not None and fmt not in ("parquet", "jsonl") and source is not None:
+            if source is not None:
                 progress.bytes_read = source.tell()
             if rows == 0 and fmt == "jsonl":
                 _check_columns(batch.schema, columns, path)
@@ -451,6 +451,9 @@ def read_batches(path: PathLike, columns: Optional[Sequence[str]] = None,
     except (pa.ArrowInvalid, OSError, UnicodeDecodeError) as exc:
         bad = _first_bad_line(path, encoding) if fmt != "parquet" and "UTF8" in str(exc) else None
         raise ValueError(bad or _read_error(path, fmt, exc)) from None
+    finally:
+        if source is not None:
+            source.close()
     if rows == 0:
         raise ValueError(f"input file {str(path)!r} has no rows")
 

@@ -38,9 +38,9 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import List, Sequence
+from typing import List, Optional, Sequence
 
-__all__ = ["is_english", "is_english_posting", "text_status", "TEXT_STATUSES", "MIN_ENGLISH", "MIN_LETTERS", "LANGUAGES", "SAMPLE_CHARS",
+__all__ = ["is_english", "is_english_posting", "text_status", "not_text_status", "TEXT_STATUSES", "MIN_ENGLISH", "MIN_LETTERS", "LANGUAGES", "SAMPLE_CHARS",
            "WINDOW_CHARS", "FUNCTION_WORD_SHARE", "FUNCTION_WORD_MIN_WORDS"]
 
 #: Below this probability of English (among :data:`LANGUAGES`) a text is non-English.
@@ -89,6 +89,20 @@ def is_english(texts: Sequence[str]) -> List[bool]:
 TEXT_STATUSES = ("ok", "empty", "not_text", "non_english")
 
 
+def not_text_status(value) -> Optional[str]:
+    """``"empty"`` for a missing value or blank text, ``"not_text"`` for a value that is not a string, ``None``
+    for text: the first part of :func:`text_status`, shared by the posting front end.
+
+    >>> [not_text_status(v) for v in (None, " ", 5, "Sort mail.")]
+    ['empty', 'empty', 'not_text', None]
+    """
+    if value is None:
+        return "empty"
+    if not isinstance(value, str):
+        return "not_text"
+    return None if value.strip() else "empty"
+
+
 def text_status(values: Sequence) -> List[str]:
     """Per value, one of :data:`TEXT_STATUSES`: the rule every scored text follows (tasks, and postings through
     :func:`~exposure.postings.frontend.prepare`, which judges a posting by :func:`is_english_posting`).
@@ -96,8 +110,7 @@ def text_status(values: Sequence) -> List[str]:
     >>> text_status(["Sort mail.", None, "  ", 12345, "Clasificar el correo entrante por departamento y urgencia."])
     ['ok', 'empty', 'empty', 'not_text', 'non_english']
     """
-    status = ["empty" if v is None or (isinstance(v, str) and not v.strip()) else
-              "not_text" if not isinstance(v, str) else "ok" for v in values]
+    status = [not_text_status(v) or "ok" for v in values]
     texts = [i for i, s in enumerate(status) if s == "ok"]
     for i, english in zip(texts, is_english([values[i] for i in texts])):
         if not english:

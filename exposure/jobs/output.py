@@ -293,6 +293,7 @@ class _Search:
         try:
             result = self.scorer.score(self.titles[a:b], self.texts[a:b])
         except Exception:
+            logger.debug("postings %d-%d of the chunk fail together; cutting them in halves", a, b - 1, exc_info=True)
             return self.halves(a, b)
         self.scored += b - a
         return result

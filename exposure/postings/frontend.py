@@ -25,7 +25,7 @@ from typing import List, Sequence
 
 import numpy as np
 
-from ..language import is_english_posting
+from ..language import is_english_posting, not_text_status
 from .classifier import CONTEXT_FEATURES, UnitClassifier
 from .segmentation import segment
 
@@ -91,14 +91,9 @@ def prepare(texts: Sequence, classifier: UnitClassifier, max_chars: int = MAX_CH
     empty = np.zeros((0, len(CONTEXT_FEATURES)), dtype=np.float32)
     context: List[np.ndarray] = [empty] * n
     for i, t in enumerate(texts):
-        if t is None:
-            status[i] = "empty"
-            continue
-        if not isinstance(t, str):
-            status[i] = "not_text"
-            continue
-        if not t.strip():
-            status[i] = "empty"
+        missing = not_text_status(t)
+        if missing:
+            status[i] = missing
             continue
         if len(t) > max_chars:
             t, status[i] = t[:max_chars], "truncated"

@@ -1,10 +1,11 @@
 """Sentence splitters inside the engine's segmentation, against the annotators' units of real postings.
 
-    pip install pysbd sentencex blingfire syntok   # the candidates; those missing are left out
+    pip install pysbd blingfire syntok   # the other candidates; those missing are left out
     python benchmarks/eval_segmentation.py -o benchmarks/results/segmentation.md
 
-``exposure.postings.segment`` normalises a posting (HTML out, lines), joins hard-wrapped lines, keeps bullet
-lines and headers, and cuts the rest into sentences with a small rule-based splitter. Here that splitter is
+``exposure.postings.segment`` normalises a posting (HTML out, lines, text whose line breaks were lost cut where
+they were), joins hard-wrapped lines, keeps bullet lines and headers, and cuts the rest into sentences with
+sentencex (before: the engine's own rules, kept here as "former rules"). Here that splitter is
 swapped for each candidate in turn (everything else unchanged) and the units are compared with the
 annotators' units of ``benchmarks/data/real_postings/units.jsonl`` (guide version 1): a predicted unit is
 right when its text, white space collapsed, equals an annotator's unit's; precision, recall and F1 of units
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
 import time
 from collections import Counter, defaultdict
@@ -32,9 +34,38 @@ def _key(text: str) -> str:
     return " ".join(text.split()).strip(" \u2022-*").lower()
 
 
+# The engine's own sentence rules before it took sentencex: a stop, closing quotes or brackets, white space and
+# a capital or digit end a sentence, unless the word before the stop is an abbreviation or an initial.
+_ABBREVIATIONS = frozenset("""
+e.g i.e etc vs inc co corp ltd llc dr mr mrs ms jr sr st ave blvd rd no nos approx dept est min max
+a.m p.m u.s u.s.a jan feb mar apr jun jul aug sep sept oct nov dec mon tue wed thu fri sat sun
+ph.d m.d r.n b.s b.a m.s m.b.a hr fig pp ext tel incl assoc univ mt ft lbs oz yrs
+""".split())
+_SENTENCE_END_RE = re.compile(r"[.!?]+[\"'\u201d\u2019)\]]*\s+(?=[\"'\u201c\u2018(\[]?[A-Z0-9$])")
+
+
+def rules(text: str) -> List[str]:
+    """The sentences of ``text`` by the engine's former rules."""
+    out, start = [], 0
+    for m in _SENTENCE_END_RE.finditer(text):
+        if m.group(0).startswith("."):
+            word = text[start:m.start()].rsplit(None, 1)[-1] if text[start:m.start()].strip() else ""
+            word = word.lstrip("(\"'\u201c").lower()
+            if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
+                continue
+        piece = text[start:m.end()].strip()
+        if piece:
+            out.append(piece)
+        start = m.end()
+    tail = text[start:].strip()
+    if tail:
+        out.append(tail)
+    return out
+
+
 def splitters() -> Dict[str, Optional[Callable[[str], List[str]]]]:
-    """Each candidate as ``text -> sentences``; ``None`` for the engine's own splitter."""
-    out: Dict[str, Optional[Callable[[str], List[str]]]] = {"engine (rules)": None}
+    """Each candidate as ``text -> sentences``; ``None`` for the engine's own splitter (sentencex)."""
+    out: Dict[str, Optional[Callable[[str], List[str]]]] = {"engine (sentencex)": None, "former rules": rules}
     try:
         import pysbd
 
@@ -42,12 +73,6 @@ def splitters() -> Dict[str, Optional[Callable[[str], List[str]]]]:
         out["pysbd"] = lambda t: [s.strip() for s in seg.segment(t)]
     except ImportError:
         logger.warning("pysbd is not installed: left out")
-    try:
-        import sentencex
-
-        out["sentencex"] = lambda t: [s.strip() for s in sentencex.segment("en", t)]
-    except ImportError:
-        logger.warning("sentencex is not installed: left out")
     try:
         import blingfire
 

@@ -4,6 +4,8 @@
     exposure score-tasks tasks.parquet -o scores.parquet    # write every score and the evidence
     exposure score-postings postings.parquet -o scores.parquet   # job postings, crash-safe (--resume)
     exposure score-postings postings.parquet -o scores.parquet --engine ray --address auto  # on a Ray cluster
+    exposure score-postings postings.parquet -o scores.parquet --units units.parquet   # and what was counted
+    exposure explain postings.parquet 3904567               # one posting's units, labels and scores
     exposure info                                           # kernel build, device, model
     exposure occupations -o occupations.csv                 # every O*NET occupation, ranked, with evidence
     exposure compare index.csv --code-column soc --value-column score --code-system soc2018
@@ -141,6 +143,10 @@ def _add_score_postings(sub) -> None:
                    help="postings scored and committed at a time (one part file each)")
     p.add_argument("--resume", action="store_true",
                    help="continue an interrupted run (or finish its final combine) from OUTPUT.parts/")
+    p.add_argument("--units", type=Path, default=None, metavar="UNITS.parquet",
+                   help="also write what was counted: one row per unit of every scored posting (id, row, unit, "
+                        "text, label, probability, encoded; for duties exposure, the technology scores and the "
+                        "best-matching capability); local engine")
     p.add_argument("--cache-size", type=int, default=100_000,
                    help="distinct units whose embeddings are kept (LRU; 100,000 take about 170 MB; 0: none)")
     p.add_argument("--max-chars", type=int, default=100_000,
@@ -201,7 +207,104 @@ def _score_postings(args: argparse.Namespace) -> int:
 
         resolve_device(args.device)
     score_postings_file(args.input, args.output, options, engine=args.engine, resume=args.resume,
-                        workers=args.workers, show_progress=not args.quiet, **cluster)
+                        units=args.units, workers=args.workers, show_progress=not args.quiet, **cluster)
+    return 0
+
+
+def _add_explain(sub) -> None:
+    p = sub.add_parser(
+        "explain",
+        help="show what one posting's score counted: its units, their labels and the duties' scores",
+        description="Score one posting of a postings file as score-postings does and print what was counted: the "
+                    "posting's status, scores and likeliest occupations, then every unit in order with the "
+                    "classifier's label and probability and, for duties, the exposure and the best-matching "
+                    "capability statement (the evidence).",
+        epilog="example: exposure explain postings.parquet 3904567 --device cpu",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("input", type=Path,
+                   help="postings file: .parquet, .csv, .tsv or .jsonl (text formats may end in .gz)")
+    p.add_argument("id", help="the posting's id (compared as text)")
+    p.add_argument("--id-column", default="id", help="column holding the posting ids")
+    p.add_argument("--title-column", default="title", help="column holding the posting titles")
+    p.add_argument("--text-column", default="description", help="column holding the posting texts")
+    _add_encoding(p)
+    _add_model_options(p, dtype="auto")
+    p.add_argument("--no-assign", action="store_true", help="skip the occupation assignment")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    _add_quiet(p)
+    p.set_defaults(func=_explain)
+
+
+def _find_posting(path: Path, id_column: str, title_column: str, text_column: str, wanted: str,
+                  encoding: str) -> tuple:
+    """``(title, text)`` of the first row of ``path`` whose id, as text, is ``wanted``; ``ValueError`` if none."""
+    from .io import input_format, read_batches, typed_values
+
+    fmt = input_format(path)
+    columns = list(dict.fromkeys([id_column, title_column, text_column]))
+    for batch in read_batches(path, columns, encoding=encoding, only=True):
+        ids = batch.column(batch.schema.get_field_index(id_column)).to_pylist()
+        for i, value in enumerate(ids):
+            if value is not None and str(value) == wanted:
+                row = batch.slice(i, 1)
+                title, text = (typed_values(row.column(row.schema.get_field_index(c)), fmt)[0]
+                               for c in (title_column, text_column))
+                return title, text
+    raise ValueError(f"no posting with {id_column} {wanted!r} in {str(path)!r}")
+
+
+def _explain(args: argparse.Namespace) -> int:
+    import json
+
+    from .jobs.options import RunOptions
+
+    title, text = _find_posting(args.input, args.id_column, args.title_column, args.text_column, args.id,
+                                args.encoding)
+    scorer = RunOptions(assign=not args.no_assign, device=args.device, dtype=args.dtype, batch_size=args.batch_size,
+                        capabilities=args.capabilities, zero_shot=args.zero_shot,
+                        cache_size=0).build_scorer(show_progress=not args.quiet)
+    got = scorer.score([title if isinstance(title, str) else None], [text], units=True)
+    posting = got.to_arrow().to_pylist()[0]
+    units = got.units.to_pylist()
+    techs = got.technologies
+    if args.json:
+        record = {"id": args.id, "title": title, **posting,
+                  "units": [{k: v for k, v in u.items() if k != "posting"} for u in units]}
+        print(json.dumps(record, indent=2, ensure_ascii=False, default=str))
+        return 0
+    width = max(60, min(shutil.get_terminal_size((100, 20)).columns, 140))
+
+    def num(v):
+        return "-" if v is None else f"{v:.3f}"
+
+    print(f"{args.id}  {title or '(no title)'}")
+    print(f"status {posting['status']}; exposure {num(posting['exposure'])} ("
+          + ", ".join(f"{t} {num(posting[f'exposure_{t}'])}" for t in techs)
+          + f"); {posting['n_duties']} duties of {posting['n_units']} units; share exposed "
+          f"{num(posting['share_exposed'])}")
+    occupations = [(posting[f"soc_code_{r}"], posting[f"occupation_{r}"], posting[f"soc_confidence_{r}"])
+                   for r in (1, 2, 3) if posting.get(f"soc_code_{r}")]
+    if occupations:
+        print("occupations: " + "; ".join(f"{c} {t} ({num(p)})" for c, t, p in occupations))
+    elif not args.no_assign:
+        print(f"occupations: none ({posting['assignment_basis'] or 'abstained'})")
+    print()
+    print(f"{'#':>3}  {'label':<11}  {'p':>4}  {'exposure':>8}  text")
+    indent = " " * (3 + 2 + 11 + 2 + 4 + 2 + 8 + 2)
+    for u in units:
+        score = num(u["exposure"]) if u["exposure"] is not None else ""
+        head = f"{u['unit']:>3}  {u['label']:<11}  {u['probability']:.2f}  {score:>8}  "
+        lines = textwrap.wrap(u["text"], width - len(indent)) or [""]
+        print(head + lines[0])
+        for line in lines[1:]:
+            print(indent + line)
+        if u["capability"]:
+            for k, line in enumerate(textwrap.wrap(u["capability"], width - len(indent) - 3)):
+                print(indent + ("-> " if k == 0 else "   ") + line)
+        elif u["capability_similarity"] is not None:
+            print(indent + f"(no capability statement close enough: the best one's similarity is "
+                           f"{u['capability_similarity']:.2f})")
     return 0
 
 
@@ -885,7 +988,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Run 'exposure COMMAND --help' for the options of a command.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for add in (_add_score_tasks, _add_score_postings, _add_info, _add_prepare, _add_occupations, _add_compare,
+    for add in (_add_score_tasks, _add_score_postings, _add_explain, _add_info, _add_prepare, _add_occupations, _add_compare,
                 _add_reproduce, _add_transitions, _add_workforce):
         add(sub)
     return parser

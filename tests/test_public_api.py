@@ -66,8 +66,12 @@ def test_no_deprecation_machinery_is_left(this_checkout):
         importlib.import_module("exposure._deprecated")
 
 
-def test_the_version_is_0_3():
-    assert exposure.__version__ == "0.3.0"
+def test_the_version_is_the_projects():
+    import re
+    from pathlib import Path
+
+    pyproject = (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text(encoding="utf-8")
+    assert exposure.__version__ == re.search(r'(?m)^version = "([^"]+)"', pyproject).group(1) == "0.4.0"
 
 
 @pytest.mark.slow

@@ -81,8 +81,9 @@ from ..postings.classifier import UnitClassifier
 from ..postings.scorer import PostingScorer, posting_schema
 from .options import RunOptions
 from .output import (ChunkFailedError, Failures, JobFailedError, RunLock, check_output_name, combine_parts,
-                     companion, differences, output_schema, peak_rss_mb, rows_table, run_stats, score_chunk,
-                     write_json_atomic, write_summary, write_table_atomic)
+                     combine_unit_parts, companion, differences, output_schema, peak_rss_mb, rows_table, run_stats,
+                     score_chunk, unit_output_schema, unit_rows, write_json_atomic, write_summary,
+                     write_table_atomic)
 from .rows import (REJECTED_STATUSES, IdSet, arrow_chunks, count_rows, hash_ids, head_digest, id_status,
                    jsonl_chunks)
 from .workers import TextWorkers, WorkerError
@@ -91,8 +92,9 @@ __all__ = ["BatchJob", "model_record", "PathLike", "RunOptions"]
 
 logger = logging.getLogger(__name__)
 
-_FORMAT_VERSION = 3  # 3: chunk_size among the recorded options
+_FORMAT_VERSION = 4  # 3: chunk_size among the recorded options; 4: unit_rows (--units)
 _PART_PREFIX = "part-"
+_UNITS_PREFIX = "units-"
 _META_KEY = b"exposure.batch"
 
 PathLike = Union[str, os.PathLike]
@@ -114,6 +116,10 @@ class BatchJob:
             changes the rows, how the model is built).
         resume: continue after a crash (or finish a combine); without it an existing
             output or parts folder is an error.
+        units: also write what was counted, one row per unit of every scored posting, to this
+            ``.parquet`` file (``--units``): the posting's id and ``row``, then the columns of
+            :func:`~exposure.postings.scorer.unit_schema` less ``posting``. Its parts are committed with the
+            posting parts, so ``--resume`` keeps it whole.
 
     :meth:`run` does everything in order: it takes the run's lock, checks what is cheap to check
     (formats, columns, the output, what ``--resume`` would continue) before any model is loaded,
@@ -124,7 +130,7 @@ class BatchJob:
     """
 
     def __init__(self, input: PathLike, output: PathLike, options: Optional[RunOptions] = None, *,
-                 resume: bool = False) -> None:
+                 resume: bool = False, units: Optional[PathLike] = None) -> None:
         self.options = RunOptions() if options is None else options
         if not isinstance(self.options, RunOptions):
             raise TypeError(f"options must be a RunOptions, got {type(self.options).__name__}")
@@ -138,6 +144,7 @@ class BatchJob:
         self.trash = companion(self.output, ".parts.trash")
         self.summary_path = companion(self.output, ".summary.json")
         self.rejected_path = companion(self.output, ".rejected.parquet")
+        self.units_path = None if units is None else Path(units)
         self.format = None
         self._lock = RunLock(companion(self.output, ".lock"), self.output)
 
@@ -161,6 +168,8 @@ class BatchJob:
         check_output_name(self.output)
         if not self.output.parent.is_dir():
             raise ValueError(f"output folder {str(self.output.parent)!r} does not exist")
+        if self.units_path is not None:
+            self._check_units_path()
         self._lock.acquire()
         try:
             self._check_locked(fmt)
@@ -192,9 +201,23 @@ class BatchJob:
                                                                   for k in new["options"]}}
                 self._refuse_differences(old, new)
 
+    def _check_units_path(self) -> None:
+        units = self.units_path
+        if units.suffix.lower() not in (".parquet", ".pq"):
+            raise ValueError(f"cannot write {str(units)!r}: --units writes Parquet; give a file ending in .parquet")
+        check_output_name(units)
+        own = [self.output, self.parts, self.trash, self.summary_path, self.rejected_path, self.input]
+        if any(units.resolve() == p.resolve() for p in own):
+            raise ValueError(f"--units {str(units)!r} is the input, the output or one of its files; give another "
+                             "name (for example scores.units.parquet)")
+        if not units.parent.is_dir():
+            raise ValueError(f"--units folder {str(units.parent)!r} does not exist")
+
     def leftovers(self) -> List[str]:
-        """OUTPUT, the parts folder, the summary and the rejected rows of an earlier run, those that exist."""
-        return [str(p) for p in (self.output, self.parts, self.summary_path, self.rejected_path) if p.exists()]
+        """OUTPUT, the parts folder, the summary, the rejected rows and the per-unit file of an earlier run, those
+        that exist."""
+        files = (self.output, self.parts, self.summary_path, self.rejected_path, self.units_path)
+        return [str(p) for p in files if p is not None and p.exists()]
 
     def close(self) -> None:
         """Release the run's lock (:meth:`run` does it when it ends)."""
@@ -205,7 +228,7 @@ class BatchJob:
                      seen: IdSet) -> Tuple[TextWorkers, Iterator]:
         """Text workers started on the input's chunks from ``start_row`` on, and their stream of prepared chunks
         (:meth:`_to_score`); the caller exits the pool."""
-        pool = TextWorkers(classifier, workers, self.options.max_chars).__enter__()
+        pool = TextWorkers(classifier, workers, self.options.max_chars, self.units_path is not None).__enter__()
         # How far the reader got in the file, for the progress bar of a CSV/TSV or JSON Lines input (whose rows
         # are not counted ahead: that would read the file twice).
         self._read = ReadProgress(self.input.stat().st_size)
@@ -245,6 +268,7 @@ class BatchJob:
                       "head_sha256": head_digest(self.input)},
             "columns": dict(zip(("id", "title", "text"), self.columns)),
             "options": self.options.rows(),
+            "unit_rows": self.units_path is not None,
         }
         if scorer is not None:
             record["model"] = model_record(scorer)
@@ -397,13 +421,16 @@ class BatchJob:
         if start_row:
             log(f"resuming after {part} committed parts ({start_row:,} input rows)")
         schema = output_schema(scorer.model.technologies, self.id_name)
+        unit_out = unit_output_schema(scorer.model.technologies, self.id_name)
         scorer.cache.reset_stats()
         t0 = time.perf_counter()
         scored = units = kept = 0
         failures = Failures()
         before = dict(scorer.seconds)
         job_seconds = {"read_and_wait": 0.0, "write": 0.0}
-        if ahead is not None and start_row == 0 and ahead[0].serves(scorer.classifier, workers, scorer.max_chars):
+        with_units = self.units_path is not None
+        if ahead is not None and start_row == 0 and ahead[0].serves(scorer.classifier, workers, scorer.max_chars,
+                                                                   with_units):
             pool, chunks = ahead  # already at work on the first chunks; run() exits the pool
             own_pool = False
         else:
@@ -417,11 +444,14 @@ class BatchJob:
                                                                                    "read_and_wait"):
                 try:
                     result = score_chunk([titles[i] for i in take], texts, scorer, prepared, failures,
-                                         where=f"input rows {first:,}-{end - 1:,}")
+                                         where=f"input rows {first:,}-{end - 1:,}", units=with_units)
                 except ChunkFailedError as exc:
                     raise ChunkFailedError(f"{exc}. The parts committed so far ({first:,} input rows) are kept in "
                                            f"{self.parts}: fix the cause and rerun with --resume") from exc
                 start = time.perf_counter()
+                if with_units:  # before the posting part: a committed part always has its units
+                    self._writing = self.parts / f"{_UNITS_PREFIX}{part:05d}.parquet"
+                    write_table_atomic(unit_rows(first, ids, take, result, unit_out), self._writing)
                 table = rows_table(first, ids, titles, status, take, result, schema)
                 self._writing = self.parts / f"{_PART_PREFIX}{part:05d}.parquet"
                 write_table_atomic(table.replace_schema_metadata(
@@ -442,6 +472,11 @@ class BatchJob:
         counts = self.combine(with_provenance(schema, provenance),
                               (pq.ParquetFile(f).read().replace_schema_metadata(None)
                                for f in sorted(self.parts.glob(f"{_PART_PREFIX}*.parquet"))))
+        if with_units:
+            self._writing = self.units_path
+            this_run_units = combine_unit_parts(self.units_path, with_provenance(unit_out, provenance),
+                                                (pq.ParquetFile(self.parts / f"{_UNITS_PREFIX}{k:05d}.parquet").read()
+                                                 .replace_schema_metadata(None) for k in range(part)))
         this_run = {"resumed_from_row": start_row, "workers": workers,
                     **run_stats(scored, elapsed, units, kept, scorer.cache.hits, scorer.cache.misses),
                     **failures.as_dict(), "peak_rss_mb": peak_rss_mb()}
@@ -449,6 +484,8 @@ class BatchJob:
             this_run["worker_peak_rss_mb"] = pool.peak_rss_mb
         this_run["seconds_by_step"] = _seconds_by_step(job_seconds, before, scorer.seconds)
         this_run["cache"].update(entries=len(scorer.cache), max_entries=scorer.cache.max_entries)
+        if with_units:
+            this_run["units_file"] = {"path": str(self.units_path), "rows": this_run_units}
         self._writing = self.summary_path
         summary = self.finish(counts, this_run, log, record)
         # Only now may the parts go: renamed first, so that no half-deleted folder is ever resumed from.

@@ -183,6 +183,7 @@ _LABELS: Dict[str, Tuple[str, Callable]] = {
     "options.encoding": (FLAGS["encoding"], repr),
     "options.min_soc_confidence": (FLAGS["min_soc_confidence"], str),
     "options.chunk_size": (FLAGS["chunk_size"], _number),
+    "unit_rows": ("per-unit output (--units)", lambda v: "on" if v else "off"),
     "model.fingerprint": ("model (encoder, dtype, capability set, head)", lambda v: str(v)[:12]),
 }
 

@@ -25,13 +25,14 @@ from typing import Callable, Iterable, List, Optional
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .._assets import fsync_dir, write_atomic
 from .._processes import peak_rss_mb
 from ..io import WriteError, os_error_message
 from ..postings.frontend import PreparedPostings
-from ..postings.scorer import STATUSES, PostingScorer, PostingScores, posting_schema
+from ..postings.scorer import STATUSES, PostingScorer, PostingScores, posting_schema, unit_schema
 from .options import describe
 from .rows import REJECTED_STATUSES
 
@@ -40,7 +41,7 @@ logger = logging.getLogger(__name__)
 __all__ = ["COMPANIONS", "companion", "check_output_name", "OutputInUseError", "RunLock", "write_table_atomic",
            "write_json_atomic", "output_schema", "differences", "run_stats", "peak_rss_mb", "unscored", "concat",
            "score_chunk", "ChunkFailedError", "JobFailedError", "Failures", "FAIL_FAST", "rows_table", "combine_parts",
-           "write_summary"]
+           "write_summary", "unit_output_schema", "unit_rows", "combine_unit_parts"]
 
 
 # --------------------------------------------------------------------------- the files that go with OUTPUT
@@ -169,6 +170,44 @@ def output_schema(technologies, id_name: str = "id") -> pa.Schema:
                      + list(posting_schema(technologies)))
 
 
+def unit_output_schema(technologies, id_name: str = "id") -> pa.Schema:
+    """The columns of the per-unit file (``--units``): the posting's id (named ``id_name``) and input ``row``,
+    then :func:`~exposure.postings.scorer.unit_schema` less ``posting``."""
+    return pa.schema([(id_name, pa.string()), ("row", pa.int64())]
+                     + [f for f in unit_schema(technologies) if f.name != "posting"])
+
+
+def unit_rows(first: int, ids, take, result: PostingScores, schema: pa.Schema) -> pa.Table:
+    """A chunk's rows of the per-unit file (``schema``): ``result.units`` with each unit's posting named by its
+    id and input row (the chunk starts at input row ``first``; ``take``: the chunk rows that were scored)."""
+    units = result.units
+    if units is None or not units.num_rows:
+        return schema.empty_table()
+    at = np.asarray(take, dtype=np.int64)[units["posting"].to_numpy()]
+    cols = {schema.names[0]: pa.array(np.asarray(ids, dtype=object)[at], pa.string()),
+            "row": pa.array(first + at, pa.int64())}
+    for name in schema.names[2:]:
+        cols[name] = units[name]
+    return pa.table(cols, schema=schema)
+
+
+def combine_unit_parts(path: Path, schema: pa.Schema, tables: Iterable[pa.Table]) -> int:
+    """The per-unit parts, in order, -> ``path``, written atomically (readers see no file or the whole file);
+    returns the rows written."""
+    rows = 0
+
+    def write(f) -> None:
+        nonlocal rows
+        with pq.ParquetWriter(f, schema) as out:
+            for t in tables:
+                if t.num_rows:
+                    out.write_table(t.cast(schema))
+                    rows += t.num_rows
+
+    write_atomic(path, write)
+    return rows
+
+
 def run_stats(scored: int, seconds: float, units: int, kept: int, hits: int, misses: int) -> dict:
     """The ``this_run`` figures of a summary that every engine reports."""
     lookups = hits + misses
@@ -196,6 +235,11 @@ def concat(pieces: List[PostingScores], technologies) -> PostingScores:
     occ = [np.concatenate(c) for c in zip(*(p.occupation_columns() for p in pieces))] if assigned else [None] * 3
     basis = [b for p in pieces for b in (p.basis or [None] * len(p))] if assigned else None
     abstained = [a for p in pieces for a in (p.abstained or [None] * len(p))] if assigned else None
+    units = None
+    if any(p.units is not None for p in pieces):  # each piece's postings numbered on from the pieces before
+        offsets = np.cumsum([0] + [len(p) for p in pieces])
+        units = pa.concat_tables([p.units.set_column(0, "posting", pc.add(p.units["posting"], int(o)))
+                                  for p, o in zip(pieces, offsets) if p.units is not None])
     return PostingScores(
         status=[s for p in pieces for s in p.status], exposure=np.concatenate([p.exposure for p in pieces]),
         technology_scores=np.vstack([p.technology_scores for p in pieces]), technologies=tuple(technologies),
@@ -203,7 +247,7 @@ def concat(pieces: List[PostingScores], technologies) -> PostingScores:
         n_duties=np.concatenate([p.n_duties for p in pieces]), n_units=np.concatenate([p.n_units for p in pieces]),
         n_chars=np.concatenate([p.n_chars for p in pieces]), top_duties=[d for p in pieces for d in p.top_duties],
         soc_codes=occ[0], soc_titles=occ[1], soc_confidence=occ[2], basis=basis, abstained=abstained,
-        kept_units=sum(p.kept_units for p in pieces),
+        kept_units=sum(p.kept_units for p in pieces), units=units,
         automation_exposure=np.concatenate([np.full(len(p), np.nan, np.float32) if p.automation_exposure is None
                                             else p.automation_exposure for p in pieces]))
 
@@ -231,8 +275,9 @@ class Failures:
 
 
 def score_chunk(titles: list, texts: list, scorer: PostingScorer, prepared: Optional[PreparedPostings] = None,
-                failures: Optional[Failures] = None, where: str = "") -> PostingScores:
-    """Score a chunk (its text work already done when ``prepared`` is given).
+                failures: Optional[Failures] = None, where: str = "", units: bool = False) -> PostingScores:
+    """Score a chunk (its text work already done when ``prepared`` is given; ``units``: with the per-unit
+    table, ``prepared`` made with its units).
 
     If that raises, the traceback is logged once, the chunk is counted in ``failures`` and cut in
     halves again and again to find the postings that fail: those get status ``error`` (counted in
@@ -241,14 +286,16 @@ def score_chunk(titles: list, texts: list, scorer: PostingScorer, prepared: Opti
     not in the postings: :class:`ChunkFailedError` names the cause (``where`` names the rows).
     """
     try:
-        return scorer.score(titles, texts) if prepared is None else scorer.score_prepared(titles, prepared)
+        if prepared is None:
+            return scorer.score(titles, texts, **({"units": True} if units else {}))
+        return scorer.score_prepared(titles, prepared)
     except Exception as exc:
         failures = Failures() if failures is None else failures
         failures.failed_chunks += 1
         at = f" at {where}" if where else ""
         logger.error("scoring the chunk of %d postings%s failed; looking for the postings that fail", len(texts), at,
                      exc_info=True)
-        search = _Search(titles, texts, scorer)
+        search = _Search(titles, texts, scorer, units)
         try:
             result = search.halves(0, len(texts)) if texts else None
         except _Systematic:
@@ -275,8 +322,9 @@ class _Systematic(Exception):
 class _Search:
     """Finds the postings of a failed chunk that fail on their own, by halves."""
 
-    def __init__(self, titles: list, texts: list, scorer: PostingScorer) -> None:
+    def __init__(self, titles: list, texts: list, scorer: PostingScorer, units: bool = False) -> None:
         self.titles, self.texts, self.scorer = titles, texts, scorer
+        self.options = {"units": True} if units else {}  # a scorer of one's own need not know the option
         self.errors: List[int] = []
         self.scored = 0
 
@@ -291,7 +339,7 @@ class _Search:
         if b - a == 1:
             return self.alone(a)
         try:
-            result = self.scorer.score(self.titles[a:b], self.texts[a:b])
+            result = self.scorer.score(self.titles[a:b], self.texts[a:b], **self.options)
         except Exception:
             logger.debug("postings %d-%d of the chunk fail together; cutting them in halves", a, b - 1, exc_info=True)
             return self.halves(a, b)
@@ -300,7 +348,7 @@ class _Search:
 
     def alone(self, i: int) -> PostingScores:
         try:
-            result = self.scorer.score(self.titles[i:i + 1], self.texts[i:i + 1])
+            result = self.scorer.score(self.titles[i:i + 1], self.texts[i:i + 1], **self.options)
         except Exception:
             logger.debug("posting %d of the chunk fails on its own", i, exc_info=True)
             self.errors.append(i)

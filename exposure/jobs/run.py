@@ -22,7 +22,8 @@ logger = logging.getLogger(__name__)
 
 def score_postings_file(input: PathLike, output: PathLike, options: Optional[RunOptions] = None, *,
                         engine: str = "local", scorer: Union[PostingScorer, Callable[[], PostingScorer], None] = None,
-                        resume: bool = False, workers: Optional[int] = 0, show_progress: bool = False,
+                        resume: bool = False, units: Optional[PathLike] = None, workers: Optional[int] = 0,
+                        show_progress: bool = False,
                         log: Callable[[str], None] = logger.info, **cluster) -> dict:
     """Score a postings file into ``output`` (Parquet); returns the run summary. The one way to run a job:
     ``exposure score-postings`` calls it too.
@@ -38,6 +39,9 @@ def score_postings_file(input: PathLike, output: PathLike, options: Optional[Run
             returns a :class:`~exposure.postings.PostingScorer` (picklable for Ray) or, for the local engine,
             a scorer: its row options are then the run's.
         resume: continue an interrupted local run.
+        units: also write one row per unit of every scored posting to this ``.parquet`` file (its label,
+            probability and, for duties, scores and evidence: :class:`~exposure.jobs.local.BatchJob`); local
+            engine.
         workers: local text worker processes (0: all in this process; ``None``:
             :func:`~exposure.jobs.workers.default_workers`, all cores but one, as the command line does).
         show_progress: a progress bar.
@@ -53,12 +57,14 @@ def score_postings_file(input: PathLike, output: PathLike, options: Optional[Run
     if engine == "local":
         if cluster:
             raise ValueError(f"{', '.join(sorted(cluster))} only apply to engine='ray' (--engine ray)")
-        with BatchJob(input, output, options, resume=resume) as job:
+        with BatchJob(input, output, options, resume=resume, units=units) as job:
             return job.run(scorer, workers=default_workers() if workers is None else workers,
                            show_progress=show_progress, log=log)
     if resume:
         raise ValueError("--resume needs --engine local: a ray run is not resumable (Ray retries failed workers "
                          "within a run); run it again without --resume, or finish a local run with --engine local")
+    if units is not None:
+        raise ValueError("--units needs --engine local: the ray engine writes the posting rows only")
     if workers:
         raise ValueError("--workers applies to --engine local; with --engine ray each Ray worker does its own text "
                          "work (use --num-workers)")

@@ -44,6 +44,7 @@ logger = logging.getLogger(__name__)
 # Set in each worker process by _start.
 _classifier: Optional[UnitClassifier] = None
 _max_chars = MAX_CHARS
+_units = False
 
 
 def default_workers() -> int:
@@ -63,11 +64,11 @@ class WorkerError(RuntimeError):
         self.how = how
 
 
-def _start(classifiers: Any, max_chars: int) -> None:
-    global _classifier, _max_chars
+def _start(classifiers: Any, max_chars: int, units: bool = False) -> None:
+    global _classifier, _max_chars, _units
     # The classifier (about 1.7 MB pickled) comes through a queue, not with the process's start-up data:
     # a worker that fails to start would leave that data half-read and the pool waiting on it for ever.
-    _classifier, _max_chars = pickle.loads(classifiers.get()), max_chars
+    _classifier, _max_chars, _units = pickle.loads(classifiers.get()), max_chars, units
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
 
 
@@ -79,7 +80,7 @@ def _exit_with_parent(parent: int) -> None:
 
 
 def _prepare(texts: List[Any]) -> Tuple[PreparedPostings, float]:
-    return prepare(texts, _classifier, _max_chars), peak_rss_mb()
+    return prepare(texts, _classifier, _max_chars, _units), peak_rss_mb()
 
 
 def _exit_status(process: Any, deadline: float) -> Optional[int]:
@@ -102,12 +103,14 @@ class TextWorkers:
     the texts itself. Use it as a context manager; the processes stop at the end.
     """
 
-    def __init__(self, classifier: UnitClassifier, workers: int = 0, max_chars: int = MAX_CHARS) -> None:
+    def __init__(self, classifier: UnitClassifier, workers: int = 0, max_chars: int = MAX_CHARS,
+                 units: bool = False) -> None:
         if workers < 0:
             raise ValueError(f"workers must be >= 0, got {workers}")
         self.workers = int(workers)
         self._classifier = classifier  # the first stage and the context scaling: numpy arrays, no model
         self._max_chars = int(max_chars)
+        self._units = bool(units)  # every unit's text and first-stage result too, for the per-unit output
         self._pool: Optional[ProcessPoolExecutor] = None
         self._queue: Any = None
         #: The largest peak resident memory of a worker so far, in MB (None before any result).
@@ -121,7 +124,7 @@ class TextWorkers:
             for _ in range(self.workers):  # one copy per worker, written by the queue's thread
                 self._queue.put(payload)
             self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_start,
-                                             initargs=(self._queue, self._max_chars))
+                                             initargs=(self._queue, self._max_chars, self._units))
         return self
 
     def __exit__(self, *exc) -> None:
@@ -143,9 +146,10 @@ class TextWorkers:
             self._queue.close()
             self._queue = None
 
-    def serves(self, classifier: UnitClassifier, workers: int, max_chars: int) -> bool:
-        """Whether this pool does the text work that ``classifier``, ``workers`` and ``max_chars`` ask for."""
-        return (self.workers, self._max_chars) == (workers, int(max_chars)) and \
+    def serves(self, classifier: UnitClassifier, workers: int, max_chars: int, units: bool = False) -> bool:
+        """Whether this pool does the text work that ``classifier``, ``workers``, ``max_chars`` and ``units``
+        ask for."""
+        return (self.workers, self._max_chars, self._units) == (workers, int(max_chars), bool(units)) and \
             self._classifier.same_text_work(classifier)
 
     def _submit(self, texts: Sequence) -> List[Future]:

@@ -25,23 +25,26 @@ Two signals, both nearest-neighbour searches with :func:`exposure.kernels.reduce
   without task statements get the posting's mean duty score: no evidence
   either way).
 
-The scores become probabilities over all occupations with a softmax whose
-temperatures were fitted by maximum likelihood on held-out training titles and
-on held-out O*NET tasks; with both signals the logits add (``title / T_title +
-duty / T_duty``, a product of experts, with temperatures fitted jointly).
+The scores become probabilities over all occupations with a softmax over
+``title / T_title + duty / T_duty + w * prior`` (a product of experts; either
+signal alone when the other is missing), where ``prior`` is the log share of US
+employment of each occupation (``models/assign/prior.json``, from BLS OEWS):
+real postings come from common occupations far more often than from rare ones.
+The temperatures and prior weights of each basis were fitted by maximum
+likelihood on the train split of hand-coded real postings
+(``benchmarks/fit_assign_postings.py``).
 ``level="soc2018"`` sums the probabilities over the O*NET occupations that
 share a 6-digit SOC 2018 code.
 
 **Confidence.** With the shipped tables and encoder, each reported probability
 goes through a monotone calibration map (isotonic regression, shipped as knots
 in ``models/assign/calibration.json``, one per level and basis), fitted on
-held-out O*NET alternate titles (and held-out O*NET tasks as duties) disjoint
-from the titles the benchmark reports on: a confidence of 0.8 is then right
-about 80% of the time on held-out O*NET titles (real postings are harder;
-see ``benchmarks/results/assign.md``). ``assign(..., min_confidence=t)``
-abstains below ``t`` (codes left empty, ``abstained`` set), and
-:meth:`OccupationAssigner.threshold_for` gives the threshold for a target
-coverage or accuracy on the held-out titles.
+out-of-fold probabilities of the hand-coded real postings of the train split:
+a confidence of 0.8 is then right about 80% of the time on real postings like
+those (``benchmarks/results/assign_postings.md`` checks it on the test split).
+``assign(..., min_confidence=t)`` abstains below ``t`` (codes left empty,
+``abstained`` set), and :meth:`OccupationAssigner.threshold_for` gives the
+threshold for a target coverage or accuracy on those postings.
 
 The embeddings of the titles and tasks are too large to ship; they are built
 with the assigner's encoder at first use (about a minute for the titles on
@@ -95,11 +98,12 @@ ASSIGNMENT_LEVELS = ("onet", "soc2018")
 
 # Bump when the cached files' layout or the text preparation changes: old files are then ignored.
 _CACHE_VERSION = "1"
-# Softmax temperatures, fitted by maximum likelihood in benchmarks/eval_assign.py (all-MiniLM-L6-v2, the
-# title score below): title only on held-out training titles; duties only on held-out O*NET tasks; both
-# jointly on held-out training titles paired with held-out tasks of their occupation. They are recorded in
-# models/assign/calibration.json, whose maps were fitted with them. See benchmarks/results/assign.md.
-TEMPERATURES = {"title": 0.0572, "duty": 0.0386, "title+duty": (0.0668, 0.0551)}
+# Softmax temperatures and prior weights, fitted by maximum likelihood in benchmarks/fit_assign_postings.py
+# (all-MiniLM-L6-v2, the title score below, the shipped unit classifier's duties) on the train split of
+# hand-coded real postings, per basis. They are recorded in models/assign/calibration.json, whose maps were
+# fitted with them. See benchmarks/results/assign_postings.md.
+TEMPERATURES = {"title": 0.06411, "duty": 0.03206, "title+duty": (0.08266, 0.0613)}
+PRIOR_WEIGHTS = {"title": 0.4659, "duty": 0.558, "title+duty": 0.4118}
 #: The title score (module docs), chosen on held-out training titles in benchmarks/eval_assign.py.
 TITLE_K, TITLE_TAU, CENTROID_WEIGHT, NGRAM_WEIGHT = 128, 0.07, 0.25, 0.25
 # Titles the spelling vote reads; n-grams in more than this share of the titles are left out (speed).
@@ -358,6 +362,28 @@ def load_calibration(source: Union[str, os.PathLike, dict, None] = "default") ->
     return record
 
 
+def _prior_vector(prior, codes: List[str]) -> np.ndarray:
+    """The prior (``"default"``, a ``{code: log share}`` mapping or ``None``) as one float32 value per code."""
+    if prior is None:
+        return np.zeros(len(codes), dtype=np.float32)
+    if isinstance(prior, str):
+        if prior != "default":
+            raise ValueError(f"prior must be 'default', a mapping of codes to log shares, or None; got {prior!r}")
+        import json
+
+        from .._assets import shipped
+
+        prior = json.loads((shipped("assign") / "prior.json").read_text(encoding="utf-8"))["log_share"]
+    if not isinstance(prior, dict) or not prior:
+        raise TypeError(f"prior must be 'default', a non-empty mapping of codes to log shares, or None; got "
+                        f"{type(prior).__name__}")
+    values = np.asarray(list(prior.values()), dtype=np.float64)
+    if not np.all(np.isfinite(values)):
+        raise ValueError("prior values must be finite log shares")
+    floor = float(values.min())
+    return np.asarray([prior.get(c, floor) for c in codes], dtype=np.float32)
+
+
 def _shipped_calibration() -> Path:
     from .._assets import shipped
 
@@ -495,6 +521,10 @@ class OccupationAssigner:
             the character n-gram vote in the title score (0: left out).
         temperatures: override :data:`TEMPERATURES` (keys ``"title"``, ``"duty"``,
             ``"title+duty"``).
+        prior: the log employment share of each occupation added to the logits (times
+            :data:`PRIOR_WEIGHTS`): ``"default"`` the shipped ``models/assign/prior.json``, a
+            ``{soc_code: log share}`` mapping (codes it lacks get its lowest value), or ``None`` (no prior).
+        prior_weights: override :data:`PRIOR_WEIGHTS` (keys as ``temperatures``).
         calibration: ``"default"``: the shipped calibration maps, used when this
             assigner is the one they were fitted for (shipped tables, the encoder they
             were fitted with, default title settings and temperatures; else the
@@ -519,6 +549,7 @@ class OccupationAssigner:
                  cache_dir: Union[str, os.PathLike, None, bool] = None, title_k: int = TITLE_K,
                  title_tau: float = TITLE_TAU, centroid_weight: float = CENTROID_WEIGHT,
                  ngram_weight: float = NGRAM_WEIGHT, temperatures: Optional[dict] = None,
+                 prior: Union[str, dict, None] = "default", prior_weights: Optional[dict] = None,
                  calibration: Union[str, os.PathLike, dict, None] = "default", show_progress: bool = True) -> None:
         if encoder is None:
             from ..encoder import Encoder
@@ -535,6 +566,7 @@ class OccupationAssigner:
         self.title_tau, self.centroid_weight, self.ngram_weight = float(title_tau), float(centroid_weight), \
             float(ngram_weight)
         self.temperatures = dict(TEMPERATURES, **(temperatures or {}))
+        self.prior_weights = dict(PRIOR_WEIGHTS, **(prior_weights or {}))
         self._cache = None if cache_dir is False else resolve_cache_dir(None if cache_dir is True else cache_dir)
         self.show_progress = bool(show_progress)
         self._shipped = titles is None and tasks is None and occupations is None
@@ -549,6 +581,9 @@ class OccupationAssigner:
         self._code_index = {c: i for i, c in enumerate(self.codes.tolist())}
         if len(self._code_index) != len(self.codes):
             raise ValueError("occupations lists a soc_code more than once")
+        #: ``(occupations,)`` the log employment share added to the logits (zeros without a prior).
+        self.prior = _prior_vector(prior, self.codes.tolist())
+        self._has_prior = prior is not None
         self._title_index = None
         self._task_index = None
         self._soc2018 = None
@@ -562,15 +597,17 @@ class OccupationAssigner:
     def settings(self) -> dict:
         """What the confidences depend on besides the data: encoder, title score settings, temperatures
         (the ``fitted_for`` of a calibration record, less the tables)."""
-        t = self.temperatures
+        t, w = self.temperatures, self.prior_weights
         return {"encoder": self.encoder.name, "title_k": self.title_k, "title_tau": self.title_tau,
                 "centroid_weight": self.centroid_weight, "ngram_weight": self.ngram_weight,
                 "temperatures": {"title": float(t["title"]), "duty": float(t["duty"]),
-                                 "title+duty": [float(v) for v in t["title+duty"]]}}
+                                 "title+duty": [float(v) for v in t["title+duty"]]},
+                "prior_weights": {k: float(w[k]) if self._has_prior else 0.0 for k in ("title", "duty", "title+duty")}}
 
     def _calibration_differences(self, record: dict) -> List[str]:
         """The settings of this assigner that differ from those ``record``'s maps were fitted for."""
         mine, theirs = self.settings(), dict(record["fitted_for"])
+        theirs.setdefault("prior_weights", dict.fromkeys(("title", "duty", "title+duty"), 0.0))  # fitted without one
         differ = [f"{k}: {theirs.get(k)!r} there, {mine[k]!r} here" for k in mine
                   if not _same_setting(mine[k], theirs.get(k))]
         if self._calibration_default and not self._shipped:
@@ -846,12 +883,14 @@ class OccupationAssigner:
             if rows.size == 0:
                 break
             rt, rd = has_title[rows], has_duties[rows]
-            logits = np.zeros((rows.size, len(self.codes)), dtype=np.float32)
+            weight = np.where(rt & rd, self.prior_weights["title+duty"],
+                              np.where(rt, self.prior_weights["title"], self.prior_weights["duty"]))
+            logits = weight[:, None] * self.prior[None, :]  # float64: the sums below keep their precision
             if rt.any():
                 texts = [query[i] for i in rows[rt]]
                 emb = self.encoder.encode(texts) if title_embeddings is None else title_embeddings[rows[rt]]
                 ts = self.title_scores(emb, texts)
-                logits[rt] = ts / np.where(rd[rt], both_title, t_title)[:, None]
+                logits[rt] += ts / np.where(rd[rt], both_title, t_title)[:, None]
             if rd.any():
                 lo, hi = np.searchsorted(owners, [rows[0], rows[-1] + 1])
                 ds = self.duty_scores(duty_emb[lo:hi], owners[lo:hi] - rows[0], rows.size)[rd]

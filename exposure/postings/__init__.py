@@ -1,7 +1,7 @@
 """Job postings: text -> units -> duties -> scores per posting.
 
 - :mod:`~exposure.postings.segmentation`: HTML or plain text -> clean lines -> units (bullet lines,
-  sentences, headers), standard library only. Whether a posting is English is
+  sentences, headers; text whose line breaks were lost cut where they were), pure Python. Whether a posting is English is
   :func:`exposure.language.is_english_posting`.
 - :mod:`~exposure.postings.classifier`: which units are duties: a cheap hashed first stage, then a
   classifier over the units' embeddings (numpy; the encoder only for the second stage).
@@ -22,12 +22,12 @@ from .._exports import lazy_exports
 _EXPORTS = {
     **dict.fromkeys(("Unit", "normalize", "segment", "split_units", "header_category", "is_header", "BULLET"),
                     "segmentation"),
-    **dict.fromkeys(("LABELS", "CONTEXT_FEATURES", "context_features", "hashed_features", "UnitClassifier",
-                     "UnitPredictions", "read_postings", "find_duties", "MODEL_FILE", "MANIFEST_FILE"),
-                    "classifier"),
+    **dict.fromkeys(("LABELS", "CONTEXT_FEATURES", "context_features", "hashed_features", "adjacent",
+                     "UnitClassifier", "UnitPredictions", "read_postings", "find_duties", "MODEL_FILE",
+                     "MANIFEST_FILE"), "classifier"),
     **dict.fromkeys(("prepare", "PreparedPostings", "MAX_CHARS"), "frontend"),
-    **dict.fromkeys(("PostingScorer", "PostingScores", "score_postings", "posting_schema", "STATUSES",
-                     "EXPOSED_THRESHOLD"), "scorer"),
+    **dict.fromkeys(("PostingScorer", "PostingScores", "score_postings", "posting_schema", "unit_schema",
+                     "STATUSES", "EXPOSED_THRESHOLD", "EVIDENCE_MIN_SIMILARITY"), "scorer"),
 }
 
 __all__ = sorted(_EXPORTS)
@@ -35,7 +35,8 @@ __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 if TYPE_CHECKING:
     from .classifier import (CONTEXT_FEATURES, LABELS, MANIFEST_FILE, MODEL_FILE, UnitClassifier, UnitPredictions,
-                             context_features, find_duties, hashed_features, read_postings)
+                             adjacent, context_features, find_duties, hashed_features, read_postings)
     from .frontend import MAX_CHARS, PreparedPostings, prepare
-    from .scorer import EXPOSED_THRESHOLD, STATUSES, PostingScorer, PostingScores, posting_schema, score_postings
+    from .scorer import (EVIDENCE_MIN_SIMILARITY, EXPOSED_THRESHOLD, STATUSES, PostingScorer, PostingScores,
+                         posting_schema, score_postings, unit_schema)
     from .segmentation import BULLET, Unit, header_category, is_header, normalize, segment, split_units

@@ -7,15 +7,17 @@ go through two stages:
    under, a linear model in numpy) drops obvious boilerplate before anything
    is encoded.
 2. The units that pass are embedded with :class:`~exposure.encoder.Encoder` and
-   labelled by a multinomial logistic regression over the embedding and cheap
-   context features (header context, position, length, verb-first, bullet,
-   keywords): ``DUTY``, ``REQUIREMENT``, ``COMPANY``, ``BENEFIT``, ``LEGAL``
-   or ``OTHER``.
+   labelled by a multinomial logistic regression over the embedding, the
+   embeddings of the units just before and after it (zero where that unit was
+   not encoded: :func:`adjacent`) and cheap context features (header context,
+   position, length, verb-first, bullet, keywords): ``DUTY``, ``REQUIREMENT``,
+   ``COMPANY``, ``BENEFIT``, ``LEGAL`` or ``OTHER``.
 
 Scoring the duties and aggregating them per posting is :mod:`exposure.postings.scorer`.
 The model files live in ``models/units`` (``exposure.models.units`` when
-installed); ``benchmarks/train_unit_classifier.py`` trains them on the
-synthetic labelled postings in ``tests/data/postings``.
+installed); ``benchmarks/train_unit_classifier.py`` trains them on hand-labelled real
+postings (``benchmarks/data/real_postings``) and the written ones in
+``tests/data/postings``.
 
 >>> context_features(["Responsibilities", "Inspect welds"]).shape == (2, len(CONTEXT_FEATURES))
 True
@@ -42,7 +44,7 @@ from .segmentation import clear_caches as clear_segmentation_caches
 if TYPE_CHECKING:  # the encoder pulls in torch; the cheap stage must not
     from ..encoder import Encoder
 
-__all__ = ["LABELS", "CONTEXT_FEATURES", "context_features", "hashed_features", "UnitClassifier",
+__all__ = ["LABELS", "CONTEXT_FEATURES", "context_features", "hashed_features", "adjacent", "UnitClassifier",
            "UnitPredictions", "read_postings", "find_duties", "MODEL_FILE", "MANIFEST_FILE"]
 
 LABELS = ("DUTY", "REQUIREMENT", "COMPANY", "BENEFIT", "LEGAL", "OTHER")
@@ -328,6 +330,20 @@ def clear_caches() -> None:
 
 # --------------------------------------------------------------------------- 2. the classifier
 
+def adjacent(keep: np.ndarray) -> np.ndarray:
+    """For each unit of a posting that ``keep`` says is encoded, whether the unit just before it and the unit
+    just after it are encoded too: ``(keep.sum(), 2)`` bool. The second stage reads those neighbours'
+    embeddings (the rows just before and after in the encoded units' order) and zeros for the others.
+
+    >>> adjacent(np.array([True, True, False, True])).tolist()
+    [[False, True], [True, False], [False, False]]
+    """
+    keep = np.asarray(keep, dtype=bool)
+    before = np.concatenate([[False], keep[:-1]])
+    after = np.concatenate([keep[1:], [False]])
+    return np.column_stack([before, after])[keep]
+
+
 MODEL_FILE = "unit_classifier.npz"
 MANIFEST_FILE = "manifest.json"
 
@@ -405,7 +421,9 @@ class UnitClassifier:
         # A dense column -> row table (n_features int32, 1 MB for 2^18): one gather per hashed feature.
         self._pre_rows = np.full(self.n_features, -1, dtype=np.int32)
         self._pre_rows[self.pre_index] = np.arange(len(self.pre_index), dtype=np.int32)
-        expected = self.dim + len(CONTEXT_FEATURES)
+        #: Whether the second stage reads the neighbouring units' embeddings (models of version 2 on).
+        self.neighbours = bool(manifest.get("neighbours", False))
+        expected = self.dim * (3 if self.neighbours else 1) + len(CONTEXT_FEATURES)
         if self.coef.shape != (len(self.labels), expected):
             raise ValueError(f"unit classifier weights have shape {self.coef.shape}, expected "
                              f"({len(self.labels)}, {expected}): the model files do not match this version of "
@@ -474,27 +492,55 @@ class UnitClassifier:
 
     def keep(self, units: Sequence[Union[str, Unit]]) -> np.ndarray:
         """Boolean mask of the units that go on to the encoder (P(DUTY) at least ``threshold``)."""
-        return self._keep(self.prefilter_probabilities(units))
+        return self.keep_probable(self.prefilter_probabilities(units))
 
-    def _keep(self, cheap: np.ndarray) -> np.ndarray:
+    def keep_probable(self, cheap: np.ndarray) -> np.ndarray:
+        """:meth:`keep` from the first stage's probabilities (:meth:`prefilter_probabilities`)."""
         return cheap[:, self.labels.index("DUTY")] >= self.threshold
+
+    def first_stage_labels(self, cheap: np.ndarray) -> Tuple[List[str], np.ndarray]:
+        """The labels the first stage gives the units it drops, and their probabilities: the likeliest label
+        other than ``DUTY`` (the first stage said the unit is none)."""
+        masked = np.array(cheap, dtype=np.float32, copy=True)
+        masked[:, self.labels.index("DUTY")] = -1.0
+        best = masked.argmax(axis=1)
+        return [self.labels[j] for j in best], np.take_along_axis(cheap, best[:, None], axis=1)[:, 0]
 
     def context(self, units: Sequence[Union[str, Unit]], rows: np.ndarray) -> np.ndarray:
         """The standardised context features of the units at ``rows`` (a mask), as the second stage reads them."""
         return (context_features(units, self.verbs, rows=rows) - self.mean) / self.scale
 
     # ----------------------------------------------------------------- stage 2
-    def second_stage(self, embeddings: np.ndarray, context: np.ndarray) -> np.ndarray:
-        """Class probabilities ``(n, 6)`` of the second stage from units' embeddings ``(n, dim)`` and their
-        standardised context features ``(n, len(CONTEXT_FEATURES))`` (``(context_features - mean) / scale``)."""
-        x = np.hstack([embeddings, context]).astype(np.float32)
-        return softmax(x @ self.coef.T + self.intercept)
+    def second_stage(self, embeddings: np.ndarray, context: np.ndarray,
+                     neighbours: Optional[np.ndarray] = None) -> np.ndarray:
+        """Class probabilities ``(n, 6)`` of the second stage from encoded units' embeddings ``(n, dim)``, in
+        posting order (postings one after another), their standardised context features
+        ``(n, len(CONTEXT_FEATURES))`` (``(context_features - mean) / scale``) and, for a model that reads
+        them (:attr:`neighbours`), whether each one's previous and next units are encoded (:func:`adjacent`,
+        ``(n, 2)``): their rows are the ones just before and after."""
+        embeddings = np.asarray(embeddings, dtype=np.float32)
+        d = self.dim
+        # The weights apply block by block (the unit, its neighbours, the context): the same logits as one
+        # product with the features side by side, without building that (n, 3 * dim + context) array.
+        logits = embeddings @ self.coef[:, :d].T + np.asarray(context, dtype=np.float32) @ self.coef[:, -len(
+            CONTEXT_FEATURES):].T + self.intercept
+        if self.neighbours:
+            if neighbours is None or np.shape(neighbours) != (len(embeddings), 2):
+                raise ValueError(f"this unit classifier reads the neighbouring units: pass neighbours, "
+                                 f"({len(embeddings)}, 2) booleans from adjacent(keep) per posting")
+            neighbours = np.asarray(neighbours, dtype=bool)
+            before = embeddings[:-1] @ self.coef[:, d:2 * d].T  # row i: unit i as the one before unit i + 1
+            after = embeddings[1:] @ self.coef[:, 2 * d:3 * d].T
+            logits[1:] += np.where(neighbours[1:, :1], before, 0.0)
+            logits[:-1] += np.where(neighbours[:-1, 1:], after, 0.0)
+        return softmax(logits)
 
-    def duty_mask(self, embeddings: np.ndarray, context: np.ndarray) -> np.ndarray:
+    def duty_mask(self, embeddings: np.ndarray, context: np.ndarray,
+                  neighbours: Optional[np.ndarray] = None) -> np.ndarray:
         """Which units the second stage labels ``DUTY`` (the likeliest label), as a boolean mask."""
         if not len(embeddings):
             return np.zeros(0, dtype=bool)
-        return self.second_stage(embeddings, context).argmax(axis=1) == self.labels.index("DUTY")
+        return self.second_stage(embeddings, context, neighbours).argmax(axis=1) == self.labels.index("DUTY")
 
     def predict(self, units: Sequence[Union[str, Unit]], embeddings: Optional[np.ndarray] = None,
                 prefilter: Optional[bool] = None, *, encoder: Optional["Encoder"] = None) -> UnitPredictions:
@@ -518,7 +564,8 @@ class UnitClassifier:
             prefilter = embeddings is None
         duty = self.labels.index("DUTY")
         cheap = [self.prefilter_probabilities(u) for u in unit_lists]
-        masks = [self._keep(c) if prefilter else np.ones(len(u), dtype=bool) for c, u in zip(cheap, unit_lists)]
+        masks = [self.keep_probable(c) if prefilter else np.ones(len(u), dtype=bool)
+                 for c, u in zip(cheap, unit_lists)]
         if embeddings is None:
             if encoder is None:
                 raise ValueError("no embeddings given and no encoder: pass encoder=Encoder() (the encoder this "
@@ -542,7 +589,7 @@ class UnitClassifier:
         for units, c, m, e in zip(unit_lists, cheap, masks, embs):
             probs = c.copy()
             if m.any():
-                probs[m] = self.second_stage(e, self.context(units, m))
+                probs[m] = self.second_stage(e, self.context(units, m), adjacent(m))
             # A dropped unit takes its likeliest label other than DUTY: the first stage said it is none.
             masked = probs.copy()
             masked[~m, duty] = -1.0

@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import List, Sequence
+from typing import List, Optional, Sequence
 
 import numpy as np
 
 from ..language import is_english_posting, not_text_status
-from .classifier import CONTEXT_FEATURES, UnitClassifier
+from .classifier import CONTEXT_FEATURES, UnitClassifier, adjacent
 from .segmentation import segment
 
 logger = logging.getLogger(__name__)
@@ -49,6 +49,11 @@ class PreparedPostings:
         kept: per posting, the texts of the units that passed the first stage, in posting order.
         context: per posting, float32 ``(len(kept[i]), len(CONTEXT_FEATURES))``: those units'
             context features, standardised as the second stage reads them.
+        adjacent: per posting, bool ``(len(kept[i]), 2)``: whether the unit just before and the unit just
+            after each kept unit were kept too (:func:`~exposure.postings.classifier.adjacent`).
+        units, keep, first_stage: only when asked for (``prepare(..., units=True)``, for the per-unit
+            output), else ``None``: per posting the texts of all its units, which of them passed the
+            first stage (bool), and the first stage's class probabilities ``(n_units, labels)``.
 
     Plain lists and numpy arrays: it pickles cheaply to and from worker processes.
     """
@@ -58,6 +63,10 @@ class PreparedPostings:
     n_units: np.ndarray
     kept: List[List[str]]
     context: List[np.ndarray]
+    adjacent: List[np.ndarray]
+    units: Optional[List[List[str]]] = None
+    keep: Optional[List[np.ndarray]] = None
+    first_stage: Optional[List[np.ndarray]] = None
 
     def __len__(self) -> int:
         return len(self.status)
@@ -65,23 +74,30 @@ class PreparedPostings:
     @staticmethod
     def concat(pieces: Sequence["PreparedPostings"]) -> "PreparedPostings":
         """The postings of ``pieces``, one after the other."""
+        detail = bool(pieces) and all(p.units is not None for p in pieces)
         return PreparedPostings(status=[s for p in pieces for s in p.status],
                                 n_chars=np.concatenate([p.n_chars for p in pieces]) if pieces else
                                 np.zeros(0, np.int64),
                                 n_units=np.concatenate([p.n_units for p in pieces]) if pieces else
                                 np.zeros(0, np.int32),
                                 kept=[k for p in pieces for k in p.kept],
-                                context=[c for p in pieces for c in p.context])
+                                context=[c for p in pieces for c in p.context],
+                                adjacent=[a for p in pieces for a in p.adjacent],
+                                units=[u for p in pieces for u in p.units] if detail else None,
+                                keep=[k for p in pieces for k in p.keep] if detail else None,
+                                first_stage=[f for p in pieces for f in p.first_stage] if detail else None)
 
 
-def prepare(texts: Sequence, classifier: UnitClassifier, max_chars: int = MAX_CHARS) -> PreparedPostings:
+def prepare(texts: Sequence, classifier: UnitClassifier, max_chars: int = MAX_CHARS,
+            units: bool = False) -> PreparedPostings:
     """Statuses, units and first-stage survivors of the posting ``texts`` (a list; ``None`` where missing).
 
     Any value is accepted: ``None``, non-strings, blank, non-English or overlong texts get a status
     instead of an error, and a text that cannot be cut into units gets ``error`` (logged) without
     stopping the others. The language is judged on the text as cut to ``max_chars``, by the majority
     of its text (:func:`~exposure.language.is_english_posting`: keyword lists without function words
-    are English too); ``non_english`` wins over ``truncated``.
+    are English too); ``non_english`` wins over ``truncated``. ``units``: also keep every unit's text and
+    first-stage result (:class:`PreparedPostings` ``units``, ``keep``, ``first_stage``).
     """
     n = len(texts)
     status = ["ok"] * n
@@ -90,6 +106,9 @@ def prepare(texts: Sequence, classifier: UnitClassifier, max_chars: int = MAX_CH
     kept: List[List[str]] = [[] for _ in range(n)]
     empty = np.zeros((0, len(CONTEXT_FEATURES)), dtype=np.float32)
     context: List[np.ndarray] = [empty] * n
+    neighbours: List[np.ndarray] = [np.zeros((0, 2), dtype=bool)] * n
+    detail = ([[] for _ in range(n)], [np.zeros(0, bool)] * n,
+              [np.zeros((0, len(classifier.labels)), np.float32)] * n) if units else None
     for i, t in enumerate(texts):
         missing = not_text_status(t)
         if missing:
@@ -101,17 +120,21 @@ def prepare(texts: Sequence, classifier: UnitClassifier, max_chars: int = MAX_CH
             if not is_english_posting(t):
                 status[i] = "non_english"
                 continue
-            units = segment(t)
+            found = segment(t)
         except Exception as exc:  # a pathological text must not stop the others
             logger.warning("posting %d of the batch could not be read or cut into units (%s: %s): status 'error'",
                            i, type(exc).__name__, exc)
             status[i] = "error"
             continue
-        n_units[i] = len(units)
-        if not units:
+        n_units[i] = len(found)
+        if not found:
             continue
-        keep = classifier.keep(units)
+        cheap = classifier.prefilter_probabilities(found)
+        keep = classifier.keep_probable(cheap)
+        if detail is not None:
+            detail[0][i], detail[1][i], detail[2][i] = [u.text for u in found], keep, cheap
         if keep.any():
-            kept[i] = [u.text for u, k in zip(units, keep) if k]
-            context[i] = classifier.context(units, keep)
-    return PreparedPostings(status, n_chars, n_units, kept, context)
+            kept[i] = [u.text for u, k in zip(found, keep) if k]
+            context[i] = classifier.context(found, keep)
+            neighbours[i] = adjacent(keep)
+    return PreparedPostings(status, n_chars, n_units, kept, context, neighbours, *(detail or ()))

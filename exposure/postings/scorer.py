@@ -35,11 +35,12 @@ from .frontend import MAX_CHARS, PreparedPostings, prepare
 
 if TYPE_CHECKING:  # the encoder pulls in torch: imported where a scorer is built
     from ..encoder import EmbeddingCache
+    import pyarrow as pa
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["PostingScorer", "PostingScores", "score_postings", "posting_schema", "STATUSES", "EXPOSED_THRESHOLD",
-           "SCORING_STEPS"]
+__all__ = ["PostingScorer", "PostingScores", "score_postings", "posting_schema", "unit_schema", "STATUSES",
+           "EXPOSED_THRESHOLD", "EVIDENCE_MIN_SIMILARITY", "SCORING_STEPS"]
 
 # --------------------------------------------------------------------------- posting scores
 
@@ -52,6 +53,10 @@ STATUSES = ("ok", "truncated", "no_duties_occupation_fallback", "no_duties", "em
             "non_english", "error")
 #: A duty counts as exposed when its exposure is at least this (``share_exposed``).
 EXPOSED_THRESHOLD = 0.5
+#: A duty's best-matching capability statement is shown as its evidence only when their cosine similarity is at
+#: least this: on 200 duties of real postings judged by two annotators, 51 % of the best matches were at least
+#: partly about the same work, 86 % of those at or above 0.55 (benchmarks/results/evidence.md).
+EVIDENCE_MIN_SIMILARITY = 0.55
 TOP_DUTIES = 3
 #: The steps of :class:`PostingScorer` whose seconds it adds up in ``PostingScorer.seconds``: the text work
 #: (:meth:`PostingScorer.prepare`, when the scorer does it), encoding (cache lookups and the encoder, units and
@@ -76,7 +81,8 @@ class PostingScores:
             (NaN without duties).
         n_duties, n_units: duty units and all units found; n_chars: length of the text as given.
         top_duties: per posting up to 3 ``{"text", "exposure", "capability"}`` dicts, most
-            exposed first (``capability``: the duty's best-matching capability statement).
+            exposed first (``capability``: the duty's best-matching capability statement, ``None`` when it is
+            not close enough: :data:`EVIDENCE_MIN_SIMILARITY`).
         soc_codes, soc_titles: ``(n, 3)`` object arrays of the likeliest occupations' codes and titles, most
             likely first (``None`` where fewer were named or the assigner abstained); soc_confidence:
             ``(n, 3)`` float32 (NaN there); all three ``None`` when no assigner was given.
@@ -85,6 +91,8 @@ class PostingScores:
         abstained: per posting, whether the assignment was withheld because its top confidence
             was below the scorer's ``min_soc_confidence`` (``None`` when no assigner was given).
         kept_units: units that passed the classifier's cheap first stage (were encoded).
+        units: what was counted, one row per unit (columns of :func:`unit_schema`), when the scorer was
+            asked for it (``score(..., units=True)``); else ``None``.
     """
 
     status: List[str]
@@ -103,6 +111,7 @@ class PostingScores:
     kept_units: int = 0
     abstained: Optional[List[bool]] = None
     automation_exposure: Optional[np.ndarray] = None
+    units: Optional["pa.Table"] = None
 
     def __len__(self) -> int:
         return len(self.status)
@@ -173,6 +182,29 @@ def posting_schema(technologies: Sequence[str]):
                    (f"soc_confidence_{r}", pa.float32())]
     fields += [("assignment_basis", pa.string()), ("soc_abstained", pa.bool_())]
     return pa.schema(fields)
+
+
+def unit_schema(technologies: Sequence[str]):
+    """The columns of the per-unit table (:attr:`PostingScores.units`), in order, for these technologies.
+
+    ``posting`` (the posting's place in the batch), ``unit`` (the unit's place in the posting, from 0),
+    ``text``, ``label`` (DUTY, REQUIREMENT, COMPANY, BENEFIT, LEGAL, OTHER), ``probability`` (the
+    classifier's probability of that label; the first stage's for units it dropped), ``encoded`` (whether
+    the unit passed the first stage), and for duties ``exposure``, ``exposure_<technology>``,
+    ``automation_exposure``, ``capability`` (the best-matching capability statement: the evidence, when its
+    similarity is at least :data:`EVIDENCE_MIN_SIMILARITY`) and ``capability_similarity`` (that best match's
+    cosine similarity, shown or not); null for the other units.
+
+    >>> unit_schema(["llm"]).names[:6]
+    ['posting', 'unit', 'text', 'label', 'probability', 'encoded']
+    """
+    import pyarrow as pa
+
+    return pa.schema([("posting", pa.int64()), ("unit", pa.int32()), ("text", pa.string()), ("label", pa.string()),
+                      ("probability", pa.float32()), ("encoded", pa.bool_()), ("exposure", pa.float32())]
+                     + [(f"exposure_{t}", pa.float32()) for t in technologies]
+                     + [("automation_exposure", pa.float32()), ("capability", pa.string()),
+                        ("capability_similarity", pa.float32())])
 
 
 class PostingScorer:
@@ -255,8 +287,8 @@ class PostingScorer:
         self.cache_dir = cache_dir
         self.max_chars = int(max_chars)
         # Scores of duties seen before: exposure, the technology scores, automation_exposure (NaN without
-        # technology labels), the best capability's index.
-        self._duty_scores = EmbeddingCache(cache.max_entries, width=3 + len(model.technologies))
+        # technology labels), the best capability's index and its similarity.
+        self._duty_scores = EmbeddingCache(cache.max_entries, width=4 + len(model.technologies))
         #: Seconds spent in each of :data:`SCORING_STEPS` since the scorer was built (a batch job reports them
         #: per run; ``dict.fromkeys(SCORING_STEPS, 0.0)`` starts again).
         self.seconds = dict.fromkeys(SCORING_STEPS, 0.0)
@@ -296,8 +328,12 @@ class PostingScorer:
         return self.assigner.catalogue_task_embeddings("29.1")
 
     # ----------------------------------------------------------------- score
-    def score(self, titles: Optional[Sequence[Optional[str]]], texts: Sequence) -> PostingScores:
+    def score(self, titles: Optional[Sequence[Optional[str]]], texts: Sequence, *, units: bool = False
+              ) -> PostingScores:
         """Score postings given their titles (``None`` or a list with ``None`` where unknown) and texts.
+
+        ``units``: also say what was counted, one row per unit with its label, probability and, for
+        duties, scores and evidence (:attr:`PostingScores.units`, :func:`unit_schema`).
 
         Titles and texts may be lists, pandas Series, numpy or pyarrow arrays
         (:func:`~exposure.io.as_texts`): NaN and nulls are missing.
@@ -309,17 +345,19 @@ class PostingScorer:
         """
         texts = as_texts(texts)
         start = time.perf_counter()
-        prepared = self.prepare(texts)
+        prepared = self.prepare(texts, units=units)
         self.seconds["text"] += time.perf_counter() - start
         return self.score_prepared(titles, prepared)
 
-    def prepare(self, texts: Sequence) -> PreparedPostings:
+    def prepare(self, texts: Sequence, *, units: bool = False) -> PreparedPostings:
         """The text work on posting texts (:func:`~exposure.postings.frontend.prepare` with this scorer's
-        classifier and ``max_chars``): no model involved, so it can run in worker processes."""
-        return prepare(as_texts(texts), self.classifier, self.max_chars)
+        classifier and ``max_chars``): no model involved, so it can run in worker processes. ``units``: keep
+        every unit for the per-unit table."""
+        return prepare(as_texts(texts), self.classifier, self.max_chars, units=units)
 
     def score_prepared(self, titles: Optional[Sequence[Optional[str]]], prepared: PreparedPostings) -> PostingScores:
-        """Score postings whose text work is done (:meth:`prepare`, in this process or another one)."""
+        """Score postings whose text work is done (:meth:`prepare`, in this process or another one); with the
+        per-unit table when ``prepared`` kept the units (``prepare(..., units=True)``)."""
         n = len(prepared)
         titles = [None] * n if titles is None else as_texts(titles)
         if len(titles) != n:
@@ -347,9 +385,11 @@ class PostingScorer:
         emb = emb[:len(flat)]
         step("encode")
         if flat:
-            is_duty = self.classifier.duty_mask(emb, np.vstack([c for c in prepared.context if len(c)]))
+            second = self.classifier.second_stage(emb, np.vstack([c for c in prepared.context if len(c)]),
+                                                  np.vstack([a for a in prepared.adjacent if len(a)]))
         else:
-            is_duty = np.zeros(0, dtype=bool)
+            second = np.zeros((0, len(self.classifier.labels)), dtype=np.float32)
+        is_duty = second.argmax(axis=1) == self.classifier.labels.index("DUTY")
         owner = np.repeat(np.arange(n), kept_per_posting)[is_duty]  # the posting of each duty, ascending
         n_duties = np.bincount(owner, minlength=n).astype(np.int32)
         duty_texts = [t for t, d in zip(flat, is_duty.tolist()) if d]
@@ -378,9 +418,8 @@ class PostingScorer:
             best = top_per_group(owner, n, rows[:, 0], TOP_DUTIES)  # most exposed first, ties in posting order
             for i, j in zip(*np.nonzero(best >= 0)):
                 d = best[i, j]
-                cap = int(rows[d, -1])
                 top[i].append({"text": duty_texts[d], "exposure": float(rows[d, 0]),
-                               "capability": caps[cap].statement if cap >= 0 else None})
+                               "capability": _evidence(caps, rows[d])})
         step("aggregate")
         # 4. occupations, and the fallback for postings without duties
         codes = names = conf = basis = abstained = None
@@ -397,6 +436,9 @@ class PostingScorer:
                             exposure[i], tech[i], automation[i] = lookup[code][0], lookup[code][1:-1], lookup[code][-1]
                             status[i] = "no_duties_occupation_fallback"
                             break
+        unit_table = None
+        if prepared.units is not None:
+            unit_table = self._unit_table(prepared, second, is_duty, rows)
         step("aggregate")
         return PostingScores(status=status, exposure=exposure, technology_scores=tech, technologies=techs,
                              share_exposed=share, n_duties=n_duties,
@@ -404,10 +446,58 @@ class PostingScorer:
                              top_duties=top, soc_codes=codes, soc_titles=names, soc_confidence=conf,
                              basis=basis, kept_units=kept_units,
                              abstained=abstained,
-                             automation_exposure=automation)
+                             automation_exposure=automation, units=unit_table)
+
+    def _unit_table(self, prepared: PreparedPostings, second: np.ndarray, is_duty: np.ndarray, rows: np.ndarray):
+        """The per-unit table (:func:`unit_schema`) of postings prepared with their units: the second stage's
+        label and probability for the encoded units (``second``, their rows in order), the first stage's for
+        the others; for duties their rows of scores (``rows``, in order)."""
+        import pyarrow as pa
+
+        labels = self.classifier.labels
+        g = len(self.model.technologies)
+        caps = self.model.capabilities.capabilities
+        posting, unit, text, label, prob, encoded = [], [], [], [], [], []
+        scores = np.full((sum(map(len, prepared.units)), 2 + g), np.nan, dtype=np.float32)
+        capability: List[Optional[str]] = []
+        similarity = np.full(len(scores), np.nan, dtype=np.float32)
+        e = d = 0  # the next encoded unit's row in ``second`` and the next duty's row in ``rows``
+        for i, (texts, keep, cheap) in enumerate(zip(prepared.units, prepared.keep, prepared.first_stage)):
+            if not texts:
+                continue
+            dropped_labels, dropped_prob = self.classifier.first_stage_labels(cheap)
+            for j, t in enumerate(texts):
+                posting.append(i)
+                unit.append(j)
+                text.append(t)
+                encoded.append(bool(keep[j]))
+                cap = None
+                if keep[j]:
+                    k = int(second[e].argmax())
+                    label.append(labels[k])
+                    prob.append(float(second[e, k]))
+                    if is_duty[e]:
+                        scores[len(posting) - 1] = rows[d, :2 + g]
+                        cap, similarity[len(posting) - 1] = _evidence(caps, rows[d]), rows[d, -1]
+                        d += 1
+                    e += 1
+                else:
+                    label.append(dropped_labels[j])
+                    prob.append(float(dropped_prob[j]))
+                capability.append(cap)
+        n = len(posting)
+        scores = scores[:n]
+        f32 = lambda x: pa.array(x, pa.float32(), mask=np.isnan(x))  # noqa: E731
+        cols = [pa.array(posting, pa.int64()), pa.array(unit, pa.int32()), pa.array(text, pa.string()),
+                pa.array(label, pa.string()), pa.array(np.asarray(prob, np.float32), pa.float32()),
+                pa.array(encoded, pa.bool_()), f32(scores[:, 0])]
+        cols += [f32(scores[:, 1 + t]) for t in range(g)] + [f32(scores[:, 1 + g]), pa.array(capability, pa.string()),
+                                                              f32(similarity[:n])]
+        return pa.Table.from_arrays(cols, schema=unit_schema(self.model.technologies))
 
     def _score_duties(self, texts: List[str], emb: Optional[np.ndarray]) -> np.ndarray:
-        """Per duty: exposure, technology scores, automation_exposure, best capability index; each distinct text scored once."""
+        """Per duty: exposure, technology scores, automation_exposure, best capability index and similarity; each
+        distinct text scored once."""
         width = self._duty_scores.width
         if not texts:
             return np.zeros((0, width), dtype=np.float32)
@@ -420,8 +510,9 @@ class PostingScorer:
             first = np.fromiter(todo.values(), dtype=np.int64, count=len(todo))
             s = self.model.score_embeddings(emb[first])
             ev = s.evidence_index[:, 0] if s.evidence_index.shape[1] else -np.ones(len(s))
+            ev_sim = s.evidence_similarity[:, 0] if s.evidence_index.shape[1] else np.full(len(s), np.nan)
             auto = np.full(len(s), np.nan) if s.automation_exposure is None else s.automation_exposure
-            new = np.column_stack([s.exposure, s.technology_scores, auto, ev]).astype(np.float32)
+            new = np.column_stack([s.exposure, s.technology_scores, auto, ev, ev_sim]).astype(np.float32)
             self._duty_scores.put(list(todo), new)
             where = {t: k for k, t in enumerate(todo)}
             for j, (t, f) in enumerate(zip(texts, found)):
@@ -448,6 +539,13 @@ class PostingScorer:
         names[:, :k] = np.where(named, np.asarray(res.titles, dtype=object)[:, :k], None)
         conf[:, :k] = np.where(named, np.asarray(res.confidence, dtype=np.float32)[:, :k], np.nan)
         return codes, names, conf, list(res.basis), np.asarray(res.abstained, dtype=bool).tolist()
+
+
+def _evidence(caps, row: np.ndarray) -> Optional[str]:
+    """The capability statement a duty's scores row (:meth:`PostingScorer._score_duties`) names as its evidence:
+    its best match when that is close enough (:data:`EVIDENCE_MIN_SIMILARITY`), else ``None``."""
+    index, similarity = int(row[-2]), float(row[-1])
+    return caps[index].statement if index >= 0 and similarity >= EVIDENCE_MIN_SIMILARITY else None
 
 
 # The scorer of score_postings, per model, with the arguments it was built with.

@@ -115,7 +115,8 @@ def test_soc2018_level_sums_over_onet_occupations(encoder, tmp_path):
     onet = a.assign(["Skin doctor"], k=3)
     soc = a.assign(["Skin doctor"], k=3, level="soc2018")
     assert soc[0][0][0] == "29-1229" and len(soc[0]) == 2
-    assert soc.confidence[0, 0] == pytest.approx(onet.confidence[0, :2].sum(), abs=1e-5)
+    skin = [c.startswith("29-1229") for c in onet.codes[0]]
+    assert soc.confidence[0, 0] == pytest.approx(onet.confidence[0, skin].sum(), abs=1e-5)
     with pytest.raises(ValueError, match="unknown level 'soc'"):
         a.assign(["x"], level="soc")
 
@@ -503,3 +504,29 @@ def test_repeated_titles_and_duties_are_searched_once(assigner, encoder, monkeyp
     np.testing.assert_array_equal(got_t, assigner.title_scores(t_emb, titles))
     np.testing.assert_array_equal(got_d, assigner.duty_scores(duties, owners, 4))
     assert searched[2:] == [6, 5]
+
+
+def test_the_prior_favours_common_occupations_and_can_be_left_out(encoder, tmp_path):
+    titles = pa.table({"soc_code": ["29-1141.00", "29-1161.00"], "title": ["Nurse", "Nurse"]})
+    common = {"29-1141.00": np.log(0.02), "29-1161.00": np.log(0.0001)}  # registered nurses, nurse midwives
+    kw = dict(titles=titles, tasks=TASKS.slice(0, 1), cache_dir=tmp_path, calibration=None)
+    flat = OccupationAssigner(encoder, prior=None, **kw).assign(["Nurse"], k=2)
+    assert flat.confidence[0, 0] == pytest.approx(flat.confidence[0, 1], rel=1e-5)  # the same title: no preference
+    weighted = OccupationAssigner(encoder, prior=common, prior_weights={"title": 0.5}, **kw).assign(["Nurse"], k=2)
+    assert weighted.codes[0].tolist() == ["29-1141.00", "29-1161.00"]
+    # the logits differ by 0.5 * log(0.02 / 0.0001): the probabilities by that factor
+    assert weighted.confidence[0, 0] / weighted.confidence[0, 1] == pytest.approx((0.02 / 0.0001) ** 0.5, rel=1e-4)
+    missing = OccupationAssigner(encoder, prior={"29-1141.00": -3.0, "11-1011.00": -5.0}, **kw)
+    assert missing.prior.tolist() == [-3.0, -5.0, -5.0]  # codes the mapping lacks get its lowest value
+    with pytest.raises(ValueError, match="prior must be 'default'"):
+        OccupationAssigner(encoder, prior="uniform", **kw)
+    with pytest.raises(ValueError, match="finite"):
+        OccupationAssigner(encoder, prior={"29-1141.00": float("-inf")}, **kw)
+
+
+def test_the_shipped_prior_and_calibration_go_together(encoder, tmp_path):
+    shipped = OccupationAssigner(encoder, cache_dir=tmp_path)
+    assert shipped.calibrated and shipped.settings()["prior_weights"]["title"] > 0
+    assert np.all(np.isfinite(shipped.prior)) and shipped.prior.max() < 0  # log shares
+    # without the prior the confidences are no longer those the maps were fitted for
+    assert not OccupationAssigner(encoder, cache_dir=tmp_path, prior=None).calibrated

@@ -58,7 +58,7 @@ def test_manifest_records_training():
     assert manifest["encoder"] == {"name": "all-MiniLM-L6-v2", "dim": 384}
     assert manifest["labels"] == list(LABELS) and manifest["training_command"].startswith("python benchmarks/")
     assert manifest["cv"]["pipeline"]["DUTY"]["f1"] >= 0.85
-    assert manifest["prefilter"]["cv_duty_recall"] >= 0.98
+    assert manifest["prefilter"]["cv_duty_recall"] >= 0.95  # the floor the threshold is chosen above
 
 
 def test_classifier_labels_clear_units(classifier, encoder):
@@ -153,3 +153,34 @@ def test_cues_on_lower_cased_ascii_text_agree(front_end_texts):
     texts += ["YOU WILL PERFORM DUTIES", "Pay: $25/HR", "401(K) and DENTAL", "We Serve", "E-VERIFY", "req 123"]
     for text in texts:
         assert unit_features._ascii_text_flags(text, text.lower()) == unit_features._text_flags(text), text
+
+
+def test_adjacent_marks_encoded_neighbours():
+    keep = np.array([True, True, False, True, True, False])
+    np.testing.assert_array_equal(unit_features.adjacent(keep),
+                                  [[False, True], [True, False], [False, True], [True, False]])
+    assert unit_features.adjacent(np.zeros(3, bool)).shape == (0, 2)
+
+
+def test_the_second_stage_reads_the_neighbours_it_is_given(classifier, encoder):
+    assert classifier.neighbours  # the shipped model reads them
+    units = segment("Duties:\n- Load trucks\n- Count stock\nWe offer dental.")
+    keep = np.ones(len(units), bool)
+    emb = encoder.encode([u.text for u in units])
+    ctx = classifier.context(units, keep)
+    with pytest.raises(ValueError, match="neighbouring units"):
+        classifier.second_stage(emb, ctx)
+    alone = classifier.second_stage(emb, ctx, np.zeros((len(units), 2), bool))
+    together = classifier.second_stage(emb, ctx, unit_features.adjacent(keep))
+    assert not np.allclose(alone, together)
+    # the reference: one product with the features side by side, absent neighbours as zero rows
+    zero = np.zeros((1, emb.shape[1]), np.float32)
+    x = np.hstack([emb, np.vstack([zero, emb[:-1]]), np.vstack([emb[1:], zero]), ctx])
+    z = x @ classifier.coef.T + classifier.intercept
+    np.testing.assert_allclose(together, np.exp(z - z.max(1, keepdims=True)) / np.exp(z - z.max(1, keepdims=True)).sum(
+        1, keepdims=True), atol=1e-5)
+    # each row depends on its own neighbours only: the same rows computed posting by posting
+    rows = [classifier.second_stage(emb[a:b], ctx[a:b], unit_features.adjacent(keep[a:b])) for a, b in ((0, 2), (2, 4))]
+    both = classifier.second_stage(emb, ctx, np.vstack([unit_features.adjacent(keep[0:2]),
+                                                        unit_features.adjacent(keep[2:4])]))
+    np.testing.assert_allclose(both, np.vstack(rows), atol=1e-6)

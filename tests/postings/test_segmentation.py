@@ -110,3 +110,33 @@ def test_html_fast_path_matches_html_parser(front_end_texts):
         assert segmentation._strip_html(page) == segmentation._parse_html(page), page[:200]
         fast += len(segmentation._SIMPLE_TAG_RE.split(page)) // 4 == page.count("<")
     assert fast > len(pages) // 2  # the generated HTML takes the fast path
+
+
+# --------------------------------------------------------------------------- text whose line breaks were lost
+
+def test_run_together_text_is_cut_where_its_line_breaks_were():
+    text = ("QualificationsDoctor of Veterinary Medicine degree from an accredited collegeActive California "
+            "LicenseExperience with small animal care. Reviews property records.Investigates complaints about "
+            "values.Job descriptionA leading clinic seeks help. RESPONSIBILITIES· Greet clients · Answer phones")
+    assert split_units(text) == [
+        "Qualifications", "Doctor of Veterinary Medicine degree from an accredited college",
+        "Active California License", "Experience with small animal care.", "Reviews property records.",
+        "Investigates complaints about values.", "Job description", "A leading clinic seeks help.",
+        "RESPONSIBILITIES", "Greet clients", "Answer phones"]
+
+
+@pytest.mark.parametrize("text", [
+    "Build slides in PowerPoint and SharePoint for the JavaScript team.",
+    "Post jobs on LinkedIn and YouTube; track them in QuickBooks.",
+    "Meet with Dr. Smith at St. Louis headquarters in the U.S. each week.",
+    "Use VB.Net, ASP.NET and Node.js daily.",
+])
+def test_words_with_a_capital_inside_and_addresses_stay_whole(text):
+    assert split_units(text) == [text]
+
+
+def test_addresses_are_not_cut():
+    text = "Write to Jane.Doe@ExampleCorp.com or see https://ExampleCorp.com/JobsBoard today."
+    assert segmentation._unglue(text) == [text]
+    assert split_units("Apply at www.ExampleCorp.com today. Or call us.") == ["Apply at www.ExampleCorp.com today.",
+                                                                             "Or call us."]

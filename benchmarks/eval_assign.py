@@ -1,7 +1,12 @@
 """Evaluate exposure.occupations.OccupationAssigner; fit its temperatures and confidence calibration.
 
     python benchmarks/eval_assign.py                         # writes benchmarks/results/assign.md (+ .png)
-    python benchmarks/eval_assign.py --cache-dir DIR --write-calibration   # also models/assign/calibration.json
+    python benchmarks/eval_assign.py --cache-dir DIR --write-calibration FILE   # and the calibration record
+
+The assigners here have no employment prior (``prior=None``): this benchmark measures title and duty matching on
+O*NET's own titles and tasks, where an occupation's share of employment says nothing. The shipped assigner's
+temperatures, prior weights and calibration are fitted on hand-coded real postings by
+``benchmarks/fit_assign_postings.py`` (``benchmarks/results/assign_postings.md``).
 
 1. Splits. The distinct O*NET 29.1 alternate titles (compared by ``normalize_title``)
    are split 80/20 with a fixed seed: the **test** titles (20%) are used only for the
@@ -201,8 +206,10 @@ def main(argv=None) -> int:
     parser.add_argument("--folds", type=int, default=10)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "assign.md")
     parser.add_argument("--plot", type=Path, default=ROOT / "benchmarks" / "results" / "assign_reliability.png")
-    parser.add_argument("--write-calibration", nargs="?", type=Path, const=CALIBRATION, default=None,
-                        help=f"write the fitted calibration record (default path {CALIBRATION.relative_to(ROOT)})")
+    parser.add_argument("--write-calibration", type=Path, default=None, metavar="FILE",
+                        help="write the fitted calibration record to FILE (the shipped one, "
+                             f"{CALIBRATION.relative_to(ROOT)}, is fitted on real postings by "
+                             "benchmarks/fit_assign_postings.py)")
     parser.add_argument("--json", type=Path, default=None, help="also write the numbers as JSON")
     args = parser.parse_args(argv)
     command = "python benchmarks/eval_assign.py " + " ".join(argv if argv is not None else sys.argv[1:])
@@ -210,7 +217,7 @@ def main(argv=None) -> int:
 
     t0 = time.perf_counter()
     enc = Encoder(device="cpu", dtype=args.dtype)
-    full = OccupationAssigner(enc, cache_dir=args.cache_dir, calibration=None)
+    full = OccupationAssigner(enc, prior=None, cache_dir=args.cache_dir, calibration=None)
     t = time.perf_counter()
     idx = full.title_index()
     t_titles = time.perf_counter() - t
@@ -364,7 +371,7 @@ def main(argv=None) -> int:
     checksum = hashlib.sha256(json.dumps({"calibration_titles": train_keys, "folds": fold.tolist(),
                                           "calibration_task_rows": sorted(cal_rows),
                                           "test_task_rows": sorted(test_rows)}).encode()).hexdigest()
-    shipped_settings = OccupationAssigner(enc, cache_dir=args.cache_dir, temperatures=temperatures,
+    shipped_settings = OccupationAssigner(enc, prior=None, cache_dir=args.cache_dir, temperatures=temperatures,
                                           calibration=None).settings()
     record = {
         "format": 1,
@@ -399,7 +406,8 @@ def main(argv=None) -> int:
     test_truth = [by_key[k] for k in test_keys]
     test_mask = truth_mask(test_truth, n_occ)
     truth6 = [{codes[o][:7] for o in tt} for tt in test_truth]
-    ours = OccupationAssigner(enc, cache_dir=args.cache_dir, temperatures=temperatures, calibration=record)
+    ours = OccupationAssigner(enc, prior=None, cache_dir=args.cache_dir, temperatures=temperatures,
+                              calibration=record)
     evalr = ours.without(titles=test_keys)
     t = time.perf_counter()
     assigned = evalr.assign(queries, k=3, level="soc2018", clean_titles=False)
@@ -408,7 +416,8 @@ def main(argv=None) -> int:
     q_emb = enc.encode(queries)
     s_test = evalr.title_scores(q_emb, queries)
     p_test = softmax(s_test / temperatures["title"])
-    old = OccupationAssigner(enc, cache_dir=args.cache_dir, calibration=None, **OLD).without(titles=test_keys)
+    old = OccupationAssigner(enc, prior=None, cache_dir=args.cache_dir, calibration=None,
+                             **OLD).without(titles=test_keys)
     p_old = softmax(old.title_scores(q_emb) / OLD["temperatures"]["title"])
     test_top = {lv: levels.top(p_test, test_mask, lv) for lv in LEVELS}
     old_top = {lv: levels.top(p_old, test_mask, lv) for lv in LEVELS}
@@ -456,7 +465,7 @@ def main(argv=None) -> int:
 
     # 7. Test titles with duties: five held-out test tasks of the true occupation.
     evald = ours.without(titles=test_keys, task_rows=test_rows)
-    oldd = OccupationAssigner(enc, cache_dir=args.cache_dir, calibration=None, **OLD).without(
+    oldd = OccupationAssigner(enc, prior=None, cache_dir=args.cache_dir, calibration=None, **OLD).without(
         titles=test_keys, task_rows=test_rows)
     dj = [(i, next(iter(tt))) for i, tt in enumerate(test_truth) if len(tt) == 1 and next(iter(tt)) in test_tasks]
     dq = [queries[i] for i, _ in dj]
@@ -468,7 +477,8 @@ def main(argv=None) -> int:
         "title + duties": evald.assign(dq, duty_embeddings=list(dd_emb), k=3, level="soc2018", clean_titles=False),
     }
     old_both = oldd.assign(dq, duty_embeddings=list(dd_emb), k=3, level="soc2018", clean_titles=False)
-    raw_d = OccupationAssigner(enc, cache_dir=args.cache_dir, temperatures=temperatures, calibration=None).without(
+    raw_d = OccupationAssigner(enc, prior=None, cache_dir=args.cache_dir, temperatures=temperatures,
+                               calibration=None).without(
         titles=test_keys, task_rows=test_rows)
     raw_duties = {"duties": raw_d.assign([None] * len(dq), duty_embeddings=list(dd_emb), k=3, level="soc2018"),
                   "title + duties": raw_d.assign(dq, duty_embeddings=list(dd_emb), k=3, level="soc2018",
@@ -516,7 +526,7 @@ def main(argv=None) -> int:
     t_post = time.perf_counter() - t
     p_title = ours.assign(ptitles, k=3, level="soc2018")
     p_duty = ours.assign([None] * len(postings), pduties, k=3, level="soc2018")
-    old_full = OccupationAssigner(enc, cache_dir=args.cache_dir, calibration=None, **OLD)
+    old_full = OccupationAssigner(enc, prior=None, cache_dir=args.cache_dir, calibration=None, **OLD)
     p_old_title = old_full.assign(ptitles, k=3, level="soc2018")
     p_old_both = old_full.assign(ptitles, pduties, k=3, level="soc2018")
     tf_full = TfidfTitles(ours.title_index(), n_occ, *{"TF-IDF char 2-4": ("char_wb", (2, 4)),

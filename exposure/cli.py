@@ -156,8 +156,9 @@ def _add_score_postings(sub) -> None:
     p.add_argument("--min-soc-confidence", type=float, default=None, metavar="X",
                    help="leave the occupations of a posting empty (soc_code_* null, soc_abstained true, no occupation "
                         "fallback) when its top calibrated confidence is below X, in [0, 1]. Coverage and top-1 "
-                        "accuracy per threshold on held-out O*NET titles: benchmarks/results/assign.md; "
-                        "OccupationAssigner.threshold_for gives X for a target coverage or accuracy")
+                        "accuracy per threshold, out of fold on hand-coded real postings: "
+                        "models/assign/calibration.json; OccupationAssigner.threshold_for gives X for a target coverage "
+                        "or accuracy")
     p.add_argument("--workers", type=int, default=None,
                    help="processes that cut and filter the next postings while the model scores the current ones "
                         "(0: all in one process; default: all cores but one); the rows are the same either way")

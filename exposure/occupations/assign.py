@@ -328,12 +328,14 @@ def check_confidence(value, name: str = "min_confidence") -> Optional[float]:
 
 def load_calibration(source: Union[str, os.PathLike, dict, None] = "default") -> Optional[dict]:
     """A calibration record: the shipped ``models/assign/calibration.json`` (``"default"``), a JSON file
-    written by ``benchmarks/eval_assign.py --write-calibration``, or such a record as a dict; ``None``: none.
+    written by ``benchmarks/fit_assign_postings.py --write`` (the shipped one) or ``benchmarks/eval_assign.py
+    --write-calibration FILE``, or such a record as a dict; ``None``: none.
 
     The record's ``maps[level][basis]`` are ``{"x": [...], "y": [...]}`` knots of an increasing map from
     probability to calibrated confidence (:func:`numpy.interp`); ``fitted_for`` says which assigner
-    settings they were fitted with; ``coverage[level][basis]`` holds, per threshold, the share of held-out
-    titles kept and their top-1 accuracy (:meth:`OccupationAssigner.threshold_for`).
+    settings they were fitted with; ``coverage[level][basis]`` holds, per threshold, the share of the
+    postings (or titles) it was fitted on that are kept and their top-1 accuracy
+    (:meth:`OccupationAssigner.threshold_for`).
     """
     import json
 
@@ -629,7 +631,7 @@ class OccupationAssigner:
         if self._calibration_default:
             return None
         raise ValueError("this calibration was fitted for other settings (" + "; ".join(differ) + "); fit one for "
-                         "these settings with benchmarks/eval_assign.py --write-calibration, or pass calibration=None")
+                         "these settings with benchmarks/fit_assign_postings.py --write, or pass calibration=None")
 
     @property
     def calibrated(self) -> bool:
@@ -951,10 +953,12 @@ class OccupationAssigner:
     def threshold_for(self, *, coverage: Optional[float] = None, accuracy: Optional[float] = None,
                       level: str = "onet", basis: str = "title") -> float:
         """The ``min_confidence`` that keeps a share ``coverage`` of the postings, or the lowest that gives
-        top-1 ``accuracy`` on those kept, as measured on the held-out O*NET titles of the calibration
-        (``calibration["coverage"]``: calibration split, calibrated confidences).
+        top-1 ``accuracy`` on those kept, as measured where the calibration was fitted
+        (``calibration["coverage"]``: the shipped one, out of fold on the hand-coded real postings of the
+        train split, calibrated confidences).
 
-        Real postings are harder than held-out O*NET titles: check on a labelled sample of your own.
+        Postings unlike those (other sources, years, countries) may differ: check on a labelled sample of
+        your own.
 
         >>> assigner.threshold_for(accuracy=0.85)                     # doctest: +SKIP
         0.82

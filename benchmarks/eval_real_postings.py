@@ -38,8 +38,7 @@ def main(argv: Optional[list] = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     from exposure.jobs import RunOptions
 
-    codes = {r["posting_id"]: r["soc_code"] for r in real_postings.read_labels("soc.jsonl")}
-    posts = real_postings.by_id()
+    codes, posts = real_postings.coded(), real_postings.by_id()
     ids = sorted(codes)
     scorer = RunOptions(device="cpu", dtype=args.dtype).build_scorer()
     top, title_only = [], []

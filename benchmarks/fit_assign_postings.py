@@ -1,7 +1,8 @@
 """Fit the occupation assigner's temperatures, prior weights and calibration on hand-coded real postings.
 
     python benchmarks/fit_assign_postings.py -o benchmarks/results/assign_postings.md            # report only
-    python benchmarks/fit_assign_postings.py --write -o benchmarks/results/assign_postings.md    # and ship
+    python benchmarks/fit_assign_postings.py --write -o benchmarks/results/assign_postings.md \
+        --before-calibration CAL_0_3_0.json                                                      # and ship
 
 The assigner's logits are ``title / T_title + duty / T_duty + w * prior`` (per basis: title only, duties
 only, both; ``exposure.occupations.assign``), where ``prior`` is the log share of US employment of each
@@ -47,6 +48,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import real_postings  # noqa: E402
 from _common import publish  # noqa: E402
+from eval_assign import coverage_table, isotonic_map  # noqa: E402
 
 from exposure.stats import bootstrap_ci, reliability  # noqa: E402
 
@@ -54,7 +56,8 @@ logger = logging.getLogger("fit_assign_postings")
 MODELS = ROOT / "models" / "assign"
 BASES = ("title", "duties", "title+duties")
 FOLDS = 5
-SMOOTHING = 1000.0  # workers added to every code's employment before the log
+SMOOTHING = 1000.0
+BEFORE_TEMPERATURES = {"title": 0.0572, "duty": 0.0386, "title+duty": (0.0668, 0.0551)}  # exposure 0.3.0  # workers added to every code's employment before the log
 
 
 def employment_prior(codes) -> np.ndarray:
@@ -129,10 +132,7 @@ def fit(data: Data, rows: np.ndarray) -> tuple:
 
     def nll(theta):
         t, d, w = np.exp(theta[0]), np.exp(theta[1]), theta[2]
-        p = softmax(data.logits((t, d, w), rows))
-        mass = np.zeros(len(rows))
-        for k in range(len(rows)):
-            mass[k] = p[k, data.six == gold6[k]].sum()
+        mass = to_six(softmax(data.logits((t, d, w), rows)), data.six)[np.arange(len(rows)), gold6]
         return -np.mean(np.log(np.maximum(mass, 1e-12)))
 
     res = minimize(nll, x0=np.array([np.log(0.06), np.log(0.05), 0.3]), method="Nelder-Mead",
@@ -149,11 +149,11 @@ def probabilities(data: Data, params, rows) -> np.ndarray:
     return softmax(data.logits((t or 1.0, d or 1.0, w), rows))
 
 
-def to_six(p: np.ndarray, six: np.ndarray, n_six: int) -> np.ndarray:
-    out = np.zeros((p.shape[0], n_six))
-    for j in range(n_six):
-        out[:, j] = p[:, six == j].sum(axis=1)
-    return out
+def to_six(p: np.ndarray, six: np.ndarray) -> np.ndarray:
+    """Probabilities over O*NET codes ``(n, codes)`` summed per 6-digit SOC code (``six``: each code's SOC index)."""
+    one_hot = np.zeros((six.size, int(six.max()) + 1))
+    one_hot[np.arange(six.size), six] = 1.0
+    return p @ one_hot
 
 
 def top_right(p: np.ndarray, gold: np.ndarray, k: int = 3):
@@ -162,41 +162,25 @@ def top_right(p: np.ndarray, gold: np.ndarray, k: int = 3):
     return top, top == gold[:, None], np.take_along_axis(p, top, axis=1)
 
 
-def calibration_maps(conf: np.ndarray, right: np.ndarray) -> dict:
-    from sklearn.isotonic import IsotonicRegression
-
-    iso = IsotonicRegression(increasing=True, y_min=0.0, y_max=1.0, out_of_bounds="clip")
-    iso.fit(conf.ravel(), right.ravel().astype(float))
-    x = np.round(np.asarray(iso.X_thresholds_, dtype=np.float64), 5)
-    y = np.round(np.asarray(iso.y_thresholds_, dtype=np.float64), 5)
-    y = np.maximum.accumulate(y)
-    if x.size < 2:
-        x, y = np.array([0.0, 1.0]), np.array([y[0] if y.size else 0.0] * 2)
-    return {"x": x.tolist(), "y": y.tolist()}
-
-
-def coverage_table(top_conf: np.ndarray, top1_right: np.ndarray) -> dict:
-    thresholds = np.round(np.arange(0.0, 1.0001, 0.01), 2)
-    cov = [float((top_conf >= t).mean()) for t in thresholds]
-    acc = [float(top1_right[top_conf >= t].mean()) if (top_conf >= t).any() else float("nan") for t in thresholds]
-    return {"threshold": thresholds.tolist(), "coverage": cov, "accuracy": [None if np.isnan(a) else a for a in acc]}
-
-
 def main(argv: Optional[list] = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("-o", "--output", type=Path, help="write the Markdown report here")
     ap.add_argument("--write", action="store_true", help="write models/assign/calibration.json and prior.json")
+    ap.add_argument("--before-calibration", type=Path, default=None, metavar="FILE",
+                    help="the calibration of exposure 0.3.0's assigner, for the rows 'shipped before' "
+                         "(git show 586c26e:models/assign/calibration.json); without it they are uncalibrated")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     from exposure.encoder import Encoder
     from exposure.occupations import OccupationAssigner
     from exposure.postings import UnitClassifier
 
-    coded = {r["posting_id"]: r["soc_code"] for r in real_postings.read_labels("soc.jsonl")}
-    posts = real_postings.by_id()
+    coded, posts = real_postings.coded(), real_postings.by_id()
     ids = sorted(coded)
     encoder = Encoder(device="cpu", dtype="float32")
-    shipped = OccupationAssigner(encoder, prior=None)  # as shipped before a prior: its weights are 0
+    # The assigner of exposure 0.3.0: no prior, its temperatures, and its calibration when given.
+    shipped = OccupationAssigner(encoder, prior=None, temperatures=BEFORE_TEMPERATURES,
+                                 calibration=args.before_calibration)
     assigner = OccupationAssigner(encoder, calibration=None, prior=None)
     codes = list(assigner.codes)
     six_codes, six = np.unique([c[:7] for c in codes], return_inverse=True)
@@ -233,22 +217,22 @@ def main(argv: Optional[list] = None) -> None:
     for level in ("onet", "soc2018"):
         for b in BASES:
             rows = train[applies[b][train]]
-            p = oof[b][rows] if level == "onet" else to_six(oof[b][rows], six, len(six_codes))
+            p = oof[b][rows] if level == "onet" else to_six(oof[b][rows], six)
             _, right, conf = top_right(p, gold_onet[rows] if level == "onet" else gold6[rows])
-            maps[level][b] = calibration_maps(conf, right)
+            maps[level][b] = isotonic_map(conf.ravel(), right.ravel().astype(float))
             cal = np.interp(conf[:, 0], maps[level][b]["x"], maps[level][b]["y"])
             coverage[level][b] = coverage_table(cal, right[:, 0])
     natural = np.zeros((len(train), len(codes)))
     for b in BASES:
         sel = basis_of[train] == b
         natural[sel] = oof[b][train[sel]]
-    _, right, _ = top_right(to_six(natural, six, len(six_codes)), gold6[train])
+    _, right, _ = top_right(to_six(natural, six), gold6[train])
     cv = {"top1": float(right[:, 0].mean()), "top3": float(right.any(axis=1).mean())}
     logger.info("out of fold on the train split (SOC-6): top-1 %.3f, top-3 %.3f", cv["top1"], cv["top3"])
 
     # 3. the test split: before, titles only, titles and duties
     def figures(p_onet: np.ndarray, conf_top: np.ndarray, rows: np.ndarray) -> dict:
-        p6 = to_six(p_onet, six, len(six_codes)) if p_onet is not None else None
+        p6 = to_six(p_onet, six) if p_onet is not None else None
         _, right, _ = top_right(p6, gold6[rows])
         t1, t3 = right[:, 0].astype(float), right.any(axis=1).astype(float)
         idx = np.arange(len(rows))
@@ -258,7 +242,7 @@ def main(argv: Optional[list] = None) -> None:
 
     def calibrated(p_onet, rows, bases):
         """The calibrated confidence of the top SOC-6 code (level soc2018)."""
-        top = to_six(p_onet, six, len(six_codes)).max(axis=1)
+        top = to_six(p_onet, six).max(axis=1)
         return np.array([np.interp(c, maps["soc2018"][b]["x"], maps["soc2018"][b]["y"]) for c, b in zip(top, bases)])
 
     results = {}
@@ -340,10 +324,12 @@ def main(argv: Optional[list] = None) -> None:
         logger.info("wrote %s and %s", MODELS / "calibration.json", MODELS / "prior.json")
 
     lines = ["# Occupation assignment fitted on hand-coded real postings\n",
-             "`python benchmarks/fit_assign_postings.py --write`: temperatures, prior weights and calibration "
+             "`python benchmarks/fit_assign_postings.py --write --before-calibration CAL_0_3_0.json`: "
+             "temperatures, prior weights and calibration "
              f"fitted on the train split of `benchmarks/data/real_postings/soc.jsonl` ({len(train)} postings), "
              f"reported on its test split ({len(test)} postings, never fitted on). Duties: those the shipped unit "
-             "classifier finds. Right: the hand code's 6-digit SOC occupation. 95 % bootstrap intervals over "
+             "classifier finds; \"shipped before\": exposure 0.3.0's assigner with its calibration. Right: the "
+             "hand code's 6-digit SOC occupation. 95 % bootstrap intervals over "
              "postings; ECE of the top calibrated confidence against SOC-6 top-1.\n",
              "| assigner | postings | SOC-6 top-1 | SOC-6 top-3 | ECE |", "| --- | --- | --- | --- | --- |"]
     for name, r in results.items():

@@ -115,6 +115,15 @@ def read_labels(name: str, folder: Optional[Path] = None) -> List[dict]:
         return [json.loads(line) for line in f if line.strip()]
 
 
+def coded() -> Dict[str, str]:
+    """The hand-coded O*NET-SOC code of each coded posting (``soc.jsonl``), by posting id.
+
+    >>> len(coded()) >= 1000                                             # doctest: +SKIP
+    True
+    """
+    return {r["posting_id"]: r["soc_code"] for r in read_labels("soc.jsonl")}
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sample", type=int, help="print the ids and titles of a random sample of this size")

@@ -148,10 +148,8 @@ def figures(clf: UnitClassifier, units, y, groups, enc: Encoder) -> dict:
     duty = LABELS.index("DUTY")
 
     def prf(rows):
-        t, p = y[rows] == duty, pred[rows] == duty
-        tp = float((t & p).sum())
-        return (tp / max(float(p.sum()), 1.0), tp / max(float(t.sum()), 1.0),
-                2 * tp / max(float(t.sum() + p.sum()), 1.0))
+        return tuple(precision_recall_fscore_support(y[rows] == duty, pred[rows] == duty, average="binary",
+                                                     zero_division=0)[:3])
 
     every = np.arange(len(y))
     return {"postings": len(units), "units": int(len(y)), "per_class": per_class(y, pred),

@@ -498,13 +498,13 @@ class UnitClassifier:
         """:meth:`keep` from the first stage's probabilities (:meth:`prefilter_probabilities`)."""
         return cheap[:, self.labels.index("DUTY")] >= self.threshold
 
-    def first_stage_labels(self, cheap: np.ndarray) -> Tuple[List[str], np.ndarray]:
-        """The labels the first stage gives the units it drops, and their probabilities: the likeliest label
-        other than ``DUTY`` (the first stage said the unit is none)."""
+    def dropped_labels(self, cheap: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        """The label (its index in :attr:`labels`) the first stage gives each unit it drops, and its probability:
+        the likeliest label other than ``DUTY`` (the first stage said the unit is none)."""
         masked = np.array(cheap, dtype=np.float32, copy=True)
         masked[:, self.labels.index("DUTY")] = -1.0
         best = masked.argmax(axis=1)
-        return [self.labels[j] for j in best], np.take_along_axis(cheap, best[:, None], axis=1)[:, 0]
+        return best, np.take_along_axis(np.asarray(cheap), best[:, None], axis=1)[:, 0]
 
     def context(self, units: Sequence[Union[str, Unit]], rows: np.ndarray) -> np.ndarray:
         """The standardised context features of the units at ``rows`` (a mask), as the second stage reads them."""
@@ -562,7 +562,6 @@ class UnitClassifier:
         unit_lists = [_as_units(p) for p in postings]
         if prefilter is None:
             prefilter = embeddings is None
-        duty = self.labels.index("DUTY")
         cheap = [self.prefilter_probabilities(u) for u in unit_lists]
         masks = [self.keep_probable(c) if prefilter else np.ones(len(u), dtype=bool)
                  for c, u in zip(cheap, unit_lists)]
@@ -590,11 +589,9 @@ class UnitClassifier:
             probs = c.copy()
             if m.any():
                 probs[m] = self.second_stage(e, self.context(units, m), adjacent(m))
-            # A dropped unit takes its likeliest label other than DUTY: the first stage said it is none.
-            masked = probs.copy()
-            masked[~m, duty] = -1.0
-            labels = [self.labels[j] for j in masked.argmax(axis=1)]
-            out.append(UnitPredictions(units, labels, probs, m, e))
+            best = probs.argmax(axis=1)
+            best[~m] = self.dropped_labels(c[~m])[0]
+            out.append(UnitPredictions(units, [self.labels[j] for j in best], probs, m, e))
         return out
 
 

@@ -454,45 +454,34 @@ class PostingScorer:
         the others; for duties their rows of scores (``rows``, in order)."""
         import pyarrow as pa
 
-        labels = self.classifier.labels
         g = len(self.model.technologies)
+        counts = np.fromiter(map(len, prepared.units), dtype=np.int64, count=len(prepared.units))
+        n = int(counts.sum())
+        keep = np.concatenate([np.asarray(k, dtype=bool) for k in prepared.keep]) if n else np.zeros(0, bool)
+        label = np.zeros(n, dtype=np.int64)
+        prob = np.zeros(n, dtype=np.float32)
+        if (~keep).any():
+            cheap = np.vstack([c for c in prepared.first_stage if len(c)])
+            label[~keep], prob[~keep] = self.classifier.dropped_labels(cheap[~keep])
+        encoded = np.flatnonzero(keep)  # in the order of ``second``
+        label[encoded] = second.argmax(axis=1)
+        prob[encoded] = second[np.arange(len(encoded)), label[encoded]]
+        duty_at = encoded[is_duty]  # in the order of ``rows``
+        scores = np.full((n, 2 + g), np.nan, dtype=np.float32)
+        similarity = np.full(n, np.nan, dtype=np.float32)
+        scores[duty_at], similarity[duty_at] = rows[:, :2 + g], rows[:, -1]
+        capability: List[Optional[str]] = [None] * n
         caps = self.model.capabilities.capabilities
-        posting, unit, text, label, prob, encoded = [], [], [], [], [], []
-        scores = np.full((sum(map(len, prepared.units)), 2 + g), np.nan, dtype=np.float32)
-        capability: List[Optional[str]] = []
-        similarity = np.full(len(scores), np.nan, dtype=np.float32)
-        e = d = 0  # the next encoded unit's row in ``second`` and the next duty's row in ``rows``
-        for i, (texts, keep, cheap) in enumerate(zip(prepared.units, prepared.keep, prepared.first_stage)):
-            if not texts:
-                continue
-            dropped_labels, dropped_prob = self.classifier.first_stage_labels(cheap)
-            for j, t in enumerate(texts):
-                posting.append(i)
-                unit.append(j)
-                text.append(t)
-                encoded.append(bool(keep[j]))
-                cap = None
-                if keep[j]:
-                    k = int(second[e].argmax())
-                    label.append(labels[k])
-                    prob.append(float(second[e, k]))
-                    if is_duty[e]:
-                        scores[len(posting) - 1] = rows[d, :2 + g]
-                        cap, similarity[len(posting) - 1] = _evidence(caps, rows[d]), rows[d, -1]
-                        d += 1
-                    e += 1
-                else:
-                    label.append(dropped_labels[j])
-                    prob.append(float(dropped_prob[j]))
-                capability.append(cap)
-        n = len(posting)
-        scores = scores[:n]
+        for at, row in zip(duty_at.tolist(), rows):
+            capability[at] = _evidence(caps, row)
         f32 = lambda x: pa.array(x, pa.float32(), mask=np.isnan(x))  # noqa: E731
-        cols = [pa.array(posting, pa.int64()), pa.array(unit, pa.int32()), pa.array(text, pa.string()),
-                pa.array(label, pa.string()), pa.array(np.asarray(prob, np.float32), pa.float32()),
-                pa.array(encoded, pa.bool_()), f32(scores[:, 0])]
+        cols = [pa.array(np.repeat(np.arange(len(counts)), counts), pa.int64()),
+                pa.array(np.arange(n) - np.repeat(np.cumsum(counts) - counts, counts), pa.int32()),
+                pa.array([t for texts in prepared.units for t in texts], pa.string()),
+                pa.array(np.asarray(self.classifier.labels, dtype=object)[label], pa.string()),
+                pa.array(prob, pa.float32()), pa.array(keep, pa.bool_()), f32(scores[:, 0])]
         cols += [f32(scores[:, 1 + t]) for t in range(g)] + [f32(scores[:, 1 + g]), pa.array(capability, pa.string()),
-                                                              f32(similarity[:n])]
+                                                              f32(similarity)]
         return pa.Table.from_arrays(cols, schema=unit_schema(self.model.technologies))
 
     def _score_duties(self, texts: List[str], emb: Optional[np.ndarray]) -> np.ndarray:

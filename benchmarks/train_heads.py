@@ -5,9 +5,14 @@ T0-T4 ratings of all labelled occupations (Eloundou et al. 2023), with the defau
 encoder and capability set. Deterministic: running it twice on the same machine
 writes byte-identical files. Needs torch (a package dependency); nothing else.
 
+Also refits both heads once per fold of the labelled occupations (``--folds``, 5), each without its
+fold's labels (``NAME.folds.npz``): occupation tables score a labelled occupation with them, out of fold.
+``--folds-only`` keeps the heads already in ``--out`` and (re)builds only their fold heads.
+
 Usage:
     python benchmarks/train_heads.py --data ../shared/data [--out models/heads]
         [--metrics benchmarks/results/eloundou/metrics.json] [--embeddings-cache FILE.npz]
+        [--folds 5] [--folds-only]
 
 ``--metrics`` copies the cross-validated metrics of ``exposure reproduce eloundou``
 into the manifest (that command retrains the heads within each fold).
@@ -22,9 +27,9 @@ import sys
 from pathlib import Path
 
 from exposure import ExposureModel, __version__
-from exposure.heads import encoder_fingerprint
+from exposure.heads import Heads, encoder_fingerprint
 from exposure.training.eloundou import embed_tasks, load_labelled_tasks
-from exposure.training.heads import STRENGTHS, train_heads
+from exposure.training.heads import STRENGTHS, train_fold_heads, train_heads
 
 DATA_FILES = ("onet_tasks.tsv", "task_labels_train.tsv", "occupation_ratings_train.csv")
 
@@ -41,7 +46,15 @@ def main(argv=None) -> int:
     p.add_argument("--metrics", type=Path, default=Path("benchmarks/results/eloundou/metrics.json"),
                    help="metrics.json of 'exposure reproduce eloundou' to record in the manifest (if present)")
     p.add_argument("--embeddings-cache", type=Path, help="reuse/save the task embeddings here (.npz)")
+    p.add_argument("--folds", type=int, default=5,
+                   help="folds of the labelled occupations for the out-of-fold heads (0: none; default 5)")
+    p.add_argument("--folds-only", action="store_true",
+                   help="keep the heads in --out/NAME.json and (re)build only their fold heads")
     args = p.parse_args(argv)
+    if args.folds == 1 or args.folds < 0:
+        p.error("--folds must be 0 (none) or at least 2")
+    if args.folds_only and not args.folds:
+        p.error("--folds-only needs --folds of at least 2")
 
     paths = [args.data / f for f in DATA_FILES]
     if missing := [str(f) for f in paths if not f.is_file()]:
@@ -83,7 +96,22 @@ def main(argv=None) -> int:
         "licence": "Trained on labels of Eloundou, Manning, Mishkin, Rock (2023), MIT licence (c) 2024 OpenAI, and "
                    "O*NET 27 task statements by USDOL/ETA, CC BY 4.0.",
     }
-    heads = train_heads(emb, capf, d["human"], d["automation"], d["soc"], manifest=manifest)
+    if args.folds_only:
+        heads = Heads.load(args.out / f"{args.name}.json")
+        heads.check(model.encoder, caps)
+    else:
+        heads = train_heads(emb, capf, d["human"], d["automation"], d["soc"], manifest=manifest)
+    if args.folds:
+        heads.folds = train_fold_heads(emb, capf, d["human"], d["automation"], d["soc"], heads.index, args.folds,
+                                       progress=lambda m: print(m, file=sys.stderr))
+        heads.manifest["out_of_fold"] = {
+            "command": "python benchmarks/train_heads.py --data ../shared/data --out models/heads"
+                       + (" --folds-only" if args.folds_only else "") + f" --folds {args.folds}",
+            "rule": "exposure.stats.grouped_folds over the labelled occupations (largest first, each to the fold "
+                    "with the fewest tasks); per fold both heads fitted, and their L2 strength chosen by an inner "
+                    "3-fold grouped CV, on the other folds' tasks, with neighbours from the other folds only",
+            "exposure_version": __version__,
+        }
     path = heads.save(args.out, args.name)
     print(f"wrote {path} and {path.with_suffix('.npz')} (sha256 {heads_sha(path)}); "
           f"L2 strengths {heads.manifest['selection']}", file=sys.stderr)

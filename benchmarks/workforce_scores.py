@@ -33,7 +33,9 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     model = ExposureModel(device="cpu")
     tasks = load_tasks("27")
-    scores = model.score_tasks(tasks["task"].to_pylist(), show_progress=True).to_arrow().drop_columns(["text"])
+    # Tasks of the occupations whose labels trained the head are scored out of fold, as occupation tables do.
+    scores = model.score_tasks(tasks["task"].to_pylist(), show_progress=True,
+                               occupations=tasks["soc_code"].to_pylist()).to_arrow().drop_columns(["text", "held_out"])
     for name in ("weight", "task_id", "soc_code"):
         scores = scores.add_column(0, name, tasks[name])
     pq.write_table(scores, args.out / "tasks27.parquet")

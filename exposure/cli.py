@@ -498,8 +498,9 @@ def _occupations(args: argparse.Namespace) -> int:
                 f"-> {args.output}")
     n_labelled = pc.sum(table["labelled"]).as_py() or 0
     if n_labelled:
-        logger.info(f"{n_labelled:,} of {table.num_rows:,} occupations are labelled: their human labels trained "
-                    "the head, so their scores are in-sample (column 'labelled')")
+        logger.info(f"{n_labelled:,} of {table.num_rows:,} occupations are labelled (column 'labelled'): their "
+                    "human labels trained the head, so 'exposure' scores them out of fold (heads fitted without "
+                    "their labels) and 'exposure_in_sample' keeps the head's own score")
     top = table.filter(pc.less_equal(table["rank"], 10)).sort_by("rank").to_pylist()
     print(f"{'rank':>4}  {'exposure':>8}  {'code':<10}  {'labelled':<8}  title")
     for r in top:

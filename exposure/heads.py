@@ -64,6 +64,7 @@ __all__ = [
     "NeighbourIndex",
     "HeadMismatchError",
     "HeadFileError",
+    "FoldHeads",
     "head_features",
     "capability_features",
     "encoder_fingerprint",
@@ -230,6 +231,21 @@ class NeighbourIndex:
         index.keys = index.project(emb).astype(np.float16)
         return index
 
+    def subset(self, keep: np.ndarray) -> "NeighbourIndex":
+        """The same projection with only the labelled tasks where ``keep`` (a boolean mask over the keys) is
+        true: the neighbours a head fitted without the other tasks' labels may read.
+
+        >>> index = NeighbourIndex.fit(np.eye(3, dtype=np.float32), {"exposure": np.array([0, 1, 2])},
+        ...                            {"exposure": 3}, dim=2)
+        >>> index.subset(np.array([True, False, True])).labels["exposure"].tolist()
+        [0, 2]
+        """
+        keep = np.asarray(keep, dtype=bool)
+        if keep.shape != (self.keys.shape[0],):
+            raise ValueError(f"keep must be a boolean mask over the {self.keys.shape[0]} keys, got shape {keep.shape}")
+        return NeighbourIndex(self.mean, self.components, self.keys[keep],
+                              {k: v[keep] for k, v in self.labels.items()}, dict(self.n_classes))
+
     def project(self, emb: np.ndarray) -> np.ndarray:
         """float32 unit rows in the projection."""
         z = (np.asarray(emb, dtype=np.float32) - self.mean) @ self.components
@@ -314,6 +330,107 @@ class LinearHead:
         return softmax(((np.asarray(x, dtype=np.float64) - self.mean) / self.scale) @ self.weight + self.bias)
 
 
+_LEVELS = np.arange(len(AUTOMATION_CLASSES)) / (len(AUTOMATION_CLASSES) - 1)  # T0..T4 -> 0..1
+
+
+def _predict_proba(exposure: LinearHead, automation: LinearHead, index: NeighbourIndex, emb: np.ndarray,
+                   cap_features: np.ndarray, device: Any = None) -> Tuple[np.ndarray, np.ndarray]:
+    """Both heads' class probabilities over ``index``'s neighbours, in blocks of :data:`PREDICT_BLOCK` rows."""
+    n = emb.shape[0]
+    probs = np.zeros((n, len(EXPOSURE_CLASSES)))
+    auto = np.zeros((n, len(AUTOMATION_CLASSES)))
+    for a in range(0, n, PREDICT_BLOCK):
+        rows = slice(a, a + PREDICT_BLOCK)
+        x_exp, x_auto = head_features(emb[rows], cap_features[rows], index, ("exposure", "automation"),
+                                      device=device)
+        probs[rows], auto[rows] = exposure.predict_proba(x_exp), automation.predict_proba(x_auto)
+    return probs, auto
+
+
+# --------------------------------------------------------------------------- out of fold
+
+@dataclass
+class FoldHeads:
+    """Heads refitted once per fold of the labelled occupations, each without the labels of its fold.
+
+    The labelled occupations are split into folds (:func:`exposure.stats.grouped_folds`, by occupation);
+    the heads of fold ``f`` were fitted on the other folds' tasks, and their neighbour features read only
+    the other folds' labelled tasks. A task of a labelled occupation scored by its fold's heads
+    (:meth:`Heads.predict_out_of_fold`) is a prediction made without that occupation's labels, as the
+    unlabelled occupations' scores are; the shipped heads, fitted on every label, largely return a labelled
+    occupation's own labels.
+
+    Attributes:
+        exposure, automation: one :class:`LinearHead` of each per fold.
+        key_fold: ``(m,)`` int8, the fold of each labelled task of the neighbour index (its occupation's).
+        occupation_fold: O*NET-SOC code -> fold, for every labelled occupation.
+    """
+
+    exposure: List[LinearHead]
+    automation: List[LinearHead]
+    key_fold: np.ndarray
+    occupation_fold: Dict[str, int]
+    _indexes: Dict[int, NeighbourIndex] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        n = len(self.exposure)
+        if n < 2 or len(self.automation) != n:
+            raise ValueError(f"fold heads need at least two folds and one automation head per exposure head, got "
+                             f"{len(self.exposure)} and {len(self.automation)}")
+        self.key_fold = np.asarray(self.key_fold, dtype=np.int8)
+        bad = sorted({int(f) for f in self.occupation_fold.values()} - set(range(n)))
+        if bad or self.key_fold.size and (self.key_fold.min() < 0 or self.key_fold.max() >= n):
+            raise ValueError(f"fold numbers must lie in 0..{n - 1}")
+
+    @property
+    def n_folds(self) -> int:
+        """The number of folds."""
+        return len(self.exposure)
+
+    def fold_of(self, occupations: Sequence[Optional[str]]) -> np.ndarray:
+        """The fold of each row's occupation (O*NET-SOC code), ``-1`` for an occupation no label trained.
+
+        >>> folds = FoldHeads([None, None], [None, None], np.zeros(0), {"11-1011.00": 1})
+        >>> folds.fold_of(["11-1011.00", "99-9999.00", None]).tolist()
+        [1, -1, -1]
+        """
+        return np.array([self.occupation_fold.get(str(c), -1) if c is not None else -1 for c in occupations],
+                        dtype=np.int64)
+
+    def index(self, base: NeighbourIndex, fold: int) -> NeighbourIndex:
+        """``base`` without the labelled tasks of ``fold`` (built once per fold)."""
+        if base.keys.shape[0] != self.key_fold.shape[0]:
+            raise ValueError(f"the fold heads know {self.key_fold.shape[0]} labelled tasks but the neighbour index "
+                             f"has {base.keys.shape[0]}: they were not trained together")
+        if fold not in self._indexes:
+            self._indexes[fold] = base.subset(self.key_fold != fold)
+        return self._indexes[fold]
+
+    def arrays(self) -> Dict[str, np.ndarray]:
+        """The arrays :meth:`Heads.save` writes (``NAME.folds.npz``)."""
+        codes = sorted(self.occupation_fold)
+        out = {"key_fold": self.key_fold, "occupations": np.array(codes, dtype=str),
+               "occupation_fold": np.array([self.occupation_fold[c] for c in codes], dtype=np.int8)}
+        for f in range(self.n_folds):
+            for name, head in (("exposure", self.exposure[f]), ("automation", self.automation[f])):
+                for part in ("mean", "scale", "weight", "bias"):
+                    out[f"fold{f}_{name}_{part}"] = getattr(head, part)
+        return out
+
+    @classmethod
+    def from_arrays(cls, arr: Mapping[str, np.ndarray], n_folds: int, strengths: Sequence[Mapping[str, float]] = ()
+                    ) -> "FoldHeads":
+        """The inverse of :meth:`arrays`; ``strengths``: the L2 strengths per fold, from the manifest."""
+        heads: Dict[str, List[LinearHead]] = {"exposure": [], "automation": []}
+        for f in range(n_folds):
+            for name in heads:
+                lam = float(strengths[f].get(name, 0.0)) if f < len(strengths) else 0.0
+                heads[name].append(LinearHead(*(arr[f"fold{f}_{name}_{p}"] for p in ("mean", "scale", "weight", "bias")),
+                                              strength=lam))
+        occupation_fold = {str(c): int(f) for c, f in zip(arr["occupations"].tolist(), arr["occupation_fold"].tolist())}
+        return cls(heads["exposure"], heads["automation"], arr["key_fold"], occupation_fold)
+
+
 # --------------------------------------------------------------------------- the bundle
 
 def encoder_fingerprint(encoder) -> list:
@@ -328,6 +445,21 @@ def available_heads() -> list:
     if not root.is_dir():
         return []
     return sorted(e.name[:-5] for e in root.iterdir() if e.name.endswith(".json"))
+
+
+def _read_npz(label: str, folder: Path, record: Mapping[str, Any]) -> Dict[str, np.ndarray]:
+    """The arrays of the ``.npz`` a manifest ``record`` names (``file``, ``sha256``), checked against its sha256."""
+    try:
+        data = (folder / record["file"]).read_bytes()
+    except OSError as exc:
+        raise HeadFileError(f"head {label!r}: cannot read its weights {record['file']!r}: {exc}") from None
+    digest = _sha256(data)
+    if digest != record["sha256"]:
+        raise HeadFileError(f"head {label!r}: checksum mismatch for {record['file']}: sha256 {digest[:16]}..., "
+                            f"manifest says {record['sha256'][:16]}...; the file is damaged or was "
+                            "replaced, rebuild it with benchmarks/train_heads.py")
+    with np.load(io.BytesIO(data), allow_pickle=False) as z:
+        return {k: z[k] for k in z.files}
 
 
 def _sha256(data: bytes) -> str:
@@ -352,7 +484,9 @@ class Heads:
     """A trained exposure head and automation head, with the neighbour index they share.
 
     Load the shipped one with ``Heads.load()`` (or a ``.json`` manifest path); call
-    :meth:`check` with the encoder and capability set before :meth:`predict`.
+    :meth:`check` with the encoder and capability set before :meth:`predict`. ``folds``: the same heads
+    refitted per fold of the labelled occupations (:class:`FoldHeads`), for out-of-fold scores of those
+    occupations (:meth:`predict_out_of_fold`); ``None`` for a head saved without them.
     """
 
     exposure: LinearHead
@@ -360,6 +494,7 @@ class Heads:
     index: NeighbourIndex
     manifest: Dict[str, Any] = field(default_factory=dict)
     source: str = "<memory>"
+    folds: Optional[FoldHeads] = None
 
     # ------------------------------------------------------------- checks
     def check(self, encoder, capabilities, fingerprint: Optional[Sequence[float]] = None) -> None:
@@ -398,10 +533,16 @@ class Heads:
         return _sha256(_write_npz(self._arrays()))
 
     @property
+    def folds_checksum(self) -> Optional[str]:
+        """sha256 of the fold heads as :meth:`save` writes them (``NAME.folds.npz``); ``None`` without them."""
+        return None if self.folds is None else _sha256(_write_npz(self.folds.arrays()))
+
+    @property
     def labelled_occupations(self) -> frozenset:
         """O*NET-SOC codes of the occupations whose task labels trained this head (from its manifest).
 
-        Their scores are in-sample: occupation tables flag them ``labelled``. Empty for a head whose
+        This head's scores of them are in-sample: occupation tables flag them ``labelled`` and score them with
+        the fold heads (:meth:`predict_out_of_fold`). Empty for a head whose
         manifest does not list them.
         """
         return frozenset(self.manifest.get("training", {}).get("occupation_codes", ()))
@@ -415,15 +556,7 @@ class Heads:
         so the scratch memory does not grow with ``n``. ``device``: the model's device; the neighbour search
         runs there when it is a GPU, on the native kernel otherwise.
         """
-        n = emb.shape[0]
-        probs = np.zeros((n, len(EXPOSURE_CLASSES)))
-        auto = np.zeros((n, len(AUTOMATION_CLASSES)))
-        for a in range(0, n, PREDICT_BLOCK):
-            rows = slice(a, a + PREDICT_BLOCK)
-            x_exp, x_auto = head_features(emb[rows], cap_features[rows], self.index, ("exposure", "automation"),
-                                          device=device)
-            probs[rows], auto[rows] = self.exposure.predict_proba(x_exp), self.automation.predict_proba(x_auto)
-        return probs, auto
+        return _predict_proba(self.exposure, self.automation, self.index, emb, cap_features, device)
 
     def predict(self, emb: np.ndarray, cap_features: np.ndarray, device: Any = None) -> Tuple[np.ndarray, np.ndarray]:
         """``(P(E0), P(E1), P(E2))`` per task (float64 ``(n, 3)``) and the automation score (``(n,)`` in [0, 1]);
@@ -431,8 +564,36 @@ class Heads:
         if emb.shape[0] == 0:
             return np.zeros((0, 3)), np.zeros(0)
         probs, pa = self.predict_proba(emb, cap_features, device)
-        levels = np.arange(pa.shape[1]) / (pa.shape[1] - 1)
-        return probs, pa @ levels
+        return probs, pa @ _LEVELS
+
+    def predict_out_of_fold(self, emb: np.ndarray, cap_features: np.ndarray, occupations: Sequence[Optional[str]],
+                            device: Any = None) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """As :meth:`predict`, but a task of a labelled occupation (``occupations``: the O*NET-SOC code of
+        each row) is scored by the heads of its occupation's fold, fitted without its labels.
+
+        Returns the probabilities, the automation score and ``held_out`` (``(n,)`` bool: the rows scored out
+        of fold; the others, of occupations no label trained, get :meth:`predict`'s values, which are out of
+        sample already). Raises ``ValueError`` for a head saved without fold heads.
+        """
+        if self.folds is None:
+            raise ValueError(f"head {self.source!r} has no fold heads for out-of-fold scores; rebuild it with "
+                             "benchmarks/train_heads.py")
+        if len(occupations) != emb.shape[0]:
+            raise ValueError(f"got {emb.shape[0]} rows of embeddings but {len(occupations)} occupations")
+        fold = self.folds.fold_of(occupations)
+        probs, auto = np.zeros((emb.shape[0], len(EXPOSURE_CLASSES))), np.zeros(emb.shape[0])
+        for f in range(-1, self.folds.n_folds):
+            rows = np.flatnonzero(fold == f)
+            if rows.size == 0:
+                continue
+            if f < 0:
+                probs[rows], auto[rows] = self.predict(emb[rows], cap_features[rows], device)
+            else:
+                probs[rows], pa = _predict_proba(self.folds.exposure[f], self.folds.automation[f],
+                                                 self.folds.index(self.index, f), emb[rows], cap_features[rows],
+                                                 device)
+                auto[rows] = pa @ _LEVELS
+        return probs, auto, fold >= 0
 
     # ------------------------------------------------------------- files
     def _arrays(self) -> Dict[str, np.ndarray]:
@@ -463,6 +624,15 @@ class Heads:
         }
         manifest["neighbours"] = {"labelled_tasks": int(self.index.keys.shape[0]), "dim": int(self.index.keys.shape[1]),
                                   "k": list(KNN_K), "temperature": KNN_TEMPERATURE}
+        if self.folds is not None:
+            folds = _write_npz(self.folds.arrays())
+            (folder / f"{name}.folds.npz").write_bytes(folds)
+            manifest["out_of_fold"] = dict(manifest.get("out_of_fold", {}), file=f"{name}.folds.npz",
+                                           sha256=_sha256(folds), bytes=len(folds), folds=self.folds.n_folds,
+                                           strengths=[{"exposure": e.strength, "automation": a.strength}
+                                                      for e, a in zip(self.folds.exposure, self.folds.automation)])
+        else:
+            manifest.pop("out_of_fold", None)
         path = folder / f"{name}.json"
         path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         return path
@@ -493,17 +663,7 @@ class Heads:
             weights = manifest["weights"]
         except (ValueError, KeyError) as exc:
             raise HeadFileError(f"head {label!r}: unreadable manifest ({exc})") from None
-        try:
-            data = (folder / weights["file"]).read_bytes()
-        except OSError as exc:
-            raise HeadFileError(f"head {label!r}: cannot read its weights {weights['file']!r}: {exc}") from None
-        digest = _sha256(data)
-        if digest != weights["sha256"]:
-            raise HeadFileError(f"head {label!r}: checksum mismatch for {weights['file']}: sha256 {digest[:16]}..., "
-                                    f"manifest says {weights['sha256'][:16]}...; the file is damaged or was "
-                                    "replaced, rebuild it with benchmarks/train_heads.py")
-        with np.load(io.BytesIO(data), allow_pickle=False) as z:
-            arr = {k: z[k] for k in z.files}
+        arr = _read_npz(label, folder, weights)
         labels = {k[len("index_labels_"):]: v for k, v in arr.items() if k.startswith("index_labels_")}
         index = NeighbourIndex(arr["index_mean"], arr["index_components"], arr["index_keys"], labels,
                                {"exposure": len(EXPOSURE_CLASSES), "automation": len(AUTOMATION_CLASSES)})
@@ -511,7 +671,14 @@ class Heads:
         for name in ("exposure", "automation"):
             heads[name] = LinearHead(*(arr[f"{name}_{p}"] for p in ("mean", "scale", "weight", "bias")),
                                      strength=float(manifest.get("heads", {}).get(name, {}).get("strength", 0.0)))
-        return cls(heads["exposure"], heads["automation"], index, manifest, label)
+        folds = None
+        if "out_of_fold" in manifest:
+            oof = manifest["out_of_fold"]
+            try:
+                folds = FoldHeads.from_arrays(_read_npz(label, folder, oof), int(oof["folds"]), oof.get("strengths", ()))
+            except (KeyError, ValueError) as exc:
+                raise HeadFileError(f"head {label!r}: unreadable fold heads ({exc})") from None
+        return cls(heads["exposure"], heads["automation"], index, manifest, label, folds)
 
     def __repr__(self) -> str:
         enc, cs = self.manifest.get("encoder", {}), self.manifest.get("capabilities", {})

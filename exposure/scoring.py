@@ -98,6 +98,11 @@ class TaskScores:
         activity_index, activity_similarity: ``(n, 3)`` the nearest labelled activities (indices into
             ``activities``) and their similarities, with technology labels, else ``None``.
         activities: the technology labels, or ``None`` when the technology scores are zero-shot.
+        exposure_in_sample: ``(n,)`` the shipped heads' headline, when ``exposure`` (with ``probabilities``
+            and ``gpt4_automation``) is out of fold (``occupations`` given to :meth:`ExposureModel.score_embeddings`),
+            else ``None``. It differs from ``exposure`` only where ``held_out``.
+        held_out: ``(n,)`` bool, the tasks of labelled occupations scored by heads fitted without their
+            occupation's labels (out of fold), when ``occupations`` were given, else ``None``.
     """
 
     texts: Optional[list]
@@ -118,6 +123,8 @@ class TaskScores:
     activity_similarity: Optional[np.ndarray] = None
     activities: Optional[TechnologyLabels] = field(default=None, repr=False)
     status: Optional[List[str]] = None
+    exposure_in_sample: Optional[np.ndarray] = None
+    held_out: Optional[np.ndarray] = None
 
     def __post_init__(self) -> None:
         if self.status is None:
@@ -140,8 +147,8 @@ class TaskScores:
     def to_arrow(self):
         """A ``pyarrow.Table``: one row per task, flat columns (CSV-friendly).
 
-        Columns: ``text``, ``status``, ``exposure``, ``p_e0``, ``p_e1``, ``p_e2`` and ``gpt4_automation``
-        (calibrated scores only), ``exposure_<technology>`` for each technology,
+        Columns: ``text``, ``status``, ``exposure``, [``exposure_in_sample`` and ``held_out``, for out-of-fold
+        scores], ``p_e0``, ``p_e1``, ``p_e2`` and ``gpt4_automation`` (calibrated scores only), ``exposure_<technology>`` for each technology,
         ``automation_exposure`` (with technology labels), ``margin``,
         ``evidence_{1,2,3}_{id,technology,statement,similarity}``,
         ``counter_{id,statement,similarity}``, and with technology labels
@@ -156,6 +163,9 @@ class TaskScores:
             cols["text"] = pa.array([t if isinstance(t, str) else None for t in self.texts], type=pa.string())
         cols["status"] = pa.array(self.status, type=pa.string())
         cols["exposure"] = pa.array(self.exposure, type=pa.float32())
+        if self.exposure_in_sample is not None:
+            cols["exposure_in_sample"] = pa.array(self.exposure_in_sample, type=pa.float32())
+            cols["held_out"] = pa.array(np.asarray(self.held_out, dtype=bool), type=pa.bool_())
         if self.probabilities is not None:
             for j, name in enumerate(("p_e0", "p_e1", "p_e2")):
                 cols[name] = pa.array(self.probabilities[:, j], type=pa.float32())
@@ -315,7 +325,8 @@ class ExposureModel:
     @property
     def labelled_occupations(self) -> frozenset:
         """O*NET-SOC codes whose human task labels trained the head (empty in zero-shot mode): their
-        scores are in-sample, not predictions; occupation tables flag them in the ``labelled`` column."""
+        scores by the head itself are in-sample, not predictions; occupation tables flag them in the ``labelled``
+        column and score them out of fold (``occupations`` of :meth:`score_embeddings`)."""
         return frozenset() if self.head is None else self.head.labelled_occupations
 
     def __repr__(self) -> str:
@@ -337,7 +348,8 @@ class ExposureModel:
                 "encoder": str(self.encoder.name), "dtype": str(getattr(self.encoder, "dtype", "")),
                 "capabilities": {"name": self.capabilities.name, "version": self.capabilities.version,
                                  "checksum": self.capabilities.checksum},
-                "head": None if self.head is None else {"source": self.head.source, "checksum": self.head.checksum},
+                "head": None if self.head is None else {"source": self.head.source, "checksum": self.head.checksum,
+                                                        "folds_checksum": self.head.folds_checksum},
                 "technology_labels": None if self.technology_labels is None else {
                     "source": self.technology_labels.manifest.get("name", self.technology_labels.source),
                     "version": self.technology_labels.manifest.get("version"),
@@ -346,12 +358,13 @@ class ExposureModel:
 
     def fingerprint(self) -> str:
         """sha256 hex digest of what the scores depend on: the encoder (name, width, dtype), the capability
-        set's checksum, the head's weights (``None`` without a head), the technology labels (``None``
+        set's checksum, the head's weights and its fold heads' (``None`` without), the technology labels (``None``
         without), the headline technologies, the temperature and the scale. Scores made under different
         fingerprints are not interchangeable."""
         parts = {"encoder": encoder_identity(self.encoder),
                  "capabilities": self.capabilities.checksum,
                  "head": None if self.head is None else self.head.checksum,
+                 "head_folds": None if self.head is None else self.head.folds_checksum,
                  "technology_labels": None if self.technology_labels is None else self.technology_labels.checksum,
                  "headline": list(self.headline), "temperature": self.temperature, "scale": self.scale}
         return hashlib.sha256(json.dumps(parts, sort_keys=True).encode("utf-8")).hexdigest()
@@ -424,8 +437,9 @@ class ExposureModel:
             raise ValueError(f"embeddings must have shape (n, {dim}), got {emb.shape}")
         return emb
 
-    def score_tasks(self, texts: Union[Sequence[Optional[str]], Any], show_progress: bool = False) -> TaskScores:
-        """Embed and score task statements; see :meth:`score_embeddings`.
+    def score_tasks(self, texts: Union[Sequence[Optional[str]], Any], show_progress: bool = False,
+                    occupations: Optional[Sequence[Optional[str]]] = None) -> TaskScores:
+        """Embed and score task statements; see :meth:`score_embeddings` (and its ``occupations``).
 
         ``texts``: a list, a pandas Series (NaN is a missing text), a numpy array or a pyarrow
         array (nulls are missing texts), see :func:`~exposure.encoder.as_texts`. Each text gets a
@@ -442,16 +456,24 @@ class ExposureModel:
         status = text_status(texts)
         emb = self.encoder.encode([t if s == "ok" else None for t, s in zip(texts, status)],
                                   show_progress=show_progress)
-        scores = self.score_embeddings(emb, texts=texts)
+        scores = self.score_embeddings(emb, texts=texts, occupations=occupations)
         scores.status = status
         return scores
 
-    def score_embeddings(self, embeddings: np.ndarray, texts: Optional[Union[Sequence[Optional[str]], Any]] = None
-                         ) -> TaskScores:
+    def score_embeddings(self, embeddings: np.ndarray, texts: Optional[Union[Sequence[Optional[str]], Any]] = None,
+                         occupations: Optional[Sequence[Optional[str]]] = None) -> TaskScores:
         """Score precomputed task embeddings (float32 ``(n, dim)``, unit rows, from this model's encoder).
 
         ``texts``, kept in the scores, may be any container :func:`~exposure.encoder.as_texts` takes,
         one per row of ``embeddings``.
+
+        ``occupations``: the O*NET-SOC code of each row's occupation, for out-of-fold scores. The head was
+        fitted on the human labels of 715 occupations, whose tasks it largely scores with their own labels;
+        given their codes, the tasks of those occupations are scored by the head's fold heads, fitted
+        without them (:meth:`~exposure.heads.Heads.predict_out_of_fold`), in ``exposure``,
+        ``probabilities`` and ``gpt4_automation``, and the shipped head's headline is kept in
+        ``exposure_in_sample``. Occupation tables do this. Without a calibrated head (or one without fold
+        heads) the argument changes nothing.
         """
         caps, counters = self._reference_embeddings()
         emb = self._check_embeddings(embeddings, caps.shape[1])
@@ -505,15 +527,28 @@ class ExposureModel:
             automation_exposure = tech_scores.max(axis=1)
             act_index = np.array(near.indices[:, :EVIDENCE_K])
             act_sim = np.array(near.values[:, :EVIDENCE_K], dtype=np.float32)
-        probabilities = gpt4_automation = None
+        probabilities = gpt4_automation = in_sample = held_out = None
         if self.head is not None:
-            # 6. calibrated headline: the head's P(E1) + 0.5 P(E2)
-            probs, auto = self.head.predict(emb, self._capability_features(sims), self._device)
+            # 6. calibrated headline: the head's P(E1) + 0.5 P(E2), out of fold for labelled occupations if asked
+            capf = self._capability_features(sims)
+            probs, auto = self.head.predict(emb, capf, self._device)
+            if occupations is not None and self.head.folds is not None:
+                occupations = as_texts(occupations)
+                if len(occupations) != emb.shape[0]:
+                    raise ValueError(f"got {emb.shape[0]} rows of embeddings but {len(occupations)} occupations")
+                in_sample = (probs[:, 1] + 0.5 * probs[:, 2]).astype(np.float32)
+                held_out = self.head.folds.fold_of(occupations) >= 0
+                if held_out.any():
+                    rows = np.flatnonzero(held_out)
+                    p_oof, a_oof, _ = self.head.predict_out_of_fold(emb[rows], capf[rows],
+                                                                     [occupations[i] for i in rows], self._device)
+                    probs[rows], auto[rows] = p_oof, a_oof
             probabilities, gpt4_automation = probs.astype(np.float32), auto.astype(np.float32)
             exposure = (probabilities[:, 1] + 0.5 * probabilities[:, 2]).astype(np.float32)
         ev_index, ev_sim = top_index.astype(np.int64), top_values.astype(np.float32)
         if blank.any():
             extra = () if probabilities is None else (probabilities, gpt4_automation)
+            extra += () if in_sample is None else (in_sample,)
             extra += () if labels is None else (automation_exposure, act_sim)
             for arr in (exposure, margin, tech_scores, ev_sim, counter_sim) + extra:
                 arr[blank] = np.nan
@@ -527,5 +562,5 @@ class ExposureModel:
             counter_index=np.asarray(counter_index), counter_similarity=np.asarray(counter_sim, dtype=np.float32),
             capabilities=self.capabilities, probabilities=probabilities, gpt4_automation=gpt4_automation,
             calibrated=self.head is not None, automation_exposure=automation_exposure, activity_index=act_index,
-            activity_similarity=act_sim, activities=labels,
+            activity_similarity=act_sim, activities=labels, exposure_in_sample=in_sample, held_out=held_out,
         )

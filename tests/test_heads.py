@@ -211,3 +211,104 @@ def test_the_shipped_head_lists_the_occupations_it_was_trained_on():
 
         with open(labels, encoding="utf-8") as f:
             assert codes == {row["soc_code"] for row in csv.DictReader(f, delimiter="\t")}
+
+
+# --------------------------------------------------------------------------- out of fold
+
+def _fold_heads(emb, capf, exposure, automation, socs, n_folds=3):
+    from exposure.heads import NeighbourIndex
+    from exposure.training.heads import train_fold_heads
+
+    index = NeighbourIndex.fit(emb, {"exposure": exposure, "automation": automation},
+                               {"exposure": len(EXPOSURE_CLASSES), "automation": len(AUTOMATION_CLASSES)}, dim=8)
+    return index, train_fold_heads(emb, capf, exposure, automation, socs, index, n_folds, strengths=(0.1,))
+
+
+@pytest.mark.slow
+def test_an_occupation_scored_out_of_fold_does_not_read_its_own_labels():
+    from exposure.heads import LinearHead
+    from exposure.stats import grouped_folds
+
+    emb, capf, exposure, automation, socs, _ = _synthetic(n=240, groups=12)
+    index, folds = _fold_heads(emb, capf, exposure, automation, socs)
+    assert folds.n_folds == 3 and len(folds.occupation_fold) == 12
+    for f, (_, te) in enumerate(grouped_folds(socs, 3)):  # the folds are grouped_folds', by occupation
+        assert set(np.flatnonzero(folds.key_fold == f)) == set(te)
+        assert {folds.occupation_fold[s] for s in socs[te]} == {f}
+    heads = Heads(LinearHead(*[np.zeros(1)] * 4), LinearHead(*[np.zeros(1)] * 4), index, folds=folds)
+    probs, auto, held_out = heads.predict_out_of_fold(emb, capf, socs)
+    assert held_out.all() and probs.shape == (240, 3) and np.all((auto >= 0) & (auto <= 1))
+    assert (probs.argmax(axis=1) == exposure).mean() > 0.8  # still a good prediction without its own labels
+
+    # Turn every label of one occupation upside down and refit: its out-of-fold scores do not move, the
+    # other folds' do (they read those labels as neighbours and trained on them).
+    target = socs[0]
+    mine = socs == target
+    flipped_exp, flipped_auto = exposure.copy(), automation.copy()
+    flipped_exp[mine], flipped_auto[mine] = 2 - exposure[mine], 4 - automation[mine]
+    index2, folds2 = _fold_heads(emb, capf, flipped_exp, flipped_auto, socs)
+    heads2 = Heads(heads.exposure, heads.automation, index2, folds=folds2)
+    probs2, auto2, _ = heads2.predict_out_of_fold(emb, capf, socs)
+    np.testing.assert_array_equal(probs2[mine], probs[mine])
+    np.testing.assert_array_equal(auto2[mine], auto[mine])
+    other = folds.key_fold != folds.occupation_fold[target]
+    assert not np.allclose(probs2[other], probs[other])
+
+
+def test_out_of_fold_rows_of_unlabelled_occupations_get_the_shipped_heads(synthetic_heads, tmp_path):
+    heads, _ = synthetic_heads
+    emb, capf, exposure, automation, socs, _ = _synthetic()
+    _, folds = _fold_heads(emb, capf, exposure, automation, socs)
+    from exposure.heads import FoldHeads
+
+    # train_heads' index holds the same rows in the same order as _fold_heads' (same PCA: same data)
+    with_folds = Heads(heads.exposure, heads.automation, heads.index, dict(heads.manifest), folds=folds)
+    q_emb, q_capf, *_ = _synthetic(seed=4, n=40)
+    codes = [socs[0]] * 10 + ["99-9999.00"] * 10 + [None] * 20
+    probs, auto, held_out = with_folds.predict_out_of_fold(q_emb, q_capf, codes)
+    assert held_out.tolist() == [True] * 10 + [False] * 30
+    p_in, a_in = heads.predict(q_emb[10:], q_capf[10:])
+    np.testing.assert_array_equal(probs[10:], p_in)
+    np.testing.assert_array_equal(auto[10:], a_in)
+    assert not np.allclose(probs[:10], heads.predict(q_emb[:10], q_capf[:10])[0])
+    with pytest.raises(ValueError, match="got 40 rows of embeddings but 3 occupations"):
+        with_folds.predict_out_of_fold(q_emb, q_capf, codes[:3])
+    with pytest.raises(ValueError, match="no fold heads"):
+        heads.predict_out_of_fold(q_emb, q_capf, codes)
+
+    # saved and loaded: a second file, checked like the weights
+    path = with_folds.save(tmp_path, "syn")
+    manifest = json.loads(path.read_text())
+    assert manifest["out_of_fold"]["file"] == "syn.folds.npz" and manifest["out_of_fold"]["folds"] == 3
+    loaded = Heads.load(path)
+    assert isinstance(loaded.folds, FoldHeads) and loaded.folds_checksum == with_folds.folds_checksum
+    assert loaded.checksum == heads.checksum  # the fold heads leave the heads' own weights alone
+    for a, b in zip(loaded.predict_out_of_fold(q_emb, q_capf, codes), (probs, auto, held_out)):
+        np.testing.assert_allclose(a, b, atol=1e-5)  # float32 neighbour searches may round differently
+    data = bytearray((tmp_path / "syn.folds.npz").read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (tmp_path / "syn.folds.npz").write_bytes(bytes(data))
+    with pytest.raises(HeadFileError, match="checksum mismatch for syn.folds.npz"):
+        Heads.load(path)
+    assert heads.folds_checksum is None
+
+
+def test_fold_heads_need_their_own_index_rows():
+    from exposure.heads import NeighbourIndex
+    from exposure.training.heads import train_fold_heads
+
+    emb, capf, exposure, automation, socs, _ = _synthetic(n=60, groups=6)
+    index = NeighbourIndex.fit(emb[:50], {"exposure": exposure[:50], "automation": automation[:50]},
+                               {"exposure": 3, "automation": 5}, dim=8)
+    with pytest.raises(ValueError, match="the neighbour index's labelled tasks"):
+        train_fold_heads(emb, capf, exposure, automation, socs, index, 3)
+    with pytest.raises(ValueError, match="boolean mask over the 50 keys"):
+        index.subset(np.ones(3, dtype=bool))
+
+
+def test_the_shipped_head_has_fold_heads_for_every_labelled_occupation():
+    heads = Heads.load()
+    assert heads.folds is not None and heads.folds.n_folds == heads.manifest["out_of_fold"]["folds"] == 5
+    assert set(heads.folds.occupation_fold) == heads.labelled_occupations
+    assert heads.folds.key_fold.shape == (heads.index.keys.shape[0],)
+    assert os.path.getsize(_shipped("default.folds.npz")) < 1_000_000

@@ -309,7 +309,7 @@ def test_caches_are_readable_by_everyone(tmp_path, model, monkeypatch):
         cached_occupation_scores(model, "29.1", cache_dir=tmp_path)
     finally:
         os.umask(old)
-    (path,) = tmp_path.glob("occupation-scores-v2-29.1-*.parquet")
+    (path,) = tmp_path.glob("occupation-scores-v3-29.1-*.parquet")
     assert model.fingerprint()[:20] in path.name and (path.stat().st_mode & 0o777) == 0o644
     _assets.write_atomic(tmp_path / "x.npy", lambda f: np.save(f, np.zeros(3)))
     assert (tmp_path / "x.npy").stat().st_mode & 0o777 == 0o644 and len(list(tmp_path.iterdir())) == 2

@@ -200,7 +200,7 @@ def test_damaged_head_is_an_error(encoder, tmp_path):
 
     from exposure._assets import shipped
 
-    for f in ("default.json", "default.npz"):
+    for f in ("default.json", "default.npz", "default.folds.npz"):
         shutil.copy(str(shipped("heads") / f), tmp_path / f)
     assert ExposureModel(encoder, head=tmp_path / "default.json").calibrated
     data = bytearray((tmp_path / "default.npz").read_bytes())
@@ -378,3 +378,26 @@ def test_score_embeddings_accepts_a_series_of_texts(model):
     assert got.texts == MIXED_TEXTS_READ and got.to_arrow()["text"].to_pylist() == MIXED_TEXTS_READ
     with pytest.raises(ValueError, match="4 rows of embeddings but 2 texts"):
         model.score_embeddings(emb, texts=MIXED_TEXTS[:2])
+
+
+def test_tasks_of_labelled_occupations_are_scored_out_of_fold(model, zero_shot, encoder):
+    """Given the occupations, the head's training occupations get the fold heads' scores; the rest are unchanged."""
+    emb = encoder.encode(TASKS[:4])
+    labelled = sorted(model.labelled_occupations)[0]
+    codes = [labelled, labelled, "99-9999.00", None]
+    plain = model.score_embeddings(emb)
+    oof = model.score_embeddings(emb, occupations=codes)
+    assert plain.exposure_in_sample is None and plain.held_out is None
+    assert oof.held_out.tolist() == [True, True, False, False]
+    np.testing.assert_array_equal(oof.exposure_in_sample, plain.exposure)
+    np.testing.assert_array_equal(oof.exposure[2:], plain.exposure[2:])
+    probs, auto, _ = model.head.predict_out_of_fold(emb[:2], model.capability_features(emb[:2]), codes[:2])
+    np.testing.assert_allclose(oof.probabilities[:2], probs, atol=1e-6)
+    np.testing.assert_allclose(oof.gpt4_automation[:2], auto, atol=1e-6)
+    np.testing.assert_allclose(oof.exposure[:2], probs[:, 1] + 0.5 * probs[:, 2], atol=1e-6)
+    table = oof.to_arrow()
+    assert table.column_names[1:5] == ["exposure", "exposure_in_sample", "held_out", "p_e0"]
+    with pytest.raises(ValueError, match="got 4 rows of embeddings but 1 occupations"):
+        model.score_embeddings(emb, occupations=codes[:1])
+    # without a head the argument changes nothing
+    assert zero_shot.score_embeddings(emb, occupations=codes).exposure_in_sample is None

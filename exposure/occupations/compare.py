@@ -60,8 +60,9 @@ class ComparisonResult:
         n_boot: bootstrap resamples.
         subsets: when our table has a ``labelled`` column, ``{"labelled": ..., "unlabelled": ...}``, each
             ``{"n": ..., "spearman": ..., "spearman_ci": ..., "pearson": ..., "pearson_ci": ...}`` over
-            those matched occupations. Labelled occupations' human labels trained the head, so their
-            scores are in-sample; the unlabelled ones are the honest test.
+            those matched occupations. Labelled occupations' human labels trained the head: an occupation
+            table scores them out of fold in ``exposure`` (heads fitted without their labels) and in sample
+            in ``exposure_in_sample``; the unlabelled ones were never in the head's training data.
     """
 
     n_matched: int
@@ -92,7 +93,8 @@ class ComparisonResult:
         for name, r, ci in (("Spearman", self.spearman, self.spearman_ci), ("Pearson", self.pearson, self.pearson_ci)):
             lines.append(f"{name:<8} {r:+.3f}  95% CI [{ci[0]:+.3f}, {ci[1]:+.3f}]  "
                          f"({self.n_boot} bootstrap resamples)")
-        for name, what in (("labelled", "human labels trained the head: in-sample"),
+        for name, what in (("labelled", "human labels trained the head: out of fold in 'exposure', in sample in "
+                                        "'exposure_in_sample'"),
                            ("unlabelled", "not in the head's training data: predictions")):
             if name in self.subsets:
                 sub = self.subsets[name]

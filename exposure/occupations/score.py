@@ -34,6 +34,12 @@ def score_occupations(model: Optional["ExposureModel"] = None, release: str = "2
                       show_progress: bool = False, embeddings: Optional[np.ndarray] = None) -> pa.Table:
     """Score every task of an O*NET release and aggregate to occupations (:func:`occupation_table`).
 
+    With a calibrated head that has fold heads (the shipped one), the tasks of the occupations whose human
+    labels trained it are scored out of fold (heads fitted without those labels): ``exposure`` (and
+    ``alpha``, ``beta``, ``gamma``, ``gpt4_automation``) is then a prediction for every occupation, and
+    ``exposure_in_sample`` keeps the shipped head's score, which largely returns the labels
+    (:meth:`~exposure.ExposureModel.score_embeddings`). ``labelled`` says which occupations those are.
+
     ``model`` is an :class:`~exposure.ExposureModel` (``None``: the default one,
     on the best device). ``embeddings`` may hold the task embeddings of
     ``load_tasks(release)``, row-aligned, by the model's encoder, to skip the
@@ -51,14 +57,15 @@ def score_occupations(model: Optional["ExposureModel"] = None, release: str = "2
         model = ExposureModel()
     tasks = load_tasks(release)
     texts = tasks["task"].to_pylist()
+    codes = tasks["soc_code"].to_pylist()
     if embeddings is None:
-        scores = model.score_tasks(texts, show_progress=show_progress)
+        scores = model.score_tasks(texts, show_progress=show_progress, occupations=codes)
     else:
         if len(embeddings) != tasks.num_rows:
             raise ValueError(f"embeddings have {len(embeddings)} rows; O*NET {release} has {tasks.num_rows} tasks")
-        scores = model.score_embeddings(embeddings, texts=texts)
+        scores = model.score_embeddings(embeddings, texts=texts, occupations=codes)
     table = scores.to_arrow()
-    table = table.drop_columns([c for c in ("text",) if c in table.column_names])
+    table = table.drop_columns([c for c in ("text", "held_out") if c in table.column_names])
     for name in reversed(("soc_code", "task_id", "weight", "task")):
         if name in table.column_names:
             table = table.drop_columns([name])
@@ -70,8 +77,9 @@ def score_occupations(model: Optional["ExposureModel"] = None, release: str = "2
 def flag_labelled(table: pa.Table, labelled: Iterable[str]) -> pa.Table:
     """Add the ``labelled`` column after ``n_tasks``: whether the occupation's human labels trained the head.
 
-    Scores of labelled occupations are in-sample (they agree with the labels far better than a prediction
-    would), so comparisons report them apart. ``labelled``: O*NET-SOC codes
+    The shipped head's own scores of labelled occupations are in-sample (they agree with the labels far better
+    than a prediction would): :func:`score_occupations` reports them in ``exposure_in_sample`` and scores those
+    occupations out of fold in ``exposure``; comparisons report the two groups apart. ``labelled``: O*NET-SOC codes
     (:attr:`~exposure.scoring.ExposureModel.labelled_occupations`).
 
     >>> flag_labelled(pa.table({"soc_code": ["11-1011.00", "11-1021.00"]}), {"11-1011.00"})["labelled"].to_pylist()
@@ -103,8 +111,8 @@ def cached_occupation_scores(model, release: str = "29.1", embeddings: Optional[
     path = None
     if cache_dir is not False:
         folder = cache_dir_of(None if cache_dir in (None, True) else cache_dir)
-        # v2: with the `labelled` column.
-        path = folder / f"occupation-scores-v2-{release}-{model.fingerprint()[:20]}.parquet"
+        # v3: out of fold, with `exposure_in_sample`.
+        path = folder / f"occupation-scores-v3-{release}-{model.fingerprint()[:20]}.parquet"
         data = read_checked(path)  # None when missing or damaged (with a warning): computed below
         if data is not None:
             try:

@@ -39,6 +39,8 @@ _PROBABILITIES = ("p_e0", "p_e1", "p_e2")
 # Columns with a fixed meaning in an occupation table; every other numeric column is a score.
 _COUNT_COLUMNS = ("n_tasks",)
 _TOP_RE = re.compile(r"^top_task_\d+(_id|_exposure)?$")
+# Columns named exposure_* that are not a technology's score.
+_NOT_TECHNOLOGIES = ("exposure_in_sample",)
 
 # --------------------------------------------------------------------------- aggregation
 
@@ -208,7 +210,10 @@ def occupation_table(task_scores: TableLike, release: str = "27", top_tasks: int
     ``beta``, ``gamma`` and ``exposure = beta``; without them ``exposure`` is
     the weighted mean of the task exposure.
 
-    Columns: ``soc_code``, ``title``, ``n_tasks``, ``exposure``, [``alpha``,
+    An ``exposure_in_sample`` column of the task scores (out-of-fold scores:
+    :meth:`~exposure.ExposureModel.score_embeddings` with ``occupations``) is averaged as well.
+
+    Columns: ``soc_code``, ``title``, ``n_tasks``, ``exposure``, [``exposure_in_sample``], [``alpha``,
     ``beta``, ``gamma``], ``exposure_<technology>``..., [``automation_exposure``],
     [``gpt4_automation``],
     ``rank`` (1 = most exposed), then for k = 1..``top_tasks``:
@@ -244,17 +249,20 @@ def occupation_table(task_scores: TableLike, release: str = "27", top_tasks: int
     weights = float_column(tasks, "weight")
 
     # 1. the columns to average, in output order
-    techs = [c for c in tasks.column_names if c.startswith("exposure_")]
+    techs = [c for c in tasks.column_names if c.startswith("exposure_") and c not in _NOT_TECHNOLOGIES]
     cols: dict[str, np.ndarray] = {}
     if probs:
         p = np.stack([float_column(tasks, c) for c in _PROBABILITIES], axis=1)
         m = _measures(p)
         headline = m["beta"]
         cols["exposure"] = headline
-        cols.update(m)
     else:
         headline = float_column(tasks, "exposure")
         cols["exposure"] = headline
+    if "exposure_in_sample" in tasks.column_names:
+        cols["exposure_in_sample"] = float_column(tasks, "exposure_in_sample")
+    if probs:
+        cols.update(m)
     for c in techs:
         cols[c] = float_column(tasks, c)
     # "automation": the name of gpt4_automation in exposure 0.2.0, in stored task scores.

@@ -431,9 +431,10 @@ def reproduce_eloundou(labels: Union[str, Path], ratings: Union[str, Path], task
         f"Unlabelled occupations: {len(d['unlabelled'])} occupations of the task catalogue have no labels. A "
         f"head trained on all {len(d['occupations'])} labelled occupations (the shipped one is) scores them out "
         "of sample, as each fold above scores its held-out occupations: these cross-validated figures are the "
-        "estimate of its accuracy on them. Its scores for the labelled occupations are in-sample and agree with "
-        "the labels far better; `exposure occupations` flags them in its `labelled` column and `exposure "
-        "compare` reports both groups apart.", "",
+        "estimate of its accuracy on them. Its own scores for the labelled occupations are in-sample and agree with "
+        "the labels far better; `exposure occupations` flags them in its `labelled` column, scores them with "
+        "heads fitted without their fold's labels (`exposure`; the head's own score is `exposure_in_sample`, "
+        "benchmarks/results/out_of_fold.md) and `exposure compare` reports both groups apart.", "",
         "- Task ROC AUC and TPR at 25% FPR: exposed (E1 or E2) vs E0. Calibrated: P(E1) + P(E2); zero-shot: its "
         "score; GPT-4: its label as the ordinal score E0 < E2 < E1 (0, 0.5, 1), the ROC curve interpolated "
         "linearly between its operating points. GPT-4's labels (E1 or E2) flag "

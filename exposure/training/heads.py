@@ -10,19 +10,23 @@ While training, the neighbour features of a task never use tasks of its own
 occupation, so the readout learns how much to trust neighbours from other
 occupations; the L2 strength is chosen by grouped cross-validation on the
 training occupations.
+
+:func:`train_fold_heads` refits both heads once per fold of the labelled occupations, each without its
+fold's labels, for out-of-fold scores of the labelled occupations (:class:`~exposure.heads.FoldHeads`).
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
+import time
+from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ..heads import Heads, LinearHead, NeighbourIndex, head_features
+from ..heads import FoldHeads, Heads, LinearHead, NeighbourIndex, head_features
 from ..rubric import AUTOMATION_CLASSES, EXPOSURE_CLASSES
 from ..stats import grouped_folds, log_loss
 
-__all__ = ["STRENGTHS", "fit_softmax", "select_strength", "train_heads"]
+__all__ = ["STRENGTHS", "fit_softmax", "select_strength", "train_heads", "train_fold_heads"]
 
 #: L2 strengths tried by the inner grouped cross-validation (per-task mean loss + lam/2 |W|^2).
 STRENGTHS = (0.01, 0.03, 0.1, 0.3)
@@ -107,3 +111,43 @@ def train_heads(emb: np.ndarray, cap_features: np.ndarray, exposure: np.ndarray,
     meta = dict(manifest or {})
     meta.setdefault("selection", selection)
     return Heads(fitted["exposure"], fitted["automation"], index, meta)
+
+
+def train_fold_heads(emb: np.ndarray, cap_features: np.ndarray, exposure: np.ndarray, automation: np.ndarray,
+                     groups: np.ndarray, index: NeighbourIndex, n_folds: int = 5,
+                     strengths: Sequence[float] = STRENGTHS, inner_folds: int = 3,
+                     progress: Optional[Callable[[str], None]] = None) -> FoldHeads:
+    """Both heads refitted once per fold of the labelled occupations, each without its fold's labels.
+
+    The rows are the labelled tasks of ``index`` (the shipped heads' neighbour index), in its order, with
+    the arguments of :func:`train_heads`. The folds are :func:`exposure.stats.grouped_folds` of ``groups``
+    (deterministic). For fold ``f`` the heads are fitted, and their L2 strength chosen by an inner grouped
+    CV, on the other folds' tasks, whose neighbour features read neither their own occupation's tasks nor
+    fold ``f``'s; at prediction, the tasks of fold ``f`` read the other folds' tasks only. The projection of
+    the neighbour index is the shipped one (a PCA of the labelled tasks' embeddings: it reads no label).
+    """
+    groups = np.asarray(groups).astype(str)
+    exposure, automation = np.asarray(exposure, dtype=np.int64), np.asarray(automation, dtype=np.int64)
+    n = len(groups)
+    if index.keys.shape[0] != n or not (np.array_equal(index.labels["exposure"], exposure)
+                                        and np.array_equal(index.labels["automation"], automation)):
+        raise ValueError("the rows must be the neighbour index's labelled tasks, in its order, with its labels")
+    key_fold = np.zeros(n, dtype=np.int8)
+    splits = grouped_folds(groups, n_folds)
+    for f, (_, te) in enumerate(splits):
+        key_fold[te] = f
+    heads: Dict[str, list] = {"exposure": [], "automation": []}
+    for f, (tr, te) in enumerate(splits):
+        t0 = time.perf_counter()
+        sub = index.subset(key_fold != f)
+        xs = head_features(emb[tr], cap_features[tr], sub, ("exposure", "automation"), groups[tr], groups[tr])
+        for (name, y, c), x in zip((("exposure", exposure, len(EXPOSURE_CLASSES)),
+                                    ("automation", automation, len(AUTOMATION_CLASSES))), xs):
+            lam, _ = select_strength(x, y[tr], c, groups[tr], strengths, inner_folds)
+            heads[name].append(fit_softmax(x, y[tr], c, lam))
+        if progress:
+            progress(f"fold {f + 1}/{n_folds}: fitted on {len(tr):,} tasks, {len(te):,} held out "
+                     f"({time.perf_counter() - t0:.0f} s; L2 strengths {heads['exposure'][-1].strength}, "
+                     f"{heads['automation'][-1].strength})")
+    occupation_fold = {str(g): int(f) for g, f in zip(groups, key_fold)}
+    return FoldHeads(heads["exposure"], heads["automation"], key_fold, occupation_fold)

@@ -282,7 +282,7 @@ def test_cli_compare_scores_the_catalogue_without_scores(tmp_path, capsys, monke
         technologies = ("llm",)
         labelled_occupations = frozenset()
 
-        def score_tasks(self, texts, show_progress=False):
+        def score_tasks(self, texts, show_progress=False, occupations=None):
             x = np.array([len(t) % 11 / 11 for t in texts])
             return type("S", (), {"to_arrow": lambda self: pa.table({"text": texts, "exposure": x,
                                                                       "exposure_llm": x})})()
@@ -312,7 +312,7 @@ def test_cli_occupations_writes_the_table(tmp_path, capsys, monkeypatch):
         def __init__(self, args):
             calls.update(device=args.device, batch_size=args.batch_size, capabilities=args.capabilities)
 
-        def score_tasks(self, texts, show_progress=False):
+        def score_tasks(self, texts, show_progress=False, occupations=None):
             x = np.array([len(t) % 11 / 11 for t in texts])
             return type("S", (), {"to_arrow": lambda self: pa.table({"text": texts, "exposure": x})})()
 
@@ -354,11 +354,11 @@ def test_labelled_and_unlabelled_occupations_are_reported_apart(tmp_path, capsys
     assert r.subsets["unlabelled"]["spearman"] == pytest.approx(expected)
     assert r.joined["labelled"].to_pylist() == labelled.tolist()
     text = r.summary()
-    assert "labelled     25 matched  Spearman +1.000" in text and "in-sample" in text
+    assert "labelled     25 matched  Spearman +1.000" in text and "out of fold in 'exposure', in sample" in text
     assert "unlabelled   15 matched" in text and "predictions" in text
     # Without the column there are no subsets and no such lines.
     plain = compare_index(index, ours.drop_columns(["labelled"]), "soc", "score", "soc2018", n_boot=50)
-    assert plain.subsets == {} and "in-sample" not in plain.summary()
+    assert plain.subsets == {} and "in sample" not in plain.summary()
 
 
 def test_compare_index_accepts_frames_on_both_sides():

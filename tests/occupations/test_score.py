@@ -22,10 +22,12 @@ class _FakeModel:
 
     labelled_occupations = frozenset({"11-1011.00", "11-1011.03"})
 
-    def score_tasks(self, texts, show_progress=False):
+    def score_tasks(self, texts, show_progress=False, occupations=None):
+        assert len(occupations) == len(texts)
         return _FakeScores(texts)
 
-    def score_embeddings(self, embeddings, texts=None):
+    def score_embeddings(self, embeddings, texts=None, occupations=None):
+        assert len(occupations) == len(texts)
         return _FakeScores(texts)
 
 
@@ -66,11 +68,16 @@ def test_score_occupations_with_the_real_model(model):
     measures = ["alpha", "beta", "gamma"] if model.calibrated else []
     combined = ["automation_exposure"] if model.technology_labels is not None else []
     automation = ["gpt4_automation"] if model.calibrated else []
-    expected = ["soc_code", "title", "n_tasks", "labelled", "exposure", *measures, *techs, *combined, *automation,
-                "rank"]
+    in_sample = ["exposure_in_sample"] if model.calibrated else []
+    expected = ["soc_code", "title", "n_tasks", "labelled", "exposure", *in_sample, *measures, *techs, *combined,
+                *automation, "rank"]
     assert t.column_names[:len(expected)] == expected
     # The head's training occupations are flagged in-sample; none without a head.
     assert t["labelled"].to_pylist().count(True) == (715 if model.calibrated else 0)
-    if model.calibrated:  # the headline is the paper's beta
+    if model.calibrated:  # the headline is the paper's beta, out of fold for the labelled occupations
         assert t["exposure"].to_pylist() == t["beta"].to_pylist()
+        d = t.select(["labelled", "exposure", "exposure_in_sample"]).to_pandas()
+        unlabelled, labelled = d[~d.labelled], d[d.labelled]
+        np.testing.assert_allclose(unlabelled.exposure, unlabelled.exposure_in_sample, rtol=1e-6)
+        assert (np.abs(labelled.exposure - labelled.exposure_in_sample) > 1e-4).mean() > 0.5
     assert t["rank"].null_count == 0 and sorted(t["rank"].to_pylist()) == list(range(1, 924))

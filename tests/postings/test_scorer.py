@@ -202,7 +202,7 @@ def test_cached_occupation_scores_are_score_occupations(model, tmp_path):
     emb /= np.linalg.norm(emb, axis=1, keepdims=True)
     got = cached_occupation_scores(model, "29.1", embeddings=emb, cache_dir=tmp_path)
     assert got.equals(score_occupations(model, "29.1", top_tasks=0, embeddings=emb))
-    assert len(list(tmp_path.glob("occupation-scores-v2-29.1-*.parquet"))) == 1
+    assert len(list(tmp_path.glob("occupation-scores-v3-29.1-*.parquet"))) == 1
     assert cached_occupation_scores(model, "29.1", embeddings=emb[:5], cache_dir=tmp_path).equals(got)  # from the cache
     with pytest.raises(ValueError, match="embeddings have 5 rows"):
         cached_occupation_scores(model, "29.1", embeddings=emb[:5], cache_dir=False)

@@ -10,7 +10,9 @@ without its fold's labels). This script scores every labelled task both ways and
 labels: the occupation-level Spearman of beta against the human occupation ratings, the task-level ROC AUC
 of "exposed" (1 - P(E0)) and the automation head's task Spearman against GPT-4's T0-T4 ratings, with 95 %
 bootstrap intervals over occupations (paired). The out-of-fold rows are what the tables now report; the
-in-sample rows are what they reported before (``exposure_in_sample``).
+in-sample rows are what they reported before (``exposure_in_sample``). Then the occupation tables' 90 %
+interval (``exposure_low``, ``exposure_high``: :func:`exposure.occupations.exposure_intervals`) computed from
+the out-of-fold probabilities: how often it holds the human rating, and how wide it is.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import publish  # noqa: E402
 
 from exposure import ExposureModel  # noqa: E402
+from exposure.occupations import exposure_intervals  # noqa: E402
+from exposure.occupations.tables import INTERVAL_LEVEL  # noqa: E402
 from exposure.stats import bootstrap_many, roc_auc, spearman  # noqa: E402
 from exposure.training.eloundou import embed_tasks, load_labelled_tasks  # noqa: E402
 
@@ -117,7 +121,32 @@ def main(argv: Optional[list] = None) -> None:
         f"{spearman(occ['out of fold (fold heads)'], occ['in sample (shipped heads)']):.3f}.",
         "",
     ]
+    lines += _coverage(d, probs_oof, uniq, human_beta)
     publish("\n".join(lines), args.output, logger)
+
+
+def _coverage(d: dict, probs: np.ndarray, uniq: np.ndarray, human_beta: np.ndarray) -> list:
+    """How often the occupation interval from out-of-fold probabilities holds the human rating."""
+    level = int(round(100 * INTERVAL_LEVEL))
+    lines = [f"## The {level} % interval of an occupation's score\n",
+             f"`exposure_low` / `exposure_high` of an occupation table: the {level} % interval of 1,000 draws, each "
+             "resampling the occupation's tasks with replacement and, from the class probabilities, drawing each "
+             "task's label (`exposure.occupations.exposure_intervals`, seed 0). Here from the out-of-fold "
+             "probabilities of the labelled tasks, against the human occupation ratings, which no fold head saw. "
+             "'Tasks only' resamples the tasks and keeps each task's expected score (the interval a table "
+             "without probabilities, a zero-shot one, gets).\n",
+             "| interval | holds the human rating | mean width | median width |", "| --- | ---: | ---: | ---: |"]
+    beta = probs @ BETA
+    for name, kw in (("tasks and labels (calibrated tables)", {"probabilities": probs}),
+                     ("tasks only", {"values": beta})):
+        t = exposure_intervals(d["soc"], d["weight"], **kw)
+        assert t["soc_code"].to_pylist() == uniq.tolist()
+        lo, hi = t["exposure_low"].to_numpy(), t["exposure_high"].to_numpy()
+        inside = (human_beta >= lo) & (human_beta <= hi)
+        lines.append(f"| {name} | {inside.mean():.3f} ({inside.sum()} of {len(inside)}) | {np.mean(hi - lo):.3f} | "
+                     f"{np.median(hi - lo):.3f} |")
+    lines.append("")
+    return lines
 
 
 if __name__ == "__main__":

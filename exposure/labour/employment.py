@@ -50,6 +50,7 @@ import pyarrow.compute as pc
 
 from ..io import TableLike, as_table, read_batches, require_columns
 from ..occupations.catalogue import load_crosswalk, normalize_codes
+from ..occupations.tables import is_technology_column
 
 __all__ = ["load_oews", "load_projections", "load_education", "load_utilization_factors", "soc2018_codes",
            "hybrid_members", "to_bls_codes", "read_employment", "MATCH_KINDS", "EMPLOYMENT_FORMAT"]
@@ -344,7 +345,8 @@ def to_bls_codes(scores: TableLike, codes: Sequence[str], columns: Optional[Sequ
     if columns is None:
         columns = [c for c in table.column_names
                    if c in ("exposure", "automation_exposure", "alpha", "beta", "gamma")
-                   or (c.startswith("exposure_") and pa.types.is_floating(table.schema.field(c).type))]
+                   or ((is_technology_column(c) or c == "exposure_in_sample")
+                       and pa.types.is_floating(table.schema.field(c).type))]
     require_columns(table.column_names, columns, "the occupation scores")
     if not columns:
         raise ValueError(f"the occupation scores have no score column (exposure, exposure_<technology>, ...); "

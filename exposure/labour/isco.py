@@ -42,7 +42,7 @@ from .._assets import cache_dir as cache_dir_of
 from .._assets import cached_float32_embeddings, embeddings_file_name
 from ..io import TableLike, as_table, float_column, read_batches, require_columns
 from ..occupations.catalogue import normalize_codes, normalize_isco_codes, read_shipped
-from ..occupations.tables import aggregate, rank_desc, rollup, top_task_columns
+from ..occupations.tables import aggregate, is_technology_column, rank_desc, rollup, top_task_columns
 from ..occupations.tables import to_soc2010
 from ..stats import top_per_group
 
@@ -477,7 +477,7 @@ def isco_employment_join(employment: Union[TableLike, str, os.PathLike], scores:
     if columns is None:
         columns = [c for c in ours.column_names
                    if c in ("exposure", "alpha", "beta", "gamma", "automation_exposure", "gpt4_automation",
-                            "labelled") or c.startswith("exposure_")]
+                            "labelled", "exposure_in_sample") or is_technology_column(c)]
     else:
         require_columns(ours.column_names, list(columns), "our ISCO-08 scores")
     pos = pc.index_in(emp["isco08"], value_set=pa.array(our_codes, pa.string()))

@@ -46,6 +46,7 @@ import pyarrow.compute as pc
 
 from ..io import TableLike, as_table, require_columns
 from ..occupations.catalogue import TITLE_SOURCES, load_occupations, load_tasks, load_titles, normalize_codes, read_shipped
+from ..occupations.tables import is_technology_column
 
 if TYPE_CHECKING:
     from ..encoder import Encoder
@@ -87,7 +88,7 @@ def exposure_columns(table: pa.Table) -> List[str]:
     ['exposure', 'exposure_llm']
     """
     return [c for c in table.column_names
-            if (c == "exposure" or c.startswith("exposure_") or c == "automation_exposure")
+            if (c == "exposure" or is_technology_column(c) or c == "automation_exposure")
             and pa.types.is_floating(table.schema.field(c).type)]
 
 

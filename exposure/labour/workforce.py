@@ -43,6 +43,7 @@ import pyarrow.compute as pc
 
 from ..io import TableLike, as_table, require_columns
 from ..occupations.catalogue import load_tasks, major_groups, normalize_codes
+from ..occupations.tables import is_technology_column
 from .employment import load_oews, load_projections, load_utilization_factors, to_bls_codes
 
 __all__ = ["workforce", "WorkforceResult", "isco_workforce", "IscoWorkforceResult", "task_exposed_shares",
@@ -581,7 +582,7 @@ def _pyplot():
 
 
 def _plot_columns(score_columns: Sequence[str]) -> List[str]:
-    return [c for c in score_columns if c == "exposure" or c.startswith("exposure_")
+    return [c for c in score_columns if c == "exposure" or is_technology_column(c)
             or c == "automation_exposure"] or list(score_columns[:1])
 
 

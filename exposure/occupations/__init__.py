@@ -22,8 +22,8 @@ _EXPORTS = {
     **dict.fromkeys(("RELEASES", "CODE_SYSTEMS", "SOC_MAJOR_GROUPS", "TITLE_SOURCES", "load_tasks",
                      "load_occupations", "load_crosswalk", "load_titles", "normalize_codes", "major_group",
                      "major_groups"), "catalogue"),
-    **dict.fromkeys(("LEVELS", "aggregate", "one_hot", "exposure_measures", "occupation_table", "to_soc2018",
-                     "to_soc2010", "to_level"), "tables"),
+    **dict.fromkeys(("LEVELS", "aggregate", "one_hot", "exposure_measures", "exposure_intervals", "occupation_table",
+                     "to_soc2018", "to_soc2010", "to_level"), "tables"),
     **dict.fromkeys(("score_occupations", "cached_occupation_scores", "flag_labelled"), "score"),
     **dict.fromkeys(("OccupationAssigner", "Assignments", "normalize_title", "clean_posting_title",
                      "ASSIGNMENT_LEVELS"), "assign"),
@@ -39,5 +39,5 @@ if TYPE_CHECKING:
                             load_occupations, load_tasks, load_titles, major_group, major_groups, normalize_codes)
     from .compare import ComparisonResult, compare_index, read_index
     from .score import cached_occupation_scores, flag_labelled, score_occupations
-    from .tables import (LEVELS, aggregate, exposure_measures, occupation_table, one_hot, to_level, to_soc2010,
-                         to_soc2018)
+    from .tables import (LEVELS, aggregate, exposure_intervals, exposure_measures, occupation_table, one_hot, to_level,
+                         to_soc2010, to_soc2018)

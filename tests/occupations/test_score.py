@@ -69,8 +69,8 @@ def test_score_occupations_with_the_real_model(model):
     combined = ["automation_exposure"] if model.technology_labels is not None else []
     automation = ["gpt4_automation"] if model.calibrated else []
     in_sample = ["exposure_in_sample"] if model.calibrated else []
-    expected = ["soc_code", "title", "n_tasks", "labelled", "exposure", *in_sample, *measures, *techs, *combined,
-                *automation, "rank"]
+    expected = ["soc_code", "title", "n_tasks", "labelled", "exposure", *in_sample, "exposure_low", "exposure_high",
+                *measures, *techs, *combined, *automation, "rank"]
     assert t.column_names[:len(expected)] == expected
     # The head's training occupations are flagged in-sample; none without a head.
     assert t["labelled"].to_pylist().count(True) == (715 if model.calibrated else 0)

@@ -112,8 +112,8 @@ def _tasks(**extra):
 def test_occupation_table_without_probabilities():
     t = occupation_table(_tasks(), top_tasks=2)
     assert t.num_rows == 923  # every occupation of the release
-    assert t.column_names == ["soc_code", "title", "n_tasks", "exposure", "exposure_llm", "rank",
-                              "top_task_1_id", "top_task_1", "top_task_1_exposure",
+    assert t.column_names == ["soc_code", "title", "n_tasks", "exposure", "exposure_low", "exposure_high",
+                              "exposure_llm", "rank", "top_task_1_id", "top_task_1", "top_task_1_exposure",
                               "top_task_2_id", "top_task_2", "top_task_2_exposure"]
     rows = {r["soc_code"]: r for r in t.to_pylist()}
     ceo, dev = rows["11-1011.00"], rows["15-1252.00"]
@@ -126,14 +126,19 @@ def test_occupation_table_without_probabilities():
     empty = rows["53-7121.00"]
     assert empty["n_tasks"] == 0 and empty["exposure"] is None and empty["rank"] is None
     assert empty["top_task_1"] is None and empty["top_task_1_exposure"] is None
+    # Without probabilities the interval resamples the tasks only: between the lowest and highest task.
+    assert 0.1 <= ceo["exposure_low"] <= ceo["exposure"] <= ceo["exposure_high"] <= 0.9
+    assert empty["exposure_low"] is None and empty["exposure_high"] is None
+    assert occupation_table(_tasks(), top_tasks=0, intervals=False).column_names == [
+        "soc_code", "title", "n_tasks", "exposure", "exposure_llm", "rank"]
 
 
 def test_occupation_table_with_probabilities_and_automation():
     probs = {"p_e0": [0.0, 1.0, 0.5, 0.0, 0.0], "p_e1": [1.0, 0.0, 0.0, 0.0, 0.2],
              "p_e2": [0.0, 0.0, 0.5, 1.0, 0.8], "automation": [1, 0, 0, 2, 2]}
     t = occupation_table(_tasks(**probs), top_tasks=1)
-    assert t.column_names[:8] == ["soc_code", "title", "n_tasks", "exposure", "alpha", "beta", "gamma",
-                                  "exposure_llm"]
+    assert t.column_names[:10] == ["soc_code", "title", "n_tasks", "exposure", "exposure_low", "exposure_high",
+                                   "alpha", "beta", "gamma", "exposure_llm"]
     ceo = {r["soc_code"]: r for r in t.to_pylist()}["11-1011.00"]
     assert ceo["alpha"] == pytest.approx(2 / 4) and ceo["gamma"] == pytest.approx((2 + 0.5) / 4)
     assert ceo["beta"] == pytest.approx((2 * 1 + 0.5 * 0.5) / 4) and ceo["exposure"] == ceo["beta"]
@@ -276,3 +281,28 @@ def test_roll_ups_reject_other_types():
         to_soc2018({"soc_code": ["11-1011.00"]})
     with pytest.raises(TypeError, match="pandas or polars DataFrame"):
         occupation_table([("11-1011.00", 0.5)])
+
+
+def test_exposure_intervals_simulate_tasks_and_labels():
+    from exposure.occupations import exposure_intervals
+
+    # Certain labels and one task: no uncertainty at all.
+    one = exposure_intervals(["a"], None, probabilities=np.array([[0.0, 1.0, 0.0]])).to_pylist()[0]
+    assert (one["exposure_low"], one["exposure_high"]) == (1.0, 1.0)
+    # Uncertain labels: the interval of the mean label of 40 tasks at P(E1) = 0.5 is about 0.5 +- 1.645 * 0.079.
+    p = np.tile([0.5, 0.5, 0.0], (40, 1))
+    row = exposure_intervals(["b"] * 40, None, probabilities=p, draws=4000).to_pylist()[0]
+    assert row["exposure_low"] == pytest.approx(0.37, abs=0.03) and row["exposure_high"] == pytest.approx(0.63, abs=0.03)
+    # The same seed, the same interval; codes sorted; missing rows left out; weights count.
+    codes, w = ["z", "z", "y", "y"], [2.0, 1.0, 1.0, 1.0]
+    values = np.array([1.0, 0.0, np.nan, np.nan])
+    a = exposure_intervals(codes, w, values=values)
+    assert a.equals(exposure_intervals(codes, w, values=values))
+    assert a["soc_code"].to_pylist() == ["y", "z"] and a["exposure_low"].to_pylist()[0] is None
+    assert a["exposure_high"].to_pylist()[1] == 1.0 and a["exposure_low"].to_pylist()[1] == 0.0
+    for kwargs, message in ((dict(values=values, level=1.0), "level must lie between 0 and 1"),
+                            (dict(values=values, draws=0), "draws must be at least 1"),
+                            ({}, "give probabilities or values, not both"),
+                            (dict(probabilities=np.ones((4, 2))), r"must have shape \(4, 3\)")):
+        with pytest.raises(ValueError, match=message):
+            exposure_intervals(codes, w, **kwargs)

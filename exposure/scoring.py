@@ -130,6 +130,22 @@ class TaskScores:
         if self.status is None:
             self.status = ["ok"] * len(self)
 
+    @property
+    def automation(self) -> Optional[np.ndarray]:
+        """``(n,)`` the part of ``exposure`` a language model could do in the worker's place: ``exposure`` times
+        ``gpt4_automation`` (the degree of automation, T0-T4 / 4), on the exposure scale (calibrated scores
+        only, else ``None``). ``augmentation`` is the rest."""
+        if self.gpt4_automation is None:
+            return None
+        return (self.exposure * self.gpt4_automation).astype(np.float32)
+
+    @property
+    def augmentation(self) -> Optional[np.ndarray]:
+        """``(n,)`` the part of ``exposure`` where a language model assists a worker who keeps the task:
+        ``exposure - automation`` (calibrated scores only, else ``None``)."""
+        automation = self.automation
+        return None if automation is None else (self.exposure - automation).astype(np.float32)
+
     def __len__(self) -> int:
         return int(self.exposure.shape[0])
 
@@ -148,7 +164,8 @@ class TaskScores:
         """A ``pyarrow.Table``: one row per task, flat columns (CSV-friendly).
 
         Columns: ``text``, ``status``, ``exposure``, [``exposure_in_sample`` and ``held_out``, for out-of-fold
-        scores], ``p_e0``, ``p_e1``, ``p_e2`` and ``gpt4_automation`` (calibrated scores only), ``exposure_<technology>`` for each technology,
+        scores], ``p_e0``, ``p_e1``, ``p_e2``, ``gpt4_automation``, ``automation`` and ``augmentation``
+        (calibrated scores only), ``exposure_<technology>`` for each technology,
         ``automation_exposure`` (with technology labels), ``margin``,
         ``evidence_{1,2,3}_{id,technology,statement,similarity}``,
         ``counter_{id,statement,similarity}``, and with technology labels
@@ -171,6 +188,8 @@ class TaskScores:
                 cols[name] = pa.array(self.probabilities[:, j], type=pa.float32())
         if self.gpt4_automation is not None:
             cols["gpt4_automation"] = pa.array(self.gpt4_automation, type=pa.float32())
+            cols["automation"] = pa.array(self.automation, type=pa.float32())
+            cols["augmentation"] = pa.array(self.augmentation, type=pa.float32())
         for g, tech in enumerate(self.technologies):
             cols[f"exposure_{tech}"] = pa.array(self.technology_scores[:, g], type=pa.float32())
         if self.automation_exposure is not None:

@@ -55,10 +55,20 @@ def test_old_names_are_attribute_errors(module, name):
         getattr(importlib.import_module(module), name)
 
 
-def test_old_task_scores_attribute_is_gone():
+def test_automation_is_the_split_of_exposure_not_the_old_degree():
+    """exposure 0.2.0's TaskScores.automation was the degree of automation, now gpt4_automation; since 0.5.0
+    ``automation`` is the part of exposure a model could do in the worker's place."""
+    import numpy as np
+
     from exposure.scoring import TaskScores
 
-    assert not hasattr(TaskScores, "automation") and "gpt4_automation" in TaskScores.__dataclass_fields__
+    assert "gpt4_automation" in TaskScores.__dataclass_fields__ and "automation" not in TaskScores.__dataclass_fields__
+    s = TaskScores(None, np.array([0.8, 0.2], np.float32), np.zeros((2, 0)), (), np.zeros(2), np.zeros((2, 0)),
+                   np.zeros((2, 0)), np.zeros(2), np.zeros(2), None, gpt4_automation=np.array([0.5, 1.0], np.float32))
+    np.testing.assert_allclose(s.automation, [0.4, 0.2])
+    np.testing.assert_allclose(s.augmentation, [0.4, 0.0])
+    s.gpt4_automation = None
+    assert s.automation is None and s.augmentation is None
 
 
 def test_no_deprecation_machinery_is_left(this_checkout):

@@ -174,7 +174,8 @@ def test_calibrated_head_is_the_default_when_it_matches(model, zero_shot):
     table = s.to_arrow()
     assert {"p_e0", "p_e1", "p_e2", "gpt4_automation", "margin", "exposure_llm"} <= set(table.column_names)
     assert not {"p_e0", "gpt4_automation", "automation"} & set(z.to_arrow().column_names)
-    assert not hasattr(s, "automation")  # the name deprecated in 0.2 is gone in 0.3
+    # 0.2's `automation` (the degree) is `gpt4_automation`; since 0.5 `automation` is the split of exposure
+    np.testing.assert_allclose(s.automation, s.exposure * s.gpt4_automation, rtol=1e-6)
 
 
 def test_calibrated_empty_texts_get_no_score(model):
@@ -397,6 +398,9 @@ def test_tasks_of_labelled_occupations_are_scored_out_of_fold(model, zero_shot, 
     np.testing.assert_allclose(oof.exposure[:2], probs[:, 1] + 0.5 * probs[:, 2], atol=1e-6)
     table = oof.to_arrow()
     assert table.column_names[1:5] == ["exposure", "exposure_in_sample", "held_out", "p_e0"]
+    np.testing.assert_allclose(table["automation"].to_numpy(), oof.exposure * oof.gpt4_automation, rtol=1e-6)
+    np.testing.assert_allclose(table["augmentation"].to_numpy() + table["automation"].to_numpy(), oof.exposure,
+                               rtol=1e-6)
     with pytest.raises(ValueError, match="got 4 rows of embeddings but 1 occupations"):
         model.score_embeddings(emb, occupations=codes[:1])
     # without a head the argument changes nothing

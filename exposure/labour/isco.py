@@ -42,7 +42,7 @@ from .._assets import cache_dir as cache_dir_of
 from .._assets import cached_float32_embeddings, embeddings_file_name
 from ..io import TableLike, as_table, float_column, read_batches, require_columns
 from ..occupations.catalogue import normalize_codes, normalize_isco_codes, read_shipped
-from ..occupations.tables import aggregate, is_technology_column, rank_desc, rollup, top_task_columns
+from ..occupations.tables import aggregate, is_technology_column, potential, rank_desc, rollup, top_task_columns
 from ..occupations.tables import to_soc2010
 from ..stats import top_per_group
 
@@ -235,7 +235,7 @@ def isco_table(task_scores: TableLike, top_tasks: int = 3) -> pa.Table:
         p1, p2 = float_column(tasks, "p_e1"), float_column(tasks, "p_e2")
         cols.update(alpha=p1, beta=p1 + 0.5 * p2, gamma=p1 + p2)
     for c in tasks.column_names:
-        if c.startswith("exposure_") or c in ("automation_exposure", "gpt4_automation"):
+        if c.startswith("exposure_") or c in ("automation_exposure", "gpt4_automation", "automation", "augmentation"):
             cols[c] = float_column(tasks, c)
     agg = aggregate(codes, None, cols)
 
@@ -248,7 +248,10 @@ def isco_table(task_scores: TableLike, top_tasks: int = 3) -> pa.Table:
         out["from_definition"] = pa.array([flag.get(c) for c in all_codes.to_pylist()], pa.bool_())
     for c in cols:
         out[c] = pc.take(agg[c], pos)
-    out["rank"] = rank_desc(pc.fill_null(out["exposure"], np.nan).to_numpy(zero_copy_only=False))
+    exposure = pc.fill_null(out["exposure"], np.nan).to_numpy(zero_copy_only=False)
+    if "automation" in out:
+        out.update(potential(exposure, pc.fill_null(out["automation"], np.nan).to_numpy(zero_copy_only=False)))
+    out["rank"] = rank_desc(exposure)
     if top_tasks:
         inv = np.searchsorted(np.asarray(all_codes.to_pylist(), dtype=str), np.asarray(codes, dtype=str))
         top = top_per_group(inv, len(all_codes), cols["exposure"], top_tasks)
@@ -477,7 +480,7 @@ def isco_employment_join(employment: Union[TableLike, str, os.PathLike], scores:
     if columns is None:
         columns = [c for c in ours.column_names
                    if c in ("exposure", "alpha", "beta", "gamma", "automation_exposure", "gpt4_automation",
-                            "labelled", "exposure_in_sample") or is_technology_column(c)]
+                            "automation", "augmentation", "labelled", "exposure_in_sample") or is_technology_column(c)]
     else:
         require_columns(ours.column_names, list(columns), "our ISCO-08 scores")
     pos = pc.index_in(emp["isco08"], value_set=pa.array(our_codes, pa.string()))

@@ -67,7 +67,8 @@ def test_score_occupations_with_the_real_model(model):
     techs = [f"exposure_{x}" for x in model.technologies]
     measures = ["alpha", "beta", "gamma"] if model.calibrated else []
     combined = ["automation_exposure"] if model.technology_labels is not None else []
-    automation = ["gpt4_automation"] if model.calibrated else []
+    automation = (["gpt4_automation", "automation", "augmentation", "automation_share", "potential"]
+                  if model.calibrated else [])
     in_sample = ["exposure_in_sample"] if model.calibrated else []
     expected = ["soc_code", "title", "n_tasks", "labelled", "exposure", *in_sample, "exposure_low", "exposure_high",
                 *measures, *techs, *combined, *automation, "rank"]

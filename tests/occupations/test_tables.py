@@ -142,7 +142,12 @@ def test_occupation_table_with_probabilities_and_automation():
     ceo = {r["soc_code"]: r for r in t.to_pylist()}["11-1011.00"]
     assert ceo["alpha"] == pytest.approx(2 / 4) and ceo["gamma"] == pytest.approx((2 + 0.5) / 4)
     assert ceo["beta"] == pytest.approx((2 * 1 + 0.5 * 0.5) / 4) and ceo["exposure"] == ceo["beta"]
-    assert ceo["automation"] == pytest.approx(2 / 4)
+    # "automation" without "augmentation" is exposure 0.2.0's name of gpt4_automation; the split is derived
+    assert ceo["gpt4_automation"] == pytest.approx(2 / 4)
+    assert ceo["automation"] == pytest.approx((2 * 1.0 * 1 + 1 * 0.25 * 0) / 4)
+    assert ceo["augmentation"] == pytest.approx(ceo["exposure"] - ceo["automation"])
+    assert ceo["automation_share"] == pytest.approx(ceo["automation"] / ceo["exposure"])
+    assert ceo["potential"] == "automation"  # exposure 0.5625, 89 % of it automation
     assert ceo["top_task_1"] == "plan" and ceo["top_task_1_exposure"] == pytest.approx(1.0)
     no_task_exposure = occupation_table(_tasks(**probs).drop_columns(["exposure"]), top_tasks=1)
     assert no_task_exposure.column("beta").equals(t.column("beta"))
@@ -306,3 +311,18 @@ def test_exposure_intervals_simulate_tasks_and_labels():
                             (dict(probabilities=np.ones((4, 2))), r"must have shape \(4, 3\)")):
         with pytest.raises(ValueError, match=message):
             exposure_intervals(codes, w, **kwargs)
+
+
+def test_the_split_of_exposure_rolls_up_from_means():
+    from exposure.occupations import to_soc2018
+
+    probs = {"p_e0": [0.0, 1.0, 0.5, 0.0, 0.0], "p_e1": [1.0, 0.0, 0.0, 0.0, 0.2],
+             "p_e2": [0.0, 0.0, 0.5, 1.0, 0.8], "gpt4_automation": [0.9, 0.0, 0.2, 0.1, 0.3]}
+    t = occupation_table(_tasks(**probs), top_tasks=0)
+    rows = {r["soc_code"]: r for r in t.to_pylist()}
+    dev = rows["15-1252.00"]
+    assert dev["automation"] == pytest.approx((0.5 * 0.1 + 0.6 * 0.3) / 2)
+    assert dev["potential"] == "augmentation" and rows["53-7121.00"]["potential"] is None
+    up = {r["soc_code"]: r for r in to_soc2018(t).to_pylist()}["15-1252"]
+    assert up["automation_share"] == pytest.approx(up["automation"] / up["exposure"])
+    assert up["potential"] == dev["potential"]

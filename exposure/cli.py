@@ -668,6 +668,10 @@ def _add_workforce(sub) -> None:
     p.add_argument("--employment-column", default="employment", help="--employment's employment column")
     p.add_argument("--no-residuals", action="store_true",
                    help="leave 'All other' occupations unmatched instead of giving them their broad group's mean")
+    p.add_argument("--by", default="exposure",
+                   help="the score column the growth lists rank and cut by (any score column of --scores, e.g. "
+                        "exposure_robotics, automation); the 'growing and little exposed' list leaves out "
+                        "occupations whose BLS Table 1.12 reasons name a technology of it")
     p.add_argument("--format", default="csv", choices=("csv", "parquet"), help="table format")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     _add_quiet(p)
@@ -717,7 +721,7 @@ def _workforce(args: argparse.Namespace) -> int:
                        "employment": str(args.employment) if args.employment else "OEWS May 2021",
                        "task_source": source or None})
     result = workforce(scores, employment=employment, tasks=tasks, task_source=source,
-                       residuals=not args.no_residuals, provenance=provenance)
+                       residuals=not args.no_residuals, provenance=provenance, by=args.by)
     logger.info(f"writing tables{'' if args.no_plots else ', plots'} and summary.md -> {args.output}")
     paths = result.write(args.output, fmt=args.format, plots=not args.no_plots)
     c = result.coverage

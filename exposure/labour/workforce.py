@@ -47,7 +47,8 @@ from ..occupations.tables import is_technology_column
 from .employment import load_oews, load_projections, load_utilization_factors, to_bls_codes
 
 __all__ = ["workforce", "WorkforceResult", "isco_workforce", "IscoWorkforceResult", "task_exposed_shares",
-           "weighted_mean", "wage_quintiles", "THRESHOLDS", "EXPOSED_PROBABILITY", "MEASURES"]
+           "weighted_mean", "wage_quintiles", "technologies_named", "column_technologies", "THRESHOLDS",
+           "EXPOSED_PROBABILITY", "MEASURES", "TECHNOLOGY_WORDS"]
 
 logger = logging.getLogger(__name__)
 PathLike = Union[str, Path]
@@ -60,6 +61,22 @@ EXPOSED_PROBABILITY = 0.5
 #: average of Table 1.7 (2.8 % for 2022-32), "shrinking" below 0; "little" / "highly" exposed are the
 #: bottom / top quarter of occupations by exposure.
 GROWTH_CUTOFF = 2.8
+#: Words by which a BLS Table 1.12 reason names a technology (case-insensitive regular expressions).
+TECHNOLOGY_WORDS = {
+    "llm": r"artificial intelligence|\bAI\b|chatbot|language (?:model|processing)|speech recognition|generative",
+    "software": r"software|computer|online|electronic|digital|self-service|kiosk|automated (?:billing|record|"
+                r"scheduling|check|payment|data|clerical|office|telephone|call)",
+    "vision": r"machine vision|vision|scann|camera|sensor|image recognition",
+    "robotics": r"robot|automat(?:ed|ion) (?:of tasks such as )?(?:assembly|filling|bagging|packing|packaging|"
+                r"palletiz|sorting|welding|material|machin|equipment|production|manufactur|inspection|storage|"
+                r"retrieval|picking)",
+    "vehicles": r"autonomous|self-driving|driverless|drone|automated (?:vehicle|truck|guided)",
+}
+# The technologies a score column is about (the headline: the capability set's headline technologies).
+_COLUMN_TECHNOLOGIES = {"exposure": ("llm", "software"), "exposure_in_sample": ("llm", "software"),
+                        "alpha": ("llm",), "beta": ("llm", "software"), "gamma": ("llm", "software"),
+                        "gpt4_automation": ("llm",), "automation": ("llm",), "augmentation": ("llm",),
+                        "automation_exposure": tuple(TECHNOLOGY_WORDS)}
 _EDUCATION_ORDER = ("No formal educational credential", "High school diploma or equivalent",
                     "Some college, no degree", "Postsecondary nondegree award", "Associate's degree",
                     "Bachelor's degree", "Master's degree", "Doctoral or professional degree")
@@ -349,6 +366,37 @@ def _grouped(keys: Sequence, emp: np.ndarray, values: Dict[str, np.ndarray], key
     return pa.table(out)
 
 
+def technologies_named(codes: Sequence[str]) -> List[List[str]]:
+    """The technologies (:data:`TECHNOLOGY_WORDS`) that BLS Table 1.12 names among the reasons an occupation's
+    share of an industry's employment decreases, over all its industries, per SOC 2018 code.
+
+    >>> technologies_named(["53-7062", "00-0000"])   # doctest: +SKIP
+    [['robotics'], []]
+    """
+    import re
+
+    f = load_utilization_factors()
+    words = {t: re.compile(w, re.IGNORECASE) for t, w in TECHNOLOGY_WORDS.items()}
+    named: Dict[str, set] = {}
+    for code, text in zip(f["soc_code"].to_pylist(), f["factor"].to_pylist()):
+        if text and "share decreases" in text:  # a technology that raises demand for the work does not cut it
+            named.setdefault(code, set()).update(t for t, rx in words.items() if rx.search(text))
+    return [sorted(named.get(c, ())) for c in codes]
+
+
+def column_technologies(column: str) -> tuple:
+    """The technologies a score column is about: ``exposure_<technology>`` its own; ``exposure``, ``beta``...
+    the headline's (language models and software); ``automation_exposure`` every one.
+
+    >>> column_technologies("exposure_robotics"), column_technologies("exposure")
+    (('robotics',), ('llm', 'software'))
+    """
+    if column in _COLUMN_TECHNOLOGIES:
+        return _COLUMN_TECHNOLOGIES[column]
+    name = column[len("exposure_"):] if column.startswith("exposure_") else column
+    return (name,) if name in TECHNOLOGY_WORDS else ()
+
+
 def _factor_text(codes: Sequence[str]) -> List[Optional[str]]:
     """BLS Table 1.12 evidence per code: the 'Total employment' reason, else the first industry's, with the
     number of industries listed."""
@@ -398,7 +446,7 @@ def _workers(employment: np.ndarray, where: str) -> float:
 
 def workforce(scores: TableLike, *, employment: Optional[TableLike] = None, tasks: Optional[TableLike] = None,
               task_source: str = "", measures: Sequence[str] = MEASURES, residuals: bool = True, list_size: int = 15,
-              provenance: Optional[Dict[str, Any]] = None) -> WorkforceResult:
+              provenance: Optional[Dict[str, Any]] = None, by: Optional[str] = None) -> WorkforceResult:
     """Join occupation scores with employment, wages, education and projections (see the module doc).
 
     ``scores``: an occupation table (pyarrow, pandas or polars; O*NET-SOC or SOC 2018 codes in ``soc_code``)
@@ -410,6 +458,13 @@ def workforce(scores: TableLike, *, employment: Optional[TableLike] = None, task
     task-share table; ``measures``: how tasks count as exposed, one row per
     measure and threshold (:data:`THRESHOLDS`). ``residuals``: let "All other" codes take their broad
     group's mean (:func:`~exposure.labour.employment.to_bls_codes`). ``list_size``: rows per list.
+
+    ``by``: the score column the two lists rank and cut by (default ``exposure``; any numeric score column of
+    ``scores``, e.g. ``exposure_robotics`` or ``automation``); the grouped tables report every score column.
+    Each list row carries ``bls_technologies``, the technologies BLS Table 1.12 names among the reasons the
+    occupation's share decreases (:func:`technologies_named`); the "growing and little exposed" list leaves out
+    occupations whose reasons name a technology of ``by`` (:func:`column_technologies`): BLS expects that
+    technology to cut them, whatever their score (the count left out is logged and in the provenance).
 
     >>> r = workforce(pa.table({"soc_code": ["15-1252.00"], "exposure": [0.7]}))   # doctest: +SKIP
     """
@@ -501,11 +556,19 @@ def workforce(scores: TableLike, *, employment: Optional[TableLike] = None, task
     by_edu = _grouped(education, emp, values, "education", order=_EDUCATION_ORDER)
     overall = {c: weighted_mean(v, emp) for c, v in values.items()}
 
-    headline = "exposure" if "exposure" in values else score_cols[0]
+    headline = by or ("exposure" if "exposure" in values else score_cols[0])
+    if headline not in values:
+        raise ValueError(f"by={headline!r} is not a score column of the occupation scores; use one of: "
+                         f"{', '.join(score_cols)}")
     x = values[headline]
     scored = ~np.isnan(x) & ~np.isnan(change)
     lo, hi = (np.quantile(x[scored], [0.25, 0.75]) if scored.any() else (np.nan, np.nan))
+    named = technologies_named(codes)
+    about = set(column_technologies(headline))
+    cut_by_it = np.array([bool(about & set(n)) for n in named])
     growing = scored & (change > GROWTH_CUTOFF) & (x <= lo)
+    left_out = growing & cut_by_it
+    growing &= ~cut_by_it
     shrinking = scored & (change < 0) & (x >= hi)
     lists = []
     for mask in (growing, shrinking):
@@ -513,11 +576,14 @@ def workforce(scores: TableLike, *, employment: Optional[TableLike] = None, task
         idx = idx[np.argsort(-np.nan_to_num(emp[idx]), kind="stable")][:list_size]
         sub = occupations.take(pa.array(idx, pa.int64())).select(
             ["soc_code", "title", "employment", "median_wage", "employment_change_percent", headline])
+        sub = sub.append_column("bls_technologies", pa.array([", ".join(named[i]) or None for i in idx], pa.string()))
         lists.append(sub.append_column("bls_factor", pa.array(_factor_text(sub["soc_code"].to_pylist()), pa.string())))
-    logger.info("workforce: %d occupations grow and are little exposed, %d shrink and are highly exposed",
-                int(growing.sum()), int(shrinking.sum()))
+    logger.info("workforce: by %s, %d occupations grow and are little exposed (%d more left out: BLS names %s among "
+                "the reasons they change), %d shrink and are highly exposed", headline, int(growing.sum()),
+                int(left_out.sum()), "/".join(sorted(about)) or "no technology of it", int(shrinking.sum()))
     prov = {**(provenance or {}), "employment": base_name, "residuals": residuals,
-            "task_source": task_source or None, "exposed_probability": EXPOSED_PROBABILITY}
+            "task_source": task_source or None, "exposed_probability": EXPOSED_PROBABILITY, "by": headline,
+            "growing_left_out": [codes[i] for i in np.flatnonzero(left_out)]}
     return WorkforceResult(occupations, by_major, by_quint, by_edu, shares_table, lists[0], lists[1], overall,
                            coverage, score_cols, prov)
 

@@ -117,6 +117,33 @@ def test_workforce_lists_carry_bls_factors():
     assert r.growing_low_exposure.num_rows > 0
 
 
+def test_workforce_lists_follow_the_chosen_score_and_leave_out_what_bls_says_it_cuts():
+    from exposure.labour.workforce import column_technologies, technologies_named
+
+    # BLS Table 1.12: freight movers cut by warehouse robotics and automated packing, truck operators by automated
+    # guided vehicles, customer service representatives by speech and language processing; a rise is no cut.
+    named = technologies_named(["53-7062", "53-7051", "43-4051", "11-1011", "99-9999"])
+    assert named[:3] == [["robotics"], ["vehicles"], ["llm", "software"]] and named[3:] == [[], []]
+    assert column_technologies("exposure_robotics") == ("robotics",)
+    assert column_technologies("automation") == ("llm",) and column_technologies("rank") == ()
+
+    oews = load_oews()
+    codes = oews.filter(pc.equal(oews["o_group"], "detailed"))["soc_code"].to_pylist()
+    low = {"53-7062", "53-7051"}  # little exposed on both scores, and growing (Table 1.7)
+    table = pa.table({"soc_code": codes, "exposure": [0.0 if c in low else 0.5 + (i % 7) / 20 for i, c in enumerate(codes)],
+                      "exposure_robotics": [0.0 if c in low else 0.5 + (i % 5) / 20 for i, c in enumerate(codes)]})
+    by_default = workforce(table)
+    grow = {r["soc_code"]: r for r in by_default.growing_low_exposure.to_pylist()}
+    assert grow["53-7062"]["bls_technologies"] == "robotics"  # flagged: BLS names another technology
+    by_robots = workforce(table, by="exposure_robotics")
+    assert "exposure_robotics" in by_robots.growing_low_exposure.column_names
+    kept = set(by_robots.growing_low_exposure["soc_code"].to_pylist())
+    assert "53-7062" not in kept and "53-7051" in kept  # robotics cuts the first, vehicles the second
+    assert "53-7062" in by_robots.provenance["growing_left_out"] and by_robots.provenance["by"] == "exposure_robotics"
+    with pytest.raises(ValueError, match="by='exposure_drones' is not a score column"):
+        workforce(table, by="exposure_drones")
+
+
 def test_workforce_unknown_employment_codes():
     with pytest.raises(ValueError, match="not SOC 2018 codes: 'zz'"):
         workforce(pa.table({"soc_code": ["11-1011"], "exposure": [0.1]}),
@@ -129,7 +156,7 @@ def test_workforce_unknown_employment_codes():
 
 def test_cli_help(capsys):
     out = help_text("workforce", capsys)
-    for option in ("--scores", "--task-labels", "--employment", "--code-column", "--employment-column", "-o"):
+    for option in ("--scores", "--task-labels", "--employment", "--code-column", "--employment-column", "--by", "-o"):
         assert option in out
 
 

@@ -241,6 +241,11 @@ class WorkforceResult:
                  f"'All other' residuals {100 * c['share_residual']:.1f} %).", ""]
         lines += ["Employment-weighted mean over matched workers: "
                   + ", ".join(f"`{k}` {v:.3f}" for k, v in self.overall.items()), ""]
+        top = int(pc.sum(self.occupations["wage_top_coded"]).as_py() or 0) if (
+            "wage_top_coded" in self.occupations.column_names) else 0
+        if top:
+            lines += [f"OEWS top-codes median wages at $208,000 a year: {top} occupations have that bound as "
+                      "their `median_wage` (`wage_top_coded`); their true medians are higher.", ""]
         if self.task_shares is not None:
             lines += ["## Workers by share of exposed tasks", "", _markdown(self.task_shares), ""]
         for title, t in (("By SOC major group", self.by_major_group), ("By wage quintile", self.by_wage_quintile),
@@ -481,10 +486,12 @@ def workforce(scores: TableLike, *, employment: Optional[TableLike] = None, task
     oews = load_oews()
     od = oews.filter(pc.is_in(oews["o_group"], pa.array(["detailed", "broad"])))
     wage_of: Dict[str, float] = {}
-    for c, a, h in zip(od["soc_code"].to_pylist(), od["annual_median_wage"].to_pylist(),
-                       od["hourly_median_wage"].to_pylist()):
+    top_coded: Dict[str, bool] = {}  # OEWS writes '#' for a median at or above its top, $208,000 a year
+    for c, a, h, top in zip(od["soc_code"].to_pylist(), od["annual_median_wage"].to_pylist(),
+                            od["hourly_median_wage"].to_pylist(), od["wage_top_coded"].to_pylist()):
         if c not in wage_of and (a is not None or h is not None):
             wage_of[c] = a if a is not None else h * 2080
+            top_coded[c] = bool(top)
     proj = load_projections()
     proj = proj.filter(pc.equal(proj["occupation_type"], "Line item"))
     pj = {r["soc_code"]: r for r in proj.to_pylist()}
@@ -501,6 +508,7 @@ def workforce(scores: TableLike, *, employment: Optional[TableLike] = None, task
         else base["title"],
         "major_group": pa.array(major_groups(codes), pa.string()),
         "employment": base["employment"], "median_wage": pa.array(wage, mask=np.isnan(wage)),
+        "wage_top_coded": pa.array([top_coded.get(c, False) for c in codes], pa.bool_()),
         "wage_quintile": pa.array(quint.astype(np.int8)),
         "education": pa.array(education, pa.string()),
         "employment_2022": pa.array([pj.get(c, {}).get("employment_2022") for c in codes], pa.int64()),
@@ -575,7 +583,7 @@ def workforce(scores: TableLike, *, employment: Optional[TableLike] = None, task
         idx = np.flatnonzero(mask)
         idx = idx[np.argsort(-np.nan_to_num(emp[idx]), kind="stable")][:list_size]
         sub = occupations.take(pa.array(idx, pa.int64())).select(
-            ["soc_code", "title", "employment", "median_wage", "employment_change_percent", headline])
+            ["soc_code", "title", "employment", "median_wage", "wage_top_coded", "employment_change_percent", headline])
         sub = sub.append_column("bls_technologies", pa.array([", ".join(named[i]) or None for i in idx], pa.string()))
         lists.append(sub.append_column("bls_factor", pa.array(_factor_text(sub["soc_code"].to_pylist()), pa.string())))
     logger.info("workforce: by %s, %d occupations grow and are little exposed (%d more left out: BLS names %s among "

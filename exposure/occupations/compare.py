@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 
 from ..io import TableLike, as_table, read_batches, require_columns
 from ..stats import pearson, rankdata
+from .bls_codes import to_bls_codes
 from .catalogue import CODE_SYSTEMS, normalize_codes, normalize_isco_codes
 from .tables import is_onet_level, to_soc2010, to_soc2018
 
@@ -53,8 +54,12 @@ class ComparisonResult:
         unmatched: index codes (as given) with no score of ours.
         spearman, pearson: correlations over the matched occupations (NaN below 3).
         spearman_ci, pearson_ci: 95% percentile bootstrap intervals (resampling occupations).
-        joined: ``code``, ``title``, ``index_value``, ``our_value``, ``index_rank``,
-            ``our_rank`` (1 = highest), [``labelled``], one row per matched occupation.
+        joined: ``code``, ``title``, ``match``, ``index_value``, ``our_value``, ``index_rank``,
+            ``our_rank`` (1 = highest), [``labelled``], one row per matched occupation. ``match``: ``exact``,
+            or for a SOC 2018 index code that BLS publishes in place of detailed ones (broad, hybrid such as
+            ``51-2028`` or ``31-1120``, "All other" such as ``21-1099``) ``hybrid`` / ``residual``: the mean of
+            our scores of the codes it covers, as ``exposure workforce`` matches OEWS codes
+            (:func:`~exposure.occupations.bls_codes.to_bls_codes`).
         code_system: the index's code system.
         n_index: distinct codes in the index with a value.
         n_boot: bootstrap resamples.
@@ -87,8 +92,10 @@ class ComparisonResult:
         more = len(self.unmatched) - max_unmatched
         if more > 0:
             shown += f", ... and {more} more"
+        via = sum(m != "exact" for m in self.joined["match"].to_pylist()) if "match" in self.joined.column_names else 0
         lines = [f"index occupations: {self.n_index} ({_SYSTEM_NAMES[self.code_system]})",
-                 f"matched: {self.n_matched}",
+                 f"matched: {self.n_matched}" + (f" ({via} through the SOC 2018 codes a BLS broad, hybrid or "
+                                                 "'All other' code covers)" if via else ""),
                  f"unmatched: {self.n_unmatched}" + (f" ({shown})" if self.unmatched else "")]
         for name, r, ci in (("Spearman", self.spearman, self.spearman_ci), ("Pearson", self.pearson, self.pearson_ci)):
             lines.append(f"{name:<8} {r:+.3f}  95% CI [{ci[0]:+.3f}, {ci[1]:+.3f}]  "
@@ -251,6 +258,17 @@ def compare_index(index: Union[TableLike, str, os.PathLike], ours: TableLike, co
     our_codes = _normalize(table["soc_code"].to_pylist(), code_system)
     our_vals = pc.fill_null(pc.cast(table[our_column], pa.float64()), np.nan).to_numpy(zero_copy_only=False)
     lookup = {c: (v, i) for i, (c, v) in enumerate(zip(our_codes, our_vals)) if c is not None and not np.isnan(v)}
+    # BLS broad, hybrid and "All other" codes (31-1120, 51-2028, 13-1020, 21-1099) take the mean of the SOC 2018
+    # codes they cover, as `exposure workforce` matches them (exposure.occupations.bls_codes.to_bls_codes).
+    via: dict[str, tuple[str, list]] = {}
+    rest = [c for c in uniq.tolist() if c not in lookup]
+    if code_system == "soc2018" and rest:
+        bls = to_bls_codes(table.select(["soc_code", our_column]), rest, columns=[our_column])
+        for c, kind, v, used in zip(rest, bls["match"].to_pylist(), bls[our_column].to_pylist(),
+                                    bls["score_codes"].to_pylist()):
+            if kind != "none" and v is not None:
+                lookup[c] = (v, None)
+                via[c] = (kind, used.split(";"))
     matched = np.array([c in lookup for c in uniq.tolist()], dtype=bool)
     unmatched = [first_raw[c] for c in uniq[~matched].tolist()]
     unmatched += [str(r).strip() for r, c in zip(raw, norm) if c is None and r is not None]
@@ -265,9 +283,11 @@ def compare_index(index: Union[TableLike, str, os.PathLike], ours: TableLike, co
     y = np.array([lookup[c][0] for c in m_codes])
     rho, rho_ci, r, r_ci = _correlations(x, y, n_boot, seed)
     titles = table["title"].to_pylist() if "title" in table.column_names else [None] * table.num_rows
+    row_of = {c: i for i, c in enumerate(our_codes) if c is not None}
     columns = {
         "code": pa.array(m_codes, pa.string()),
-        "title": pa.array([titles[lookup[c][1]] for c in m_codes], pa.string()),
+        "title": pa.array([titles[lookup[c][1]] if lookup[c][1] is not None else None for c in m_codes], pa.string()),
+        "match": pa.array([via[c][0] if c in via else "exact" for c in m_codes], pa.string()),
         "index_value": pa.array(x, pa.float64()),
         "our_value": pa.array(y, pa.float64()),
         "index_rank": pa.array(x.size + 1 - rankdata(x), pa.float64()),
@@ -276,9 +296,13 @@ def compare_index(index: Union[TableLike, str, os.PathLike], ours: TableLike, co
     subsets = {}
     if "labelled" in table.column_names:
         flags = pc.fill_null(table["labelled"], False).to_pylist()
-        labelled = np.array([bool(flags[lookup[c][1]]) for c in m_codes], dtype=bool)
+        # a code matched through the codes it covers is labelled if any of them is
+        labelled = np.array([bool(flags[lookup[c][1]]) if c not in via else any(flags[row_of[m]] for m in via[c][1])
+                             for c in m_codes], dtype=bool)
         columns["labelled"] = pa.array(labelled)
         for name, sel in (("labelled", labelled), ("unlabelled", ~labelled)):
+            if not sel.any():  # a zero-shot table labels nothing: no group to report apart
+                continue
             s_rho, s_rho_ci, s_r, s_r_ci = _correlations(x[sel], y[sel], n_boot, seed)
             subsets[name] = {"n": int(sel.sum()), "spearman": s_rho, "spearman_ci": s_rho_ci,
                              "pearson": s_r, "pearson_ci": s_r_ci}

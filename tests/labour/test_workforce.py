@@ -140,6 +140,10 @@ def test_workforce_lists_follow_the_chosen_score_and_leave_out_what_bls_says_it_
     kept = set(by_robots.growing_low_exposure["soc_code"].to_pylist())
     assert "53-7062" not in kept and "53-7051" in kept  # robotics cuts the first, vehicles the second
     assert "53-7062" in by_robots.provenance["growing_left_out"] and by_robots.provenance["by"] == "exposure_robotics"
+    occ = by_default.occupations.to_pandas().set_index("soc_code")
+    assert occ.loc["29-1215", "wage_top_coded"] and occ.loc["29-1215", "median_wage"] == 208000  # OEWS '#'
+    assert not occ.loc["53-7062", "wage_top_coded"]
+    assert "top-codes median wages at $208,000" in by_default.summary()
     with pytest.raises(ValueError, match="by='exposure_drones' is not a score column"):
         workforce(table, by="exposure_drones")
 

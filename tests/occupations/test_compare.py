@@ -81,7 +81,7 @@ def test_code_formats_are_normalised_and_ours_rolled_up():
     assert j["15-1252"]["title"] == "Software Developers"
     assert j["47-2061"]["index_rank"] == 5 and j["15-1252"]["our_rank"] == 1
     assert r.spearman == pytest.approx(1.0)
-    assert r.joined.column_names == ["code", "title", "index_value", "our_value", "index_rank", "our_rank"]
+    assert r.joined.column_names == ["code", "title", "match", "index_value", "our_value", "index_rank", "our_rank"]
 
 
 def test_numeric_code_column():
@@ -171,7 +171,10 @@ def test_microsoft_index_against_label_ratings(label_ratings):
     r = compare_index(MICROSOFT, label_ratings, "SOC Code", "ai_applicability_score", "soc2018", n_boot=200)
     assert r.n_index == 785
     assert r.n_matched + len(r.unmatched) == 785 and r.n_matched > 550
-    assert {"13-1020", "29-2010"} <= set(r.unmatched)  # SOC broad-group codes in the index
+    # SOC broad-group codes in the index take the mean of the detailed codes they cover, as workforce does
+    via = {row["code"]: row["match"] for row in r.joined.to_pylist()}
+    assert via["13-1020"] == via["29-2010"] == "hybrid" and not {"13-1020", "29-2010"} & set(r.unmatched)
+    assert "through the SOC 2018 codes a BLS broad, hybrid or 'All other' code covers" in r.summary()
     assert 0.3 < r.spearman < 0.9 and r.spearman_ci[0] < r.spearman < r.spearman_ci[1]
     r10 = compare_index(MICROSOFT, label_ratings, "SOC Code", "ai_applicability_score", "soc2010", n_boot=0)
     assert r10.n_matched < r.n_matched  # 2018 codes read as 2010 codes match fewer
@@ -293,7 +296,7 @@ def test_cli_compare_scores_the_catalogue_without_scores(tmp_path, capsys, monke
             "soc2018", "--device", "cpu"]
     assert main(argv + ["--our-column", "exposure_llm"]) == 0
     captured = capsys.readouterr()
-    assert "scoring the 19,265 tasks of O*NET 27" in captured.err and "matched: 4" in captured.out
+    assert "scoring the 19,265 tasks of O*NET 27" in captured.err and "matched: 5 (1 through" in captured.out
     assert main(argv + ["--our-column", "exposure_llm", "-q"]) == 0
     assert "scoring the" not in capsys.readouterr().err  # -q keeps warnings and errors only
     assert main(argv + ["--our-column", "exposure_robots"]) == 2
@@ -385,3 +388,16 @@ def test_compare_index_rejects_other_types():
         compare_index(pa.table(INDEX), {"soc_code": ["11-1011.00"]}, "soc", "score", "soc2018")
     with pytest.raises(TypeError, match=r"index must be a pyarrow\.Table, a pandas or polars DataFrame"):
         compare_index([1, 2], pa.table(OCCUPATION_SCORES), "soc", "score", "soc2018")
+
+
+def test_bls_hybrid_and_all_other_codes_match_as_workforce_matches_them():
+    ours = pa.table({"soc_code": ["31-1121", "31-1122", "21-1091", "21-1092", "15-1252"],
+                     "exposure": [0.2, 0.4, 0.5, 0.7, 0.9], "labelled": [False, True, False, False, True]})
+    index = pa.table({"soc": ["31-1120", "21-1099", "15-1252", "45-2099"], "v": [0.1, 0.5, 0.8, 0.3]})
+    r = compare_index(index, ours, "soc", "v", "soc2018", n_boot=0)
+    rows = {row["code"]: row for row in r.joined.to_pylist()}
+    assert rows["31-1120"]["match"] == "hybrid" and rows["31-1120"]["our_value"] == pytest.approx(0.3)
+    assert rows["21-1099"]["match"] == "residual" and rows["21-1099"]["our_value"] == pytest.approx(0.6)
+    assert rows["15-1252"]["match"] == "exact" and rows["15-1252"]["title"] is None
+    assert rows["31-1120"]["labelled"] and not rows["21-1099"]["labelled"]  # any member labelled
+    assert r.unmatched == ["45-2099"] and r.n_matched == 3

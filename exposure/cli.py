@@ -464,9 +464,61 @@ def _add_occupations(sub) -> None:
                    help="with --taxonomy isco08: ISCO-08 level; below 4, the plain mean of the unit groups "
                         "(default: 4, unit groups)")
     p.add_argument("--top-tasks", type=int, default=3, help="most exposed tasks listed per occupation")
+    p.add_argument("--scores", type=Path,
+                   help="an O*NET-level table this command wrote: rolled up to --level (or to ISCO-08 with "
+                        "--taxonomy isco08 --isco-source onet) without scoring the catalogue again")
     _add_model_options(p)
     _add_quiet(p)
     p.set_defaults(func=_occupations)
+
+
+def _model_options_given(args: argparse.Namespace, what: str) -> None:
+    """Raise when model options come with a --scores file, which was scored already (``what`` says how it is
+    used)."""
+    given = [name for name, value in (("--zero-shot", args.zero_shot), ("--device", args.device != "auto"),
+                                      ("--dtype", args.dtype), ("--batch-size", args.batch_size)) if value]
+    if given:
+        raise ValueError(f"{', '.join(given)} describe(s) the model that scores O*NET when --scores is not "
+                         f"given; --scores {args.scores} is {what} as it was scored. Leave {given[0]} out, "
+                         "or make the file with those options: exposure occupations --zero-shot -o FILE")
+
+
+def _occupations_from_scores(args: argparse.Namespace) -> int:
+    """``exposure occupations --scores FILE``: an O*NET-level table rolled up, not scored again."""
+    import pyarrow as pa
+
+    from .io import TableWriter, read_batches, read_provenance
+    from .occupations.tables import is_onet_level, to_level
+
+    _model_options_given(args, "rolled up")
+    table = pa.Table.from_batches(list(read_batches(args.scores, ["soc_code"])))
+    if not is_onet_level(table):
+        raise ValueError(f"--scores {args.scores} is not at O*NET-SOC level (codes like '11-1011.00'); give the "
+                         "table 'exposure occupations -o FILE' wrote at its default --level onet")
+    writer = TableWriter(args.output)
+    prov = {"command": "occupations", "scores": str(args.scores), "scores_provenance": read_provenance(args.scores)}
+    if args.taxonomy == "isco08":
+        from .labour.isco import to_isco08, to_isco_level
+
+        if args.level != "onet" or (args.isco_source or "onet") != "onet":
+            raise ValueError("--scores with --taxonomy isco08 rolls the O*NET table up (--isco-source onet); "
+                             "leave --level and --isco-source native out")
+        digits = args.isco_digits or 4
+        table = to_isco08(table)
+        table = table if digits == 4 else to_isco_level(table, digits)
+        prov.update(taxonomy="isco08", isco_source="onet", isco_digits=digits)
+        what = f"ISCO-08 groups ({digits} digits)"
+    else:
+        if args.isco_source or args.isco_digits:
+            raise ValueError("--isco-source and --isco-digits apply to --taxonomy isco08; add it or leave them out")
+        table = to_level(table, args.level)
+        prov.update(level=args.level)
+        what = f"occupations ({args.level} level)"
+    writer.provenance = prov
+    with writer:
+        writer.write(table)
+    logger.info(f"rolled {args.scores} up: {table.num_rows:,} {what} -> {args.output}")
+    return 0
 
 
 def _occupations(args: argparse.Namespace) -> int:
@@ -477,6 +529,8 @@ def _occupations(args: argparse.Namespace) -> int:
     from .occupations.catalogue import load_tasks
     from .occupations.score import score_occupations
 
+    if args.scores:
+        return _occupations_from_scores(args)
     if args.taxonomy == "isco08":
         return _occupations_isco08(args)
     if args.isco_source or args.isco_digits:
@@ -583,12 +637,7 @@ def _compare(args: argparse.Namespace) -> int:
     from .occupations.compare import compare_index, read_index
 
     if args.scores:
-        given = [name for name, value in (("--zero-shot", args.zero_shot), ("--device", args.device != "auto"),
-                                          ("--dtype", args.dtype), ("--batch-size", args.batch_size)) if value]
-        if given:
-            raise ValueError(f"{', '.join(given)} describe(s) the model that scores O*NET when --scores is not "
-                             f"given; --scores {args.scores} is compared as it was scored. Leave {given[0]} out, "
-                             "or make the file with those options: exposure occupations --zero-shot -o FILE")
+        _model_options_given(args, "compared")
     isco = args.code_system == "isco08"
     if args.isco_source and not (isco and not args.scores):
         raise ValueError("--isco-source applies to --code-system isco08 without --scores (a --scores file is "

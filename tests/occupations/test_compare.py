@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from exposure.cli import build_parser, main
+from exposure.occupations import occupation_table
 from exposure import stats as exposure_stats
 from exposure.occupations.compare import CODE_SYSTEMS, INDEX_CODE_SYSTEMS, ComparisonResult, compare_index, read_index
 from exposure.occupations import LEVELS, RELEASES, exposure_measures, load_tasks, one_hot, to_soc2018
@@ -337,6 +338,32 @@ def test_cli_occupations_writes_the_table(tmp_path, capsys, monkeypatch):
     assert "2 of 867 occupations are labelled" in captured.err
     assert captured.out.splitlines()[0].split() == ["rank", "exposure", "code", "labelled", "title"]
     assert len(captured.out.splitlines()) >= 11
+
+
+def test_cli_occupations_rolls_a_table_up_without_scoring(tmp_path, capsys, monkeypatch):
+    """--scores reuses an O*NET-level table: rolled up to --level or to ISCO-08, no model built."""
+    import exposure.cli
+    from exposure.io import read_provenance
+    from exposure.occupations import to_level
+
+    monkeypatch.setattr(exposure.cli, "_model", lambda *a, **k: pytest.fail("no model is needed"))
+    onet = occupation_table(pa.table({"soc_code": ["11-1011.00", "11-1011.03", "15-1252.00"],
+                                      "task_id": [1, 2, 3], "weight": [2, 1, 1], "task": ["a", "b", "c"],
+                                      "exposure": [0.2, 0.4, 0.9]}), "27", top_tasks=1)
+    pq.write_table(onet, tmp_path / "onet.parquet")
+    out = tmp_path / "soc.parquet"
+    assert main(["occupations", "--scores", str(tmp_path / "onet.parquet"), "--level", "soc2018", "-o", str(out)]) == 0
+    assert pq.read_table(out).equals(to_level(onet, "soc2018"))
+    assert read_provenance(out)["level"] == "soc2018" and read_provenance(out)["scores"].endswith("onet.parquet")
+    isco = tmp_path / "isco.csv"
+    assert main(["occupations", "--scores", str(tmp_path / "onet.parquet"), "--taxonomy", "isco08",
+                 "--isco-digits", "1", "-o", str(isco)]) == 0
+    assert pcsv.read_csv(isco).num_rows == 10
+    assert main(["occupations", "--scores", str(out), "-o", str(tmp_path / "again.parquet")]) == 2
+    assert "not at O*NET-SOC level" in capsys.readouterr().err
+    assert main(["occupations", "--scores", str(tmp_path / "onet.parquet"), "--zero-shot", "-o",
+                 str(tmp_path / "z.parquet")]) == 2
+    assert "is rolled up as it was scored" in capsys.readouterr().err
 
 
 def test_labelled_and_unlabelled_occupations_are_reported_apart(tmp_path, capsys):

@@ -717,6 +717,9 @@ def _add_workforce(sub) -> None:
     p.add_argument("--employment-column", default="employment", help="--employment's employment column")
     p.add_argument("--no-residuals", action="store_true",
                    help="leave 'All other' occupations unmatched instead of giving them their broad group's mean")
+    p.add_argument("--thresholds", default="0.1,0.5",
+                   help="shares of exposed tasks reported: the share of workers whose occupation has at least each "
+                        "of these shares exposed (comma-separated, in (0, 1])")
     p.add_argument("--by", default="exposure",
                    help="the score column the growth lists rank and cut by (any score column of --scores, e.g. "
                         "exposure_robotics, automation); the 'growing and little exposed' list leaves out "
@@ -725,6 +728,17 @@ def _add_workforce(sub) -> None:
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     _add_quiet(p)
     p.set_defaults(func=_workforce)
+
+
+def _thresholds(text: str) -> list:
+    """``--thresholds``: comma-separated shares in (0, 1]."""
+    try:
+        values = [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise ValueError(f"--thresholds {text!r}: give shares separated by commas, e.g. 0.1,0.25,0.5") from None
+    if not values or any(not 0 < v <= 1 for v in values):
+        raise ValueError(f"--thresholds {text!r}: every share must lie in (0, 1], e.g. 0.1,0.25,0.5")
+    return values
 
 
 def _workforce(args: argparse.Namespace) -> int:
@@ -736,6 +750,7 @@ def _workforce(args: argparse.Namespace) -> int:
 
     if args.task_labels and args.task_scores:
         raise ValueError("give --task-labels or --task-scores, not both")
+    _thresholds(args.thresholds)  # checked before any slow work
     if args.taxonomy == "isco08":
         return _workforce_isco(args)
     args.code_column = args.code_column or "soc_code"
@@ -770,7 +785,8 @@ def _workforce(args: argparse.Namespace) -> int:
                        "employment": str(args.employment) if args.employment else "OEWS May 2021",
                        "task_source": source or None})
     result = workforce(scores, employment=employment, tasks=tasks, task_source=source,
-                       residuals=not args.no_residuals, provenance=provenance, by=args.by)
+                       residuals=not args.no_residuals, provenance=provenance, by=args.by,
+                       thresholds=_thresholds(args.thresholds))
     logger.info(f"writing tables{'' if args.no_plots else ', plots'} and summary.md -> {args.output}")
     paths = result.write(args.output, fmt=args.format, plots=not args.no_plots)
     c = result.coverage
@@ -778,8 +794,10 @@ def _workforce(args: argparse.Namespace) -> int:
           f"to a score (exact {100 * c['share_exact']:.1f}%, hybrid/broad {100 * c['share_hybrid']:.1f}%, "
           f"residual {100 * c['share_residual']:.1f}%)")
     for r in (result.task_shares.to_pylist() if result.task_shares is not None else []):
+        interval = (f" (90% interval {100 * r['share_low']:.1f}-{100 * r['share_high']:.1f}%)"
+                    if r.get("share_low") is not None else "")
         print(f"{r['measure']}: {100 * r['share_of_workers']:.1f}% of workers have >= {r['threshold']:.0%} "
-              "of their tasks exposed")
+              f"of their tasks exposed{interval}")
     print(f"wrote {len(paths)} files in {time.perf_counter() - start:.1f} s -> {args.output}")
     return 0
 

@@ -349,9 +349,36 @@ def _floats(table: pa.Table, name: str) -> np.ndarray:
     return np.asarray(pc.fill_null(pc.cast(table[name], pa.float64()), np.nan).to_numpy(zero_copy_only=False))
 
 
+#: Draws of the occupations' scores behind the intervals of the aggregates (:func:`_score_draws`).
+INTERVAL_DRAWS = 1000
+
+
+def _score_draws(center: np.ndarray, low: np.ndarray, high: np.ndarray, draws: int = INTERVAL_DRAWS,
+                 seed: int = 0) -> np.ndarray:
+    """``(occupations, draws)`` plausible values of each occupation's score: normal around ``center`` with the
+    spread its 90 % interval ``[low, high]`` says (sd = width / 3.29), independent across occupations, kept
+    in [0, 1]; NaN rows where a value is missing."""
+    sd = (high - low) / (2 * 1.6449)
+    z = np.random.default_rng(seed).standard_normal((center.shape[0], draws))
+    out = np.clip(center[:, None] + sd[:, None] * z, 0.0, 1.0)
+    out[np.isnan(center) | np.isnan(sd)] = np.nan
+    return out
+
+
+def _weighted_mean_draws(draws: np.ndarray, weights: np.ndarray, level: float = 0.9) -> tuple:
+    """The ``level`` interval of the weighted mean over the rows of ``draws`` (occupations x draws)."""
+    ok = ~np.isnan(draws[:, 0]) & ~np.isnan(weights)
+    if not ok.any():
+        return float("nan"), float("nan")
+    means = weights[ok] @ draws[ok] / weights[ok].sum()
+    lo, hi = np.quantile(means, [(1 - level) / 2, (1 + level) / 2])
+    return float(lo), float(hi)
+
+
 def _grouped(keys: Sequence, emp: np.ndarray, values: Dict[str, np.ndarray], key_name: str,
-             order: Optional[Sequence] = None) -> pa.Table:
-    """Per key: occupations, workers (all, then matched), and each score's employment-weighted mean."""
+             order: Optional[Sequence] = None, draws: Optional[np.ndarray] = None) -> pa.Table:
+    """Per key: occupations, workers (all, then matched), and each score's employment-weighted mean; with the
+    headline's ``draws``, its 90 % interval (``exposure_low``, ``exposure_high``)."""
     keys = list(keys)
     present = set(keys)
     uniq = list(order) if order is not None else sorted(k for k in present if k is not None)
@@ -360,7 +387,10 @@ def _grouped(keys: Sequence, emp: np.ndarray, values: Dict[str, np.ndarray], key
     group = np.asarray([slot.get(x, -1) for x in keys], dtype=np.int64)  # one pass over the rows
     first = next(iter(values.values()))
     out: Dict[str, list] = {key_name: uniq, "occupations": [], "workers": [], "matched_workers": []}
-    out.update({c: [] for c in values})
+    for c in values:
+        out[c] = []
+        if draws is not None and c == "exposure":
+            out["exposure_low"], out["exposure_high"] = [], []
     for j in range(len(uniq)):
         m = group == j
         out["occupations"].append(int(m.sum()))
@@ -368,6 +398,10 @@ def _grouped(keys: Sequence, emp: np.ndarray, values: Dict[str, np.ndarray], key
         out["matched_workers"].append(float(np.nansum(emp[m & ~np.isnan(first)])))
         for c, v in values.items():
             out[c].append(weighted_mean(v[m], emp[m]))
+        if draws is not None:
+            lo, hi = _weighted_mean_draws(draws[m], emp[m])
+            out["exposure_low"].append(lo)
+            out["exposure_high"].append(hi)
     return pa.table(out)
 
 
@@ -451,7 +485,8 @@ def _workers(employment: np.ndarray, where: str) -> float:
 
 def workforce(scores: TableLike, *, employment: Optional[TableLike] = None, tasks: Optional[TableLike] = None,
               task_source: str = "", measures: Sequence[str] = MEASURES, residuals: bool = True, list_size: int = 15,
-              provenance: Optional[Dict[str, Any]] = None, by: Optional[str] = None) -> WorkforceResult:
+              provenance: Optional[Dict[str, Any]] = None, by: Optional[str] = None,
+              thresholds: Sequence[float] = THRESHOLDS) -> WorkforceResult:
     """Join occupation scores with employment, wages, education and projections (see the module doc).
 
     ``scores``: an occupation table (pyarrow, pandas or polars; O*NET-SOC or SOC 2018 codes in ``soc_code``)
@@ -461,7 +496,7 @@ def workforce(scores: TableLike, *, employment: Optional[TableLike] = None, task
     ``tasks``: task-level labels or scores for :func:`task_exposed_shares` (``task_source`` names them in
     the report); without, the ``beta`` column of ``scores`` when present (the expected beta share), else no
     task-share table; ``measures``: how tasks count as exposed, one row per
-    measure and threshold (:data:`THRESHOLDS`). ``residuals``: let "All other" codes take their broad
+    measure and threshold (``thresholds``, default :data:`THRESHOLDS`). ``residuals``: let "All other" codes take their broad
     group's mean (:func:`~exposure.labour.employment.to_bls_codes`). ``list_size``: rows per list.
 
     ``by``: the score column the two lists rank and cut by (default ``exposure``; any numeric score column of
@@ -471,13 +506,21 @@ def workforce(scores: TableLike, *, employment: Optional[TableLike] = None, task
     occupations whose reasons name a technology of ``by`` (:func:`column_technologies`): BLS expects that
     technology to cut them, whatever their score (the count left out is logged and in the provenance).
 
+    Intervals: with ``exposure_low`` / ``exposure_high`` in ``scores`` (calibrated occupation tables), every
+    employment-weighted mean of ``exposure`` (overall, by group) gets its 90 % interval (``exposure_low``,
+    ``exposure_high``), and so do the shares of workers from the table's beta (``share_low``, ``share_high``):
+    1,000 draws of every occupation's score, normal within its own interval and independent across
+    occupations. They carry each occupation's uncertainty (its tasks and their labels), not an error the
+    model makes for all occupations alike.
+
     >>> r = workforce(pa.table({"soc_code": ["15-1252.00"], "exposure": [0.7]}))   # doctest: +SKIP
     """
     base, base_name = _employment_base(employment)
     logger.info("workforce: %d occupations, %.0f workers (%s)", base.num_rows,
                 float(pc.sum(base["employment"]).as_py() or 0), base_name)
     matched = to_bls_codes(scores, base["soc_code"].to_pylist(), residuals=residuals)
-    score_cols = [c for c in matched.column_names if c not in ("soc_code", "match", "score_codes")]
+    bounds = [c for c in ("exposure_low", "exposure_high") if c in matched.column_names]
+    score_cols = [c for c in matched.column_names if c not in ("soc_code", "match", "score_codes", *bounds)]
     emp = _floats(base, "employment")
     codes = base["soc_code"].to_pylist()
 
@@ -515,9 +558,13 @@ def workforce(scores: TableLike, *, employment: Optional[TableLike] = None, task
         "employment_2032": pa.array([pj.get(c, {}).get("employment_2032") for c in codes], pa.int64()),
         "employment_change_percent": pa.array(change, mask=np.isnan(change)),
         "match": matched["match"], "score_codes": matched["score_codes"]}
-    for c in score_cols:
+    for c in score_cols + bounds:
         cols[c] = matched[c]
     values = {c: _floats(matched, c) for c in score_cols}
+    # The occupations' own uncertainty (exposure_low / exposure_high: their tasks and labels), carried into
+    # every aggregate of the headline as 90 % intervals.
+    draws = (_score_draws(values["exposure"], _floats(matched, "exposure_low"), _floats(matched, "exposure_high"))
+             if len(bounds) == 2 and "exposure" in values else None)
 
     shares_table = None
     from_beta = tasks is None and "beta" in values
@@ -537,10 +584,17 @@ def workforce(scores: TableLike, *, employment: Optional[TableLike] = None, task
                 s = _floats(share, "task_share_exposed")
             cols[f"task_share_exposed_{measure}"] = pa.array(s, mask=np.isnan(s))
             ok = ~np.isnan(s) & ~np.isnan(emp)
-            for t in THRESHOLDS:
+            # The occupation table's beta is its headline: its draws give the shares an interval.
+            same = draws is not None and tasks is None and np.allclose(s, values["exposure"], equal_nan=True)
+            for t in thresholds:
                 hit = ok & (s >= t - 1e-12)
+                interval = {}
+                if same and ok.any():
+                    shares = (emp[ok] @ (draws[ok] >= t - 1e-12)) / emp[ok].sum()
+                    interval = dict(zip(("share_low", "share_high"), map(float, np.quantile(shares, [0.05, 0.95]))))
                 rows.append({"measure": measure, "threshold": t,
                              "share_of_workers": float(emp[hit].sum() / emp[ok].sum()) if ok.any() else float("nan"),
+                             **interval,
                              "workers": float(emp[hit].sum()), "occupations": int(hit.sum()),
                              "workers_with_task_shares": float(emp[ok].sum()),
                              "task_source": task_source or "task table"})
@@ -559,10 +613,12 @@ def workforce(scores: TableLike, *, employment: Optional[TableLike] = None, task
                 100 * coverage["share_residual"])
 
     logger.info("workforce: grouping by major group, wage quintile and education")
-    by_major = _grouped(occupations["major_group"].to_pylist(), emp, values, "major_group")
-    by_quint = _grouped(quint.tolist(), emp, values, "wage_quintile", order=[1, 2, 3, 4, 5])
-    by_edu = _grouped(education, emp, values, "education", order=_EDUCATION_ORDER)
+    by_major = _grouped(occupations["major_group"].to_pylist(), emp, values, "major_group", draws=draws)
+    by_quint = _grouped(quint.tolist(), emp, values, "wage_quintile", order=[1, 2, 3, 4, 5], draws=draws)
+    by_edu = _grouped(education, emp, values, "education", order=_EDUCATION_ORDER, draws=draws)
     overall = {c: weighted_mean(v, emp) for c, v in values.items()}
+    if draws is not None:
+        overall["exposure_low"], overall["exposure_high"] = _weighted_mean_draws(draws, emp)
 
     headline = by or ("exposure" if "exposure" in values else score_cols[0])
     if headline not in values:

@@ -110,7 +110,7 @@ def to_bls_codes(scores: TableLike, codes: Sequence[str], columns: Optional[Sequ
     if columns is None:
         columns = [c for c in table.column_names
                    if c in ("exposure", "automation_exposure", "alpha", "beta", "gamma", "automation", "augmentation")
-                   or ((is_technology_column(c) or c == "exposure_in_sample")
+                   or ((is_technology_column(c) or c in ("exposure_in_sample", "exposure_low", "exposure_high"))
                        and pa.types.is_floating(table.schema.field(c).type))]
     require_columns(table.column_names, columns, "the occupation scores")
     if not columns:

@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
@@ -267,3 +268,37 @@ def test_workforce_help_shows_plain_percent_signs(capsys):
         main(["workforce", "--help"])
     text = capsys.readouterr().out
     assert "%%" not in text and "10% / 50%" in " ".join(text.split())
+
+
+def test_workforce_aggregates_carry_the_occupations_intervals():
+    codes = ["15-1252", "43-9021", "47-2061", "11-1011"]
+    x = np.array([0.8, 0.6, 0.05, 0.4])
+    emp = pa.table({"soc_code": codes, "employment": [300.0, 100.0, 500.0, 100.0]})
+    scores = pa.table({"soc_code": codes, "exposure": x, "beta": x,
+                       "exposure_low": x - 0.1, "exposure_high": x + 0.1})
+    r = workforce(scores, employment=emp, thresholds=(0.1, 0.5, 0.85))
+    assert r.overall["exposure_low"] < r.overall["exposure"] < r.overall["exposure_high"]
+    # the mean of four occupations is surer than each of them
+    assert r.overall["exposure_high"] - r.overall["exposure_low"] < 0.2
+    by = r.by_major_group.to_pylist()
+    assert all(g["exposure_low"] <= g["exposure"] <= g["exposure_high"] for g in by)
+    shares = {row["threshold"]: row for row in r.task_shares.to_pylist()}
+    assert sorted(shares) == [0.1, 0.5, 0.85]
+    assert shares[0.5]["share_of_workers"] == pytest.approx(0.4)  # 0.8 and 0.6: 400 of 1,000
+    assert shares[0.5]["share_low"] <= 0.4 <= shares[0.5]["share_high"]
+    assert shares[0.85]["share_of_workers"] == 0 and shares[0.85]["share_high"] == pytest.approx(0.3)  # 0.8 may pass
+    assert "exposure_low" not in r.score_columns and "exposure_low" in r.occupations.column_names
+    plain = workforce(scores.drop_columns(["exposure_low", "exposure_high"]), employment=emp)
+    assert "exposure_low" not in plain.overall and "share_low" not in plain.task_shares.column_names
+
+
+def test_cli_thresholds(tmp_path, capsys):
+    scores, emp, _ = _stand_in()
+    pq.write_table(scores, tmp_path / "occ.parquet")
+    out = tmp_path / "wf"
+    assert main(["workforce", "--scores", str(tmp_path / "occ.parquet"), "--thresholds", "0.25,0.75", "--no-plots",
+                 "-o", str(out), "-q"]) == 0
+    assert ">= 25% of their tasks" in capsys.readouterr().out
+    for bad in ("0,0.5", "x"):
+        assert main(["workforce", "--scores", str(tmp_path / "occ.parquet"), "--thresholds", bad, "-o", str(out)]) == 2
+        assert "--thresholds" in capsys.readouterr().err

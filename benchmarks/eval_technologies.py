@@ -4,7 +4,8 @@
         -o benchmarks/results/technologies.md
 
 Compares the shipped scores (``exposure_<technology>`` from the hand-labelled
-activities, ``automation_exposure`` their largest) with the zero-shot rule they
+activities, ``automation_exposure`` the share software, vision, robotics or vehicles
+could take over, :func:`exposure.scoring.combined_automation`) with the zero-shot rule they
 replace (``technology_labels=None``), on evidence neither was fitted to:
 
 1. the labels themselves: agreement of the first pass with an independent second
@@ -41,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 from exposure import ExposureModel  # noqa: E402
 from exposure.occupations import SOC_MAJOR_GROUPS, score_occupations  # noqa: E402
+from exposure.scoring import combined_automation  # noqa: E402
 from exposure.stats import bootstrap_many, roc_auc, spearman  # noqa: E402
 from report import machine  # noqa: E402
 
@@ -100,7 +102,10 @@ def held_out_tasks(models: dict, tasks: pd.DataFrame) -> pd.DataFrame:
     groups = labels.soc_code.to_numpy()
     out = []
     for t in TECHS + ("automation_exposure",):
-        y = (labels[list(TECHS)].max(axis=1) if t == "automation_exposure" else labels[t]).to_numpy() / 2
+        if t == "automation_exposure":  # the same rule over the ratings (each rating / 2 a share)
+            y = combined_automation(labels[list(TECHS)].to_numpy() / 2, TECHS)
+        else:
+            y = labels[t].to_numpy() / 2
         row = {"technology": t, "tasks": len(y), "rated > 0": int((y > 0).sum())}
         for name, scores in models.items():
             if t not in scores:
@@ -135,8 +140,8 @@ def bls_check(occ: dict, without_llm: dict, data: Path) -> pd.DataFrame:
     soc = {}
     for name, table in occ.items():
         t = table[table.n_tasks > 0].assign(soc6=lambda d: d.soc_code.str[:7]).groupby("soc6").mean(numeric_only=True)
-        if "automation_exposure" not in t:  # the zero-shot rule has no combined score: the largest technology's
-            t["automation_exposure"] = t[[f"exposure_{x}" for x in TECHS]].max(axis=1)
+        if "automation_exposure" not in t:  # the zero-shot rule has no combined score: the same rule over its own
+            t["automation_exposure"] = combined_automation(t[[f"exposure_{x}" for x in TECHS]].to_numpy(), TECHS)
         # Occupation mean of the largest task score without language models (from the task table).
         t["largest without llm"] = without_llm[name].reindex(t.index).to_numpy()
         soc[name] = t
@@ -287,7 +292,8 @@ def main(argv=None) -> int:
         "What is compared: **labelled**, the shipped scores (models/technologies: each of the 2,087 O*NET "
         "Detailed Work Activities rated 0/1/2 per technology under `models/technologies/rubric.md`; a text's score "
         f"is the softmax-weighted ({manifest['temperature']}) mean of `rating / 2` over its {manifest['k']} nearest "
-        "activities; `automation_exposure` is the largest technology score), against **zero-shot**, the rule "
+        "activities; `automation_exposure` is the share software, vision, robotics or vehicles could take over, "
+        "the four as independent), against **zero-shot**, the rule "
         "they replace (similarity to capability statements against human-bound counter-statements, "
         "`technology_labels=None`). " + manifest["selection"], "",
         "## 1. The labels: a second, independent pass over 300 activities", "", markdown(agreement), "",
@@ -295,7 +301,7 @@ def main(argv=None) -> int:
         "544 O*NET 29.1 task statements sampled across all 22 SOC major groups (22 each, plus 30 more from "
         "production and 30 from transportation and material moving, where robots and vehicles work), rated "
         "directly under the same rubric, never part of what the scores read. `automation_exposure` is compared "
-        "with the largest of a task's five ratings. 95% intervals: 1,000 bootstrap resamples of occupations. "
+        "with the same rule over a task's ratings (each rating / 2 a share). 95% intervals: 1,000 bootstrap resamples of occupations. "
         "Positive ratings are rare for vision, robotics and vehicles, and ties of 0 bound Spearman well below 1; "
         "the AUC (rated > 0 against 0) reads more plainly there.", "",
         markdown(tasks_table), "",
@@ -326,11 +332,11 @@ def main(argv=None) -> int:
            "rank below what their core work alone would give.",
            "- The labels, the second pass and the held-out task ratings were written by one team under one "
            "rubric; agreement between passes says the rubric is applied consistently, not that it is right.",
-           "- `automation_exposure` counts language models like any other technology. The analysts' reasons of "
-           "2022-32 (and computerisation indexes written before language models) mostly do not: the last row of "
-           "section 5, the largest score over the four other technologies, separates the 'any technology' "
-           "occupations better than the shipped combined score. The score is left as defined: language models "
-           "are part of what automates work now.",
+           "- `automation_exposure` leaves language models out (their score is mostly assistance; the part of a "
+           "task they could do in a worker's place is `automation`), as the analysts' reasons of 2022-32 mostly "
+           "do; until exposure 0.5.0 it was the largest of the five scores, and the last row of section 5 (the "
+           "largest score over the four other technologies) showed how much better it does without them "
+           "(benchmarks/results/automation.md).",
            "- The held-out computerisation-risk index is not in this repository; that comparison is made "
            "independently.", "",
            f"Total {time.perf_counter() - t0:.0f} s."]

@@ -24,7 +24,8 @@ Technology scores: with technology labels (:mod:`exposure.technologies`, the
 default for capability sets of the same technologies), ``exposure_<technology>``
 is the share of the task that current systems of that technology can take over,
 read from the nearest hand-labelled work activities, and ``automation_exposure``
-the largest of them; the activities are the evidence. Without labels, each
+the share that software, machine vision, robotics or vehicles could take over
+(:func:`combined_automation`); the activities are the evidence. Without labels, each
 technology gets the zero-shot rule above (step 1-4 on its own statements).
 """
 
@@ -48,11 +49,28 @@ from .kernels import Index
 from .language import text_status
 from .technologies import TechnologyLabels, technology_scores
 
-__all__ = ["ExposureModel", "TaskScores", "EVIDENCE_K"]
+__all__ = ["ExposureModel", "TaskScores", "EVIDENCE_K", "SUBSTITUTING", "combined_automation"]
 
 logger = logging.getLogger(__name__)
 
 EVIDENCE_K = 3
+#: The technologies that take work over from a worker, combined into ``automation_exposure``
+#: (:func:`combined_automation`). Language models are left out: their scores are mostly assistance, and the
+#: part of a task they could do in the worker's place is :attr:`TaskScores.automation`.
+SUBSTITUTING = ("software", "vision", "robotics", "vehicles")
+
+
+def combined_automation(technology_scores: np.ndarray, technologies: Sequence[str]) -> np.ndarray:
+    """The share of each task that at least one substituting technology (:data:`SUBSTITUTING`) could take
+    over, the technologies taken as independent: ``1 - prod(1 - score_t)``. With none of them among
+    ``technologies`` (a capability set of other technologies), all of them combine.
+
+    >>> combined_automation(np.array([[0.9, 0.5, 0.0, 0.5, 0.0]]), ("llm", "software", "vision", "robotics", "vehicles"))
+    array([0.75])
+    """
+    cols = [g for g, t in enumerate(technologies) if t in SUBSTITUTING] or list(range(len(technologies)))
+    scores = np.asarray(technology_scores)
+    return (1.0 - np.prod(1.0 - scores[:, cols], axis=1)).astype(scores.dtype)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -93,8 +111,9 @@ class TaskScores:
         gpt4_automation: ``(n,)`` expected degree of automation by language models / 4 in [0, 1] from
             the head trained on GPT-4's T0-T4 ratings (not human ones; LLMs only), else ``None``.
         calibrated: whether ``exposure`` comes from the calibrated head.
-        automation_exposure: ``(n,)`` the largest technology score (the share of the task the most
-            capable technology can take over), with technology labels, else ``None``.
+        automation_exposure: ``(n,)`` the share of the task that software, machine vision, robotics or
+            vehicles could take over (:func:`combined_automation`; language models' part is ``automation``),
+            with technology labels, else ``None``.
         activity_index, activity_similarity: ``(n, 3)`` the nearest labelled activities (indices into
             ``activities``) and their similarities, with technology labels, else ``None``.
         activities: the technology labels, or ``None`` when the technology scores are zero-shot.
@@ -378,13 +397,15 @@ class ExposureModel:
     def fingerprint(self) -> str:
         """sha256 hex digest of what the scores depend on: the encoder (name, width, dtype), the capability
         set's checksum, the head's weights and its fold heads' (``None`` without), the technology labels (``None``
-        without), the headline technologies, the temperature and the scale. Scores made under different
+        without), the technologies ``automation_exposure`` combines, the headline technologies, the temperature
+        and the scale. Scores made under different
         fingerprints are not interchangeable."""
         parts = {"encoder": encoder_identity(self.encoder),
                  "capabilities": self.capabilities.checksum,
                  "head": None if self.head is None else self.head.checksum,
                  "head_folds": None if self.head is None else self.head.folds_checksum,
                  "technology_labels": None if self.technology_labels is None else self.technology_labels.checksum,
+                 "automation_exposure": list(SUBSTITUTING),  # the rule that combines them (0.5.0)
                  "headline": list(self.headline), "temperature": self.temperature, "scale": self.scale}
         return hashlib.sha256(json.dumps(parts, sort_keys=True).encode("utf-8")).hexdigest()
 
@@ -539,11 +560,11 @@ class ExposureModel:
         if labels is None:
             tech_scores = _sigmoid((cap_pool - human[:, None]) / self.scale)
         else:
-            # 5. technology scores: the ratings of the nearest labelled activities, the largest as the combined
+            # 5. technology scores: the ratings of the nearest labelled activities, combined (SUBSTITUTING)
             near = self._search_index("activities", self._activity_embeddings()).search(emb, "topk", k=labels.k)
             order = [labels.technologies.index(t) for t in self.technologies]
             tech_scores = technology_scores(near.indices, near.values, labels.values[:, order], labels.temperature)
-            automation_exposure = tech_scores.max(axis=1)
+            automation_exposure = combined_automation(tech_scores, self.technologies)
             act_index = np.array(near.indices[:, :EVIDENCE_K])
             act_sim = np.array(near.values[:, :EVIDENCE_K], dtype=np.float32)
         probabilities = gpt4_automation = in_sample = held_out = None

@@ -12,9 +12,10 @@ labelled activities:
     score_t = sum_j w_j * rating_jt / 2
 
 so it reads as the share of the task that current systems of that technology can
-take over, on the same scale for every technology. ``automation_exposure`` is the
-largest of them, the share the most capable technology can take over (shares of
-different technologies overlap, so they are not added). The nearest activities are
+take over, on the same scale for every technology. ``automation_exposure``
+(:func:`exposure.scoring.combined_automation`) combines software, machine vision,
+robotics and vehicles as independent: the share at least one of them can take over
+(shares of different technologies overlap, so they are not added). The nearest activities are
 the evidence of every score.
 
 >>> labels = TechnologyLabels.load()

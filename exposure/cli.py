@@ -752,6 +752,9 @@ def _workforce(args: argparse.Namespace) -> int:
         raise ValueError("give --task-labels or --task-scores, not both")
     _thresholds(args.thresholds)  # checked before any slow work
     if args.taxonomy == "isco08":
+        if args.by != "exposure" or args.thresholds != "0.1,0.5":
+            raise ValueError("--by and --thresholds apply to the SOC 2018 view (growth lists, task shares); the "
+                             "ISCO-08 view has neither: leave them out with --taxonomy isco08")
         return _workforce_isco(args)
     args.code_column = args.code_column or "soc_code"
 

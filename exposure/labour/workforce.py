@@ -409,7 +409,7 @@ def technologies_named(codes: Sequence[str]) -> List[List[str]]:
     """The technologies (:data:`TECHNOLOGY_WORDS`) that BLS Table 1.12 names among the reasons an occupation's
     share of an industry's employment decreases, over all its industries, per SOC 2018 code.
 
-    >>> technologies_named(["53-7062", "00-0000"])   # doctest: +SKIP
+    >>> technologies_named(["53-7062", "00-0000"])
     [['robotics'], []]
     """
     import re

@@ -30,9 +30,9 @@ from ..rubric import EXPOSURE_CLASSES
 from ..stats import top_per_group
 from .catalogue import CODE_SYSTEMS, load_crosswalk, load_occupations, load_tasks, normalize_codes, release_key
 
-__all__ = ["LEVELS", "INTERVAL_LEVEL", "POTENTIAL_RULE", "potential", "aggregate", "one_hot", "exposure_measures", "exposure_intervals",
-           "is_technology_column", "occupation_table", "to_soc2018", "to_soc2010",
-           "to_level", "is_onet_level", "rollup", "rank_desc", "top_task_columns"]
+__all__ = ["LEVELS", "INTERVAL_LEVEL", "POTENTIAL_RULE", "potential", "aggregate", "one_hot", "exposure_measures",
+           "exposure_intervals", "is_technology_column", "occupation_table", "to_soc2018", "to_soc2010", "to_level",
+           "is_onet_level", "rollup", "rank_desc", "top_task_columns"]
 
 #: Levels an occupation table can be expressed at: O*NET-SOC detail, SOC 2018, SOC 2010 (6-digit).
 LEVELS = CODE_SYSTEMS
@@ -92,6 +92,7 @@ def is_technology_column(name: str) -> bool:
     [True, False, False]
     """
     return name.startswith("exposure_") and name not in _NOT_TECHNOLOGIES
+
 
 # --------------------------------------------------------------------------- aggregation
 
@@ -224,7 +225,7 @@ def exposure_intervals(soc_codes: Sequence[str], weights: Optional[Sequence[floa
     if draws < 1:
         raise ValueError(f"draws must be at least 1, got {draws}")
     if (probabilities is None) == (values is None):
-        raise ValueError("give probabilities or values, not both")
+        raise ValueError("give one of probabilities and values")
     codes = _codes(soc_codes)
     n = codes.shape[0]
     w = np.ones(n) if weights is None else _floats(weights, "weights", n)
@@ -245,7 +246,7 @@ def exposure_intervals(soc_codes: Sequence[str], weights: Optional[Sequence[floa
     group = np.repeat(np.arange(present.shape[0]), count)
     rng = np.random.default_rng(seed)
     out = np.empty((present.shape[0], draws))
-    for a in range(0, draws, _DRAW_BLOCK):
+    for a in range(0, draws if present.shape[0] else 0, _DRAW_BLOCK):
         b = min(draws, a + _DRAW_BLOCK) - a
         pick = rows[start[group][:, None] + (rng.random((rows.shape[0], b)) * count[group][:, None]).astype(np.int64)]
         if probabilities is not None:

@@ -299,6 +299,9 @@ def test_cli_thresholds(tmp_path, capsys):
     assert main(["workforce", "--scores", str(tmp_path / "occ.parquet"), "--thresholds", "0.25,0.75", "--no-plots",
                  "-o", str(out), "-q"]) == 0
     assert ">= 25% of their tasks" in capsys.readouterr().out
+    assert main(["workforce", "--taxonomy", "isco08", "--employment", str(tmp_path / "occ.parquet"), "--by",
+                 "exposure_llm", "-o", str(out)]) == 2
+    assert "--by and --thresholds apply to the SOC 2018 view" in capsys.readouterr().err
     for bad in ("0,0.5", "x"):
         assert main(["workforce", "--scores", str(tmp_path / "occ.parquet"), "--thresholds", bad, "-o", str(out)]) == 2
         assert "--thresholds" in capsys.readouterr().err

@@ -307,7 +307,7 @@ def test_exposure_intervals_simulate_tasks_and_labels():
     assert a["exposure_high"].to_pylist()[1] == 1.0 and a["exposure_low"].to_pylist()[1] == 0.0
     for kwargs, message in ((dict(values=values, level=1.0), "level must lie between 0 and 1"),
                             (dict(values=values, draws=0), "draws must be at least 1"),
-                            ({}, "give probabilities or values, not both"),
+                            ({}, "give one of probabilities and values"),
                             (dict(probabilities=np.ones((4, 2))), r"must have shape \(4, 3\)")):
         with pytest.raises(ValueError, match=message):
             exposure_intervals(codes, w, **kwargs)

@@ -8,6 +8,8 @@
 - :mod:`~exposure.occupations.assign`: job postings -> likeliest O*NET-SOC occupations, from title
   and duties.
 - :mod:`~exposure.occupations.compare`: our occupation scores against a published index.
+- :mod:`~exposure.occupations.bls_codes`: scores in BLS codes (broad, hybrid and "All other" codes take the
+  mean of the SOC 2018 codes they cover), for employment tables and published indices.
 
 >>> from exposure.occupations import load_tasks
 >>> load_tasks("29.1").num_rows

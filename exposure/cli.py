@@ -710,8 +710,9 @@ def _add_workforce(sub) -> None:
                         "people); default: BLS OEWS May 2021 detailed occupations")
     p.add_argument("--taxonomy", default="soc2018", choices=("soc2018", "isco08"),
                    help="the codes of --employment: SOC 2018 (US, with wages, education and projections), or "
-                        "ISCO-08 unit groups (any country's labour-force survey: employment-weighted exposure "
-                        "overall and by ISCO major group; examples/isco_employment.csv shows the format)")
+                        "ISCO-08 groups of one level, unit groups or 1-3 digit groups (any country's labour-force "
+                        "survey: employment-weighted exposure overall and by ISCO major group; "
+                        "examples/isco_employment.csv and examples/isco_employment_deu_major.csv show the format)")
     p.add_argument("--code-column", default=None,
                    help="--employment's code column (default: soc_code, or isco08 with --taxonomy isco08)")
     p.add_argument("--employment-column", default="employment", help="--employment's employment column")
@@ -859,7 +860,7 @@ def _workforce_isco(args: argparse.Namespace) -> int:
     result = isco_workforce(scores, employment, provenance=provenance)
     paths = result.write(args.output, fmt=args.format, plots=not args.no_plots)
     c = result.coverage
-    print(f"{c['workers']:,.0f} workers in {c['unit_groups']:,} ISCO-08 unit groups; "
+    print(f"{c['workers']:,.0f} workers in {c['unit_groups']:,} ISCO-08 {c['level']}; "
           f"{100 * c['matched_share']:.1f}% matched to a score")
     print("employment-weighted: " + ", ".join(f"{k} {v:.3f}" for k, v in result.overall.items()))
     print(f"wrote {len(paths)} files in {time.perf_counter() - start:.1f} s -> {args.output}")

@@ -412,15 +412,20 @@ def to_isco_level(table: TableLike, digits: int) -> pa.Table:
 
 def read_isco_employment(employment: Union[TableLike, str, os.PathLike], code_column: str = "isco08",
                          employment_column: str = "employment") -> pa.Table:
-    """An employment table keyed by ISCO-08 unit group, checked: ``isco08`` (``"2512"``), ``employment``.
+    """An employment table keyed by ISCO-08 groups of one level, checked: ``isco08`` (``"2512"``), ``employment``.
 
     ``employment``: a CSV, TSV, Parquet or JSON Lines file, or a pyarrow, pandas or polars table, with one
-    row per unit group (codes as ``2512``, ``"2512"`` or ``"ISCO 2512"``; ``examples/isco_employment.csv``
-    shows the format). Rows of one code are summed. Codes that are not ISCO-08 unit groups, and missing,
-    non-numeric or negative counts, are errors naming them.
+    row per group (codes as ``2512``, ``"2512"`` or ``"ISCO 2512"``; ``examples/isco_employment.csv``
+    shows the format). The groups are unit groups (4 digits) or, as statistics offices often publish,
+    minor (3), sub-major (2) or major groups (1 digit), all of one level: the level at which every code is
+    an ISCO-08 group, the finest first (a file of numbers that fits two levels is an error naming them).
+    Rows of one code are summed. Codes that are not ISCO-08 groups, and missing, non-numeric or negative
+    counts, are errors naming them.
 
     >>> read_isco_employment(pa.table({"isco08": [2512, 2512, 110], "employment": [5, 5, 1]})).to_pylist()
     [{'isco08': '0110', 'employment': 1.0}, {'isco08': '2512', 'employment': 10.0}]
+    >>> read_isco_employment(pa.table({"isco08": ["4", "9"], "employment": [7, 3]}))["isco08"].to_pylist()
+    ['4', '9']
     """
     if isinstance(employment, (str, os.PathLike)):
         where = repr(str(employment))
@@ -429,13 +434,26 @@ def read_isco_employment(employment: Union[TableLike, str, os.PathLike], code_co
         where, table = "the employment table", as_table(employment, "employment")
     require_columns(table.column_names, [code_column, employment_column], where)
     raw = table[code_column].to_pylist()
-    codes = normalize_isco_codes(raw)
-    titles = _titles(4)
-    bad = sorted({str(r) for r, c in zip(raw, codes) if c is None or c not in titles})
-    if bad:
-        raise ValueError(f"{where} column {code_column!r} has codes that are not ISCO-08 unit groups (4 digits, "
-                         f"like '2512'): {', '.join(map(repr, bad[:10]))}" + (f" and {len(bad) - 10} more"
-                                                                             if len(bad) > 10 else ""))
+    fits = {}
+    for digits in (4, 3, 2, 1):
+        codes = normalize_isco_codes(raw, digits)
+        titles = _titles(digits)
+        if raw and all(c is not None and c in titles for c in codes):
+            fits[digits] = codes
+    texts = {len(str(r).strip()) for r in raw if isinstance(r, str)}
+    if len(fits) > 1 and len(texts) == 1 and texts & set(fits):  # text codes say their own level
+        fits = {d: c for d, c in fits.items() if d in texts}
+    if len(fits) > 1:
+        raise ValueError(f"{where} column {code_column!r} reads as ISCO-08 groups of {' or '.join(map(str, fits))} "
+                         "digits; write the codes as text with their leading zeros ('0110', '01') to say which")
+    if not fits:
+        codes = normalize_isco_codes(raw)
+        titles = _titles(4)
+        bad = sorted({str(r) for r, c in zip(raw, codes) if c is None or c not in titles})
+        raise ValueError(f"{where} column {code_column!r} has codes that are not ISCO-08 groups of one level "
+                         f"(unit groups like '2512', or 1-3 digit groups): {', '.join(map(repr, bad[:10]))}"
+                         + (f" and {len(bad) - 10} more" if len(bad) > 10 else ""))
+    codes = next(iter(fits.values()))
     values = table[employment_column]
     try:
         values = pc.cast(values, pa.float64())
@@ -454,14 +472,16 @@ def read_isco_employment(employment: Union[TableLike, str, os.PathLike], code_co
 def isco_employment_join(employment: Union[TableLike, str, os.PathLike], scores: TableLike, *,
                          code_column: str = "isco08", employment_column: str = "employment",
                          columns: Optional[Sequence[str]] = None) -> pa.Table:
-    """Our ISCO-08 scores joined to an employment table keyed by ISCO-08 unit group.
+    """Our ISCO-08 scores joined to an employment table keyed by ISCO-08 groups.
 
     ``employment``: see :func:`read_isco_employment`. ``scores``: a 4-digit ISCO-08 table
-    (:func:`score_isco`, :func:`to_isco08`, ``exposure occupations --taxonomy isco08``). ``columns``: our
+    (:func:`score_isco`, :func:`to_isco08`, ``exposure occupations --taxonomy isco08``); for employment at
+    1 to 3 digits it is rolled up to that level first (:func:`to_isco_level`: the plain mean of the unit
+    groups, whose employment the table does not give). ``columns``: our
     columns to carry (default: ``exposure``, ``alpha``/``beta``/``gamma``, every ``exposure_<technology>``,
     ``automation_exposure``, ``gpt4_automation`` and ``labelled`` where present).
 
-    Returns one row per unit group of the employment table: ``isco08``, ``title``, ``major_group`` (the
+    Returns one row per group of the employment table: ``isco08``, ``title``, ``major_group`` (the
     1-digit code), ``employment``, ``employment_share``, then our columns (nulls where we have no score:
     logged with the share of employment concerned). This is what ``exposure workforce`` weighs.
 
@@ -477,6 +497,11 @@ def isco_employment_join(employment: Union[TableLike, str, os.PathLike], scores:
     if any(c is None for c in our_codes):
         raise ValueError("our scores are not keyed by 4-digit ISCO-08 unit groups; join the unit-group table "
                          "(score_isco(..., digits=4)) and aggregate afterwards")
+    digits = len(emp["isco08"][0].as_py()) if emp.num_rows else 4
+    if digits < 4:
+        ours = to_isco_level(ours.set_column(ours.column_names.index("isco08"), "isco08",
+                                             pa.array(our_codes, pa.string())), digits)
+        our_codes = ours["isco08"].to_pylist()
     if columns is None:
         columns = [c for c in ours.column_names
                    if c in ("exposure", "alpha", "beta", "gamma", "automation_exposure", "gpt4_automation",
@@ -486,7 +511,7 @@ def isco_employment_join(employment: Union[TableLike, str, os.PathLike], scores:
     pos = pc.index_in(emp["isco08"], value_set=pa.array(our_codes, pa.string()))
     x = emp["employment"].to_numpy()
     total = float(x.sum())
-    titles = _titles(4)
+    titles = _titles(digits)
     out: dict[str, pa.Array] = {
         "isco08": emp["isco08"],
         "title": pa.array([titles[c] for c in emp["isco08"].to_pylist()], pa.string()),

@@ -275,7 +275,8 @@ class IscoWorkforceResult:
     #: means.
     by_major_group: pa.Table
     overall: Dict[str, float]
-    #: ``workers``, ``unit_groups``, ``matched_share`` (workers whose unit group has a score).
+    #: ``workers``, ``unit_groups`` (rows of the employment table), ``level`` (``unit groups``, or the 1-3 digit
+    #: groups it gives), ``matched_share`` (workers whose group has a score).
     coverage: Dict[str, Any]
     score_columns: List[str]
     provenance: Dict[str, Any] = field(default_factory=dict)
@@ -287,7 +288,8 @@ class IscoWorkforceResult:
         """A Markdown report: coverage, overall and by-major-group exposure."""
         c = self.coverage
         lines = ["# Who is exposed: workforce view (ISCO-08)", "",
-                 f"Employment base: {c['base']}; {c['workers']:,.0f} workers in {c['unit_groups']:,} unit groups. "
+                 f"Employment base: {c['base']}; {c['workers']:,.0f} workers in {c['unit_groups']:,} "
+                 f"{c.get('level', 'unit groups')}. "
                  f"Matched to a score: {100 * c['matched_share']:.1f} % of workers.", "",
                  "Employment-weighted mean over matched workers: "
                  + ", ".join(f"`{k}` {v:.3f}" for k, v in self.overall.items()), "",
@@ -688,10 +690,12 @@ def isco_workforce(scores: TableLike, employment: Union[TableLike, str, Path], *
     base = str(employment) if isinstance(employment, (str, Path)) else "the given employment table"
     total = _workers(emp, base)
     matched = float(np.nansum(emp[~np.isnan(head)]))
-    coverage = {"base": base, "workers": total, "unit_groups": joined.num_rows,
+    digits = len(joined["isco08"][0].as_py()) if joined.num_rows else 4
+    level = {4: "unit groups", 3: "minor groups", 2: "sub-major groups", 1: "major groups"}[digits]
+    coverage = {"base": base, "workers": total, "unit_groups": joined.num_rows, "level": level,
                 "matched_share": matched / total if total else float("nan")}
     overall = {c: weighted_mean(v, emp) for c, v in values.items()}
-    logger.info("workforce (ISCO-08): %d unit groups, %.0f workers, %.1f %% matched", joined.num_rows, total,
+    logger.info("workforce (ISCO-08): %d %s, %.0f workers, %.1f %% matched", joined.num_rows, level, total,
                 100 * coverage["matched_share"])
     prov = {**(provenance or {}), "taxonomy": "isco08", "employment": coverage["base"]}
     return IscoWorkforceResult(joined, by_major, overall, coverage, score_cols, prov)

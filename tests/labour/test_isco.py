@@ -299,9 +299,27 @@ def test_employment_errors(tmp_path):
     with pytest.raises(ValueError, match=r"has no column 'isco'; its columns are: isco08, employment, note"):
         read_isco_employment(EXAMPLE, code_column="isco")
     bad = pa.table({"isco08": ["2512", "9999", "ISCO 25", "4110"], "employment": [1, 2, 3, 4]})
-    with pytest.raises(ValueError, match=r"not ISCO-08 unit groups .*: '9999', 'ISCO 25'"):
+    with pytest.raises(ValueError, match=r"not ISCO-08 groups of one level .*: '9999', 'ISCO 25'"):
         read_isco_employment(bad)
+    with pytest.raises(ValueError, match=r"reads as ISCO-08 groups of 2 or 1 digits"):
+        read_isco_employment(pa.table({"isco08": [1, 2, 3], "employment": [1, 2, 3]}))
     with pytest.raises(ValueError, match=r"'employment' is missing or negative for '4110'"):
         read_isco_employment(pa.table({"isco08": ["2512", "4110"], "employment": [1.0, -2.0]}))
     with pytest.raises(ValueError, match="has no column 'beta'"):
         isco_employment_join(EXAMPLE, OURS, columns=["beta"])
+
+
+def test_employment_of_major_or_sub_major_groups_weighs_our_scores_rolled_up():
+    """Statistics offices publish employment by major (1-digit) or sub-major (2-digit) group."""
+    from exposure.labour import isco_workforce
+
+    ours = pa.table({"isco08": ["2511", "2512", "4110", "9629"], "exposure": [0.6, 0.8, 0.7, 0.1]})
+    major = pa.table({"isco08": ["2", "4", "9"], "employment": [300.0, 100.0, 600.0]})
+    joined = {r["isco08"]: r for r in isco_employment_join(major, ours).to_pylist()}
+    assert joined["2"]["title"] == "Professionals" and joined["2"]["exposure"] == pytest.approx(0.7)  # 2511, 2512
+    r = isco_workforce(ours, major)
+    assert r.overall["exposure"] == pytest.approx((300 * 0.7 + 100 * 0.7 + 600 * 0.1) / 1000)
+    sub_major = read_isco_employment(pa.table({"code": ["25", "41", "96"], "n": [1, 2, 3]}), "code", "n")
+    assert sub_major["isco08"].to_pylist() == ["25", "41", "96"]
+    assert {r["isco08"]: r["exposure"] for r in isco_employment_join(sub_major, ours).to_pylist()} == pytest.approx(
+        {"25": 0.7, "41": 0.7, "96": 0.1})

@@ -233,6 +233,13 @@ def test_cli_workforce_isco(tmp_path, capsys):
     assert "500 workers in 3 ISCO-08 unit groups; 100.0% matched" in text and "exposure 0.600" in text  # (300·0.8 + 100·0.1 + 100·0.5) / 500
     assert read_provenance(out / "unit_groups.parquet")["taxonomy"] == "isco08"
     assert "By ISCO-08 major group" in (out / "summary.md").read_text()
+    # Employment by major group (examples/isco_employment_deu_major.csv: ILOSTAT, Germany 2018)
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "isco_employment_deu_major.csv"
+    assert main(["workforce", "--taxonomy", "isco08", "--scores", str(scores), "--employment", str(example),
+                 "-o", str(tmp_path / "deu"), "--no-plots"]) == 0
+    assert "41,872,267 workers in 10 ISCO-08 major groups" in capsys.readouterr().out
     # The US-only options and a missing employment table are errors that say why.
     assert main(["workforce", "--taxonomy", "isco08", "--scores", str(scores), "-o", str(out)]) == 2
     assert "--taxonomy isco08 needs --employment FILE" in capsys.readouterr().err
@@ -243,7 +250,7 @@ def test_cli_workforce_isco(tmp_path, capsys):
     bad.write_text("isco08,employment\n9999,10\n")
     assert main(["workforce", "--taxonomy", "isco08", "--scores", str(scores), "--employment", str(bad),
                  "-o", str(out)]) == 2
-    assert "codes that are not ISCO-08 unit groups" in capsys.readouterr().err
+    assert "codes that are not ISCO-08 groups of one level" in capsys.readouterr().err
 
 
 def test_employment_rows_without_a_value_are_named_and_no_workers_is_an_error(tmp_path, caplog, capsys):

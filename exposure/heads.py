@@ -567,13 +567,15 @@ class Heads:
         return probs, pa @ _LEVELS
 
     def predict_out_of_fold(self, emb: np.ndarray, cap_features: np.ndarray, occupations: Sequence[Optional[str]],
-                            device: Any = None) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+                            device: Any = None, known: Optional[Tuple[np.ndarray, np.ndarray]] = None
+                            ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
         """As :meth:`predict`, but a task of a labelled occupation (``occupations``: the O*NET-SOC code of
         each row) is scored by the heads of its occupation's fold, fitted without its labels.
 
         Returns the probabilities, the automation score and ``held_out`` (``(n,)`` bool: the rows scored out
         of fold; the others, of occupations no label trained, get :meth:`predict`'s values, which are out of
-        sample already). Raises ``ValueError`` for a head saved without fold heads.
+        sample already). ``known``: :meth:`predict`'s values for these rows when the caller has them, so that
+        they are not computed again. Raises ``ValueError`` for a head saved without fold heads.
         """
         if self.folds is None:
             raise ValueError(f"head {self.source!r} has no fold heads for out-of-fold scores; rebuild it with "
@@ -587,7 +589,8 @@ class Heads:
             if rows.size == 0:
                 continue
             if f < 0:
-                probs[rows], auto[rows] = self.predict(emb[rows], cap_features[rows], device)
+                probs[rows], auto[rows] = ((known[0][rows], known[1][rows]) if known is not None
+                                           else self.predict(emb[rows], cap_features[rows], device))
             else:
                 probs[rows], pa = _predict_proba(self.folds.exposure[f], self.folds.automation[f],
                                                  self.folds.index(self.index, f), emb[rows], cap_features[rows],

@@ -573,16 +573,9 @@ class ExposureModel:
             capf = self._capability_features(sims)
             probs, auto = self.head.predict(emb, capf, self._device)
             if occupations is not None and self.head.folds is not None:
-                occupations = as_texts(occupations)
-                if len(occupations) != emb.shape[0]:
-                    raise ValueError(f"got {emb.shape[0]} rows of embeddings but {len(occupations)} occupations")
                 in_sample = (probs[:, 1] + 0.5 * probs[:, 2]).astype(np.float32)
-                held_out = self.head.folds.fold_of(occupations) >= 0
-                if held_out.any():
-                    rows = np.flatnonzero(held_out)
-                    p_oof, a_oof, _ = self.head.predict_out_of_fold(emb[rows], capf[rows],
-                                                                     [occupations[i] for i in rows], self._device)
-                    probs[rows], auto[rows] = p_oof, a_oof
+                probs, auto, held_out = self.head.predict_out_of_fold(emb, capf, as_texts(occupations), self._device,
+                                                                      known=(probs, auto))
             probabilities, gpt4_automation = probs.astype(np.float32), auto.astype(np.float32)
             exposure = (probabilities[:, 1] + 0.5 * probabilities[:, 2]).astype(np.float32)
         ev_index, ev_sim = top_index.astype(np.int64), top_values.astype(np.float32)

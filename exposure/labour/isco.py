@@ -42,7 +42,7 @@ from .._assets import cache_dir as cache_dir_of
 from .._assets import cached_float32_embeddings, embeddings_file_name
 from ..io import TableLike, as_table, float_column, read_batches, require_columns
 from ..occupations.catalogue import normalize_codes, normalize_isco_codes, read_shipped
-from ..occupations.tables import aggregate, is_technology_column, potential, rank_desc, rollup, top_task_columns
+from ..occupations.tables import aggregate, potential, rank_desc, rollup, score_columns, top_task_columns
 from ..occupations.tables import to_soc2010
 from ..stats import top_per_group
 
@@ -234,9 +234,8 @@ def isco_table(task_scores: TableLike, top_tasks: int = 3) -> pa.Table:
     if all(c in tasks.column_names for c in ("p_e0", "p_e1", "p_e2")):
         p1, p2 = float_column(tasks, "p_e1"), float_column(tasks, "p_e2")
         cols.update(alpha=p1, beta=p1 + 0.5 * p2, gamma=p1 + p2)
-    for c in tasks.column_names:
-        if c.startswith("exposure_") or c in ("automation_exposure", "gpt4_automation", "automation", "augmentation"):
-            cols[c] = float_column(tasks, c)
+    for c in score_columns(tasks):
+        cols.setdefault(c, float_column(tasks, c))
     agg = aggregate(codes, None, cols)
 
     all_codes = pa.array(sorted(titles), pa.string())
@@ -250,7 +249,7 @@ def isco_table(task_scores: TableLike, top_tasks: int = 3) -> pa.Table:
         out[c] = pc.take(agg[c], pos)
     exposure = pc.fill_null(out["exposure"], np.nan).to_numpy(zero_copy_only=False)
     if "automation" in out:
-        out.update(potential(exposure, pc.fill_null(out["automation"], np.nan).to_numpy(zero_copy_only=False)))
+        out.update(potential(exposure, out["automation"]))
     out["rank"] = rank_desc(exposure)
     if top_tasks:
         inv = np.searchsorted(np.asarray(all_codes.to_pylist(), dtype=str), np.asarray(codes, dtype=str))
@@ -478,8 +477,8 @@ def isco_employment_join(employment: Union[TableLike, str, os.PathLike], scores:
     (:func:`score_isco`, :func:`to_isco08`, ``exposure occupations --taxonomy isco08``); for employment at
     1 to 3 digits it is rolled up to that level first (:func:`to_isco_level`: the plain mean of the unit
     groups, whose employment the table does not give). ``columns``: our
-    columns to carry (default: ``exposure``, ``alpha``/``beta``/``gamma``, every ``exposure_<technology>``,
-    ``automation_exposure``, ``gpt4_automation`` and ``labelled`` where present).
+    columns to carry (default: :func:`~exposure.occupations.tables.score_columns` and ``labelled``, those
+    present).
 
     Returns one row per group of the employment table: ``isco08``, ``title``, ``major_group`` (the
     1-digit code), ``employment``, ``employment_share``, then our columns (nulls where we have no score:
@@ -503,9 +502,7 @@ def isco_employment_join(employment: Union[TableLike, str, os.PathLike], scores:
                                              pa.array(our_codes, pa.string())), digits)
         our_codes = ours["isco08"].to_pylist()
     if columns is None:
-        columns = [c for c in ours.column_names
-                   if c in ("exposure", "alpha", "beta", "gamma", "automation_exposure", "gpt4_automation",
-                            "automation", "augmentation", "labelled", "exposure_in_sample") or is_technology_column(c)]
+        columns = score_columns(ours) + [c for c in ("labelled",) if c in ours.column_names]
     else:
         require_columns(ours.column_names, list(columns), "our ISCO-08 scores")
     pos = pc.index_in(emp["isco08"], value_set=pa.array(our_codes, pa.string()))

@@ -35,6 +35,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from statistics import NormalDist
 from typing import Any, Dict, List, Optional, Sequence, Union
 
 import numpy as np
@@ -43,7 +44,7 @@ import pyarrow.compute as pc
 
 from ..io import TableLike, as_table, require_columns
 from ..occupations.catalogue import load_tasks, major_groups, normalize_codes
-from ..occupations.tables import is_technology_column
+from ..occupations.tables import INTERVAL_LEVEL, is_technology_column
 from .employment import load_oews, load_projections, load_utilization_factors, to_bls_codes
 
 __all__ = ["workforce", "WorkforceResult", "isco_workforce", "IscoWorkforceResult", "task_exposed_shares",
@@ -353,27 +354,29 @@ def _floats(table: pa.Table, name: str) -> np.ndarray:
 
 #: Draws of the occupations' scores behind the intervals of the aggregates (:func:`_score_draws`).
 INTERVAL_DRAWS = 1000
+# The aggregates' intervals have the level of the occupations' (occupation tables' exposure_low / _high).
+_QUANTILES = ((1 - INTERVAL_LEVEL) / 2, (1 + INTERVAL_LEVEL) / 2)
 
 
 def _score_draws(center: np.ndarray, low: np.ndarray, high: np.ndarray, draws: int = INTERVAL_DRAWS,
                  seed: int = 0) -> np.ndarray:
     """``(occupations, draws)`` plausible values of each occupation's score: normal around ``center`` with the
-    spread its 90 % interval ``[low, high]`` says (sd = width / 3.29), independent across occupations, kept
-    in [0, 1]; NaN rows where a value is missing."""
-    sd = (high - low) / (2 * 1.6449)
+    spread its interval ``[low, high]`` (level :data:`~exposure.occupations.tables.INTERVAL_LEVEL`) says,
+    independent across occupations, kept in [0, 1]; NaN rows where a value is missing."""
+    sd = (high - low) / (2 * NormalDist().inv_cdf(_QUANTILES[1]))
     z = np.random.default_rng(seed).standard_normal((center.shape[0], draws))
     out = np.clip(center[:, None] + sd[:, None] * z, 0.0, 1.0)
     out[np.isnan(center) | np.isnan(sd)] = np.nan
     return out
 
 
-def _weighted_mean_draws(draws: np.ndarray, weights: np.ndarray, level: float = 0.9) -> tuple:
-    """The ``level`` interval of the weighted mean over the rows of ``draws`` (occupations x draws)."""
+def _weighted_mean_draws(draws: np.ndarray, weights: np.ndarray) -> tuple:
+    """The interval of the weighted mean over the rows of ``draws`` (occupations x draws)."""
     ok = ~np.isnan(draws[:, 0]) & ~np.isnan(weights)
     if not ok.any():
         return float("nan"), float("nan")
     means = weights[ok] @ draws[ok] / weights[ok].sum()
-    lo, hi = np.quantile(means, [(1 - level) / 2, (1 + level) / 2])
+    lo, hi = np.quantile(means, _QUANTILES)
     return float(lo), float(hi)
 
 
@@ -593,7 +596,7 @@ def workforce(scores: TableLike, *, employment: Optional[TableLike] = None, task
                 interval = {}
                 if same and ok.any():
                     shares = (emp[ok] @ (draws[ok] >= t - 1e-12)) / emp[ok].sum()
-                    interval = dict(zip(("share_low", "share_high"), map(float, np.quantile(shares, [0.05, 0.95]))))
+                    interval = dict(zip(("share_low", "share_high"), map(float, np.quantile(shares, _QUANTILES))))
                 rows.append({"measure": measure, "threshold": t,
                              "share_of_workers": float(emp[hit].sum() / emp[ok].sum()) if ok.any() else float("nan"),
                              **interval,

@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 
 from ..io import TableLike, as_table, require_columns
 from .catalogue import load_crosswalk, normalize_codes
-from .tables import is_onet_level, is_technology_column, to_soc2018
+from .tables import is_onet_level, score_columns, to_soc2018
 
 __all__ = ["soc2018_codes", "hybrid_members", "to_bls_codes", "MATCH_KINDS"]
 
@@ -95,8 +95,7 @@ def to_bls_codes(scores: TableLike, codes: Sequence[str], columns: Optional[Sequ
 
     ``scores``: an occupation table (pyarrow, pandas or polars) at O*NET-SOC level (rolled up with
     :func:`~exposure.occupations.to_soc2018`) or SOC 2018 level; ``columns``: the score columns to carry
-    (default: ``exposure``, ``exposure_*``, ``automation_exposure``, ``alpha``, ``beta``, ``gamma``, those
-    present). Each code gets the plain mean over the SOC 2018 codes it covers (:func:`hybrid_members`)
+    (default: :func:`~exposure.occupations.tables.score_columns` with the interval bounds, those present). Each code gets the plain mean over the SOC 2018 codes it covers (:func:`hybrid_members`)
     that have a value; ``match`` says how (:data:`MATCH_KINDS`), ``score_codes`` lists the codes used.
     With ``residuals``, an "All other" code (last digit 9) without a score takes the mean of its broad
     group's scored codes (else its minor group's): a proxy, since O*NET lists no tasks for them.
@@ -108,10 +107,7 @@ def to_bls_codes(scores: TableLike, codes: Sequence[str], columns: Optional[Sequ
     """
     table = _score_table(scores)
     if columns is None:
-        columns = [c for c in table.column_names
-                   if c in ("exposure", "automation_exposure", "alpha", "beta", "gamma", "automation", "augmentation")
-                   or ((is_technology_column(c) or c in ("exposure_in_sample", "exposure_low", "exposure_high"))
-                       and pa.types.is_floating(table.schema.field(c).type))]
+        columns = score_columns(table, bounds=True)
     require_columns(table.column_names, columns, "the occupation scores")
     if not columns:
         raise ValueError(f"the occupation scores have no score column (exposure, exposure_<technology>, ...); "

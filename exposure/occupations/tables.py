@@ -30,8 +30,8 @@ from ..rubric import EXPOSURE_CLASSES
 from ..stats import top_per_group
 from .catalogue import CODE_SYSTEMS, load_crosswalk, load_occupations, load_tasks, normalize_codes, release_key
 
-__all__ = ["LEVELS", "INTERVAL_LEVEL", "POTENTIAL_RULE", "potential", "aggregate", "one_hot", "exposure_measures",
-           "exposure_intervals", "is_technology_column", "occupation_table", "to_soc2018", "to_soc2010", "to_level",
+__all__ = ["LEVELS", "INTERVAL_LEVEL", "POTENTIAL_RULE", "SCORE_COLUMNS", "potential", "aggregate", "one_hot",
+           "exposure_measures", "exposure_intervals", "is_technology_column", "score_columns", "occupation_table", "to_soc2018", "to_soc2010", "to_level",
            "is_onet_level", "rollup", "rank_desc", "top_task_columns"]
 
 #: Levels an occupation table can be expressed at: O*NET-SOC detail, SOC 2018, SOC 2010 (6-digit).
@@ -48,14 +48,16 @@ INTERVAL_LEVEL = 0.9
 _INTERVAL_DRAWS, _DRAW_BLOCK = 1000, 50
 
 
+#: The scores of an occupation table besides each ``exposure_<technology>`` (:func:`score_columns`).
+SCORE_COLUMNS = ("exposure", "exposure_in_sample", "alpha", "beta", "gamma", "automation_exposure", "gpt4_automation",
+                 "automation", "augmentation")
 #: The rule of an occupation table's ``potential`` column (:func:`potential`).
 POTENTIAL_RULE = {"min_exposure": 0.1, "automation_min_exposure": 0.4, "automation_min_share": 0.65}
 # Columns derived from others after a roll-up, not averaged.
 _DERIVED = ("automation_share",)
 
 
-def potential(exposure: np.ndarray, automation: np.ndarray, rule: Optional[Mapping[str, float]] = None
-              ) -> dict[str, pa.Array]:
+def potential(exposure, automation, rule: Optional[Mapping[str, float]] = None) -> dict[str, pa.Array]:
     """An occupation's ``automation_share`` (``automation / exposure``) and its class in the manner of the
     ILO's generative-AI index (Gmyrek et al. 2023, 2025), ``potential``:
 
@@ -65,7 +67,8 @@ def potential(exposure: np.ndarray, automation: np.ndarray, rule: Optional[Mappi
       worker keeps it;
     - ``"not affected"``: ``exposure < 0.1``; null where the exposure is unknown.
 
-    ``rule`` overrides the thresholds of :data:`POTENTIAL_RULE`. On the O*NET 27 catalogue (out of fold)
+    ``exposure`` and ``automation``: numpy arrays or Arrow columns (nulls are unknown values). ``rule``
+    overrides the thresholds of :data:`POTENTIAL_RULE`. On the O*NET 27 catalogue (out of fold)
     the default rule puts 32 occupations in ``"automation"``, 21 of them clerical (SOC 43).
 
     >>> cols = potential(np.array([0.5, 0.5, 0.05, np.nan]), np.array([0.4, 0.1, 0.0, np.nan]))
@@ -73,7 +76,9 @@ def potential(exposure: np.ndarray, automation: np.ndarray, rule: Optional[Mappi
     ['automation', 'augmentation', 'not affected', None]
     """
     r = {**POTENTIAL_RULE, **(rule or {})}
-    x, a = np.asarray(exposure, dtype=np.float64), np.asarray(automation, dtype=np.float64)
+    x, a = (np.asarray(pc.fill_null(pc.cast(v, pa.float64()), np.nan).to_numpy(zero_copy_only=False))
+            if isinstance(v, (pa.Array, pa.ChunkedArray)) else np.asarray(v, dtype=np.float64)
+            for v in (exposure, automation))
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(x > 0, a / x, np.nan)
     known = ~np.isnan(x) & ~np.isnan(a)
@@ -82,6 +87,21 @@ def potential(exposure: np.ndarray, automation: np.ndarray, rule: Optional[Mappi
                               "automation", "augmentation"))
     return {"automation_share": pa.array(share, pa.float64(), from_pandas=True),
             "potential": pa.array(label.tolist(), pa.string(), mask=~known)}
+
+
+def score_columns(table: pa.Table, bounds: bool = False) -> list[str]:
+    """The score columns of an occupation table, in its order: those of :data:`SCORE_COLUMNS` and every
+    ``exposure_<technology>`` that holds numbers; with ``bounds``, ``exposure_low`` and ``exposure_high`` too.
+    The views that carry an occupation table's scores elsewhere (BLS codes, ISCO-08 employment) carry these.
+
+    >>> score_columns(pa.table({"soc_code": ["a"], "exposure": [0.1], "exposure_llm": [0.2], "rank": [1],
+    ...                         "exposure_low": [0.0]}))
+    ['exposure', 'exposure_llm']
+    """
+    extra = ("exposure_low", "exposure_high") if bounds else ()
+    return [f.name for f in table.schema
+            if (f.name in SCORE_COLUMNS or f.name in extra or is_technology_column(f.name))
+            and (pa.types.is_floating(f.type) or pa.types.is_integer(f.type))]
 
 
 def is_technology_column(name: str) -> bool:
@@ -428,7 +448,7 @@ def occupation_table(task_scores: TableLike, release: str = "27", top_tasks: int
             out["exposure_low"], out["exposure_high"] = (pc.take(bounds[b], at) for b in ("exposure_low", "exposure_high"))
     exposure = pc.fill_null(out["exposure"], np.nan).to_numpy(zero_copy_only=False)
     if "automation" in out:
-        out.update(potential(exposure, pc.fill_null(out["automation"], np.nan).to_numpy(zero_copy_only=False)))
+        out.update(potential(exposure, out["automation"]))
     out["rank"] = rank_desc(exposure)
 
     # 3. evidence: the tasks that contribute most to the headline score
@@ -493,7 +513,7 @@ def rollup(table: pa.Table, keys: np.ndarray, members: np.ndarray, titles: Mappi
     if "exposure" in out:
         exposure = pc.fill_null(out["exposure"], np.nan).to_numpy(zero_copy_only=False)
         if "automation" in out and "potential" in table.column_names:  # from the group's means, not averaged
-            out.update(potential(exposure, pc.fill_null(out["automation"], np.nan).to_numpy(zero_copy_only=False)))
+            out.update(potential(exposure, out["automation"]))
         out["rank"] = rank_desc(exposure)
     # Evidence: the best tasks among all the members' top tasks.
     k = 0

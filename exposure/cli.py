@@ -696,7 +696,7 @@ def _add_workforce(sub) -> None:
                     "Without --scores, the O*NET 29.1 catalogue is scored with the default model (cached).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    p.add_argument("-o", "--output", type=Path, required=True, help="output folder (created)")
+    p.add_argument("-o", "--output", type=Path, help="output folder (created); required unless --list-countries")
     p.add_argument("--scores", type=Path, help="occupation table from 'exposure occupations -o FILE' "
                                                "(O*NET-SOC or SOC 2018 codes in soc_code)")
     p.add_argument("--task-labels", type=Path,
@@ -713,6 +713,20 @@ def _add_workforce(sub) -> None:
                         "ISCO-08 groups of one level, unit groups or 1-3 digit groups (any country's labour-force "
                         "survey: employment-weighted exposure overall and by ISCO major group; "
                         "examples/isco_employment.csv and examples/isco_employment_deu_major.csv show the format)")
+    p.add_argument("--country", metavar="CODE",
+                   help="with --taxonomy isco08, instead of --employment: a country's employment by ISCO-08 "
+                        "sub-major group from the shipped ILOSTAT table (ISO 3166 alpha-3 code such as DEU, or the "
+                        "country's name; --list-countries lists the 97 countries)")
+    p.add_argument("--year", type=int, help="--country's survey year (default: the latest the table has)")
+    p.add_argument("--sex", default="T", choices=("T", "M", "F", "all"),
+                   help="--country's employment of both sexes (T), men (M), women (F), or 'all': the table by "
+                        "sex too (by_sex), for every sex the ILOSTAT table has")
+    p.add_argument("--ilostat", type=Path,
+                   help="an ILOSTAT employment file (EMP_TEMP_SEX_OC2_NB bulk CSV: country_code, country, source, "
+                        "sex, year, isco08_2digit, employment_thousands) to read --country from instead of the "
+                        "shipped table, which holds both sexes' totals only")
+    p.add_argument("--list-countries", action="store_true",
+                   help="print the countries of the ILOSTAT table (code, name, years, sexes) and stop")
     p.add_argument("--code-column", default=None,
                    help="--employment's code column (default: soc_code, or isco08 with --taxonomy isco08)")
     p.add_argument("--employment-column", default="employment", help="--employment's employment column")
@@ -749,9 +763,22 @@ def _workforce(args: argparse.Namespace) -> int:
     from .labour import workforce
     from .labour.employment import read_employment
 
+    if args.list_countries:
+        from .labour.ilostat import ilostat_countries
+
+        for r in ilostat_countries(args.ilostat).to_pylist():
+            print(f"{r['country_code']}\t{r['country']}\t{r['years']}\t{r['sexes']}")
+        return 0
+    if args.output is None:
+        raise ValueError("workforce needs -o/--output FOLDER")
     if args.task_labels and args.task_scores:
         raise ValueError("give --task-labels or --task-scores, not both")
     _thresholds(args.thresholds)  # checked before any slow work
+    country_options = [o for o, v in (("--country", args.country), ("--year", args.year),
+                                      ("--sex", args.sex != "T"), ("--ilostat", args.ilostat)) if v]
+    if country_options and args.taxonomy != "isco08":
+        raise ValueError(f"{', '.join(country_options)} take(s) --taxonomy isco08 (ILOSTAT counts workers by "
+                         "ISCO-08 group)")
     if args.taxonomy == "isco08":
         if args.by != "exposure" or args.thresholds != "0.1,0.5":
             raise ValueError("--by and --thresholds apply to the SOC 2018 view (growth lists, task shares); the "
@@ -834,13 +861,39 @@ def _workforce_isco(args: argparse.Namespace) -> int:
     if given:
         raise ValueError(f"{', '.join(given)} belong(s) to the SOC 2018 view (US tasks and OEWS codes); leave "
                          "them out with --taxonomy isco08")
-    if not args.employment:
-        raise ValueError("--taxonomy isco08 needs --employment FILE: employment by ISCO-08 unit group (columns "
-                         "isco08, employment; see examples/isco_employment.csv)")
+    if bool(args.employment) == bool(args.country):
+        raise ValueError("--taxonomy isco08 needs --employment FILE (employment by ISCO-08 group: columns isco08, "
+                         "employment; see examples/isco_employment.csv) or --country CODE, one of them")
+    if (args.year is not None or args.sex != "T" or args.ilostat) and not args.country:
+        raise ValueError("--year, --sex and --ilostat choose --country's ILOSTAT employment: give --country")
     start = time.perf_counter()
-    code_column = args.code_column or "isco08"
-    employment = read_isco_employment(args.employment, code_column, args.employment_column)  # checked before scoring
-    logger.info(f"read {employment.num_rows:,} ISCO-08 unit groups from {args.employment}")
+    by_sex = None
+    if args.country:
+        import pyarrow.compute as pc
+
+        from .labour.ilostat import SEXES, ilostat_employment, ilostat_table
+
+        sex = "T" if args.sex == "all" else args.sex
+        employment, about = ilostat_employment(args.country, year=args.year, sex=sex, source=args.ilostat)
+        code_column, employment_column = "isco08", "employment"
+        if args.sex == "all":
+            table = ilostat_table(args.ilostat)
+            rows = pc.equal(table["country_code"], about["country_code"])
+            have = set(table.filter(rows)["sex"].to_pylist())
+            by_sex = {s: ilostat_employment(about["country_code"], year=about["year"], sex=s,
+                                            source=args.ilostat)[0] for s in SEXES if s in have}
+            if set(by_sex) == {"T"}:
+                logger.warning(f"the ILOSTAT table has no employment by sex for {about['country']} (totals only); "
+                               "by_sex holds the total: give --ilostat FILE with M and F rows for a breakdown")
+        where = (f"ILOSTAT {about['country']} ({about['country_code']}) {about['year']}, {SEXES[sex]}, "
+                 f"{about['survey']}")
+        logger.info(f"{where}: {about['workers']:,.0f} workers, {about['not_classified']:,.0f} in no occupation group")
+    else:
+        code_column = args.code_column or "isco08"
+        employment_column = args.employment_column
+        employment = read_isco_employment(args.employment, code_column, employment_column)  # before scoring
+        where = str(args.employment)
+        logger.info(f"read {employment.num_rows:,} ISCO-08 groups from {args.employment}")
     if args.scores:
         scores, rolled_up = _read_isco_scores(args.scores)
         if "isco08" not in scores.column_names:
@@ -856,8 +909,11 @@ def _workforce_isco(args: argparse.Namespace) -> int:
         model = ExposureModel()
         scores = score_isco(model, "native", show_progress=not args.quiet)
         provenance = {**model.provenance(), "isco_source": "native"}
-    provenance.update({"command": "workforce", "taxonomy": "isco08", "employment": str(args.employment)})
-    result = isco_workforce(scores, employment, provenance=provenance)
+    provenance.update({"command": "workforce", "taxonomy": "isco08", "employment": where})
+    if args.country:
+        provenance["ilostat"] = about
+    result = isco_workforce(scores, employment, provenance=provenance, by_sex=by_sex, code_column=code_column,
+                            employment_column=employment_column, employment_name=where)
     paths = result.write(args.output, fmt=args.format, plots=not args.no_plots)
     c = result.coverage
     print(f"{c['workers']:,.0f} workers in {c['unit_groups']:,} ISCO-08 {c['level']}; "

@@ -1,4 +1,5 @@
-"""Is a text English? Language identification for task statements and job postings, with py3langid.
+"""Is a text English, and if not, which language? Language identification for task statements and job
+postings, with py3langid.
 
 The encoder and the capability statements are English, so a task statement or a
 posting in another language gets no score (status ``non_english``) rather than a
@@ -38,9 +39,10 @@ from __future__ import annotations
 
 import functools
 import re
+from collections import Counter
 from typing import List, Optional, Sequence
 
-__all__ = ["is_english", "is_english_posting", "text_status", "not_text_status", "TEXT_STATUSES", "MIN_ENGLISH", "MIN_LETTERS", "LANGUAGES", "SAMPLE_CHARS",
+__all__ = ["is_english", "is_english_posting", "posting_language", "has_cjk", "text_status", "not_text_status", "TEXT_STATUSES", "MIN_ENGLISH", "MIN_LETTERS", "LANGUAGES", "SAMPLE_CHARS",
            "WINDOW_CHARS", "FUNCTION_WORD_SHARE", "FUNCTION_WORD_MIN_WORDS"]
 
 #: Below this probability of English (among :data:`LANGUAGES`) a text is non-English.
@@ -62,6 +64,7 @@ _FUNCTION_WORDS = frozenset("the and to of for with you your our we will is are 
                             "have has all their who can it not".split())
 _MARKUP_RE = re.compile(r"<[^<>]{0,1000}>|&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z]{1,32});")
 _LETTER_RUN_RE = re.compile(r"[^\W\d_]+")
+_CJK_RE = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
 
 
 @functools.lru_cache(maxsize=1)
@@ -207,3 +210,34 @@ def _english_share(text: str, sample: int = SAMPLE_CHARS) -> float:
         else:
             other += letters
     return english / (english + other) if english + other else 1.0
+
+
+def has_cjk(text: str) -> bool:
+    """Whether ``text`` holds Chinese, Japanese or Korean characters.
+
+    >>> has_cjk("負責倉務工作"), has_cjk("Warehouse assistant")
+    (True, False)
+    """
+    return _CJK_RE.search(text) is not None
+
+
+def posting_language(text: str) -> str:
+    """The language of most of a posting's text (ISO 639-1, among :data:`exposure.language.LANGUAGES`), judged on
+    the windows :func:`~exposure.language.is_english_posting` reads, each by py3langid, the majority of letters
+    deciding; ``"en"`` when too short to tell. Which of these languages the engine reads: see
+    :mod:`exposure.multilingual`.
+
+    >>> posting_language("Wir suchen einen Lagermitarbeiter. Sie kommissionieren Waren und beladen Lkw.")
+    'de'
+    """
+    if "<" in text or "&" in text:
+        text = _MARKUP_RE.sub(" ", text)
+    votes: Counter = Counter()
+    ident = None
+    for window in _windows(text, SAMPLE_CHARS):
+        letters = sum(c.isalpha() for c in window)
+        if letters < MIN_LETTERS // (3 if has_cjk(window) else 1):  # a Chinese character says more than a letter
+            continue
+        ident = ident or _identifier()
+        votes[ident.classify(window)[0]] += letters
+    return votes.most_common(1)[0][0] if votes else "en"

@@ -31,9 +31,11 @@ LAYERS = {
     "exposure.rubric": 0.5,
     # 1. The BERT encoder's model and tokenizer.
     "exposure._bert": 1,
-    # 2. Texts -> embeddings; embeddings -> similarities (neither imports the other).
+    # 2. Texts -> embeddings (the default encoder; the multilingual one, mapped into its space); embeddings ->
+    #    similarities (none imports another).
     "exposure.encoder": 2,
     "exposure.kernels": 2,
+    "exposure.multilingual": 2,
     # 3. What a score is made of: capability sets, calibrated heads, technology labels.
     "exposure.capabilities": 3,
     "exposure.heads": 3,

@@ -63,6 +63,7 @@ _SOURCES = {
     "crosswalk": "crosswalks/soc_2010_to_2018.csv",
     "isco08_groups": "crosswalks/isco08_groups.csv",
     "soc2010_to_isco08": "crosswalks/soc2010_to_isco08.csv",
+    "ilostat": "ilostat/employment_by_isco08_2digit.csv",
 }
 #: Columns of the shipped ISCO-08 groups (every level; the ILO definitions hold the unit groups' task lists).
 ISCO_GROUP_SCHEMA = pa.schema([("isco08", pa.string()), ("level", pa.int8()), ("title", pa.string()),
@@ -226,7 +227,41 @@ def build(source: Path, out: Path) -> list[Path]:
 
     # 6. ISCO-08 groups (ESCO) and the SOC 2010 -> ISCO-08 concordance (IBS) for exposure.labour.isco.
     written += _isco(source, out)
+
+    # 7. ILOSTAT employment by ISCO-08 sub-major group, every country and year (exposure.labour.ilostat).
+    written.append(out / "ilostat_employment_isco08.parquet")
+    _write_parquet(_ilostat(source, out / "isco08_groups.parquet"), written[-1])
     return written
+
+
+#: The columns of ``ilostat_employment_isco08.parquet``: ``isco08`` is a sub-major group (``"25"``), ``TOTAL``
+#: (all occupations) or ``X`` (not elsewhere classified); employment in thousands, as published.
+ILOSTAT_SCHEMA = pa.schema([("country_code", pa.string()), ("country", pa.string()), ("source", pa.string()),
+                            ("sex", pa.string()), ("year", pa.int16()), ("isco08", pa.string()),
+                            ("employment_thousands", pa.float64())])
+
+
+def _ilostat(source: Path, groups_path: Path) -> pa.Table:
+    """The ISCO-08 rows of ILOSTAT's employment by sub-major group (ISCO-88 rows left out), sorted; every code a
+    sub-major group of ``isco08_groups.parquet``, ``TOTAL`` or ``X``."""
+    import pyarrow.csv as pcsv
+    import pyarrow.parquet as pq
+
+    text = pcsv.ConvertOptions(column_types={c: pa.string() for c in ("country_code", "country", "source", "sex",
+                                                                      "isco08_2digit")})
+    raw = pcsv.read_csv(source / _SOURCES["ilostat"], convert_options=text)
+    raw = raw.filter(pc.invert(pc.starts_with(raw["isco08_2digit"], "OC2_ISCO88")))
+    table = pa.table({"country_code": raw["country_code"], "country": raw["country"], "source": raw["source"],
+                      "sex": raw["sex"], "year": raw["year"], "isco08": raw["isco08_2digit"],
+                      "employment_thousands": raw["employment_thousands"]}).cast(ILOSTAT_SCHEMA)
+    groups = pq.read_table(groups_path, columns=["isco08", "level"])
+    known = groups.filter(pc.equal(groups["level"], 2))["isco08"].to_pylist() + ["TOTAL", "X"]
+    unknown = pc.invert(pc.is_in(table["isco08"], value_set=pa.array(known)))
+    if pc.any(unknown).as_py():
+        raise ValueError(f"{_SOURCES['ilostat']}: codes that are not ISCO-08 sub-major groups: "
+                         f"{table.filter(unknown)['isco08'].unique().to_pylist()[:5]}")
+    return table.sort_by([("country_code", "ascending"), ("source", "ascending"), ("year", "ascending"),
+                          ("sex", "ascending"), ("isco08", "ascending")])
 
 
 def _isco(source: Path, out: Path) -> list[Path]:

@@ -78,6 +78,7 @@ import pyarrow.parquet as pq
 
 from ..io import ReadProgress, WriteError, input_format, os_error_message, read_batches, with_provenance
 from ..postings.classifier import UnitClassifier
+from ..multilingual import SUPPORTED_LANGUAGES, multilingual_available
 from ..postings.scorer import PostingScorer, posting_schema
 from .options import RunOptions
 from .output import (ChunkFailedError, Failures, JobFailedError, RunLock, check_output_name, combine_parts,
@@ -228,7 +229,10 @@ class BatchJob:
                      seen: IdSet) -> Tuple[TextWorkers, Iterator]:
         """Text workers started on the input's chunks from ``start_row`` on, and their stream of prepared chunks
         (:meth:`_to_score`); the caller exits the pool."""
-        pool = TextWorkers(classifier, workers, self.options.max_chars, self.units_path is not None).__enter__()
+        # Every language the installed encoders read: the scorer gives 'non_english' to those it does not.
+        languages = SUPPORTED_LANGUAGES if multilingual_available() else ("en",)
+        pool = TextWorkers(classifier, workers, self.options.max_chars, self.units_path is not None,
+                           languages).__enter__()
         # How far the reader got in the file, for the progress bar of a CSV/TSV or JSON Lines input (whose rows
         # are not counted ahead: that would read the file twice).
         self._read = ReadProgress(self.input.stat().st_size)
@@ -586,4 +590,4 @@ def model_record(scorer: PostingScorer) -> dict:
     return {"fingerprint": m.fingerprint(), "encoder": getattr(enc, "name", None),
             "dtype": str(getattr(enc, "dtype", "")), "calibrated": m.calibrated,
             "capabilities": f"{m.capabilities.name} {m.capabilities.version}",
-            "technologies": list(m.technologies)}
+            "technologies": list(m.technologies), "languages": list(scorer.languages)}

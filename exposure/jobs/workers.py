@@ -45,6 +45,7 @@ logger = logging.getLogger(__name__)
 _classifier: Optional[UnitClassifier] = None
 _max_chars = MAX_CHARS
 _units = False
+_languages: Tuple[str, ...] = ("en",)
 
 
 def default_workers() -> int:
@@ -64,11 +65,11 @@ class WorkerError(RuntimeError):
         self.how = how
 
 
-def _start(classifiers: Any, max_chars: int, units: bool = False) -> None:
-    global _classifier, _max_chars, _units
+def _start(classifiers: Any, max_chars: int, units: bool = False, languages: Tuple[str, ...] = ("en",)) -> None:
+    global _classifier, _max_chars, _units, _languages
     # The classifier (about 1.7 MB pickled) comes through a queue, not with the process's start-up data:
     # a worker that fails to start would leave that data half-read and the pool waiting on it for ever.
-    _classifier, _max_chars, _units = pickle.loads(classifiers.get()), max_chars, units
+    _classifier, _max_chars, _units, _languages = pickle.loads(classifiers.get()), max_chars, units, languages
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
 
 
@@ -80,7 +81,7 @@ def _exit_with_parent(parent: int) -> None:
 
 
 def _prepare(texts: List[Any]) -> Tuple[PreparedPostings, float]:
-    return prepare(texts, _classifier, _max_chars, _units), peak_rss_mb()
+    return prepare(texts, _classifier, _max_chars, _units, _languages), peak_rss_mb()
 
 
 def _exit_status(process: Any, deadline: float) -> Optional[int]:
@@ -104,13 +105,14 @@ class TextWorkers:
     """
 
     def __init__(self, classifier: UnitClassifier, workers: int = 0, max_chars: int = MAX_CHARS,
-                 units: bool = False) -> None:
+                 units: bool = False, languages: Sequence[str] = ("en",)) -> None:
         if workers < 0:
             raise ValueError(f"workers must be >= 0, got {workers}")
         self.workers = int(workers)
         self._classifier = classifier  # the first stage and the context scaling: numpy arrays, no model
         self._max_chars = int(max_chars)
         self._units = bool(units)  # every unit's text and first-stage result too, for the per-unit output
+        self._languages = tuple(languages)  # the languages read (PostingScorer.languages)
         self._pool: Optional[ProcessPoolExecutor] = None
         self._queue: Any = None
         #: The largest peak resident memory of a worker so far, in MB (None before any result).
@@ -124,7 +126,7 @@ class TextWorkers:
             for _ in range(self.workers):  # one copy per worker, written by the queue's thread
                 self._queue.put(payload)
             self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_start,
-                                             initargs=(self._queue, self._max_chars, self._units))
+                                             initargs=(self._queue, self._max_chars, self._units, self._languages))
         return self
 
     def __exit__(self, *exc) -> None:

@@ -9,6 +9,7 @@
 - :mod:`~exposure.labour.transitions`: occupation-to-occupation mobility views.
 - :mod:`~exposure.labour.isco`: ISCO-08: the 436 unit groups scored from their ILO task lists, O*NET
   scores rolled up through SOC 2010, higher ISCO levels, and employment tables keyed by ISCO-08.
+- :mod:`~exposure.labour.ilostat`: any country's employment by ISCO-08 sub-major group (ILOSTAT, shipped).
 
 This layer sits above :mod:`exposure.occupations` and :mod:`exposure.scoring`; nothing below imports it.
 
@@ -30,6 +31,7 @@ _EXPORTS = {
     **dict.fromkeys(("ISCO_DIGITS", "ISCO_SOURCES", "load_isco_groups", "load_isco_crosswalk", "parse_task_list",
                      "isco_tasks", "isco_task_embeddings", "isco_table", "score_isco", "to_isco08", "to_isco_level",
                      "read_isco_employment", "isco_employment_join", "normalize_isco_codes"), "isco"),
+    **dict.fromkeys(("ilostat_employment", "ilostat_countries", "ilostat_table"), "ilostat"),
 }
 
 __all__ = sorted(_EXPORTS)
@@ -49,3 +51,4 @@ if TYPE_CHECKING:
     from .isco import (ISCO_DIGITS, ISCO_SOURCES, isco_employment_join, isco_table, isco_task_embeddings,
                        isco_tasks, load_isco_crosswalk, load_isco_groups, normalize_isco_codes, parse_task_list,
                        read_isco_employment, score_isco, to_isco08, to_isco_level)
+    from .ilostat import ilostat_countries, ilostat_employment, ilostat_table

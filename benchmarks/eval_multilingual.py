@@ -1,0 +1,208 @@
+"""Postings and titles in other languages: how many are scored, and do they agree with English?
+
+Three development sets written for this project (``benchmarks/data/multilingual``, see its README: text we
+write ourselves flatters us, so these figures are an upper bound of what real postings give):
+
+1. ``postings_zh.jsonl``: Chinese postings (Traditional, Hong Kong style, some mixing English lines;
+   Simplified, mainland style) with a faithful English translation and a SOC 2018 code. Reported: the share
+   scored, exposure of the Chinese text against its English translation (Spearman, mean absolute
+   difference), the coded occupation among the top 1 / top 3 and its major group, for both versions.
+2. ``titles_zh.tsv``: Hong Kong and mainland job titles, Chinese and English forms of the same job, noisy as
+   posted, with a SOC 2018 code. Reported: how often the two forms land in the same SOC major group (top
+   code of each), each form's major-group and top-3 agreement with the code, and abstentions.
+3. ``ads_eu.jsonl``: job ads in German, Polish, French, Spanish, Dutch, Italian and Portuguese with an ISCO-08
+   unit group. Reported: the share scored and ISCO-08 agreement at 1, 2 and 4 digits of the ISCO-08 groups
+   reached from the assigned SOC codes (SOC 2018 -> 2010 -> ISCO-08, the top three codes' confidences split
+   over their unit groups), against always answering the most frequent group.
+
+    python benchmarks/eval_multilingual.py --report benchmarks/results/multilingual.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import logging
+import platform
+import sys
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+DATA = ROOT / "benchmarks" / "data" / "multilingual"
+logger = logging.getLogger("eval_multilingual")
+
+
+def soc6(code):
+    return code[:7] if code else None
+
+
+def major(code):
+    return code[:2] if code else None
+
+
+def isco_of_soc() -> dict:
+    """SOC 2018 (6 digits) -> ISCO-08 unit groups, through SOC 2010."""
+    from exposure.labour.isco import load_isco_crosswalk
+    from exposure.occupations import load_crosswalk
+
+    cw = load_crosswalk()
+    to2010 = defaultdict(set)
+    for a, b in zip(cw["soc_2010_code"].to_pylist(), cw["soc_2018_code"].to_pylist()):
+        to2010[b].add(a)
+    ic = load_isco_crosswalk()
+    isco = defaultdict(set)
+    for a, b in zip(ic["soc_2010_code"].to_pylist(), ic["isco08"].to_pylist()):
+        isco[a].add(b)
+    return {s18: sorted({i for s10 in s10s for i in isco[s10]}) for s18, s10s in to2010.items()}
+
+
+def isco_vote(codes, conf, table) -> str:
+    """The ISCO-08 unit group the top codes' confidences point to most (each split over its unit groups)."""
+    votes: Counter = Counter()
+    for c, p in zip(codes, conf):
+        groups = table.get(soc6(c) or "", [])
+        for g in groups:
+            votes[g] += float(p) / len(groups)
+    return votes.most_common(1)[0][0] if votes else ""
+
+
+def spearman(a, b) -> float:
+    from scipy.stats import spearmanr
+
+    return float(spearmanr(a, b).statistic)
+
+
+def postings_zh(scorer) -> list:
+    rows = [json.loads(line) for line in open(DATA / "postings_zh.jsonl", encoding="utf-8")]
+    zh = scorer.score([r["title"] for r in rows], [r["text"] for r in rows])
+    en = scorer.score([r["title_en"] for r in rows], [r["text_en"] for r in rows])
+    ok = np.array([s in ("ok", "truncated", "no_duties_occupation_fallback") for s in zh.status])
+    both = ok & np.isfinite(en.exposure) & np.isfinite(zh.exposure)
+    lines = ["## Chinese postings against their English translation", "",
+             f"{len(rows)} postings ({sum(r['script'] == 'traditional' for r in rows)} Traditional, "
+             f"{sum(r['script'] == 'simplified' for r in rows)} Simplified): `postings_zh.jsonl`.", "",
+             "| | Chinese | English translation |", "| --- | ---: | ---: |",
+             f"| scored | {ok.mean():.1%} | {np.isfinite(en.exposure).mean():.1%} |",
+             f"| statuses | {dict(Counter(zh.status))} | {dict(Counter(en.status))} |",
+             f"| duties per posting (median) | {np.median(zh.n_duties):.0f} | {np.median(en.n_duties):.0f} |",
+             f"| mean exposure | {np.nanmean(zh.exposure):.3f} | {np.nanmean(en.exposure):.3f} |"]
+    for name, s in (("Chinese", zh), ("English translation", en)):
+        gold = [r["soc_code"] for r in rows]
+        top = [soc6(c[0]) for c in s.soc_codes]
+        top3 = [g in {soc6(x) for x in c if x} for g, c in zip(gold, s.soc_codes)]
+        lines.append(f"| {name}: code top 1 / top 3 / major group | "
+                     f"{np.mean([t == g for t, g in zip(top, gold)]):.2f} / {np.mean(top3):.2f} / "
+                     f"{np.mean([major(t) == major(g) for t, g in zip(top, gold)]):.2f} | |")
+    lines[-2] = lines[-2][:-4] + " |"
+    rho = spearman(zh.exposure[both], en.exposure[both])
+    mad = float(np.mean(np.abs(zh.exposure[both] - en.exposure[both])))
+    same = np.mean([major(soc6(a[0])) == major(soc6(b[0])) for a, b in zip(zh.soc_codes, en.soc_codes)])
+    lines += ["", f"Exposure, Chinese against English, over the {int(both.sum())} postings both scored: Spearman "
+              f"**{rho:.3f}**, mean absolute difference {mad:.3f}. Same top SOC major group: {same:.2f}.", ""]
+    return lines
+
+
+def titles_zh(assigner, mencoder) -> list:
+    with open(DATA / "titles_zh.tsv", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    from exposure.multilingual import clean_title
+
+    zh_q = [clean_title(r["title_zh"]) for r in rows]
+    en_q = assigner.title_queries([r["title_en"] for r in rows])
+    zh = assigner.assign_embeddings(zh_q, mencoder.encode(zh_q), np.zeros((0, mencoder.dim), np.float32),
+                                    np.zeros(0, np.int64), k=3)
+    en = assigner.assign_embeddings(en_q, assigner.encoder.encode(en_q), np.zeros((0, mencoder.dim), np.float32),
+                                    np.zeros(0, np.int64), k=3)
+    gold = [r["soc_code"] for r in rows]
+    lines = ["## Job titles: the Chinese and English names of the same job", "",
+             f"{len(rows)} titles (`titles_zh.tsv`: {sum(r['script'] == 'traditional' for r in rows)} Traditional, "
+             f"{sum(r['script'] == 'simplified' for r in rows)} Simplified), noisy as posted; top code of each "
+             "form, no abstention.", "",
+             "| | same major group as the other form | major group = coded | top 3 has the coded occupation |",
+             "| --- | ---: | ---: | ---: |"]
+    same = np.mean([major(soc6(a[0])) == major(soc6(b[0])) for a, b in zip(zh.codes, en.codes)])
+    for name, s in (("Chinese", zh), ("English", en)):
+        mg = np.mean([major(soc6(c[0])) == major(g) for c, g in zip(s.codes, gold)])
+        t3 = np.mean([g in {soc6(x) for x in c if x} for c, g in zip(s.codes, gold)])
+        lines.append(f"| {name} | {same:.2f} | {mg:.2f} | {t3:.2f} |")
+    for script in ("traditional", "simplified"):
+        m = [r["script"] == script for r in rows]
+        s = np.mean([major(soc6(a[0])) == major(soc6(b[0])) for a, b, k in zip(zh.codes, en.codes, m) if k])
+        lines.append(f"| {script} only | {s:.2f} | | |")
+    conf_zh = np.array([c[0] for c in zh.confidence], dtype=float)
+    conf_en = np.array([c[0] for c in en.confidence], dtype=float)
+    lines += ["", f"Median top confidence: Chinese {np.median(conf_zh):.2f}, English {np.median(conf_en):.2f}.", ""]
+    return lines
+
+
+def ads_eu(scorer) -> list:
+    rows = [json.loads(line) for line in open(DATA / "ads_eu.jsonl", encoding="utf-8")]
+    s = scorer.score([r["title"] for r in rows], [r["text"] for r in rows])
+    table = isco_of_soc()
+    ours = [isco_vote(c, p, table) for c, p in zip(s.soc_codes, s.soc_confidence)]
+    gold = [r["isco08"] for r in rows]
+    ok = np.array([st in ("ok", "truncated", "no_duties_occupation_fallback") for st in s.status])
+    lines = ["## Job ads in European languages, ISCO-08", "",
+             f"{len(rows)} ads (`ads_eu.jsonl`: {dict(Counter(r['language'] for r in rows))}).", "",
+             "| | scored | ISCO-08 1 digit | 2 digits | 4 digits |", "| --- | ---: | ---: | ---: | ---: |"]
+    acc = {d: np.mean([o[:d] == g[:d] for o, g in zip(ours, gold)]) for d in (1, 2, 4)}
+    base = {d: Counter(g[:d] for g in gold).most_common(1)[0][1] / len(gold) for d in (1, 2, 4)}
+    lines.append(f"| all | {ok.mean():.1%} | {acc[1]:.2f} | {acc[2]:.2f} | {acc[4]:.2f} |")
+    for lang in sorted({r["language"] for r in rows}):
+        m = [r["language"] == lang for r in rows]
+        a = {d: np.mean([o[:d] == g[:d] for o, g, k in zip(ours, gold, m) if k]) for d in (1, 2, 4)}
+        lines.append(f"| {lang} | {np.mean([x for x, k in zip(ok, m) if k]):.0%} | {a[1]:.2f} | {a[2]:.2f} | "
+                     f"{a[4]:.2f} |")
+    lines.append(f"| always the most frequent group | | {base[1]:.2f} | {base[2]:.2f} | {base[4]:.2f} |")
+    lines += ["", f"Languages found: {dict(Counter(s.language))}; statuses: {dict(Counter(s.status))}.", ""]
+    return lines
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--report", type=Path, help="write the Markdown report here")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    from exposure.multilingual import MultilingualEncoder
+    from exposure.occupations import OccupationAssigner
+    from exposure.postings import PostingScorer
+    from exposure.scoring import ExposureModel
+
+    start = time.perf_counter()
+    model = ExposureModel(device="cpu")
+    assigner = OccupationAssigner(model.encoder)
+    scorer = PostingScorer(model, assigner=assigner, multilingual=True)
+    lines = ["# Postings and titles in other languages", "",
+             "Development sets written for this project (`benchmarks/data/multilingual`, README there), not "
+             "real postings: an upper bound of what real text gives. Multilingual encoder: USE multilingual v3 "
+             "mapped into all-MiniLM-L6-v2's space (`models/multilingual`, `benchmarks/fit_multilingual.py`).",
+             "", f"Command: `python benchmarks/eval_multilingual.py --report benchmarks/results/multilingual.md`; "
+             f"machine: {platform.machine()}, {platform.processor() or 'CPU'}, Python {platform.python_version()}.",
+             ""]
+    if (DATA / "postings_zh.jsonl").exists():
+        lines += postings_zh(scorer)
+    if (DATA / "titles_zh.tsv").exists():
+        lines += titles_zh(assigner, MultilingualEncoder())
+    if (DATA / "ads_eu.jsonl").exists():
+        lines += ads_eu(scorer)
+    import multilingual_agreement
+
+    lines += ["## Agreement of the codes", "", "A second, independent coding of a sample "
+              "(`python benchmarks/multilingual_agreement.py`):", "", *multilingual_agreement.lines(), ""]
+    lines.append(f"Run time: {time.perf_counter() - start:.0f} s.")
+    text = "\n".join(lines) + "\n"
+    if args.report:
+        args.report.write_text(text, encoding="utf-8")
+    sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from ._exports import lazy_exports
 
-__version__ = "0.5.0"
+__version__ = "0.6.0"
 
 # Public name -> module.
 _EXPORTS = {

@@ -125,7 +125,9 @@ def _add_score_postings(sub) -> None:
         help="score job postings (title + text) in a file, in crash-safe streaming batches",
         description="Find the duties in each job posting, score them and average them per posting: exposure, a "
                     "score per technology, the share of duties exposed, the three most exposed duties as evidence, "
-                    "the three likeliest O*NET-SOC occupations with confidences, and a status per row. Reads "
+                    "the three likeliest O*NET-SOC occupations with confidences (ISCO-08 groups too with --taxonomy "
+                    "isco08), the language, and a status per row; postings in 14 other languages are read through "
+                    "the multilingual encoder when it is installed (pip install 'exposure[multilingual]'). Reads "
                     "Parquet, CSV/TSV or JSON Lines in chunks, commits each chunk to OUTPUT.parts/ and combines "
                     "them into OUTPUT at the end; after a crash, rerun with --resume. Writes OUTPUT.summary.json "
                     "(counts, cache hit rate, speed) and, when ids repeat or are missing, OUTPUT.rejected.parquet.",
@@ -159,6 +161,10 @@ def _add_score_postings(sub) -> None:
                         "accuracy per threshold, out of fold on hand-coded real postings: "
                         "models/assign/calibration.json; OccupationAssigner.threshold_for gives X for a target coverage "
                         "or accuracy")
+    p.add_argument("--taxonomy", default="onet", choices=("onet", "isco08"),
+                   help="isco08: ISCO-08 groups too (isco08_1..3 unit groups with confidences, and the likeliest "
+                        "major, sub-major and minor group), reached from the likeliest O*NET-SOC occupations "
+                        "through SOC 2010 and the ILO/IBS concordance")
     p.add_argument("--workers", type=int, default=None,
                    help="processes that cut and filter the next postings while the model scores the current ones "
                         "(0: all in one process; default: all cores but one); the rows are the same either way")
@@ -317,7 +323,7 @@ def _run_options(args: argparse.Namespace):
                       encoding=args.encoding, chunk_size=args.chunk_size, assign=not args.no_assign,
                       max_chars=args.max_chars, min_soc_confidence=args.min_soc_confidence, device=args.device,
                       dtype=args.dtype, batch_size=args.batch_size, capabilities=args.capabilities,
-                      zero_shot=args.zero_shot, cache_size=args.cache_size)
+                      zero_shot=args.zero_shot, cache_size=args.cache_size, taxonomy=args.taxonomy)
 
 
 # The --engine ray options; left out, they are not set at all (their defaults depend on the cluster).

@@ -81,7 +81,7 @@ def test_the_version_is_the_projects():
     from pathlib import Path
 
     pyproject = (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text(encoding="utf-8")
-    assert exposure.__version__ == re.search(r'(?m)^version = "([^"]+)"', pyproject).group(1) == "0.5.0"
+    assert exposure.__version__ == re.search(r'(?m)^version = "([^"]+)"', pyproject).group(1) == "0.6.0"
 
 
 @pytest.mark.slow

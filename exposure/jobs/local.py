@@ -424,7 +424,7 @@ class BatchJob:
         record = self.record(scorer)
         if start_row:
             log(f"resuming after {part} committed parts ({start_row:,} input rows)")
-        schema = output_schema(scorer.model.technologies, self.id_name)
+        schema = output_schema(scorer.model.technologies, self.id_name, isco=scorer.taxonomy == "isco08")
         unit_out = unit_output_schema(scorer.model.technologies, self.id_name)
         scorer.cache.reset_stats()
         t0 = time.perf_counter()

@@ -34,7 +34,7 @@ FLAGS: Dict[str, str] = {
     "encoding": "--encoding", "chunk_size": "--chunk-size", "assign": "--no-assign", "max_chars": "--max-chars",
     "min_soc_confidence": "--min-soc-confidence", "device": "--device", "dtype": "--dtype",
     "batch_size": "--batch-size", "capabilities": "--capabilities", "zero_shot": "--zero-shot",
-    "cache_size": "--cache-size",
+    "cache_size": "--cache-size", "taxonomy": "--taxonomy",
 }
 
 _DTYPES = ("auto", "float32", "float16", "bfloat16")
@@ -47,7 +47,7 @@ class RunOptions:
     Fields that change the rows (recorded, and compared by ``--resume``; :meth:`rows`): the three
     columns, ``encoding``, ``chunk_size`` (under bfloat16 a unit's embedding depends a little on
     the other texts of its encoder batch, so a run resumed with another chunk size would not give
-    the rows an uninterrupted run gives), ``assign``, ``max_chars`` and ``min_soc_confidence``.
+    the rows an uninterrupted run gives), ``assign``, ``max_chars``, ``min_soc_confidence`` and ``taxonomy``.
     The model fields (``device``, ``dtype``, ``batch_size``, ``capabilities``, ``zero_shot``) say
     how :meth:`build_scorer` builds the model; what they change in the rows is recorded through
     the model's fingerprint. ``cache_size`` changes speed only.
@@ -59,6 +59,7 @@ class RunOptions:
         assign: assign O*NET-SOC occupations (and so the fallback for postings without duties).
         max_chars: longer texts are cut to this length (status ``truncated``).
         min_soc_confidence: abstain from occupations below this top confidence, in [0, 1].
+        taxonomy: ``"onet"``, or ``"isco08"``: ISCO-08 groups too (:class:`~exposure.postings.PostingScorer`).
         device, dtype, batch_size: the encoder's (:class:`~exposure.encoder.Encoder`); ``dtype``
             ``"auto"`` is the fastest the hardware computes natively.
         capabilities: ``"default"`` or a capability set file.
@@ -78,6 +79,7 @@ class RunOptions:
     assign: bool = True
     max_chars: int = MAX_CHARS
     min_soc_confidence: Optional[float] = None
+    taxonomy: str = "onet"
     device: str = "auto"
     dtype: str = "auto"
     batch_size: Optional[int] = None
@@ -112,6 +114,11 @@ class RunOptions:
                 raise ValueError("--min-soc-confidence applies to the occupation assignment, which --no-assign "
                                  "turns off; leave out one of them")
             object.__setattr__(self, "min_soc_confidence", float(c))
+        if self.taxonomy not in ("onet", "isco08"):
+            raise ValueError(f"--taxonomy must be onet or isco08, got {self.taxonomy!r}")
+        if self.taxonomy == "isco08" and not self.assign:
+            raise ValueError("--taxonomy isco08 reaches ISCO-08 groups from the occupation assignment, which "
+                             "--no-assign turns off; leave out one of them")
 
     @property
     def columns(self) -> Tuple[str, str, str]:
@@ -121,7 +128,8 @@ class RunOptions:
     def rows(self) -> dict:
         """The options that change the rows, as a run records them for ``--resume``."""
         return {"assign": self.assign, "max_chars": self.max_chars, "encoding": self.encoding,
-                "min_soc_confidence": self.min_soc_confidence, "chunk_size": self.chunk_size}
+                "min_soc_confidence": self.min_soc_confidence, "chunk_size": self.chunk_size,
+                "taxonomy": self.taxonomy}
 
     def replace(self, **changes) -> "RunOptions":
         """A copy with ``changes`` (checked again).
@@ -134,7 +142,7 @@ class RunOptions:
     def of_scorer(self, scorer: "PostingScorer") -> "RunOptions":
         """These options with the row options ``scorer`` was built with (a scorer given to a job decides them)."""
         return self.replace(assign=scorer.assigner is not None, max_chars=scorer.max_chars,
-                            min_soc_confidence=scorer.min_soc_confidence)
+                            min_soc_confidence=scorer.min_soc_confidence, taxonomy=scorer.taxonomy)
 
     def build_scorer(self, classifier=None, show_progress: bool = False) -> "PostingScorer":
         """The :class:`~exposure.postings.PostingScorer` these options describe: the model, the occupation
@@ -156,7 +164,7 @@ class RunOptions:
                                              "'exposure prepare' builds them ahead)")
             assigner = OccupationAssigner(encoder, show_progress=show_progress)
         return PostingScorer(model, classifier, assigner=assigner, cache=self.cache_size, max_chars=self.max_chars,
-                             min_soc_confidence=self.min_soc_confidence)
+                             min_soc_confidence=self.min_soc_confidence, taxonomy=self.taxonomy)
 
 
 def _when(ns: int) -> str:
@@ -182,6 +190,7 @@ _LABELS: Dict[str, Tuple[str, Callable]] = {
     "options.max_chars": (FLAGS["max_chars"], _number),
     "options.encoding": (FLAGS["encoding"], repr),
     "options.min_soc_confidence": (FLAGS["min_soc_confidence"], str),
+    "options.taxonomy": (FLAGS["taxonomy"], str),
     "options.chunk_size": (FLAGS["chunk_size"], _number),
     "unit_rows": ("per-unit output (--units)", lambda v: "on" if v else "off"),
     "model.fingerprint": ("model (encoder, dtype, capability set, head)", lambda v: str(v)[:12]),

@@ -31,6 +31,7 @@ import pyarrow.parquet as pq
 from .._assets import fsync_dir, write_atomic
 from .._processes import peak_rss_mb
 from ..io import WriteError, os_error_message
+from ..occupations.isco_codes import IscoGroups
 from ..postings.frontend import PreparedPostings
 from ..postings.scorer import STATUSES, PostingScorer, PostingScores, posting_schema, unit_schema
 from .options import describe
@@ -163,11 +164,11 @@ def differences(old: dict, new: dict, prefix: str = "") -> List[str]:
 
 # --------------------------------------------------------------------------- rows
 
-def output_schema(technologies, id_name: str = "id") -> pa.Schema:
+def output_schema(technologies, id_name: str = "id", isco: bool = False) -> pa.Schema:
     """The columns of OUTPUT: the id (named ``id_name``), ``row``, ``title``, then
-    :func:`~exposure.postings.posting_schema`."""
+    :func:`~exposure.postings.posting_schema` (with the ISCO-08 columns when ``isco``)."""
     return pa.schema([(id_name, pa.string()), ("row", pa.int64()), ("title", pa.string())]
-                     + list(posting_schema(technologies)))
+                     + list(posting_schema(technologies, isco=isco)))
 
 
 def unit_output_schema(technologies, id_name: str = "id") -> pa.Schema:
@@ -218,15 +219,17 @@ def run_stats(scored: int, seconds: float, units: int, kept: int, hits: int, mis
             "prefilter_kept_share": round(kept / units, 4) if units else None}
 
 
-def unscored(status: List[str], technologies, n_chars) -> PostingScores:
-    """Scores of postings that were not scored: the given ``status``, no values."""
+def unscored(status: List[str], technologies, n_chars, isco: bool = False) -> PostingScores:
+    """Scores of postings that were not scored: the given ``status``, no values (no ISCO-08 groups either, when
+    ``isco``)."""
     n = len(status)
     return PostingScores(status=list(status), exposure=np.full(n, np.nan, np.float32),
                          technology_scores=np.full((n, len(technologies)), np.nan, np.float32),
                          technologies=tuple(technologies), share_exposed=np.full(n, np.nan, np.float32),
                          n_duties=np.zeros(n, np.int32), n_units=np.zeros(n, np.int32),
                          n_chars=np.asarray(n_chars, np.int64), top_duties=[[] for _ in range(n)],
-                         automation_exposure=np.full(n, np.nan, np.float32))
+                         automation_exposure=np.full(n, np.nan, np.float32),
+                         isco=IscoGroups.empty(n) if isco else None)
 
 
 def concat(pieces: List[PostingScores], technologies) -> PostingScores:
@@ -249,7 +252,10 @@ def concat(pieces: List[PostingScores], technologies) -> PostingScores:
         soc_codes=occ[0], soc_titles=occ[1], soc_confidence=occ[2], basis=basis, abstained=abstained,
         kept_units=sum(p.kept_units for p in pieces), units=units,
         automation_exposure=np.concatenate([np.full(len(p), np.nan, np.float32) if p.automation_exposure is None
-                                            else p.automation_exposure for p in pieces]))
+                                            else p.automation_exposure for p in pieces]),
+        language=[x for p in pieces for x in (p.language or [None] * len(p))],
+        isco=IscoGroups.concat([p.isco if p.isco is not None else IscoGroups.empty(len(p)) for p in pieces])
+        if any(p.isco is not None for p in pieces) else None)
 
 
 class JobFailedError(RuntimeError):
@@ -355,7 +361,8 @@ class _Search:
             if not self.scored and len(self.errors) >= FAIL_FAST:
                 raise _Systematic() from None
             x = self.texts[i]
-            return unscored(["error"], self.scorer.model.technologies, [len(x) if isinstance(x, str) else 0])
+            return unscored(["error"], self.scorer.model.technologies, [len(x) if isinstance(x, str) else 0],
+                            isco=self.scorer.taxonomy == "isco08")
         self.scored += 1
         return result
 
@@ -365,7 +372,7 @@ def rows_table(first: int, ids, titles, status, take, result: PostingScores, sch
     scores in that order, the others only their ``status``."""
     n = len(ids)
     scores = result.to_arrow()
-    full = unscored([s or "ok" for s in status], result.technologies, [0] * n).to_arrow()
+    full = unscored([s or "ok" for s in status], result.technologies, [0] * n, isco=result.isco is not None).to_arrow()
     if take:
         # Rows to score get their scores; rejected rows keep the empty ones.
         pos = np.full(n, -1, dtype=np.int64)

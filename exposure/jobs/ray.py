@@ -109,7 +109,7 @@ class _ScoreBatches:
         self.options = options.of_scorer(self.scorer)
         self.columns = options.columns
         self.jsonl = jsonl
-        self.schema = output_schema(self.scorer.model.technologies, id_name)
+        self.schema = output_schema(self.scorer.model.technologies, id_name, isco=self.scorer.taxonomy == "isco08")
         self._hits = self._misses = 0
         self._failures = Failures()
         # How this actor scores, sent with every batch (the driver may see any batch first; a few hundred bytes

@@ -27,7 +27,6 @@ Two ways to an ISCO-08 table, both keyed by ``isco08`` (the 4-digit unit group, 
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import re
@@ -41,7 +40,7 @@ import pyarrow.compute as pc
 from .._assets import cache_dir as cache_dir_of
 from .._assets import cached_float32_embeddings, embeddings_file_name
 from ..io import TableLike, as_table, float_column, read_batches, require_columns
-from ..occupations.catalogue import normalize_codes, normalize_isco_codes, read_shipped
+from ..occupations.catalogue import load_isco_crosswalk, normalize_codes, normalize_isco_codes, read_shipped
 from ..occupations.tables import aggregate, potential, rank_desc, rollup, score_columns, top_task_columns
 from ..occupations.tables import to_soc2010
 from ..stats import top_per_group
@@ -60,9 +59,7 @@ ISCO_DIGITS = (1, 2, 3, 4)
 #: Where ISCO-08 scores come from: the ILO task lists scored natively, or O*NET scores rolled up.
 ISCO_SOURCES = ("native", "onet")
 
-_DATA = Path(__file__).resolve().parents[1] / "data"
 _GROUPS_FILE = "isco08_groups.parquet"
-_CROSSWALK_FILE = "soc2010_to_isco08.csv"
 # "Tasks include -", "In such cases tasks would include -", "... tasks performed would include -".
 _HEADER_RE = re.compile(r"\btasks?\b[\w ]*\binclude\s*[-:\u2013]?\s*$", re.IGNORECASE)
 _ITEM_RE = re.compile(r"^\s*\(([a-z]{1,2})\s*\)\s*(.*\S)\s*$")
@@ -85,18 +82,6 @@ def load_isco_groups(level: Optional[int] = None) -> pa.Table:
     if level not in ISCO_DIGITS:
         raise ValueError(f"ISCO-08 levels are 1 to 4 digits, got {level!r}")
     return table.filter(pc.equal(table["level"], level))
-
-
-@functools.lru_cache(maxsize=None)
-def load_isco_crosswalk() -> pa.Table:
-    """The SOC 2010 -> ISCO-08 concordance (IBS, MIT), one row per pair: ``soc_2010_code``, ``isco08``.
-
-    Many-to-many: 1,131 pairs of 840 SOC 2010 codes and 427 unit groups.
-    """
-    import pyarrow.csv as pcsv
-
-    return pcsv.read_csv(_DATA / _CROSSWALK_FILE, convert_options=pcsv.ConvertOptions(
-        column_types={"soc_2010_code": pa.string(), "isco08": pa.string()}))
 
 
 def _titles(level: int) -> dict[str, str]:

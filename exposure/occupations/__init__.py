@@ -8,6 +8,7 @@
 - :mod:`~exposure.occupations.assign`: job postings -> likeliest O*NET-SOC occupations, from title
   and duties.
 - :mod:`~exposure.occupations.compare`: our occupation scores against a published index.
+- :mod:`~exposure.occupations.isco_codes`: ISCO-08 groups for postings, from their O*NET-SOC probabilities.
 - :mod:`~exposure.occupations.bls_codes`: scores in BLS codes (broad, hybrid and "All other" codes take the
   mean of the SOC 2018 codes they cover), for employment tables and published indices.
 
@@ -30,6 +31,7 @@ _EXPORTS = {
     **dict.fromkeys(("OccupationAssigner", "Assignments", "normalize_title", "clean_posting_title",
                      "ASSIGNMENT_LEVELS"), "assign"),
     **dict.fromkeys(("compare_index", "ComparisonResult", "read_index"), "compare"),
+    **dict.fromkeys(("isco_groups", "IscoGroups"), "isco_codes"),
 }
 
 __all__ = sorted(_EXPORTS)
@@ -40,6 +42,7 @@ if TYPE_CHECKING:
     from .catalogue import (CODE_SYSTEMS, RELEASES, SOC_MAJOR_GROUPS, TITLE_SOURCES, load_crosswalk,
                             load_occupations, load_tasks, load_titles, major_group, major_groups, normalize_codes)
     from .compare import ComparisonResult, compare_index, read_index
+    from .isco_codes import IscoGroups, isco_groups
     from .score import cached_occupation_scores, flag_labelled, score_occupations
     from .tables import (LEVELS, aggregate, exposure_intervals, exposure_measures, occupation_table, one_hot, to_level,
                          to_soc2010, to_soc2018)

@@ -24,8 +24,8 @@ import pyarrow.compute as pc
 from ..io import decoded_strings
 
 __all__ = ["RELEASES", "CODE_SYSTEMS", "SOC_MAJOR_GROUPS", "TITLE_SOURCES", "load_tasks", "load_occupations",
-           "load_crosswalk", "load_titles", "normalize_codes", "normalize_isco_codes", "major_group", "major_groups",
-           "read_shipped", "release_key"]
+           "load_crosswalk", "load_isco_crosswalk", "load_titles", "normalize_codes", "normalize_isco_codes",
+           "major_group", "major_groups", "read_shipped", "release_key"]
 
 #: O*NET releases shipped in ``exposure/data``.
 RELEASES = ("27", "29.1")
@@ -66,6 +66,7 @@ _DATA = Path(__file__).resolve().parents[1] / "data"
 _TASK_FILES = {"27": "onet27_tasks.parquet", "29.1": "onet29_1_tasks.parquet"}
 _OCCUPATION_FILES = {"29.1": "onet29_1_occupations.parquet"}
 _CROSSWALK_FILE = "soc_2010_to_2018.csv"
+_ISCO_CROSSWALK_FILE = "soc2010_to_isco08.csv"
 _TITLE_FILE = "onet29_1_titles.parquet"
 _CODE_RE = re.compile(r"^(\d{2})-?(\d{4})(?:\.(\d{1,2}))?$")
 # "2512", "ISCO 2512", "ISCO-08 2512", "isco08:2512", per number of digits.
@@ -134,6 +135,18 @@ def load_crosswalk() -> pa.Table:
     names = ["soc_2010_code", "soc_2010_title", "soc_2018_code", "soc_2018_title"]
     return pcsv.read_csv(_DATA / _CROSSWALK_FILE,
                          convert_options=pcsv.ConvertOptions(column_types={n: pa.string() for n in names}))
+
+
+@functools.lru_cache(maxsize=None)
+def load_isco_crosswalk() -> pa.Table:
+    """The SOC 2010 -> ISCO-08 concordance (IBS, MIT), one row per pair: ``soc_2010_code``, ``isco08``.
+
+    Many-to-many: 1,131 pairs of 840 SOC 2010 codes and 427 unit groups.
+    """
+    import pyarrow.csv as pcsv
+
+    return pcsv.read_csv(_DATA / _ISCO_CROSSWALK_FILE, convert_options=pcsv.ConvertOptions(
+        column_types={"soc_2010_code": pa.string(), "isco08": pa.string()}))
 
 
 # --------------------------------------------------------------------------- codes

@@ -31,6 +31,7 @@ from ..kernels import segment_sum
 from ..occupations.assign import Assigner, OccupationAssigner, check_confidence
 from ..occupations.score import cached_occupation_scores
 from ..stats import top_per_group
+from ..occupations.isco_codes import ISCO_CANDIDATES, ISCO_LEVELS, IscoGroups, isco_groups, isco_titles
 from .classifier import UnitClassifier
 from ..language import has_cjk
 from ..multilingual import SUPPORTED_LANGUAGES, clean_title, multilingual_available
@@ -43,7 +44,7 @@ if TYPE_CHECKING:  # the encoder pulls in torch: imported where a scorer is buil
 logger = logging.getLogger(__name__)
 
 __all__ = ["PostingScorer", "PostingScores", "score_postings", "posting_schema", "unit_schema", "STATUSES",
-           "EXPOSED_THRESHOLD", "EVIDENCE_MIN_SIMILARITY", "SCORING_STEPS"]
+           "EXPOSED_THRESHOLD", "EVIDENCE_MIN_SIMILARITY", "SCORING_STEPS", "TAXONOMIES"]
 
 # --------------------------------------------------------------------------- posting scores
 
@@ -65,6 +66,8 @@ TOP_DUTIES = 3
 #: (:meth:`PostingScorer.prepare`, when the scorer does it), encoding (cache lookups and the encoder, units and
 #: titles together), the unit classifier's second stage, scoring the duties (heads and capabilities), the
 #: per-posting aggregation and the occupation assignment (its title and duty searches included).
+#: The occupation taxonomies a scorer reports: O*NET-SOC, or ISCO-08 as well.
+TAXONOMIES = ("onet", "isco08")
 SCORING_STEPS = ("text", "encode", "classify", "score_duties", "aggregate", "assign")
 
 
@@ -98,6 +101,9 @@ class PostingScores:
             asked for it (``score(..., units=True)``); else ``None``.
         language: per posting, the language it was read in (ISO 639-1, ``"en"`` for English; for
             ``non_english`` the language found, which the scorer does not read); ``None`` without text.
+        isco: the ISCO-08 groups of a scorer with ``taxonomy="isco08"``
+            (:class:`~exposure.occupations.isco_codes.IscoGroups`: unit groups with confidences, and the likeliest
+            group at 1, 2 and 3 digits), ``None`` where the scorer abstained; else ``None``.
     """
 
     status: List[str]
@@ -118,6 +124,7 @@ class PostingScores:
     automation_exposure: Optional[np.ndarray] = None
     units: Optional["pa.Table"] = None
     language: Optional[List[Optional[str]]] = None
+    isco: Optional[IscoGroups] = None
 
     def __len__(self) -> int:
         return len(self.status)
@@ -150,8 +157,20 @@ class PostingScores:
             cols[f"soc_confidence_{r + 1}"] = pa.array(conf[:, r], pa.float32(), mask=np.isnan(conf[:, r]))
         cols["assignment_basis"] = pa.array(self.basis if self.basis is not None else [None] * n, pa.string())
         cols["soc_abstained"] = pa.array(self.abstained if self.abstained is not None else [None] * n, pa.bool_())
+        if self.isco is not None:
+            titles = isco_titles()
+            for r in range(TOP_DUTIES):
+                code = self.isco.unit_codes[:, r]
+                cols[f"isco08_{r + 1}"] = pa.array(code, pa.string())
+                cols[f"isco_title_{r + 1}"] = pa.array([titles.get(c) if c else None for c in code], pa.string())
+                c = self.isco.unit_confidence[:, r]
+                cols[f"isco_confidence_{r + 1}"] = pa.array(c, pa.float32(), mask=np.isnan(c))
+            for d, level in ISCO_LEVELS.items():
+                cols[f"isco08_{level}"] = pa.array(self.isco.codes[d], pa.string())
+                c = self.isco.confidence[d]
+                cols[f"isco08_{level}_confidence"] = pa.array(c, pa.float32(), mask=np.isnan(c))
         cols["language"] = pa.array(self.language if self.language is not None else [None] * n, pa.string())
-        return pa.table(cols, schema=posting_schema(self.technologies))
+        return pa.table(cols, schema=posting_schema(self.technologies, isco=self.isco is not None))
 
     def to_pandas(self):
         return self.to_arrow().to_pandas()
@@ -173,8 +192,10 @@ class PostingScores:
                 np.full((n, TOP_DUTIES), np.nan, dtype=np.float32))
 
 
-def posting_schema(technologies: Sequence[str]):
-    """The columns of :meth:`PostingScores.to_arrow`, in order, for these technologies."""
+def posting_schema(technologies: Sequence[str], isco: bool = False):
+    """The columns of :meth:`PostingScores.to_arrow`, in order, for these technologies; with ``isco``, the ISCO-08
+    columns of a scorer with ``taxonomy="isco08"`` too: ``isco08_1..3`` (unit groups), ``isco_title_*``,
+    ``isco_confidence_*``, and the likeliest major, sub-major and minor group with its confidence."""
     import pyarrow as pa
 
     fields = [("status", pa.string()), ("exposure", pa.float32())]
@@ -187,7 +208,14 @@ def posting_schema(technologies: Sequence[str]):
     for r in range(1, TOP_DUTIES + 1):
         fields += [(f"soc_code_{r}", pa.string()), (f"occupation_{r}", pa.string()),
                    (f"soc_confidence_{r}", pa.float32())]
-    fields += [("assignment_basis", pa.string()), ("soc_abstained", pa.bool_()), ("language", pa.string())]
+    fields += [("assignment_basis", pa.string()), ("soc_abstained", pa.bool_())]
+    if isco:
+        for r in range(1, TOP_DUTIES + 1):
+            fields += [(f"isco08_{r}", pa.string()), (f"isco_title_{r}", pa.string()),
+                       (f"isco_confidence_{r}", pa.float32())]
+        for level in ISCO_LEVELS.values():
+            fields += [(f"isco08_{level}", pa.string()), (f"isco08_{level}_confidence", pa.float32())]
+    fields += [("language", pa.string())]
     return pa.schema(fields)
 
 
@@ -255,6 +283,9 @@ class PostingScorer:
             (``pip install exposure[multilingual]``) and the model encodes with the encoder the map leads into;
             ``True`` requires it (an error says what is missing); ``False``: English only, other languages
             get ``non_english``.
+        taxonomy: ``"onet"`` (O*NET-SOC occupations) or ``"isco08"``: ISCO-08 groups too, reached from the
+            assigner's :data:`~exposure.occupations.isco_codes.ISCO_CANDIDATES` likeliest occupations
+            (:func:`~exposure.occupations.isco_codes.isco_groups`; none where the scorer abstains).
 
     A posting without duties gets the score of its likeliest assigned occupation
     that has one (status ``no_duties_occupation_fallback``), or null scores and
@@ -268,12 +299,19 @@ class PostingScorer:
     def __init__(self, model, classifier: Optional[UnitClassifier] = None, assigner=None, *,
                  occupation_scores=None, cache: Union["EmbeddingCache", int, None] = 100_000,
                  max_chars: int = MAX_CHARS, cache_dir: Union[str, Path, None, bool] = None,
-                 min_soc_confidence: Optional[float] = None, multilingual: Optional[bool] = None) -> None:
+                 min_soc_confidence: Optional[float] = None, multilingual: Optional[bool] = None,
+                 taxonomy: str = "onet") -> None:
         from ..encoder import CachedEncoder, EmbeddingCache
 
         if max_chars < 1:
             raise ValueError(f"max_chars must be at least 1, got {max_chars}")
         self.min_soc_confidence = check_confidence(min_soc_confidence, "min_soc_confidence")
+        if taxonomy not in TAXONOMIES:
+            raise ValueError(f"taxonomy must be one of {', '.join(TAXONOMIES)}, got {taxonomy!r}")
+        if taxonomy == "isco08" and assigner is None:
+            raise ValueError("taxonomy='isco08' needs an assigner (assigner='default' or an OccupationAssigner): ISCO-08 "
+                             "groups are reached from the assigned occupations")
+        self.taxonomy = taxonomy
         if self.min_soc_confidence is not None and assigner is None:
             raise ValueError("min_soc_confidence needs an assigner (assigner='default' or an OccupationAssigner)")
         self.model = model
@@ -445,9 +483,9 @@ class PostingScorer:
                                "capability": _evidence(caps, rows[d])})
         step("aggregate")
         # 4. occupations, and the fallback for postings without duties
-        codes = names = conf = basis = abstained = None
+        codes = names = conf = basis = abstained = isco = None
         if self.assigner is not None:
-            codes, names, conf, basis, abstained = self._assign(queries, title_emb, duty_rows, owner)
+            codes, names, conf, basis, abstained, isco = self._assign(queries, title_emb, duty_rows, owner)
             step("assign")
         for i in range(n):
             if status[i] in ("ok", "truncated") and not n_duties[i]:
@@ -469,7 +507,8 @@ class PostingScorer:
                              top_duties=top, soc_codes=codes, soc_titles=names, soc_confidence=conf,
                              basis=basis, kept_units=kept_units,
                              abstained=abstained,
-                             automation_exposure=automation, units=unit_table, language=prepared.language)
+                             automation_exposure=automation, units=unit_table, language=prepared.language,
+                             isco=isco)
 
     def _unread_dropped(self, prepared: PreparedPostings) -> PreparedPostings:
         """``prepared`` with the postings in languages this scorer does not read (prepared elsewhere, for more
@@ -594,14 +633,19 @@ class PostingScorer:
     def _assign(self, queries: List[str], title_emb: np.ndarray, duty_rows: np.ndarray, owner: np.ndarray):
         """The assigner's occupations as ``(n, 3)`` code, title and confidence arrays (``None`` / NaN where none is
         named), what they rest on, and whether the assigner abstained (below ``min_soc_confidence``)."""
-        res = self.assigner.assign_embeddings(queries, title_emb, duty_rows, owner, k=TOP_DUTIES,
+        k = ISCO_CANDIDATES if self.taxonomy == "isco08" else TOP_DUTIES
+        res = self.assigner.assign_embeddings(queries, title_emb, duty_rows, owner, k=k,
                                               min_confidence=self.min_soc_confidence)
         n = len(queries)
         codes = np.full((n, TOP_DUTIES), None, dtype=object)
         names = np.full((n, TOP_DUTIES), None, dtype=object)
         conf = np.full((n, TOP_DUTIES), np.nan, dtype=np.float32)
+        isco = None
+        if self.taxonomy == "isco08":
+            isco = isco_groups(np.asarray(res.codes, dtype=object).reshape(n, -1),
+                               np.asarray(res.confidence, dtype=np.float32).reshape(n, -1))
         if not n:
-            return codes, names, conf, [], []
+            return codes, names, conf, [], [], isco
         got = np.asarray(res.codes, dtype=object)
         k = min(TOP_DUTIES, got.shape[1])
         got = got[:, :k]
@@ -609,7 +653,7 @@ class PostingScorer:
         codes[:, :k] = np.where(named, got, None)
         names[:, :k] = np.where(named, np.asarray(res.titles, dtype=object)[:, :k], None)
         conf[:, :k] = np.where(named, np.asarray(res.confidence, dtype=np.float32)[:, :k], np.nan)
-        return codes, names, conf, list(res.basis), np.asarray(res.abstained, dtype=bool).tolist()
+        return codes, names, conf, list(res.basis), np.asarray(res.abstained, dtype=bool).tolist(), isco
 
 
 def _multilingual_languages(encoder, required: bool) -> tuple:

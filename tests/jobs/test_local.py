@@ -291,3 +291,21 @@ def test_a_scorer_of_ones_own_decides_the_row_options_resume_compares(tmp_path, 
     assert "truncated" in summary["status"] and summary["status"]["truncated"] >= 1
     with pytest.raises(ValueError, match="--max-chars: 500 in the earlier run, 100,000 now"):
         score_postings_file(tmp_path / "in.parquet", out, RunOptions(chunk_size=2), scorer=scorer, resume=True)
+
+
+def test_isco_taxonomy_runs_write_the_isco_columns_and_resume_compares_it(tmp_path, scorer):
+    zh = "工作內容：\n1. 負責貨物收發及點算；\n2. 操作叉車上落貨，整理倉庫。\n要求：中五程度。"
+    rows = labelled_postings(3) + [{"id": "zh", "title": "倉務員", "description": zh}]
+    write_rows(rows, tmp_path / "in.jsonl")
+    isco = PostingScorer(scorer.model, scorer.classifier, scorer.assigner,
+                         occupation_scores=occupation_table(scorer.model.technologies), taxonomy="isco08")
+    out = tmp_path / "out.parquet"
+    summary = score_postings_file(tmp_path / "in.jsonl", out, RunOptions(chunk_size=2), scorer=isco)
+    table = pq.read_table(out)
+    assert summary["run"]["options"]["taxonomy"] == "isco08"
+    assert table["isco08_1"].null_count == 0 and table["isco08_sub_major"].null_count == 0
+    assert table["language"].to_pylist() == ["en", "en", "en", "zh"] and table["status"][3].as_py() == "ok"
+    with pytest.raises(ValueError, match="--taxonomy isco08 reaches ISCO-08 groups from the occupation assignment"):
+        RunOptions(assign=False, taxonomy="isco08")
+    with pytest.raises(ValueError, match="--taxonomy must be onet or isco08"):
+        RunOptions(taxonomy="soc")

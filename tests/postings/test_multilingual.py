@@ -138,3 +138,24 @@ def test_multilingual_required_says_what_is_missing(model, monkeypatch):
     with pytest.raises(ValueError, match=r"multilingual=True: the multilingual extra is not installed"):
         PostingScorer(model, multilingual=True)
     assert PostingScorer(model).languages == ("en",)
+
+
+def test_isco_taxonomy_adds_groups_at_every_level(model, encoder):
+    from helpers import small_assigner
+
+    from exposure.postings.scorer import posting_schema
+
+    classifier = UnitClassifier.load(encoder=encoder)
+    scorer = PostingScorer(model, classifier, small_assigner(encoder), taxonomy="isco08")
+    rows = labelled_rows()[:2]
+    got = scorer.score([r["title"] for r in rows] + [None], [r["text"] for r in rows] + [None])
+    table = got.to_arrow()
+    assert table.schema == posting_schema(model.technologies, isco=True)
+    r = table.to_pylist()
+    assert all(len(x["isco08_1"]) == 4 and x["isco_title_1"] for x in r[:2])
+    assert all(x["isco08_1"].startswith(x["isco08_minor"][:1]) or x["isco08_major"] for x in r[:2])
+    assert r[2]["isco08_1"] is None and r[2]["isco08_major"] is None  # no title, no text: no group
+    with pytest.raises(ValueError, match="taxonomy must be one of onet, isco08"):
+        PostingScorer(model, classifier, taxonomy="soc")
+    with pytest.raises(ValueError, match="taxonomy='isco08' needs an assigner"):
+        PostingScorer(model, classifier, taxonomy="isco08")

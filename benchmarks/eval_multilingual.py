@@ -58,6 +58,8 @@ def postings_zh(scorer) -> list:
     zh = scorer.score([r["title"] for r in rows], [r["text"] for r in rows])
     en = scorer.score([r["title_en"] for r in rows], [r["text_en"] for r in rows])
     ok = np.array([s in ("ok", "truncated", "no_duties_occupation_fallback") for s in zh.status])
+    per = np.array([len(r["duties_en"]) for r in rows])
+    listed = int(per.sum())
     both = ok & np.isfinite(en.exposure) & np.isfinite(zh.exposure)
     lines = ["## Chinese postings against their English translation", "",
              f"{len(rows)} postings ({sum(r['script'] == 'traditional' for r in rows)} Traditional, "
@@ -66,6 +68,10 @@ def postings_zh(scorer) -> list:
              f"| scored | {ok.mean():.1%} | {np.isfinite(en.exposure).mean():.1%} |",
              f"| statuses | {dict(Counter(zh.status))} | {dict(Counter(en.status))} |",
              f"| duties per posting (median) | {np.median(zh.n_duties):.0f} | {np.median(en.n_duties):.0f} |",
+             f"| duties found, all postings (the translations list {listed}) | {int(zh.n_duties.sum())} | "
+             f"{int(en.n_duties.sum())} |",
+             f"| mean absolute difference from the duties listed, per posting | "
+             f"{np.mean(np.abs(zh.n_duties - per)):.2f} | {np.mean(np.abs(en.n_duties - per)):.2f} |",
              f"| mean exposure | {np.nanmean(zh.exposure):.3f} | {np.nanmean(en.exposure):.3f} |"]
     gold = [r["soc_code"] for r in rows]
     for what, cut in (("coded occupation is the top code", "top1"), ("coded occupation in the top 3", "top3"),

@@ -161,14 +161,55 @@ def _text_features(text: str) -> tuple:
     """The parts of a unit's :func:`context_features` row that depend on its text alone.
 
     ``(first word or None, word after "you will" or None, log_chars, words, (ends_colon, ends_stop, has_digit,
-    cue_...))``: the verb checks are left to the caller, which has the verbs.
+    cue_...))``: the verb checks are left to the caller, which has the verbs. A text in Chinese script is read
+    by :func:`_cjk_text_features`.
     """
     text = text.strip()
+    if _CJK_RE.search(text):
+        return _cjk_text_features(text)
     lower = text.lower()
     words = _WORD_RE.findall(lower)
     will = _YOU_WILL_RE.match(text)
     return (words[0] if words else None, will.group(1).lower() if will else None, _log_chars(len(text)),
             min(len(words), 60) / 30.0, _ascii_text_flags(text, lower) if text.isascii() else _text_flags(text))
+
+
+# The classifier was fitted on English units. A unit in Chinese gets the features an English unit saying the
+# same would have: a Chinese word is about 1.7 characters and an English one, with its space, about 6; it
+# opens with a task verb when it opens (after its list number) with one of these; it ends at a full stop
+# written 。！？; and each cue fires on its Chinese words too.
+_CJK_RE = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
+_CJK_CHARS_PER_WORD = 1.7
+_CJK_VERB_RE = re.compile(
+    r"^(?:\(?\d{1,2}[.)\u3001]\s*)?(?:负责|負責|处理|處理|协助|協助|跟进|跟進|操作|安排|管理|维修|維修|维护|維護|编写|編寫|"
+    r"完成|参与|參與|执行|執行|准备|準備|整理|接听|接聽|回复|回覆|制定|制訂|进行|進行|确保|確保|监督|監督|检查|檢查|"
+    r"统计|統計|核对|核對|审核|審核|编制|編製|建立|开发|開發|设计|設計|测试|測試|销售|銷售|推广|推廣|拓展|提供|解答|"
+    r"接待|清洁|清潔|驾驶|駕駛|运送|運送|送货|送貨|搬运|搬運|装卸|裝卸|盘点|盤點|收发|收發|录入|錄入|撰写|撰寫|翻译|"
+    r"翻譯|教授|辅导|輔導|照顾|照顧|护理|護理|烹调|烹調|制作|製作|收银|收銀|巡逻|巡邏|监控|監控|安装|安裝|调试|調試|"
+    r"分析|采购|採購|报关|報關|协调|協調|组织|組織|策划|策劃|配合|做好|记录|記錄|计算|計算|申报|申報|培训|培訓|带领|"
+    r"帶領|指导|指導|跟单|跟單|對|对|為|为)")
+_CJK_CUES = {
+    "responsible": "负责|負責|职责|職責",
+    "money": "薪|元|月薪|底薪|佣金|花紅|花红|提成",
+    "benefit_words": "福利|五险|五險|保险|保險|年假|双休|雙休|包食宿|包吃住|勤工|医疗|醫療|假期|带薪|帶薪|年终奖|年終獎",
+    "legal_words": "个人资料|個人資料|平等机会|平等機會|招聘用途|私隱|隐私|歧视|歧視",
+    "req_words": "学历|學歷|经验|經驗|优先|優先|熟悉|具备|具備|能力|证书|證書|中五|大专|大專|本科|以上学历|懂|良好",
+    "company_words": "公司|集团|集團|成立|我们|我們|本店|品牌|企业|企業",
+    "apply_words": "申请|申請|简历|簡歷|履歷|履历|电邮|電郵|投递|投遞|面试|面試|致电|致電|联系|聯絡|应聘|應徵",
+    "we_our": "^(?:我们|我們|本公司)",
+}
+_CJK_CUE_RES = tuple((re.compile(_CJK_CUES[name]) if name in _CJK_CUES else None) for name, _ in _CUES)
+
+
+def _cjk_text_features(text: str) -> tuple:
+    """:func:`_text_features` of a stripped unit text in Chinese script (see the notes above)."""
+    latin = _WORD_RE.findall(text.lower())
+    words = len(latin) + len(_CJK_RE.findall(text)) / _CJK_CHARS_PER_WORD
+    first = "manage" if _CJK_VERB_RE.match(text) else (latin[0] if latin and text[:1].isascii() else None)
+    flags = (text.endswith(":"), text[-1:] in ".!?\u3002\uff01\uff1f", any(c.isdigit() for c in text),
+             *[rx.search(text) is not None or (cjk is not None and cjk.search(text) is not None)
+               for (_, rx), cjk in zip(_CUE_RES, _CJK_CUE_RES)])
+    return first, None, _log_chars(int(round(words * 6))), min(words, 60) / 30.0, flags
 
 
 def _text_flags(text: str) -> tuple:

@@ -57,7 +57,7 @@ BULLET = "\u2022 "
 # because it also starts ordinary lines ("A. Smith"); "a." lists are rare in postings.
 _BULLET_RE = re.compile(r"^(?:[\u2022\u00b7\u25aa\u25ab\u25cf\u25cb\u25e6\u25a0\u25a1\u2023\u2043\u2219\u27a2"
                         r"\u25ba\u25b8\u2192\u2713\u2714\u2611\u2605\u2606\uf0b7\uf0a7*+\-\u2013\u2014>]+"
-                        r"|\(?\d{1,2}[.)](?!\d)|\(?[a-zA-Z]\)|\([ivxIVX]{1,4}\))\s*")
+                        r"|\(?\d{1,2}[.)\u3001](?!\d)|\(?[a-zA-Z]\)|\([ivxIVX]{1,4}\))\s*")
 # Bullets run together on one line ("Lift boxes • Drive forklifts • Count stock").
 _INLINE_BULLET_RE = re.compile(r"\s+[\u2022\u25aa\u25cf\u25e6\u25a0\u27a2\u25ba\uf0b7\u00b7]\s+"
                                # a middle dot or bullet glued to the end of the text before it ("duties· Drive")
@@ -218,9 +218,13 @@ _EMPHASIS_RE = re.compile(r"(\*\*|__)(.+?)\1")
 @functools.lru_cache(maxsize=CACHE_SIZE)
 def _clean_line(raw: str) -> Tuple[str, ...]:
     """One raw line (after HTML, entities, NFKC) -> its clean lines: inline bullets split, spaces, markdown and
-    list markers done; none for a blank line, a bare marker or a ruler."""
+    list markers done; none for a blank line, a bare marker or a ruler. A line in Chinese, Japanese or Korean is
+    cut before each numbered item run into it ("1、负责... 2、审核...") and before a section header after a
+    space ("... 岗位要求 1、...")."""
     lines = []
     pieces = _INLINE_BULLET_RE.split(raw) if not _INLINE_BULLET_CHARS.isdisjoint(raw) else [raw]
+    if _CJK_RE.search(raw):
+        pieces = [part for piece in pieces for part in _CJK_ITEM_RE.split(piece) if part.strip()]
     if _GLUE_RE.search(raw):
         pieces = [part for piece in pieces for part in _unglue(piece)]
     for piece in pieces:
@@ -319,6 +323,11 @@ _CJK_HEADER_MAX_CHARS = 10
 _METADATA_HEADER_RE = re.compile(r"^(work |job |pay )?(schedule|shifts?|hours|pay|salary|wages?|rate|location|"
                                  r"type|status|department|reports to|compensation|start date)\b", re.IGNORECASE)
 _INLINE_HEADER_RE = re.compile(r"^([A-Z][A-Za-z'\u2019/&() -]{2,40}):\s+(?=\S)")
+# Where a line in Chinese runs numbered items or a section header into one another: before "2、", "3." or "(4)"
+# after a space, a stop or a Chinese character, and before a known header word after a space.
+_CJK_ITEM_RE = re.compile(r"(?:(?<=[\s;,:\u3002\u3400-\u9fff])|^)(?=\(?\d{1,2}[.)\u3001](?!\d))"
+                          r"|(?<=\s)(?=(?:岗位|崗位|职位|職位|任职|任職|工作|福利|薪资|薪資|待遇|公司|申请|申請)"
+                          r"[\u3400-\u9fff]{0,4}(?:\s|:))")
 # "岗位职责:负责..." -> a header unit plus the rest (Chinese, Japanese, Korean: no space after the colon).
 _CJK_INLINE_HEADER_RE = re.compile("^([\u3400-\u9fff\uac00-\ud7af]{2,8}):\\s*(?=\\S)")
 _CJK_RE = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")

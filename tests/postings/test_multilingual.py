@@ -159,3 +159,34 @@ def test_isco_taxonomy_adds_groups_at_every_level(model, encoder):
         PostingScorer(model, classifier, taxonomy="soc")
     with pytest.raises(ValueError, match="taxonomy='isco08' needs an assigner"):
         PostingScorer(model, classifier, taxonomy="isco08")
+
+
+def test_chinese_items_run_into_one_line_are_cut():
+    line = ("职位描述 1、负责仓库货物的收发存管理 2、定期盘点库存，确保账实相符 3、配合采购部门做好物料入库 "
+            "岗位要求 1、高中以上学历 2、能吃苦耐劳。月薪3.5千元，地铁2号线。")
+    units = segment(line, "zh")
+    assert [u.text for u in units] == ["职位描述", "负责仓库货物的收发存管理", "定期盘点库存,确保账实相符",
+                                       "配合采购部门做好物料入库", "岗位要求", "高中以上学历", "能吃苦耐劳。",
+                                       "月薪3.5千元,地铁2号线。"]
+    assert [u.header for u in units] == [True, False, False, False, True, False, False, False]
+    assert units[1].bullet and not units[0].bullet
+
+
+def test_chinese_units_get_the_features_of_their_english_counterparts():
+    from exposure.postings import CONTEXT_FEATURES, context_features
+
+    verbs = UnitClassifier.load().verbs
+    zh = dict(zip(CONTEXT_FEATURES, context_features(["工作内容:", "负责餐厅点餐、传菜、收银及清洁工作。"], verbs)[1]))
+    en = dict(zip(CONTEXT_FEATURES, context_features(["Duties:", "Take orders, serve food, run the till and clean."],
+                                                     verbs)[1]))
+    assert zh["verb_first"] == en["verb_first"] == 1.0 and zh["ends_stop"] == en["ends_stop"] == 1.0
+    assert zh["under_duty"] == en["under_duty"] == 1.0 and abs(zh["words"] - en["words"]) < 0.15
+    req = dict(zip(CONTEXT_FEATURES, context_features(["大专以上学历，有相关经验者优先"], verbs)[0]))
+    assert req["cue_req_words"] == 1.0 and req["verb_first"] == 0.0
+
+
+def test_one_line_chinese_postings_have_their_duties(scorers):
+    texts = ["岗位职责：1.负责公司日常账务处理 2.审核费用报销单据 3.协助完成年度审计 任职要求：1.大专以上学历 2.两年以上经验",
+             "工作内容：负责餐厅点餐、传菜、收银及清洁工作。"]
+    got = scorers[0].score(None, texts)
+    assert got.n_duties.tolist() == [3, 1]

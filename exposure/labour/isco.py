@@ -29,18 +29,16 @@ from __future__ import annotations
 
 import logging
 import os
-import re
-from pathlib import Path
 from typing import TYPE_CHECKING, Optional, Sequence, Union
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .._assets import cache_dir as cache_dir_of
-from .._assets import cached_float32_embeddings, embeddings_file_name
 from ..io import TableLike, as_table, float_column, read_batches, require_columns
-from ..occupations.catalogue import load_isco_crosswalk, normalize_codes, normalize_isco_codes, read_shipped
+from ..occupations.catalogue import load_isco_crosswalk, normalize_codes, normalize_isco_codes
+from ..occupations.isco_codes import (ISCO_DIGITS, isco_group_titles, isco_task_embeddings, isco_tasks,
+                                      load_isco_groups, parse_task_list)
 from ..occupations.tables import aggregate, potential, rank_desc, rollup, score_columns, top_task_columns
 from ..occupations.tables import to_soc2010
 from ..stats import top_per_group
@@ -54,134 +52,10 @@ __all__ = ["ISCO_DIGITS", "ISCO_SOURCES", "load_isco_groups", "load_isco_crosswa
 
 logger = logging.getLogger(__name__)
 
-#: Levels of ISCO-08: 1 digit (major groups) to 4 digits (unit groups).
-ISCO_DIGITS = (1, 2, 3, 4)
 #: Where ISCO-08 scores come from: the ILO task lists scored natively, or O*NET scores rolled up.
 ISCO_SOURCES = ("native", "onet")
 
-_GROUPS_FILE = "isco08_groups.parquet"
-# "Tasks include -", "In such cases tasks would include -", "... tasks performed would include -".
-_HEADER_RE = re.compile(r"\btasks?\b[\w ]*\binclude\s*[-:\u2013]?\s*$", re.IGNORECASE)
-_ITEM_RE = re.compile(r"^\s*\(([a-z]{1,2})\s*\)\s*(.*\S)\s*$")
-
 # --------------------------------------------------------------------------- shipped tables
-
-
-def load_isco_groups(level: Optional[int] = None) -> pa.Table:
-    """The ISCO-08 groups (ESCO, CC BY 4.0): ``isco08``, ``level`` (digits), ``title``, ``description``.
-
-    ``description`` is the ILO definition, with the unit groups' task lists. ``level=None``: all 619 groups
-    (10 major, 43 sub-major, 130 minor, 436 unit groups), sorted by code.
-
-    >>> [load_isco_groups(d).num_rows for d in (1, 2, 3, 4)]
-    [10, 43, 130, 436]
-    """
-    table = read_shipped(_GROUPS_FILE)
-    if level is None:
-        return table
-    if level not in ISCO_DIGITS:
-        raise ValueError(f"ISCO-08 levels are 1 to 4 digits, got {level!r}")
-    return table.filter(pc.equal(table["level"], level))
-
-
-def _titles(level: int) -> dict[str, str]:
-    groups = load_isco_groups(level)
-    return dict(zip(groups["isco08"].to_pylist(), groups["title"].to_pylist()))
-
-
-# --------------------------------------------------------------------------- task lists
-
-
-def _sentence(text: str) -> str:
-    text = re.sub(r"\s+", " ", text).strip().rstrip(";,. ")
-    text = re.sub(r"[;,]?\s+and$", "", text)  # "...; and" before the last item
-    return text[:1].upper() + text[1:] + "." if text else ""
-
-
-def parse_task_list(description: str) -> list[str]:
-    """The task statements of an ISCO-08 definition: the ``(a) ...; (b) ...`` items after "Tasks include -".
-
-    Each item becomes a sentence (first letter capitalised, the closing ``;``, ``; and`` or ``.`` replaced
-    by a full stop, runs of blanks collapsed). Definitions without a task list give ``[]``.
-
-    >>> parse_task_list("Cooks plan meals.\\nTasks include -\\n(a)  planning menus;\\n(b ) cooking food; and\\n"
-    ...                 "Examples of the occupations classified here:\\n- Cook")
-    ['Planning menus.', 'Cooking food.']
-    """
-    tasks: list[str] = []
-    inside = False
-    for line in (description or "").splitlines():
-        if not inside:
-            inside = bool(_HEADER_RE.search(line))
-            continue
-        m = _ITEM_RE.match(line)
-        if m:
-            tasks.append(_sentence(m[2]))
-        elif line.strip() and tasks:
-            break  # "Examples of the occupations classified here:", "Note", ...
-    return [t for t in tasks if t]
-
-
-def _definition(description: str) -> str:
-    """The first paragraph of a definition: what a group without a task list does."""
-    return _sentence((description or "").strip().splitlines()[0] if description and description.strip() else "")
-
-
-def isco_tasks(groups: Optional[TableLike] = None) -> pa.Table:
-    """One row per task statement of the ISCO-08 unit groups: ``isco08``, ``title``, ``task_id``, ``task``,
-    ``from_definition``.
-
-    ``task_id`` is the code and the item's letter (``"2512.a"``). A unit group without a task list gets one
-    statement, the first paragraph of its definition (``task_id`` ``"XXXX.0"``, ``from_definition`` true).
-    ``groups``: rows like :func:`load_isco_groups` (``isco08``, ``title``, ``description``); default the
-    436 shipped unit groups, which give 3,264 listed tasks and 9 definitions.
-
-    >>> desc = "Ushers.\\nIn such cases tasks would include -\\n(a) selling tickets;"
-    >>> t = isco_tasks(pa.table({"isco08": ["9629"], "title": ["Elementary workers"], "description": [desc]}))
-    >>> t.select(["task_id", "task"]).to_pylist()
-    [{'task_id': '9629.a', 'task': 'Selling tickets.'}]
-    """
-    groups = load_isco_groups(4) if groups is None else as_table(groups, "groups")
-    require_columns(groups.column_names, ["isco08", "title", "description"], "the ISCO-08 groups")
-    rows: dict[str, list] = {"isco08": [], "title": [], "task_id": [], "task": [], "from_definition": []}
-    for code, title, desc in zip(groups["isco08"].to_pylist(), groups["title"].to_pylist(),
-                                 groups["description"].to_pylist()):
-        tasks = parse_task_list(desc)
-        pairs = [(f"{code}.{chr(ord('a') + i) if i < 26 else i}", t) for i, t in enumerate(tasks)]
-        if not pairs:
-            pairs = [(f"{code}.0", _definition(desc) or _sentence(title))]
-        for task_id, task in pairs:
-            rows["isco08"].append(code)
-            rows["title"].append(title)
-            rows["task_id"].append(task_id)
-            rows["task"].append(task)
-            rows["from_definition"].append(not tasks)
-    return pa.table({k: pa.array(v, pa.bool_() if k == "from_definition" else pa.string())
-                     for k, v in rows.items()})
-
-
-# --------------------------------------------------------------------------- native scores
-
-
-def isco_task_embeddings(encoder, texts: Sequence[str], cache_dir: Union[str, os.PathLike, None, bool] = None,
-                         show_progress: bool = False) -> np.ndarray:
-    """``encoder.encode(texts)`` as float32, kept in the cache folder (:func:`exposure._assets.cache_dir`;
-    ``cache_dir=False``: no disk cache) under the encoder's identity, its embedding of a probe text and the
-    texts, so that a rerun is instant. An unwritable folder only warns."""
-    from ..heads import encoder_fingerprint
-
-    texts = list(texts)
-    path = None
-    if cache_dir is not False:
-        folder = cache_dir_of(None if cache_dir in (None, True) else cache_dir)
-        path = folder / embeddings_file_name("isco08-tasks", encoder, texts,
-                                             key={"probe": encoder_fingerprint(encoder)})
-
-    def encode():
-        logger.info("encoding %d ISCO-08 task statements (a few minutes on a CPU, cached afterwards)", len(texts))
-        return encoder.encode(texts, show_progress=show_progress)
-
-    return cached_float32_embeddings(path, len(texts), encoder.dim, encode, "ISCO-08 task embeddings")
 
 
 def isco_table(task_scores: TableLike, top_tasks: int = 3) -> pa.Table:
@@ -211,7 +85,7 @@ def isco_table(task_scores: TableLike, top_tasks: int = 3) -> pa.Table:
     bad = [r for r, c in zip(tasks["isco08"].to_pylist(), codes) if c is None]
     if bad:
         raise ValueError(f"not 4-digit ISCO-08 codes in the task scores: {', '.join(map(repr, bad[:5]))}")
-    titles = _titles(4)
+    titles = isco_group_titles(4)
     unknown = sorted(set(codes) - set(titles))
     if unknown:
         raise ValueError(f"unknown ISCO-08 unit groups in the task scores: {', '.join(unknown[:10])}")
@@ -299,7 +173,7 @@ def _regroup(table: pa.Table, keys: Sequence[str], members: Sequence[str], level
              member_column: str) -> pa.Table:
     """:func:`~exposure.occupations.tables.rollup` to ISCO-08 groups of ``level`` digits, every group of the
     level listed (those without a member: ``n_tasks`` 0 and nulls)."""
-    titles = _titles(level)
+    titles = isco_group_titles(level)
     done = rollup(table, np.asarray(keys, dtype=str), np.asarray(members, dtype=str), titles, member_column)
     all_codes = pa.array(sorted(titles), pa.string())
     pos = pc.index_in(all_codes, value_set=done["soc_code"])
@@ -421,7 +295,7 @@ def read_isco_employment(employment: Union[TableLike, str, os.PathLike], code_co
     fits = {}
     for digits in (4, 3, 2, 1):
         codes = normalize_isco_codes(raw, digits)
-        titles = _titles(digits)
+        titles = isco_group_titles(digits)
         if raw and all(c is not None and c in titles for c in codes):
             fits[digits] = codes
     texts = {len(str(r).strip()) for r in raw if isinstance(r, str)}
@@ -432,7 +306,7 @@ def read_isco_employment(employment: Union[TableLike, str, os.PathLike], code_co
                          "digits; write the codes as text with their leading zeros ('0110', '01') to say which")
     if not fits:
         codes = normalize_isco_codes(raw)
-        titles = _titles(4)
+        titles = isco_group_titles(4)
         bad = sorted({str(r) for r, c in zip(raw, codes) if c is None or c not in titles})
         raise ValueError(f"{where} column {code_column!r} has codes that are not ISCO-08 groups of one level "
                          f"(unit groups like '2512', or 1-3 digit groups): {', '.join(map(repr, bad[:10]))}"
@@ -493,7 +367,7 @@ def isco_employment_join(employment: Union[TableLike, str, os.PathLike], scores:
     pos = pc.index_in(emp["isco08"], value_set=pa.array(our_codes, pa.string()))
     x = emp["employment"].to_numpy()
     total = float(x.sum())
-    titles = _titles(digits)
+    titles = isco_group_titles(digits)
     out: dict[str, pa.Array] = {
         "isco08": emp["isco08"],
         "title": pa.array([titles[c] for c in emp["isco08"].to_pylist()], pa.string()),

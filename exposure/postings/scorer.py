@@ -28,10 +28,10 @@ import numpy as np
 
 from ..io import as_table, as_texts
 from ..kernels import segment_sum
-from ..occupations.assign import Assigner, OccupationAssigner, check_confidence
+from ..occupations.assign import Assigner, OccupationAssigner, check_confidence, normalize_title
 from ..occupations.score import cached_occupation_scores
 from ..stats import top_per_group
-from ..occupations.isco_codes import ISCO_CANDIDATES, ISCO_LEVELS, IscoGroups, isco_groups, isco_titles
+from ..occupations.isco_codes import ISCO_CANDIDATES, ISCO_LEVELS, IscoGroups, IscoIndex, isco_groups, isco_titles
 from .classifier import UnitClassifier
 from ..language import has_cjk
 from ..multilingual import SUPPORTED_LANGUAGES, clean_title, multilingual_available
@@ -284,7 +284,8 @@ class PostingScorer:
             ``True`` requires it (an error says what is missing); ``False``: English only, other languages
             get ``non_english``.
         taxonomy: ``"onet"`` (O*NET-SOC occupations) or ``"isco08"``: ISCO-08 groups too, reached from the
-            assigner's :data:`~exposure.occupations.isco_codes.ISCO_CANDIDATES` likeliest occupations
+            assigner's :data:`~exposure.occupations.isco_codes.ISCO_CANDIDATES` likeliest occupations and mixed
+            with the posting's own match to the ISCO-08 titles and task lists
             (:func:`~exposure.occupations.isco_codes.isco_groups`; none where the scorer abstains).
 
     A posting without duties gets the score of its likeliest assigned occupation
@@ -312,6 +313,7 @@ class PostingScorer:
             raise ValueError("taxonomy='isco08' needs an assigner (assigner='default' or an OccupationAssigner): ISCO-08 "
                              "groups are reached from the assigned occupations")
         self.taxonomy = taxonomy
+        self._isco_index: Optional[IscoIndex] = None
         if self.min_soc_confidence is not None and assigner is None:
             raise ValueError("min_soc_confidence needs an assigner (assigner='default' or an OccupationAssigner)")
         self.model = model
@@ -332,6 +334,8 @@ class PostingScorer:
                 raise ValueError(f"the assigner's indexes hold {assigner.encoder.name!r} embeddings but the model "
                                  f"encodes with {encoder.name!r}: build the OccupationAssigner on model.encoder")
             assigner.title_index(), assigner.task_index()  # built or loaded now, not in the first chunk
+        if taxonomy == "isco08":
+            self._isco_index = IscoIndex(encoder, cache_dir=cache_dir)
         self.assigner: Optional[Assigner] = assigner
         self._occupation_table = occupation_scores
         self._occupation_lookup: Optional[dict] = None
@@ -642,8 +646,10 @@ class PostingScorer:
         conf = np.full((n, TOP_DUTIES), np.nan, dtype=np.float32)
         isco = None
         if self.taxonomy == "isco08":
+            has_title = np.array([bool(normalize_title(q)) for q in queries], dtype=bool)
+            native = self._isco_index.distribution(title_emb, has_title, duty_rows, owner)
             isco = isco_groups(np.asarray(res.codes, dtype=object).reshape(n, -1),
-                               np.asarray(res.confidence, dtype=np.float32).reshape(n, -1))
+                               np.asarray(res.confidence, dtype=np.float32).reshape(n, -1), native=native)
         if not n:
             return codes, names, conf, [], [], isco
         got = np.asarray(res.codes, dtype=object)

@@ -1,6 +1,7 @@
 """ISCO-08 groups for postings, from their O*NET-SOC probabilities."""
 
 import doctest
+import zlib
 
 import numpy as np
 import pytest
@@ -45,3 +46,43 @@ def test_empty_and_concat():
     both = IscoGroups.concat([a, IscoGroups.empty(2)])
     assert both.unit_codes.shape == (3, 3) and both.codes[2] == ["41", None, None]
     assert np.isnan(both.unit_confidence[1:]).all()
+
+
+class _Encoder:
+    """Texts -> fixed random unit vectors (the same text, the same vector)."""
+
+    name, dim = "toy", 16
+
+    def encode(self, texts, show_progress=False, **_):
+        out = []
+        for t in texts:
+            v = np.random.default_rng(zlib.crc32(t.encode())).standard_normal(self.dim)
+            out.append(v / np.linalg.norm(v))
+        return np.asarray(out, dtype=np.float32)
+
+
+def test_native_distribution_and_mix(tmp_path):
+    from exposure.occupations.isco_codes import IscoIndex, isco_tasks, load_isco_groups
+
+    enc = _Encoder()
+    index = IscoIndex(enc, cache_dir=False)
+    groups = load_isco_groups(4)
+    at = index.codes.index("2512")
+    title = index.titles[[at, at, at]]  # postings titled as software developers
+    tasks = isco_tasks()
+    task = enc.encode([t for c, t in zip(tasks["isco08"].to_pylist(), tasks["task"].to_pylist()) if c == "1111"][:3])
+    dist = index.distribution(title, np.array([True, True, False]), np.r_[task, task[:1]],
+                              np.array([0, 0, 0, 1]))
+    assert dist.shape == (3, groups.num_rows) and np.allclose(dist.sum(axis=1), [1.0, 1.0, 0.0])  # 2: nothing
+    # the duties weigh 0.7 against the title's 0.3: both postings go to the duties' group
+    assert [index.codes[i] for i in dist[:2].argmax(axis=1)] == ["1111", "1111"]  # legislators' tasks
+    title_only = index.distribution(title[:1], np.array([True]), np.zeros((0, 16), np.float32), np.zeros(0, np.int64))
+    assert title_only[0].argmax() == at
+    none = index.distribution(title[:1], np.array([False]), np.zeros((0, 16), np.float32), np.zeros(0, np.int64))
+    assert not none.any()
+    mixed = isco_groups([["43-6014.00"], [None]], [[0.9], [np.nan]], native=np.vstack([title_only, title_only]),
+                        native_weight=0.2)
+    share = title_only[0, index.codes.index("4120")]
+    assert mixed.unit_codes[0, 0] == "4120" and mixed.unit_confidence[0, 0] == pytest.approx(0.72 + 0.2 * share)
+    assert mixed.unit_codes[0, 1] == "2512"  # the title's own match comes second
+    assert mixed.unit_codes[1, 0] is None  # no occupation: no group, whatever the native part says

@@ -35,6 +35,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
+from _common import publish  # noqa: E402
 DATA = ROOT / "benchmarks" / "data" / "multilingual"
 logger = logging.getLogger("eval_multilingual")
 
@@ -215,10 +216,7 @@ def main(argv=None) -> int:
     lines += ["## Agreement of the codes", "", "A second, independent coding of a sample "
               "(`python benchmarks/multilingual_agreement.py`):", "", *multilingual_agreement.lines(), ""]
     lines.append(f"Run time: {time.perf_counter() - start:.0f} s.")
-    text = "\n".join(lines) + "\n"
-    if args.report:
-        args.report.write_text(text, encoding="utf-8")
-    sys.stdout.write(text)
+    publish("\n".join(lines) + "\n", args.report)
     return 0
 
 

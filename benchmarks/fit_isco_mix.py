@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import logging
 import platform
 import sys
 import time
@@ -26,6 +27,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
+from _common import publish  # noqa: E402
 
 GRID = {"weight": (0.2, 0.35, 0.5), "title_weight": (0.3, 0.5, 0.7), "temperature": (0.02, 0.03, 0.05)}
 
@@ -34,6 +36,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--report", type=Path)
     args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
     import real_postings
 
     from exposure.occupations import OccupationAssigner
@@ -91,10 +94,7 @@ def main(argv=None) -> int:
     lines += ["", f"Shipped: native weight {NATIVE_WEIGHT}, title weight {NATIVE_TITLE_WEIGHT}, temperature "
               f"{NATIVE_TEMPERATURE} (the best by the sub-major group, then unit groups). Run time "
               f"{time.perf_counter() - start:.0f} s.", ""]
-    text = "\n".join(lines)
-    if args.report:
-        args.report.write_text(text, encoding="utf-8")
-    sys.stdout.write(text)
+    publish("\n".join(lines), args.report)
     return 0
 
 

@@ -1022,8 +1022,9 @@ def _add_transitions(sub) -> None:
     p = sub.add_parser(
         "transitions",
         help="nearby occupations with lower exposure, and what moving there asks",
-        description="Rank the O*NET 29.1 occupations whose exposure is lower than OCCUPATION's by how similar their "
-                    "work is: 0.5 x the Jaccard overlap of their Detailed Work Activities + 0.5 x the mean "
+        description="Rank the O*NET 29.1 occupations whose exposure is lower than OCCUPATION's, and that are moves up "
+                    "unless told otherwise (projected to grow, paying at least as much, no more exposed to any "
+                    "technology), by how similar their work is: 0.5 x the Jaccard overlap of their Detailed Work Activities + 0.5 x the mean "
                     "best-match similarity of their tasks (both directions). Each suggestion comes with its "
                     "exposure difference, BLS median wage, projected employment change 2022-32 and typical entry "
                     "education, the DWAs and tasks to learn and those that carry over. The task embeddings are "
@@ -1040,12 +1041,30 @@ def _add_transitions(sub) -> None:
     p.add_argument("--top", type=int, default=10, help="suggestions listed")
     p.add_argument("--min-difference", type=float, default=0.0,
                    help="keep occupations whose exposure is at least this much lower")
+    p.add_argument("--min-growth", default="0", metavar="PERCENT",
+                   help="keep occupations projected to change by at least this (BLS 2022-32, percent); 'none': "
+                        "any, and occupations without a projection too")
+    p.add_argument("--min-wage-ratio", default="1", metavar="X",
+                   help="keep occupations whose median wage is at least X times the source's; 'none': any")
+    p.add_argument("--any-technology", action="store_true",
+                   help="keep occupations more exposed than the source to some technology (by default a move "
+                        "must not raise any exposure_<technology>)")
     p.add_argument("--items", type=int, default=3, help="DWAs and tasks listed per suggestion in each list")
     p.add_argument("-o", "--output", type=Path,
                    help="write the suggestions (.parquet, with provenance, or .csv, lists joined by ' | ')")
     _add_model_options(p)
     _add_quiet(p)
     p.set_defaults(func=_transitions)
+
+
+def _number_or_none(text: str, option: str):
+    """A number, or ``None`` for ``none`` / ``any`` (the filter off)."""
+    if text.strip().lower() in ("none", "any"):
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"{option}: give a number or 'none', got {text!r}") from None
 
 
 def _transitions(args: argparse.Namespace) -> int:
@@ -1057,6 +1076,8 @@ def _transitions(args: argparse.Namespace) -> int:
     from .labour.transitions import TransitionIndex, exposure_columns, transitions
     from .occupations.assign import OccupationAssigner
 
+    args.min_growth = _number_or_none(args.min_growth, "--min-growth")
+    args.min_wage_ratio = _number_or_none(args.min_wage_ratio, "--min-wage-ratio")
     if args.top < 1 or args.items < 0 or args.min_difference < 0:
         raise ValueError(f"--top must be at least 1, --items and --min-difference at least 0; got {args.top}, "
                          f"{args.items}, {args.min_difference}")
@@ -1081,13 +1102,16 @@ def _transitions(args: argparse.Namespace) -> int:
         logger.info("loading the O*NET 29.1 task embeddings (built at first use and cached)")
         index = TransitionIndex.from_encoder(assigner=assigner)
         table = transitions(args.occupation, scores, by=args.by, top=args.top, index=index, model=model,
-                            assigner=assigner, min_difference=args.min_difference, max_items=args.items)
+                            assigner=assigner, min_difference=args.min_difference, max_items=args.items,
+                            min_growth=args.min_growth, min_wage_ratio=args.min_wage_ratio,
+                            any_technology=args.any_technology)
         if writer:
             from . import __version__
 
             writer.provenance = {"exposure_version": __version__, **provenance, "command": "transitions",
                                  "occupation": args.occupation, "by": args.by, "weights": index.weights,
-                                 "min_difference": args.min_difference}
+                                 "min_difference": args.min_difference, "min_growth": args.min_growth,
+                                 "min_wage_ratio": args.min_wage_ratio, "any_technology": args.any_technology}
             out = table
             if writer.format == "csv":  # CSV has no lists
                 for name in [f.name for f in table.schema if pa.types.is_list(f.type)]:

@@ -10,7 +10,9 @@ Two occupations are near when they do similar work, measured two ways on O*NET 2
 
 ``score = 0.5 · dwa_overlap + 0.5 · task_similarity`` (:data:`WEIGHTS`). Candidates are the occupations
 with task statements whose exposure (a column of an occupation table: ``exposure``,
-``exposure_<technology>`` or ``automation_exposure``) is lower than the source's, ranked by score.
+``exposure_<technology>`` or ``automation_exposure``) is lower than the source's and that are moves up by
+default: projected to grow (BLS 2022-32 change at least 0 %), paying at least the source's median wage, and
+no more exposed to any technology (each ``exposure_<technology>`` at most the source's); ranked by score.
 
 For each suggestion, what is new and what carries over:
 
@@ -362,6 +364,35 @@ def _labour_columns(codes: List[str], projections: Optional[TableLike]) -> Dict[
             "entry_education": pc.cast(proj["education"].take(at), pa.string())}
 
 
+def _moves_up(source: str, index: TransitionIndex, scores: pa.Table, projections: Optional[TableLike],
+              min_growth: Optional[float], min_wage_ratio: Optional[float], any_technology: bool) -> np.ndarray:
+    """Which of ``index.codes`` are moves up from ``source``: projected growth at least ``min_growth``, median wage
+    at least ``min_wage_ratio`` times the source's, and (unless ``any_technology``) no technology score above the
+    source's. A condition given as ``None`` (or ``True``) is not checked."""
+    codes = index.codes.tolist()
+    ok = np.ones(len(codes), dtype=bool)
+    if min_growth is not None or min_wage_ratio is not None:
+        labour = _labour_columns(codes + [source], projections)
+        growth = np.asarray(labour["employment_change_percent"].to_numpy(zero_copy_only=False), dtype=np.float64)
+        wage = np.asarray(labour["median_wage_2022"].to_numpy(zero_copy_only=False), dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            if min_growth is not None:
+                ok &= growth[:-1] >= min_growth
+            if min_wage_ratio is not None:
+                if np.isfinite(wage[-1]):
+                    ok &= wage[:-1] >= min_wage_ratio * wage[-1]
+                else:
+                    logger.warning("%s has no BLS median wage: suggestions are not filtered by wage", source)
+    if not any_technology:
+        for column in (c for c in exposure_columns(scores) if is_technology_column(c)):
+            tech = _score_lookup(scores, column)
+            if source in tech:
+                value = np.asarray([tech.get(c, np.nan) for c in codes])
+                with np.errstate(invalid="ignore"):
+                    ok &= ~(value > tech[source] + 1e-9)
+    return ok
+
+
 def _score_lookup(scores: pa.Table, by: str) -> Dict[str, float]:
     require_columns(scores.column_names, ["soc_code"], "the occupation scores")
     if by not in scores.column_names:
@@ -380,8 +411,10 @@ def _score_lookup(scores: pa.Table, by: str) -> Dict[str, float]:
 def transitions(occupation: str, scores: Optional[TableLike] = None, *, by: str = "exposure", top: int = 10,
                 index: Optional[TransitionIndex] = None, model: Optional["ExposureModel"] = None,
                 projections: Optional[TableLike] = None, assigner: Optional["OccupationAssigner"] = None,
-                min_difference: float = 0.0, max_items: int = 3) -> pa.Table:
-    """The ``top`` occupations nearest to ``occupation`` whose ``by`` exposure is lower, best first.
+                min_difference: float = 0.0, max_items: int = 3, min_growth: Optional[float] = 0.0,
+                min_wage_ratio: Optional[float] = 1.0, any_technology: bool = False) -> pa.Table:
+    """The ``top`` occupations nearest to ``occupation`` whose ``by`` exposure is lower, best first: by default
+    only moves up (projected to grow, paying at least as much, no more exposed to any technology).
 
     Args:
         occupation: an O*NET-SOC code or a title (:func:`resolve_occupation`).
@@ -398,6 +431,13 @@ def transitions(occupation: str, scores: Optional[TableLike] = None, *, by: str 
         assigner: resolves titles that match no O*NET title exactly.
         min_difference: keep occupations whose ``by`` is at least this much below the source's.
         max_items: DWAs and tasks listed per suggestion in each of the four lists.
+        min_growth: keep occupations whose projected employment change 2022-32 is at least this (percent;
+            ``None``: any). Occupations without a BLS projection are left out unless ``None``.
+        min_wage_ratio: keep occupations whose median wage is at least this times the source's (``None``: any;
+            when the source has no wage, not applied). Occupations without a wage are left out unless ``None``.
+        any_technology: keep occupations more exposed than the source to some technology (an
+            ``exposure_<technology>`` column of ``scores``); by default a move must not raise any of them (a move
+            away from language models into robots is no move to safety).
 
     Returns one row per suggestion: ``from_soc_code``, ``from_title``, ``from_<by>``, ``rank``, ``soc_code``,
     ``title``, ``score``, ``dwa_overlap``, ``shared_dwas``, ``task_similarity``, ``<by>``,
@@ -410,8 +450,13 @@ def transitions(occupation: str, scores: Optional[TableLike] = None, *, by: str 
     if top < 1 or max_items < 0 or not min_difference >= 0:
         raise ValueError(f"top must be at least 1, max_items and min_difference at least 0; got {top}, "
                          f"{max_items}, {min_difference}")
+    if min_wage_ratio is not None and not min_wage_ratio >= 0:
+        raise ValueError(f"min_wage_ratio must be at least 0 (1: at least the source's wage), got {min_wage_ratio}")
+    if min_growth is not None and not np.isfinite(min_growth):
+        raise ValueError(f"min_growth must be a number (percent change 2022-32), got {min_growth}")
     if scores is not None:  # check the table before anything slow
-        lookup = _score_lookup(as_table(scores, "scores"), by)
+        scores = as_table(scores, "scores")
+        lookup = _score_lookup(scores, by)
     if index is None:
         index = TransitionIndex.from_encoder(None if model is None else model.encoder, assigner=assigner)
     code, title = resolve_occupation(occupation, codes=index.codes, assigner=assigner)
@@ -422,7 +467,8 @@ def transitions(occupation: str, scores: Optional[TableLike] = None, *, by: str 
             from ..scoring import ExposureModel
 
             model = ExposureModel()
-        lookup = _score_lookup(cached_occupation_scores(model, "29.1"), by)
+        scores = cached_occupation_scores(model, "29.1")
+        lookup = _score_lookup(scores, by)
     if code not in lookup:
         raise ValueError(f"{code} {title} has no {by!r} in the occupation scores; score O*NET 29.1 "
                          "(exposure occupations --release 29.1 -o FILE)")
@@ -435,11 +481,12 @@ def transitions(occupation: str, scores: Optional[TableLike] = None, *, by: str 
     value = np.asarray([lookup.get(c, np.nan) for c in index.codes.tolist()])
     with np.errstate(invalid="ignore"):
         lower = value < source - min_difference
-    candidates = np.flatnonzero(lower)
+    keep = lower & _moves_up(code, index, scores, projections, min_growth, min_wage_ratio, any_technology)
+    candidates = np.flatnonzero(keep)
     # Best score first; ties by code, so the order does not depend on anything else.
     candidates = candidates[np.lexsort((index.codes[candidates], -sims["score"][candidates]))][:top]
-    logger.info("%s %s (%s %.3f): %d of %d occupations are less exposed", code, title, by, source, int(lower.sum()),
-                len(index))
+    logger.info("%s %s (%s %.3f): %d of %d occupations are less exposed, %d of them moves up", code, title, by, source,
+                int(lower.sum()), len(index), int(keep.sum()))
     codes = index.codes[candidates].tolist()
     n = len(codes)
     lists = {k: [] for k in _LIST_COLUMNS}

@@ -51,6 +51,8 @@ def index() -> TransitionIndex:
 
 def _run(index, occupation=A, **kw):
     kw.setdefault("projections", PROJECTIONS)
+    kw.setdefault("min_growth", None)  # these tests look at other things than moves up (test_moves_up)
+    kw.setdefault("min_wage_ratio", None)
     return transitions(occupation, kw.pop("scores", SCORES), index=index, **kw)
 
 
@@ -228,7 +230,8 @@ def test_shipped_dwas_cover_the_catalogue():
 
 def test_cli_help(capsys):
     out = help_text("transitions", capsys)
-    for option in ("--scores", "--by", "--top", "--min-difference", "-o OUTPUT", "0.5 x the Jaccard"):
+    for option in ("--scores", "--by", "--top", "--min-difference", "-o OUTPUT", "Jaccard", "--min-growth",
+                   "--min-wage-ratio", "--any-technology"):
         assert option in out
 
 
@@ -257,7 +260,8 @@ def test_cli_small_run(cli, tmp_path, capsys):
     from exposure.io import read_provenance
 
     out = tmp_path / "moves.parquet"
-    assert main(["transitions", "team assemblers", "--scores", str(cli), "--top", "5", "-o", str(out)]) == 0
+    assert main(["transitions", "team assemblers", "--scores", str(cli), "--top", "5", "-o", str(out),
+                 "--min-growth", "none", "--min-wage-ratio", "none"]) == 0
     printed = capsys.readouterr().out
     assert "51-2092.00 Team Assemblers: exposure 0.500" in printed and "51-2022.00" in printed
     table = pq.read_table(out)
@@ -266,14 +270,35 @@ def test_cli_small_run(cli, tmp_path, capsys):
     assert record["command"] == "transitions" and record["by"] == "exposure" and record["scores"] == str(cli)
     assert record["weights"] == WEIGHTS and record["encoder"] == "stand-in"
     csv = tmp_path / "moves.csv"
-    assert main(["transitions", A, "--scores", str(cli), "--by", "automation_exposure", "-o", str(csv), "-q"]) == 0
+    assert main(["transitions", A, "--scores", str(cli), "--by", "automation_exposure", "-o", str(csv), "-q",
+                 "--min-growth", "any", "--min-wage-ratio", "none"]) == 0
     back = pcsv.read_csv(csv)
     assert back["soc_code"].to_pylist() == [D, C]
     assert back["dwas_carry_over"].to_pylist()[0] == "Inspect parts."
 
 
+def test_moves_up_by_default(index, cli, capsys):
+    from exposure.cli import main
+
+    # A (wage 37,540, -1.6 %): B grows 4.5 % at 38,580; C shrinks 5.5 %
+    assert _run(index, min_growth=0.0, min_wage_ratio=1.0)["soc_code"].to_pylist() == [B]
+    assert _run(index, min_growth=-10.0, min_wage_ratio=1.2)["soc_code"].to_pylist() == [C]  # 45,860 >= 1.2 x
+    assert _run(index, min_growth=0.0, min_wage_ratio=1.1).num_rows == 0
+    # no projection for B and C: left out unless the filters are off
+    assert _run(index, min_growth=0.0, projections=PROJECTIONS.slice(2)).num_rows == 0
+    # technologies: B is more exposed to robots than A, so not a move unless any_technology
+    tech = SCORES.append_column("exposure_robotics", pa.array([0.2, 0.3, 0.0, 0.1]))
+    assert _run(index, scores=tech)["soc_code"].to_pylist() == [C]
+    assert _run(index, scores=tech, any_technology=True)["soc_code"].to_pylist() == [B, C]
+    assert main(["transitions", A, "--scores", str(cli), "-q"]) == 0
+    assert "51-2022.00" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="min_wage_ratio must be at least 0"):
+        _run(index, min_wage_ratio=-1.0)
+
+
 @pytest.mark.parametrize("argv, message", [
     (["nobody at all"], "no O*NET 29.1 occupation is titled 'nobody at all'"),
+    ([A, "--min-growth", "lots"], "--min-growth: give a number or 'none', got 'lots'"),
     ([A, "--by", "exposure_robots"], "--by exposure_robots: "),
     ([A, "--by", "rank"], "has no such exposure column; use one of: exposure, automation_exposure"),
     ([A, "--top", "0"], "--top must be at least 1"),

@@ -1,7 +1,8 @@
 """Transitions that move people up: the article's jobs, with the default filters and without.
 
 For each source occupation, the top 10 suggestions with lower ``exposure`` (a) with every filter off and (b) under
-the defaults (projected growth >= 0 %, median wage >= the source's, no technology score above the source's):
+the defaults (projected growth >= 0 %, median wage >= the source's, no technology score above the source's, at
+most one O*NET job zone above the source's):
 how many of (a) are moves up (growth >= 0 and wage >= the source's), how many suggestions (b) finds, the mean
 similarity score of each top 10, and (b)'s first three. Scores: the default calibrated model's O*NET 29.1 table
 (cached).
@@ -46,7 +47,7 @@ def main(argv=None) -> int:
     scores = cached_occupation_scores(model, "29.1")
     lines = ["# Transitions that move people up", "",
              "Top 10 suggestions with lower `exposure`, every filter off against the defaults (growth >= 0 %, wage >= "
-             "the source's, no technology score above the source's). Command: `python "
+             "the source's, no technology score above the source's, at most one job zone up). Command: `python "
              "benchmarks/transitions_moves_up.py --report benchmarks/results/transitions_up.md`; machine: "
              f"{platform.machine()}, Python {platform.python_version()}.", "",
              "| source | filters off: moves up in top 10 | mean score | defaults: found | mean score | first three "

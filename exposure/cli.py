@@ -1024,7 +1024,7 @@ def _add_transitions(sub) -> None:
         help="nearby occupations with lower exposure, and what moving there asks",
         description="Rank the O*NET 29.1 occupations whose exposure is lower than OCCUPATION's, and that are moves up "
                     "unless told otherwise (projected to grow, paying at least as much, no more exposed to any "
-                    "technology), by how similar their work is: 0.5 x the Jaccard overlap of their Detailed Work Activities + 0.5 x the mean "
+                    "technology, at most one job zone up), by how similar their work is: 0.5 x the Jaccard overlap of their Detailed Work Activities + 0.5 x the mean "
                     "best-match similarity of their tasks (both directions). Each suggestion comes with its "
                     "exposure difference, BLS median wage, projected employment change 2022-32 and typical entry "
                     "education, the DWAs and tasks to learn and those that carry over. The task embeddings are "
@@ -1046,6 +1046,9 @@ def _add_transitions(sub) -> None:
                         "any, and occupations without a projection too")
     p.add_argument("--min-wage-ratio", default="1", metavar="X",
                    help="keep occupations whose median wage is at least X times the source's; 'none': any")
+    p.add_argument("--max-zone-step", default="1", metavar="N",
+                   help="keep occupations at most N O*NET job zones (1-5, the preparation needed) above the source's; "
+                        "'none': any")
     p.add_argument("--any-technology", action="store_true",
                    help="keep occupations more exposed than the source to some technology (by default a move "
                         "must not raise any exposure_<technology>)")
@@ -1078,6 +1081,11 @@ def _transitions(args: argparse.Namespace) -> int:
 
     args.min_growth = _number_or_none(args.min_growth, "--min-growth")
     args.min_wage_ratio = _number_or_none(args.min_wage_ratio, "--min-wage-ratio")
+    args.max_zone_step = _number_or_none(args.max_zone_step, "--max-zone-step")
+    if args.max_zone_step is not None:
+        if args.max_zone_step != int(args.max_zone_step):
+            raise ValueError(f"--max-zone-step: give a whole number of job zones or 'none', got {args.max_zone_step}")
+        args.max_zone_step = int(args.max_zone_step)
     if args.top < 1 or args.items < 0 or args.min_difference < 0:
         raise ValueError(f"--top must be at least 1, --items and --min-difference at least 0; got {args.top}, "
                          f"{args.items}, {args.min_difference}")
@@ -1104,14 +1112,15 @@ def _transitions(args: argparse.Namespace) -> int:
         table = transitions(args.occupation, scores, by=args.by, top=args.top, index=index, model=model,
                             assigner=assigner, min_difference=args.min_difference, max_items=args.items,
                             min_growth=args.min_growth, min_wage_ratio=args.min_wage_ratio,
-                            any_technology=args.any_technology)
+                            any_technology=args.any_technology, max_zone_step=args.max_zone_step)
         if writer:
             from . import __version__
 
             writer.provenance = {"exposure_version": __version__, **provenance, "command": "transitions",
                                  "occupation": args.occupation, "by": args.by, "weights": index.weights,
                                  "min_difference": args.min_difference, "min_growth": args.min_growth,
-                                 "min_wage_ratio": args.min_wage_ratio, "any_technology": args.any_technology}
+                                 "min_wage_ratio": args.min_wage_ratio, "any_technology": args.any_technology,
+                                 "max_zone_step": args.max_zone_step}
             out = table
             if writer.format == "csv":  # CSV has no lists
                 for name in [f.name for f in table.schema if pa.types.is_list(f.type)]:

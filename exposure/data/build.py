@@ -64,6 +64,7 @@ _SOURCES = {
     "isco08_groups": "crosswalks/isco08_groups.csv",
     "soc2010_to_isco08": "crosswalks/soc2010_to_isco08.csv",
     "ilostat": "ilostat/employment_by_isco08_2digit.csv",
+    "job_zones": "onet29_3/Job_Zones.txt",
 }
 #: Columns of the shipped ISCO-08 groups (every level; the ILO definitions hold the unit groups' task lists).
 ISCO_GROUP_SCHEMA = pa.schema([("isco08", pa.string()), ("level", pa.int8()), ("title", pa.string()),
@@ -228,7 +229,14 @@ def build(source: Path, out: Path) -> list[Path]:
     # 6. ISCO-08 groups (ESCO) and the SOC 2010 -> ISCO-08 concordance (IBS) for exposure.labour.isco.
     written += _isco(source, out)
 
-    # 7. ILOSTAT employment by ISCO-08 sub-major group, every country and year (exposure.labour.ilostat).
+    # 7. O*NET 29.3 job zones (the preparation an occupation needs, 1-5), for exposure.labour.transitions.
+    zones = _read_tsv(source / _SOURCES["job_zones"], quoted=False)
+    zones = pa.table({"soc_code": zones["O*NET-SOC Code"],
+                      "job_zone": pc.cast(zones["Job Zone"], pa.int8())}).sort_by("soc_code")
+    written.append(out / "onet29_3_job_zones.parquet")
+    _write_parquet(zones, written[-1])
+
+    # 8. ILOSTAT employment by ISCO-08 sub-major group, every country and year (exposure.labour.ilostat).
     written.append(out / "ilostat_employment_isco08.parquet")
     _write_parquet(_ilostat(source, out / "isco08_groups.parquet"), written[-1])
     return written

@@ -27,7 +27,8 @@ _EXPORTS = {
                      "hybrid_members", "to_bls_codes", "read_employment"), "employment"),
     **dict.fromkeys(("workforce", "WorkforceResult", "isco_workforce", "IscoWorkforceResult", "task_exposed_shares"),
                     "workforce"),
-    **dict.fromkeys(("transitions", "TransitionIndex", "resolve_occupation", "load_task_dwas"), "transitions"),
+    **dict.fromkeys(("transitions", "TransitionIndex", "resolve_occupation", "load_task_dwas", "load_job_zones"),
+                    "transitions"),
     **dict.fromkeys(("ISCO_DIGITS", "ISCO_SOURCES", "load_isco_groups", "load_isco_crosswalk", "parse_task_list",
                      "isco_tasks", "isco_task_embeddings", "isco_table", "score_isco", "to_isco08", "to_isco_level",
                      "read_isco_employment", "isco_employment_join", "normalize_isco_codes"), "isco"),
@@ -47,7 +48,7 @@ if TYPE_CHECKING:
     from .employment import (hybrid_members, load_education, load_oews, load_projections,
                              load_utilization_factors, read_employment, to_bls_codes)
     from .workforce import IscoWorkforceResult, WorkforceResult, isco_workforce, task_exposed_shares, workforce
-    from .transitions import TransitionIndex, load_task_dwas, resolve_occupation, transitions
+    from .transitions import TransitionIndex, load_job_zones, load_task_dwas, resolve_occupation, transitions
     from .isco import (ISCO_DIGITS, ISCO_SOURCES, isco_employment_join, isco_table, isco_task_embeddings,
                        isco_tasks, load_isco_crosswalk, load_isco_groups, normalize_isco_codes, parse_task_list,
                        read_isco_employment, score_isco, to_isco08, to_isco_level)

@@ -12,7 +12,8 @@ Two occupations are near when they do similar work, measured two ways on O*NET 2
 with task statements whose exposure (a column of an occupation table: ``exposure``,
 ``exposure_<technology>`` or ``automation_exposure``) is lower than the source's and that are moves up by
 default: projected to grow (BLS 2022-32 change at least 0 %), paying at least the source's median wage, and
-no more exposed to any technology (each ``exposure_<technology>`` at most the source's); ranked by score.
+no more exposed to any technology (each ``exposure_<technology>`` at most the source's), at most one O*NET
+job zone above the source's; ranked by score.
 
 For each suggestion, what is new and what carries over:
 
@@ -56,7 +57,7 @@ if TYPE_CHECKING:
     from ..scoring import ExposureModel
 
 __all__ = ["WEIGHTS", "TASK_MATCH", "TransitionIndex", "transitions", "resolve_occupation", "load_task_dwas",
-           "exposure_columns"]
+           "exposure_columns", "load_job_zones"]
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ TASK_MATCH = 0.5
 #: Assigner confidence needed to accept a title that matches no O*NET title exactly.
 _ASSIGN_CONFIDENCE = 0.5
 _TASK_DWA_FILE = "onet29_1_task_dwas.parquet"
+_JOB_ZONES_FILE = "onet29_3_job_zones.parquet"
 _LIST_COLUMNS = ("dwas_to_learn", "dwas_carry_over", "tasks_to_learn", "tasks_carry_over")
 
 
@@ -364,6 +366,13 @@ def _labour_columns(codes: List[str], projections: Optional[TableLike]) -> Dict[
             "entry_education": pc.cast(proj["education"].take(at), pa.string())}
 
 
+@functools.lru_cache(maxsize=1)
+def load_job_zones() -> Dict[str, int]:
+    """O*NET-SOC code -> job zone (1: little or no preparation ... 5: extensive), O*NET 29.3 (CC BY 4.0)."""
+    table = read_shipped(_JOB_ZONES_FILE)
+    return dict(zip(table["soc_code"].to_pylist(), table["job_zone"].to_pylist()))
+
+
 def _moves_up(source: str, index: TransitionIndex, scores: pa.Table, projections: Optional[TableLike],
               min_growth: Optional[float], min_wage_ratio: Optional[float], any_technology: bool) -> np.ndarray:
     """Which of ``index.codes`` are moves up from ``source``: projected growth at least ``min_growth``, median wage
@@ -412,7 +421,8 @@ def transitions(occupation: str, scores: Optional[TableLike] = None, *, by: str 
                 index: Optional[TransitionIndex] = None, model: Optional["ExposureModel"] = None,
                 projections: Optional[TableLike] = None, assigner: Optional["OccupationAssigner"] = None,
                 min_difference: float = 0.0, max_items: int = 3, min_growth: Optional[float] = 0.0,
-                min_wage_ratio: Optional[float] = 1.0, any_technology: bool = False) -> pa.Table:
+                min_wage_ratio: Optional[float] = 1.0, any_technology: bool = False,
+                max_zone_step: Optional[int] = 1) -> pa.Table:
     """The ``top`` occupations nearest to ``occupation`` whose ``by`` exposure is lower, best first: by default
     only moves up (projected to grow, paying at least as much, no more exposed to any technology).
 
@@ -438,11 +448,15 @@ def transitions(occupation: str, scores: Optional[TableLike] = None, *, by: str 
         any_technology: keep occupations more exposed than the source to some technology (an
             ``exposure_<technology>`` column of ``scores``); by default a move must not raise any of them (a move
             away from language models into robots is no move to safety).
+        max_zone_step: keep occupations at most this many O*NET job zones (1-5, the preparation an occupation
+            needs, :func:`load_job_zones`) above the source's (``None``: any; occupations without a zone are
+            then left out too unless ``None``).
 
     Returns one row per suggestion: ``from_soc_code``, ``from_title``, ``from_<by>``, ``rank``, ``soc_code``,
     ``title``, ``score``, ``dwa_overlap``, ``shared_dwas``, ``task_similarity``, ``<by>``,
     ``<by>_difference`` (target minus source: negative), ``bls_code`` (the BLS projections row used),
-    ``median_wage_2022``, ``employment_change_percent`` (projected, 2022-32), ``entry_education``, ``dwas_to_learn``, ``dwas_carry_over``, ``tasks_to_learn``,
+    ``median_wage_2022``, ``employment_change_percent`` (projected, 2022-32), ``entry_education``, ``job_zone``,
+    ``dwas_to_learn``, ``dwas_carry_over``, ``tasks_to_learn``,
     ``tasks_carry_over`` (lists of strings).
 
     >>> transitions("53-3032.00", scores, index=index, top=3)["title"].to_pylist()   # doctest: +SKIP
@@ -452,6 +466,8 @@ def transitions(occupation: str, scores: Optional[TableLike] = None, *, by: str 
                          f"{max_items}, {min_difference}")
     if min_wage_ratio is not None and not min_wage_ratio >= 0:
         raise ValueError(f"min_wage_ratio must be at least 0 (1: at least the source's wage), got {min_wage_ratio}")
+    if max_zone_step is not None and (isinstance(max_zone_step, bool) or int(max_zone_step) != max_zone_step):
+        raise ValueError(f"max_zone_step must be a whole number of job zones, got {max_zone_step!r}")
     if min_growth is not None and not np.isfinite(min_growth):
         raise ValueError(f"min_growth must be a number (percent change 2022-32), got {min_growth}")
     if scores is not None:  # check the table before anything slow
@@ -482,6 +498,10 @@ def transitions(occupation: str, scores: Optional[TableLike] = None, *, by: str 
     with np.errstate(invalid="ignore"):
         lower = value < source - min_difference
     keep = lower & _moves_up(code, index, scores, projections, min_growth, min_wage_ratio, any_technology)
+    zones = load_job_zones()
+    zone = np.asarray([zones.get(c, 0) for c in index.codes.tolist()], dtype=np.int64)
+    if max_zone_step is not None and code in zones:
+        keep &= (zone > 0) & (zone <= zones[code] + int(max_zone_step))
     candidates = np.flatnonzero(keep)
     # Best score first; ties by code, so the order does not depend on anything else.
     candidates = candidates[np.lexsort((index.codes[candidates], -sims["score"][candidates]))][:top]
@@ -502,6 +522,7 @@ def transitions(occupation: str, scores: Optional[TableLike] = None, *, by: str 
         by: pa.array(value[candidates], pa.float64()),
         f"{by}_difference": pa.array(value[candidates] - source, pa.float64()),
         **_labour_columns(codes, projections),
+        "job_zone": pa.array([zones.get(c) for c in codes], pa.int8()),
         **{k: pa.array(v, pa.list_(pa.string())) for k, v in lists.items()},
     }
     return pa.table(columns)

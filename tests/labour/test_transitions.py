@@ -231,7 +231,7 @@ def test_shipped_dwas_cover_the_catalogue():
 def test_cli_help(capsys):
     out = help_text("transitions", capsys)
     for option in ("--scores", "--by", "--top", "--min-difference", "-o OUTPUT", "Jaccard", "--min-growth",
-                   "--min-wage-ratio", "--any-technology"):
+                   "--min-wage-ratio", "--any-technology", "--max-zone-step"):
         assert option in out
 
 
@@ -294,11 +294,19 @@ def test_moves_up_by_default(index, cli, capsys):
     assert "51-2022.00" in capsys.readouterr().out
     with pytest.raises(ValueError, match="min_wage_ratio must be at least 0"):
         _run(index, min_wage_ratio=-1.0)
+    # job zones (O*NET 29.3): A, B and D are in zone 2, C (bookkeeping clerks) in zone 3
+    assert _run(index)["job_zone"].to_pylist() == [2, 3]
+    assert _run(index, max_zone_step=0)["soc_code"].to_pylist() == [B]
+    assert _run(index, C, max_zone_step=-1, by="automation_exposure").num_rows == 0
+    assert _run(index, D, max_zone_step=0, by="exposure")["soc_code"].to_pylist() == [A, B]
+    with pytest.raises(ValueError, match="max_zone_step must be a whole number"):
+        _run(index, max_zone_step=0.5)
 
 
 @pytest.mark.parametrize("argv, message", [
     (["nobody at all"], "no O*NET 29.1 occupation is titled 'nobody at all'"),
     ([A, "--min-growth", "lots"], "--min-growth: give a number or 'none', got 'lots'"),
+    ([A, "--max-zone-step", "1.5"], "--max-zone-step: give a whole number of job zones or 'none'"),
     ([A, "--by", "exposure_robots"], "--by exposure_robots: "),
     ([A, "--by", "rank"], "has no such exposure column; use one of: exposure, automation_exposure"),
     ([A, "--top", "0"], "--top must be at least 1"),

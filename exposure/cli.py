@@ -1133,7 +1133,8 @@ def _transitions(args: argparse.Namespace) -> int:
             writer.abort()
         raise
     if table.num_rows == 0:
-        print(f"no occupation with tasks is less exposed ({args.by}) than {args.occupation}")
+        print(f"no occupation with tasks is less exposed ({args.by}) than {args.occupation} and a move up under the "
+              "filters (--min-growth, --min-wage-ratio, --max-zone-step, --any-technology)")
         return 0
     first = table.slice(0, 1).to_pylist()[0]
     print(f"{first['from_soc_code']} {first['from_title']}: {args.by} {first[f'from_{args.by}']:.3f}")
@@ -1143,7 +1144,8 @@ def _transitions(args: argparse.Namespace) -> int:
         growth = "-" if r["employment_change_percent"] is None else f"{r['employment_change_percent']:+.1f}%"
         print(f"{r['rank']:>4}  {r['score']:>5.3f}  {r[f'{args.by}_difference']:>+6.3f}  {wage:>8}  {growth:>6}  "
               f"{r['soc_code']:<10}  {r['title']} / {r['entry_education'] or '-'}")
-        for label, key in (("learn", "dwas_to_learn"), ("keep", "dwas_carry_over")):
+        for label, key in (("learn", "dwas_to_learn"), ("keep", "dwas_carry_over"), ("skills", "skills_to_learn"),
+                           ("tools", "technologies_to_learn")):
             if r[key]:
                 print(f"{'':>6}{label}: " + "; ".join(r[key][:2]))
     if writer:

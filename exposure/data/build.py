@@ -65,6 +65,9 @@ _SOURCES = {
     "soc2010_to_isco08": "crosswalks/soc2010_to_isco08.csv",
     "ilostat": "ilostat/employment_by_isco08_2digit.csv",
     "job_zones": "onet29_3/Job_Zones.txt",
+    "skills": "onet29_3/Skills.txt",
+    "knowledge": "onet29_3/Knowledge.txt",
+    "technology_skills": "onet29_3/Technology_Skills.txt",
 }
 #: Columns of the shipped ISCO-08 groups (every level; the ILO definitions hold the unit groups' task lists).
 ISCO_GROUP_SCHEMA = pa.schema([("isco08", pa.string()), ("level", pa.int8()), ("title", pa.string()),
@@ -236,10 +239,37 @@ def build(source: Path, out: Path) -> list[Path]:
     written.append(out / "onet29_3_job_zones.parquet")
     _write_parquet(zones, written[-1])
 
-    # 8. ILOSTAT employment by ISCO-08 sub-major group, every country and year (exposure.labour.ilostat).
+    # 8. O*NET 29.3 skill and knowledge levels, and technology skills, for the skill gaps of transitions.
+    written.append(out / "onet29_3_skill_levels.parquet")
+    _write_parquet(_skill_levels(source), written[-1])
+    tech = _read_tsv(source / _SOURCES["technology_skills"], quoted=False)
+    tech = pa.table({"soc_code": tech["O*NET-SOC Code"], "technology": tech["Example"],
+                     "commodity": tech["Commodity Title"], "hot": pc.equal(tech["Hot Technology"], "Y"),
+                     "in_demand": pc.equal(tech["In Demand"], "Y")})
+    written.append(out / "onet29_3_technology_skills.parquet")
+    _write_parquet(tech, written[-1])
+
+    # 9. ILOSTAT employment by ISCO-08 sub-major group, every country and year (exposure.labour.ilostat).
     written.append(out / "ilostat_employment_isco08.parquet")
     _write_parquet(_ilostat(source, out / "isco08_groups.parquet"), written[-1])
     return written
+
+
+def _skill_levels(source: Path) -> pa.Table:
+    """One row per occupation and skill or knowledge area: its importance (IM, 1-5) and level (LV, 0-7), the
+    rows O*NET recommends suppressing left out; sorted by code, kind and element."""
+    rows: dict = {}
+    for kind in ("skills", "knowledge"):
+        t = _read_tsv(source / _SOURCES[kind], quoted=False)
+        for code, name, scale, value, suppress in zip(t["O*NET-SOC Code"].to_pylist(), t["Element Name"].to_pylist(),
+                                                      t["Scale ID"].to_pylist(), t["Data Value"].to_pylist(),
+                                                      t["Recommend Suppress"].to_pylist()):
+            if scale in ("IM", "LV") and suppress != "Y" and value not in ("", "n/a"):
+                rows.setdefault((code, kind.rstrip("s"), name), {})[scale] = float(value)
+    keys = sorted(k for k, v in rows.items() if len(v) == 2)
+    return pa.table({"soc_code": [k[0] for k in keys], "kind": [k[1] for k in keys], "element": [k[2] for k in keys],
+                     "importance": pa.array([rows[k]["IM"] for k in keys], pa.float32()),
+                     "level": pa.array([rows[k]["LV"] for k in keys], pa.float32())})
 
 
 #: The columns of ``ilostat_employment_isco08.parquet``: ``isco08`` is a sub-major group (``"25"``), ``TOTAL``

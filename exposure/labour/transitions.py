@@ -57,7 +57,7 @@ if TYPE_CHECKING:
     from ..scoring import ExposureModel
 
 __all__ = ["WEIGHTS", "TASK_MATCH", "TransitionIndex", "transitions", "resolve_occupation", "load_task_dwas",
-           "exposure_columns", "load_job_zones"]
+           "exposure_columns", "load_job_zones", "skill_gap", "SKILL_IMPORTANCE", "SKILL_RISE"]
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +69,14 @@ TASK_MATCH = 0.5
 _ASSIGN_CONFIDENCE = 0.5
 _TASK_DWA_FILE = "onet29_1_task_dwas.parquet"
 _JOB_ZONES_FILE = "onet29_3_job_zones.parquet"
-_LIST_COLUMNS = ("dwas_to_learn", "dwas_carry_over", "tasks_to_learn", "tasks_carry_over")
+_SKILLS_FILE = "onet29_3_skill_levels.parquet"
+_TECHNOLOGY_FILE = "onet29_3_technology_skills.parquet"
+#: A skill or knowledge area is to learn when the target rates it at least this important (O*NET importance,
+#: 1-5; 3 is "important") and needs it at least :data:`SKILL_RISE` levels higher (O*NET level scale, 0-7).
+SKILL_IMPORTANCE = 3.0
+SKILL_RISE = 0.5
+_LIST_COLUMNS = ("dwas_to_learn", "dwas_carry_over", "tasks_to_learn", "tasks_carry_over", "skills_to_learn",
+                 "technologies_to_learn")
 
 
 def load_task_dwas() -> pa.Table:
@@ -367,6 +374,56 @@ def _labour_columns(codes: List[str], projections: Optional[TableLike]) -> Dict[
 
 
 @functools.lru_cache(maxsize=1)
+def _skill_levels() -> Dict[str, Dict[Tuple[str, str], Tuple[float, float]]]:
+    """O*NET-SOC code -> {(kind, element): (importance, level)} of O*NET 29.3 skills and knowledge."""
+    t = read_shipped(_SKILLS_FILE)
+    out: Dict[str, Dict[Tuple[str, str], Tuple[float, float]]] = {}
+    for code, kind, element, imp, lv in zip(*(t[c].to_pylist() for c in ("soc_code", "kind", "element", "importance",
+                                                                          "level"))):
+        out.setdefault(code, {})[(kind, element)] = (imp, lv)
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def _technologies() -> Dict[str, Dict[str, Tuple[bool, bool]]]:
+    """O*NET-SOC code -> {technology: (hot, in demand)} of O*NET 29.3 Technology Skills."""
+    t = read_shipped(_TECHNOLOGY_FILE)
+    out: Dict[str, Dict[str, Tuple[bool, bool]]] = {}
+    for code, tech, hot, demand in zip(*(t[c].to_pylist() for c in ("soc_code", "technology", "hot", "in_demand"))):
+        seen = out.setdefault(code, {}).get(tech, (False, False))
+        out[code][tech] = (seen[0] or hot, seen[1] or demand)
+    return out
+
+
+def skill_gap(source: str, target: str, max_items: int = 3) -> Dict[str, List[str]]:
+    """What a move from ``source`` to ``target`` (O*NET-SOC codes) asks to learn, from O*NET 29.3.
+
+    ``skills_to_learn``: the skills and knowledge areas the target rates important (importance at least
+    :data:`SKILL_IMPORTANCE`) at a level at least :data:`SKILL_RISE` above the source's, the largest rise times
+    importance first (``"Programming (skill) 1.6 -> 3.9"``, O*NET's 0-7 level scale); ``technologies_to_learn``:
+    the target's technologies (Technology Skills) the source does not list, hot and in demand first, then hot,
+    then in demand (``"Python (hot, in demand)"``). Empty where O*NET rates neither occupation.
+
+    >>> skill_gap("43-3031.00", "13-2011.00", 2)["skills_to_learn"]                  # doctest: +SKIP
+    """
+    levels = _skill_levels()
+    have, want = levels.get(source, {}), levels.get(target, {})
+    rises = []
+    for (kind, element), (importance, level) in want.items():
+        before = have.get((kind, element), (0.0, 0.0))[1]
+        if importance >= SKILL_IMPORTANCE and level - before >= SKILL_RISE:
+            rises.append(((level - before) * importance, f"{element} ({kind}) {before:.1f} -> {level:.1f}"))
+    rises.sort(key=lambda r: (-r[0], r[1]))
+    techs = _technologies()
+    known = techs.get(source, {})
+    new = [(not (h and d), not h, not d, name) for name, (h, d) in techs.get(target, {}).items() if name not in known]
+    new.sort()
+    label = lambda h, d: " (" + ", ".join(x for x, on in (("hot", h), ("in demand", d)) if on) + ")" if h or d else ""  # noqa: E731
+    return {"skills_to_learn": [text for _, text in rises[:max_items]],
+            "technologies_to_learn": [name + label(not nh, not nd) for _, nh, nd, name in new[:max_items]]}
+
+
+@functools.lru_cache(maxsize=1)
 def load_job_zones() -> Dict[str, int]:
     """O*NET-SOC code -> job zone (1: little or no preparation ... 5: extensive), O*NET 29.3 (CC BY 4.0)."""
     table = read_shipped(_JOB_ZONES_FILE)
@@ -440,7 +497,7 @@ def transitions(occupation: str, scores: Optional[TableLike] = None, *, by: str 
             :func:`~exposure.labour.employment.load_projections`.
         assigner: resolves titles that match no O*NET title exactly.
         min_difference: keep occupations whose ``by`` is at least this much below the source's.
-        max_items: DWAs and tasks listed per suggestion in each of the four lists.
+        max_items: items listed per suggestion in each of the six lists (DWAs, tasks, skills, technologies).
         min_growth: keep occupations whose projected employment change 2022-32 is at least this (percent;
             ``None``: any). Occupations without a BLS projection are left out unless ``None``.
         min_wage_ratio: keep occupations whose median wage is at least this times the source's (``None``: any;
@@ -456,7 +513,8 @@ def transitions(occupation: str, scores: Optional[TableLike] = None, *, by: str 
     ``title``, ``score``, ``dwa_overlap``, ``shared_dwas``, ``task_similarity``, ``<by>``,
     ``<by>_difference`` (target minus source: negative), ``bls_code`` (the BLS projections row used),
     ``median_wage_2022``, ``employment_change_percent`` (projected, 2022-32), ``entry_education``, ``job_zone``,
-    ``dwas_to_learn``, ``dwas_carry_over``, ``tasks_to_learn``,
+    ``dwas_to_learn``, ``dwas_carry_over``, ``tasks_to_learn``, ``skills_to_learn``, ``technologies_to_learn``
+    (:func:`skill_gap`),
     ``tasks_carry_over`` (lists of strings).
 
     >>> transitions("53-3032.00", scores, index=index, top=3)["title"].to_pylist()   # doctest: +SKIP
@@ -511,7 +569,7 @@ def transitions(occupation: str, scores: Optional[TableLike] = None, *, by: str 
     n = len(codes)
     lists = {k: [] for k in _LIST_COLUMNS}
     for target in codes:
-        for k, v in index.explain(code, target, max_items).items():
+        for k, v in {**index.explain(code, target, max_items), **skill_gap(code, target, max_items)}.items():
             lists[k].append(v)
     columns = {
         "from_soc_code": pa.array([code] * n, pa.string()), "from_title": pa.array([title] * n, pa.string()),

@@ -326,3 +326,22 @@ def test_no_torch_at_import():
     code = "import sys, exposure.labour.transitions; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_skill_gap_from_onet_29_3():
+    from exposure.labour.transitions import SKILL_IMPORTANCE, SKILL_RISE, skill_gap
+
+    gap = skill_gap("43-3031.00", "13-2011.00", 3)  # bookkeeping clerks -> accountants and auditors
+    assert gap["skills_to_learn"][0].startswith("Economics and Accounting (knowledge) ")
+    before, after = map(float, gap["skills_to_learn"][0].rsplit(" ", 3)[-3::2])
+    assert after - before >= SKILL_RISE and SKILL_IMPORTANCE == 3.0
+    techs = gap["technologies_to_learn"]
+    assert len(techs) == 3 and all("(hot" in t for t in techs)  # hot (and in demand) ones first
+    assert skill_gap("43-3031.00", "43-3031.00") == {"skills_to_learn": [], "technologies_to_learn": []}
+    assert skill_gap("99-9999.00", "99-9998.00") == {"skills_to_learn": [], "technologies_to_learn": []}
+
+
+def test_suggestions_carry_their_skill_gap(index):
+    row = _run(index, max_items=2).to_pylist()[0]  # A -> B, both rated by O*NET
+    assert set(row) >= {"skills_to_learn", "technologies_to_learn", "job_zone"}
+    assert isinstance(row["skills_to_learn"], list) and len(row["technologies_to_learn"]) <= 2

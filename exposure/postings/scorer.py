@@ -28,13 +28,13 @@ import numpy as np
 
 from ..io import as_table, as_texts
 from ..kernels import segment_sum
-from ..occupations.assign import Assigner, OccupationAssigner, check_confidence, normalize_title
-from ..occupations.score import cached_occupation_scores
-from ..stats import top_per_group
-from ..occupations.isco_codes import ISCO_CANDIDATES, ISCO_LEVELS, IscoGroups, IscoIndex, isco_groups, isco_titles
-from .classifier import UnitClassifier
 from ..language import has_cjk
 from ..multilingual import SUPPORTED_LANGUAGES, clean_title, multilingual_available
+from ..occupations.assign import Assigner, OccupationAssigner, check_confidence, normalize_title
+from ..occupations.isco_codes import ISCO_CANDIDATES, ISCO_LEVELS, IscoGroups, IscoIndex, isco_groups, isco_titles
+from ..occupations.score import cached_occupation_scores
+from ..stats import top_per_group
+from .classifier import UnitClassifier
 from .frontend import MAX_CHARS, PreparedPostings, prepare
 
 if TYPE_CHECKING:  # the encoder pulls in torch: imported where a scorer is built
@@ -62,12 +62,12 @@ EXPOSED_THRESHOLD = 0.5
 #: partly about the same work, 86 % of those at or above 0.55 (benchmarks/results/evidence.md).
 EVIDENCE_MIN_SIMILARITY = 0.55
 TOP_DUTIES = 3
+#: The occupation taxonomies a scorer reports: O*NET-SOC, or ISCO-08 as well.
+TAXONOMIES = ("onet", "isco08")
 #: The steps of :class:`PostingScorer` whose seconds it adds up in ``PostingScorer.seconds``: the text work
 #: (:meth:`PostingScorer.prepare`, when the scorer does it), encoding (cache lookups and the encoder, units and
 #: titles together), the unit classifier's second stage, scoring the duties (heads and capabilities), the
 #: per-posting aggregation and the occupation assignment (its title and duty searches included).
-#: The occupation taxonomies a scorer reports: O*NET-SOC, or ISCO-08 as well.
-TAXONOMIES = ("onet", "isco08")
 SCORING_STEPS = ("text", "encode", "classify", "score_duties", "aggregate", "assign")
 
 

@@ -67,9 +67,13 @@ def english_texts(max_units: int, seed: int = 0) -> dict:
         "posting_unit": units,
     }
     seen: set = set()
-    out = {}
-    for kind, texts in kinds.items():
-        out[kind] = [t for t in dict.fromkeys(t.strip() for t in texts if t and t.strip()) if not (t in seen or seen.add(t))]
+    out: dict = {}
+    for kind, texts in kinds.items():  # each text once, under the first kind that has it
+        out[kind] = []
+        for text in (t.strip() for t in texts if t):
+            if text and text not in seen:
+                seen.add(text)
+                out[kind].append(text)
     return out
 
 

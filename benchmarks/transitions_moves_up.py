@@ -55,11 +55,9 @@ def main(argv=None) -> int:
     shares = []
     for code, name in JOBS.items():
         off = transitions(code, scores, index=index, top=10, min_growth=None, min_wage_ratio=None,
-                          any_technology=True, max_items=0)
+                          any_technology=True, max_zone_step=None, max_items=0)
         on = transitions(code, scores, index=index, top=10, max_items=0)
-        src = transitions(code, scores, index=index, top=1, min_growth=None, min_wage_ratio=None,
-                          any_technology=True, max_items=0)
-        wage0 = _source_wage(code)
+        wage0 = off["from_median_wage_2022"][0].as_py()
         growth = np.asarray(off["employment_change_percent"].to_numpy(zero_copy_only=False), dtype=float)
         wage = np.asarray(off["median_wage_2022"].to_numpy(zero_copy_only=False), dtype=float)
         with np.errstate(invalid="ignore"):
@@ -68,7 +66,7 @@ def main(argv=None) -> int:
         first = "; ".join(f"{t} ({w:,.0f} $, {g:+.1f} %)" for t, w, g in
                           zip(on["title"].to_pylist()[:3], on["median_wage_2022"].to_pylist()[:3],
                               on["employment_change_percent"].to_pylist()[:3]))
-        lines.append(f"| {name} ({code}, {src['from_title'][0].as_py() if src.num_rows else ''}) | "
+        lines.append(f"| {name} ({code}, {off['from_title'][0].as_py()}) | "
                      f"{int(up.sum())} / {len(up)} | {np.mean(off['score'].to_numpy()):.3f} | {on.num_rows} | "
                      f"{np.mean(on['score'].to_numpy()) if on.num_rows else float('nan'):.3f} | {first} |")
     lines += ["", f"Filters off, {np.nanmean(shares):.0%} of the top-10 suggestions are moves up on average; under the "
@@ -76,13 +74,6 @@ def main(argv=None) -> int:
               f"{time.perf_counter() - start:.0f} s.", ""]
     publish("\n".join(lines), args.report)
     return 0
-
-
-def _source_wage(code: str) -> float:
-    from exposure.labour.transitions import _labour_columns
-
-    return float(np.asarray(_labour_columns([code], None)["median_wage_2022"].to_numpy(zero_copy_only=False),
-                            dtype=float)[0])
 
 
 if __name__ == "__main__":

@@ -880,14 +880,15 @@ def _workforce_isco(args: argparse.Namespace) -> int:
         from .labour.ilostat import SEXES, ilostat_employment, ilostat_table
 
         sex = "T" if args.sex == "all" else args.sex
-        employment, about = ilostat_employment(args.country, year=args.year, sex=sex, source=args.ilostat)
+        source = ilostat_table(args.ilostat) if args.ilostat else None  # a file is read once
+        employment, about = ilostat_employment(args.country, year=args.year, sex=sex, source=source)
         code_column, employment_column = "isco08", "employment"
         if args.sex == "all":
-            table = ilostat_table(args.ilostat)
-            rows = pc.equal(table["country_code"], about["country_code"])
-            have = set(table.filter(rows)["sex"].to_pylist())
-            by_sex = {s: ilostat_employment(about["country_code"], year=about["year"], sex=s,
-                                            source=args.ilostat)[0] for s in SEXES if s in have}
+            table = ilostat_table(source)
+            have = set(table.filter(pc.equal(table["country_code"], about["country_code"]))["sex"].to_pylist())
+            by_sex = {s: employment if s == sex else
+                      ilostat_employment(about["country_code"], year=about["year"], sex=s, source=source)[0]
+                      for s in SEXES if s in have}
             if set(by_sex) == {"T"}:
                 logger.warning(f"the ILOSTAT table has no employment by sex for {about['country']} (totals only); "
                                "by_sex holds the total: give --ilostat FILE with M and F rows for a breakdown")

@@ -40,9 +40,9 @@ from __future__ import annotations
 import functools
 import re
 from collections import Counter
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
 
-__all__ = ["is_english", "is_english_posting", "posting_language", "has_cjk", "text_status", "not_text_status", "TEXT_STATUSES", "MIN_ENGLISH", "MIN_LETTERS", "LANGUAGES", "SAMPLE_CHARS",
+__all__ = ["is_english", "is_english_posting", "posting_language", "has_cjk", "CJK_RE", "text_status", "not_text_status", "TEXT_STATUSES", "MIN_ENGLISH", "MIN_LETTERS", "LANGUAGES", "SAMPLE_CHARS",
            "WINDOW_CHARS", "FUNCTION_WORD_SHARE", "FUNCTION_WORD_MIN_WORDS"]
 
 #: Below this probability of English (among :data:`LANGUAGES`) a text is non-English.
@@ -64,7 +64,8 @@ _FUNCTION_WORDS = frozenset("the and to of for with you your our we will is are 
                             "have has all their who can it not".split())
 _MARKUP_RE = re.compile(r"<[^<>]{0,1000}>|&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z]{1,32});")
 _LETTER_RUN_RE = re.compile(r"[^\W\d_]+")
-_CJK_RE = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
+#: A character of Chinese, Japanese (kana) or Korean (hangul) script.
+CJK_RE = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
 
 
 @functools.lru_cache(maxsize=1)
@@ -132,7 +133,7 @@ def is_english_posting(text: str, sample: int = SAMPLE_CHARS) -> bool:
     its words (:data:`FUNCTION_WORD_MIN_WORDS` or more) are frequent English function
     words. The posting is English when its English windows hold at least half the
     letters of the windows judged; a window of fewer than :data:`MIN_LETTERS` letters
-    is not judged, and a posting with no window judged is too short to tell and counts
+    (a third of that in Chinese, Japanese or Korean script) is not judged, and a posting with no window judged is too short to tell and counts
     as English. A mixed posting goes by its majority: of postings of 3,000 characters
     mixing English with German, French or Spanish, all with 35% English or less were
     non-English and all with 65% or more English; near half, it depends on where the
@@ -188,27 +189,38 @@ def _windows(text: str, sample: int) -> List[str]:
     return out
 
 
-def _english_share(text: str, sample: int = SAMPLE_CHARS) -> float:
-    """The share of the letters of the judged windows (see :func:`is_english_posting`) that lie in English
-    windows; 1.0 when no window is judged."""
+def _judge_windows(text: str, sample: int = SAMPLE_CHARS) -> Tuple[int, int, Counter]:
+    """The windows of ``text`` (see :func:`is_english_posting`) judged in one pass: the letters in English windows,
+    the letters in the others, and per language the letters of the other windows it tops. A window in Chinese,
+    Japanese or Korean script is judged from a third of :data:`MIN_LETTERS` letters (a character says more)."""
     if "<" in text or "&" in text:
         text = _MARKUP_RE.sub(" ", text)
     english = other = 0
+    votes: Counter = Counter()
     ident = None
     for window in _windows(text, sample):
         words = _LETTER_RUN_RE.findall(window.lower())
         letters = sum(map(len, words))
-        if letters < MIN_LETTERS:
+        if letters < MIN_LETTERS and (letters < MIN_LETTERS // 3 or not CJK_RE.search(window)):
             continue
         if len(words) >= FUNCTION_WORD_MIN_WORDS and \
                 sum(map(_FUNCTION_WORDS.__contains__, words)) >= FUNCTION_WORD_SHARE * len(words):
             english += letters
             continue
         ident = ident or _identifier()
-        if dict(ident.rank(window)).get("en", 0.0) >= MIN_ENGLISH:
+        ranked = ident.rank(window)
+        if dict(ranked).get("en", 0.0) >= MIN_ENGLISH:
             english += letters
         else:
             other += letters
+            votes[ranked[0][0]] += letters
+    return english, other, votes
+
+
+def _english_share(text: str, sample: int = SAMPLE_CHARS) -> float:
+    """The share of the letters of the judged windows (see :func:`is_english_posting`) that lie in English
+    windows; 1.0 when no window is judged."""
+    english, other, _ = _judge_windows(text, sample)
     return english / (english + other) if english + other else 1.0
 
 
@@ -218,26 +230,17 @@ def has_cjk(text: str) -> bool:
     >>> has_cjk("負責倉務工作"), has_cjk("Warehouse assistant")
     (True, False)
     """
-    return _CJK_RE.search(text) is not None
+    return CJK_RE.search(text) is not None
 
 
 def posting_language(text: str) -> str:
-    """The language of most of a posting's text (ISO 639-1, among :data:`exposure.language.LANGUAGES`), judged on
-    the windows :func:`~exposure.language.is_english_posting` reads, each by py3langid, the majority of letters
-    deciding; ``"en"`` when too short to tell. Which of these languages the engine reads: see
+    """The language a posting is read in (ISO 639-1, among :data:`LANGUAGES`): ``"en"`` exactly when
+    :func:`is_english_posting` says so, else the language that tops the most letters of its non-English windows
+    (py3langid), from the same single pass over its windows. Which of these languages the engine reads: see
     :mod:`exposure.multilingual`.
 
     >>> posting_language("Wir suchen einen Lagermitarbeiter. Sie kommissionieren Waren und beladen Lkw.")
     'de'
     """
-    if "<" in text or "&" in text:
-        text = _MARKUP_RE.sub(" ", text)
-    votes: Counter = Counter()
-    ident = None
-    for window in _windows(text, SAMPLE_CHARS):
-        letters = sum(c.isalpha() for c in window)
-        if letters < MIN_LETTERS // (3 if has_cjk(window) else 1):  # a Chinese character says more than a letter
-            continue
-        ident = ident or _identifier()
-        votes[ident.classify(window)[0]] += letters
-    return votes.most_common(1)[0][0] if votes else "en"
+    english, other, votes = _judge_windows(text)
+    return "en" if english >= other else votes.most_common(1)[0][0]

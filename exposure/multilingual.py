@@ -107,7 +107,9 @@ def clean_title(title: str) -> str:
     >>> clean_title("【急聘】行政助理 (5天工作/有花紅) Ref: AD-2024")
     '行政助理'
     """
-    title = _TITLE_TAIL_RE.split(title, 1)[0] if len(_TITLE_TAIL_RE.split(title, 1)[0].strip()) >= 2 else title
+    head = _TITLE_TAIL_RE.split(title, 1)[0]
+    if len(head.strip()) >= 2:
+        title = head
     cleaned = _TITLE_NOISE_RE.sub(" ", title)
     cleaned = re.sub(r"[\s|/,;:·•\-–—_+.]+", " ", cleaned).strip()
     return cleaned if re.search(r"\w", cleaned) else title.strip()

@@ -430,32 +430,35 @@ def load_job_zones() -> Dict[str, int]:
     return dict(zip(table["soc_code"].to_pylist(), table["job_zone"].to_pylist()))
 
 
-def _moves_up(source: str, index: TransitionIndex, scores: pa.Table, projections: Optional[TableLike],
-              min_growth: Optional[float], min_wage_ratio: Optional[float], any_technology: bool) -> np.ndarray:
-    """Which of ``index.codes`` are moves up from ``source``: projected growth at least ``min_growth``, median wage
-    at least ``min_wage_ratio`` times the source's, and (unless ``any_technology``) no technology score above the
-    source's. A condition given as ``None`` (or ``True``) is not checked."""
-    codes = index.codes.tolist()
+def _moves_up(source: int, codes: List[str], scores: pa.Table, labour: Dict[str, pa.Array], zones: Dict[str, int],
+              min_growth: Optional[float], min_wage_ratio: Optional[float], any_technology: bool,
+              max_zone_step: Optional[int]) -> np.ndarray:
+    """Which of ``codes`` are moves up from ``codes[source]``: projected growth at least ``min_growth``, median wage
+    at least ``min_wage_ratio`` times the source's, (unless ``any_technology``) no technology score above the
+    source's, and at most ``max_zone_step`` job zones above the source's. ``labour``: :func:`_labour_columns` of
+    ``codes``. A condition given as ``None`` (or ``True``) is not checked."""
+    code = codes[source]
     ok = np.ones(len(codes), dtype=bool)
-    if min_growth is not None or min_wage_ratio is not None:
-        labour = _labour_columns(codes + [source], projections)
-        growth = np.asarray(labour["employment_change_percent"].to_numpy(zero_copy_only=False), dtype=np.float64)
-        wage = np.asarray(labour["median_wage_2022"].to_numpy(zero_copy_only=False), dtype=np.float64)
-        with np.errstate(invalid="ignore"):
-            if min_growth is not None:
-                ok &= growth[:-1] >= min_growth
-            if min_wage_ratio is not None:
-                if np.isfinite(wage[-1]):
-                    ok &= wage[:-1] >= min_wage_ratio * wage[-1]
-                else:
-                    logger.warning("%s has no BLS median wage: suggestions are not filtered by wage", source)
+    growth = np.asarray(labour["employment_change_percent"].to_numpy(zero_copy_only=False), dtype=np.float64)
+    wage = np.asarray(labour["median_wage_2022"].to_numpy(zero_copy_only=False), dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        if min_growth is not None:
+            ok &= growth >= min_growth
+        if min_wage_ratio is not None:
+            if np.isfinite(wage[source]):
+                ok &= wage >= min_wage_ratio * wage[source]
+            else:
+                logger.warning("%s has no BLS median wage: suggestions are not filtered by wage", code)
+    if max_zone_step is not None and code in zones:
+        zone = np.asarray([zones.get(c, 0) for c in codes], dtype=np.int64)
+        ok &= (zone > 0) & (zone <= zones[code] + int(max_zone_step))
     if not any_technology:
         for column in (c for c in exposure_columns(scores) if is_technology_column(c)):
             tech = _score_lookup(scores, column)
-            if source in tech:
+            if code in tech:
                 value = np.asarray([tech.get(c, np.nan) for c in codes])
                 with np.errstate(invalid="ignore"):
-                    ok &= ~(value > tech[source] + 1e-9)
+                    ok &= ~(value > tech[code] + 1e-9)
     return ok
 
 
@@ -509,7 +512,8 @@ def transitions(occupation: str, scores: Optional[TableLike] = None, *, by: str 
             needs, :func:`load_job_zones`) above the source's (``None``: any; occupations without a zone are
             then left out too unless ``None``).
 
-    Returns one row per suggestion: ``from_soc_code``, ``from_title``, ``from_<by>``, ``rank``, ``soc_code``,
+    Returns one row per suggestion: ``from_soc_code``, ``from_title``, ``from_<by>``, ``from_median_wage_2022``,
+    ``from_job_zone``, ``rank``, ``soc_code``,
     ``title``, ``score``, ``dwa_overlap``, ``shared_dwas``, ``task_similarity``, ``<by>``,
     ``<by>_difference`` (target minus source: negative), ``bls_code`` (the BLS projections row used),
     ``median_wage_2022``, ``employment_change_percent`` (projected, 2022-32), ``entry_education``, ``job_zone``,
@@ -555,11 +559,13 @@ def transitions(occupation: str, scores: Optional[TableLike] = None, *, by: str 
     value = np.asarray([lookup.get(c, np.nan) for c in index.codes.tolist()])
     with np.errstate(invalid="ignore"):
         lower = value < source - min_difference
-    keep = lower & _moves_up(code, index, scores, projections, min_growth, min_wage_ratio, any_technology)
+    # every occupation's wage, growth and education, then the source's (which may have no tasks of its own)
+    everyone = index.codes.tolist() + [code]
+    labour = _labour_columns(everyone, projections)
     zones = load_job_zones()
-    zone = np.asarray([zones.get(c, 0) for c in index.codes.tolist()], dtype=np.int64)
-    if max_zone_step is not None and code in zones:
-        keep &= (zone > 0) & (zone <= zones[code] + int(max_zone_step))
+    up = _moves_up(len(everyone) - 1, everyone, scores, labour, zones, min_growth, min_wage_ratio, any_technology,
+                   max_zone_step)
+    keep = lower & up[:-1]
     candidates = np.flatnonzero(keep)
     # Best score first; ties by code, so the order does not depend on anything else.
     candidates = candidates[np.lexsort((index.codes[candidates], -sims["score"][candidates]))][:top]
@@ -574,12 +580,14 @@ def transitions(occupation: str, scores: Optional[TableLike] = None, *, by: str 
     columns = {
         "from_soc_code": pa.array([code] * n, pa.string()), "from_title": pa.array([title] * n, pa.string()),
         f"from_{by}": pa.array([source] * n, pa.float64()),
+        "from_median_wage_2022": pa.array([labour["median_wage_2022"][-1].as_py()] * n, pa.float64()),
+        "from_job_zone": pa.array([zones.get(code)] * n, pa.int8()),
         "rank": pa.array(np.arange(1, n + 1), pa.int32()), "soc_code": pa.array(codes, pa.string()),
         "title": pa.array(index.titles[candidates].tolist(), pa.string()),
         **{k: pa.array(sims[k][candidates]) for k in ("score", "dwa_overlap", "shared_dwas", "task_similarity")},
         by: pa.array(value[candidates], pa.float64()),
         f"{by}_difference": pa.array(value[candidates] - source, pa.float64()),
-        **_labour_columns(codes, projections),
+        **{k: v.take(pa.array(candidates, pa.int64())) for k, v in labour.items()},
         "job_zone": pa.array([zones.get(c) for c in codes], pa.int8()),
         **{k: pa.array(v, pa.list_(pa.string())) for k, v in lists.items()},
     }

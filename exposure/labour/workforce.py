@@ -686,20 +686,14 @@ def isco_workforce(scores: TableLike, employment: Union[TableLike, str, Path], *
     >>> round(isco_workforce(ours, emp).overall["exposure"], 3)
     0.625
     """
-    from .isco import isco_employment_join, load_isco_groups
+    from .isco import isco_group_titles
 
-    joined = isco_employment_join(employment, scores, code_column=code_column, employment_column=employment_column)
-    fixed = ("isco08", "title", "major_group", "employment", "employment_share", "labelled")
-    score_cols = [c for c in joined.column_names if c not in fixed]
-    if not score_cols:
-        raise ValueError("our ISCO-08 scores have no score column (exposure, exposure_<technology>...)")
-    emp = _floats(joined, "employment")
-    values = {c: _floats(joined, c) for c in score_cols}
+    joined, emp, values = _isco_joined(scores, employment, code_column, employment_column)
+    score_cols = list(values)
     majors = joined["major_group"].to_pylist()
     by_major = _grouped(majors, emp, values, "major_group")
     by_major = by_major.rename_columns(["unit_groups" if c == "occupations" else c for c in by_major.column_names])
-    groups = load_isco_groups(1)
-    names = dict(zip(groups["isco08"].to_pylist(), groups["title"].to_pylist()))
+    names = isco_group_titles(1)
     by_major = by_major.add_column(1, "title", pa.array([names.get(k) for k in by_major["major_group"].to_pylist()],
                                                         pa.string()))
     head = values["exposure"] if "exposure" in values else values[score_cols[0]]
@@ -722,15 +716,25 @@ def isco_workforce(scores: TableLike, employment: Union[TableLike, str, Path], *
     return IscoWorkforceResult(joined, by_major, overall, coverage, score_cols, prov, sexes)
 
 
-def _isco_by_major(scores: TableLike, employment: TableLike, sex: str, code_column: str,
-                   employment_column: str) -> pa.Table:
-    """One sex's rows of :attr:`IscoWorkforceResult.by_sex`: every major group, then ``all``."""
+def _isco_joined(scores: TableLike, employment: Union[TableLike, str, Path], code_column: str,
+                 employment_column: str) -> tuple:
+    """Our ISCO-08 scores joined to an employment table (:func:`~exposure.labour.isco.isco_employment_join`), its
+    employment and each score column as float arrays."""
     from .isco import isco_employment_join
 
     joined = isco_employment_join(employment, scores, code_column=code_column, employment_column=employment_column)
     fixed = ("isco08", "title", "major_group", "employment", "employment_share", "labelled")
-    emp = _floats(joined, "employment")
     values = {c: _floats(joined, c) for c in joined.column_names if c not in fixed}
+    if not values:
+        raise ValueError("our ISCO-08 scores have no score column (exposure, exposure_<technology>...)")
+    return joined, _floats(joined, "employment"), values
+
+
+def _isco_by_major(scores: TableLike, employment: TableLike, sex: str, code_column: str,
+                   employment_column: str) -> pa.Table:
+    """One sex's rows of :attr:`IscoWorkforceResult.by_sex`: every major group, then ``all`` (each row counted
+    twice, once under its group and once under ``all``)."""
+    joined, emp, values = _isco_joined(scores, employment, code_column, employment_column)
     majors = joined["major_group"].to_pylist()
     table = _grouped(majors + ["all"] * len(majors), np.concatenate([emp, emp]),
                      {c: np.concatenate([v, v]) for c, v in values.items()}, "major_group",

@@ -36,7 +36,7 @@ from .catalogue import load_crosswalk, load_isco_crosswalk, read_shipped
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["IscoGroups", "isco_groups", "soc_to_isco08", "isco_titles", "isco_group_titles", "load_isco_groups",
+__all__ = ["IscoGroups", "isco_groups", "soc_to_isco08", "isco_group_titles", "load_isco_groups",
            "parse_task_list", "isco_tasks", "isco_task_embeddings", "IscoIndex", "ISCO_CANDIDATES", "ISCO_LEVELS",
            "ISCO_DIGITS", "NATIVE_WEIGHT", "NATIVE_TITLE_WEIGHT", "NATIVE_TEMPERATURE"]
 
@@ -81,8 +81,10 @@ def load_isco_groups(level: Optional[int] = None) -> pa.Table:
     return table.filter(pc.equal(table["level"], level))
 
 
-def isco_group_titles(level: int) -> dict[str, str]:
-    """ISCO-08 code -> title, for the groups of one level (1-4 digits)."""
+@functools.lru_cache(maxsize=None)
+def isco_group_titles(level: int) -> Dict[str, str]:
+    """ISCO-08 code -> title, for the groups of one level (1-4 digits), in code order (read once; do not change
+    the dict)."""
     groups = load_isco_groups(level)
     return dict(zip(groups["isco08"].to_pylist(), groups["title"].to_pylist()))
 
@@ -200,10 +202,18 @@ def soc_to_isco08() -> Dict[str, Tuple[Tuple[str, float], ...]]:
 
 
 @functools.lru_cache(maxsize=1)
-def isco_titles() -> Dict[str, str]:
-    """ISCO-08 code (any level, ``"2512"``, ``"25"``) -> its title."""
-    groups = load_isco_groups()
-    return dict(zip(groups["isco08"].to_pylist(), groups["title"].to_pylist()))
+def _unit_groups() -> Tuple[np.ndarray, Dict[str, int], Dict[int, Tuple[List[str], np.ndarray]]]:
+    """The unit group codes in order, their positions, and per level of :data:`ISCO_LEVELS` its group codes and
+    the 0/1 matrix ``(unit groups, groups)`` that sums unit groups into them."""
+    order = list(isco_group_titles(4))
+    levels = {}
+    for d in ISCO_LEVELS:
+        keys = sorted({c[:d] for c in order})
+        at = {k: j for j, k in enumerate(keys)}
+        member = np.zeros((len(order), len(keys)))
+        member[np.arange(len(order)), [at[c[:d]] for c in order]] = 1.0
+        levels[d] = (keys, member)
+    return np.asarray(order, dtype=object), {c: i for i, c in enumerate(order)}, levels
 
 
 @dataclass
@@ -287,15 +297,13 @@ class IscoIndex:
 
 
 def isco_groups(soc_codes: Sequence[Sequence], probabilities: Sequence[Sequence[float]], k: int = 3,
-                native: Optional[np.ndarray] = None, native_weight: float = None) -> IscoGroups:
+                native: Optional[np.ndarray] = None, native_weight: Optional[float] = None) -> IscoGroups:
     """The ISCO-08 groups of postings whose likeliest O*NET-SOC (or SOC 2018) codes and probabilities are given,
     one row per posting (``None`` or ``""`` where no code). Codes the crosswalk does not reach pass nothing on.
     ``native``: :meth:`IscoIndex.distribution` of the same postings, mixed in at ``native_weight`` (default
     :data:`NATIVE_WEIGHT`) where the posting has an occupation; without one it gets no group either."""
     table = soc_to_isco08()
-    codes = isco_group_titles(4)
-    order = sorted(codes)
-    slot = {c: i for i, c in enumerate(order)}
+    order, slot, levels = _unit_groups()
     n = len(soc_codes)
     dense = np.zeros((n, len(order)))
     for i, (row, probs) in enumerate(zip(soc_codes, probabilities)):
@@ -303,24 +311,20 @@ def isco_groups(soc_codes: Sequence[Sequence], probabilities: Sequence[Sequence[
             if code and np.isfinite(p):
                 for group, share in table.get(str(code)[:7], ()):
                     dense[i, slot[group]] += float(p) * share
-    named = dense.sum(axis=1) > 0
+    rows = np.flatnonzero(dense.sum(axis=1) > 0)
     if native is not None:
         w = NATIVE_WEIGHT if native_weight is None else float(native_weight)
-        dense[named] = (1.0 - w) * dense[named] + w * np.asarray(native, dtype=np.float64)[named]
+        dense[rows] = (1.0 - w) * dense[rows] + w * np.asarray(native, dtype=np.float64)[rows]
     out = IscoGroups.empty(n, k)
-    codes_arr = np.asarray(order, dtype=object)
-    for i in np.flatnonzero(named):
-        row = dense[i]
-        top = np.lexsort((np.arange(len(row)), -row))[:k]
-        top = top[row[top] > 0]
-        out.unit_codes[i, :len(top)] = codes_arr[top]
-        out.unit_confidence[i, :len(top)] = row[top]
-    for d in ISCO_LEVELS:
-        keys = sorted({c[:d] for c in order})
-        member = np.array([keys.index(c[:d]) for c in order])
-        level = np.zeros((n, len(keys)))
-        np.add.at(level.T, member, dense.T)
+    named = dense[rows]
+    top = np.argsort(-named, axis=1, kind="stable")[:, :k]  # ties: the lowest code
+    value = np.take_along_axis(named, top, axis=1)
+    some = value > 0
+    out.unit_codes[rows] = np.where(some, order[top], None)
+    out.unit_confidence[rows] = np.where(some, value, np.nan)
+    for d, (keys, member) in levels.items():
+        level = named @ member
         best = level.argmax(axis=1)  # ties: the lowest code
-        for i in np.flatnonzero(named):
-            out.codes[d][i], out.confidence[d][i] = keys[best[i]], level[i, best[i]]
+        for i, j, p in zip(rows.tolist(), best.tolist(), level[np.arange(len(rows)), best].tolist()):
+            out.codes[d][i], out.confidence[d][i] = keys[j], p
     return out

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Iterable, List, Optional, Sequence, Tuple, Uni
 import numpy as np
 
 from .._assets import shipped
+from ..language import CJK_RE
 from ..stats import softmax
 from .segmentation import CACHE_SIZE, Unit, header_category, is_header, segment
 from .segmentation import clear_caches as clear_segmentation_caches
@@ -165,7 +166,7 @@ def _text_features(text: str) -> tuple:
     by :func:`_cjk_text_features`.
     """
     text = text.strip()
-    if _CJK_RE.search(text):
+    if CJK_RE.search(text):
         return _cjk_text_features(text)
     lower = text.lower()
     words = _WORD_RE.findall(lower)
@@ -178,7 +179,6 @@ def _text_features(text: str) -> tuple:
 # same would have: a Chinese word is about 1.7 characters and an English one, with its space, about 6; it
 # opens with a task verb when it opens (after its list number) with one of these; it ends at a full stop
 # written 。！？; and each cue fires on its Chinese words too.
-_CJK_RE = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
 _CJK_CHARS_PER_WORD = 1.7
 _CJK_VERB_RE = re.compile(
     r"^(?:\(?\d{1,2}[.)\u3001]\s*)?(?:负责|負責|处理|處理|协助|協助|跟进|跟進|操作|安排|管理|维修|維修|维护|維護|编写|編寫|"
@@ -204,7 +204,7 @@ _CJK_CUE_RES = tuple((re.compile(_CJK_CUES[name]) if name in _CJK_CUES else None
 def _cjk_text_features(text: str) -> tuple:
     """:func:`_text_features` of a stripped unit text in Chinese script (see the notes above)."""
     latin = _WORD_RE.findall(text.lower())
-    words = len(latin) + len(_CJK_RE.findall(text)) / _CJK_CHARS_PER_WORD
+    words = len(latin) + len(CJK_RE.findall(text)) / _CJK_CHARS_PER_WORD
     first = "manage" if _CJK_VERB_RE.match(text) else (latin[0] if latin and text[:1].isascii() else None)
     flags = (text.endswith(":"), text[-1:] in ".!?\u3002\uff01\uff1f", any(c.isdigit() for c in text),
              *[rx.search(text) is not None or (cjk is not None and cjk.search(text) is not None)

@@ -25,7 +25,7 @@ from typing import Collection, List, Optional, Sequence
 
 import numpy as np
 
-from ..language import is_english_posting, not_text_status, posting_language
+from ..language import not_text_status, posting_language
 
 from .classifier import CONTEXT_FEATURES, UnitClassifier, adjacent
 from .segmentation import segment
@@ -130,7 +130,7 @@ def prepare(texts: Sequence, classifier: UnitClassifier, max_chars: int = MAX_CH
         if len(t) > max_chars:
             t, status[i] = t[:max_chars], "truncated"
         try:
-            language[i] = "en" if is_english_posting(t) else posting_language(t)
+            language[i] = posting_language(t)  # "en" exactly when is_english_posting(t)
             if language[i] != "en" and language[i] not in others:
                 status[i] = "non_english"
                 continue

@@ -31,7 +31,7 @@ from ..kernels import segment_sum
 from ..language import has_cjk
 from ..multilingual import SUPPORTED_LANGUAGES, clean_title, multilingual_available
 from ..occupations.assign import Assigner, OccupationAssigner, check_confidence, normalize_title
-from ..occupations.isco_codes import ISCO_CANDIDATES, ISCO_LEVELS, IscoGroups, IscoIndex, isco_groups, isco_titles
+from ..occupations.isco_codes import ISCO_CANDIDATES, ISCO_LEVELS, IscoGroups, IscoIndex, isco_group_titles, isco_groups
 from ..occupations.score import cached_occupation_scores
 from ..stats import top_per_group
 from .classifier import UnitClassifier
@@ -158,7 +158,7 @@ class PostingScores:
         cols["assignment_basis"] = pa.array(self.basis if self.basis is not None else [None] * n, pa.string())
         cols["soc_abstained"] = pa.array(self.abstained if self.abstained is not None else [None] * n, pa.bool_())
         if self.isco is not None:
-            titles = isco_titles()
+            titles = isco_group_titles(4)
             for r in range(TOP_DUTIES):
                 code = self.isco.unit_codes[:, r]
                 cols[f"isco08_{r + 1}"] = pa.array(code, pa.string())
@@ -544,19 +544,17 @@ class PostingScorer:
         if self.languages == ("en",) or prepared.language is None:
             return None
         other = np.array([lang not in (None, "en") for lang in prepared.language], dtype=bool)
-        if not other.any() and not any(has_cjk(t) for kept in prepared.kept for t in kept) and \
-                not any(t and has_cjk(t) for t in titles):
-            return None
         units = np.repeat(other, kept_per_posting)
         units |= np.fromiter((has_cjk(t) for kept in prepared.kept for t in kept), dtype=bool, count=len(units))
         heads = np.array([bool(t) and (bool(o) or has_cjk(t)) for t, o in zip(titles, other)], dtype=bool)
-        return np.concatenate([units, heads]) if len(titles) else units
+        foreign = np.concatenate([units, heads])
+        return foreign if foreign.any() else None
 
     def _encode(self, texts: List[str], foreign: Optional[np.ndarray], dim: int) -> np.ndarray:
         """Embeddings of ``texts``: the model's encoder, and the multilingual encoder where ``foreign``."""
         if not texts:
             return np.zeros((0, dim), np.float32)
-        if foreign is None or not foreign.any():
+        if foreign is None:
             return self.encoder.encode(texts)
         if self._multilingual is None:
             from ..encoder import CachedEncoder, EmbeddingCache

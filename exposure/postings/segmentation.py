@@ -34,6 +34,7 @@ from typing import List, Optional, Tuple
 
 import sentencex
 
+from ..language import CJK_RE
 
 __all__ = ["Unit", "normalize", "segment", "split_units", "header_category", "is_header", "BULLET",
            "clear_caches"]
@@ -223,7 +224,7 @@ def _clean_line(raw: str) -> Tuple[str, ...]:
     space ("... 岗位要求 1、...")."""
     lines = []
     pieces = _INLINE_BULLET_RE.split(raw) if not _INLINE_BULLET_CHARS.isdisjoint(raw) else [raw]
-    if _CJK_RE.search(raw):
+    if CJK_RE.search(raw):
         pieces = [part for piece in pieces for part in _CJK_ITEM_RE.split(piece) if part.strip()]
     if _GLUE_RE.search(raw):
         pieces = [part for piece in pieces for part in _unglue(piece)]
@@ -330,7 +331,6 @@ _CJK_ITEM_RE = re.compile(r"(?:(?<=[\s;,:\u3002\u3400-\u9fff])|^)(?=\(?\d{1,2}[.
                           r"[\u3400-\u9fff]{0,4}(?:\s|:))")
 # "岗位职责:负责..." -> a header unit plus the rest (Chinese, Japanese, Korean: no space after the colon).
 _CJK_INLINE_HEADER_RE = re.compile("^([\u3400-\u9fff\uac00-\ud7af]{2,8}):\\s*(?=\\S)")
-_CJK_RE = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
 # sentencex's languages besides English that a posting may be read in (others are cut by the English rules).
 _SENTENCE_LANGUAGES = frozenset("ar de es fr it ja ko nl pl pt ru th tr zh".split())
 
@@ -375,7 +375,7 @@ def is_header(text: str, bullet: bool = False) -> bool:
         return True
     if t[-1] in ".!;," or bullet:
         return False
-    if _CJK_RE.search(t):  # one "word" to str.split: a short known header phrase, without a stop
+    if CJK_RE.search(t):  # one "word" to str.split: a short known header phrase, without a stop
         return len(t) <= _CJK_HEADER_MAX_CHARS and t[-1] not in "。?" and header_category(t) is not None
     letters = [c for c in t if c.isalpha()]
     if len(letters) >= 4 and all(c.isupper() for c in letters):
@@ -394,7 +394,7 @@ def _split_sentences(text: str, language: str = "en") -> List[str]:
     before, by :func:`_unglue`)."""
     out: List[str] = []
     glued = False  # the last piece ended inside a word ("VB.|Net", "www.|Example"): no sentence ends there
-    cjk = _CJK_RE.search(text) is not None
+    cjk = CJK_RE.search(text) is not None
     if language not in _SENTENCE_LANGUAGES:
         language = "zh" if cjk and language != "en" else "en"
     pieces = sentencex.segment(language, text)

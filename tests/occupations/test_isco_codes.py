@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from exposure.occupations import isco_codes
-from exposure.occupations.isco_codes import IscoGroups, isco_groups, isco_titles, soc_to_isco08
+from exposure.occupations.isco_codes import IscoGroups, isco_group_titles, isco_groups, soc_to_isco08
 
 
 def test_doctests():
@@ -19,7 +19,7 @@ def test_every_soc_code_splits_one_whole():
     assert len(table) > 800
     for groups in table.values():
         assert sum(share for _, share in groups) == pytest.approx(1.0)
-        assert all(len(g) == 4 and g in isco_titles() for g, _ in groups)
+        assert all(len(g) == 4 and g in isco_group_titles(4) for g, _ in groups)
 
 
 def test_levels_sum_their_unit_groups_and_choose_each_level_apart():

@@ -78,9 +78,9 @@ def test_a_failing_language_check_is_an_error_for_that_posting_only(classifier, 
     def check(text):
         if "boom" in text:
             raise RuntimeError("model broke")
-        return True
+        return "en"
 
-    monkeypatch.setattr(frontend, "is_english_posting", check)
+    monkeypatch.setattr(frontend, "posting_language", check)
     with caplog.at_level(logging.WARNING, logger="exposure.postings.frontend"):
         got = prepare(["Duties:\n- Load trucks", "boom boom", "Duties:\n- Count stock"], classifier)
     assert got.status == ["ok", "error", "ok"]
